@@ -1,0 +1,94 @@
+/* detectors.h: the drift detector interface and the registry of detector
+ * types by the names configs use. Concept-drift detectors watch a stream of
+ * numbers (0/1 errors or losses); data-drift detectors watch one feature's
+ * values. Adding a detector is one file plus one line in registry.c. */
+#ifndef EDDY_DETECTORS_H
+#define EDDY_DETECTORS_H
+
+#include "../engine/eddy.h"
+
+typedef enum { EDDY_DRIFT_NONE = 0, EDDY_DRIFT_WARNING = 1, EDDY_DRIFT_DRIFT = 2 } eddy_drift_t;
+
+/* What a detector watches. */
+typedef enum {
+  EDDY_DETECTOR_CONCEPT = 1, /* the model's error or loss stream */
+  EDDY_DETECTOR_DATA = 2     /* one input feature's values */
+} eddy_detector_kind_t;
+
+typedef struct eddy_detector eddy_detector_t;
+
+/* A detector type: a static const descriptor, allocated and configured by
+ * the generic code as learners are (see learners.h). */
+typedef struct eddy_detector_type {
+  const char *name;
+  const char *description;
+  eddy_detector_kind_t kind;
+  const eddy_option_t *options;
+  size_t params_size;
+  size_t state_size;
+  int (*init)(eddy_detector_t *d, char *errstr, size_t errstr_size);
+  /* Adds one value; returns the state after it. A detector that reports
+   * DRIFT resets its own statistics as its reference implementation does
+   * (ADWIN shrinks its window; DDM starts over). Never allocates. */
+  eddy_drift_t (*update)(eddy_detector_t *d, double x);
+  void (*reset)(eddy_detector_t *d);
+  int (*save)(const eddy_detector_t *d, eddy_buf_t *b);
+  int (*load)(eddy_detector_t *d, eddy_reader_t *r);
+  size_t (*memory)(const eddy_detector_t *d);
+  void (*destroy)(eddy_detector_t *d);
+  /* The test statistic at the last update and the threshold it is compared
+   * with, for alerts (e.g. DDM: p + s and p_min + 3 s_min). */
+  void (*stat)(const eddy_detector_t *d, double *statistic, double *threshold);
+} eddy_detector_type_t;
+
+struct eddy_detector {
+  const eddy_detector_type_t *type;
+  void *params;
+  void *state;
+  eddy_rng_t rng;
+  uint64_t seed;
+  eddy_kvlist_t kv;
+};
+
+extern const eddy_detector_type_t *const eddy_detector_types[];
+
+const eddy_detector_type_t *eddy_detector_type_find(const char *name);
+void eddy_detector_type_names(char *buf, size_t size);
+
+eddy_detector_t *eddy_detector_new(const char *name, const eddy_kv_t *kv, size_t n_kv,
+                                   uint64_t seed, char *errstr, size_t errstr_size);
+void eddy_detector_free(eddy_detector_t *d);
+
+static inline eddy_drift_t eddy_detector_update(eddy_detector_t *d, double x) {
+  return d->type->update(d, x);
+}
+void eddy_detector_reset(eddy_detector_t *d);
+size_t eddy_detector_memory(const eddy_detector_t *d);
+void eddy_detector_stat(const eddy_detector_t *d, double *statistic, double *threshold);
+const char *eddy_drift_name(eddy_drift_t s); /* "none", "warning", "drift" */
+
+/* One checkpoint section (EDDY_SECTION_DETECTOR): name, seed, parameters,
+ * RNG, body. */
+int eddy_detector_save(const eddy_detector_t *d, eddy_buf_t *b);
+eddy_detector_t *eddy_detector_load(eddy_reader_t *r, char *errstr, size_t errstr_size);
+
+/* ADWIN (Bifet & Gavalda 2007) as a structure other components embed: the
+ * Hoeffding Adaptive Tree keeps one per node, ADWIN bagging one per member.
+ * Exponential histogram with M buckets per row (default 5), checks for a
+ * cut every `clock` updates (default 32) as the reference implementation
+ * does. The `adwin` detector type wraps one. */
+typedef struct eddy_adwin eddy_adwin_t;
+
+eddy_adwin_t *eddy_adwin_new(double delta); /* NULL on allocation failure */
+void eddy_adwin_free(eddy_adwin_t *a);
+/* Adds x; returns 1 when a change was detected (the window was cut). */
+int eddy_adwin_update(eddy_adwin_t *a, double x);
+double eddy_adwin_estimation(const eddy_adwin_t *a); /* mean over the window */
+double eddy_adwin_variance(const eddy_adwin_t *a);
+uint64_t eddy_adwin_width(const eddy_adwin_t *a);
+void eddy_adwin_reset(eddy_adwin_t *a);
+size_t eddy_adwin_memory(const eddy_adwin_t *a);
+void eddy_adwin_save(const eddy_adwin_t *a, eddy_buf_t *b);
+eddy_adwin_t *eddy_adwin_load(eddy_reader_t *r); /* NULL and r->err set on failure */
+
+#endif /* EDDY_DETECTORS_H */

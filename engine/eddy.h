@@ -1,0 +1,414 @@
+/* eddy.h: the engine's core interface, shared by every folder: error codes,
+ * logging, byte buffers, the one PRNG, schemas and instances, option tables
+ * (the single definition of every config key) and checkpoints. */
+#ifndef EDDY_H
+#define EDDY_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define EDDY_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define EDDY_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define EDDY_UNUSED __attribute__((unused))
+#else
+#define EDDY_PRINTF(f, a)
+#define EDDY_UNUSED
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+/* Functions return 0 or one of these negative codes. */
+typedef enum eddy_err {
+  EDDY_OK = 0,
+  EDDY_EINVAL = -1,    /* invalid argument or value */
+  EDDY_ENOMEM = -2,    /* out of memory */
+  EDDY_ENOENT = -3,    /* no such name, key or field */
+  EDDY_EIO = -4,       /* input/output error */
+  EDDY_EPARSE = -5,    /* malformed input */
+  EDDY_ECORRUPT = -6,  /* data does not verify (magic, CRC, truncation) */
+  EDDY_EVERSION = -7,  /* unsupported format version */
+  EDDY_ERANGE = -8,    /* value out of range or a bound was reached */
+  EDDY_ENOSPC = -9,    /* caller's buffer too small */
+  EDDY_ETYPE = -10,    /* value of the wrong type */
+  EDDY_EAGAIN = -11,   /* not now, try again */
+  EDDY_ETIMEDOUT = -12,
+  EDDY_ESTATE = -13,   /* not valid in the current state */
+  EDDY_EEOF = -14,     /* end of input */
+  EDDY_ENOTSUP = -15,  /* not supported by this component */
+  EDDY_EMISSING = -16  /* a required field is absent */
+} eddy_err_t;
+
+/* Static text for an error code; never NULL. */
+const char *eddy_strerror(int err);
+
+/* Formats into errstr (when not NULL) and returns err, for one-line error
+ * returns: `return eddy_seterr(errstr, size, EDDY_EINVAL, "bad %s", k);` */
+int eddy_seterr(char *errstr, size_t errstr_size, int err, const char *fmt, ...)
+    EDDY_PRINTF(4, 5);
+
+/* --------------------------------------------------------------- logging */
+
+typedef enum { EDDY_LOG_DEBUG, EDDY_LOG_INFO, EDDY_LOG_WARN, EDDY_LOG_ERROR } eddy_log_level_t;
+
+/* One line on stderr with a UTC timestamp and the level. */
+void eddy_log(eddy_log_level_t level, const char *fmt, ...) EDDY_PRINTF(2, 3);
+void eddy_log_set_level(eddy_log_level_t level);
+
+/* ------------------------------------------------------------ byte buffer */
+
+/* A growable byte buffer for serialization. Writes are sticky: after a
+ * failed allocation every later write is a no-op and `err` stays set, so a
+ * save function writes everything and checks once at the end. Numbers are
+ * little-endian. The buffer owns `data`; eddy_buf_free releases it. */
+typedef struct eddy_buf {
+  uint8_t *data;
+  size_t len;
+  size_t cap;
+  int err;
+} eddy_buf_t;
+
+void eddy_buf_init(eddy_buf_t *b);
+void eddy_buf_free(eddy_buf_t *b);
+void eddy_buf_clear(eddy_buf_t *b); /* len = 0, err = 0; keeps the memory */
+int eddy_buf_reserve(eddy_buf_t *b, size_t extra);
+void eddy_buf_put(eddy_buf_t *b, const void *p, size_t n);
+void eddy_buf_put_u8(eddy_buf_t *b, uint8_t v);
+void eddy_buf_put_u16(eddy_buf_t *b, uint16_t v);
+void eddy_buf_put_u32(eddy_buf_t *b, uint32_t v);
+void eddy_buf_put_u64(eddy_buf_t *b, uint64_t v);
+void eddy_buf_put_i64(eddy_buf_t *b, int64_t v);
+void eddy_buf_put_f64(eddy_buf_t *b, double v);
+void eddy_buf_put_f64s(eddy_buf_t *b, const double *v, size_t n);
+void eddy_buf_put_str(eddy_buf_t *b, const char *s); /* u32 length + bytes; NULL as "" */
+void eddy_buf_put_mem(eddy_buf_t *b, const void *p, size_t n); /* u32 length + bytes */
+/* Overwrites 4 bytes at pos (for lengths known only later). */
+void eddy_buf_patch_u32(eddy_buf_t *b, size_t pos, uint32_t v);
+/* printf into the buffer (text outputs); no NUL is counted in len. */
+void eddy_buf_printf(eddy_buf_t *b, const char *fmt, ...) EDDY_PRINTF(2, 3);
+void eddy_buf_vprintf(eddy_buf_t *b, const char *fmt, va_list ap);
+
+/* Reads what eddy_buf_put_* wrote. Reads are sticky too: reading past the
+ * end sets err = EDDY_ECORRUPT and yields zeros. The reader borrows p. */
+typedef struct eddy_reader {
+  const uint8_t *p;
+  size_t len;
+  size_t pos;
+  int err;
+} eddy_reader_t;
+
+void eddy_reader_init(eddy_reader_t *r, const void *p, size_t len);
+uint8_t eddy_read_u8(eddy_reader_t *r);
+uint16_t eddy_read_u16(eddy_reader_t *r);
+uint32_t eddy_read_u32(eddy_reader_t *r);
+uint64_t eddy_read_u64(eddy_reader_t *r);
+int64_t eddy_read_i64(eddy_reader_t *r);
+double eddy_read_f64(eddy_reader_t *r);
+void eddy_read_f64s(eddy_reader_t *r, double *v, size_t n);
+void eddy_read(eddy_reader_t *r, void *dst, size_t n);
+/* A length-prefixed byte string; returns a pointer into the reader's memory
+ * (not NUL-terminated) or NULL on error. */
+const void *eddy_read_mem(eddy_reader_t *r, size_t *len);
+/* Copies a length-prefixed string into dst (NUL-terminated); a string that
+ * does not fit sets err = EDDY_ECORRUPT. */
+void eddy_read_str(eddy_reader_t *r, char *dst, size_t size);
+/* Like eddy_read_str but returns a malloc'd copy the caller frees. */
+char *eddy_read_strdup(eddy_reader_t *r);
+/* Reads a u64 element count and checks that count * elem_size bytes remain,
+ * so that a corrupt count never drives a huge allocation. */
+size_t eddy_read_count(eddy_reader_t *r, size_t elem_size);
+
+/* ------------------------------------------------------------------ PRNG */
+
+/* xoshiro256** seeded through splitmix64. Every random choice in eddy goes
+ * through one of these, so a run is reproducible from its seed. The state
+ * is part of every checkpoint that holds one. */
+typedef struct eddy_rng {
+  uint64_t s[4];
+  double spare; /* second Gaussian of the last Box-Muller pair */
+  int has_spare;
+} eddy_rng_t;
+
+void eddy_rng_seed(eddy_rng_t *r, uint64_t seed);
+uint64_t eddy_rng_next(eddy_rng_t *r);
+double eddy_rng_uniform(eddy_rng_t *r);             /* [0, 1), 53 bits */
+uint64_t eddy_rng_below(eddy_rng_t *r, uint64_t n); /* [0, n), unbiased; 0 when n == 0 */
+double eddy_rng_gauss(eddy_rng_t *r);               /* N(0, 1) */
+/* Poisson(lambda) by inversion as MOA's MiscUtils.poisson does (normal
+ * approximation from lambda >= 100). */
+unsigned eddy_rng_poisson(eddy_rng_t *r, double lambda);
+/* A seed for sub-stream `stream` of `seed` (ensemble members, generators'
+ * parts), independent of the order in which sub-streams are drawn. */
+uint64_t eddy_seed_derive(uint64_t seed, uint64_t stream);
+void eddy_rng_save(const eddy_rng_t *r, eddy_buf_t *b);
+void eddy_rng_load(eddy_rng_t *r, eddy_reader_t *r2);
+
+/* ----------------------------------------------------------------- hashing */
+
+uint64_t eddy_hash(const void *p, size_t len); /* XXH3-64 */
+uint64_t eddy_hash_mix(uint64_t a, uint64_t b); /* combines two hashes */
+
+/* ------------------------------------------------------------- dictionary */
+
+/* Online dictionary encoding of nominal values: each new text gets the next
+ * index, up to `bound` values; past the bound every new text maps to one
+ * overflow bucket (index `bound`, named "__other__") when overflow is
+ * allowed, or is refused with EDDY_ERANGE. Owned by its schema. */
+typedef struct eddy_dict eddy_dict_t;
+
+eddy_dict_t *eddy_dict_new(uint32_t bound, int allow_overflow);
+void eddy_dict_free(eddy_dict_t *d);
+/* The index of s (len bytes, hash = eddy_hash(s, len)), adding it if new.
+ * Returns the index or EDDY_ERANGE / EDDY_ENOMEM. *added (may be NULL) is set
+ * to 1 when a new index was created. Allocates only when a value is new. */
+int64_t eddy_dict_intern(eddy_dict_t *d, const char *s, size_t len, uint64_t hash, int *added);
+/* The index of s, or EDDY_ENOENT. Never adds. */
+int64_t eddy_dict_find(const eddy_dict_t *d, const char *s, size_t len, uint64_t hash);
+const char *eddy_dict_name(const eddy_dict_t *d, uint32_t index); /* NULL if out of range */
+uint32_t eddy_dict_size(const eddy_dict_t *d); /* indices in use, overflow included */
+uint32_t eddy_dict_bound(const eddy_dict_t *d);
+size_t eddy_dict_memory(const eddy_dict_t *d);
+void eddy_dict_save(const eddy_dict_t *d, eddy_buf_t *b);
+eddy_dict_t *eddy_dict_load(eddy_reader_t *r);
+
+/* ---------------------------------------------------------------- schema */
+
+typedef enum { EDDY_NUMERIC = 0, EDDY_NOMINAL = 1 } eddy_attr_kind_t;
+
+typedef enum { EDDY_CLASSIFICATION = 1, EDDY_REGRESSION = 2 } eddy_task_t;
+
+typedef struct eddy_attr {
+  char *name;
+  eddy_attr_kind_t kind;
+  eddy_dict_t *dict; /* nominal only */
+} eddy_attr_t;
+
+/* The attributes a learner sees and the target. Attributes are fixed once
+ * learning starts; nominal dictionaries grow as values appear, so learners
+ * must accept value and class indices beyond what they have seen so far
+ * (they may allocate when one first appears, never per record otherwise).
+ * A schema belongs to one model replica and outlives its learner. */
+typedef struct eddy_schema {
+  eddy_task_t task;
+  size_t n_attrs;
+  eddy_attr_t *attrs;
+  eddy_attr_t target; /* nominal (classification) or numeric (regression) */
+  uint32_t max_values;  /* dictionary bound for nominal attributes */
+  uint32_t max_classes; /* dictionary bound for the target */
+} eddy_schema_t;
+
+#define EDDY_DEFAULT_MAX_VALUES 1024
+#define EDDY_DEFAULT_MAX_CLASSES 256
+
+/* The caller frees with eddy_schema_free. */
+eddy_schema_t *eddy_schema_new(eddy_task_t task, const char *target, uint32_t max_values,
+                               uint32_t max_classes, char *errstr, size_t errstr_size);
+void eddy_schema_free(eddy_schema_t *s);
+/* Appends an attribute; returns its index or a negative code (EDDY_EINVAL
+ * for a duplicate name). */
+int eddy_schema_add(eddy_schema_t *s, const char *name, eddy_attr_kind_t kind);
+int eddy_schema_find(const eddy_schema_t *s, const char *name); /* index or EDDY_ENOENT */
+eddy_schema_t *eddy_schema_clone(const eddy_schema_t *s); /* deep copy, dictionaries included */
+static inline uint32_t eddy_schema_n_values(const eddy_schema_t *s, size_t attr) {
+  return s->attrs[attr].kind == EDDY_NOMINAL ? eddy_dict_size(s->attrs[attr].dict) : 0;
+}
+static inline uint32_t eddy_schema_n_classes(const eddy_schema_t *s) {
+  return s->task == EDDY_CLASSIFICATION ? eddy_dict_size(s->target.dict) : 0;
+}
+size_t eddy_schema_memory(const eddy_schema_t *s);
+void eddy_schema_save(const eddy_schema_t *s, eddy_buf_t *b);
+eddy_schema_t *eddy_schema_load(eddy_reader_t *r, char *errstr, size_t errstr_size);
+
+/* -------------------------------------------------------------- instance */
+
+/* One record as learners see it. x[i] holds a number, or for a nominal
+ * attribute its dictionary index; h[i] holds eddy_hash of the nominal text
+ * (for feature hashing, where the bound of the dictionary does not apply).
+ * Arrays are allocated once by eddy_instance_init and reused. */
+typedef struct eddy_instance {
+  size_t n;
+  double *x;
+  uint64_t *h;
+  uint8_t *missing;
+  double y;      /* class index or target value, valid when has_y */
+  int has_y;
+  double weight; /* 1 unless the source says otherwise */
+} eddy_instance_t;
+
+int eddy_instance_init(eddy_instance_t *in, size_t n);
+void eddy_instance_free(eddy_instance_t *in);
+void eddy_instance_clear(eddy_instance_t *in); /* all missing, no label, weight 1 */
+int eddy_instance_copy(eddy_instance_t *dst, const eddy_instance_t *src); /* same n */
+
+/* ---------------------------------------------------------- option tables */
+
+/* Every configurable component declares its keys in one table of these:
+ * the parser, the validation and `eddy config --reference` all read it. A
+ * field lives at `offset` in the component's parameter struct. */
+typedef enum {
+  EDDY_OPT_INT,    /* int64_t, range [min, max] */
+  EDDY_OPT_DOUBLE, /* double, range [min, max] */
+  EDDY_OPT_BOOL,   /* int: true/false, yes/no, on/off, 1/0 */
+  EDDY_OPT_ENUM,   /* int: index into choices */
+  EDDY_OPT_STRING, /* char[size], NUL-terminated */
+  EDDY_OPT_TEXT    /* char *, malloc'd; released by eddy_options_free */
+} eddy_opt_type_t;
+
+typedef struct eddy_option {
+  const char *name;
+  eddy_opt_type_t type;
+  size_t offset;
+  size_t size; /* STRING: capacity */
+  const char *def;
+  double min, max;
+  const char *const *choices; /* ENUM: NULL-terminated */
+  const char *help;
+} eddy_option_t;
+
+#define EDDY_OPT_INT_(st, key, field, def, lo, hi, help) \
+  { key, EDDY_OPT_INT, offsetof(st, field), 0, def, lo, hi, NULL, help }
+#define EDDY_OPT_DOUBLE_(st, key, field, def, lo, hi, help) \
+  { key, EDDY_OPT_DOUBLE, offsetof(st, field), 0, def, lo, hi, NULL, help }
+#define EDDY_OPT_BOOL_(st, key, field, def, help) \
+  { key, EDDY_OPT_BOOL, offsetof(st, field), 0, def, 0, 1, NULL, help }
+#define EDDY_OPT_ENUM_(st, key, field, def, choices, help) \
+  { key, EDDY_OPT_ENUM, offsetof(st, field), 0, def, 0, 0, choices, help }
+#define EDDY_OPT_STRING_(st, key, field, def, help) \
+  { key, EDDY_OPT_STRING, offsetof(st, field), sizeof(((st *)0)->field), def, 0, 0, NULL, help }
+#define EDDY_OPT_TEXT_(st, key, field, def, help) \
+  { key, EDDY_OPT_TEXT, offsetof(st, field), 0, def, 0, 0, NULL, help }
+#define EDDY_OPT_END { NULL, 0, 0, 0, NULL, 0, 0, NULL, NULL }
+
+/* A key = value pair as written in a config, with where it was written so
+ * that whoever rejects it can name file:line:key. */
+typedef struct eddy_kv {
+  char *key;
+  char *value;
+  const char *file; /* borrowed; may be NULL */
+  int line;         /* 0 when not from a file */
+} eddy_kv_t;
+
+/* A growable list of pairs; owns its strings (not `file`). */
+typedef struct eddy_kvlist {
+  eddy_kv_t *v;
+  size_t n, cap;
+} eddy_kvlist_t;
+
+int eddy_kvlist_add(eddy_kvlist_t *l, const char *key, const char *value, const char *file,
+                    int line);
+/* Sets key: replaces the value of an existing pair, else appends. */
+int eddy_kvlist_set(eddy_kvlist_t *l, const char *key, const char *value, const char *file,
+                    int line);
+const eddy_kv_t *eddy_kvlist_get(const eddy_kvlist_t *l, const char *key);
+int eddy_kvlist_copy(eddy_kvlist_t *dst, const eddy_kv_t *src, size_t n);
+void eddy_kvlist_free(eddy_kvlist_t *l);
+void eddy_kvlist_save(const eddy_kv_t *v, size_t n, eddy_buf_t *b);
+int eddy_kvlist_load(eddy_kvlist_t *l, eddy_reader_t *r);
+
+/* Where a kv came from, as "file:line: " (or "" when unknown), in buf. */
+const char *eddy_kv_where(const eddy_kv_t *kv, char *buf, size_t size);
+
+const eddy_option_t *eddy_options_find(const eddy_option_t *table, const char *key);
+/* Fills every field with its default. */
+int eddy_options_defaults(const eddy_option_t *table, void *params);
+/* Parses value into the field of opt. The error names the key and the
+ * accepted values or range. */
+int eddy_option_set(const eddy_option_t *opt, void *params, const char *value, char *errstr,
+                    size_t errstr_size);
+/* Applies pairs to params. An unknown key is EDDY_ENOENT, a bad value
+ * EDDY_EINVAL; the error starts with file:line: and names the key. */
+int eddy_options_apply(const eddy_option_t *table, void *params, const eddy_kv_t *kv, size_t n,
+                       char *errstr, size_t errstr_size);
+/* Releases EDDY_OPT_TEXT fields. */
+void eddy_options_free(const eddy_option_t *table, void *params);
+/* Writes the table as Markdown rows: key, type, default, range, help. */
+void eddy_options_reference(const eddy_option_t *table, const char *prefix, FILE *out);
+/* Parses a whole number / a real in C locale; the whole string must match. */
+int eddy_parse_int(const char *s, int64_t *out);
+int eddy_parse_double(const char *s, double *out);
+int eddy_parse_bool(const char *s, int *out);
+
+/* ------------------------------------------------------------- components */
+
+/* What learners and detectors share: parameters parsed from an option table
+ * and key = value pairs, zeroed state, and a copy of the pairs for
+ * checkpoints. On success *params and *state are calloc'd (params filled)
+ * and `copy` holds the pairs; on failure nothing is left allocated. */
+int eddy_component_setup(const eddy_option_t *options, size_t params_size, size_t state_size,
+                         const eddy_kv_t *kv, size_t n_kv, void **params, void **state,
+                         eddy_kvlist_t *copy, char *errstr, size_t errstr_size);
+void eddy_component_teardown(const eddy_option_t *options, void **params, void **state,
+                             eddy_kvlist_t *copy);
+/* The header both write before their body: name, seed, pairs, RNG. */
+void eddy_component_save_header(const char *name, uint64_t seed, const eddy_kvlist_t *kv,
+                                const eddy_rng_t *rng, eddy_buf_t *b);
+/* Reads the name, seed and pairs (the RNG follows; read it after creating
+ * the component). */
+int eddy_component_load_header(eddy_reader_t *r, char *name, size_t name_size, uint64_t *seed,
+                               eddy_kvlist_t *kv);
+/* "what 'name' is unknown (known: ...)" into errstr; returns EDDY_ENOENT. */
+int eddy_unknown_name(char *errstr, size_t errstr_size, const char *what, const char *name,
+                      const char *known);
+
+/* ------------------------------------------------------------ checkpoints */
+
+/* A checkpoint is binary and little-endian:
+ *   "EDDY" | u16 format version | u16 flags | sections... | u32 CRC-32
+ * where a section is u32 tag | u64 length | bytes. The CRC (zlib's) covers
+ * everything before it. Readers skip sections they do not know, and verify
+ * magic, version and CRC before reading any section. */
+#define EDDY_CKPT_MAGIC "EDDY"
+#define EDDY_CKPT_VERSION 1
+#define EDDY_TAG(a, b, c, d) \
+  ((uint32_t)(a) | ((uint32_t)(b) << 8) | ((uint32_t)(c) << 16) | ((uint32_t)(d) << 24))
+#define EDDY_SECTION_SCHEMA EDDY_TAG('S', 'C', 'H', 'M')
+#define EDDY_SECTION_LEARNER EDDY_TAG('L', 'R', 'N', 'R')
+#define EDDY_SECTION_DETECTOR EDDY_TAG('D', 'T', 'C', 'T')
+#define EDDY_SECTION_META EDDY_TAG('M', 'E', 'T', 'A')
+
+void eddy_ckpt_begin(eddy_buf_t *b);
+size_t eddy_ckpt_section_begin(eddy_buf_t *b, uint32_t tag); /* returns a mark */
+void eddy_ckpt_section_end(eddy_buf_t *b, size_t mark);
+int eddy_ckpt_finish(eddy_buf_t *b); /* appends the CRC; returns b->err */
+/* Checks magic, version, section framing and CRC. */
+int eddy_ckpt_verify(const void *p, size_t len, char *errstr, size_t errstr_size);
+/* The nth (0-based) section with tag, or EDDY_ENOENT. Call after verify. */
+int eddy_ckpt_section(const void *p, size_t len, uint32_t tag, int nth, eddy_reader_t *out);
+
+uint32_t eddy_crc32(const void *p, size_t len);
+
+/* ------------------------------------------------------------------ misc */
+
+double eddy_now(void);      /* seconds, monotonic */
+double eddy_wallclock(void); /* seconds since the epoch */
+/* Formats a double so that it parses back to the same value, in C locale,
+ * as briefly as possible (%.15g, %.16g or %.17g). Returns the length. */
+int eddy_fmt_double(char *buf, size_t size, double v);
+/* Duplicates at most n bytes; NULL only on allocation failure. */
+char *eddy_strndup(const char *s, size_t n);
+/* Grows a zero-filled array of elem-byte elements so that index need-1 is
+ * valid; *cap counts elements. Learners use it when a class or nominal value
+ * first appears (the only allocation their learn path may make). */
+int eddy_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* Index of the largest of v[0..n), the first on ties (as MOA's
+ * Utils.maxIndex); 0 when n == 0. */
+size_t eddy_argmax(const double *v, size_t n);
+/* Splits a comma-separated list in place, trimming blanks; returns the
+ * number of items (at most max) written to items. */
+size_t eddy_split_list(char *s, char **items, size_t max);
+
+/* -------------------------------------------------------------- commands */
+
+/* `eddy NAME ...`: each returns the process exit status (0 ok, 1 failure,
+ * 2 usage). argv[0] is the command's name. */
+typedef struct eddy_command {
+  const char *name;
+  int (*main)(int argc, char **argv);
+  const char *usage;   /* one line: the arguments */
+  const char *summary; /* one line: what it does */
+} eddy_command_t;
+
+#endif /* EDDY_H */

@@ -1,0 +1,39 @@
+/* main.c: the eddy command line: dispatches `eddy NAME ...` to the command
+ * of that name. */
+#include <stdio.h>
+#include <string.h>
+
+#include "eddy.h"
+
+int eddy_cmd_config(int argc, char **argv);
+
+static const eddy_command_t commands[] = {
+    {"config", eddy_cmd_config, "--reference | --check -c FILE",
+     "print every config key, or validate a config file"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "eddy %s: streaming online learning on Kafka\n\nusage: eddy COMMAND [ARGS]\n\n",
+          EDDY_VERSION);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  eddy %-8s %s\n  %14s %s\n", commands[i].name, commands[i].usage, "",
+            commands[i].summary);
+  fprintf(out, "\n`eddy COMMAND --help` for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+    printf("eddy %s\n", EDDY_VERSION);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].main(argc - 1, argv + 1);
+  fprintf(stderr, "eddy: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

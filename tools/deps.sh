@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# deps.sh: installs what eddy builds and tests with, each only when absent:
+# Debian packages (apt-get, only when pkg-config or command -v lacks one)
+# and the test-only peers into git-ignored caches under .cache/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+
+need=()
+have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+for pair in rdkafka:librdkafka-dev hiredis:libhiredis-dev libuv:libuv1-dev avro-c:libavro-dev \
+            criterion:libcriterion-dev inih:libinih-dev jansson:libjansson-dev \
+            libxxhash:libxxhash-dev zlib:zlib1g-dev libcrypto:libssl-dev; do
+  have_pc "${pair%%:*}" || need+=("${pair#*:}")
+done
+command -v pkg-config >/dev/null || need+=(pkg-config)
+[ -f /usr/include/http_parser.h ] || need+=(libhttp-parser-dev) # ships no .pc file
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v kcat >/dev/null || need+=(kcat)
+command -v java >/dev/null || need+=(default-jre-headless)
+/usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || need+=(python3-confluent-kafka)
+/usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing Debian packages: ${need[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+[ "$what" = debian ] && exit 0
+
+# Python peers (scikit-learn, River) from PyPI, pinned, in .cache/venv.
+venv=.cache/venv
+stamp=$venv/.requirements
+if ! cmp -s tools/requirements.txt "$stamp" 2>/dev/null; then
+  echo "deps: creating $venv from tools/requirements.txt (PyPI)"
+  rm -rf "$venv"
+  py=python3; "$py" -m venv --help >/dev/null 2>&1 || py=/usr/bin/python3
+  "$py" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements.txt
+  cp tools/requirements.txt "$stamp"
+fi
