@@ -66,9 +66,8 @@ static size_t figures(const eval_t *e, const char **names, double *cum, double *
     const char *nm[] = {"accuracy", "kappa", "log_loss", "f1_macro", "auc"};
     double cv[] = {c.accuracy, c.kappa, c.log_loss, c.f1_macro, c.auc};
     double wv[] = {w.accuracy, w.kappa, w.log_loss, w.f1_macro, w.auc};
-    int binary = eddy_schema_n_classes(e->rep->schema) == 2;
+    /* Columns stay fixed for the whole run: auc is nan unless binary. */
     for (size_t i = 0; i < 5; i++) {
-      if (i == 4 && !binary) break;
       names[n] = nm[i];
       cum[n] = cv[i];
       win[n++] = wv[i];
