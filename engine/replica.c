@@ -1,10 +1,12 @@
 /* replica.c: one model replica (a partition's, or an offline run's):
  * test-then-train on its schema and learner, with prequential metrics. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connectors.h"
 #include "eddy.h"
+#include "internal.h"
 #include "learners/learners.h"
 
 eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_fields_t *f,
@@ -33,11 +35,17 @@ eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_field
     eddy_replica_free(r);
     return NULL;
   }
+  r->drift = eddy__drift_new(r, errstr, errstr_size);
+  if (!r->drift && errstr_size && errstr[0]) {
+    eddy_replica_free(r);
+    return NULL;
+  }
   return r;
 }
 
 void eddy_replica_free(eddy_replica_t *r) {
   if (!r) return;
+  eddy__drift_free(r->drift);
   eddy_learner_free(r->learner);
   eddy_evaluator_free(r->eval);
   eddy_schema_free(r->schema);
@@ -49,6 +57,7 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
   r->pred_k = k > 0 ? k : 0;
   r->index++;
+  if (r->drift) eddy__drift_inputs(r, r->drift, in);
   return k;
 }
 
@@ -62,6 +71,11 @@ int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
   int err = eddy_evaluator_add(r->eval, r->pred, (size_t)r->pred_k, in->y);
   if (err) return err;
   err = eddy_learner_learn(r->learner, in);
-  if (!err) r->learned++;
-  return err;
+  if (err) return err;
+  r->learned++;
+  if (!r->drift) return 0;
+  /* The detector watches the 0/1 error, or the absolute error. */
+  double p = eddy_replica_predicted(r);
+  double loss = r->schema->task == EDDY_CLASSIFICATION ? (double)(p != in->y) : fabs(p - in->y);
+  return eddy__drift_learned(r, r->drift, in, loss);
 }
