@@ -348,3 +348,40 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
   }
   return EDDY_EINVAL;
 }
+
+int eddy_record_set_number(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
+                           const eddy_field_t *field, double v, char *errstr, size_t errstr_size) {
+  int numeric = (field->kind == EDDY_FIELD_ATTR && field->attr_kind == EDDY_NUMERIC) ||
+                (field->kind == EDDY_FIELD_TARGET && s->task == EDDY_REGRESSION) ||
+                field->kind == EDDY_FIELD_AUX || field->kind == EDDY_FIELD_TIME ||
+                field->kind == EDDY_FIELD_WEIGHT;
+  if (numeric && isfinite(v)) {
+    switch (field->kind) {
+    case EDDY_FIELD_ATTR:
+      r->in.x[field->index] = v;
+      r->in.missing[field->index] = 0;
+      return 0;
+    case EDDY_FIELD_TARGET:
+      r->in.y = v;
+      r->in.has_y = 1;
+      return 0;
+    case EDDY_FIELD_AUX:
+      r->aux[field->index] = v;
+      r->aux_set[field->index] = 1;
+      return 0;
+    case EDDY_FIELD_TIME:
+      r->ts = v;
+      r->has_ts = 1;
+      return 0;
+    default:
+      break; /* weight: checked below */
+    }
+  }
+  char text[40];
+  int n = eddy_fmt_double(text, sizeof text, v);
+  if (n < 0 || (size_t)n >= sizeof text) return EDDY_EINVAL;
+  /* Keys and ids must outlive this call: they cannot point at `text`. */
+  if (field->kind == EDDY_FIELD_KEY || field->kind == EDDY_FIELD_ID)
+    return eddy_seterr(errstr, errstr_size, EDDY_ETYPE, "field '%s': expected a string", field->name);
+  return eddy_record_set(r, f, s, field, text, (size_t)n, 0, errstr, errstr_size);
+}
