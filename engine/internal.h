@@ -20,4 +20,7 @@ void eddy__drift_inputs(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance
 int eddy__drift_learned(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance_t *in, double loss);
 size_t eddy__drift_memory(const eddy__drift_t *d);
 
+/* eddy_fmt_double's reference path (snprintf + strtod), for its tests. */
+int eddy__fmt_double_slow(char *buf, size_t size, double v);
+
 #endif /* EDDY_INTERNAL_H */
