@@ -165,4 +165,93 @@ uint64_t eddy_lines_offset(const eddy_lines_t *l);  /* bytes consumed */
 int64_t eddy_lines_size(const eddy_lines_t *l);     /* file size, -1 for pipes */
 void eddy_lines_close(eddy_lines_t *l);
 
+/* ----------------------------------------------------------------- Redis */
+
+/* One asynchronous Redis connection on a libuv loop (hiredis 0.14 with its
+ * libuv adapter), shared by everything a process keeps in Redis: entity
+ * state, checkpoints, the alerts stream. It connects by itself, and
+ * reconnects with exponential backoff after a failure, logging one clear
+ * line per event. hiredis 0.14 has no async timeouts and its libuv adapter
+ * drops poll errors (a connect to a closed port never calls back), so a
+ * uv_timer watches the connect and every request: past its deadline the
+ * connection is dropped and made again.
+ *
+ * A connection is `ready` once connected, past SELECT (and SCRIPT LOAD of
+ * the registered scripts) and answering PING; the ready callback tells
+ * the consumer loop to pause (0) or resume (1) consumption. Commands:
+ * - reads are accepted only when ready (else EDDY_EAGAIN); when the
+ *   connection is lost their callback gets a NULL reply;
+ * - writes flagged EDDY_REDIS_REPLAY are kept until Redis acknowledges
+ *   them and sent again, in their original order and before anything
+ *   new, after a reconnect; they are accepted while Redis is down (queued).
+ *   They must be idempotent (HSET of whole values, scripts that check).
+ * Replies arrive in the order commands were sent, on the loop thread. */
+struct uv_loop_s;
+struct redisReply;
+struct redisContext;
+typedef struct eddy_redis eddy_redis_t;
+
+typedef struct eddy_redis_options {
+  double connect_timeout; /* seconds to connect, then give up and retry; default 2 */
+  double request_timeout; /* seconds a reply may take before the connection is dropped; default 10 */
+  double backoff_min;     /* first retry delay, doubled per failure; default 0.1 */
+  double backoff_max;     /* largest retry delay; default 5 */
+  int quiet;              /* log connection events at DEBUG level only (CLI tools) */
+} eddy_redis_options_t;
+
+/* The reply (NULL when the connection was lost or the request timed out);
+ * hiredis frees it after the callback returns. */
+typedef void (*eddy_redis_reply_cb)(void *ctx, struct redisReply *reply);
+typedef void (*eddy_redis_ready_cb)(void *ctx, int ready);
+
+#define EDDY_REDIS_REPLAY 1u
+
+/* Splits redis://HOST[:PORT][/DB] (HOST may be [v6]; PORT 6379, DB 0 by
+ * default). */
+int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
+                         char *errstr, size_t errstr_size);
+/* Starts connecting (the first attempt is made before this returns; the
+ * result arrives on the loop). o may be NULL for the defaults. */
+eddy_redis_t *eddy_redis_new(struct uv_loop_s *loop, const char *url, const eddy_redis_options_t *o,
+                             char *errstr, size_t errstr_size);
+/* Called with 0 when the connection is lost and 1 when it is ready again
+ * (and once at the first connection). */
+void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx);
+int eddy_redis_ready(const eddy_redis_t *r);
+/* "HOST:PORT/DB", for messages. */
+const char *eddy_redis_name(const eddy_redis_t *r);
+/* Registers a Lua script loaded (SCRIPT LOAD) at every connection, so
+ * that EVALSHA finds it; sha1 (41 bytes) receives its SHA-1 in hex. */
+int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1);
+/* Sends one command (argv with lengths, binary-safe). Returns 0, or
+ * EDDY_EAGAIN (a read while not ready), EDDY_ESTATE (closing),
+ * EDDY_ENOMEM. cb may be NULL. */
+int eddy_redis_command(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx, int argc,
+                       const char *const *argv, const size_t *lens);
+/* The same for a command already in RESP form (cmd is copied). */
+int eddy_redis_command_raw(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx,
+                           const void *cmd, size_t len);
+/* Appends one command in RESP form to b (for eddy_redis_command_raw). */
+void eddy_resp_begin(eddy_buf_t *b, int argc);
+void eddy_resp_arg(eddy_buf_t *b, const void *p, size_t len);
+void eddy_resp_argz(eddy_buf_t *b, const char *s);
+/* Requests sent and not answered, and writes waiting for a connection. */
+size_t eddy_redis_pending(const eddy_redis_t *r);
+/* Connection events so far (for tests and metrics). */
+typedef struct eddy_redis_stats {
+  uint64_t connects, disconnects, timeouts, failed_attempts, replayed;
+} eddy_redis_stats_t;
+void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out);
+/* Closes: pending replies are awaited (up to request_timeout), queued
+ * writes that never reached Redis get a NULL reply, then the handles
+ * close and r is freed; `closed` (may be NULL) is called at the end. Keep
+ * running the loop until then. */
+void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx);
+
+/* A blocking connection for command-line tools and for restoring on
+ * partition assignment: connected, SELECTed, with `timeout` seconds for
+ * the connect and for every reply. Free with redisFree. */
+struct redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
+                                             size_t errstr_size);
+
 #endif /* EDDY_CONNECTORS_H */
