@@ -37,7 +37,7 @@ typedef struct redis_srv {
 
 static redis_srv_t *redis_srv_all_[8];
 
-static void redis_srv_kill(redis_srv_t *s, int sig) {
+static EDDY_UNUSED void redis_srv_kill(redis_srv_t *s, int sig) {
   if (s->pid <= 0) return;
   kill(s->pid, sig);
   int st;
@@ -46,12 +46,12 @@ static void redis_srv_kill(redis_srv_t *s, int sig) {
   s->pid = 0;
 }
 
-static void redis_srv_atexit_(void) {
+static EDDY_UNUSED void redis_srv_atexit_(void) {
   for (int i = 0; i < 8; i++)
     if (redis_srv_all_[i] && redis_srv_all_[i]->pid > 0) kill(redis_srv_all_[i]->pid, SIGKILL);
 }
 
-static int redis_free_port_(void) {
+static EDDY_UNUSED int redis_free_port_(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
@@ -64,7 +64,7 @@ static int redis_free_port_(void) {
 }
 
 /* Waits until the server answers PING (up to 10 s). */
-static int redis_srv_wait_(redis_srv_t *s) {
+static EDDY_UNUSED int redis_srv_wait_(redis_srv_t *s) {
   for (int i = 0; i < 1000; i++) {
     struct timeval tv = {0, 200000};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
@@ -88,7 +88,7 @@ static int redis_srv_wait_(redis_srv_t *s) {
 }
 
 /* (Re)starts the server on s->port in s->dir. */
-static int redis_srv_spawn_(redis_srv_t *s) {
+static EDDY_UNUSED int redis_srv_spawn_(redis_srv_t *s) {
   char port[16], log[200];
   snprintf(port, sizeof port, "%d", s->port);
   snprintf(log, sizeof log, "%s/redis.log", s->dir);
@@ -118,7 +118,7 @@ static int redis_srv_spawn_(redis_srv_t *s) {
 
 /* Starts a fresh server; extra (may be NULL) are more arguments, e.g.
  * {"--appendonly", "yes", "--appendfsync", "always", NULL}. */
-static int redis_srv_start(redis_srv_t *s, const char *const *extra) {
+static EDDY_UNUSED int redis_srv_start(redis_srv_t *s, const char *const *extra) {
   memset(s, 0, sizeof *s);
   if (access(REDIS_SERVER_BIN, X_OK) != 0) return -1;
   for (int i = 0; extra && extra[i] && i < 11; i++) s->extra[i] = extra[i];
@@ -144,7 +144,7 @@ static int redis_srv_start(redis_srv_t *s, const char *const *extra) {
 }
 
 /* Starts it again (same port, directory and arguments) after a kill. */
-static int redis_srv_restart(redis_srv_t *s) {
+static EDDY_UNUSED int redis_srv_restart(redis_srv_t *s) {
   for (int attempt = 0; attempt < 50; attempt++) {
     if (redis_srv_spawn_(s) == 0) return 0;
     redis_srv_kill(s, SIGKILL);
@@ -154,7 +154,7 @@ static int redis_srv_restart(redis_srv_t *s) {
 }
 
 /* Stops the server and removes its directory. */
-static void redis_srv_stop(redis_srv_t *s) {
+static EDDY_UNUSED void redis_srv_stop(redis_srv_t *s) {
   redis_srv_kill(s, SIGKILL);
   if (s->dir[0]) {
     char cmd[200];
@@ -168,7 +168,7 @@ static void redis_srv_stop(redis_srv_t *s) {
 }
 
 /* A blocking client of the test server, for checking what is stored. */
-static redisContext *redis_srv_client(const redis_srv_t *s) {
+static EDDY_UNUSED redisContext *redis_srv_client(const redis_srv_t *s) {
   struct timeval tv = {5, 0};
   redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
   if (c && c->err) {
@@ -178,10 +178,10 @@ static redisContext *redis_srv_client(const redis_srv_t *s) {
   return c;
 }
 
-static void loop_wake_(uv_timer_t *t) { (void)t; }
+static EDDY_UNUSED void loop_wake_(uv_timer_t *t) { (void)t; }
 
 /* Runs the loop until *flag is non-zero or `seconds` pass; returns *flag. */
-static int run_until(uv_loop_t *loop, volatile int *flag, double seconds) {
+static EDDY_UNUSED int run_until(uv_loop_t *loop, volatile int *flag, double seconds) {
   uv_timer_t t;
   uv_timer_init(loop, &t);
   uv_timer_start(&t, loop_wake_, 10, 10); /* UV_RUN_ONCE returns at least this often */
@@ -193,7 +193,7 @@ static int run_until(uv_loop_t *loop, volatile int *flag, double seconds) {
 }
 
 /* Runs the loop for `seconds`. */
-static void run_for(uv_loop_t *loop, double seconds) {
+static EDDY_UNUSED void run_for(uv_loop_t *loop, double seconds) {
   int never = 0;
   run_until(loop, &never, seconds);
 }
