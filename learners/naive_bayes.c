@@ -9,12 +9,16 @@
  * the observed weights. `variance = population` and `var_smoothing` give
  * scikit-learn's GaussianNB instead.
  *
- * Where the two differ from MOA on purpose: the posterior is computed in
- * log space and normalised with log-sum-exp, so it never underflows (MOA
- * multiplies densities and falls back to class 0 when every vote is 0); a
- * missing value, a non-finite number, a nominal value no class has learned
- * and an attribute for which a class has no observation contribute a
- * factor of 1 instead of 0.
+ * The posterior is computed in log space and normalised with log-sum-exp.
+ * MOA multiplies densities in linear space instead, and when the product
+ * underflows to 0 for every class it predicts class 0: `moa_underflow`
+ * (the default) detects those cases (log votes below -600) and redoes
+ * MOA's product, so that eddy's predictions are MOA's, row for row on Elec2;
+ * `moa_underflow = false` keeps the log-space posterior. Where eddy differs
+ * from MOA on purpose: a missing value, a non-finite number, a nominal value
+ * that no class has learned and an attribute for which a class has no
+ * observation contribute a factor of 1 (MOA: 0, or 1 / (sum + values) for
+ * an unseen nominal value).
  *
  * Speed: per class and attribute the state is contiguous (weight, mean,
  * M2, and the cached 1 / (2 var)); the per-class log normaliser (log prior
@@ -258,19 +262,22 @@ static void nb_refresh(const nb_params_t *p, nb_t *m, size_t c) {
         inv = nb_inv_den(p, wj);
       }
       double var = m2[j] * inv + eps;
-      if (var > 0 && var < INFINITY) {
+      if (var >= DBL_MIN && var < INFINITY) {
         h[j] = 0.5 / var;
         nb_prod_mul(&p0, var);
         used++;
-      } else {
+      } else { /* 0 (or subnormal): a point mass; infinite: says nothing */
         h[j] = 0;
-        deg += var == 0;
+        deg += var < DBL_MIN;
       }
     }
   }
-  p0.m *= p1.m * prior.m; /* each below 2^513, prior.m in (1/4, 1] */
-  p0.e += p1.e + prior.e;
-  double ln = -0.5 * (nb_prod_log(&p0) + used * LOG_2PI);
+  nb_prod_t all = {prior.m, p0.e + p1.e + prior.e, 0};
+  double f0, f1;
+  nb_split(p0.m, &f0, &all.e);
+  nb_split(p1.m, &f1, &all.e);
+  all.m *= f0 * f1;
+  double ln = -0.5 * (nb_prod_log(&all) + used * LOG_2PI);
   const nb_nom_t *q = m->nom + c * m->nm;
   for (size_t a = 0; a < m->nm; a++)
     if (q[a].sum > 0) ln += q[a].lk;
@@ -367,8 +374,8 @@ static int nb_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   m->gm2 = calloc(nn1, sizeof *m->gm2);
   m->xn = calloc(nn1, sizeof *m->xn);
   m->present = calloc(nn1, 1);
-  if (!m->num_idx || !m->nom_idx || !m->pos || !m->tot || !m->tcap || !m->gw || !m->gmean || !m->gm2 ||
-      !m->xn || !m->present || nb_grow_classes(m, 2))
+  if (!m->num_idx || !m->nom_idx || !m->pos || !m->tot || !m->tcap || !m->gw || !m->gmean ||
+      !m->gm2 || !m->xn || !m->present || nb_grow_classes(m, 2))
     return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "naive_bayes: out of memory");
   for (size_t i = 0, a = 0, j = 0; i < m->d; i++) {
     if (s->attrs[i].kind == EDDY_NOMINAL) {
@@ -462,7 +469,7 @@ static int nb_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, 
       const double *w = m->w + c * nn;
       for (size_t j = 0; j < nn; j++)
         if (h[j] == 0 && w[j] > 0 && (all || m->present[j]) && xn[j] != mu[j] &&
-            nb_var(p, m, c, j) == 0) {
+            nb_var(p, m, c, j) < DBL_MIN) {
           s = -INFINITY;
           goto done;
         }
