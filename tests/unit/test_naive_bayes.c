@@ -210,6 +210,35 @@ Test(naive_bayes, missing_and_unseen_values_contribute_nothing) {
   eddy_schema_free(s);
 }
 
+Test(naive_bayes, nominal_only_laplace) {
+  eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
+  eddy_schema_add(s, "size", EDDY_NOMINAL);
+  eddy_schema_add(s, "shape", EDDY_NOMINAL);
+  add_class(s, "a");
+  add_class(s, "b");
+  eddy_kv_t kv[] = {{"laplace", "0.5", NULL, 0}};
+  eddy_learner_t *l = make("naive_bayes", s, kv, 1);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 2);
+  /* class a: (0,0) (0,1) (1,1); class b: (2,0) (2,0) (0,2) (2,1) */
+  const double rows[][3] = {{0, 0, 0}, {0, 1, 0}, {1, 1, 0}, {2, 0, 1},
+                            {2, 0, 1}, {0, 2, 1}, {2, 1, 1}};
+  for (size_t i = 0; i < 7; i++) learn_row(l, &in, rows[i], rows[i][2]);
+  double p[2];
+  predict_row(l, &in, (double[]){0, 1}, p, 2);
+  /* a: size values 0..1 (2), shape 0..1 (2); b: size 0..2 (3), shape 0..2 (3) */
+  double ya = 3.0 / 7 * (2 + 0.5) / (3 + 0.5 * 2) * (2 + 0.5) / (3 + 0.5 * 2);
+  double yb = 4.0 / 7 * (1 + 0.5) / (4 + 0.5 * 3) * (1 + 0.5) / (4 + 0.5 * 3);
+  cr_assert_float_eq(p[0], ya / (ya + yb), 1e-12, "%.17g vs %.17g", p[0], ya / (ya + yb));
+  predict_row(l, &in, (double[]){2, 2}, p, 2);
+  ya = 3.0 / 7 * 0.5 / 4 * 0.5 / 4;
+  yb = 4.0 / 7 * 3.5 / 5.5 * 1.5 / 5.5;
+  cr_assert_float_eq(p[0], ya / (ya + yb), 1e-12, "%.17g vs %.17g", p[0], ya / (ya + yb));
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
 Test(naive_bayes, zero_variance_density_is_one_at_the_mean) {
   eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
   eddy_schema_add(s, "x", EDDY_NUMERIC);
@@ -256,7 +285,7 @@ Test(naive_bayes, classes_and_values_appear_online) {
   eddy_instance_t in;
   eddy_instance_init(&in, 2);
   size_t mem0 = eddy_learner_memory(l);
-  char name[16];
+  char name[32];
   for (int c = 0; c < 40; c++) {
     snprintf(name, sizeof name, "c%d", c);
     add_class(s, name);
@@ -381,9 +410,9 @@ Test(sklearn, gaussian_nb_statistics_and_probabilities, .timeout = 120) {
   cr_assert_not_null(pp);
 
   eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
-  char name[8];
-  for (int j = 0; j < SK_D; j++) {
-    snprintf(name, sizeof name, "x%d", j);
+  char name[32];
+  for (unsigned j = 0; j < SK_D; j++) {
+    snprintf(name, sizeof name, "x%u", j);
     eddy_schema_add(s, name, EDDY_NUMERIC);
   }
   add_class(s, "0");
@@ -588,7 +617,7 @@ typedef enum { SEA, HYPERPLANE, AGRAWAL1, AGRAWAL2 } stream_kind_t;
 
 static eddy_schema_t *stream_schema(stream_kind_t k) {
   eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "class", 0, 0, NULL, 0);
-  char name[16];
+  char name[32];
   if (k == SEA || k == HYPERPLANE) {
     for (int j = 0; j < (k == SEA ? 3 : 10); j++) {
       snprintf(name, sizeof name, "x%d", j);
@@ -600,9 +629,18 @@ static eddy_schema_t *stream_schema(stream_kind_t k) {
     for (int j = 0; j < 9; j++)
       eddy_schema_add(s, names[j], j >= 3 && j <= 5 ? EDDY_NOMINAL : EDDY_NUMERIC);
     /* nominal values in MOA's order: index = value */
-    for (int v = 0; v < 5; v++) snprintf(name, sizeof name, "level%d", v), value(s, 3, name);
-    for (int v = 1; v <= 20; v++) snprintf(name, sizeof name, "car%d", v), value(s, 4, name);
-    for (int v = 0; v < 9; v++) snprintf(name, sizeof name, "zipcode%d", v + 1), value(s, 5, name);
+    for (unsigned v = 0; v < 5; v++) {
+      snprintf(name, sizeof name, "level%u", v);
+      value(s, 3, name);
+    }
+    for (unsigned v = 1; v <= 20; v++) {
+      snprintf(name, sizeof name, "car%u", v);
+      value(s, 4, name);
+    }
+    for (unsigned v = 1; v <= 9; v++) {
+      snprintf(name, sizeof name, "zipcode%u", v);
+      value(s, 5, name);
+    }
   }
   add_class(s, "0");
   add_class(s, "1");
