@@ -6,10 +6,13 @@
 #include "eddy.h"
 
 int eddy_cmd_config(int argc, char **argv);
+int eddy_cmd_broker(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
     {"config", eddy_cmd_config, "--reference | --check -c FILE",
      "print every config key, or validate a config file"},
+    {"broker", eddy_cmd_broker, "[--port P] [--brokers N] [--topic NAME:PARTITIONS]...",
+     "a local Kafka-protocol broker (mock cluster) with fault commands on stdin"},
 };
 
 static void usage(FILE *out) {
