@@ -6,10 +6,13 @@
 #include "eddy.h"
 
 int eddy_cmd_config(int argc, char **argv);
+int eddy_cmd_detect(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
     {"config", eddy_cmd_config, "--reference | --check -c FILE",
      "print every config key, or validate a config file"},
+    {"detect", eddy_cmd_detect, "NAME [--PARAM VALUE]... [--input FILE] [--json]",
+     "run one drift detector over a series of numbers, one a line"},
 };
 
 static void usage(FILE *out) {
