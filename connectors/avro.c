@@ -66,8 +66,9 @@ static int avro_create(eddy_decoder_t *d, const char *const *columns, size_t n, 
     avro_destroy(d);
     return eddy_seterr(errstr, errstr_size, err, "%s: %s", path, strerror(errno));
   }
-  avro_schema_error_t serr;
-  int rc = avro_schema_from_json((const char *)text.data, (int32_t)text.len, &a->schema, &serr);
+  /* avro_schema_from_json ignores its length argument and reads to a NUL:
+   * use the _length variant. */
+  int rc = avro_schema_from_json_length((const char *)text.data, text.len, &a->schema);
   eddy_buf_free(&text);
   if (rc || !is_avro_record(a->schema)) {
     if (!rc) avro_schema_decref(a->schema);
