@@ -177,3 +177,27 @@ Test(avro, bad_schema_file) {
   eddy_fields_free(fl);
   eddy_config_free(c);
 }
+
+/* A well-formed prefix then a string claiming 2^40 bytes: avro-c alone
+ * would try to allocate them; eddy refuses before decoding. */
+Test(avro, huge_length_refused_without_allocating) {
+  fx_t x;
+  setup(&x, "wire_format = plain");
+  uint8_t buf[32];
+  size_t n = 0;
+  double amount = 1.5;
+  memcpy(buf, &amount, 8); /* little-endian host, as Avro */
+  n = 8;
+  buf[n++] = 26; /* hour = 13, zigzag */
+  uint64_t len = 1ull << 40, z = len << 1;
+  while (z >= 0x80) {
+    buf[n++] = (uint8_t)(z | 0x80);
+    z >>= 7;
+  }
+  buf[n++] = (uint8_t)z;
+  memcpy(buf + n, "abc", 3);
+  n += 3;
+  cr_assert_eq(eddy_decoder_decode(x.d, x.s, buf, n, &x.r, err, sizeof err), EDDY_EPARSE);
+  cr_assert(strstr(err, "out of bounds at byte 10"), "%s", err);
+  teardown(&x);
+}
