@@ -198,6 +198,6 @@ Test(avro, huge_length_refused_without_allocating) {
   memcpy(buf + n, "abc", 3);
   n += 3;
   cr_assert_eq(eddy_decoder_decode(x.d, x.s, buf, n, &x.r, err, sizeof err), EDDY_EPARSE);
-  cr_assert(strstr(err, "out of bounds at byte 10"), "%s", err);
+  cr_assert(strstr(err, "out of bounds"), "%s", err);
   teardown(&x);
 }
