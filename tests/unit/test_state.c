@@ -551,3 +551,136 @@ Test(state_redis, fresh_task_without_checkpoint_ignores_a_dead_run, .init = star
   free(evs);
   pipe_close(&p);
 }
+
+/* ------------------------------------- model bytes after a restart (NB) */
+
+typedef struct cls_run {
+  pipe_t p;
+  eddy_schema_t *schema; /* the model's (decoding interns classes into it) */
+  eddy_learner_t *learner;
+} cls_run_t;
+
+static void cls_open(cls_run_t *c, const char *name) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "[pipeline]\nname = %s\ntask = classification\n[features]\nnumeric = x\ntarget = y\n"
+           "key = user\ntimestamp = ts\n[state]\nstore = %s\naggregates = %s\nwindow_ms = 30000\n"
+           "[model]\nlearner = naive_bayes\n",
+           name, srv.url, many);
+  pipe_t *p = &c->p;
+  memset(c, 0, sizeof *c);
+  p->cfg = eddy_config_parse(text, "t.ini", err, sizeof err);
+  cr_assert_not_null(p->cfg, "%s", err);
+  p->pc = eddy_config_pipeline(p->cfg, NULL);
+  p->aggs = eddy_aggs_new(p->pc, err, sizeof err);
+  p->fields = eddy_fields_new(p->pc, NULL, 0, (const char *const *)p->aggs->inputs, p->aggs->n_inputs,
+                              err, sizeof err);
+  cr_assert_not_null(p->fields, "%s", err);
+  cr_assert_eq(eddy_aggs_bind(p->aggs, p->fields, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(eddy_record_init(&p->rec, p->fields), 0);
+  c->schema = eddy_fields_schema(p->fields, err, sizeof err);
+  c->learner = eddy_learner_new("naive_bayes", c->schema, NULL, 0, 1, err, sizeof err);
+  cr_assert_not_null(c->learner, "%s", err);
+}
+
+static void cls_close(cls_run_t *c) {
+  eddy_learner_free(c->learner);
+  eddy_schema_free(c->schema);
+  c->p.schema = NULL;
+  pipe_close(&c->p);
+}
+
+/* join -> learn -> update over records [from, to), in batches, as eddy run
+ * does (prediction left out: it does not change the model). */
+static void cls_process(cls_run_t *c, task_t *t, const ev_t *evs, size_t from, size_t to) {
+  pipe_t *p = &c->p;
+  p->schema = c->schema;
+  const eddy_field_t *y = eddy_fields_find(p->fields, "y", 1), *x = eddy_fields_find(p->fields, "x", 1);
+  for (size_t at = from; at < to; at += 40) {
+    size_t m = to - at < 40 ? to - at : 40;
+    cr_assert_eq(fetch_batch(t, evs + at, m), 0);
+    for (size_t i = 0; i < m; i++) {
+      const ev_t *e = &evs[at + i];
+      fill(p, e);
+      char v[32];
+      snprintf(v, sizeof v, "%g", isnan(e->amount) ? 0 : e->amount);
+      eddy_record_set(&p->rec, p->fields, c->schema, x, v, strlen(v), 0, err, sizeof err);
+      /* A fixed pseudo-random label per record index. */
+      const char *label = ((at + i) * 2654435761u >> 7) % 3 == 0 ? "up" : "down";
+      eddy_record_set(&p->rec, p->fields, c->schema, y, label, strlen(label), 0, err, sizeof err);
+      double tm = eddy_aggs_time_ms(p->aggs, &p->rec, NAN);
+      eddy_state_batch_join(t->b, (size_t)t->idx[i], &p->rec, tm);
+      cr_assert_eq(eddy_learner_learn(c->learner, &p->rec.in), 0);
+      eddy_state_batch_update(t->b, (size_t)t->idx[i], &p->rec, tm);
+    }
+    cr_assert_eq(eddy_store_write(t->store, t->b), 0);
+  }
+}
+
+Test(state_redis, model_bytes_identical_after_kill_and_restore, .init = start_aof, .fini = stop) {
+  size_t n = 1500, ck = 700, crash = 1100;
+  ev_t *evs = make_stream(n, 21);
+  conn_t c;
+  conn_open(&c, srv.url);
+
+  /* Uninterrupted. */
+  cls_run_t a;
+  cls_open(&a, "ref");
+  task_t ta = {.p = &a.p};
+  ta.store = eddy_store_new(a.p.pc, a.p.aggs, c.r, err, sizeof err);
+  ta.b = eddy_state_batch_new(a.p.aggs, 0);
+  cls_process(&a, &ta, evs, 0, n);
+  eddy_buf_t want;
+  eddy_buf_init(&want);
+  cr_assert_eq(eddy_model_save(a.schema, a.learner, &want), 0);
+
+  /* Checkpoint at 700, go on to 1100, die. */
+  cls_run_t b;
+  cls_open(&b, "pay");
+  task_t tb = {.p = &b.p};
+  tb.store = eddy_store_new(b.p.pc, b.p.aggs, c.r, err, sizeof err);
+  tb.b = eddy_state_batch_new(b.p.aggs, 0);
+  eddy_state_batch_restore(tb.b, -1);
+  cls_process(&b, &tb, evs, 0, ck);
+  eddy_buf_t m;
+  eddy_buf_init(&m);
+  cr_assert_eq(eddy_model_save(b.schema, b.learner, &m), 0);
+  ck_probe_t pr = {0};
+  cr_assert_eq(eddy_store_checkpoint(tb.store, tb.b, (int64_t)ck, 1, "naive_bayes", m.data, m.len, on_ckpt, &pr), 0);
+  cls_process(&b, &tb, evs, ck, crash);
+  cr_assert(run_until(&loop, &pr.done, 5));
+  cr_assert_eq(pr.status, 0);
+  for (int i = 0; i < 200 && eddy_redis_pending(c.r); i++) run_for(&loop, 0.01);
+  eddy_state_batch_free(tb.b);
+  eddy_learner_free(b.learner);
+  eddy_schema_free(b.schema);
+
+  /* Restart: the model and the offset from Redis, then the rest. */
+  redisContext *sc = eddy_redis_connect_sync(srv.url, 2, err, sizeof err);
+  eddy_ckpt_t got;
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "pay", 0, &got, err, sizeof err), 0, "%s", err);
+  redisFree(sc);
+  cr_assert_eq(eddy_model_load(got.model, got.model_len, &b.schema, &b.learner, err, sizeof err), 0, "%s", err);
+  tb.b = eddy_state_batch_new(b.p.aggs, 0);
+  eddy_state_batch_restore(tb.b, got.offset);
+  cls_process(&b, &tb, evs, (size_t)got.offset, n);
+  eddy_buf_t end;
+  eddy_buf_init(&end);
+  cr_assert_eq(eddy_model_save(b.schema, b.learner, &end), 0);
+  cr_assert_eq(end.len, want.len);
+  cr_assert_eq(memcmp(end.data, want.data, want.len), 0,
+               "the model after the restart is byte-identical to the uninterrupted one");
+
+  eddy_ckpt_clear(&got);
+  eddy_buf_free(&m);
+  eddy_buf_free(&end);
+  eddy_buf_free(&want);
+  eddy_state_batch_free(ta.b);
+  eddy_state_batch_free(tb.b);
+  eddy_store_free(ta.store);
+  eddy_store_free(tb.store);
+  conn_close(&c);
+  cls_close(&a);
+  cls_close(&b);
+  free(evs);
+}
