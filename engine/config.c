@@ -99,6 +99,8 @@ static const eddy_option_t state_options[] = {
     EDDY_OPT_DOUBLE_(T, "checkpoint_interval", checkpoint_interval, "10", 0.1, 86400,
                      "Seconds between model checkpoints (also taken on revocation and shutdown)."),
     EDDY_OPT_TEXT_(T, "key_prefix", key_prefix, "eddy", "Prefix of every Redis key eddy writes."),
+    EDDY_OPT_TEXT_(T, "key", key, NULL,
+                   "Entity key field of the aggregates; the same as [features] key (give either)."),
     EDDY_OPT_END,
 };
 #undef T
@@ -445,6 +447,14 @@ static char *reader(char *str, int num, void *stream) {
 
 static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   char msg[1024];
+  /* [state] key and [features] key name the same field. */
+  if (c->state.key && *c->state.key) {
+    if (c->features.key && *c->features.key && strcmp(c->features.key, c->state.key) != 0)
+      return fail(p, c->line, "state", "key", "'%s' differs from [features] key '%s'", c->state.key,
+                  c->features.key), p->err;
+    free(c->features.key);
+    if (!(c->features.key = strdup(c->state.key))) return fail(p, c->line, "state", "key", "out of memory"), p->err;
+  }
   if (!c->pipeline.name[0])
     return fail(p, c->line, "pipeline", "name", "required (it names the group id, keys and metrics)"), p->err;
   for (const char *s = c->pipeline.name; *s; s++)

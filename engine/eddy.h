@@ -460,6 +460,7 @@ typedef struct eddy_state_section {
   int64_t max_entities;
   double checkpoint_interval; /* seconds */
   char *key_prefix;
+  char *key; /* same as [features] key (either may be given) */
   int window;             /* eddy_window_t */
   int64_t window_buckets; /* sliding: buckets per window */
   int time_unit;          /* eddy_time_unit_t: of the timestamp and since_last fields */
