@@ -25,7 +25,7 @@ typedef struct {
 } ddm_state_t;
 
 static const eddy_option_t ddm_options[] = {
-    EDDY_OPT_INT_(ddm_params_t, "min_instances", min_instances, "30", 0, INT64_MAX,
+    EDDY_OPT_INT_(ddm_params_t, "min_instances", min_instances, "30", 0, (double)INT64_MAX,
                   "values seen before a warning or a drift can be reported"),
     EDDY_OPT_DOUBLE_(ddm_params_t, "warning_level", warning_level, "2.0", 1, 4,
                      "warning when p + s > p_min + this * s_min"),

@@ -29,9 +29,9 @@ typedef struct {
 } eddm_state_t;
 
 static const eddy_option_t eddm_options[] = {
-    EDDY_OPT_INT_(eddm_params_t, "min_instances", min_instances, "30", 0, INT64_MAX,
+    EDDY_OPT_INT_(eddm_params_t, "min_instances", min_instances, "30", 0, (double)INT64_MAX,
                   "values seen before the maximum is recorded and tests start"),
-    EDDY_OPT_INT_(eddm_params_t, "min_errors", min_errors, "30", 0, INT64_MAX,
+    EDDY_OPT_INT_(eddm_params_t, "min_errors", min_errors, "30", 0, (double)INT64_MAX,
                   "errors seen before a warning or a drift can be reported"),
     EDDY_OPT_DOUBLE_(eddm_params_t, "warning_level", warning_level, "0.95", 0, 1,
                      "warning when (mean + 2 sd) / its maximum falls below this"),

@@ -32,7 +32,7 @@ static const eddy_option_t ks_options[] = {
                   "values in the reference window (the first ones, and again after a drift)"),
     EDDY_OPT_INT_(ks_params_t, "window_size", window_size, "1000", 1, 1 << 26,
                   "values in the current window (the last ones)"),
-    EDDY_OPT_INT_(ks_params_t, "interval", interval, "1000", 1, INT64_MAX,
+    EDDY_OPT_INT_(ks_params_t, "interval", interval, "1000", 1, (double)INT64_MAX,
                   "test the windows every this many values"),
     EDDY_OPT_DOUBLE_(ks_params_t, "p_threshold", p_threshold, "0.01", 0, 1,
                      "drift when the KS p-value is below this"),

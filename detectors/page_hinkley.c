@@ -34,7 +34,7 @@ typedef struct {
 } ph_state_t;
 
 static const eddy_option_t ph_options[] = {
-    EDDY_OPT_INT_(ph_params_t, "min_instances", min_instances, "30", 0, INT64_MAX,
+    EDDY_OPT_INT_(ph_params_t, "min_instances", min_instances, "30", 0, (double)INT64_MAX,
                   "values seen before a drift can be reported"),
     EDDY_OPT_DOUBLE_(ph_params_t, "delta", delta, "0.005", 0, 1,
                      "magnitude of change tolerated per value"),

@@ -46,7 +46,7 @@ static const eddy_option_t psi_options[] = {
                   "values in the reference window (the first ones, and again after a drift)"),
     EDDY_OPT_INT_(psi_params_t, "window_size", window_size, "1000", 2, 1 << 26,
                   "values in the current window (the last ones)"),
-    EDDY_OPT_INT_(psi_params_t, "interval", interval, "1000", 1, INT64_MAX,
+    EDDY_OPT_INT_(psi_params_t, "interval", interval, "1000", 1, (double)INT64_MAX,
                   "compare the windows every this many values"),
     EDDY_OPT_INT_(psi_params_t, "bins", bins, "10", 2, 1000,
                   "numeric features: quantile bins of the reference window"),

@@ -428,7 +428,7 @@ Test(sklearn, gaussian_nb_statistics_and_probabilities, .timeout = 120) {
   while (fgets(line, sizeof line, pp)) {
     char what[16];
     size_t a, b;
-    double v, got = 0, w, mean, var;
+    double v = 0, got = 0, w, mean, var;
     if (sscanf(line, "n %zu", &a) == 1) {
       for (; learned < a; learned++) learn_row(l, &in, x + learned * SK_D, y[learned]);
       continue;
