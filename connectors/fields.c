@@ -87,6 +87,35 @@ static eddy_field_kind_t kind_of_role(const char *role) {
   return EDDY_FIELD_WEIGHT;
 }
 
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A name listed twice in numeric (or in nominal) would become two
+ * attributes of one name, which no schema can hold: named here, where the
+ * config's line is known. Sorted copies: lists may be long. */
+static int check_repeats(const eddy_pipeline_conf_t *c, char **num, size_t n_num, char **nom,
+                         size_t n_nom, char *errstr, size_t errstr_size) {
+  char **lists[] = {num, nom};
+  size_t counts[] = {n_num, n_nom};
+  static const char *const keys[] = {"numeric", "nominal"};
+  for (int l = 0; l < 2; l++) {
+    if (counts[l] < 2) continue;
+    char **v = malloc(counts[l] * sizeof *v);
+    if (!v) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    memcpy(v, lists[l], counts[l] * sizeof *v);
+    qsort(v, counts[l], sizeof *v, cmp_names);
+    int err = 0;
+    for (size_t i = 1; i < counts[l] && !err; i++)
+      if (strcmp(v[i - 1], v[i]) == 0)
+        err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [features] %s lists '%s' twice",
+                          c->file, c->line, keys[l], v[i]);
+    free(v);
+    if (err) return err;
+  }
+  return 0;
+}
+
 void eddy_fields_free(eddy_fields_t *f) {
   if (!f) return;
   for (size_t i = 0; i < f->n; i++) free(f->v[i].name);
@@ -126,12 +155,17 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
                         "%s:%d: [features] '%s' is listed as numeric and as nominal", c->file, c->line,
                         name);
   }
+  if (!err) err = check_repeats(c, num, n_num, nom, n_nom, errstr, errstr_size);
   if (err) goto done;
   if (names) {
     for (size_t i = 0; i < n_names && !err; i++) {
       const char *name = names[i];
       const char *role = role_of(fs, name);
-      if (f->table && eddy_fields_find(f, name, strlen(name))) {
+      if (!*name) {
+        /* A column without a name (pandas writes its index so) cannot be
+         * named in [features]: ignored, however many there are. */
+        err = add_field(f, name, EDDY_FIELD_IGNORE, EDDY_NUMERIC);
+      } else if (f->table && eddy_fields_find(f, name, strlen(name))) {
         err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "field '%s' appears twice", name);
       } else if (role) {
         err = add_field(f, name, kind_of_role(role), EDDY_NUMERIC);

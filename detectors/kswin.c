@@ -12,6 +12,7 @@
  * same, so the window refills from nothing and a reset detector draws the
  * same samples as a new one. The draws differ from River's (Python's
  * random.sample), so drift indices agree only in distribution. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,6 +107,9 @@ static void sort_small(double *v, size_t n) {
 static eddy_drift_t kswin_update(eddy_detector_t *d, double x) {
   const kswin_params_t *p = d->params;
   kswin_state_t *s = d->state;
+  /* A NaN (the loss of a NaN prediction) orders with nothing: in the window
+   * it would stop the count of D below from ever advancing. */
+  if (isnan(x)) return EDDY_DRIFT_NONE;
   if (s->drifted) kswin_reset(d);
   uint64_t w = (uint64_t)p->window_size, r = (uint64_t)p->stat_size, older = w - r;
   s->window[s->head] = x;
@@ -172,6 +176,8 @@ static int kswin_load(eddy_detector_t *d, eddy_reader_t *r) {
   s->drifted = eddy_read_u8(r);
   if (r->err) return r->err;
   if (s->n > w || s->head >= w || s->drifted > 1) return r->err = EDDY_ECORRUPT;
+  for (uint64_t i = 0; i < w; i++)
+    if (isnan(s->window[i])) return r->err = EDDY_ECORRUPT;
   for (uint64_t i = 0; i < older; i++)
     if (s->perm[i] >= older) return r->err = EDDY_ECORRUPT;
   return 0;

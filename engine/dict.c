@@ -136,6 +136,8 @@ uint32_t eddy_dict_size(const eddy_dict_t *d) { return d->overflow_used ? d->bou
 
 uint32_t eddy_dict_bound(const eddy_dict_t *d) { return d->bound; }
 
+int eddy_dict_allows_overflow(const eddy_dict_t *d) { return d->allow_overflow; }
+
 size_t eddy_dict_memory(const eddy_dict_t *d) {
   size_t m = sizeof *d + d->cap * (sizeof(char *) + sizeof(uint64_t) + sizeof(size_t)) +
              d->n_slots * sizeof(uint32_t);
@@ -156,7 +158,9 @@ eddy_dict_t *eddy_dict_load(eddy_reader_t *r) {
   int allow = eddy_read_u8(r);
   int used = eddy_read_u8(r);
   size_t n = eddy_read_count(r, 4);
-  if (r->err || n > bound || (used && !allow)) {
+  /* The overflow bucket exists only once the bound is reached: a size of
+   * bound + 1 then needs bound names in the checkpoint. */
+  if (r->err || n > bound || (used && (!allow || n != bound))) {
     if (!r->err) r->err = EDDY_ECORRUPT;
     return NULL;
   }

@@ -170,6 +170,7 @@ int64_t eddy_dict_find(const eddy_dict_t *d, const char *s, size_t len, uint64_t
 const char *eddy_dict_name(const eddy_dict_t *d, uint32_t index); /* NULL if out of range */
 uint32_t eddy_dict_size(const eddy_dict_t *d); /* indices in use, overflow included */
 uint32_t eddy_dict_bound(const eddy_dict_t *d);
+int eddy_dict_allows_overflow(const eddy_dict_t *d); /* the allow_overflow given to eddy_dict_new */
 size_t eddy_dict_memory(const eddy_dict_t *d);
 void eddy_dict_save(const eddy_dict_t *d, eddy_buf_t *b);
 eddy_dict_t *eddy_dict_load(eddy_reader_t *r);

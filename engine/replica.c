@@ -144,7 +144,10 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
   t.version = eddy_read_u64(&rd);
   t.index = eddy_read_u64(&rd);
   t.learned = eddy_read_u64(&rd);
-  if (rd.err) goto fail;
+  if (rd.err) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint's meta section is truncated");
+    goto fail;
+  }
   char msg[512] = "";
   t.drift = eddy__drift_new(&t, msg, sizeof msg);
   if (!t.drift && msg[0]) {
@@ -156,7 +159,15 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
     err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint and config disagree on [drift]");
     goto fail;
   }
-  if (t.drift && (err = eddy__drift_load(&t, t.drift, &rd, errstr, errstr_size))) goto fail;
+  if (t.drift) {
+    if (errstr_size) errstr[0] = '\0';
+    if ((err = eddy__drift_load(&t, t.drift, &rd, errstr, errstr_size))) {
+      /* Not every refusal of the drift state says why. */
+      if (errstr_size && !errstr[0])
+        eddy_seterr(errstr, errstr_size, err, "checkpoint's drift section is corrupt (%s)", eddy_strerror(err));
+      goto fail;
+    }
+  }
   eddy__drift_free(r->drift);
   eddy_learner_free(r->learner);
   eddy_schema_free(r->schema);

@@ -96,12 +96,18 @@ void eddy_schema_save(const eddy_schema_t *s, eddy_buf_t *b) {
   for (size_t i = 0; i < s->n_attrs; i++) attr_save(&s->attrs[i], b);
 }
 
-static int attr_load(eddy_attr_t *a, eddy_reader_t *r) {
+/* A nominal attribute's dictionary is bounded by the schema's max_values
+ * and has an overflow value; the target's by max_classes, without one
+ * (eddy_schema_new and eddy_schema_add make them so). A checkpoint that
+ * says otherwise could claim billions of classes or values. */
+static int attr_load(eddy_attr_t *a, eddy_reader_t *r, uint32_t bound, int overflow) {
   a->name = eddy_read_strdup(r);
   uint8_t kind = eddy_read_u8(r);
   if (r->err || !a->name || kind > EDDY_NOMINAL) return r->err ? r->err : EDDY_ECORRUPT;
   a->kind = (eddy_attr_kind_t)kind;
   if (kind == EDDY_NOMINAL && !(a->dict = eddy_dict_load(r))) return r->err ? r->err : EDDY_ECORRUPT;
+  if (a->dict && (eddy_dict_bound(a->dict) != bound || eddy_dict_allows_overflow(a->dict) != overflow))
+    return EDDY_ECORRUPT;
   return 0;
 }
 
@@ -117,7 +123,7 @@ eddy_schema_t *eddy_schema_load(eddy_reader_t *r, char *errstr, size_t errstr_si
   s->task = (eddy_task_t)task;
   int err = r->err;
   if (!err && task != EDDY_CLASSIFICATION && task != EDDY_REGRESSION) err = EDDY_ECORRUPT;
-  if (!err) err = attr_load(&s->target, r);
+  if (!err) err = attr_load(&s->target, r, s->max_classes, 0);
   if (!err && (s->target.kind == EDDY_NOMINAL) != (task == EDDY_CLASSIFICATION)) err = EDDY_ECORRUPT;
   size_t n = err ? 0 : eddy_read_count(r, 5);
   if (!err && r->err) err = r->err;
@@ -125,7 +131,7 @@ eddy_schema_t *eddy_schema_load(eddy_reader_t *r, char *errstr, size_t errstr_si
     s->attrs = calloc(n, sizeof *s->attrs);
     if (!s->attrs) err = EDDY_ENOMEM;
     for (size_t i = 0; !err && i < n; i++) {
-      err = attr_load(&s->attrs[i], r);
+      err = attr_load(&s->attrs[i], r, s->max_values, 1);
       s->n_attrs = i + 1; /* so that free releases what was loaded */
     }
   }

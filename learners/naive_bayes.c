@@ -153,8 +153,10 @@ static inline void nb_st(double *p, nb_v2 v) { memcpy(p, &v, sizeof v); }
 /* Grows a row-major array from oldcap to newcap rows of row bytes, zeroing
  * the new rows. */
 static int nb_rows(void **arr, size_t oldcap, size_t newcap, size_t row) {
-  if (row == 0) return 0;
-  void *p = realloc(*arr, newcap * row);
+  /* Rows of 0 bytes (no numeric, or no nominal attributes) still get a
+   * pointer: `m->w + c * nn` and memset on NULL are undefined. */
+  size_t bytes = newcap * row;
+  void *p = realloc(*arr, bytes ? bytes : 1);
   if (!p) return EDDY_ENOMEM;
   memset((char *)p + oldcap * row, 0, (newcap - oldcap) * row);
   *arr = p;

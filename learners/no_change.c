@@ -1,6 +1,8 @@
 /* no_change.c: the no-change baseline (MOA's NoChange): predicts the last
  * label (or value) seen. On autocorrelated streams such as Elec2 it is the
  * baseline to beat. */
+#include <math.h>
+
 #include "learners.h"
 
 typedef struct {
@@ -45,9 +47,18 @@ static int no_change_save(const eddy_learner_t *l, eddy_buf_t *b) {
 
 static int no_change_load(eddy_learner_t *l, eddy_reader_t *r) {
   no_change_t *s = l->state;
-  s->last = eddy_read_f64(r);
-  s->seen = eddy_read_u8(r);
-  return r->err;
+  double last = eddy_read_f64(r);
+  uint8_t seen = eddy_read_u8(r);
+  if (r->err) return r->err;
+  /* A label is finite, and a class is one of the schema's (predict turns
+   * it into an index). */
+  if (seen > 1 || !isfinite(last)) return EDDY_ECORRUPT;
+  if (l->schema->task == EDDY_CLASSIFICATION && seen &&
+      !(last >= 0 && last < (double)eddy_schema_n_classes(l->schema) && last == floor(last)))
+    return EDDY_ECORRUPT;
+  s->last = last;
+  s->seen = seen;
+  return 0;
 }
 
 static size_t no_change_memory(const eddy_learner_t *l) {

@@ -1,6 +1,7 @@
 /* test_baselines.c: the learner registry and the two baseline learners,
  * including the model checkpoint round trip. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <string.h>
 
 #include "learners/learners.h"
@@ -116,4 +117,56 @@ Test(model, checkpoint_round_trip_and_corruption) {
   eddy_buf_free(&b2);
   eddy_instance_free(&in);
   eddy_schema_free(s);
+}
+
+/* A model checkpoint of no_change over schema3 (three classes) whose state
+ * (last label f64, seen u8: the body's last 9 bytes) is replaced, with the
+ * CRC made valid again, as a damaged disk or a hostile writer could. */
+static int load_no_change(eddy_task_t task, double last, uint8_t seen) {
+  eddy_schema_t *s = task == EDDY_CLASSIFICATION ? schema3()
+                                                 : eddy_schema_new(EDDY_REGRESSION, "y", 0, 0, NULL, 0);
+  if (task == EDDY_REGRESSION) eddy_schema_add(s, "a", EDDY_NUMERIC);
+  eddy_learner_t *l = eddy_learner_new("no_change", s, NULL, 0, 1, NULL, 0);
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_model_save(s, l, &b), 0);
+  size_t at = b.len - 4 - 9;
+  memcpy(b.data + at, &last, 8); /* little-endian hosts, as the format */
+  b.data[at + 8] = seen;
+  uint32_t crc = eddy_crc32(b.data, b.len - 4);
+  for (int i = 0; i < 4; i++) b.data[b.len - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+  eddy_schema_t *s2;
+  eddy_learner_t *l2;
+  char err[512];
+  int rc = eddy_model_load(b.data, b.len, &s2, &l2, err, sizeof err);
+  if (rc == 0) {
+    double p[3];
+    int k = eddy_learner_predict(l2, NULL, p, 3);
+    cr_assert_eq(k, task == EDDY_CLASSIFICATION ? 3 : 1);
+    if (task == EDDY_REGRESSION) cr_assert_eq(p[0], seen ? last : 0.0);
+    else if (seen) cr_assert_eq(p[(size_t)last], 1.0, "the loaded label is predicted");
+    else cr_assert(p[0] == 0 && p[1] == 0 && p[2] == 0);
+    eddy_learner_free(l2);
+    eddy_schema_free(s2);
+  } else {
+    cr_assert(strstr(err, "no_change"), "%s", err);
+  }
+  eddy_buf_free(&b);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+  return rc;
+}
+
+/* Found by fuzz_checkpoint: a last label of -2.5e207 loaded, and predict
+ * turned it into an index (undefined behaviour; a crash or a wrong class). */
+Test(no_change, checkpoint_with_a_label_that_is_no_class_is_refused) {
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, 2, 1), 0, "class 2 of 3");
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, -2.5e207, 1), EDDY_ECORRUPT);
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, 3, 1), EDDY_ECORRUPT, "one past the classes");
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, 1.5, 1), EDDY_ECORRUPT);
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, NAN, 1), EDDY_ECORRUPT);
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, 0, 2), EDDY_ECORRUPT, "seen is 0 or 1");
+  cr_assert_eq(load_no_change(EDDY_CLASSIFICATION, 0, 0), 0);
+  cr_assert_eq(load_no_change(EDDY_REGRESSION, -2.5e207, 1), 0, "any finite value");
+  cr_assert_eq(load_no_change(EDDY_REGRESSION, INFINITY, 1), EDDY_ECORRUPT);
 }

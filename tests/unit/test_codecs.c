@@ -2,6 +2,7 @@
  * input), and the line reader. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connectors.h"
@@ -110,6 +111,47 @@ Test(fields, errors) {
   c = conf("numeric = y\ntarget = y");
   cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
   cr_assert(strstr(err, "target"), "%s", err);
+  eddy_config_free(c);
+}
+
+/* Found by fuzz_csv: a header with unnamed columns (pandas writes its index
+ * so; a trailing comma makes one) became an attribute called '' that no
+ * schema takes ("cannot add attribute ''"). They are ignored. */
+Test(fields, unnamed_columns_are_ignored) {
+  const char *cols[] = {"", "a", "", "class"};
+  fixture_t x;
+  setup(&x, "target = class", EDDY_FORMAT_CSV, cols, 4);
+  cr_assert_eq(x.s->n_attrs, 1);
+  cr_assert_str_eq(x.s->attrs[0].name, "a");
+  cr_assert_eq(decode(&x, "7,1.5,zz,up"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 1.5);
+  cr_assert_eq(x.r.in.has_y, 1);
+  teardown(&x);
+
+  char **keys;
+  const char *rec = "{\"\": 1, \"a\": 2, \"class\": \"x\"}";
+  int n = eddy_json_keys(rec, strlen(rec), &keys, err, sizeof err);
+  cr_assert_eq(n, 3, "%s", err);
+  setup(&x, "target = class", EDDY_FORMAT_JSON, (const char *const *)keys, 3);
+  cr_assert_eq(x.s->n_attrs, 1);
+  cr_assert_eq(decode(&x, rec), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 2.0);
+  teardown(&x);
+  for (int i = 0; i < n; i++) free(keys[i]);
+  free(keys);
+}
+
+/* Found by fuzz_config: `numeric = a, b, c, a` passed, then made no schema
+ * ("cannot add attribute 'a'") where records bring no field names. */
+Test(fields, a_name_listed_twice_is_named) {
+  eddy_config_t *c = conf("numeric = a, b, c, a\ntarget = y");
+  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
+  cr_assert(strstr(err, "t.ini:1:") && strstr(err, "numeric lists 'a' twice"), "%s", err);
+  eddy_config_free(c);
+  c = conf("nominal = d, e, d\ntarget = y");
+  const char *cols[] = {"d", "e", "y"};
+  cr_assert_null(eddy_fields_new(&c->pipelines[0], cols, 3, NULL, 0, err, sizeof err));
+  cr_assert(strstr(err, "nominal lists 'd' twice"), "%s", err);
   eddy_config_free(c);
 }
 

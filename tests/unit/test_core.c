@@ -160,6 +160,75 @@ Test(schema, save_load_clone) {
   eddy_schema_free(s);
 }
 
+/* A schema's bytes with one nominal attribute, its dictionary and the
+ * target's as given (bound, allow_overflow, overflow_used, names). */
+typedef struct {
+  uint32_t bound;
+  uint8_t allow, used;
+  int n;
+} dict_spec_t;
+
+static void put_dict(eddy_buf_t *b, dict_spec_t d) {
+  eddy_buf_put_u32(b, d.bound);
+  eddy_buf_put_u8(b, d.allow);
+  eddy_buf_put_u8(b, d.used);
+  eddy_buf_put_u64(b, (uint64_t)d.n);
+  for (int i = 0; i < d.n; i++) {
+    char v[16];
+    snprintf(v, sizeof v, "v%d", i);
+    eddy_buf_put_str(b, v);
+  }
+}
+
+static eddy_schema_t *load_schema(uint32_t max_values, uint32_t max_classes, dict_spec_t target,
+                                  dict_spec_t attr) {
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  eddy_buf_put_u8(&b, EDDY_CLASSIFICATION);
+  eddy_buf_put_u32(&b, max_values);
+  eddy_buf_put_u32(&b, max_classes);
+  eddy_buf_put_str(&b, "y");
+  eddy_buf_put_u8(&b, EDDY_NOMINAL);
+  put_dict(&b, target);
+  eddy_buf_put_u64(&b, 1);
+  eddy_buf_put_str(&b, "day");
+  eddy_buf_put_u8(&b, EDDY_NOMINAL);
+  put_dict(&b, attr);
+  eddy_reader_t r;
+  eddy_reader_init(&r, b.data, b.len);
+  char err[256];
+  eddy_schema_t *s = eddy_schema_load(&r, err, sizeof err);
+  eddy_buf_free(&b);
+  return s;
+}
+
+/* Found by fuzz_checkpoint: a target dictionary with its overflow value in
+ * use and a bound of 0xfffe0006 loaded as 4 billion classes, and whoever
+ * sized something per class asked for 32 GB. A loaded dictionary must be
+ * one eddy_schema_new / eddy_schema_add would make. */
+Test(schema, load_refuses_dictionaries_it_would_not_make) {
+  dict_spec_t target = {4, 0, 0, 2}, attr = {16, 1, 0, 3};
+  eddy_schema_t *s = load_schema(16, 4, target, attr);
+  cr_assert_not_null(s, "the schema eddy_schema_new makes");
+  cr_assert_eq(eddy_schema_n_classes(s), 2);
+  eddy_schema_free(s);
+  attr = (dict_spec_t){3, 1, 1, 3};
+  s = load_schema(3, 4, target, attr);
+  cr_assert_not_null(s, "a full attribute dictionary with its overflow value");
+  cr_assert_eq(eddy_schema_n_values(s, 0), 4);
+  eddy_schema_free(s);
+  attr = (dict_spec_t){16, 1, 0, 3};
+  cr_assert_null(load_schema(16, 0xfffe0006u, (dict_spec_t){0xfffe0006u, 1, 1, 2}, attr),
+                 "an overflowing target");
+  cr_assert_null(load_schema(16, 4, (dict_spec_t){4, 1, 0, 2}, attr), "a target allowed to overflow");
+  cr_assert_null(load_schema(16, 8, target, attr), "target bound other than max_classes");
+  cr_assert_null(load_schema(16, 4, target, (dict_spec_t){16, 0, 0, 3}), "an attribute without overflow");
+  cr_assert_null(load_schema(17, 4, target, attr), "attribute bound other than max_values");
+  cr_assert_null(load_schema(16, 4, target, (dict_spec_t){16, 1, 1, 3}),
+                 "overflow in use before the bound is reached");
+  cr_assert_null(load_schema(0, 4, target, (dict_spec_t){0, 1, 0, 0}), "a bound of 0");
+}
+
 typedef struct {
   int64_t grace;
   double delta;

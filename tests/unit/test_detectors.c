@@ -319,3 +319,47 @@ Test(options, ranges_and_consistency) {
   cr_assert_eq(k, 5);
   eddy_detector_free(d);
 }
+
+/* Found by fuzz_replica, then end to end: a NaN in KSWIN's window (a NaN
+ * loss: `eddy eval` of a regression stream whose targets alternate +-1e308
+ * drives majority's mean to inf - inf) stopped its count of D from ever
+ * advancing, and the engine hung. NaN values are now ignored: the same
+ * detections as without them. A checkpoint with a NaN in the window is
+ * refused. */
+Test(kswin, nan_values_are_ignored, .timeout = 60) {
+  eddy_detector_t *d = make("kswin", NULL, NULL, 3), *e = make("kswin", NULL, NULL, 3);
+  series_t s;
+  series_init(&s, 3, CHANGE, 0.2, 0.5);
+  int drifts = 0;
+  for (int i = 0; i < 2 * CHANGE; i++) {
+    double x = series_next(&s);
+    if (i % 7 == 0) cr_assert_eq(eddy_detector_update(d, NAN), EDDY_DRIFT_NONE);
+    eddy_drift_t a = eddy_detector_update(d, x), b = eddy_detector_update(e, x);
+    cr_assert_eq(a, b, "value %d", i);
+    drifts += a == EDDY_DRIFT_DRIFT;
+  }
+  cr_assert_gt(drifts, 0, "the switch is detected");
+
+  /* A checkpoint of a full window, one value of it replaced by NaN. */
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_detector_save(e, &b), 0);
+  eddy_reader_t r;
+  eddy_reader_init(&r, b.data + 12, b.len - 12);
+  char err[512];
+  eddy_detector_t *c = eddy_detector_load(&r, err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  eddy_detector_free(c);
+  double one = 1.0, nan = NAN;
+  uint8_t *at = NULL; /* the first 1.0: window values are 0 or 1 */
+  for (size_t i = 0; !at && i + 8 <= b.len; i++)
+    if (!memcmp(b.data + i, &one, 8)) at = b.data + i;
+  cr_assert_not_null(at);
+  memcpy(at, &nan, 8);
+  eddy_reader_init(&r, b.data + 12, b.len - 12);
+  cr_assert_null(eddy_detector_load(&r, err, sizeof err));
+  cr_assert(strstr(err, "kswin"), "%s", err);
+  eddy_buf_free(&b);
+  eddy_detector_free(d);
+  eddy_detector_free(e);
+}

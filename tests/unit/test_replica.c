@@ -100,3 +100,55 @@ Test(replica, resume_is_byte_identical_with_drift_retrain) {
 Test(replica, resume_is_byte_identical_with_drift_swap) {
   check_resume("[model]\nlearner = naive_bayes\n[drift]\ndetector = ddm\naction = swap");
 }
+
+/* The checkpoint in `in` with the body of its section `tag` cut to `keep`
+ * bytes, framed and with a valid CRC (what a fuzzer reaches once it gets
+ * past the CRC). */
+static void cut_section(const eddy_buf_t *in, uint32_t tag, size_t keep, eddy_buf_t *out) {
+  eddy_buf_clear(out);
+  eddy_buf_put(out, in->data, 8);
+  eddy_reader_t r;
+  eddy_reader_init(&r, in->data + 8, in->len - 12);
+  while (r.pos < r.len) {
+    uint32_t t = eddy_read_u32(&r);
+    uint64_t n = eddy_read_u64(&r);
+    cr_assert_eq(r.err, 0);
+    size_t m = t == tag && keep < n ? keep : (size_t)n;
+    eddy_buf_put_u32(out, t);
+    eddy_buf_put_u64(out, m);
+    eddy_buf_put(out, r.p + r.pos, m);
+    r.pos += (size_t)n;
+  }
+  eddy_buf_put_u32(out, eddy_crc32(out->data, out->len));
+}
+
+/* Found by fuzz_replica: a truncated meta section, or a drift section
+ * whose detector state is cut short, was refused with no message at all
+ * (the caller logged an empty reason, or an older one). */
+Test(replica, every_refusal_says_why) {
+  fx_t a, b;
+  const char *model = "[model]\nlearner = naive_bayes\n[drift]\ndetector = ddm\naction = retrain\nretrain_window = 50";
+  make(&a, model);
+  feed(a.r, 0, 300);
+  eddy_buf_t blob, cut;
+  eddy_buf_init(&blob);
+  eddy_buf_init(&cut);
+  cr_assert_eq(eddy_replica_save(a.r, &blob), 0);
+  make(&b, model);
+  cr_assert_eq(eddy_replica_load(b.r, blob.data, blob.len, err, sizeof err), 0, "%s", err);
+  cut_section(&blob, EDDY_SECTION_META, 16, &cut);
+  strcpy(err, "stale");
+  cr_assert_eq(eddy_replica_load(b.r, cut.data, cut.len, err, sizeof err), EDDY_ECORRUPT);
+  cr_assert(strstr(err, "meta section is truncated"), "%s", err);
+  for (size_t keep = 0; keep < 200; keep += 7) {
+    cut_section(&blob, EDDY_TAG('D', 'R', 'F', 'T'), keep, &cut);
+    strcpy(err, "stale");
+    cr_assert_neq(eddy_replica_load(b.r, cut.data, cut.len, err, sizeof err), 0, "drift cut to %zu", keep);
+    cr_assert(err[0] && strcmp(err, "stale") != 0, "drift cut to %zu: '%s'", keep, err);
+  }
+  cr_assert_eq(b.r->index, 300, "refusals leave the replica as it was");
+  eddy_buf_free(&blob);
+  eddy_buf_free(&cut);
+  destroy(&a);
+  destroy(&b);
+}
