@@ -4,6 +4,9 @@
 #   make SANITIZE=1 test   the same with ASan + UBSan, in build-san/
 #   make bench      learner, detector and end-to-end figures
 #   make demo       the embedded demo (broker, generator, pipeline, live view)
+#   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, each
+#                   run for FUZZ_SECONDS (60); FUZZ_TARGETS="csv json" picks some
+#   make valgrind   the unit and integration suites under Valgrind's memcheck
 
 SANITIZE ?= 0
 PKGS := rdkafka hiredis libuv avro-c inih jansson libxxhash zlib libcrypto
@@ -45,7 +48,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit integration bench demo reference clean check-deps
+.PHONY: all deps test unit integration bench demo reference clean check-deps fuzz fuzz-build valgrind
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN)
@@ -105,7 +108,53 @@ demo: deps
 reference: $(BIN)
 	./$(BIN) config --reference > configs/REFERENCE.md
 
-clean:
-	rm -rf build build-san eddy
+# Fuzzing: libFuzzer targets tests/fuzz/fuzz_NAME.c over the library built
+# by clang with coverage, ASan and UBSan (build-fuzz/). tests/fuzz/run.sh
+# runs each for FUZZ_SECONDS on a copy of its seed corpus in
+# build-fuzz/work/NAME/ and fails, naming the reproducer, on a crash, leak
+# or timeout.
+FUZZ_CC ?= clang
+FUZZ_BUILD := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link \
+              -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+              -pthread -MMD -MP -I. $(PKG_CFLAGS)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB := $(FUZZ_BUILD)/libeddy.a
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/make_corpus
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_AVSC='"$(abspath tests/fuzz/fuzz.avsc)"' \
+	  -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
+
+$(FUZZ_BUILD)/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_LIB)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
+
+fuzz-build: check-deps $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Valgrind's memcheck over the unit suites and, through EDDY_BIN, every
+# eddy process the integration suites start (tests/valgrind.sh).
+valgrind: all $(UNIT_BIN)
+	@BUILD=$(BUILD) tests/valgrind.sh $(UNIT_BIN)
+
+clean:
+	rm -rf build build-san build-fuzz eddy
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/*/*.d)

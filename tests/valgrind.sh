@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# valgrind.sh SUITE...: the unit suites given and the integration suites
+# under Valgrind's memcheck (`make valgrind`). Each suite binary runs under
+# valgrind with one Criterion job; every eddy process the suites start
+# (EDDY_BIN: test_cli, test_cmd_detect, the integration scripts' brokers)
+# runs under valgrind through a wrapper. Every process writes its own log
+# (BUILD/valgrind/logs/NAME.PID.log); the run fails when any log shows a
+# memory error or a definite or indirect leak, or when a suite failed, and
+# prints the logs that did.
+#
+# Needs the plain build (BUILD=build: valgrind and ASan do not mix). Under
+# valgrind everything runs 20 to 50 times slower: suites with a Criterion
+# .timeout may time out; those are reported as timeouts, not as memory
+# errors. VALGRIND_INTEGRATION=0 skips the integration scripts.
+set -u
+cd "$(dirname "$0")/.."
+build=${BUILD:-build}
+if [ "$build" != build ]; then
+  echo "valgrind: run it on the plain build (make valgrind, without SANITIZE=1)"
+  exit 2
+fi
+command -v valgrind > /dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 2; }
+dir=$PWD/$build/valgrind
+logs=$dir/logs
+rm -rf "$logs"
+mkdir -p "$logs"
+vg=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 --track-origins=yes
+    --num-callers=30)
+
+# eddy under valgrind, for whoever runs $EDDY_BIN.
+cat > "$dir/eddy" <<EOF
+#!/bin/sh
+exec ${vg[*]} --log-file="$logs/eddy.%p.log" "$PWD/eddy" "\$@"
+EOF
+chmod +x "$dir/eddy"
+export EDDY_BIN=$dir/eddy
+
+failed=()
+for t in "$@"; do
+  name=$(basename "$t")
+  start=$(date +%s)
+  out=$("${vg[@]}" --log-file="$logs/$name.%p.log" "$t" --jobs 1 2>&1)
+  rc=$?
+  synth=$(printf '%s\n' "$out" | grep -a "Synthesis:" | tail -1)
+  printf '%-28s %s (%ss, exit %d)\n' "$name" "${synth:-no synthesis line}" $(( $(date +%s) - start )) $rc
+  if [ $rc -ne 0 ]; then
+    printf '%s\n' "$out" | grep -aE "^\[FAIL\]|Timed out|Crash" | head -10 | sed 's/^/    /'
+    failed+=("$name")
+  fi
+done
+
+if [ "${VALGRIND_INTEGRATION:-1}" != 0 ]; then
+  BUILD=$build tools/run-integration.sh || failed+=(integration)
+fi
+
+# Logs with errors or leaks (valgrind writes the summaries at exit).
+bad=()
+for f in "$logs"/*.log; do
+  [ -e "$f" ] || continue
+  if grep -qE "ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]" "$f"; then
+    bad+=("$f")
+  fi
+done
+n_logs=$(ls "$logs" | wc -l)
+echo "valgrind: $n_logs processes checked, ${#bad[@]} with memory errors or leaks"
+for f in "${bad[@]}"; do
+  echo "== $f"
+  grep -E "^==[0-9]+== (Invalid|Conditional|Use of|Syscall|Mismatched|Source and|Argument|[0-9,]+ .*(definitely|indirectly) lost|ERROR SUMMARY)" "$f" | head -12
+done
+[ ${#failed[@]} -eq 0 ] || echo "suites that failed under valgrind: ${failed[*]}"
+[ ${#bad[@]} -eq 0 ] && [ ${#failed[@]} -eq 0 ]
