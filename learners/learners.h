@@ -129,6 +129,9 @@ extern const eddy_learner_type_t eddy_learner_no_change;
  *     for sgd that is scikit-learn's w *= max(0, 1 - eta * l2)); l1 is the
  *     cumulative truncation of Tsuruoka et al. (2009), applied lazily to the
  *     features of each event, so untouched hashed weights stay exact zeros;
+ *     the penalty accrues l1 x the base rate per event (River: l1 x the
+ *     optimizer's learning_rate), so adaptive optimizers, whose per-weight
+ *     steps shrink below the base rate, want a smaller l1;
  *     both together are the elastic net. With ftrl, l1 and l2 are FTRL's own
  *     lambda_1 and lambda_2.
  *   - class weights: "" (none), "balanced" (n / (k * n_c) from the counts
@@ -259,7 +262,7 @@ typedef struct eddy_linear {
   double *cw_cache; /* per class index, resolved */
   size_t cw_cap, cw_resolved;
   double *cw_count; /* balanced: events per class */
-  size_t cw_count_cap, cw_classes;
+  size_t cw_count_cap, cw_count_n, cw_classes; /* n: highest class index met + 1 */
   double cw_total;
   int warned; /* binary learners: a third class was refused (logged once) */
 } eddy_linear_t;

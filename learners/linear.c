@@ -190,6 +190,7 @@ void eddy_linear_reset(eddy_linear_t *m) {
   zero(m->sc_m2, m->sc_m2 ? m->n_num : 0);
   zero(m->sc_inv, m->sc_inv ? m->n_num : 0);
   zero(m->cw_count, m->cw_count_cap);
+  m->cw_count_n = 0;
   m->cw_classes = 0;
   m->cw_total = 0;
   m->n_out = m->n_out0;
@@ -464,6 +465,7 @@ double eddy_linear_class_weight(eddy_linear_t *m, const eddy_schema_t *s, size_t
     if (c >= m->cw_count_cap &&
         eddy_grow((void **)&m->cw_count, &m->cw_count_cap, c + 1, sizeof *m->cw_count))
       return EDDY_ENOMEM;
+    if (c >= m->cw_count_n) m->cw_count_n = c + 1;
     if (m->cw_count[c] == 0) m->cw_classes++;
     m->cw_count[c] += 1;
     m->cw_total += 1;
@@ -597,8 +599,8 @@ int eddy_linear_save(const eddy_linear_t *m, eddy_buf_t *b) {
     eddy_buf_put_f64s(b, m->sc_inv, m->n_num);
   }
   if (m->cw_mode == 1) {
-    eddy_buf_put_u64(b, m->cw_count_cap);
-    eddy_buf_put_f64s(b, m->cw_count, m->cw_count_cap);
+    eddy_buf_put_u64(b, m->cw_count_n);
+    eddy_buf_put_f64s(b, m->cw_count, m->cw_count_n);
     eddy_buf_put_u64(b, m->cw_classes);
     eddy_buf_put_f64(b, m->cw_total);
   }
@@ -653,6 +655,7 @@ int eddy_linear_load(eddy_linear_t *m, eddy_reader_t *r) {
     if (n && eddy_grow((void **)&m->cw_count, &m->cw_count_cap, n, sizeof *m->cw_count))
       return EDDY_ENOMEM;
     eddy_read_f64s(r, m->cw_count, n);
+    m->cw_count_n = n;
     m->cw_classes = eddy_read_u64(r);
     m->cw_total = eddy_read_f64(r);
   }

@@ -147,7 +147,7 @@ static inline double agrawal_perturb(eddy_rng_t *r, double v, double lo, double 
 static inline void gen_agrawal(data_t *D, size_t n, int function, double perturbation,
                                uint64_t seed) {
   data_alloc(D, n, 9);
-  D->schema = make_schema(9, "nnnccc", 2); /* elevel, car, zipcode nominal */
+  D->schema = make_schema(9, "nnncccnnn", 2); /* elevel, car, zipcode nominal */
   eddy_rng_t r;
   eddy_rng_seed(&r, seed);
   for (size_t i = 0; i < n; i++) {

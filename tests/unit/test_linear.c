@@ -423,7 +423,7 @@ Test(river, optimizers_softmax_pa_and_ftrl, .init = setup, .fini = cleanup_tmp) 
   double ours[3 * (D + 1)];
   fit("softmax_regression", kv, 1, &Dt, 0, y3, 3, ours);
   for (int c = 0; c < 3; c++) {
-    char name[16];
+    char name[32];
     double peer[D + 2];
     snprintf(name, sizeof name, "softmax%d", c);
     cr_assert_eq(peer_values(out, name, peer, D + 2), D + 1);
