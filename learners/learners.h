@@ -116,9 +116,11 @@ extern const eddy_learner_type_t eddy_learner_no_change;
  *     attribute. A missing value is skipped: it adds nothing to the margin
  *     and no loss gradient (with `standardize`, that is the running mean
  *     imputed, whose standardized value is 0).
- *   - online standardization of numeric attributes (Welford; population
- *     variance, as River's StandardScaler): learn updates the statistics
- *     with x and then uses them, predict only uses them.
+ *   - online standardization of numeric attributes (Welford's running mean
+ *     and population variance, computed as River's StandardScaler does, so
+ *     that standardize = true is River's StandardScaler() | model): learn
+ *     updates the statistics with x and then uses them, predict only uses
+ *     them; a feature of variance 0 gives 0.
  *   - optimizers with per-weight state: sgd (constant or inverse-scaling
  *     rate), adagrad, rmsprop, adam, ftrl (FTRL-Proximal, McMahan et al.
  *     2013) and vw (adaptive + normalized per-feature rates in the manner of
@@ -242,8 +244,8 @@ typedef struct eddy_linear {
   uint8_t *seen;        /* per output: learned at least once (softmax classes) */
   double *zbuf;         /* per output scratch (softmax margins) */
   size_t cap_w, cap_a1, cap_a2, cap_q, cap_b, cap_seen, cap_z;
-  /* online standardization (numeric features) */
-  double *sc_n, *sc_mean, *sc_m2, *sc_inv;
+  /* online standardization (numeric features): count, mean, variance, sd */
+  double *sc_n, *sc_mean, *sc_var, *sc_sd;
   /* the encoded event (scratch) */
   double *xv;    /* n_num values (standardized, 0 when missing) */
   uint32_t *hot; /* hashed slots of the present nominal values */

@@ -109,9 +109,9 @@ int eddy_linear_init(eddy_linear_t *m, const eddy_schema_t *s, const eddy_linear
   if (m->o.standardize) {
     m->sc_n = zalloc(m->n_num, sizeof(double));
     m->sc_mean = zalloc(m->n_num, sizeof(double));
-    m->sc_m2 = zalloc(m->n_num, sizeof(double));
-    m->sc_inv = zalloc(m->n_num, sizeof(double));
-    if (!m->sc_n || !m->sc_mean || !m->sc_m2 || !m->sc_inv) goto nomem;
+    m->sc_var = zalloc(m->n_num, sizeof(double));
+    m->sc_sd = zalloc(m->n_num, sizeof(double));
+    if (!m->sc_n || !m->sc_mean || !m->sc_var || !m->sc_sd) goto nomem;
   }
   if (m->o.optimizer == EDDY_LIN_VW) {
     m->fnorm = zalloc(m->stride, sizeof *m->fnorm);
@@ -146,8 +146,8 @@ void eddy_linear_destroy(eddy_linear_t *m) {
   free(m->zbuf);
   free(m->sc_n);
   free(m->sc_mean);
-  free(m->sc_m2);
-  free(m->sc_inv);
+  free(m->sc_var);
+  free(m->sc_sd);
   free(m->cw_cache);
   free(m->cw_count);
   cw_free(m);
@@ -187,8 +187,8 @@ void eddy_linear_reset(eddy_linear_t *m) {
   zero(m->fnorm, m->fnorm ? m->stride : 0);
   zero(m->sc_n, m->sc_n ? m->n_num : 0);
   zero(m->sc_mean, m->sc_mean ? m->n_num : 0);
-  zero(m->sc_m2, m->sc_m2 ? m->n_num : 0);
-  zero(m->sc_inv, m->sc_inv ? m->n_num : 0);
+  zero(m->sc_var, m->sc_var ? m->n_num : 0);
+  zero(m->sc_sd, m->sc_sd ? m->n_num : 0);
   zero(m->cw_count, m->cw_count_cap);
   m->cw_count_n = 0;
   m->cw_classes = 0;
@@ -235,15 +235,14 @@ int eddy_linear_encode(eddy_linear_t *m, const eddy_instance_t *x, int learning)
         continue;
       }
       double v = xx[a];
-      if (learning) { /* Welford */
-        double c = m->sc_n[j] + 1, d = v - m->sc_mean[j];
+      if (learning) { /* Welford, in River's StandardScaler's arithmetic */
+        double c = m->sc_n[j] + 1, old = m->sc_mean[j];
         m->sc_n[j] = c;
-        m->sc_mean[j] += d / c;
-        m->sc_m2[j] += d * (v - m->sc_mean[j]);
-        double var = m->sc_m2[j] / c;
-        m->sc_inv[j] = var > 0 ? 1.0 / sqrt(var) : 0.0;
+        m->sc_mean[j] += (v - old) / c;
+        m->sc_var[j] += ((v - old) * (v - m->sc_mean[j]) - m->sc_var[j]) / c;
+        m->sc_sd[j] = pow(m->sc_var[j], 0.5); /* River: v**0.5 */
       }
-      xv[j] = (v - m->sc_mean[j]) * m->sc_inv[j];
+      xv[j] = m->sc_var[j] != 0 ? (v - m->sc_mean[j]) / m->sc_sd[j] : 0.0;
     }
   }
   size_t h = 0;
@@ -595,8 +594,8 @@ int eddy_linear_save(const eddy_linear_t *m, eddy_buf_t *b) {
   if (m->sc_n) {
     eddy_buf_put_f64s(b, m->sc_n, m->n_num);
     eddy_buf_put_f64s(b, m->sc_mean, m->n_num);
-    eddy_buf_put_f64s(b, m->sc_m2, m->n_num);
-    eddy_buf_put_f64s(b, m->sc_inv, m->n_num);
+    eddy_buf_put_f64s(b, m->sc_var, m->n_num);
+    eddy_buf_put_f64s(b, m->sc_sd, m->n_num);
   }
   if (m->cw_mode == 1) {
     eddy_buf_put_u64(b, m->cw_count_n);
@@ -646,8 +645,8 @@ int eddy_linear_load(eddy_linear_t *m, eddy_reader_t *r) {
   if (m->sc_n) {
     eddy_read_f64s(r, m->sc_n, m->n_num);
     eddy_read_f64s(r, m->sc_mean, m->n_num);
-    eddy_read_f64s(r, m->sc_m2, m->n_num);
-    eddy_read_f64s(r, m->sc_inv, m->n_num);
+    eddy_read_f64s(r, m->sc_var, m->n_num);
+    eddy_read_f64s(r, m->sc_sd, m->n_num);
   }
   if (m->cw_mode == 1) {
     size_t n = eddy_read_count(r, 8);
