@@ -285,6 +285,10 @@ int eddy_linear_grow(eddy_linear_t *m, size_t n);
 int eddy_linear_encode(eddy_linear_t *m, const eddy_instance_t *x, int learning);
 /* w_k . x + b_k on the encoded event. */
 double eddy_linear_margin(const eddy_linear_t *m, size_t k);
+/* z[k] = eddy_linear_margin(m, k) for every output k < n_out, bit for bit,
+ * computed together (faster for many outputs); outputs with only[k] == 0
+ * get 0 (only may be NULL). */
+void eddy_linear_margins(const eddy_linear_t *m, const uint8_t *only, double *z);
 /* Squared norm of the encoded event (the intercept's 1 not included). */
 double eddy_linear_sqnorm(const eddy_linear_t *m);
 /* One learning step on the encoded event with example weight wt (class

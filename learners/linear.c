@@ -266,6 +266,24 @@ double eddy_linear_margin(const eddy_linear_t *m, size_t k) {
   return s + m->b[k];
 }
 
+void eddy_linear_margins(const eddy_linear_t *m, const uint8_t *only, double *z) {
+  /* Feature-major, so that the outputs' sums are independent chains; each
+   * is still summed in feature order from 0, as eddy_linear_margin does. */
+  size_t K = m->n_out, n = m->n_num, st = m->stride;
+  const double *xv = m->xv;
+  for (size_t k = 0; k < K; k++) z[k] = 0.0;
+  for (size_t j = 0; j < n; j++) {
+    const double *wj = m->w + j;
+    double xj = xv[j];
+    for (size_t k = 0; k < K; k++) z[k] += wj[k * st] * xj;
+  }
+  for (size_t h = 0; h < m->n_hot; h++) {
+    const double *wh = m->w + n + m->hot[h];
+    for (size_t k = 0; k < K; k++) z[k] += wh[k * st];
+  }
+  for (size_t k = 0; k < K; k++) z[k] = only && !only[k] ? 0.0 : z[k] + m->b[k];
+}
+
 double eddy_linear_sqnorm(const eddy_linear_t *m) {
   double s = 0.0;
   for (size_t j = 0; j < m->n_num; j++) s += m->xv[j] * m->xv[j];

@@ -30,13 +30,11 @@ static int softmax_predict(eddy_learner_t *l, const eddy_instance_t *x, double *
   if (out_len < n) return EDDY_ENOSPC;
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
-  size_t n_out = m->n_out < n ? m->n_out : n;
+  size_t n_out = m->n_out < n ? m->n_out : n; /* n_out <= n: class indices come from the schema */
   double mx = -INFINITY, tot = 0;
-  for (size_t k = 0; k < n_out; k++) {
-    if (!m->seen[k]) continue;
-    out[k] = eddy_linear_margin(m, k);
-    if (out[k] > mx) mx = out[k];
-  }
+  eddy_linear_margins(m, m->seen, out);
+  for (size_t k = 0; k < n_out; k++)
+    if (m->seen[k] && out[k] > mx) mx = out[k];
   for (size_t k = 0; k < n; k++) {
     if (k < n_out && m->seen[k]) {
       out[k] = exp(out[k] - mx);
@@ -63,11 +61,9 @@ static int softmax_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   if (cw < 0) return EDDY_ENOMEM;
   size_t n = m->n_out;
   double *p = m->zbuf, mx = -INFINITY, tot = 0;
-  for (size_t k = 0; k < n; k++) {
-    if (!m->seen[k]) continue;
-    p[k] = eddy_linear_margin(m, k);
-    if (p[k] > mx) mx = p[k];
-  }
+  eddy_linear_margins(m, m->seen, p);
+  for (size_t k = 0; k < n; k++)
+    if (m->seen[k] && p[k] > mx) mx = p[k];
   for (size_t k = 0; k < n; k++) {
     if (!m->seen[k]) continue;
     p[k] = exp(p[k] - mx);
