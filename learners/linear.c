@@ -156,16 +156,26 @@ void eddy_linear_destroy(eddy_linear_t *m) {
   m->o = o;
 }
 
+/* Grows a zero-filled per-weight array to exactly need elements: outputs
+ * are few and appear rarely, while a hashed block is large (doubling as
+ * eddy_grow does would double the model). */
+static int resize(double **p, size_t *cap, size_t need) {
+  if (need <= *cap) return 0;
+  double *q = realloc(*p, need * sizeof *q);
+  if (!q) return EDDY_ENOMEM;
+  memset(q + *cap, 0, (need - *cap) * sizeof *q);
+  *p = q;
+  *cap = need;
+  return 0;
+}
+
 int eddy_linear_grow(eddy_linear_t *m, size_t n) {
   if (n <= m->n_out) return 0;
   size_t need = n * m->stride;
-  if (eddy_grow((void **)&m->w, &m->cap_w, need, sizeof(double))) return EDDY_ENOMEM;
-  if (uses_acc1(m) && eddy_grow((void **)&m->acc1, &m->cap_a1, need, sizeof(double)))
-    return EDDY_ENOMEM;
-  if (uses_acc2(m) && eddy_grow((void **)&m->acc2, &m->cap_a2, need, sizeof(double)))
-    return EDDY_ENOMEM;
-  if (uses_q(m) && eddy_grow((void **)&m->q, &m->cap_q, need, sizeof(double)))
-    return EDDY_ENOMEM;
+  if (resize(&m->w, &m->cap_w, need)) return EDDY_ENOMEM;
+  if (uses_acc1(m) && resize(&m->acc1, &m->cap_a1, need)) return EDDY_ENOMEM;
+  if (uses_acc2(m) && resize(&m->acc2, &m->cap_a2, need)) return EDDY_ENOMEM;
+  if (uses_q(m) && resize(&m->q, &m->cap_q, need)) return EDDY_ENOMEM;
   if (eddy_grow((void **)&m->b, &m->cap_b, n, sizeof(double))) return EDDY_ENOMEM;
   if (eddy_grow((void **)&m->seen, &m->cap_seen, n, 1)) return EDDY_ENOMEM;
   if (eddy_grow((void **)&m->zbuf, &m->cap_z, n, sizeof(double))) return EDDY_ENOMEM;

@@ -1,7 +1,6 @@
 /* linear_data.h: seeded data for the linear-model suites (test_linear*.c):
- * in-memory datasets, and SEA, rotating-hyperplane (static) and Agrawal
- * streams built with eddy_rng after MOA's / River's definitions (the `gen`
- * branch's generators had not landed when these suites were written). */
+ * in-memory datasets, and SEA, hyperplane and Agrawal streams from eddy's
+ * generators (generators/). */
 #ifndef EDDY_TEST_LINEAR_DATA_H
 #define EDDY_TEST_LINEAR_DATA_H
 
@@ -10,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "generators/generators.h"
 #include "learners/learners.h"
 
 /* n rows of d attributes; nominal attributes hold a value index in x and
@@ -81,107 +81,64 @@ static inline void data_row(const data_t *D, size_t i, eddy_instance_t *in) {
   in->weight = D->w[i];
 }
 
-/* SEA (Street & Kim 2001; MOA's SEAGenerator): 3 attributes uniform in
- * [0, 10), class 1 when x0 + x1 <= threshold (8, 9, 7, 9.5 for functions
- * 1-4), then the label flipped with probability noise (MOA: 10%). */
-static inline void gen_sea(data_t *D, size_t n, int function, double noise, uint64_t seed) {
-  static const double th[] = {8, 9, 7, 9.5};
-  data_alloc(D, n, 3);
-  D->schema = make_schema(3, NULL, 2);
-  eddy_rng_t r;
-  eddy_rng_seed(&r, seed);
-  for (size_t i = 0; i < n; i++) {
-    double *x = D->x + 3 * i;
-    for (int j = 0; j < 3; j++) x[j] = 10 * eddy_rng_uniform(&r);
-    int c = x[0] + x[1] <= th[function - 1];
-    if (eddy_rng_uniform(&r) < noise) c = !c;
-    D->y[i] = c;
+/* n events of the named generator (generators/, `eddy gen NAME`) with the
+ * given options, in memory; the schema is a copy of the generator's. */
+static inline void gen_stream(data_t *D, const char *name, const eddy_kv_t *kv, size_t n_kv,
+                              size_t n, uint64_t seed) {
+  char err[256];
+  eddy_generator_t *g = eddy_generator_new(name, kv, n_kv, seed, err, sizeof err);
+  if (!g) {
+    fprintf(stderr, "generator %s: %s\n", name, err);
+    abort();
   }
-}
-
-/* Hyperplane (Hulten et al. 2001; MOA's HyperplaneGenerator without
- * drift): d attributes uniform in [0, 1), weights uniform in [0, 1), class
- * 1 when sum w_i x_i >= sum w_i / 2, label noise (MOA: 5%). */
-static inline void gen_hyperplane(data_t *D, size_t n, size_t d, double noise, uint64_t seed) {
+  size_t d = eddy_generator_schema(g)->n_attrs;
   data_alloc(D, n, d);
-  D->schema = make_schema(d, NULL, 2);
-  eddy_rng_t r;
-  eddy_rng_seed(&r, seed);
-  double w[64], half = 0;
-  for (size_t j = 0; j < d; j++) half += (w[j] = eddy_rng_uniform(&r)) / 2;
+  eddy_instance_t in;
+  eddy_instance_init(&in, d);
   for (size_t i = 0; i < n; i++) {
-    double *x = D->x + d * i, s = 0;
-    for (size_t j = 0; j < d; j++) s += w[j] * (x[j] = eddy_rng_uniform(&r));
-    int c = s >= half;
-    if (eddy_rng_uniform(&r) < noise) c = !c;
-    D->y[i] = c;
+    if (eddy_generator_next(g, &in)) abort();
+    memcpy(D->x + i * d, in.x, d * sizeof *in.x);
+    memcpy(D->h + i * d, in.h, d * sizeof *in.h);
+    memcpy(D->miss + i * d, in.missing, d);
+    D->y[i] = in.y;
   }
+  D->schema = eddy_schema_clone(eddy_generator_schema(g));
+  eddy_instance_free(&in);
+  eddy_generator_free(g);
 }
 
-/* Agrawal et al. (1993), as MOA's AgrawalGenerator / River's Agrawal:
- * salary, commission, age, elevel (nominal, 5), car (nominal, 20), zipcode
- * (nominal, 9), hvalue, hyears, loan; perturbation 5%. function is MOA's
- * numbering (1-10); only the ones used here: 7, 8, 9 (the "disposable
- * income" rules, linear in the attributes, elevel one-hot). */
-static inline int agrawal_class(int f, double salary, double commission, int elevel, double hvalue,
-                                int hyears, double loan) {
-  double disposable;
-  if (f == 7) {
-    disposable = 2 * (salary + commission) / 3 - loan / 5 - 20000;
-  } else if (f == 8) {
-    disposable = 2 * (salary + commission) / 3 - 5000 * elevel - 20000;
-  } else {
-    disposable = 2 * (salary + commission) / 3 - 5000 * elevel - loan / 5 - 10000;
-  }
-  (void)hvalue;
-  (void)hyears;
-  return disposable > 1 ? 0 : 1;
+#define GKV(k, v) {(char *)(k), (char *)(v), NULL, 0}
+
+/* SEA (Street & Kim 2001), MOA's definition: 3 attributes in [0, 10),
+ * class 1 when attrib1 + attrib2 > 8, 9, 7, 9.5 (concepts 1-4), labels
+ * flipped with probability noise (MOA: 10%). */
+static inline void gen_sea(data_t *D, size_t n, int concept, double noise, uint64_t seed) {
+  char c[8], z[32];
+  snprintf(c, sizeof c, "%d", concept);
+  snprintf(z, sizeof z, "%.17g", noise);
+  eddy_kv_t kv[] = {GKV("concept", c), GKV("noise", z)};
+  gen_stream(D, "sea", kv, 2, n, seed);
 }
 
-static inline double agrawal_perturb(eddy_rng_t *r, double v, double lo, double hi, double range,
-                                     double p) {
-  v += range * (2 * (eddy_rng_uniform(r) - 0.5)) * p;
-  return v < lo ? lo : v > hi ? hi : v;
+/* Hyperplane (Hulten et al. 2001), static (magnitude 0): d attributes in
+ * [0, 1), class by a random hyperplane, label noise (MOA: 5%). */
+static inline void gen_hyperplane(data_t *D, size_t n, size_t d, double noise, uint64_t seed) {
+  char f[16], z[32];
+  snprintf(f, sizeof f, "%zu", d);
+  snprintf(z, sizeof z, "%.17g", noise);
+  eddy_kv_t kv[] = {GKV("features", f), GKV("noise", z), GKV("magnitude", "0")};
+  gen_stream(D, "hyperplane", kv, 3, n, seed);
 }
 
+/* Agrawal et al. (1993): salary, commission, age, elevel, car, zipcode
+ * (nominal), hvalue, hyears, loan; function 1-10, numeric perturbation. */
 static inline void gen_agrawal(data_t *D, size_t n, int function, double perturbation,
                                uint64_t seed) {
-  data_alloc(D, n, 9);
-  D->schema = make_schema(9, "nnncccnnn", 2); /* elevel, car, zipcode nominal */
-  eddy_rng_t r;
-  eddy_rng_seed(&r, seed);
-  for (size_t i = 0; i < n; i++) {
-    double salary = 20000 + 130000 * eddy_rng_uniform(&r);
-    double commission = salary >= 75000 ? 0 : 10000 + 75000 * eddy_rng_uniform(&r);
-    double age = 20 + (double)eddy_rng_below(&r, 61);
-    int elevel = (int)eddy_rng_below(&r, 5);
-    int car = 1 + (int)eddy_rng_below(&r, 20);
-    int zipcode = (int)eddy_rng_below(&r, 9);
-    double hvalue = (9 - zipcode) * 100000 * (0.5 + eddy_rng_uniform(&r));
-    int hyears = 1 + (int)eddy_rng_below(&r, 30);
-    double loan = eddy_rng_uniform(&r) * 500000;
-    D->y[i] = agrawal_class(function, salary, commission, elevel, hvalue, hyears, loan);
-    double p = perturbation;
-    if (p > 0) {
-      salary = agrawal_perturb(&r, salary, 20000, 150000, 130000, p);
-      if (commission > 0) commission = agrawal_perturb(&r, commission, 10000, 75000, 65000, p);
-      age = round(agrawal_perturb(&r, age, 20, 80, 60, p));
-      hvalue = agrawal_perturb(&r, hvalue, (9 - zipcode) * 100000, 0, 135000, p);
-      hyears = (int)round(agrawal_perturb(&r, hyears, 1, 30, 29, p));
-      loan = agrawal_perturb(&r, loan, 0, 500000, 500000, p);
-    }
-    double *x = D->x + 9 * i;
-    /* attribute order: salary commission age | elevel car zipcode | hvalue hyears loan */
-    x[0] = salary;
-    x[1] = commission;
-    x[2] = age;
-    data_nominal(D, i, 3, (unsigned)elevel);
-    data_nominal(D, i, 4, (unsigned)car);
-    data_nominal(D, i, 5, (unsigned)zipcode);
-    x[6] = hvalue;
-    x[7] = hyears;
-    x[8] = loan;
-  }
+  char f[8], p[32];
+  snprintf(f, sizeof f, "%d", function);
+  snprintf(p, sizeof p, "%.17g", perturbation);
+  eddy_kv_t kv[] = {GKV("function", f), GKV("perturbation", p)};
+  gen_stream(D, "agrawal", kv, 2, n, seed);
 }
 
 /* Prequential (test-then-train) accuracy, or mean absolute error for
