@@ -23,9 +23,9 @@ enum { PA0, PA1, PA2 };
 static const char *const modes[] = {"pa", "pa1", "pa2", NULL};
 
 static const eddy_option_t options[] = {
-    EDDY_OPT_DOUBLE_(pa_params_t, "C", C, "1", 0, 1e300,
-                     "aggressiveness: the largest step of PA-I, the slack cost of PA-II "
-                     "(River's and scikit-learn's default 1)"),
+    EDDY_OPT_DOUBLE_(pa_params_t, "c", C, "1", 0, 1e300,
+                     "aggressiveness C: the largest step of PA-I, the slack cost of PA-II "
+                     "(River's and scikit-learn's C, default 1)"),
     EDDY_OPT_ENUM_(pa_params_t, "mode", mode, "pa1", modes,
                    "pa, pa1 (PA-I, River's default mode 1) or pa2 (PA-II)"),
     EDDY_OPT_DOUBLE_(pa_params_t, "eps", eps, "0.1", 0, 1e300,

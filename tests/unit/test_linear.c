@@ -225,8 +225,8 @@ Test(sklearn, sgd_classifier_family, .init = setup, .fini = cleanup_tmp) {
       {"sample_weight", "logistic_regression", {KV("optimizer", "sgd")}, 1, 1},
       {"hinge", "linear_svm", {KV("l2", "0.0001")}, 1, 0},
       {"perceptron", "perceptron", {KV("optimizer", "sgd")}, 1, 0},
-      {"pa1", "passive_aggressive", {KV("mode", "pa1"), KV("C", "1")}, 2, 0},
-      {"pa1_small_c", "passive_aggressive", {KV("C", "0.01")}, 1, 0},
+      {"pa1", "passive_aggressive", {KV("mode", "pa1"), KV("c", "1")}, 2, 0},
+      {"pa1_small_c", "passive_aggressive", {KV("c", "0.01")}, 1, 0},
   };
   double worst = 0;
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -290,7 +290,7 @@ Test(sklearn, sgd_regressor_and_pa_regressor, .init = setup, .fini = cleanup_tmp
        {KV("learning_rate", "0.005"), KV("intercept_lr", "0.005"), KV("l2", "0.02")},
        3},
       {"pa1", "passive_aggressive", {KV("eps", "0.1")}, 1},
-      {"pa1_small_c", "passive_aggressive", {KV("C", "0.01")}, 1},
+      {"pa1_small_c", "passive_aggressive", {KV("c", "0.01")}, 1},
   };
   double worst = 0;
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -387,7 +387,7 @@ Test(river, optimizers_softmax_pa_and_ftrl, .init = setup, .fini = cleanup_tmp) 
       {"adam", "logistic_regression", {KV("optimizer", "adam")}, 1},
       {"sgd_l2", "logistic_regression", {KV("l2", "0.01")}, 1},
       {"adam_l1", "logistic_regression", {KV("optimizer", "adam"), KV("l1", "0.01")}, 2},
-      {"pa2", "passive_aggressive", {KV("mode", "pa2"), KV("C", "0.5")}, 2},
+      {"pa2", "passive_aggressive", {KV("mode", "pa2"), KV("c", "0.5")}, 2},
       {"pa0", "passive_aggressive", {KV("mode", "pa")}, 1},
       {"ftrl", "logistic_regression", {KV("optimizer", "ftrl"), KV("l2", "1")}, 2},
       {"ftrl_l1",

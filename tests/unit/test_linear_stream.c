@@ -46,7 +46,7 @@ Test(accuracy, sea) {
       {"softmax_regression", {KV("optimizer", "sgd")}, 1, 0.78}, /* 0.7972 */
       {"linear_svm", {KV("standardize", "true")}, 1, 0.86}, /* 0.8817 */
       {"perceptron", {KV("standardize", "true")}, 1, 0.73}, /* 0.7524 */
-      {"passive_aggressive", {KV("C", "0.01"), KV("standardize", "true")}, 2, 0.86}, /* 0.8811 */
+      {"passive_aggressive", {KV("c", "0.01"), KV("standardize", "true")}, 2, 0.86}, /* 0.8811 */
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
     double a = run(c[i].name, &Dt, c[i].kv, c[i].n);
@@ -74,7 +74,7 @@ Test(accuracy, hyperplane) {
       {"softmax_regression", {KV("optimizer", "sgd")}, 1, 0.835}, /* 0.8502 */
       {"linear_svm", {KV("optimizer", "sgd")}, 1, 0.825}, /* 0.8388 */
       {"perceptron", {KV("optimizer", "sgd")}, 1, 0.79}, /* 0.8126 */
-      {"passive_aggressive", {KV("C", "0.01")}, 1, 0.825}, /* 0.8395 */
+      {"passive_aggressive", {KV("c", "0.01")}, 1, 0.825}, /* 0.8395 */
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
     double a = run(c[i].name, &Dt, c[i].kv, c[i].n);
@@ -142,7 +142,7 @@ Test(accuracy, regression) {
       {"linear_regression", {KV("optimizer", "sgd")}, 1, 0.10}, /* 0.0921 */
       {"linear_regression", {KV("optimizer", "adam")}, 1, 0.19}, /* 0.1746 (rate 0.1) */
       {"linear_regression", {KV("optimizer", "vw")}, 1, 0.10}, /* 0.0899 */
-      {"passive_aggressive", {KV("C", "0.1")}, 1, 0.11}, /* 0.1015 */
+      {"passive_aggressive", {KV("c", "0.1")}, 1, 0.11}, /* 0.1015 */
   };
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
     double a = run(c[i].name, &Dt, c[i].kv, c[i].n);
