@@ -250,7 +250,7 @@ int eddy_linear_encode(eddy_linear_t *m, const eddy_instance_t *x, int learning)
         m->sc_n[j] = c;
         m->sc_mean[j] += (v - old) / c;
         m->sc_var[j] += ((v - old) * (v - m->sc_mean[j]) - m->sc_var[j]) / c;
-        m->sc_sd[j] = pow(m->sc_var[j], 0.5); /* River: v**0.5 */
+        m->sc_sd[j] = sqrt(m->sc_var[j]); /* River: v**0.5, pow; sqrt is 10x cheaper */
       }
       xv[j] = m->sc_var[j] != 0 ? (v - m->sc_mean[j]) / m->sc_sd[j] : 0.0;
     }

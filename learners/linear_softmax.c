@@ -27,7 +27,7 @@ static int softmax_predict(eddy_learner_t *l, const eddy_instance_t *x, double *
                            size_t out_len) {
   eddy_linear_t *m = l->state;
   size_t n = eddy_schema_n_classes(l->schema);
-  if (out_len < n) return EDDY_ENOSPC;
+  if (out_len < n || out_len < m->n_out) return EDDY_ENOSPC;
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
   size_t n_out = m->n_out < n ? m->n_out : n; /* n_out <= n: class indices come from the schema */
