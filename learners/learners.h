@@ -242,14 +242,21 @@ typedef struct eddy_linear {
   double *q;            /* per-weight L1 penalty applied so far (when l1 > 0, not ftrl) */
   double *fnorm;        /* vw: per-feature max |x| seen, stride */
   uint8_t *seen;        /* per output: learned at least once (softmax classes) */
-  double *zbuf;         /* per output scratch (softmax margins) */
-  size_t cap_w, cap_a1, cap_a2, cap_q, cap_b, cap_seen, cap_z;
+  double *zbuf, *ebuf;  /* per output: margins, softmax exps (see eddy_linear_scores) */
+  size_t cap_w, cap_a1, cap_a2, cap_q, cap_b, cap_seen, cap_z, cap_e;
   /* online standardization (numeric features): count, mean, variance, sd */
   double *sc_n, *sc_mean, *sc_var, *sc_sd;
   /* the encoded event (scratch) */
   double *xv;    /* n_num values (standardized, 0 when missing) */
   uint32_t *hot; /* hashed slots of the present nominal values */
   size_t n_hot;
+  /* the event whose margins are in zbuf: learn after predict on the same
+   * event reuses them (same bits); any change of the weights drops it */
+  double *xv_c;
+  uint32_t *hot_c;
+  size_t n_hot_c;
+  int z_ok, e_ok;
+  double e_tot;
   /* step state */
   uint64_t t;          /* events learned */
   double u;            /* L1: total penalty per unit rate so far */
@@ -289,6 +296,14 @@ double eddy_linear_margin(const eddy_linear_t *m, size_t k);
  * computed together (faster for many outputs); outputs with only[k] == 0
  * get 0 (only may be NULL). */
 void eddy_linear_margins(const eddy_linear_t *m, const uint8_t *only, double *z);
+/* The margins of every output for the encoded event (m->zbuf). When the
+ * encoded event equals the one of the last call and no weight has changed
+ * since (predict, then learn on the same event), they are reused: the bits
+ * are the same either way, only the work is saved. */
+const double *eddy_linear_scores(eddy_linear_t *m);
+/* exp(z_k - max) over the seen outputs (0 for the others) of the scores,
+ * with their sum in *tot; cached with the scores. */
+const double *eddy_linear_softmax_exps(eddy_linear_t *m, double *tot);
 /* Squared norm of the encoded event (the intercept's 1 not included). */
 double eddy_linear_sqnorm(const eddy_linear_t *m);
 /* One learning step on the encoded event with example weight wt (class

@@ -95,7 +95,9 @@ int eddy_linear_init(eddy_linear_t *m, const eddy_schema_t *s, const eddy_linear
   m->nom_attr = zalloc(m->n_nom, sizeof *m->nom_attr);
   m->xv = zalloc(m->n_num, sizeof *m->xv);
   m->hot = zalloc(m->n_nom, sizeof *m->hot);
-  if (!m->num_attr || !m->nom_attr || !m->xv || !m->hot) goto nomem;
+  m->xv_c = zalloc(m->n_num, sizeof *m->xv_c);
+  m->hot_c = zalloc(m->n_nom, sizeof *m->hot_c);
+  if (!m->num_attr || !m->nom_attr || !m->xv || !m->hot || !m->xv_c || !m->hot_c) goto nomem;
   size_t a = 0, c = 0;
   for (size_t i = 0; i < s->n_attrs; i++) {
     if (s->attrs[i].kind == EDDY_NOMINAL)
@@ -136,6 +138,9 @@ void eddy_linear_destroy(eddy_linear_t *m) {
   free(m->nom_attr);
   free(m->xv);
   free(m->hot);
+  free(m->xv_c);
+  free(m->hot_c);
+  free(m->ebuf);
   free(m->w);
   free(m->b);
   free(m->acc1);
@@ -179,7 +184,9 @@ int eddy_linear_grow(eddy_linear_t *m, size_t n) {
   if (eddy_grow((void **)&m->b, &m->cap_b, n, sizeof(double))) return EDDY_ENOMEM;
   if (eddy_grow((void **)&m->seen, &m->cap_seen, n, 1)) return EDDY_ENOMEM;
   if (eddy_grow((void **)&m->zbuf, &m->cap_z, n, sizeof(double))) return EDDY_ENOMEM;
+  if (eddy_grow((void **)&m->ebuf, &m->cap_e, n, sizeof(double))) return EDDY_ENOMEM;
   m->n_out = n;
+  m->z_ok = m->e_ok = 0;
   return 0;
 }
 
@@ -209,13 +216,15 @@ void eddy_linear_reset(eddy_linear_t *m) {
   m->b1t = m->b2t = 1.0;
   m->vw_weight = m->vw_norm = 0;
   m->warned = 0;
+  m->z_ok = m->e_ok = 0;
 }
 
 size_t eddy_linear_memory(const eddy_linear_t *m) {
   size_t d = sizeof(double);
   size_t n = sizeof *m;
-  n += (m->n_num + 2 * m->n_nom) * sizeof(uint32_t) + m->n_num * d; /* maps, scratch */
-  n += (m->cap_w + m->cap_a1 + m->cap_a2 + m->cap_q + m->cap_b + m->cap_z) * d + m->cap_seen;
+  n += (m->n_num + 3 * m->n_nom) * sizeof(uint32_t) + 2 * m->n_num * d; /* maps, scratch */
+  n += (m->cap_w + m->cap_a1 + m->cap_a2 + m->cap_q + m->cap_b + m->cap_z + m->cap_e) * d;
+  n += m->cap_seen;
   if (m->fnorm) n += m->stride * d;
   if (m->sc_n) n += 4 * m->n_num * d;
   n += (m->cw_cap + m->cw_count_cap) * d + m->cw_n * sizeof *m->cw_list;
@@ -294,6 +303,40 @@ void eddy_linear_margins(const eddy_linear_t *m, const uint8_t *only, double *z)
   for (size_t k = 0; k < K; k++) z[k] = only && !only[k] ? 0.0 : z[k] + m->b[k];
 }
 
+const double *eddy_linear_scores(eddy_linear_t *m) {
+  if (m->z_ok && m->n_hot == m->n_hot_c && memcmp(m->xv, m->xv_c, m->n_num * sizeof *m->xv) == 0 &&
+      memcmp(m->hot, m->hot_c, m->n_hot * sizeof *m->hot) == 0)
+    return m->zbuf;
+  if (m->n_out == 1)
+    m->zbuf[0] = eddy_linear_margin(m, 0);
+  else
+    eddy_linear_margins(m, NULL, m->zbuf);
+  memcpy(m->xv_c, m->xv, m->n_num * sizeof *m->xv);
+  memcpy(m->hot_c, m->hot, m->n_hot * sizeof *m->hot);
+  m->n_hot_c = m->n_hot;
+  m->z_ok = 1;
+  m->e_ok = 0;
+  return m->zbuf;
+}
+
+const double *eddy_linear_softmax_exps(eddy_linear_t *m, double *tot) {
+  const double *z = eddy_linear_scores(m);
+  if (!m->e_ok) {
+    double mx = -INFINITY, t = 0;
+    size_t n = m->n_out;
+    for (size_t k = 0; k < n; k++)
+      if (m->seen[k] && z[k] > mx) mx = z[k];
+    for (size_t k = 0; k < n; k++) {
+      m->ebuf[k] = m->seen[k] ? exp(z[k] - mx) : 0.0;
+      t += m->ebuf[k];
+    }
+    m->e_tot = t;
+    m->e_ok = 1;
+  }
+  *tot = m->e_tot;
+  return m->ebuf;
+}
+
 double eddy_linear_sqnorm(const eddy_linear_t *m) {
   double s = 0.0;
   for (size_t j = 0; j < m->n_num; j++) s += m->xv[j] * m->xv[j];
@@ -320,6 +363,7 @@ double eddy_linear_sqnorm(const eddy_linear_t *m) {
 void eddy_linear_begin(eddy_linear_t *m, double wt) {
   const eddy_linear_opts_t *o = &m->o;
   m->wt = wt;
+  m->z_ok = m->e_ok = 0; /* the weights are about to change */
   double lr = o->learning_rate, ilr = o->intercept ? o->intercept_lr : 0.0;
   if (o->schedule == EDDY_LIN_INVSCALING) { /* eta0 / pow(t, power_t), as scikit-learn */
     double p = pow((double)(m->t + 1), o->power_t);
@@ -390,6 +434,7 @@ static void l1_truncate(eddy_linear_t *m, size_t k) {
 
 void eddy_linear_update(eddy_linear_t *m, size_t k, double dloss) {
   const eddy_linear_opts_t *o = &m->o;
+  m->z_ok = m->e_ok = 0;
   double c = o->clip_gradient;
   if (dloss > c) dloss = c;
   if (dloss < -c) dloss = -c;
@@ -480,6 +525,7 @@ void eddy_linear_update(eddy_linear_t *m, size_t k, double dloss) {
 
 void eddy_linear_add(eddy_linear_t *m, size_t k, double step) {
   double *w = m->w + k * m->stride;
+  m->z_ok = m->e_ok = 0;
   FOR_FEATURES(m, { w[i] += step * xi; });
   if (m->o.intercept) m->b[k] += step;
 }
@@ -541,7 +587,7 @@ int eddy_linear_predict_binary(eddy_learner_t *l, const eddy_instance_t *x, doub
   if (out_len < n) return EDDY_ENOSPC;
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
-  double p = eddy_sigmoid(eddy_linear_margin(m, 0));
+  double p = eddy_sigmoid(eddy_linear_scores(m)[0]);
   for (size_t c = 0; c < n; c++) out[c] = c == 0 ? 1.0 - p : c == 1 ? p : 0.0;
   return (int)n;
 }

@@ -28,7 +28,7 @@ static int logreg_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   if (err) return err;
   double cw = eddy_linear_class_weight(m, l->schema, (size_t)pos);
   if (cw < 0) return EDDY_ENOMEM;
-  double z = eddy_linear_margin(m, 0), y = pos, dloss;
+  double z = eddy_linear_scores(m)[0], y = pos, dloss;
   /* sigmoid(z) - y as scikit-learn's cgradient_half_binomial computes it */
   if (z > -37) {
     double e = exp(-z);

@@ -52,7 +52,7 @@ static int pa_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   if (out_len < 1) return EDDY_ENOSPC;
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
-  out[0] = eddy_linear_margin(m, 0);
+  out[0] = eddy_linear_scores(m)[0];
   return 1;
 }
 
@@ -69,13 +69,13 @@ static int pa_learn(eddy_learner_t *l, const eddy_instance_t *x) {
     cw = eddy_linear_class_weight(m, l->schema, (size_t)pos);
     if (cw < 0) return EDDY_ENOMEM;
     sign = pos ? 1.0 : -1.0;
-    double z = sign * eddy_linear_margin(m, 0);
+    double z = sign * eddy_linear_scores(m)[0];
     loss = z <= 1.0 ? 1.0 - z : 0.0;
   } else {
     if (!x->has_y || !isfinite(x->y)) return EDDY_EINVAL;
     err = eddy_linear_encode(m, x, 1);
     if (err) return err;
-    double r = x->y - eddy_linear_margin(m, 0);
+    double r = x->y - eddy_linear_scores(m)[0];
     sign = r < 0 ? -1.0 : 1.0;
     loss = fabs(r) - p->eps;
     if (loss < 0) loss = 0;

@@ -25,7 +25,7 @@ static int linreg_predict(eddy_learner_t *l, const eddy_instance_t *x, double *o
   if (out_len < 1) return EDDY_ENOSPC;
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
-  out[0] = eddy_linear_margin(m, 0);
+  out[0] = eddy_linear_scores(m)[0];
   return 1;
 }
 
@@ -34,7 +34,7 @@ static int linreg_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   if (!x->has_y || !isfinite(x->y)) return EDDY_EINVAL;
   int err = eddy_linear_encode(m, x, 1);
   if (err) return err;
-  double z = eddy_linear_margin(m, 0);
+  double z = eddy_linear_scores(m)[0];
   eddy_linear_begin(m, x->weight);
   eddy_linear_update(m, 0, 2.0 * (z - x->y));
   m->seen[0] = 1;

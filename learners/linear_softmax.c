@@ -31,22 +31,10 @@ static int softmax_predict(eddy_learner_t *l, const eddy_instance_t *x, double *
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
   size_t n_out = m->n_out < n ? m->n_out : n; /* n_out <= n: class indices come from the schema */
-  double mx = -INFINITY, tot = 0;
-  eddy_linear_margins(m, m->seen, out);
-  for (size_t k = 0; k < n_out; k++)
-    if (m->seen[k] && out[k] > mx) mx = out[k];
-  for (size_t k = 0; k < n; k++) {
-    if (k < n_out && m->seen[k]) {
-      out[k] = exp(out[k] - mx);
-      tot += out[k];
-    } else {
-      out[k] = 0.0;
-    }
-  }
-  if (tot > 0) {
-    double inv = 1.0 / tot;
-    for (size_t k = 0; k < n_out; k++) out[k] *= inv;
-  }
+  double tot;
+  const double *e = eddy_linear_softmax_exps(m, &tot);
+  double inv = tot > 0 ? 1.0 / tot : 0.0;
+  for (size_t k = 0; k < n; k++) out[k] = k < n_out ? e[k] * inv : 0.0;
   return (int)n;
 }
 
@@ -60,19 +48,12 @@ static int softmax_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   double cw = eddy_linear_class_weight(m, l->schema, c);
   if (cw < 0) return EDDY_ENOMEM;
   size_t n = m->n_out;
-  double *p = m->zbuf, mx = -INFINITY, tot = 0;
-  eddy_linear_margins(m, m->seen, p);
-  for (size_t k = 0; k < n; k++)
-    if (m->seen[k] && p[k] > mx) mx = p[k];
-  for (size_t k = 0; k < n; k++) {
-    if (!m->seen[k]) continue;
-    p[k] = exp(p[k] - mx);
-    tot += p[k];
-  }
+  double tot;
+  const double *e = eddy_linear_softmax_exps(m, &tot);
   eddy_linear_begin(m, cw * x->weight);
   for (size_t k = 0; k < n; k++) {
     if (m->seen[k])
-      eddy_linear_update(m, k, p[k] / tot - (k == c));
+      eddy_linear_update(m, k, e[k] / tot - (k == c));
     else if (k == c)
       eddy_linear_update(m, k, -1.0);
   }

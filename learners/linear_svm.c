@@ -28,7 +28,7 @@ static int svm_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   if (err) return err;
   double cw = eddy_linear_class_weight(m, l->schema, (size_t)pos);
   if (cw < 0) return EDDY_ENOMEM;
-  double y = pos ? 1.0 : -1.0, z = eddy_linear_margin(m, 0);
+  double y = pos ? 1.0 : -1.0, z = eddy_linear_scores(m)[0];
   eddy_linear_begin(m, cw * x->weight);
   eddy_linear_update(m, 0, y * z <= 1.0 ? -y : 0.0); /* as scikit-learn's Hinge(1) */
   m->seen[0] = 1;
