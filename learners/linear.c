@@ -56,8 +56,10 @@ static int cw_parse(eddy_linear_t *m, const char *spec, char *errstr, size_t err
   if (!m->cw_list) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) {
     char *colon = strrchr(items[i], ':');
+    const char *v = colon ? colon + 1 : "";
+    while (*v == ' ' || *v == '\t') v++;
     double wv;
-    if (!colon || colon == items[i] || eddy_parse_double(colon + 1, &wv) || !(wv >= 0) ||
+    if (!colon || colon == items[i] || eddy_parse_double(v, &wv) || !(wv >= 0) ||
         !isfinite(wv)) {
       cw_free(m);
       return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,

@@ -262,7 +262,7 @@ Test(checkpoint, every_learner_and_optimizer) {
                    KV("class_weight", "balanced")};
   round_trip("logistic_regression", a, 3, 2);
   round_trip("softmax_regression", a, 3, 3);
-  eddy_kv_t b[] = {KV("class_weight", "0:2, 1:0.5"), KV("optimizer", "vw")};
+  eddy_kv_t b[] = {KV("class_weight", "0: 2, 1 :0.5"), KV("optimizer", "vw")};
   round_trip("logistic_regression", b, 2, 2);
   round_trip("logistic_regression", NULL, 0, 2); /* hash_bits 18: sparse hashed block */
   eddy_kv_t c[] = {KV("standardize", "true"), KV("optimizer", "adam")};
@@ -642,6 +642,21 @@ Test(options, errors_name_the_key) {
   cr_assert_null(eddy_learner_new("passive_aggressive", rs, pa_cw, 1, 1, err, sizeof err));
   cr_assert(strstr(err, "class_weight"), "%s", err);
   eddy_schema_free(rs);
+  /* class weights: a list by label (blanks allowed), and balanced from the counts so far */
+  eddy_kv_t cw[] = {KV("class_weight", "0: 2, 1 :0.5")};
+  eddy_learner_t *l = make("logistic_regression", s, cw, 1);
+  eddy_linear_t *m = l->state;
+  cr_assert_eq(eddy_linear_class_weight(m, s, 0), 2.0);
+  cr_assert_eq(eddy_linear_class_weight(m, s, 1), 0.5);
+  eddy_learner_free(l);
+  eddy_kv_t bal[] = {KV("class_weight", "balanced")};
+  l = make("logistic_regression", s, bal, 1);
+  m = l->state;
+  cr_assert_eq(eddy_linear_class_weight(m, s, 0), 1.0);       /* 1 / (1 * 1) */
+  cr_assert_eq(eddy_linear_class_weight(m, s, 0), 1.0);       /* 2 / (1 * 2) */
+  cr_assert_eq(eddy_linear_class_weight(m, s, 1), 1.5);       /* 3 / (2 * 1) */
+  cr_assert_eq(eddy_linear_class_weight(m, s, 0), 4.0 / 6.0); /* 4 / (2 * 3) */
+  eddy_learner_free(l);
   eddy_schema_free(s);
 }
 
