@@ -35,7 +35,7 @@ int main(void) {
   }
   {
     eddy_kv_t kv[] = {{"l1", "0.0001", NULL, 0}, {"l2", "0.0001", NULL, 0}};
-    rc |= bench_learner("logistic_regression sgd elastic net", "logistic_regression", kv, 2, &s2);
+    rc |= bench_learner("logistic_regression elastic net", "logistic_regression", kv, 2, &s2);
   }
   {
     eddy_kv_t kv[] = {{"standardize", "true", NULL, 0}};
