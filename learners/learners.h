@@ -304,6 +304,8 @@ const double *eddy_linear_scores(eddy_linear_t *m);
 /* exp(z_k - max) over the seen outputs (0 for the others) of the scores,
  * with their sum in *tot; cached with the scores. */
 const double *eddy_linear_softmax_exps(eddy_linear_t *m, double *tot);
+/* exp(-z_0) of the scores (binary learners' sigmoid), cached with them. */
+double eddy_linear_exp_neg0(eddy_linear_t *m);
 /* Squared norm of the encoded event (the intercept's 1 not included). */
 double eddy_linear_sqnorm(const eddy_linear_t *m);
 /* One learning step on the encoded event with example weight wt (class

@@ -339,6 +339,15 @@ const double *eddy_linear_softmax_exps(eddy_linear_t *m, double *tot) {
   return m->ebuf;
 }
 
+double eddy_linear_exp_neg0(eddy_linear_t *m) {
+  const double *z = eddy_linear_scores(m);
+  if (!m->e_ok) {
+    m->ebuf[0] = exp(-z[0]);
+    m->e_ok = 1;
+  }
+  return m->ebuf[0];
+}
+
 double eddy_linear_sqnorm(const eddy_linear_t *m) {
   double s = 0.0;
   for (size_t j = 0; j < m->n_num; j++) s += m->xv[j] * m->xv[j];
@@ -589,7 +598,7 @@ int eddy_linear_predict_binary(eddy_learner_t *l, const eddy_instance_t *x, doub
   if (out_len < n) return EDDY_ENOSPC;
   int err = eddy_linear_encode(m, x, 0);
   if (err) return err;
-  double p = eddy_sigmoid(eddy_linear_scores(m)[0]);
+  double p = 1.0 / (1.0 + eddy_linear_exp_neg0(m)); /* eddy_sigmoid, same bits */
   for (size_t c = 0; c < n; c++) out[c] = c == 0 ? 1.0 - p : c == 1 ? p : 0.0;
   return (int)n;
 }

@@ -31,7 +31,7 @@ static int logreg_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   double z = eddy_linear_scores(m)[0], y = pos, dloss;
   /* sigmoid(z) - y as scikit-learn's cgradient_half_binomial computes it */
   if (z > -37) {
-    double e = exp(-z);
+    double e = eddy_linear_exp_neg0(m); /* exp(-z), maybe from predict */
     dloss = ((1 - y) - y * e) / (1 + e);
   } else {
     dloss = exp(z) - y;
