@@ -41,6 +41,11 @@ typedef struct eddy_learner_type {
   /* Optional (NULL): a human-readable description of the model, e.g. a
    * tree's structure or an ensemble's members, for `eddy eval --describe`. */
   void (*describe)(const eddy_learner_t *l, FILE *out);
+  /* Optional (NULL): keys starting with this prefix (ensembles: "base.")
+   * are not checked against `options`; the type reads them from l->kv
+   * itself (ensembles pass them, prefix removed, to their members, whose
+   * own option tables then validate them with the file:line of the pair). */
+  const char *pass_prefix;
 } eddy_learner_type_t;
 
 struct eddy_learner {
@@ -99,6 +104,67 @@ int eddy_model_save(const eddy_schema_t *schema, const eddy_learner_t *l, eddy_b
  * learner first). */
 int eddy_model_load(const void *p, size_t len, eddy_schema_t **schema, eddy_learner_t **learner,
                     char *errstr, size_t errstr_size);
+
+/* ------------------------------------------------------------ ensembles */
+/* Member handling shared by oza_boost, oza_bag and adwin_bagging
+ * (learners/ensemble.c). Members are ordinary learners from the registry;
+ * an ensemble passes them its `base.`-prefixed keys with the prefix removed
+ * (`base.grace_period = 100` -> `grace_period = 100`), so that the members'
+ * option tables validate them. */
+#define EDDY_ENSEMBLE_PREFIX "base."
+
+typedef struct eddy_ensemble {
+  eddy_learner_t **members;
+  size_t n;
+  double *votes; /* scratch: one member's prediction */
+  size_t votes_cap;
+} eddy_ensemble_t;
+
+/* Creates n members of type `base` over l->schema, each with the base.*
+ * pairs of l->kv and the seed eddy_seed_derive(l->seed, i). On failure the
+ * error names the member key's file:line and nothing is left allocated. */
+int eddy_ensemble_init(eddy_ensemble_t *e, const eddy_learner_t *l, const char *base, size_t n,
+                       char *errstr, size_t errstr_size);
+void eddy_ensemble_destroy(eddy_ensemble_t *e);
+/* Member i back to its state after creation, RNG reseeded (MOA's
+ * resetLearning). */
+void eddy_ensemble_reset_member(eddy_ensemble_t *e, size_t i);
+void eddy_ensemble_reset(eddy_ensemble_t *e);
+/* Member i learns x with weight x->weight * k (nothing when k <= 0). */
+int eddy_ensemble_learn_member(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double k);
+/* Member i's prediction into e->votes; returns its length or an error. */
+int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
+/* 1 when member i predicts x->y (argmax, first on ties: MOA's
+ * correctlyClassifies), 0 when not, or a negative error. */
+int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
+/* Adds weight * (member i's votes normalised to sum 1) to out[0..k), as
+ * MOA's getVotesForInstance does; a member whose votes sum to 0 adds
+ * nothing. Returns 0 or an error. */
+int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double weight,
+                           double *out, size_t k);
+/* Bagging's vote (MOA's OzaBag and OzaBagAdwin): the sum of the members'
+ * normalised votes, normalised; for regression the members' mean. */
+int eddy_ensemble_bagging_predict(eddy_ensemble_t *e, const eddy_schema_t *schema,
+                                  const eddy_instance_t *x, double *out, size_t out_len);
+/* Divides v[0..k) by its sum when the sum is positive. */
+void eddy_ensemble_normalize(double *v, size_t k);
+/* Members as nested learner sections (eddy_learner_save). */
+int eddy_ensemble_save(const eddy_ensemble_t *e, eddy_buf_t *b);
+/* Replaces the members with the ones saved (their number must match). */
+int eddy_ensemble_load(eddy_ensemble_t *e, const eddy_learner_t *l, eddy_reader_t *r);
+size_t eddy_ensemble_memory(const eddy_ensemble_t *e); /* members and scratch */
+/* "  member i: <head>\n" then the member's own description indented. */
+void eddy_ensemble_describe_member(const eddy_ensemble_t *e, size_t i, const char *head,
+                                   FILE *out);
+/* Boosting's per-member statistics (for tests and describe): the weight of
+ * instances member i classified correctly (scms) and wrongly (swms), and
+ * its vote weight log(1/beta) (0 when excluded). EDDY_EINVAL when l is not
+ * an oza_boost or i is out of range. */
+int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double *swm,
+                          double *vote_weight);
+/* ADWIN bagging: how many members were replaced on a change so far. */
+uint64_t eddy_adwin_bagging_replacements(const eddy_learner_t *l);
+/* ---------------------------------------------------------- end ensembles */
 
 /* Baseline learner types (the rest are declared in registry.c). */
 extern const eddy_learner_type_t eddy_learner_majority;

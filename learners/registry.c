@@ -2,8 +2,13 @@
  * learner; keep the order of DESIGN.md. */
 #include "learners.h"
 
+extern const eddy_learner_type_t eddy_learner_oza_boost;
+extern const eddy_learner_type_t eddy_learner_oza_bag;
+
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
     &eddy_learner_no_change,
+    &eddy_learner_oza_boost,
+    &eddy_learner_oza_bag,
     NULL,
 };

@@ -1,0 +1,406 @@
+/* test_ensembles.c: the online ensembles (oza_boost, oza_bag,
+ * adwin_bagging): options and `base.` keys, the boosting arithmetic checked
+ * against an independent simulation, reproducibility, checkpoints, reset,
+ * describe. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learners/learners.h"
+
+static eddy_schema_t *schema_k(unsigned k) {
+  eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
+  eddy_schema_add(s, "a", EDDY_NUMERIC);
+  for (unsigned c = 0; c < k; c++) {
+    char name[8];
+    snprintf(name, sizeof name, "%u", c);
+    eddy_dict_intern(s->target.dict, name, strlen(name), eddy_hash(name, strlen(name)), NULL);
+  }
+  return s;
+}
+
+/* A skewed label sequence (about 65% class 0, 25% class 1, 10% class 2)
+ * in an irregular order, so that majority members are right more often
+ * than not yet disagree. */
+static double label_at(int i, unsigned k) {
+  int v = (i * 37 + (i / 5) * 11 + (i * i) % 7) % 20;
+  int c = v < 13 ? 0 : v < 18 ? 1 : 2;
+  return (double)(c % (int)k);
+}
+
+static eddy_learner_t *make(const char *type, const eddy_schema_t *s, const eddy_kv_t *kv,
+                            size_t n, uint64_t seed) {
+  char err[1024];
+  eddy_learner_t *l = eddy_learner_new(type, s, kv, n, seed, err, sizeof err);
+  cr_assert_not_null(l, "%s", err);
+  return l;
+}
+
+Test(options, base_prefixed_keys_reach_members_and_errors_name_file_line_key) {
+  eddy_schema_t *s = schema_k(2);
+  char err[1024];
+  /* majority has no options: a base.* key is the member's unknown key. */
+  eddy_kv_t bad_member[] = {{"base_learner", "majority", "m.ini", 5},
+                            {"base.grace_period", "100", "m.ini", 6}};
+  cr_assert_null(eddy_learner_new("oza_boost", s, bad_member, 2, 1, err, sizeof err));
+  cr_assert(strstr(err, "m.ini:6:") && strstr(err, "key 'base.grace_period'") &&
+                strstr(err, "majority"),
+            "%s", err);
+  /* The ensemble's own keys are still checked by its option table. */
+  eddy_kv_t typo[] = {{"base_learner", "majority", "m.ini", 5}, {"ensemble_sise", "3", "m.ini", 7}};
+  cr_assert_null(eddy_learner_new("oza_bag", s, typo, 2, 1, err, sizeof err));
+  cr_assert(strstr(err, "m.ini:7:") && strstr(err, "ensemble_sise") && strstr(err, "ensemble_size"),
+            "%s", err);
+  eddy_kv_t zero[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "0", "m.ini", 8}};
+  cr_assert_null(eddy_learner_new("oza_boost", s, zero, 2, 1, err, sizeof err));
+  cr_assert(strstr(err, "m.ini:8:") && strstr(err, "out of range"), "%s", err);
+  eddy_kv_t unknown[] = {{"base_learner", "hoefding_tree", "m.ini", 9}};
+  cr_assert_null(eddy_learner_new("oza_boost", s, unknown, 1, 1, err, sizeof err));
+  cr_assert(strstr(err, "m.ini:9:") && strstr(err, "hoefding_tree") && strstr(err, "majority"),
+            "%s", err);
+  /* Members get the pairs with the prefix removed (here: a nested
+   * ensemble, whose own keys then reach its members in turn). */
+  eddy_kv_t nested[] = {{"base_learner", "oza_bag", NULL, 0},
+                        {"ensemble_size", "2", NULL, 0},
+                        {"base.base_learner", "majority", NULL, 0},
+                        {"base.ensemble_size", "3", NULL, 0}};
+  eddy_learner_t *l = make("oza_boost", s, nested, 4, 1);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  eddy_learner_describe(l, f);
+  fclose(f);
+  cr_assert(strstr(text, "oza_boost: 2 members of oza_bag"), "%s", text);
+  cr_assert(strstr(text, "    oza_bag: 3 members of majority"), "%s", text);
+  cr_assert(strstr(text, "        majority: "), "members of members are indented twice:\n%s", text);
+  cr_assert(strstr(text, "  member 1: vote weight 0"), "%s", text);
+  free(text);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+}
+
+/* An independent majority model: weighted class counts. Predicts as
+ * majority.c does (counts / total, first maximum). */
+typedef struct {
+  double c[4];
+} sim_member_t;
+
+static size_t sim_predict(const sim_member_t *m, unsigned k, double *p) {
+  double t = 0;
+  for (unsigned c = 0; c < k; c++) t += m->c[c];
+  for (unsigned c = 0; c < k; c++) p[c] = t > 0 ? m->c[c] / t : 0.0;
+  return eddy_argmax(p, k);
+}
+
+/* OzaBoost as the Oza-Russell paper and MOA define it, written from the
+ * formulas: lambda *= N / (2 scm) when right, N / (2 swm) when wrong; vote
+ * weight log((1 - e) / e), members from the first with e == 0 or e > 0.5
+ * on excluded. */
+static void boost_check(int pure) {
+  enum { M = 4, K = 3, STEPS = 400 };
+  eddy_schema_t *s = schema_k(K);
+  eddy_kv_t kv[] = {{"base_learner", "majority", NULL, 0},
+                    {"ensemble_size", "4", NULL, 0},
+                    {"pure_boost", pure ? "true" : "false", NULL, 0}};
+  const uint64_t seed = 77;
+  eddy_learner_t *l = make("oza_boost", s, kv, 3, seed);
+  eddy_rng_t rng;
+  eddy_rng_seed(&rng, seed);
+  sim_member_t sim[M] = {0};
+  double scm[M] = {0}, swm[M] = {0}, n_seen = 0;
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  int checked_votes = 0, positive_k = 0, zero_k = 0, most_voters = 0;
+  for (int i = 0; i < STEPS; i++) {
+    in.x[0] = i;
+    in.missing[0] = 0;
+    in.y = label_at(i, K);
+    in.has_y = 1;
+    in.weight = (i % 7 == 3) ? 2.0 : 1.0;
+    /* The prediction before learning. */
+    double p[K], want[K] = {0}, mp[K];
+    cr_assert_eq(eddy_learner_predict(l, &in, p, K), K);
+    for (int m = 0; m < M; m++) {
+      if (m + 1 > most_voters && scm[m] > 0 && swm[m] > 0 && swm[m] <= 0.5 * (scm[m] + swm[m]))
+        most_voters = m + 1;
+      double tot = scm[m] + swm[m];
+      if (!(tot > 0)) break;
+      double e = swm[m] / tot;
+      if (e == 0.0 || e > 0.5) break;
+      double w = log(1.0 / (e / (1.0 - e)));
+      if (!(w > 0)) break;
+      sim_predict(&sim[m], K, mp);
+      double sum = mp[0] + mp[1] + mp[2];
+      if (sum > 0)
+        for (int c = 0; c < K; c++) want[c] += mp[c] / sum * w;
+    }
+    double wsum = want[0] + want[1] + want[2];
+    for (int c = 0; c < K; c++) {
+      double w = wsum > 0 ? want[c] / wsum : 0.0;
+      cr_assert_float_eq(p[c], w, 1e-12, "step %d class %d: %.17g vs %.17g", i, c, p[c], w);
+    }
+    checked_votes += wsum > 0;
+    /* Learning. */
+    cr_assert_eq(eddy_learner_learn(l, &in), 0);
+    n_seen += in.weight;
+    double lambda = 1.0;
+    for (int m = 0; m < M; m++) {
+      double k = pure ? lambda : (double)eddy_rng_poisson(&rng, lambda);
+      if (k > 0) sim[m].c[(int)in.y] += in.weight * k;
+      positive_k += k > 0;
+      zero_k += k == 0;
+      int ok = (double)sim_predict(&sim[m], K, mp) == in.y;
+      if (ok) {
+        scm[m] += lambda;
+        lambda *= n_seen / (2.0 * scm[m]);
+      } else {
+        swm[m] += lambda;
+        lambda *= n_seen / (2.0 * swm[m]);
+      }
+    }
+    for (int m = 0; m < M; m++) {
+      double a, b, vw;
+      cr_assert_eq(eddy_oza_boost_member(l, (size_t)m, &a, &b, &vw), 0);
+      cr_assert_eq(a, scm[m], "step %d member %d scm %.17g vs %.17g", i, m, a, scm[m]);
+      cr_assert_eq(b, swm[m], "step %d member %d swm %.17g vs %.17g", i, m, b, swm[m]);
+    }
+  }
+  /* The check above compared real votes, and the draws varied. */
+  cr_assert_gt(checked_votes, STEPS / 2, "%d", checked_votes);
+  cr_assert_geq(most_voters, 2, "several members voted at some step: %d", most_voters);
+  if (!pure) cr_assert(positive_k > 0 && zero_k > 0, "%d %d", positive_k, zero_k);
+  /* A weight-0 instance is not learned (MOA's trainOnInstance). */
+  double a0, b0;
+  eddy_oza_boost_member(l, 0, &a0, &b0, NULL);
+  in.weight = 0;
+  eddy_learner_learn(l, &in);
+  double a1, b1;
+  eddy_oza_boost_member(l, 0, &a1, &b1, NULL);
+  cr_assert(a0 == a1 && b0 == b1);
+  cr_assert_eq(eddy_oza_boost_member(l, M, &a1, &b1, NULL), EDDY_EINVAL);
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
+Test(oza_boost, poisson_lambda_scms_swms_and_votes_match_simulation) { boost_check(0); }
+Test(oza_boost, pure_boost_lambda_scms_swms_and_votes_match_simulation) { boost_check(1); }
+
+Test(oza_boost, hand_computed_first_steps) {
+  /* Two members, pure boost, labels 0, 0, 1 (weights 1):
+   * step 1: N=1, m0 learns w=1 -> predicts 0: right, scm0=1, lambda=1/(2*1)=0.5;
+   *         m1 learns w=0.5 -> right, scm1=0.5, lambda=1/(2*0.5)=1.
+   * step 2: N=2, m0 right: scm0=2, lambda=2/4=0.5; m1 right: scm1=1, lambda=1.
+   * step 3 (label 1): N=3, m0 learns w=1 (counts 2:1) -> predicts 0: wrong,
+   *         swm0=1, lambda=3/2; m1 learns w=1.5 (counts 1:1.5) -> predicts 1:
+   *         right, scm1=2.5. */
+  eddy_schema_t *s = schema_k(2);
+  eddy_kv_t kv[] = {{"base_learner", "majority", NULL, 0},
+                    {"ensemble_size", "2", NULL, 0},
+                    {"pure_boost", "yes", NULL, 0}};
+  eddy_learner_t *l = make("oza_boost", s, kv, 3, 1);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  in.has_y = 1;
+  const double ys[] = {0, 0, 1};
+  for (int i = 0; i < 3; i++) {
+    in.y = ys[i];
+    eddy_learner_learn(l, &in);
+  }
+  double a, b, w;
+  eddy_oza_boost_member(l, 0, &a, &b, &w);
+  cr_assert(a == 2.0 && b == 1.0, "%g %g", a, b);
+  cr_assert_float_eq(w, log(2.0), 1e-15, "e = 1/3, beta = 1/2");
+  eddy_oza_boost_member(l, 1, &a, &b, &w);
+  cr_assert(a == 2.5 && b == 0.0, "%g %g", a, b);
+  cr_assert_eq(w, 0.0, "no error: excluded as in MOA");
+  double p[2];
+  eddy_learner_predict(l, &in, p, 2);
+  /* Only member 0 votes: its counts 2:1 normalised. */
+  cr_assert_float_eq(p[0], 2.0 / 3, 1e-15);
+  cr_assert_float_eq(p[1], 1.0 / 3, 1e-15);
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
+Test(oza_bag, poisson_one_weights_and_votes_match_simulation) {
+  enum { M = 5, K = 3, STEPS = 300 };
+  eddy_schema_t *s = schema_k(K);
+  eddy_kv_t kv[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "5", NULL, 0}};
+  eddy_learner_t *l = make("oza_bag", s, kv, 2, 4242);
+  eddy_rng_t rng;
+  eddy_rng_seed(&rng, 4242);
+  sim_member_t sim[M] = {0};
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  for (int i = 0; i < STEPS; i++) {
+    in.y = label_at(i, K);
+    in.has_y = 1;
+    in.weight = 1 + (i % 3);
+    double p[K], want[K] = {0}, mp[K];
+    cr_assert_eq(eddy_learner_predict(l, &in, p, K), K);
+    for (int m = 0; m < M; m++) {
+      sim_predict(&sim[m], K, mp);
+      double sum = mp[0] + mp[1] + mp[2];
+      if (sum > 0)
+        for (int c = 0; c < K; c++) want[c] += mp[c] / sum;
+    }
+    double wsum = want[0] + want[1] + want[2];
+    for (int c = 0; c < K; c++)
+      cr_assert_float_eq(p[c], wsum > 0 ? want[c] / wsum : 0.0, 1e-12, "step %d", i);
+    eddy_learner_learn(l, &in);
+    for (int m = 0; m < M; m++) sim[m].c[(int)in.y] += in.weight * eddy_rng_poisson(&rng, 1.0);
+  }
+  /* Bagging made the members differ. */
+  double mp0[K], mp1[K];
+  sim_predict(&sim[0], K, mp0);
+  sim_predict(&sim[1], K, mp1);
+  cr_assert(memcmp(mp0, mp1, sizeof mp0) != 0);
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
+Test(oza_bag, regression_is_the_members_mean) {
+  eddy_schema_t *s = eddy_schema_new(EDDY_REGRESSION, "y", 0, 0, NULL, 0);
+  eddy_schema_add(s, "a", EDDY_NUMERIC);
+  eddy_kv_t kv[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "3", NULL, 0}};
+  eddy_learner_t *l = make("oza_bag", s, kv, 2, 9);
+  eddy_rng_t rng;
+  eddy_rng_seed(&rng, 9);
+  double sw[3] = {0}, mean[3] = {0};
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  in.has_y = 1;
+  for (int i = 0; i < 50; i++) {
+    in.y = i % 10;
+    eddy_learner_learn(l, &in);
+    for (int m = 0; m < 3; m++) {
+      double w = eddy_rng_poisson(&rng, 1.0);
+      if (w > 0) {
+        sw[m] += w;
+        mean[m] += w * (in.y - mean[m]) / sw[m];
+      }
+    }
+  }
+  double p;
+  cr_assert_eq(eddy_learner_predict(l, &in, &p, 1), 1);
+  cr_assert_float_eq(p, (mean[0] + mean[1] + mean[2]) / 3, 1e-12);
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
+/* ------------------------------------------------------ reproducibility */
+
+typedef struct {
+  const char *type;
+  eddy_kv_t kv[4];
+  size_t n;
+} cfg_t;
+
+static const cfg_t cfgs[] = {
+    {"oza_boost", {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "6", NULL, 0}}, 2},
+    {"oza_bag", {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "6", NULL, 0}}, 2},
+};
+
+static void run(eddy_learner_t *l, eddy_instance_t *in, int from, int to, unsigned k, double *p) {
+  for (int i = from; i < to; i++) {
+    in->y = label_at(i * 13 + 1, k);
+    in->has_y = 1;
+    in->weight = 1;
+    cr_assert_eq(eddy_learner_predict(l, in, p + (size_t)(i - from) * k, k), (int)k);
+    cr_assert_eq(eddy_learner_learn(l, in), 0);
+  }
+}
+
+Test(ensembles, same_seed_same_predictions_checkpoint_continues_bit_identically) {
+  enum { K = 3, A = 150, B = 300 };
+  eddy_schema_t *s = schema_k(K);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  static double p1[B * K], p2[B * K], p3[B * K], p4[B * K];
+  for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++) {
+    eddy_learner_t *a = make(cfgs[c].type, s, cfgs[c].kv, cfgs[c].n, 5);
+    eddy_learner_t *b = make(cfgs[c].type, s, cfgs[c].kv, cfgs[c].n, 5);
+    eddy_learner_t *d = make(cfgs[c].type, s, cfgs[c].kv, cfgs[c].n, 6);
+    run(a, &in, 0, B, K, p1);
+    run(b, &in, 0, A, K, p2);
+    run(d, &in, 0, B, K, p4);
+    cr_assert(memcmp(p1, p2, sizeof(double) * A * K) == 0, "%s: same seed", cfgs[c].type);
+    cr_assert(memcmp(p1, p4, sizeof(double) * B * K) != 0, "%s: another seed differs",
+              cfgs[c].type);
+    /* Checkpoint b at A, load, continue: identical to a. */
+    eddy_buf_t buf, buf2;
+    eddy_buf_init(&buf);
+    eddy_buf_init(&buf2);
+    cr_assert_eq(eddy_model_save(s, b, &buf), 0);
+    eddy_schema_t *s2;
+    eddy_learner_t *r;
+    char err[512];
+    cr_assert_eq(eddy_model_load(buf.data, buf.len, &s2, &r, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eddy_model_save(s2, r, &buf2), 0);
+    cr_assert(buf.len == buf2.len && memcmp(buf.data, buf2.data, buf.len) == 0,
+              "%s: save, load, save gives the same bytes", cfgs[c].type);
+    run(r, &in, A, B, K, p3);
+    cr_assert(memcmp(p1 + A * K, p3, sizeof(double) * (B - A) * K) == 0,
+              "%s: loaded model continues bit-identically", cfgs[c].type);
+    eddy_learner_free(r);
+    eddy_schema_free(s2);
+    /* Reset: as a fresh learner with the same seed. */
+    eddy_learner_reset(a);
+    run(a, &in, 0, A, K, p3);
+    cr_assert(memcmp(p1, p3, sizeof(double) * A * K) == 0, "%s: reset", cfgs[c].type);
+    eddy_buf_free(&buf);
+    eddy_buf_free(&buf2);
+    eddy_learner_free(a);
+    eddy_learner_free(b);
+    eddy_learner_free(d);
+  }
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
+Test(ensembles, truncated_or_mismatched_checkpoint_is_refused) {
+  eddy_schema_t *s = schema_k(2);
+  eddy_learner_t *l = make("oza_boost", s, cfgs[0].kv, cfgs[0].n, 1);
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_learner_save(l, &b), 0);
+  /* The section minus its last byte (length patched): the last member's
+   * section no longer fits. */
+  eddy_reader_t r;
+  eddy_reader_init(&r, b.data + 12, b.len - 13);
+  char err[512];
+  cr_assert_null(eddy_learner_load(&r, s, err, sizeof err));
+  cr_assert(strstr(err, "oza_boost"), "%s", err);
+  eddy_learner_free(l);
+  eddy_buf_free(&b);
+  eddy_schema_free(s);
+}
+
+Test(ensembles, memory_counts_members_and_describe_lists_them) {
+  eddy_schema_t *s = schema_k(2);
+  eddy_kv_t one[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "1", NULL, 0}};
+  eddy_kv_t ten[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "10", NULL, 0}};
+  eddy_learner_t *a = make("oza_boost", s, one, 2, 1), *b = make("oza_boost", s, ten, 2, 1);
+  eddy_learner_t *m = make("majority", s, NULL, 0, 1);
+  size_t ma = eddy_learner_memory(a), mb = eddy_learner_memory(b), mm = eddy_learner_memory(m);
+  cr_assert(ma > mm && mb - ma >= 9 * mm, "%zu %zu %zu", ma, mb, mm);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  eddy_learner_describe(b, f);
+  fclose(f);
+  cr_assert(strstr(text, "oza_boost: 10 members of majority") && strstr(text, "  member 9: ") &&
+                !strstr(text, "member 10"),
+            "%s", text);
+  free(text);
+  eddy_learner_free(a);
+  eddy_learner_free(b);
+  eddy_learner_free(m);
+  eddy_schema_free(s);
+}
