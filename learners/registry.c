@@ -4,11 +4,13 @@
 
 extern const eddy_learner_type_t eddy_learner_oza_boost;
 extern const eddy_learner_type_t eddy_learner_oza_bag;
+extern const eddy_learner_type_t eddy_learner_adwin_bagging;
 
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
     &eddy_learner_no_change,
     &eddy_learner_oza_boost,
     &eddy_learner_oza_bag,
+    &eddy_learner_adwin_bagging,
     NULL,
 };

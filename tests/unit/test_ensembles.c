@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detectors/detectors.h"
 #include "learners/learners.h"
 
 static eddy_schema_t *schema_k(unsigned k) {
@@ -294,6 +295,81 @@ Test(oza_bag, regression_is_the_members_mean) {
   eddy_schema_free(s);
 }
 
+Test(adwin_bagging, replaces_the_worst_member_on_drift_as_simulated) {
+  /* Majority members on a stream whose majority class flips from 0 to 1 at
+   * STEP: their errors jump, their ADWINs cut, and the member with the
+   * highest error estimate is reset and learns the instance (MOA's
+   * OzaBagAdwin). The simulation below redoes that from the description,
+   * with eddy's ADWIN and an independent majority model. */
+  enum { M = 4, K = 2, STEPS = 3000, FLIP = 1500 };
+  eddy_schema_t *s = schema_k(K);
+  eddy_kv_t kv[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "4", NULL, 0}};
+  eddy_learner_t *l = make("adwin_bagging", s, kv, 2, 31);
+  eddy_rng_t rng;
+  eddy_rng_seed(&rng, 31);
+  sim_member_t sim[M] = {0};
+  eddy_adwin_t *ad[M];
+  for (int m = 0; m < M; m++) ad[m] = eddy_adwin_new(0.002);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  uint64_t replaced = 0, replaced_before_flip = 0;
+  int first_after = -1;
+  for (int i = 0; i < STEPS; i++) {
+    int v = (i * 37 + (i * i) % 11) % 10;
+    in.y = i < FLIP ? (v < 8 ? 0 : 1) : (v < 8 ? 1 : 0);
+    in.has_y = 1;
+    in.weight = 1;
+    double p[K], want[K] = {0}, mp[K];
+    cr_assert_eq(eddy_learner_predict(l, &in, p, K), K);
+    for (int m = 0; m < M; m++) {
+      sim_predict(&sim[m], K, mp);
+      double sum = mp[0] + mp[1];
+      if (sum > 0)
+        for (int c = 0; c < K; c++) want[c] += mp[c] / sum;
+    }
+    double wsum = want[0] + want[1];
+    for (int c = 0; c < K; c++)
+      cr_assert_float_eq(p[c], wsum > 0 ? want[c] / wsum : 0.0, 1e-12, "step %d", i);
+    eddy_learner_learn(l, &in);
+    int change = 0;
+    for (int m = 0; m < M; m++) {
+      sim[m].c[(int)in.y] += eddy_rng_poisson(&rng, 1.0);
+      int ok = (double)sim_predict(&sim[m], K, mp) == in.y;
+      double before = eddy_adwin_estimation(ad[m]);
+      if (eddy_adwin_update(ad[m], ok ? 0 : 1) && eddy_adwin_estimation(ad[m]) > before)
+        change = 1;
+    }
+    if (change) {
+      int worst = -1;
+      double max = 0;
+      for (int m = 0; m < M; m++)
+        if (max < eddy_adwin_estimation(ad[m])) max = eddy_adwin_estimation(ad[m]), worst = m;
+      if (worst >= 0) {
+        memset(&sim[worst], 0, sizeof sim[worst]);
+        sim[worst].c[(int)in.y] += 1;
+        eddy_adwin_reset(ad[worst]);
+        replaced++;
+        if (i < FLIP) replaced_before_flip++;
+        if (i >= FLIP && first_after < 0) first_after = i;
+      }
+    }
+    cr_assert_eq(eddy_adwin_bagging_replacements(l), replaced, "step %d", i);
+  }
+  /* Measured: no replacement before the flip, the first 35 instances
+   * after it (1535), 2 in all. */
+  cr_assert_eq(replaced_before_flip, 0);
+  cr_assert(first_after > FLIP && first_after < FLIP + 100, "first replacement at %d", first_after);
+  cr_assert_geq(replaced, 2, "%llu", (unsigned long long)replaced);
+  /* After the flip the ensemble predicts the new majority. */
+  double p[K];
+  eddy_learner_predict(l, &in, p, K);
+  cr_assert_gt(p[1], p[0]);
+  for (int m = 0; m < M; m++) eddy_adwin_free(ad[m]);
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
 /* ------------------------------------------------------ reproducibility */
 
 typedef struct {
@@ -305,6 +381,9 @@ typedef struct {
 static const cfg_t cfgs[] = {
     {"oza_boost", {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "6", NULL, 0}}, 2},
     {"oza_bag", {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "6", NULL, 0}}, 2},
+    {"adwin_bagging",
+     {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "6", NULL, 0}},
+     2},
 };
 
 static void run(eddy_learner_t *l, eddy_instance_t *in, int from, int to, unsigned k, double *p) {
