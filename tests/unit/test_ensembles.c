@@ -15,7 +15,7 @@ static eddy_schema_t *schema_k(unsigned k) {
   eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
   eddy_schema_add(s, "a", EDDY_NUMERIC);
   for (unsigned c = 0; c < k; c++) {
-    char name[8];
+    char name[16];
     snprintf(name, sizeof name, "%u", c);
     eddy_dict_intern(s->target.dict, name, strlen(name), eddy_hash(name, strlen(name)), NULL);
   }
