@@ -6,10 +6,13 @@
 #include "eddy.h"
 
 int eddy_cmd_config(int argc, char **argv);
+int eddy_cmd_gen(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
     {"config", eddy_cmd_config, "--reference | --check -c FILE",
      "print every config key, or validate a config file"},
+    {"gen", eddy_cmd_gen, "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE]",
+     "synthetic streams with concept drift (sea, agrawal, hyperplane, rbf, stagger)"},
 };
 
 static void usage(FILE *out) {
