@@ -412,6 +412,222 @@ size_t eddy_argmax(const double *v, size_t n);
  * number of items (at most max) written to items. */
 size_t eddy_split_list(char *s, char **items, size_t max);
 
+/* ---------------------------------------------------------- configuration */
+
+/* A config file holds one or more pipelines; each starts at a [pipeline]
+ * section and owns the sections after it. Sections before the first
+ * [pipeline] are defaults copied into every pipeline; [http] is for the
+ * process. Every section's keys are defined by one option table below (or,
+ * for [model] and [drift], by the chosen learner's or detector's table). */
+
+typedef enum { EDDY_SOURCE_KAFKA, EDDY_SOURCE_FILE } eddy_source_type_t;
+typedef enum { EDDY_FORMAT_JSON, EDDY_FORMAT_AVRO, EDDY_FORMAT_CSV } eddy_format_t;
+typedef enum { EDDY_WIRE_AUTO, EDDY_WIRE_PLAIN, EDDY_WIRE_CONFLUENT } eddy_wire_t;
+typedef enum { EDDY_ACTION_ALERT, EDDY_ACTION_RESET, EDDY_ACTION_RETRAIN, EDDY_ACTION_SWAP } eddy_action_t;
+typedef enum { EDDY_AT_LEAST_ONCE, EDDY_EXACTLY_ONCE } eddy_guarantee_t;
+
+typedef struct eddy_pipeline_section {
+  char name[128];
+  int task; /* EDDY_CLASSIFICATION or EDDY_REGRESSION */
+  int64_t seed;
+  int guarantee; /* eddy_guarantee_t */
+} eddy_pipeline_section_t;
+
+typedef struct eddy_source_section {
+  int type;   /* eddy_source_type_t */
+  char *topics; /* comma-separated, or ^regex */
+  char *path;
+  int format; /* eddy_format_t */
+  char *schema; /* .avsc path, for avro */
+  int wire;     /* eddy_wire_t */
+  int64_t schema_id;
+  char *columns; /* csv over kafka: the column names */
+  char *label_topic;
+  int64_t max_record_bytes;
+  int64_t batch_size;
+} eddy_source_section_t;
+
+typedef struct eddy_features_section {
+  char *numeric; /* empty: every field not named elsewhere */
+  char *nominal;
+  char *target;
+  char *key;
+  char *id;
+  char *timestamp;
+  char *weight;
+  int64_t max_values;
+  int64_t max_classes;
+} eddy_features_section_t;
+
+typedef struct eddy_state_section {
+  char *store; /* memory | redis://host:port/db */
+  char *aggregates;
+  int64_t window_ms;
+  int64_t max_entities;
+  double checkpoint_interval; /* seconds */
+  char *key_prefix;
+} eddy_state_section_t;
+
+typedef struct eddy_model_section {
+  char learner[64];
+} eddy_model_section_t;
+
+typedef struct eddy_drift_section {
+  char detector[64]; /* empty: no concept-drift detector */
+  int action;        /* eddy_action_t */
+  int64_t retrain_window;
+  int64_t retrain_epochs;
+  char *data_detectors; /* psi, ks */
+  char *data_features;  /* empty: every numeric and nominal feature */
+} eddy_drift_section_t;
+
+typedef struct eddy_sink_section {
+  char *predictions;
+  char *alerts;
+  char *dead_letter;
+  int format; /* eddy_format_t: json or avro */
+  char *output_schema;
+  int64_t alerts_maxlen;
+} eddy_sink_section_t;
+
+typedef struct eddy_pipeline_conf {
+  const char *file; /* borrowed from eddy_config_t */
+  int line;         /* of its [pipeline] header */
+  eddy_pipeline_section_t pipeline;
+  eddy_source_section_t source;
+  eddy_kvlist_t kafka; /* passed to librdkafka as is */
+  eddy_features_section_t features;
+  eddy_state_section_t state;
+  eddy_model_section_t model;
+  eddy_kvlist_t model_params; /* [model] keys other than its own: the learner's */
+  eddy_drift_section_t drift;
+  eddy_kvlist_t drift_params; /* the detector's keys, and psi.* / ks.* ones */
+  eddy_sink_section_t sink;
+  int has_source; /* a [source] section was given */
+} eddy_pipeline_conf_t;
+
+typedef struct eddy_http_section {
+  char listen[128]; /* host:port; empty: no HTTP endpoint */
+} eddy_http_section_t;
+
+typedef struct eddy_config {
+  char *file;
+  eddy_pipeline_conf_t *pipelines;
+  size_t n_pipelines;
+  eddy_http_section_t http;
+} eddy_config_t;
+
+/* Reads and validates a config file: every key known, every value in
+ * range, learner and detector names registered with valid parameters.
+ * Errors read "FILE:LINE: [section] key 'KEY': what is wrong". Free with
+ * eddy_config_free. */
+eddy_config_t *eddy_config_load(const char *path, char *errstr, size_t errstr_size);
+/* The same from text in memory; `name` stands for the file in errors. */
+eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errstr,
+                                 size_t errstr_size);
+void eddy_config_free(eddy_config_t *c);
+/* The pipeline named name (NULL: the first), or NULL. */
+const eddy_pipeline_conf_t *eddy_config_pipeline(const eddy_config_t *c, const char *name);
+/* Writes configs/REFERENCE.md's text: every section's keys, then every
+ * learner's and detector's. */
+void eddy_config_reference(FILE *out);
+
+/* ------------------------------------------------------------ evaluation */
+
+/* Prequential metrics, cumulative and over a sliding window of the last W
+ * labelled instances. Classification: accuracy, Cohen's kappa, log loss,
+ * macro F1 (over the classes seen as truth or prediction, as scikit-learn
+ * does), ROC AUC when there are exactly two classes (positive = index 1;
+ * cumulative AUC from 10,000 score bins, windowed AUC exact). Regression:
+ * MAE, RMSE, R^2. Unweighted. */
+typedef struct eddy_evaluator eddy_evaluator_t;
+
+typedef struct eddy_metrics {
+  uint64_t n; /* labelled instances counted */
+  double accuracy, kappa, log_loss, f1_macro, auc; /* auc is NAN unless binary */
+  double mae, rmse, r2;
+} eddy_metrics_t;
+
+eddy_evaluator_t *eddy_evaluator_new(eddy_task_t task, size_t window);
+void eddy_evaluator_free(eddy_evaluator_t *e);
+/* One labelled prediction: pred is what predict wrote (k class scores, or
+ * the value in pred[0]), y the true class index or value. Allocates only
+ * when a new class appears. */
+int eddy_evaluator_add(eddy_evaluator_t *e, const double *pred, size_t k, double y);
+void eddy_evaluator_cumulative(const eddy_evaluator_t *e, eddy_metrics_t *m);
+void eddy_evaluator_windowed(const eddy_evaluator_t *e, eddy_metrics_t *m);
+/* The cumulative confusion matrix: k x k counts, row = true class, column
+ * = predicted class, row-major with the given stride. */
+const uint64_t *eddy_evaluator_confusion(const eddy_evaluator_t *e, size_t *k, size_t *stride);
+void eddy_evaluator_reset(eddy_evaluator_t *e);
+
+/* ---------------------------------------------------------------- alerts */
+
+/* One warning, drift or data-drift event: what happened, where, and what
+ * was done. Sinks (eval's output, the alerts topic, the Redis stream) all
+ * carry this one type. Strings are borrowed for the call. */
+typedef struct eddy_alert {
+  const char *pipeline;
+  int32_t partition;        /* -1 when not from Kafka */
+  int64_t offset;           /* source offset, -1 when none */
+  uint64_t index;           /* 0-based instance index within the model replica */
+  const char *detector;     /* registry name */
+  const char *kind;         /* "warning", "drift" or "data_drift" */
+  double statistic;         /* the detector's statistic and its threshold */
+  double threshold;
+  const char *feature;      /* data drift: the feature; NULL otherwise */
+  const char *action;       /* "alert", "reset", "retrain", "swap", or "none" for warnings */
+  uint64_t version_before;  /* model versions before and after the action */
+  uint64_t version_after;
+  double time;              /* wall clock, seconds since the epoch */
+} eddy_alert_t;
+
+/* Appends the alert as one JSON object (no newline). */
+void eddy_alert_json(const eddy_alert_t *a, eddy_buf_t *b);
+/* Appends one readable line (no newline). */
+void eddy_alert_text(const eddy_alert_t *a, eddy_buf_t *b);
+
+typedef void (*eddy_alert_cb)(void *ctx, const eddy_alert_t *a);
+
+/* --------------------------------------------------------------- replicas */
+
+struct eddy_learner;
+struct eddy_fields;
+
+/* A model replica: the schema, learner, evaluator and drift handling of one
+ * partition (or of an offline evaluation). Owns all of them. */
+typedef struct eddy_replica {
+  const eddy_pipeline_conf_t *conf; /* borrowed */
+  eddy_schema_t *schema;
+  struct eddy_learner *learner;
+  eddy_evaluator_t *eval;
+  uint64_t version;        /* model version: bumps at every reset, retrain or swap */
+  uint64_t index;          /* instances seen (predicted) */
+  uint64_t learned;        /* instances learned */
+  int32_t partition;       /* -1 offline */
+  int64_t offset;          /* offset of the current record, -1 offline */
+  double *pred;            /* scratch: the last prediction */
+  size_t pred_cap;
+  int pred_k;              /* values in pred (classes, or 1) */
+  eddy_alert_cb on_alert;  /* may be NULL */
+  void *alert_ctx;
+  void *drift;             /* drift detection and actions (replica_drift.c) */
+} eddy_replica_t;
+
+/* A replica for pipeline c with a fresh schema from the field map. window
+ * is the evaluator's window. Free with eddy_replica_free. */
+eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const struct eddy_fields *f,
+                                 size_t window, char *errstr, size_t errstr_size);
+void eddy_replica_free(eddy_replica_t *r);
+/* Predicts in into r->pred; returns the number of values (classes or 1). */
+int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
+/* For a labelled instance: evaluates the last prediction, learns, feeds the
+ * drift detectors and acts on their signals (alerts through on_alert).
+ * Call after eddy_replica_predict on the same instance. */
+int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
+/* The predicted label index (classification) or value (regression). */
+double eddy_replica_predicted(const eddy_replica_t *r);
+
 /* -------------------------------------------------------------- commands */
 
 /* `eddy NAME ...`: each returns the process exit status (0 ok, 1 failure,

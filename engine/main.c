@@ -6,10 +6,16 @@
 #include "eddy.h"
 
 int eddy_cmd_config(int argc, char **argv);
+int eddy_cmd_gen(int argc, char **argv);
+int eddy_cmd_eval(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
+    {"eval", eddy_cmd_eval, "-c FILE.ini [--input PATH|-] [--every N] [--window N] [--format F]",
+     "prequential evaluation of a pipeline's model on a CSV or JSON-lines file"},
     {"config", eddy_cmd_config, "--reference | --check -c FILE",
      "print every config key, or validate a config file"},
+    {"gen", eddy_cmd_gen, "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE]",
+     "synthetic streams with concept drift (sea, agrawal, hyperplane, rbf, stagger)"},
 };
 
 static void usage(FILE *out) {

@@ -147,7 +147,7 @@ static void choices_text(const eddy_option_t *o, char *buf, size_t size) {
   size_t n = 0;
   buf[0] = '\0';
   for (const char *const *c = o->choices; c && *c && n < size; c++)
-    n += (size_t)snprintf(buf + n, size - n, "%s%s", c == o->choices ? "" : ", ", *c);
+    if (**c) n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "", *c);
 }
 
 /* A range bound as text: integral bounds print without a fraction. */
@@ -197,8 +197,9 @@ int eddy_option_set(const eddy_option_t *o, void *params, const char *value, cha
     return 0;
   }
   case EDDY_OPT_ENUM: {
+    /* An empty choice is a placeholder that keeps enum values aligned. */
     for (int i = 0; o->choices && o->choices[i]; i++) {
-      if (strcasecmp(o->choices[i], value) == 0) {
+      if (o->choices[i][0] && strcasecmp(o->choices[i], value) == 0) {
         memcpy(field, &i, sizeof i);
         return 0;
       }

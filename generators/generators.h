@@ -24,6 +24,10 @@ typedef struct eddy_generator_type {
    * made with eddy_instance_init(out, schema->n_attrs). Never allocates. */
   int (*next)(eddy_generator_t *g, eddy_instance_t *out);
   void (*destroy)(eddy_generator_t *g);
+  /* The option that names a concept (SEA's `concept`, Agrawal's
+   * `function`, RBF's `model_seed`...): `drift_to` sets it in the stream
+   * after the drift. NULL when the type has none (drift_to is refused). */
+  const char *concept_key;
 } eddy_generator_type_t;
 
 struct eddy_generator {
@@ -36,6 +40,7 @@ struct eddy_generator {
   eddy_kvlist_t kv;
 };
 
+/* NULL-terminated, in registry.c. */
 extern const eddy_generator_type_t *const eddy_generator_types[];
 const eddy_generator_type_t *eddy_generator_type_find(const char *name);
 void eddy_generator_type_names(char *buf, size_t size);
@@ -45,11 +50,35 @@ void eddy_generator_type_names(char *buf, size_t size);
  * after the drift, in the generator's own terms, e.g. SEA's concept 3 or
  * Agrawal's function 5), `drift_at` (centre, in instances) and
  * `drift_width` (sigmoid width; 1 = abrupt), as MOA's ConceptDriftStream.
- * Free with eddy_generator_free. */
+ * With drift_to, the generator returned wraps two of the named type (the
+ * old concept, seeded with `seed`, and the new one, seeded with
+ * eddy_seed_derive(seed, 1)); its type is eddy_generator_concept_drift and
+ * its schema a copy of theirs. An unknown key fails naming it and listing
+ * the type's keys. Free with eddy_generator_free. */
 eddy_generator_t *eddy_generator_new(const char *name, const eddy_kv_t *kv, size_t n_kv,
                                      uint64_t seed, char *errstr, size_t errstr_size);
 int eddy_generator_next(eddy_generator_t *g, eddy_instance_t *out);
 const eddy_schema_t *eddy_generator_schema(const eddy_generator_t *g);
 void eddy_generator_free(eddy_generator_t *g);
+
+/* The drift keys every generator accepts (drift_to, drift_at, drift_width)
+ * and the wrapper type that implements them (not in the registry). */
+extern const eddy_option_t eddy_generator_drift_options[];
+extern const eddy_generator_type_t eddy_generator_concept_drift;
+
+/* The generator types (registry.c lists them). */
+extern const eddy_generator_type_t eddy_generator_sea;
+extern const eddy_generator_type_t eddy_generator_agrawal;
+extern const eddy_generator_type_t eddy_generator_hyperplane;
+extern const eddy_generator_type_t eddy_generator_rbf;
+extern const eddy_generator_type_t eddy_generator_stagger;
+
+/* Writes v exactly as eddy_fmt_double does (the same bytes: the shortest
+ * of %.15g, %.16g, %.17g that reads back to v), several times faster: the
+ * digits come from exact 128-bit integer arithmetic for magnitudes in
+ * [1e-11, 1e15) and from eddy_fmt_double otherwise. For `eddy gen`'s
+ * writer, where formatting numbers is most of the time. Returns the length,
+ * or what snprintf would when size is too small (size >= 32 always fits). */
+int eddy_gen_fmt_double(char *buf, size_t size, double v);
 
 #endif /* EDDY_GENERATORS_H */

@@ -1,0 +1,661 @@
+/* config.c: pipeline configuration files (INI, read with inih): one option
+ * table per section, validation that names file:line:key, several pipelines
+ * per file, and the generated key reference. */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/detectors.h"
+#include "eddy.h"
+#include "learners/learners.h"
+
+/* ----------------------------------------------------------- the tables */
+
+static const char *const tasks[] = {"", "classification", "regression", NULL};
+static const char *const guarantees[] = {"at_least_once", "exactly_once", NULL};
+static const char *const source_types[] = {"kafka", "file", NULL};
+static const char *const formats[] = {"json", "avro", "csv", NULL};
+static const char *const wires[] = {"auto", "plain", "confluent", NULL};
+static const char *const actions[] = {"alert", "reset", "retrain", "swap", NULL};
+
+#define P eddy_pipeline_section_t
+static const eddy_option_t pipeline_options[] = {
+    EDDY_OPT_STRING_(P, "name", name, NULL,
+                     "Names the pipeline: its consumer group (eddy.NAME), Redis keys and metrics. Required."),
+    EDDY_OPT_ENUM_(P, "task", task, "classification", tasks,
+                   "What the target is: a class (classification) or a number (regression)."),
+    EDDY_OPT_INT_(P, "seed", seed, "1", 0, 9007199254740991.0,
+                  "Seed of every random choice (ensembles, detectors): a run is reproducible from it."),
+    EDDY_OPT_ENUM_(P, "processing.guarantee", guarantee, "at_least_once", guarantees,
+                   "at_least_once, or exactly_once (Kafka transactions; real Kafka only)."),
+    EDDY_OPT_END,
+};
+#undef P
+
+#define S eddy_source_section_t
+static const eddy_option_t source_options[] = {
+    EDDY_OPT_ENUM_(S, "type", type, "kafka", source_types, "Where records come from: kafka or file."),
+    EDDY_OPT_TEXT_(S, "topics", topics, NULL,
+                   "Kafka topics: a comma-separated list, or one ^regex subscription."),
+    EDDY_OPT_TEXT_(S, "path", path, NULL, "File to read when type = file."),
+    EDDY_OPT_ENUM_(S, "format", format, "json", formats, "Record format: json, avro or csv."),
+    EDDY_OPT_TEXT_(S, "schema", schema, NULL, "Avro schema file (.avsc) of the records, for avro."),
+    EDDY_OPT_ENUM_(S, "wire_format", wire, "auto", wires,
+                   "Avro framing: plain, confluent (magic byte + 4-byte schema id), or auto (by the first byte)."),
+    EDDY_OPT_INT_(S, "schema_id", schema_id, "-1", -1, 2147483647.0,
+                  "Confluent schema id the records must carry (-1: any)."),
+    EDDY_OPT_TEXT_(S, "columns", columns, NULL,
+                   "CSV over Kafka: the column names, in order (files use their header line)."),
+    EDDY_OPT_TEXT_(S, "label_topic", label_topic, NULL,
+                   "Topic of labels that arrive later, joined to pending predictions by [features] id."),
+    EDDY_OPT_INT_(S, "max_record_bytes", max_record_bytes, "1048576", 64, 1073741824.0,
+                  "Records larger than this go to the dead-letter topic undecoded."),
+    EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
+                  "Most records handled per loop wake-up."),
+    EDDY_OPT_END,
+};
+#undef S
+
+#define F eddy_features_section_t
+static const eddy_option_t features_options[] = {
+    EDDY_OPT_TEXT_(F, "numeric", numeric, NULL,
+                   "Numeric attributes (comma-separated). Empty: every field not named by another key."),
+    EDDY_OPT_TEXT_(F, "nominal", nominal, NULL,
+                   "Nominal attributes, dictionary-encoded as their values appear."),
+    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required."),
+    EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
+    EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, to join labels that arrive later."),
+    EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,
+                   "Event time field (seconds or milliseconds since the epoch), for time windows."),
+    EDDY_OPT_TEXT_(F, "weight", weight, NULL, "Instance weight field (default weight 1)."),
+    EDDY_OPT_INT_(F, "max_values", max_values, "1024", 2, 16777216,
+                  "Distinct values kept per nominal attribute; later ones share one overflow value."),
+    EDDY_OPT_INT_(F, "max_classes", max_classes, "256", 2, 65536,
+                  "Distinct classes accepted; a record with a further class is dead-lettered."),
+    EDDY_OPT_END,
+};
+#undef F
+
+#define T eddy_state_section_t
+static const eddy_option_t state_options[] = {
+    EDDY_OPT_TEXT_(T, "store", store, "memory",
+                   "Feature and model state: memory, or redis://HOST:PORT/DB."),
+    EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
+                   "Per-entity aggregates joined as features: count(F), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME)."),
+    EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,
+                  "Aggregate over a tumbling time window of this length (0: since the first event)."),
+    EDDY_OPT_INT_(T, "max_entities", max_entities, "1000000", 1, 1e12,
+                  "Entities kept by the memory store (least recently seen evicted first)."),
+    EDDY_OPT_DOUBLE_(T, "checkpoint_interval", checkpoint_interval, "10", 0.1, 86400,
+                     "Seconds between model checkpoints (also taken on revocation and shutdown)."),
+    EDDY_OPT_TEXT_(T, "key_prefix", key_prefix, "eddy", "Prefix of every Redis key eddy writes."),
+    EDDY_OPT_END,
+};
+#undef T
+
+#define M eddy_model_section_t
+static const eddy_option_t model_options[] = {
+    EDDY_OPT_STRING_(M, "learner", learner, "hoeffding_tree",
+                     "Learner type (a registry name); the section's other keys are its parameters."),
+    EDDY_OPT_END,
+};
+#undef M
+
+#define D eddy_drift_section_t
+static const eddy_option_t drift_options[] = {
+    EDDY_OPT_STRING_(D, "detector", detector, NULL,
+                     "Concept-drift detector on the error stream (a registry name; empty: none). The section's other keys are its parameters."),
+    EDDY_OPT_ENUM_(D, "action", action, "alert", actions,
+                   "On drift: alert (report only), reset (fresh model), retrain (batch-train on the buffered window), swap (promote the background model)."),
+    EDDY_OPT_INT_(D, "retrain_window", retrain_window, "1000", 10, 10000000,
+                  "Instances buffered for retrain when no warning came first (and the most kept after one)."),
+    EDDY_OPT_INT_(D, "retrain_epochs", retrain_epochs, "1", 1, 1000, "Passes over the window when retraining."),
+    EDDY_OPT_TEXT_(D, "data_detectors", data_detectors, NULL,
+                   "Data-drift checks on the inputs, e.g. psi, ks; their parameters as psi.KEY, ks.KEY."),
+    EDDY_OPT_TEXT_(D, "data_features", data_features, NULL,
+                   "Features the data-drift checks watch (empty: all)."),
+    EDDY_OPT_END,
+};
+#undef D
+
+#define K eddy_sink_section_t
+static const eddy_option_t sink_options[] = {
+    EDDY_OPT_TEXT_(K, "predictions", predictions, NULL, "Topic of predictions (empty: none)."),
+    EDDY_OPT_TEXT_(K, "alerts", alerts, NULL, "Topic of drift alerts (empty: none)."),
+    EDDY_OPT_TEXT_(K, "dead_letter", dead_letter, NULL,
+                   "Topic of records that could not be used, with the error in headers."),
+    EDDY_OPT_ENUM_(K, "format", format, "json", formats, "Prediction record format: json or avro."),
+    EDDY_OPT_TEXT_(K, "output_schema", output_schema, NULL, "Avro schema of prediction records."),
+    EDDY_OPT_INT_(K, "alerts_maxlen", alerts_maxlen, "10000", 1, 1e9,
+                  "Approximate length cap of the Redis stream of alerts."),
+    EDDY_OPT_END,
+};
+#undef K
+
+#define H eddy_http_section_t
+static const eddy_option_t http_options[] = {
+    EDDY_OPT_STRING_(H, "listen", listen, NULL,
+                     "HOST:PORT of /metrics (Prometheus) and /healthz; empty: no HTTP endpoint."),
+    EDDY_OPT_END,
+};
+#undef H
+
+enum { SEC_PIPELINE, SEC_SOURCE, SEC_KAFKA, SEC_FEATURES, SEC_STATE, SEC_MODEL, SEC_DRIFT, SEC_SINK,
+       SEC_HTTP, N_SECTIONS };
+
+static const struct section {
+  const char *name;
+  const eddy_option_t *options; /* NULL: pass-through ([kafka]) */
+  size_t offset;                /* of its struct in eddy_pipeline_conf_t */
+  const char *help;
+} sections[N_SECTIONS] = {
+    [SEC_PIPELINE] = {"pipeline", pipeline_options, offsetof(eddy_pipeline_conf_t, pipeline),
+                      "Starts a pipeline; the sections after it belong to it."},
+    [SEC_SOURCE] = {"source", source_options, offsetof(eddy_pipeline_conf_t, source),
+                    "Where records come from and how they are encoded."},
+    [SEC_KAFKA] = {"kafka", NULL, 0,
+                   "Every key is passed to librdkafka as is (bootstrap.servers, security.protocol, ...). Defaults: bootstrap.servers = 127.0.0.1:9092, group.id = eddy.NAME."},
+    [SEC_FEATURES] = {"features", features_options, offsetof(eddy_pipeline_conf_t, features),
+                      "Which fields are attributes, the target, the entity key and the record id."},
+    [SEC_STATE] = {"state", state_options, offsetof(eddy_pipeline_conf_t, state),
+                   "Per-entity feature state and model checkpoints."},
+    [SEC_MODEL] = {"model", model_options, offsetof(eddy_pipeline_conf_t, model),
+                   "The learner; its parameters are listed under Learners below."},
+    [SEC_DRIFT] = {"drift", drift_options, offsetof(eddy_pipeline_conf_t, drift),
+                   "Drift detection and what to do on drift; detector parameters are listed under Detectors below."},
+    [SEC_SINK] = {"sink", sink_options, offsetof(eddy_pipeline_conf_t, sink),
+                  "Output topics."},
+    [SEC_HTTP] = {"http", http_options, 0, "The process's HTTP endpoint (one per process)."},
+};
+
+/* ------------------------------------------------------------ parsing */
+
+typedef struct parser {
+  const char *file;
+  const char *text;
+  size_t pos, len;
+  int line;             /* of the line last handed to inih */
+  int line_indented;    /* that line starts with blanks: a continuation */
+  int mid_line;         /* the last read stopped inside a line */
+  int section_line;     /* line of the current section header */
+  int section;          /* index into sections, -1 before any */
+  eddy_config_t *cfg;
+  eddy_pipeline_conf_t defaults; /* sections before the first [pipeline] */
+  int have_defaults;
+  eddy_pipeline_conf_t *cur;     /* pipeline being filled, or &defaults */
+  eddy_kvlist_t seen;            /* keys of the current section, for duplicates */
+  const char *last_key;          /* for continuation lines */
+  int err;
+  char *errstr;
+  size_t errstr_size;
+} parser_t;
+
+static int fail(parser_t *p, int line, const char *section, const char *key, const char *fmt,
+                ...) EDDY_PRINTF(5, 6);
+
+static int fail(parser_t *p, int line, const char *section, const char *key, const char *fmt,
+                ...) {
+  if (p->err) return 0;
+  char msg[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (key)
+    eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [%s] key '%s': %s", p->file, line,
+                section, key, msg);
+  else
+    eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: %s", p->file, line, msg);
+  p->err = EDDY_EINVAL;
+  return 0; /* stops inih */
+}
+
+static int section_index(const char *name) {
+  for (int i = 0; i < N_SECTIONS; i++)
+    if (strcmp(sections[i].name, name) == 0) return i;
+  return -1;
+}
+
+static void section_names(char *buf, size_t size) {
+  size_t n = 0;
+  for (int i = 0; i < N_SECTIONS && n < size; i++)
+    n += (size_t)snprintf(buf + n, size - n, "%s[%s]", i ? ", " : "", sections[i].name);
+}
+
+static void conf_free(eddy_pipeline_conf_t *c) {
+  for (int i = 0; i < N_SECTIONS; i++)
+    if (sections[i].options && i != SEC_HTTP)
+      eddy_options_free(sections[i].options, (char *)c + sections[i].offset);
+  eddy_kvlist_free(&c->kafka);
+  eddy_kvlist_free(&c->model_params);
+  eddy_kvlist_free(&c->drift_params);
+}
+
+static int conf_defaults(eddy_pipeline_conf_t *c, const char *file, int line) {
+  memset(c, 0, sizeof *c);
+  c->file = file;
+  c->line = line;
+  for (int i = 0; i < N_SECTIONS; i++)
+    if (sections[i].options && i != SEC_HTTP) {
+      int err = eddy_options_defaults(sections[i].options, (char *)c + sections[i].offset);
+      if (err) return err;
+    }
+  return 0;
+}
+
+/* A new pipeline block: defaults, then a copy of the file-level sections. */
+static int pipeline_begin(parser_t *p) {
+  eddy_config_t *cfg = p->cfg;
+  eddy_pipeline_conf_t *v = realloc(cfg->pipelines, (cfg->n_pipelines + 1) * sizeof *v);
+  if (!v) return EDDY_ENOMEM;
+  cfg->pipelines = v;
+  eddy_pipeline_conf_t *c = &v[cfg->n_pipelines++];
+  int err = conf_defaults(c, cfg->file, p->section_line);
+  if (err) return err;
+  p->cur = c;
+  if (!p->have_defaults) return 0;
+  /* Re-apply the file-level pairs: simplest exact copy of TEXT fields. */
+  eddy_pipeline_conf_t *d = &p->defaults;
+  for (int i = 0; i < N_SECTIONS; i++) {
+    if (!sections[i].options || i == SEC_HTTP || i == SEC_PIPELINE) continue;
+    for (const eddy_option_t *o = sections[i].options; o->name; o++) {
+      const char *src = (const char *)d + sections[i].offset + o->offset;
+      char *dst = (char *)c + sections[i].offset + o->offset;
+      if (o->type == EDDY_OPT_TEXT) {
+        const char *s = *(char *const *)(const void *)src;
+        char **slot = (char **)(void *)dst;
+        free(*slot);
+        *slot = s ? strdup(s) : NULL;
+        if (s && !*slot) return EDDY_ENOMEM;
+      } else {
+        size_t size = o->type == EDDY_OPT_INT     ? sizeof(int64_t)
+                      : o->type == EDDY_OPT_DOUBLE ? sizeof(double)
+                      : o->type == EDDY_OPT_STRING ? o->size
+                                                   : sizeof(int);
+        memcpy(dst, src, size);
+      }
+    }
+  }
+  c->has_source = d->has_source;
+  if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
+      (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
+      (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)))
+    return err;
+  return 0;
+}
+
+/* At a section header: [pipeline] starts a block; other sections before
+ * the first one fill the file-level defaults. */
+static int section_enter(parser_t *p, int si) {
+  p->section_line = p->line;
+  p->section = si;
+  eddy_kvlist_free(&p->seen);
+  p->last_key = NULL;
+  int err = 0;
+  if (si == SEC_PIPELINE) {
+    err = pipeline_begin(p);
+  } else if (!p->cur && si != SEC_HTTP) {
+    if (!p->have_defaults && !(err = conf_defaults(&p->defaults, p->cfg->file, p->line)))
+      p->have_defaults = 1;
+    p->cur = &p->defaults;
+  }
+  if (err) return fail(p, p->line, sections[si].name, NULL, "%s", eddy_strerror(err)), p->err;
+  if (si == SEC_SOURCE) p->cur->has_source = 1;
+  return 0;
+}
+
+/* Appends a continuation line to a value: lists join with ", ". */
+static char *join(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  int comma = la && a[la - 1] != ',' && b[0] != ',';
+  char *s = malloc(la + lb + 3);
+  if (!s) return NULL;
+  memcpy(s, a, la);
+  size_t n = la;
+  if (comma) s[n++] = ',';
+  if (la) s[n++] = ' ';
+  memcpy(s + n, b, lb + 1);
+  return s;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value) {
+  parser_t *p = user;
+  if (p->err) return 0;
+  int line = p->line;
+  int si = section_index(section);
+  if (si < 0) {
+    if (!section[0]) return fail(p, line, "", NULL, "key '%s' is outside any [section]", key);
+    return 1; /* an unknown section is reported by the reader, at its header */
+  }
+
+  eddy_pipeline_conf_t *c = p->cur;
+
+  /* A continuation line (indented) extends the previous key's value. */
+  char *joined = NULL;
+  const eddy_kv_t *prev = eddy_kvlist_get(&p->seen, key);
+  if (prev) {
+    if (!p->line_indented || !p->last_key || strcmp(p->last_key, key) != 0)
+      return fail(p, line, section, key, "set twice (first at line %d)", prev->line);
+    joined = join(prev->value, value);
+    if (!joined) return fail(p, line, section, key, "out of memory");
+    value = joined;
+  }
+  if (eddy_kvlist_set(&p->seen, key, value, p->file, prev ? prev->line : line)) {
+    free(joined);
+    return fail(p, line, section, key, "out of memory");
+  }
+  p->last_key = eddy_kvlist_get(&p->seen, key)->key;
+
+  char msg[768];
+  int rc = 1;
+  if (si == SEC_KAFKA) {
+    if (eddy_kvlist_set(&c->kafka, key, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
+  } else if (si == SEC_HTTP) {
+    const eddy_option_t *o = eddy_options_find(http_options, key);
+    if (!o)
+      rc = fail(p, line, section, key, "unknown key (known: listen)");
+    else if (eddy_option_set(o, &p->cfg->http, value, msg, sizeof msg))
+      rc = fail(p, line, section, key, "%s", strstr(msg, "': ") ? strstr(msg, "': ") + 3 : msg);
+  } else {
+    const eddy_option_t *o = eddy_options_find(sections[si].options, key);
+    if (!o && (si == SEC_MODEL || si == SEC_DRIFT)) {
+      /* Not the section's own key: the learner's or detector's, checked
+       * once the whole section is known. */
+      eddy_kvlist_t *l = si == SEC_MODEL ? &c->model_params : &c->drift_params;
+      if (eddy_kvlist_set(l, key, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
+    } else if (!o) {
+      char known[1024];
+      size_t n = 0;
+      known[0] = '\0';
+      for (const eddy_option_t *t = sections[si].options; t->name && n < sizeof known; t++)
+        n += (size_t)snprintf(known + n, sizeof known - n, "%s%s",
+                              t == sections[si].options ? "" : ", ", t->name);
+      rc = fail(p, line, section, key, "unknown key (known: %s)", known);
+    } else if (eddy_option_set(o, (char *)c + sections[si].offset, value, msg, sizeof msg)) {
+      const char *m = strstr(msg, "': ");
+      rc = fail(p, line, section, key, "%s", m ? m + 3 : msg);
+    }
+  }
+  free(joined);
+  return rc;
+}
+
+/* Hands inih one whole line at a time so that line numbers are exact, and
+ * checks section headers (inih does not report empty sections). */
+static char *reader(char *str, int num, void *stream) {
+  parser_t *p = stream;
+  if (p->err || p->pos >= p->len || num < 2) return NULL;
+  const char *s = p->text + p->pos;
+  const char *nl = memchr(s, '\n', p->len - p->pos);
+  size_t n = nl ? (size_t)(nl - s) + 1 : p->len - p->pos;
+  /* inih grows its buffer and asks again for the rest of a long line. */
+  int continued = p->mid_line;
+  p->mid_line = n > (size_t)num - 1;
+  if (p->mid_line) n = (size_t)num - 1;
+  memcpy(str, s, n);
+  str[n] = '\0';
+  p->pos += n;
+  if (continued) return str;
+  p->line++;
+  p->line_indented = n > 0 && (s[0] == ' ' || s[0] == '\t');
+  const char *t = s;
+  while (t < s + n && isspace((unsigned char)*t)) t++;
+  if (t < s + n && *t == '[') {
+    const char *end = memchr(t, ']', (size_t)(s + n - t));
+    if (end) {
+      char name[64];
+      const char *a = t + 1;
+      while (a < end && isspace((unsigned char)*a)) a++;
+      const char *b = end;
+      while (b > a && isspace((unsigned char)b[-1])) b--;
+      size_t len = (size_t)(b - a) < sizeof name - 1 ? (size_t)(b - a) : sizeof name - 1;
+      memcpy(name, a, len);
+      name[len] = '\0';
+      if (section_index(name) < 0) {
+        char known[256];
+        section_names(known, sizeof known);
+        fail(p, p->line, name, NULL, "unknown section [%s] (known: %s)", name, known);
+        return NULL;
+      }
+      if (section_enter(p, section_index(name))) return NULL;
+    }
+  }
+  return str;
+}
+
+/* ---------------------------------------------------------- validation */
+
+static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
+  char msg[1024];
+  if (!c->pipeline.name[0])
+    return fail(p, c->line, "pipeline", "name", "required (it names the group id, keys and metrics)"), p->err;
+  for (const char *s = c->pipeline.name; *s; s++)
+    if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+      return fail(p, c->line, "pipeline", "name", "'%s': use letters, digits, '-', '_' or '.'",
+                  c->pipeline.name), p->err;
+  if (!c->features.target || !*c->features.target)
+    return fail(p, c->line, "features", "target", "required: the label field"), p->err;
+  if (c->has_source && c->source.type == EDDY_SOURCE_FILE && (!c->source.path || !*c->source.path))
+    return fail(p, c->line, "source", "path", "required when type = file"), p->err;
+  if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))
+    return fail(p, c->line, "source", "schema", "required when format = avro"), p->err;
+
+  /* The learner and its parameters: create one over an empty schema. */
+  eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);
+  if (!s) return fail(p, c->line, "model", "learner", "%s", msg), p->err;
+  eddy_learner_t *l = eddy_learner_new(c->model.learner, s, c->model_params.v, c->model_params.n,
+                                       1, msg, sizeof msg);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+  if (!l) {
+    /* Parameter errors already start with file:line:; name errors do not. */
+    if (strncmp(msg, p->file, strlen(p->file)) == 0) {
+      eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [model] of learner '%s')", msg,
+                  c->model.learner);
+      return p->err = EDDY_EINVAL;
+    }
+    return fail(p, c->line, "model", "learner", "%s", msg), p->err;
+  }
+
+  /* Detector parameters: psi.* and ks.* go to the data detectors. */
+  eddy_kvlist_t own = {0};
+  int err = 0;
+  for (size_t i = 0; i < c->drift_params.n && !err; i++) {
+    const eddy_kv_t *kv = &c->drift_params.v[i];
+    if (!strchr(kv->key, '.')) err = eddy_kvlist_add(&own, kv->key, kv->value, kv->file, kv->line);
+  }
+  if (!err && c->drift.detector[0]) {
+    eddy_detector_t *d = eddy_detector_new(c->drift.detector, own.v, own.n, 1, msg, sizeof msg);
+    if (!d) {
+      if (strncmp(msg, p->file, strlen(p->file)) == 0)
+        err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [drift] of detector '%s')",
+                          msg, c->drift.detector);
+      else
+        err = (fail(p, c->line, "drift", "detector", "%s", msg), EDDY_EINVAL);
+    }
+    eddy_detector_free(d);
+  } else if (!err && own.n) {
+    err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
+                      "%s:%d: [drift] key '%s': unknown key (no detector is set; known: detector, "
+                      "action, retrain_window, retrain_epochs, data_detectors, data_features)",
+                      p->file, own.v[0].line, own.v[0].key);
+  }
+  eddy_kvlist_free(&own);
+  if (err) return p->err = err;
+
+  char *dd = c->drift.data_detectors ? strdup(c->drift.data_detectors) : NULL;
+  char *items[16];
+  size_t n = dd ? eddy_split_list(dd, items, 16) : 0;
+  for (size_t i = 0; i < n && !err; i++) {
+    eddy_kvlist_t kv = {0};
+    size_t plen = strlen(items[i]);
+    for (size_t j = 0; j < c->drift_params.n && !err; j++) {
+      const eddy_kv_t *e = &c->drift_params.v[j];
+      if (strncmp(e->key, items[i], plen) == 0 && e->key[plen] == '.')
+        err = eddy_kvlist_add(&kv, e->key + plen + 1, e->value, e->file, e->line);
+    }
+    eddy_detector_t *d = err ? NULL : eddy_detector_new(items[i], kv.v, kv.n, 1, msg, sizeof msg);
+    if (!d && !err) {
+      if (strncmp(msg, p->file, strlen(p->file)) == 0)
+        err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [drift] %s.*)", msg, items[i]);
+      else
+        err = (fail(p, c->line, "drift", "data_detectors", "%s", msg), EDDY_EINVAL);
+    } else if (d && d->type->kind != EDDY_DETECTOR_DATA) {
+      err = (fail(p, c->line, "drift", "data_detectors", "'%s' watches an error stream, not a feature",
+                  items[i]), EDDY_EINVAL);
+    }
+    eddy_detector_free(d);
+    eddy_kvlist_free(&kv);
+  }
+  /* A dotted key whose prefix is no data detector was never checked. */
+  for (size_t j = 0; j < c->drift_params.n && !err; j++) {
+    const eddy_kv_t *e = &c->drift_params.v[j];
+    const char *dot = strchr(e->key, '.');
+    if (!dot) continue;
+    int found = 0;
+    for (size_t i = 0; i < n; i++)
+      if ((size_t)(dot - e->key) == strlen(items[i]) && strncmp(e->key, items[i], strlen(items[i])) == 0)
+        found = 1;
+    if (!found)
+      err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
+                        "%s:%d: [drift] key '%s': '%.*s' is not in data_detectors", p->file, e->line,
+                        e->key, (int)(dot - e->key), e->key);
+  }
+  free(dd);
+  if (err) return p->err = err;
+  return 0;
+}
+
+eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errstr,
+                                 size_t errstr_size) {
+  eddy_config_t *cfg = calloc(1, sizeof *cfg);
+  if (!cfg || !(cfg->file = strdup(name ? name : "<config>"))) {
+    free(cfg);
+    eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    return NULL;
+  }
+  parser_t p = {.file = cfg->file, .text = text, .len = strlen(text), .section = -1,
+                .cfg = cfg, .errstr = errstr, .errstr_size = errstr_size};
+  eddy_options_defaults(http_options, &cfg->http);
+  /* Debian's inih takes its limits at run time: allow long feature lists. */
+  ini_use_stack = false;
+  ini_allow_realloc = true;
+  ini_max_line = 1 << 20;
+  ini_allow_multiline = true;
+  ini_allow_inline_comments = true;
+  int rc = ini_parse_stream(reader, &p, handler, &p);
+  if (rc > 0 && !p.err) fail(&p, rc, "", NULL, "syntax error (expected [section] or key = value)");
+  if (rc < 0 && !p.err) {
+    eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "%s: cannot parse: out of memory", cfg->file);
+    p.err = EDDY_ENOMEM;
+  }
+  if (!p.err && cfg->n_pipelines == 0)
+    fail(&p, p.line ? p.line : 1, "", NULL, "no [pipeline] section");
+  for (size_t i = 0; i < cfg->n_pipelines && !p.err; i++) {
+    check_pipeline(&p, &cfg->pipelines[i]);
+    for (size_t j = 0; j < i && !p.err; j++)
+      if (strcmp(cfg->pipelines[i].pipeline.name, cfg->pipelines[j].pipeline.name) == 0)
+        fail(&p, cfg->pipelines[i].line, "pipeline", "name", "'%s' is already the name of the pipeline at line %d",
+             cfg->pipelines[i].pipeline.name, cfg->pipelines[j].line);
+  }
+  eddy_kvlist_free(&p.seen);
+  if (p.have_defaults) conf_free(&p.defaults);
+  if (p.err) {
+    eddy_config_free(cfg);
+    return NULL;
+  }
+  return cfg;
+}
+
+eddy_config_t *eddy_config_load(const char *path, char *errstr, size_t errstr_size) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(&b, chunk, n);
+  int ioerr = ferror(f);
+  fclose(f);
+  eddy_buf_put_u8(&b, 0);
+  eddy_config_t *c = NULL;
+  if (ioerr || b.err)
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s: cannot read", path);
+  else if (memchr(b.data, 0, b.len - 1))
+    eddy_seterr(errstr, errstr_size, EDDY_EPARSE, "%s: not a text file (NUL byte)", path);
+  else
+    c = eddy_config_parse((const char *)b.data, path, errstr, errstr_size);
+  eddy_buf_free(&b);
+  return c;
+}
+
+void eddy_config_free(eddy_config_t *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n_pipelines; i++) conf_free(&c->pipelines[i]);
+  free(c->pipelines);
+  free(c->file);
+  free(c);
+}
+
+const eddy_pipeline_conf_t *eddy_config_pipeline(const eddy_config_t *c, const char *name) {
+  if (!name) return c->n_pipelines ? &c->pipelines[0] : NULL;
+  for (size_t i = 0; i < c->n_pipelines; i++)
+    if (strcmp(c->pipelines[i].pipeline.name, name) == 0) return &c->pipelines[i];
+  return NULL;
+}
+
+/* ----------------------------------------------------------- reference */
+
+static void table_header(FILE *out) {
+  fprintf(out, "| key | type | default | range | description |\n|---|---|---|---|---|\n");
+}
+
+void eddy_config_reference(FILE *out) {
+  fprintf(out,
+          "# eddy configuration reference\n\n"
+          "Generated by `eddy config --reference` from the option tables in the code; do not edit.\n\n"
+          "A config file is INI: `[section]` headers and `key = value` lines, `;` or `#` comments. "
+          "A file holds one or more pipelines: each starts at a `[pipeline]` section and owns the "
+          "sections after it; sections before the first `[pipeline]` are defaults for every "
+          "pipeline. A long value continues on indented lines (lists join with commas). An unknown "
+          "section or key, or a bad value, is an error naming file:line:key.\n\n");
+  for (int i = 0; i < N_SECTIONS; i++) {
+    fprintf(out, "## [%s]\n\n%s\n\n", sections[i].name, sections[i].help);
+    if (!sections[i].options) continue;
+    table_header(out);
+    eddy_options_reference(sections[i].options, NULL, out);
+    fprintf(out, "\n");
+  }
+  fprintf(out, "## Learners (`[model] learner = NAME`; the keys go in [model])\n\n");
+  for (const eddy_learner_type_t *const *t = eddy_learner_types; *t; t++) {
+    fprintf(out, "### %s\n\n%s (%s%s%s).\n\n", (*t)->name, (*t)->description,
+            (*t)->tasks & EDDY_CLASSIFICATION ? "classification" : "",
+            (*t)->tasks == (EDDY_CLASSIFICATION | EDDY_REGRESSION) ? ", " : "",
+            (*t)->tasks & EDDY_REGRESSION ? "regression" : "");
+    if ((*t)->options && (*t)->options->name) {
+      table_header(out);
+      eddy_options_reference((*t)->options, NULL, out);
+      fprintf(out, "\n");
+    } else {
+      fprintf(out, "No parameters.\n\n");
+    }
+  }
+  fprintf(out, "## Detectors (`[drift] detector = NAME` or `data_detectors = NAME`)\n\n");
+  for (const eddy_detector_type_t *const *t = eddy_detector_types; *t; t++) {
+    fprintf(out, "### %s\n\n%s (%s).\n\n", (*t)->name, (*t)->description,
+            (*t)->kind == EDDY_DETECTOR_DATA ? "data drift: keys go in [drift] as NAME.KEY"
+                                             : "concept drift: keys go in [drift]");
+    if ((*t)->options && (*t)->options->name) {
+      table_header(out);
+      eddy_options_reference((*t)->options, NULL, out);
+      fprintf(out, "\n");
+    } else {
+      fprintf(out, "No parameters.\n\n");
+    }
+  }
+}

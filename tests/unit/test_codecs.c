@@ -1,0 +1,234 @@
+/* test_codecs.c: field maps, CSV and JSON decoding (including hostile
+ * input), and the line reader. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "connectors/connectors.h"
+
+static char err[1024];
+
+static eddy_config_t *conf(const char *features) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "[pipeline]\nname = t\n[features]\n%s\n[model]\nlearner = majority\n", features);
+  eddy_config_t *c = eddy_config_parse(text, "t.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  return c;
+}
+
+typedef struct {
+  eddy_config_t *c;
+  eddy_fields_t *f;
+  eddy_schema_t *s;
+  eddy_decoder_t *d;
+  eddy_record_t r;
+} fixture_t;
+
+static void setup(fixture_t *x, const char *features, eddy_format_t fmt, const char *const *names,
+                  size_t n) {
+  x->c = conf(features);
+  x->f = eddy_fields_new(&x->c->pipelines[0], names, n, NULL, 0, err, sizeof err);
+  cr_assert_not_null(x->f, "%s", err);
+  x->s = eddy_fields_schema(x->f, err, sizeof err);
+  cr_assert_not_null(x->s, "%s", err);
+  x->d = eddy_decoder_new(fmt, x->f, &x->c->pipelines[0], names, n, err, sizeof err);
+  cr_assert_not_null(x->d, "%s", err);
+  cr_assert_eq(eddy_record_init(&x->r, x->f), 0);
+}
+
+static void teardown(fixture_t *x) {
+  eddy_record_free(&x->r);
+  eddy_decoder_free(x->d);
+  eddy_schema_free(x->s);
+  eddy_fields_free(x->f);
+  eddy_config_free(x->c);
+}
+
+static int decode(fixture_t *x, const char *text) {
+  err[0] = '\0';
+  return eddy_decoder_decode(x->d, x->s, text, strlen(text), &x->r, err, sizeof err);
+}
+
+Test(csv, split_rfc4180) {
+  char line[] = "a,\"b,c\",\"say \"\"hi\"\"\",,\"\"";
+  char *f[8];
+  size_t l[8];
+  int n = eddy_csv_split(line, strlen(line), f, l, 8);
+  cr_assert_eq(n, 5);
+  cr_assert_str_eq(f[0], "a");
+  cr_assert_str_eq(f[1], "b,c");
+  cr_assert_str_eq(f[2], "say \"hi\"");
+  cr_assert_eq(l[3], 0);
+  cr_assert_eq(l[4], 0);
+  char trailing[] = "x,";
+  cr_assert_eq(eddy_csv_split(trailing, 2, f, l, 8), 2);
+  char bad[] = "\"open,b";
+  cr_assert_eq(eddy_csv_split(bad, strlen(bad), f, l, 8), EDDY_EPARSE);
+  char junk[] = "\"q\"x,b";
+  cr_assert_eq(eddy_csv_split(junk, strlen(junk), f, l, 8), EDDY_EPARSE);
+  char many[] = "1,2,3";
+  cr_assert_eq(eddy_csv_split(many, 5, f, l, 2), EDDY_ERANGE);
+}
+
+Test(csv, header_order_inference_and_values) {
+  const char *cols[] = {"date", "day", "price", "class"};
+  fixture_t x;
+  setup(&x, "nominal = day\ntarget = class", EDDY_FORMAT_CSV, cols, 4);
+  cr_assert_eq(x.s->n_attrs, 3);
+  cr_assert_str_eq(x.s->attrs[0].name, "date", "attributes follow the header order");
+  cr_assert_eq(x.s->attrs[1].kind, EDDY_NOMINAL);
+  cr_assert_eq(decode(&x, "0,2,0.056,UP"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[2], 0.056);
+  cr_assert_eq(x.r.in.x[1], 0.0, "first value of day gets index 0");
+  cr_assert_eq(x.r.in.h[1], eddy_hash("2", 1));
+  cr_assert_eq(x.r.in.has_y, 1);
+  cr_assert_eq(decode(&x, "1,5,?,DOWN\r\n"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[1], 1.0);
+  cr_assert_eq(x.r.in.missing[2], 1, "'?' is missing");
+  cr_assert_eq(x.r.in.y, 1.0);
+  cr_assert_eq(decode(&x, "1,5,0.1,"), 0);
+  cr_assert_eq(x.r.in.has_y, 0, "no label: predict only");
+  cr_assert_eq(decode(&x, "1,5,abc,UP"), EDDY_ETYPE);
+  cr_assert(strstr(err, "price") && strstr(err, "abc"), "%s", err);
+  cr_assert_eq(decode(&x, "1,5,0.1"), EDDY_EPARSE);
+  cr_assert(strstr(err, "expected 4"), "%s", err);
+  cr_assert_eq(decode(&x, "1,5,0.1,UP,extra"), EDDY_EPARSE);
+  teardown(&x);
+}
+
+Test(fields, errors) {
+  eddy_config_t *c = conf("nominal = day\ntarget = class\nkey = user");
+  const char *cols[] = {"day", "class"};
+  cr_assert_null(eddy_fields_new(&c->pipelines[0], cols, 2, NULL, 0, err, sizeof err));
+  cr_assert(strstr(err, "'user'") && strstr(err, "t.ini"), "%s", err);
+  eddy_config_free(c);
+  c = conf("numeric = a, b\nnominal = b\ntarget = y");
+  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
+  cr_assert(strstr(err, "'b'"), "%s", err);
+  eddy_config_free(c);
+  c = conf("numeric = y\ntarget = y");
+  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
+  cr_assert(strstr(err, "target"), "%s", err);
+  eddy_config_free(c);
+}
+
+Test(json, flat_objects_types_and_escapes) {
+  fixture_t x;
+  setup(&x, "numeric = amount, hour\nnominal = merchant\ntarget = fraud\nkey = user\nid = txn",
+        EDDY_FORMAT_JSON, NULL, 0);
+  cr_assert_eq(x.s->n_attrs, 3);
+  int rc = decode(&x, "{\"txn\":\"t1\",\"amount\": 12.5, \"hour\":3,\"merchant\":\"caf\\u00e9 \\\"A\\\"\","
+                      "\"extra\":{\"nested\":[1,2,{\"x\":null}]},\"user\":\"u\\u0031\",\"fraud\":true}");
+  cr_assert_eq(rc, 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 12.5);
+  cr_assert_eq(x.r.in.x[1], 3.0);
+  cr_assert_str_eq(eddy_dict_name(x.s->attrs[2].dict, 0), "caf\xc3\xa9 \"A\"");
+  cr_assert_eq(x.r.key_len, 2);
+  cr_assert(memcmp(x.r.key, "u1", 2) == 0);
+  cr_assert(memcmp(x.r.id, "t1", 2) == 0);
+  cr_assert_str_eq(eddy_dict_name(x.s->target.dict, 0), "true");
+  cr_assert_eq(decode(&x, "{\"amount\":\"7.25\",\"hour\":null}"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 7.25, "a number in a string is accepted");
+  cr_assert_eq(x.r.in.missing[1], 1);
+  cr_assert_eq(x.r.in.missing[2], 1, "absent field is missing");
+  cr_assert_eq(decode(&x, "  {}  "), 0);
+  cr_assert_eq(decode(&x, "{\"amount\":\"lots\"}"), EDDY_ETYPE);
+  cr_assert_eq(decode(&x, "{\"amount\":[1]}"), EDDY_ETYPE);
+  cr_assert(strstr(err, "amount") && strstr(err, "array"), "%s", err);
+  teardown(&x);
+}
+
+Test(json, hostile_input_is_refused) {
+  fixture_t x;
+  setup(&x, "numeric = a\ntarget = y", EDDY_FORMAT_JSON, NULL, 0);
+  const char *bad[] = {
+      "", "[1,2]", "{", "{\"a\":1", "{\"a\":1,}", "{\"a\" 1}", "{\"a\":01}", "{\"a\":1.}",
+      "{\"a\":-}", "{\"a\":1} x", "{\"a\":tru}", "{\"s\":\"\\x\"}", "{\"s\":\"\\ud800\"}",
+      "{\"s\":\"\xff\"}", "{\"s\":\"\xc0\xaf\"}", "{\"s\":\"\xed\xa0\x80\"}", "{\"s\":\"a\nb\"}",
+      "{\"z\":[1,2}", "{\"z\":{\"k\"}}", "{\"z\":{\"k\":1]}"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_assert_lt(decode(&x, bad[i]), 0, "accepted bad input #%zu: %s", i, bad[i]);
+  /* Deep nesting in a skipped field: bounded, refused past 64 levels. */
+  char deep[400];
+  size_t n = (size_t)snprintf(deep, sizeof deep, "{\"z\":");
+  for (int i = 0; i < 100; i++) deep[n++] = '[';
+  for (int i = 0; i < 100; i++) deep[n++] = ']';
+  deep[n++] = '}';
+  deep[n] = '\0';
+  cr_assert_eq(decode(&x, deep), EDDY_EPARSE);
+  cr_assert(strstr(err, "nested"), "%s", err);
+  n = (size_t)snprintf(deep, sizeof deep, "{\"z\":");
+  for (int i = 0; i < 60; i++) deep[n++] = '[';
+  for (int i = 0; i < 60; i++) deep[n++] = ']';
+  snprintf(deep + n, sizeof deep - n, ",\"a\":2}");
+  cr_assert_eq(decode(&x, deep), 0, "60 levels are fine: %s", err);
+  cr_assert_eq(x.r.in.x[0], 2.0);
+  cr_assert_eq(decode(&x, "{\"s\":\"\xf0\x9f\x98\x80 ok\",\"a\":1e3}"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 1000.0);
+  teardown(&x);
+}
+
+Test(json, record_size_bound) {
+  fixture_t x;
+  setup(&x, "numeric = a\ntarget = y", EDDY_FORMAT_JSON, NULL, 0);
+  size_t n = 2 << 20;
+  char *big = malloc(n + 1);
+  memset(big, ' ', n);
+  big[n] = '\0';
+  big[0] = '{';
+  big[n - 1] = '}';
+  cr_assert_eq(decode(&x, big), EDDY_ERANGE);
+  cr_assert(strstr(err, "max_record_bytes"), "%s", err);
+  free(big);
+  teardown(&x);
+}
+
+Test(json, keys_of_first_record) {
+  char **keys;
+  const char *rec = "{\"b\":1,\"a\":{\"x\":[1]},\"c\\u0041\":\"s\"}";
+  int n = eddy_json_keys(rec, strlen(rec), &keys, err, sizeof err);
+  cr_assert_eq(n, 3, "%s", err);
+  cr_assert_str_eq(keys[0], "b");
+  cr_assert_str_eq(keys[2], "cA");
+  for (int i = 0; i < n; i++) free(keys[i]);
+  free(keys);
+  cr_assert_lt(eddy_json_keys("[1]", 3, &keys, err, sizeof err), 0);
+}
+
+Test(classes, bound_is_an_error) {
+  fixture_t x;
+  setup(&x, "numeric = a\ntarget = y\nmax_classes = 2", EDDY_FORMAT_JSON, NULL, 0);
+  cr_assert_eq(decode(&x, "{\"a\":1,\"y\":\"p\"}"), 0);
+  cr_assert_eq(decode(&x, "{\"a\":1,\"y\":\"q\"}"), 0);
+  cr_assert_eq(decode(&x, "{\"a\":1,\"y\":\"r\"}"), EDDY_ERANGE);
+  cr_assert(strstr(err, "max_classes"), "%s", err);
+  teardown(&x);
+}
+
+Test(lines, reads_long_lines_and_crlf) {
+  char path[] = "/tmp/eddy-lines-XXXXXX";
+  int fd = mkstemp(path);
+  FILE *f = fdopen(fd, "w");
+  fputs("a,b\r\n", f);
+  for (int i = 0; i < 300000; i++) fputc('x', f); /* longer than the first buffer? no: 1 MiB */
+  fputs("\n\nlast", f);
+  fclose(f);
+  eddy_lines_t *l = eddy_lines_open(path, err, sizeof err);
+  cr_assert_not_null(l, "%s", err);
+  char *s;
+  size_t n;
+  cr_assert_eq(eddy_lines_next(l, &s, &n), 0);
+  cr_assert_str_eq(s, "a,b");
+  cr_assert_eq(eddy_lines_next(l, &s, &n), 0);
+  cr_assert_eq(n, 300000);
+  cr_assert_eq(eddy_lines_next(l, &s, &n), 0);
+  cr_assert_eq(n, 0);
+  cr_assert_eq(eddy_lines_next(l, &s, &n), 0);
+  cr_assert_str_eq(s, "last");
+  cr_assert_eq(eddy_lines_number(l), 4);
+  cr_assert_eq(eddy_lines_next(l, &s, &n), EDDY_EEOF);
+  eddy_lines_close(l);
+  remove(path);
+  cr_assert_null(eddy_lines_open("/nonexistent", err, sizeof err));
+}

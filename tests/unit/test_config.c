@@ -1,0 +1,166 @@
+/* test_config.c: config files: sections and keys from the option tables,
+ * several pipelines, defaults, continuation lines, and errors that name
+ * file:line:key. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/eddy.h"
+
+static char err[2048];
+
+static eddy_config_t *parse(const char *text) {
+  err[0] = '\0';
+  return eddy_config_parse(text, "t.ini", err, sizeof err);
+}
+
+#define EXPECT_ERROR(text, ...)                                                                  \
+  do {                                                                                           \
+    eddy_config_t *c_ = parse(text);                                                             \
+    cr_assert_null(c_, "accepted: %s", text);                                                    \
+    const char *want_[] = {__VA_ARGS__};                                                         \
+    for (size_t i_ = 0; i_ < sizeof want_ / sizeof want_[0]; i_++)                               \
+      cr_assert(strstr(err, want_[i_]), "error '%s' lacks '%s'", err, want_[i_]);                \
+  } while (0)
+
+Test(config, design_example_and_defaults) {
+  eddy_config_t *c = parse("[kafka]\n"
+                           "bootstrap.servers = 127.0.0.1:9092  ; shared by every pipeline\n"
+                           "[pipeline]\n"
+                           "name = fraud\n"
+                           "task = classification\n"
+                           "[source]\n"
+                           "type = kafka\n"
+                           "topics = transactions, payments\n"
+                           "format = json\n"
+                           "[features]\n"
+                           "numeric = amount, hour\n"
+                           "nominal = merchant, country\n"
+                           "target = is_fraud\n"
+                           "key = user_id\n"
+                           "[model]\n"
+                           "learner = majority\n"
+                           "[sink]\n"
+                           "predictions = fraud.predictions\n"
+                           "[http]\n"
+                           "listen = 127.0.0.1:8080\n"
+                           "[pipeline]\n"
+                           "name = second\n"
+                           "task = regression\n"
+                           "seed = 7\n"
+                           "[features]\n"
+                           "target = y\n"
+                           "[model]\n"
+                           "learner = no_change\n");
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(c->n_pipelines, 2);
+  const eddy_pipeline_conf_t *a = eddy_config_pipeline(c, "fraud");
+  cr_assert_not_null(a);
+  cr_assert_eq(a->line, 3);
+  cr_assert_eq(a->pipeline.task, EDDY_CLASSIFICATION);
+  cr_assert_str_eq(a->source.topics, "transactions, payments");
+  cr_assert_str_eq(a->features.nominal, "merchant, country");
+  cr_assert_str_eq(a->model.learner, "majority");
+  cr_assert_eq(a->source.batch_size, 1024, "default from the table");
+  cr_assert_str_eq(a->state.store, "memory");
+  cr_assert_eq(a->kafka.n, 1);
+  cr_assert_str_eq(a->kafka.v[0].value, "127.0.0.1:9092");
+  const eddy_pipeline_conf_t *b = eddy_config_pipeline(c, "second");
+  cr_assert_eq(b->pipeline.task, EDDY_REGRESSION);
+  cr_assert_eq(b->pipeline.seed, 7);
+  cr_assert_eq(b->kafka.n, 1, "file-level [kafka] is a default for every pipeline");
+  cr_assert_null(b->source.topics);
+  cr_assert_str_eq(c->http.listen, "127.0.0.1:8080");
+  cr_assert_eq(eddy_config_pipeline(c, NULL), a);
+  cr_assert_null(eddy_config_pipeline(c, "nope"));
+  eddy_config_free(c);
+}
+
+Test(config, misspelled_key_names_file_line_key) {
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\nnumerc = a\n[model]\nlearner = majority\n",
+               "t.ini:5:", "[features]", "numerc", "numeric");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\nwindow = 3\n",
+               "t.ini:7:", "window", "majority");
+  EXPECT_ERROR("[pipeline]\nnmae = p\n", "t.ini:2:", "[pipeline]", "nmae");
+}
+
+Test(config, bad_values_name_file_line_key) {
+  EXPECT_ERROR("[pipeline]\nname = p\ntask = clasification\n", "t.ini:3:", "task",
+               "classification, regression");
+  EXPECT_ERROR("[pipeline]\nname = p\nseed = -1\n", "t.ini:3:", "seed", "out of range");
+  EXPECT_ERROR("[pipeline]\nname = p\n[source]\nbatch_size = lots\n", "t.ini:4:", "batch_size",
+               "not a whole number");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = hoefding\n",
+               "t.ini:1:", "learner", "hoefding", "majority, no_change");
+  EXPECT_ERROR("[pipeline]\nname = p\n[drift]\naction = panic\n", "t.ini:4:", "action",
+               "alert, reset, retrain, swap");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n"
+               "[drift]\ndelta = 0.1\n",
+               "t.ini:8:", "delta", "no detector");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n"
+               "[drift]\ndetector = adwn\n",
+               "[drift]", "detector", "adwn");
+}
+
+Test(config, structure_errors) {
+  EXPECT_ERROR("[pipeline]\nname = p\n[modle]\nlearner = x\n", "t.ini:3:", "unknown section [modle]",
+               "[model]");
+  EXPECT_ERROR("[pipeline]\nname = p\nname = q\n", "t.ini:3:", "set twice", "line 2");
+  EXPECT_ERROR("name = p\n", "t.ini:1:", "outside any [section]");
+  EXPECT_ERROR("[pipeline]\nname = p\nthis line has no equals sign\n", "t.ini:3:", "syntax");
+  EXPECT_ERROR("[features]\ntarget = y\n", "no [pipeline]");
+  EXPECT_ERROR("[pipeline]\ntask = regression\n[features]\ntarget = y\n[model]\nlearner = majority\n",
+               "t.ini:1:", "name", "required");
+  EXPECT_ERROR("[pipeline]\nname = p\n[model]\nlearner = majority\n", "target", "required");
+  EXPECT_ERROR("[pipeline]\nname = a b\n", "t.ini:1:", "name");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n"
+               "[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n",
+               "t.ini:7:", "already", "line 1");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n"
+               "[source]\ntype = file\n",
+               "path", "required");
+}
+
+Test(config, continuation_lines_and_long_lists) {
+  char text[40000];
+  int n = snprintf(text, sizeof text, "[pipeline]\nname = p\n[features]\ntarget = y\nnumeric = ");
+  for (int i = 0; i < 1500; i++) n += snprintf(text + n, sizeof text - (size_t)n, "feature_%d, ", i);
+  n += snprintf(text + n, sizeof text - (size_t)n,
+                "last\nnominal = a,\n   b\n  c\n[model]\nlearner = majority\n");
+  eddy_config_t *c = parse(text);
+  cr_assert_not_null(c, "%s", err);
+  cr_assert(strstr(c->pipelines[0].features.numeric, "feature_1499, last"));
+  cr_assert_str_eq(c->pipelines[0].features.nominal, "a, b, c");
+  eddy_config_free(c);
+}
+
+Test(config, load_from_file) {
+  char path[] = "/tmp/eddy-config-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  fputs("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\nbogus = 1\n", f);
+  fclose(f);
+  eddy_config_t *c = eddy_config_load(path, err, sizeof err);
+  cr_assert_null(c);
+  char want[64];
+  snprintf(want, sizeof want, "%s:7:", path);
+  cr_assert(strstr(err, want) && strstr(err, "bogus"), "%s", err);
+  cr_assert_null(eddy_config_load("/nonexistent/x.ini", err, sizeof err));
+  cr_assert(strstr(err, "/nonexistent/x.ini"), "%s", err);
+  remove(path);
+}
+
+Test(config, reference_lists_every_section_and_learner) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  eddy_config_reference(f);
+  fclose(f);
+  const char *want[] = {"## [pipeline]", "## [source]", "## [kafka]", "## [features]", "## [state]",
+                        "## [model]", "## [drift]", "## [sink]", "## [http]", "### majority",
+                        "`max_values` | integer | `1024`"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    cr_assert(strstr(text, want[i]), "reference lacks '%s'", want[i]);
+  free(text);
+}
