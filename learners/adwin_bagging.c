@@ -67,6 +67,7 @@ static int adwin_bagging_init(eddy_learner_t *l, char *errstr, size_t errstr_siz
 static int adwin_bagging_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   adwin_bagging_t *s = l->state;
   if (!(x->weight > 0.0)) return 0; /* MOA's trainOnInstance skips these */
+  eddy_ensemble_begin_learn(&s->e, x);
   int change = 0;
   for (size_t i = 0; i < s->e.n; i++) {
     int err = eddy_ensemble_learn_member(&s->e, i, x, (double)eddy_rng_poisson(&l->rng, 1.0));

@@ -72,6 +72,18 @@ int eddy_ensemble_init(eddy_ensemble_t *e, const eddy_learner_t *l, const char *
     if (eddy_grow((void **)&e->votes, &e->votes_cap, cap, sizeof *e->votes))
       err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
   }
+  if (!err) {
+    size_t d = l->schema->n_attrs ? l->schema->n_attrs : 1;
+    e->known = malloc(n * sizeof *e->known);
+    e->last_x = calloc(d, sizeof *e->last_x);
+    e->last_h = calloc(d, sizeof *e->last_h);
+    e->last_missing = calloc(d, 1);
+    e->last_cap = d;
+    if (!e->known || !e->last_x || !e->last_h || !e->last_missing)
+      err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    else
+      for (size_t i = 0; i < n; i++) e->known[i] = -1;
+  }
   if (err) eddy_ensemble_destroy(e);
   return err;
 }
@@ -80,10 +92,40 @@ void eddy_ensemble_destroy(eddy_ensemble_t *e) {
   for (size_t i = 0; i < e->n; i++) eddy_learner_free(e->members[i]);
   free(e->members);
   free(e->votes);
+  free(e->known);
+  free(e->last_x);
+  free(e->last_h);
+  free(e->last_missing);
   memset(e, 0, sizeof *e);
 }
 
+static int same_instance(const eddy_ensemble_t *e, const eddy_instance_t *x) {
+  return e->last_valid && x->n == e->last_n &&
+         e->last_classes == eddy_schema_n_classes(e->members[0]->schema) &&
+         memcmp(x->x, e->last_x, x->n * sizeof *x->x) == 0 &&
+         memcmp(x->h, e->last_h, x->n * sizeof *x->h) == 0 &&
+         memcmp(x->missing, e->last_missing, x->n) == 0;
+}
+
+void eddy_ensemble_begin_predict(eddy_ensemble_t *e, const eddy_instance_t *x) {
+  for (size_t i = 0; i < e->n; i++) e->known[i] = -1;
+  e->last_valid = x->n <= e->last_cap;
+  if (!e->last_valid) return;
+  e->last_n = x->n;
+  e->last_classes = eddy_schema_n_classes(e->members[0]->schema);
+  memcpy(e->last_x, x->x, x->n * sizeof *x->x);
+  memcpy(e->last_h, x->h, x->n * sizeof *x->h);
+  memcpy(e->last_missing, x->missing, x->n);
+}
+
+void eddy_ensemble_begin_learn(eddy_ensemble_t *e, const eddy_instance_t *x) {
+  if (e->last_valid && same_instance(e, x)) return;
+  e->last_valid = 0;
+  for (size_t i = 0; i < e->n; i++) e->known[i] = -1;
+}
+
 void eddy_ensemble_reset_member(eddy_ensemble_t *e, size_t i) {
+  e->known[i] = -1;
   eddy_learner_t *m = e->members[i];
   eddy_learner_reset(m);
   eddy_rng_seed(&m->rng, m->seed);
@@ -95,6 +137,7 @@ void eddy_ensemble_reset(eddy_ensemble_t *e) {
 
 int eddy_ensemble_learn_member(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double k) {
   if (!(k > 0.0)) return 0;
+  e->known[i] = -1; /* the member changes */
   eddy_instance_t w = *x; /* shares the arrays: only the weight differs */
   w.weight = x->weight * k;
   return eddy_learner_learn(e->members[i], &w);
@@ -111,15 +154,19 @@ int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instan
 }
 
 int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x) {
+  if (e->last_valid && e->known[i] >= 0) return (double)e->known[i] == x->y;
   int k = eddy_ensemble_member_predict(e, i, x);
   if (k < 0) return k;
-  return (double)eddy_argmax(e->votes, (size_t)k) == x->y;
+  size_t c = eddy_argmax(e->votes, (size_t)k);
+  if (e->last_valid) e->known[i] = (int32_t)c;
+  return (double)c == x->y;
 }
 
 int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double weight,
                            double *out, size_t k) {
   int n = eddy_ensemble_member_predict(e, i, x);
   if (n < 0) return n;
+  if (e->last_valid) e->known[i] = (int32_t)eddy_argmax(e->votes, (size_t)n);
   size_t m = (size_t)n < k ? (size_t)n : k;
   double sum = 0, abs_sum = 0;
   for (size_t c = 0; c < m; c++) {
@@ -145,6 +192,7 @@ void eddy_ensemble_normalize(double *v, size_t k) {
 
 int eddy_ensemble_bagging_predict(eddy_ensemble_t *e, const eddy_schema_t *schema,
                                   const eddy_instance_t *x, double *out, size_t out_len) {
+  eddy_ensemble_begin_predict(e, x);
   if (schema->task == EDDY_REGRESSION) {
     if (out_len < 1) return EDDY_ENOSPC;
     double sum = 0;
@@ -194,13 +242,15 @@ int eddy_ensemble_load(eddy_ensemble_t *e, const eddy_learner_t *l, eddy_reader_
     }
     eddy_learner_free(e->members[i]);
     e->members[i] = m;
+    e->known[i] = -1;
     r->pos += (size_t)len;
   }
   return r->err;
 }
 
 size_t eddy_ensemble_memory(const eddy_ensemble_t *e) {
-  size_t m = e->n * sizeof *e->members + e->votes_cap * sizeof *e->votes;
+  size_t m = e->n * (sizeof *e->members + sizeof *e->known) + e->votes_cap * sizeof *e->votes +
+             e->last_cap * (sizeof *e->last_x + sizeof *e->last_h + 1);
   for (size_t i = 0; i < e->n; i++) m += eddy_learner_memory(e->members[i]);
   return m;
 }

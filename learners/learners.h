@@ -118,6 +118,15 @@ typedef struct eddy_ensemble {
   size_t n;
   double *votes; /* scratch: one member's prediction */
   size_t votes_cap;
+  /* What each member predicted (argmax, or -1) for the last instance the
+   * ensemble predicted, while that member has not changed: in prequential
+   * use, a member that draws k = 0 need not predict again in learn. */
+  int32_t *known;
+  double *last_x;
+  uint64_t *last_h;
+  uint8_t *last_missing;
+  size_t last_cap, last_n, last_classes;
+  int last_valid;
 } eddy_ensemble_t;
 
 /* Creates n members of type `base` over l->schema, each with the base.*
@@ -130,12 +139,19 @@ void eddy_ensemble_destroy(eddy_ensemble_t *e);
  * resetLearning). */
 void eddy_ensemble_reset_member(eddy_ensemble_t *e, size_t i);
 void eddy_ensemble_reset(eddy_ensemble_t *e);
+/* Call at the start of the ensemble's predict (remembers x, forgets what
+ * the members predicted before) and of its learn (keeps what the members
+ * predicted when x is the instance last predicted). */
+void eddy_ensemble_begin_predict(eddy_ensemble_t *e, const eddy_instance_t *x);
+void eddy_ensemble_begin_learn(eddy_ensemble_t *e, const eddy_instance_t *x);
 /* Member i learns x with weight x->weight * k (nothing when k <= 0). */
 int eddy_ensemble_learn_member(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double k);
 /* Member i's prediction into e->votes; returns its length or an error. */
 int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
 /* 1 when member i predicts x->y (argmax, first on ties: MOA's
- * correctlyClassifies), 0 when not, or a negative error. */
+ * correctlyClassifies), 0 when not, or a negative error. Uses what the
+ * member predicted for x in the ensemble's predict when it has not learned
+ * since (x must be the instance given to eddy_ensemble_begin_learn). */
 int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
 /* Adds weight * (member i's votes normalised to sum 1) to out[0..k), as
  * MOA's getVotesForInstance does; a member whose votes sum to 0 adds

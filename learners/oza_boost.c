@@ -79,6 +79,7 @@ static int oza_boost_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   oza_boost_t *s = l->state;
   if (!(x->weight > 0.0)) return 0; /* MOA's trainOnInstance skips these */
   s->seen += x->weight;
+  eddy_ensemble_begin_learn(&s->e, x);
   double lambda = 1.0;
   for (size_t i = 0; i < s->e.n; i++) {
     double k = p->pure_boost ? lambda : (double)eddy_rng_poisson(&l->rng, lambda);
@@ -104,6 +105,7 @@ static int oza_boost_predict(eddy_learner_t *l, const eddy_instance_t *x, double
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
   memset(out, 0, k * sizeof *out);
+  eddy_ensemble_begin_predict(&s->e, x);
   for (size_t i = 0; i < s->e.n; i++) {
     double w = member_weight(s, i);
     if (!(w > 0.0)) break; /* as MOA: the first excluded member ends the vote */
