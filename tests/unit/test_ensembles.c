@@ -690,7 +690,7 @@ Test(ensembles, learning_does_not_depend_on_what_was_predicted_before) {
   data_free(&d);
 }
 
-Test(drift, sea_abrupt_ensembles_at_least_as_accurate_as_one_tree, .timeout = 600) {
+Test(drift, sea_abrupt_ensembles_at_least_as_accurate_as_one_tree) {
   /* SEA concept 1 -> 3, 10% noise. Measured means over seeds 10..15:
    * tree 0.8820, oza_boost 0.8842, adwin_bagging 0.8867 (the ensembles win
    * on every seed). MOA 2016.04 on its own SEA 1 -> 3 stream (-p 100000
@@ -699,7 +699,7 @@ Test(drift, sea_abrupt_ensembles_at_least_as_accurate_as_one_tree, .timeout = 60
   ensembles_beat_one_tree("sea", "concept", "1", "3", acc);
 }
 
-Test(drift, agrawal_abrupt_ensembles_at_least_as_accurate_as_one_tree, .timeout = 600) {
+Test(drift, agrawal_abrupt_ensembles_at_least_as_accurate_as_one_tree) {
   /* Agrawal function 1 -> 5. Measured means over seeds 10..15: tree
    * 0.7916, oza_boost 0.7970, adwin_bagging 0.8293; on seed 13 the tree
    * (0.8094) beats oza_boost (0.7963): boosting has no drift handling and a
@@ -710,7 +710,7 @@ Test(drift, agrawal_abrupt_ensembles_at_least_as_accurate_as_one_tree, .timeout 
   ensembles_beat_one_tree("agrawal", "function", "1", "5", acc);
 }
 
-Test(elec2, pure_boost_of_trees_as_moa, .timeout = 300) {
+Test(elec2, pure_boost_of_trees_as_moa) {
   /* Deterministic, so comparable instance by instance. MOA 2016.04 on
    * elecNormNew (day's values declared 1..7): HoeffdingTree 35885 of 45312
    * correct, OzaBoost -p (10 trees) 39482. eddy, same value order: the tree
@@ -757,10 +757,10 @@ static void elec2_vs_moa(int moa_order) {
   data_free(&d);
 }
 
-Test(elec2, ensembles_within_half_a_point_of_moa_moa_value_order, .timeout = 300) {
+Test(elec2, ensembles_within_half_a_point_of_moa_moa_value_order) {
   elec2_vs_moa(1);
 }
 
-Test(elec2, ensembles_within_half_a_point_of_moa_eval_value_order, .timeout = 300) {
+Test(elec2, ensembles_within_half_a_point_of_moa_eval_value_order) {
   elec2_vs_moa(0);
 }
