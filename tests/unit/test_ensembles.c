@@ -3,6 +3,7 @@
  * against an independent simulation, reproducibility, checkpoints, reset,
  * describe. */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,6 +460,35 @@ Test(ensembles, truncated_or_mismatched_checkpoint_is_refused) {
   cr_assert(strstr(err, "oza_boost"), "%s", err);
   eddy_learner_free(l);
   eddy_buf_free(&b);
+  eddy_schema_free(s);
+}
+
+Test(ensembles, no_allocation_per_event_when_members_do_not_grow) {
+  /* Majority members never allocate once their classes are known, so the
+   * heap in use must not move over 30,000 events after a warm-up (long
+   * enough for the ADWINs' rows to reach the capacity they need). */
+  enum { K = 3, WARM = 70000, MORE = 30000 };
+  eddy_schema_t *s = schema_k(K);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++) {
+    eddy_learner_t *l = make(cfgs[c].type, s, cfgs[c].kv, cfgs[c].n, 3);
+    double p[K];
+    size_t before = 0;
+    for (int i = 0; i < WARM + MORE; i++) {
+      if (i == WARM) before = mallinfo2().uordblks;
+      in.x[0] = i;
+      in.y = label_at(i, K);
+      in.has_y = 1;
+      in.weight = 1;
+      eddy_learner_predict(l, &in, p, K);
+      eddy_learner_learn(l, &in);
+    }
+    size_t after = mallinfo2().uordblks;
+    cr_assert_eq(after, before, "%s: heap in use %zu -> %zu bytes", cfgs[c].type, before, after);
+    eddy_learner_free(l);
+  }
+  eddy_instance_free(&in);
   eddy_schema_free(s);
 }
 
