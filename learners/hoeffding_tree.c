@@ -531,6 +531,15 @@ static int activate(ht_tree_t *t, int32_t id) {
   n->last_eval = ht_weight(t, id);
   t->n_active++;
   t->n_inactive--;
+  /* MOA makes a new learning node here: HAT's error estimator and Poisson
+   * stream start over too */
+  if (t->adaptive) {
+    eddy_adwin_reset(n->adwin);
+    n->err_used = 0;
+    n->rng = t->p->bootstrap == HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
+                                                : ht_jrandom_seed(1);
+    t->n_created++;
+  }
   return 0;
 }
 
@@ -668,7 +677,8 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
     c->test = 0;
     c->value = 0;
     c->n_branches = 0;
-    c->merit = ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre, 1);
+    c->merit = ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre,
+                        &t->nodes[leaf].dist_len, 1);
   }
   if (t->nodes[leaf].obs_init) {
     const double *slot = ht_slot(t, leaf);

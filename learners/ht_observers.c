@@ -130,19 +130,20 @@ static double entropy(const double *d, uint32_t C) {
 }
 
 double ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
-                const double *post, uint32_t n_post) {
+                const double *post, const uint32_t *lens, uint32_t n_post) {
   double total = 0.0;
   for (uint32_t i = 0; i < n_post; i++) total += row_sum(post + (size_t)i * C, C);
   if (criterion == HT_GINI) {
-    /* MOA: 1 - sum_i (w_i / W) gini_i. A branch without weight adds
-     * nothing here; MOA's 0 * (0/0) would make the merit NaN. */
+    /* MOA: 1 - sum_i (w_i / W) gini_i over each branch's array of lens[i]
+     * entries; a branch without weight whose array is not empty makes the
+     * merit NaN (0 * (0/0)), which Double.compare ranks above everything:
+     * kept, since MOA then splits on it. */
     double g = 0.0;
     for (uint32_t i = 0; i < n_post; i++) {
       const double *r = post + (size_t)i * C;
       double w = row_sum(r, C);
-      if (!(w > 0.0)) continue;
       double gi = 1.0;
-      for (uint32_t c = 0; c < C; c++) {
+      for (uint32_t c = 0; c < lens[i]; c++) {
         double f = r[c] / w;
         gi -= f * f;
       }
@@ -280,9 +281,8 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
     double *pts = scratch + 2 * (size_t)C;
     uint32_t n = gauss_split_points(blk, C, L->n_bins, pts);
     for (uint32_t i = 0; i < n; i++) {
-      uint32_t ll, rl;
-      gauss_split(blk, C, pts[i], scratch, scratch + C, &ll, &rl);
-      double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, 2);
+      gauss_split(blk, C, pts[i], scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
+      double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
       if (!found || m > out->merit) {
         out->attr = (int32_t)a;
         out->test = HT_TEST_NUM_LE;
@@ -302,14 +302,13 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
     out->attr = (int32_t)a;
     out->test = HT_TEST_NOM_MULTI;
     out->value = 0;
-    out->merit = ht_merit(criterion, min_branch_frac, pre, C, scratch, maxv);
+    out->merit = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, maxv);
     out->n_branches = maxv;
     found = 1;
   }
   for (uint32_t v = 0; v < maxv; v++) {
-    uint32_t el, nl;
-    nominal_binary(blk, C, V, v, scratch, scratch + C, &el, &nl);
-    double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, 2);
+    nominal_binary(blk, C, V, v, scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
+    double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
     if (!found || m > out->merit) {
       out->attr = (int32_t)a;
       out->test = HT_TEST_NOM_EQ;

@@ -236,9 +236,9 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
 void ht_obs_post_dists(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
                        const ht_cand_t *cand, double *post, uint32_t *post_len);
 /* Split criteria (MOA's InfoGainSplitCriterion and GiniSplitCriterion) on
- * rows of C doubles. */
+ * rows of C doubles; lens[i] is row i's MOA array length (Gini's 0/0). */
 double ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
-                const double *post, uint32_t n_post);
+                const double *post, const uint32_t *lens, uint32_t n_post);
 double ht_merit_range(int criterion, uint32_t pre_len);
 /* Branch of x under a test, -1 when the value is missing. */
 static inline int ht_branch(int test, size_t attr, double value, const eddy_instance_t *x) {

@@ -3,10 +3,12 @@
 #include "learners.h"
 
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree;
+extern const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree;
 
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
     &eddy_learner_no_change,
     &eddy_learner_hoeffding_tree,
+    &eddy_learner_hoeffding_adaptive_tree,
     NULL,
 };
