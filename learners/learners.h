@@ -215,6 +215,7 @@ typedef struct ht_cand {
   double value;
   double merit;
   uint32_t n_branches;
+  int32_t aux; /* regression numeric: the bin boundary index */
 } ht_cand_t;
 
 /* Observes (x[a], class c, weight w) in the slot. */
@@ -253,6 +254,51 @@ static inline int ht_branch(int test, size_t attr, double value, const eddy_inst
 /* Describes branch b of a test ("x <= 0.5", "day = 3", "day != 3"). */
 void ht_describe_branch(const eddy_schema_t *s, int test, size_t attr, double value, int b,
                         char *buf, size_t size);
+
+/* ----- regression observers (ht_observers.c) ----- */
+
+/* Weighted mean and sum of squared deviations (River's stats.Var, ddof 1). */
+typedef struct ht_var {
+  double n, mean, m2;
+} ht_var_t;
+
+static inline void ht_var_add(ht_var_t *v, double y, double w) {
+  double old = v->mean;
+  v->n += w;
+  v->mean += (w / v->n) * (y - old);
+  v->m2 += w * (y - old) * (y - v->mean);
+}
+/* Chan et al.'s parallel combination: a += b. */
+void ht_var_merge(ht_var_t *a, const ht_var_t *b);
+static inline double ht_var_get(const ht_var_t *v) {
+  return v->n > 1.0 ? v->m2 / (v->n - 1.0) : 0.0;
+}
+
+/* Numeric observer of the regression tree: n_bins equal-width bins of the
+ * target's statistics over [lo, lo + n_bins * width); the first value is
+ * held alone until a second, different one sets the range, and a value
+ * outside doubles the width (merging neighbour bins) toward its side, so
+ * memory is fixed and nothing is allocated. Candidates are the bin
+ * boundaries (x < boundary goes left). Nominal: statistics per value. */
+void htr_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
+                    const eddy_instance_t *x, double y, double w);
+/* River's VarianceReductionSplitCriterion: 0 when a branch has fewer than
+ * min_samples; branches with no weight at all are left out (a multiway
+ * split has branches only for the values seen). */
+double htr_merit(const ht_var_t *pre, const ht_var_t *post, uint32_t n_post,
+                 double min_samples);
+/* Best candidate of attribute a (as River's splitters choose: the first
+ * strictly best merit); 1 when there is none. Merits are variance
+ * reductions of what the observer saw (pre is the union of the branches;
+ * the `pre` argument is not used: a leaf's own statistics include what it
+ * inherited, and River instead puts that share in the right branch).
+ * scratch: 2 * n_bins + 2 ht_var_t. */
+int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+                       const ht_var_t *pre, double min_samples, int binary_only,
+                       ht_var_t *scratch, ht_cand_t *out);
+/* Branch statistics of a candidate (n_branches of them). */
+void htr_obs_post_stats(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const ht_cand_t *cand, ht_var_t *post);
 
 /* ----- the classification tree (hoeffding_tree.c), also HAT's ----- */
 

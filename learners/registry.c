@@ -4,11 +4,13 @@
 
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree;
 extern const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree;
+extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
 
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
     &eddy_learner_no_change,
     &eddy_learner_hoeffding_tree,
     &eddy_learner_hoeffding_adaptive_tree,
+    &eddy_learner_hoeffding_tree_regressor,
     NULL,
 };
