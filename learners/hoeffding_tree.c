@@ -624,6 +624,23 @@ static int enforce_tracker_limit(ht_tree_t *t) {
   return err;
 }
 
+/* Bytes the live tree uses (MOA's measureByteSize counts live objects):
+ * the pools' spare capacity is left out, so that deactivating leaves
+ * lowers it. */
+static size_t live_bytes(const ht_tree_t *t) {
+  size_t m = ht_tree_memory(t) - t->cap_nodes * sizeof *t->nodes -
+             t->cap_dist * t->L.C * sizeof(double) -
+             t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
+             ht_kids_memory(&t->kids);
+  for (size_t i = 0; i < t->n_nodes; i++) {
+    const ht_node_t *n = &t->nodes[i];
+    if (n->kind == HT_FREE) continue;
+    m += node_bytes(t, (int32_t)i);
+    if (n->kind == HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
+  }
+  return m;
+}
+
 /* estimateModelByteSizes */
 static int estimate_sizes(ht_tree_t *t) {
   size_t n;
@@ -643,7 +660,7 @@ static int estimate_sizes(ht_tree_t *t) {
   }
   if (act > 0) t->active_est = act / (double)n_act;
   if (inact > 0) t->inactive_est = inact / (double)n_inact;
-  double actual = (double)ht_tree_memory(t);
+  double actual = (double)live_bytes(t);
   double estimated = t->n_active * t->active_est + t->n_inactive * t->inactive_est;
   t->overhead = actual / estimated;
   if (actual > (double)t->p->max_byte_size) return enforce_tracker_limit(t);
