@@ -773,7 +773,10 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
       else
         t->kids.v[t->nodes[sid].kids + i] = child;
     }
-    if (!err) err = replace_at(t, parent, branch, sid);
+    if (!err) {
+      if (get_slot_content(t, parent, branch) != leaf) t->n_takeovers++; /* HAT's alternates */
+      err = replace_at(t, parent, branch, sid);
+    }
   }
   if (!err) err = enforce_tracker_limit(t);
   return err ? err : replaced;
@@ -868,6 +871,7 @@ int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_put_u64(b, t->n_alternates);
   eddy_buf_put_u64(b, t->n_switched);
   eddy_buf_put_u64(b, t->n_pruned);
+  eddy_buf_put_u64(b, t->n_takeovers);
   return b->err;
 }
 
@@ -969,6 +973,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
   t->n_alternates = eddy_read_u64(r);
   t->n_switched = eddy_read_u64(r);
   t->n_pruned = eddy_read_u64(r);
+  t->n_takeovers = eddy_read_u64(r);
   if (r->err) return r->err;
   if (!valid_id(t, t->root) || !valid_id(t, t->free_node)) return EDDY_ECORRUPT;
   /* every reference must stay inside its pool */
@@ -1100,9 +1105,11 @@ void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out) {
   fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
           name, depth, nodes, leaves, t->n_active, t->n_inactive, ht_tree_memory(t));
   if (t->adaptive)
-    fprintf(out, "alternate trees: %llu started, %llu swapped in, %llu pruned\n",
+    fprintf(out,
+            "alternate trees: %llu started, %llu swapped in, %llu pruned, %llu took over by "
+            "splitting\n",
             (unsigned long long)t->n_alternates, (unsigned long long)t->n_switched,
-            (unsigned long long)t->n_pruned);
+            (unsigned long long)t->n_pruned, (unsigned long long)t->n_takeovers);
   if (t->root >= 0) describe_node(t, t->root, 0, out);
 }
 

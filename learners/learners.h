@@ -371,6 +371,7 @@ typedef struct ht_tree {
   double active_est, inactive_est, overhead;
   uint64_t n_created; /* nodes ever created (HT_BOOT_SEEDED streams) */
   uint64_t n_alternates, n_switched, n_pruned; /* HAT */
+  uint64_t n_takeovers; /* HAT: alternates whose first split replaced their owner */
   /* scratch, sized with the layout */
   double *votes, *votes2, *post, *obs_scratch;
   uint32_t *post_len, *obs_len;
