@@ -472,7 +472,7 @@ Test(ht, classes_and_nominal_values_appear_online) {
   for (size_t i = 0; i < 30000; i++) {
     size_t nv = 2 + i / 3000; /* a new value every 3000 instances, up to 11 */
     uint32_t v = (uint32_t)eddy_rng_below(&r, nv < 11 ? nv : 11);
-    char name[8], cls[8];
+    char name[16], cls[16];
     snprintf(name, sizeof name, "v%u", v);
     snprintf(cls, sizeof cls, "c%u", v % 3);
     in.x[0] = (double)eddy_dict_intern(s->attrs[0].dict, name, strlen(name),

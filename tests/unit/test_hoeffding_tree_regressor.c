@@ -12,7 +12,7 @@
 static eddy_schema_t *numeric_schema(size_t d) {
   eddy_schema_t *s = eddy_schema_new(EDDY_REGRESSION, "y", 0, 0, NULL, 0);
   for (size_t j = 0; j < d; j++) {
-    char name[8];
+    char name[32];
     snprintf(name, sizeof name, "x%zu", j);
     eddy_schema_add(s, name, EDDY_NUMERIC);
   }
@@ -237,7 +237,7 @@ Test(htr, nominal_attribute_multiway_and_new_values) {
   for (size_t i = 0; i < 20000; i++) {
     uint32_t nv = i < 10000 ? 4 : 8; /* four new values at 10,000 */
     uint32_t v = (uint32_t)eddy_rng_below(&r, nv);
-    char name[8];
+    char name[16];
     snprintf(name, sizeof name, "v%u", v);
     in.x[0] = (double)eddy_dict_intern(s->attrs[0].dict, name, strlen(name),
                                        eddy_hash(name, strlen(name)), NULL);
