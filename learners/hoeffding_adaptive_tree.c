@@ -49,7 +49,8 @@ static uint32_t path_pred(ht_tree_t *t, int32_t from, const eddy_instance_t *x, 
   if (!pp->done) {
     int32_t parent = -1;
     int branch = -1;
-    int32_t id = ht_sort(t, from, x, &parent, &branch);
+    int32_t id = from == t->root ? ht_sort_root(t, x, &parent, &branch)
+                                 : ht_sort(t, from, x, &parent, &branch);
     pp->pred = id < 0 ? 0 : node_pred(t, id, x);
     pp->done = 1;
   }
@@ -169,6 +170,7 @@ static int hat_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   int32_t parent = -1;
   int branch = -1;
   int32_t id = ht_sort(t, t->root, x, &parent, &branch);
+  ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
   ht_node_votes(t, id, x, t->votes);
   return ht_votes_out(t->votes, t->L.C, out, out_len, k);

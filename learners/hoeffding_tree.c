@@ -108,6 +108,8 @@ static int alloc_scratch(ht_tree_t *t) {
   if (ol) t->obs_len = ol;
   if (!v1 || !v2 || !cv || !po || !os || !pl || !ol) return EDDY_ENOMEM;
   t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
+  t->cache_nb = 0;
   return 0;
 }
 
@@ -123,6 +125,7 @@ int ht_tree_init(ht_tree_t *t, const eddy_schema_t *s, const ht_params_t *p, int
   t->growth_allowed = 1;
   t->overhead = 1.0;
   t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
   ht_kids_init(&t->kids);
   ht_layout_t *L = &t->L;
   L->n_attrs = s->n_attrs;
@@ -336,7 +339,7 @@ static void free_node(ht_tree_t *t, int32_t id) {
     break;
   default: return;
   }
-  if (t->cache_leaf == id) t->cache_leaf = -1;
+  t->stamp++;
   n->kind = HT_FREE;
   n->slot = -1;
   n->kids = t->free_node;
@@ -391,6 +394,7 @@ int32_t ht_new_leaf(ht_tree_t *t, const double *dist, uint32_t len, int32_t dept
 }
 
 int ht_set_child(ht_tree_t *t, int32_t parent, int branch, int32_t id) {
+  t->stamp++;
   if (parent < 0) {
     t->root = id;
     return 0;
@@ -450,20 +454,47 @@ static int same_instance(const ht_tree_t *t, const eddy_instance_t *x) {
   return 1;
 }
 
+void ht_cache_sort(ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+                   int branch) {
+  memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
+  for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
+  t->cache_stamp = t->stamp;
+  t->cache_node = id;
+  t->cache_parent = parent;
+  t->cache_branch = branch;
+  t->cache_leaf = -1;
+  t->cache_nb = 0;
+}
+
+static int cache_valid(const ht_tree_t *t, const eddy_instance_t *x) {
+  return t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x);
+}
+
+int32_t ht_sort_root(ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
+  if (cache_valid(t, x)) {
+    *parent = t->cache_parent;
+    *branch = t->cache_branch;
+    return t->cache_node;
+  }
+  *parent = -1;
+  *branch = -1;
+  return ht_sort(t, t->root, x, parent, branch);
+}
+
 /* Naive Bayes votes of an active leaf into v, through the cache. */
 static void leaf_nb_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
   const ht_node_t *n = &t->nodes[id];
-  if (t->cache_leaf == id && t->cache_stamp == t->stamp && same_instance(t, x)) {
+  if (t->cache_nb && t->cache_leaf == id && cache_valid(t, x)) {
     memcpy(v, t->cache_votes, t->L.C * sizeof *v);
     return;
   }
   ht_obs_nb_votes(&t->L, t->schema, ht_slot(t, id), n->obs_init, ht_dist(t, id), n->dist_len, x,
                   v);
-  memcpy(t->cache_votes, v, t->L.C * sizeof *v);
-  memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
-  for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
-  t->cache_leaf = id;
-  t->cache_stamp = t->stamp;
+  if (t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
+    memcpy(t->cache_votes, v, t->L.C * sizeof *v);
+    t->cache_leaf = id;
+    t->cache_nb = 1;
+  }
 }
 
 void ht_node_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes) {
@@ -510,7 +541,7 @@ static void deactivate(ht_tree_t *t, int32_t id) {
   ht_node_t *n = &t->nodes[id];
   if (n->kind != HT_LEAF) return;
   release_slot(t, n->slot);
-  if (t->cache_leaf == id) t->cache_leaf = -1;
+  t->stamp++;
   n->slot = -1;
   n->kind = HT_LEAF_INACTIVE;
   n->obs_init = 0;
@@ -531,6 +562,7 @@ static int activate(ht_tree_t *t, int32_t id) {
   n->last_eval = ht_weight(t, id);
   t->n_active++;
   t->n_inactive--;
+  t->stamp++;
   /* MOA makes a new learning node here: HAT's error estimator and Poisson
    * stream start over too */
   if (t->adaptive) {
@@ -999,6 +1031,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
   }
   t->stamp++;
   t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
   return 0;
 }
 
@@ -1132,6 +1165,7 @@ static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, 
   int32_t parent = -1;
   int branch = -1;
   int32_t id = ht_sort(t, t->root, x, &parent, &branch);
+  ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
   ht_node_votes(t, id, x, t->votes);
   return ht_votes_out(t->votes, t->L.C, out, out_len, k);
@@ -1153,7 +1187,7 @@ static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   }
   int32_t parent = -1;
   int branch = -1;
-  int32_t id = ht_sort(t, t->root, x, &parent, &branch);
+  int32_t id = ht_sort_root(t, x, &parent, &branch);
   if (id < 0) {
     id = ht_new_leaf(t, NULL, 0, t->nodes[parent].depth + 1);
     if (id < 0) return id;

@@ -378,11 +378,14 @@ typedef struct ht_tree {
   ht_cand_t *cands;
   int32_t *walk; /* node ids for traversals (memory management) */
   size_t cap_walk;
-  /* prediction cache: votes of the last predict, reused by learn when the
-   * same instance reaches the same unchanged leaf (predict-then-learn) */
+  /* prediction cache: where the last predict's instance went and the
+   * naive Bayes votes it got, reused by learn when the same instance
+   * arrives on an unchanged tree (predict-then-learn); `stamp` counts
+   * changes of the tree */
   double *cache_x, *cache_votes;
   uint8_t *cache_miss;
-  int32_t cache_leaf;
+  int32_t cache_leaf, cache_node, cache_parent;
+  int cache_branch, cache_nb;
   uint64_t cache_stamp, stamp;
 } ht_tree_t;
 
@@ -413,6 +416,12 @@ int ht_set_child(ht_tree_t *t, int32_t parent, int branch, int32_t id);
  * (then *parent and *branch say where). */
 int32_t ht_sort(const ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
                 int *branch);
+/* ht_sort from the root through the prediction cache: the result of the
+ * last predict when x is that instance and the tree has not changed. */
+int32_t ht_sort_root(ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch);
+/* Notes where predict's instance went (for ht_sort_root). */
+void ht_cache_sort(ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+                   int branch);
 /* MOA's getClassVotes of a node (before any HAT weighting), L.C entries. */
 void ht_node_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes);
 /* Sum of the node's class distribution (MOA's getWeightSeen). */
