@@ -108,6 +108,8 @@ static int alloc_scratch(ht_tree_t *t) {
   if (ol) t->obs_len = ol;
   if (!v1 || !v2 || !cv || !po || !os || !pl || !ol) return EDDY_ENOMEM;
   t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
+  t->cache_nb = 0;
   return 0;
 }
 
@@ -123,6 +125,7 @@ int ht_tree_init(ht_tree_t *t, const eddy_schema_t *s, const ht_params_t *p, int
   t->growth_allowed = 1;
   t->overhead = 1.0;
   t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
   ht_kids_init(&t->kids);
   ht_layout_t *L = &t->L;
   L->n_attrs = s->n_attrs;
@@ -336,7 +339,7 @@ static void free_node(ht_tree_t *t, int32_t id) {
     break;
   default: return;
   }
-  if (t->cache_leaf == id) t->cache_leaf = -1;
+  t->stamp++;
   n->kind = HT_FREE;
   n->slot = -1;
   n->kids = t->free_node;
@@ -391,6 +394,7 @@ int32_t ht_new_leaf(ht_tree_t *t, const double *dist, uint32_t len, int32_t dept
 }
 
 int ht_set_child(ht_tree_t *t, int32_t parent, int branch, int32_t id) {
+  t->stamp++;
   if (parent < 0) {
     t->root = id;
     return 0;
@@ -450,20 +454,47 @@ static int same_instance(const ht_tree_t *t, const eddy_instance_t *x) {
   return 1;
 }
 
+void ht_cache_sort(ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+                   int branch) {
+  memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
+  for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
+  t->cache_stamp = t->stamp;
+  t->cache_node = id;
+  t->cache_parent = parent;
+  t->cache_branch = branch;
+  t->cache_leaf = -1;
+  t->cache_nb = 0;
+}
+
+static int cache_valid(const ht_tree_t *t, const eddy_instance_t *x) {
+  return t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x);
+}
+
+int32_t ht_sort_root(ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
+  if (cache_valid(t, x)) {
+    *parent = t->cache_parent;
+    *branch = t->cache_branch;
+    return t->cache_node;
+  }
+  *parent = -1;
+  *branch = -1;
+  return ht_sort(t, t->root, x, parent, branch);
+}
+
 /* Naive Bayes votes of an active leaf into v, through the cache. */
 static void leaf_nb_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
   const ht_node_t *n = &t->nodes[id];
-  if (t->cache_leaf == id && t->cache_stamp == t->stamp && same_instance(t, x)) {
+  if (t->cache_nb && t->cache_leaf == id && cache_valid(t, x)) {
     memcpy(v, t->cache_votes, t->L.C * sizeof *v);
     return;
   }
   ht_obs_nb_votes(&t->L, t->schema, ht_slot(t, id), n->obs_init, ht_dist(t, id), n->dist_len, x,
                   v);
-  memcpy(t->cache_votes, v, t->L.C * sizeof *v);
-  memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
-  for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
-  t->cache_leaf = id;
-  t->cache_stamp = t->stamp;
+  if (t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
+    memcpy(t->cache_votes, v, t->L.C * sizeof *v);
+    t->cache_leaf = id;
+    t->cache_nb = 1;
+  }
 }
 
 void ht_node_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes) {
@@ -510,7 +541,7 @@ static void deactivate(ht_tree_t *t, int32_t id) {
   ht_node_t *n = &t->nodes[id];
   if (n->kind != HT_LEAF) return;
   release_slot(t, n->slot);
-  if (t->cache_leaf == id) t->cache_leaf = -1;
+  t->stamp++;
   n->slot = -1;
   n->kind = HT_LEAF_INACTIVE;
   n->obs_init = 0;
@@ -531,6 +562,16 @@ static int activate(ht_tree_t *t, int32_t id) {
   n->last_eval = ht_weight(t, id);
   t->n_active++;
   t->n_inactive--;
+  t->stamp++;
+  /* MOA makes a new learning node here: HAT's error estimator and Poisson
+   * stream start over too */
+  if (t->adaptive) {
+    eddy_adwin_reset(n->adwin);
+    n->err_used = 0;
+    n->rng = t->p->bootstrap == HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
+                                                : ht_jrandom_seed(1);
+    t->n_created++;
+  }
   return 0;
 }
 
@@ -615,6 +656,23 @@ static int enforce_tracker_limit(ht_tree_t *t) {
   return err;
 }
 
+/* Bytes the live tree uses (MOA's measureByteSize counts live objects):
+ * the pools' spare capacity is left out, so that deactivating leaves
+ * lowers it. */
+static size_t live_bytes(const ht_tree_t *t) {
+  size_t m = ht_tree_memory(t) - t->cap_nodes * sizeof *t->nodes -
+             t->cap_dist * t->L.C * sizeof(double) -
+             t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
+             ht_kids_memory(&t->kids);
+  for (size_t i = 0; i < t->n_nodes; i++) {
+    const ht_node_t *n = &t->nodes[i];
+    if (n->kind == HT_FREE) continue;
+    m += node_bytes(t, (int32_t)i);
+    if (n->kind == HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
+  }
+  return m;
+}
+
 /* estimateModelByteSizes */
 static int estimate_sizes(ht_tree_t *t) {
   size_t n;
@@ -634,7 +692,7 @@ static int estimate_sizes(ht_tree_t *t) {
   }
   if (act > 0) t->active_est = act / (double)n_act;
   if (inact > 0) t->inactive_est = inact / (double)n_inact;
-  double actual = (double)ht_tree_memory(t);
+  double actual = (double)live_bytes(t);
   double estimated = t->n_active * t->active_est + t->n_inactive * t->inactive_est;
   t->overhead = actual / estimated;
   if (actual > (double)t->p->max_byte_size) return enforce_tracker_limit(t);
@@ -668,7 +726,8 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
     c->test = 0;
     c->value = 0;
     c->n_branches = 0;
-    c->merit = ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre, 1);
+    c->merit = ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre,
+                        &t->nodes[leaf].dist_len, 1);
   }
   if (t->nodes[leaf].obs_init) {
     const double *slot = ht_slot(t, leaf);
@@ -746,7 +805,10 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
       else
         t->kids.v[t->nodes[sid].kids + i] = child;
     }
-    if (!err) err = replace_at(t, parent, branch, sid);
+    if (!err) {
+      if (get_slot_content(t, parent, branch) != leaf) t->n_takeovers++; /* HAT's alternates */
+      err = replace_at(t, parent, branch, sid);
+    }
   }
   if (!err) err = enforce_tracker_limit(t);
   return err ? err : replaced;
@@ -841,6 +903,7 @@ int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_put_u64(b, t->n_alternates);
   eddy_buf_put_u64(b, t->n_switched);
   eddy_buf_put_u64(b, t->n_pruned);
+  eddy_buf_put_u64(b, t->n_takeovers);
   return b->err;
 }
 
@@ -942,6 +1005,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
   t->n_alternates = eddy_read_u64(r);
   t->n_switched = eddy_read_u64(r);
   t->n_pruned = eddy_read_u64(r);
+  t->n_takeovers = eddy_read_u64(r);
   if (r->err) return r->err;
   if (!valid_id(t, t->root) || !valid_id(t, t->free_node)) return EDDY_ECORRUPT;
   /* every reference must stay inside its pool */
@@ -967,6 +1031,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
   }
   t->stamp++;
   t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
   return 0;
 }
 
@@ -1073,9 +1138,11 @@ void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out) {
   fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
           name, depth, nodes, leaves, t->n_active, t->n_inactive, ht_tree_memory(t));
   if (t->adaptive)
-    fprintf(out, "alternate trees: %llu started, %llu swapped in, %llu pruned\n",
+    fprintf(out,
+            "alternate trees: %llu started, %llu swapped in, %llu pruned, %llu took over by "
+            "splitting\n",
             (unsigned long long)t->n_alternates, (unsigned long long)t->n_switched,
-            (unsigned long long)t->n_pruned);
+            (unsigned long long)t->n_pruned, (unsigned long long)t->n_takeovers);
   if (t->root >= 0) describe_node(t, t->root, 0, out);
 }
 
@@ -1098,6 +1165,7 @@ static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, 
   int32_t parent = -1;
   int branch = -1;
   int32_t id = ht_sort(t, t->root, x, &parent, &branch);
+  ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
   ht_node_votes(t, id, x, t->votes);
   return ht_votes_out(t->votes, t->L.C, out, out_len, k);
@@ -1119,7 +1187,7 @@ static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   }
   int32_t parent = -1;
   int branch = -1;
-  int32_t id = ht_sort(t, t->root, x, &parent, &branch);
+  int32_t id = ht_sort_root(t, x, &parent, &branch);
   if (id < 0) {
     id = ht_new_leaf(t, NULL, 0, t->nodes[parent].depth + 1);
     if (id < 0) return id;

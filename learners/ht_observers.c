@@ -130,19 +130,20 @@ static double entropy(const double *d, uint32_t C) {
 }
 
 double ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
-                const double *post, uint32_t n_post) {
+                const double *post, const uint32_t *lens, uint32_t n_post) {
   double total = 0.0;
   for (uint32_t i = 0; i < n_post; i++) total += row_sum(post + (size_t)i * C, C);
   if (criterion == HT_GINI) {
-    /* MOA: 1 - sum_i (w_i / W) gini_i. A branch without weight adds
-     * nothing here; MOA's 0 * (0/0) would make the merit NaN. */
+    /* MOA: 1 - sum_i (w_i / W) gini_i over each branch's array of lens[i]
+     * entries; a branch without weight whose array is not empty makes the
+     * merit NaN (0 * (0/0)), which Double.compare ranks above everything:
+     * kept, since MOA then splits on it. */
     double g = 0.0;
     for (uint32_t i = 0; i < n_post; i++) {
       const double *r = post + (size_t)i * C;
       double w = row_sum(r, C);
-      if (!(w > 0.0)) continue;
       double gi = 1.0;
-      for (uint32_t c = 0; c < C; c++) {
+      for (uint32_t c = 0; c < lens[i]; c++) {
         double f = r[c] / w;
         gi -= f * f;
       }
@@ -280,9 +281,8 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
     double *pts = scratch + 2 * (size_t)C;
     uint32_t n = gauss_split_points(blk, C, L->n_bins, pts);
     for (uint32_t i = 0; i < n; i++) {
-      uint32_t ll, rl;
-      gauss_split(blk, C, pts[i], scratch, scratch + C, &ll, &rl);
-      double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, 2);
+      gauss_split(blk, C, pts[i], scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
+      double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
       if (!found || m > out->merit) {
         out->attr = (int32_t)a;
         out->test = HT_TEST_NUM_LE;
@@ -302,14 +302,13 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
     out->attr = (int32_t)a;
     out->test = HT_TEST_NOM_MULTI;
     out->value = 0;
-    out->merit = ht_merit(criterion, min_branch_frac, pre, C, scratch, maxv);
+    out->merit = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, maxv);
     out->n_branches = maxv;
     found = 1;
   }
   for (uint32_t v = 0; v < maxv; v++) {
-    uint32_t el, nl;
-    nominal_binary(blk, C, V, v, scratch, scratch + C, &el, &nl);
-    double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, 2);
+    nominal_binary(blk, C, V, v, scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
+    double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
     if (!found || m > out->merit) {
       out->attr = (int32_t)a;
       out->test = HT_TEST_NOM_EQ;
@@ -357,4 +356,219 @@ void ht_describe_branch(const eddy_schema_t *s, int test, size_t attr, double va
   else
     snprintf(v, sizeof v, "#%u", idx);
   snprintf(buf, size, "%s %s %s", at->name, (test == HT_TEST_NOM_EQ && b == 1) ? "!=" : "=", v);
+}
+
+/* ================================================== regression observers */
+
+enum { B_LO = 0, B_WIDTH = 1, B_STATE = 2, B_X0 = 3 }; /* header of a numeric block */
+enum { B_EMPTY = 0, B_PENDING = 1, B_RANGED = 2 };
+#define B_HDR 4
+
+void ht_var_merge(ht_var_t *a, const ht_var_t *b) {
+  if (!(b->n > 0.0)) return;
+  if (!(a->n > 0.0)) {
+    *a = *b;
+    return;
+  }
+  double n = a->n + b->n, d = b->mean - a->mean;
+  a->mean += d * b->n / n;
+  a->m2 += b->m2 + d * d * a->n * b->n / n;
+  a->n = n;
+}
+
+static inline ht_var_t *bins_of(double *blk) { return (ht_var_t *)(blk + B_HDR); }
+static inline const ht_var_t *cbins_of(const double *blk) {
+  return (const ht_var_t *)(blk + B_HDR);
+}
+
+/* Doubles the width toward x's side until x falls inside. */
+static void bins_extend(double *blk, uint32_t K, double x) {
+  ht_var_t *b = bins_of(blk);
+  for (int guard = 0; guard < 2100; guard++) {
+    double lo = blk[B_LO], w = blk[B_WIDTH];
+    if (x >= lo && x < lo + K * w) return;
+    if (x < lo) { /* old bins move to the upper half */
+      for (uint32_t j = K; j-- > K / 2;) {
+        ht_var_t m = b[2 * (j - K / 2)];
+        ht_var_merge(&m, &b[2 * (j - K / 2) + 1]);
+        b[j] = m;
+      }
+      for (uint32_t j = 0; j < K / 2; j++) b[j] = (ht_var_t){0, 0, 0};
+      blk[B_LO] = lo - K * w;
+    } else { /* old bins move to the lower half */
+      for (uint32_t j = 0; j < K / 2; j++) {
+        ht_var_t m = b[2 * j];
+        ht_var_merge(&m, &b[2 * j + 1]);
+        b[j] = m;
+      }
+      for (uint32_t j = K / 2; j < K; j++) b[j] = (ht_var_t){0, 0, 0};
+    }
+    blk[B_WIDTH] = 2 * w;
+  }
+}
+
+static uint32_t bin_index(const double *blk, uint32_t K, double x) {
+  double i = floor((x - blk[B_LO]) / blk[B_WIDTH]);
+  if (i < 0) return 0;
+  if (i >= K) return K - 1;
+  return (uint32_t)i;
+}
+
+void htr_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
+                    const eddy_instance_t *x, double y, double w) {
+  const uint32_t K = L->n_bins;
+  for (size_t a = 0; a < L->n_attrs; a++) {
+    double *blk = slot + L->off[a];
+    if (s->attrs[a].kind == EDDY_NUMERIC) {
+      if (numeric_missing(x, a)) continue;
+      double v = x->x[a];
+      ht_var_t *b = bins_of(blk);
+      if (blk[B_STATE] == B_EMPTY) {
+        blk[B_STATE] = B_PENDING;
+        blk[B_X0] = v;
+      }
+      if (blk[B_STATE] == B_PENDING) {
+        if (v == blk[B_X0]) {
+          ht_var_add(&b[0], y, w);
+          continue;
+        }
+        /* a second value: the range spans both, with as much room again */
+        double lo = v < blk[B_X0] ? v : blk[B_X0], hi = v < blk[B_X0] ? blk[B_X0] : v;
+        blk[B_LO] = lo;
+        blk[B_WIDTH] = 2 * (hi - lo) / K;
+        blk[B_STATE] = B_RANGED;
+        if (!(blk[B_WIDTH] > 0) || !isfinite(blk[B_WIDTH])) { /* too close or too far */
+          blk[B_WIDTH] = fabs(lo) > 0 ? fabs(lo) * 1e-9 : 1e-300;
+        }
+        uint32_t i0 = bin_index(blk, K, blk[B_X0]);
+        if (i0 != 0) {
+          b[i0] = b[0];
+          b[0] = (ht_var_t){0, 0, 0};
+        }
+      }
+      bins_extend(blk, K, v);
+      ht_var_add(&b[bin_index(blk, K, v)], y, w);
+    } else {
+      int64_t vi = nominal_index(x, a);
+      if (vi < 0 || (uint64_t)vi >= L->V[a]) continue;
+      ht_var_add((ht_var_t *)(blk + 3 * (size_t)vi), y, w);
+    }
+  }
+}
+
+double htr_merit(const ht_var_t *pre, const ht_var_t *post, uint32_t n_post,
+                 double min_samples) {
+  for (uint32_t i = 0; i < n_post; i++)
+    if (post[i].n > 0.0 && post[i].n < min_samples) return 0.0;
+  double vr = ht_var_get(pre);
+  for (uint32_t i = 0; i < n_post; i++)
+    if (post[i].n > 0.0) vr -= post[i].n / pre->n * ht_var_get(&post[i]);
+  return vr;
+}
+
+/* The boundary value i of a numeric block as a test value: x <= value
+ * exactly when x < lo + i * width (the bins are closed on the left). */
+static double boundary_value(const double *blk, int32_t i) {
+  return nextafter(blk[B_LO] + i * blk[B_WIDTH], -INFINITY);
+}
+
+int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+                       const ht_var_t *pre, double min_samples, int binary_only,
+                       ht_var_t *scratch, ht_cand_t *out) {
+  const double *blk = slot + L->off[a];
+  int found = 0;
+  if (s->attrs[a].kind == EDDY_NUMERIC) {
+    const uint32_t K = L->n_bins;
+    if (blk[B_STATE] != B_RANGED) return 1;
+    const ht_var_t *b = cbins_of(blk);
+    ht_var_t *suffix = scratch; /* suffix[i] = bins i..K-1 */
+    suffix[K] = (ht_var_t){0, 0, 0};
+    for (uint32_t i = K; i-- > 0;) {
+      suffix[i] = suffix[i + 1];
+      ht_var_merge(&suffix[i], &b[i]);
+    }
+    /* candidates are scored on what this observer saw (the union of the
+     * branches): a leaf's statistics also hold what it inherited at its
+     * creation, which no branch can account for */
+    pre = &suffix[0];
+    ht_var_t post[2] = {{0, 0, 0}, {0, 0, 0}};
+    for (uint32_t i = 1; i < K; i++) {
+      ht_var_merge(&post[0], &b[i - 1]);
+      if (!(post[0].n > 0.0)) continue;
+      post[1] = suffix[i];
+      if (!(post[1].n > 0.0)) break;
+      if (!(b[i - 1].n > 0.0)) continue; /* same partition as the boundary before */
+      double m = htr_merit(pre, post, 2, min_samples);
+      if (!found || m > out->merit) {
+        out->attr = (int32_t)a;
+        out->test = HT_TEST_NUM_LE;
+        out->value = boundary_value(blk, (int32_t)i);
+        out->aux = (int32_t)i;
+        out->merit = m;
+        out->n_branches = 2;
+        found = 1;
+      }
+    }
+    return found ? 0 : 1;
+  }
+  const uint32_t V = L->V[a];
+  const ht_var_t *vals = (const ht_var_t *)blk;
+  uint32_t maxv = 0, seen = 0;
+  ht_var_t all = {0, 0, 0};
+  for (uint32_t v = 0; v < V; v++)
+    if (vals[v].n > 0.0) {
+      maxv = v + 1;
+      seen++;
+      ht_var_merge(&all, &vals[v]);
+    }
+  if (seen < 2) return 1;
+  pre = &all;
+  if (!binary_only) {
+    out->attr = (int32_t)a;
+    out->test = HT_TEST_NOM_MULTI;
+    out->value = 0;
+    out->aux = 0;
+    out->merit = htr_merit(pre, vals, maxv, min_samples);
+    out->n_branches = maxv;
+    found = 1;
+  }
+  for (uint32_t v = 0; v < maxv; v++) {
+    if (!(vals[v].n > 0.0)) continue;
+    ht_var_t post[2] = {vals[v], {0, 0, 0}};
+    for (uint32_t u = 0; u < maxv; u++)
+      if (u != v) ht_var_merge(&post[1], &vals[u]);
+    double m = htr_merit(pre, post, 2, min_samples);
+    if (!found || m > out->merit) {
+      out->attr = (int32_t)a;
+      out->test = HT_TEST_NOM_EQ;
+      out->value = v;
+      out->aux = 0;
+      out->merit = m;
+      out->n_branches = 2;
+      found = 1;
+    }
+  }
+  (void)scratch;
+  return 0;
+}
+
+void htr_obs_post_stats(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const ht_cand_t *cand, ht_var_t *post) {
+  (void)s;
+  const double *blk = slot + L->off[cand->attr];
+  if (cand->test == HT_TEST_NUM_LE) {
+    const ht_var_t *b = cbins_of(blk);
+    post[0] = post[1] = (ht_var_t){0, 0, 0};
+    for (uint32_t i = 0; i < L->n_bins; i++) ht_var_merge(&post[i < (uint32_t)cand->aux ? 0 : 1], &b[i]);
+    return;
+  }
+  const ht_var_t *vals = (const ht_var_t *)blk;
+  if (cand->test == HT_TEST_NOM_MULTI) {
+    for (uint32_t v = 0; v < cand->n_branches; v++) post[v] = vals[v];
+    return;
+  }
+  post[0] = vals[(uint32_t)cand->value];
+  post[1] = (ht_var_t){0, 0, 0};
+  for (uint32_t v = 0; v < L->V[cand->attr]; v++)
+    if (v != (uint32_t)cand->value) ht_var_merge(&post[1], &vals[v]);
 }

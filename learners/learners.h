@@ -297,6 +297,7 @@ typedef struct ht_cand {
   double value;
   double merit;
   uint32_t n_branches;
+  int32_t aux; /* regression numeric: the bin boundary index */
 } ht_cand_t;
 
 /* Observes (x[a], class c, weight w) in the slot. */
@@ -318,9 +319,9 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
 void ht_obs_post_dists(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
                        const ht_cand_t *cand, double *post, uint32_t *post_len);
 /* Split criteria (MOA's InfoGainSplitCriterion and GiniSplitCriterion) on
- * rows of C doubles. */
+ * rows of C doubles; lens[i] is row i's MOA array length (Gini's 0/0). */
 double ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
-                const double *post, uint32_t n_post);
+                const double *post, const uint32_t *lens, uint32_t n_post);
 double ht_merit_range(int criterion, uint32_t pre_len);
 /* Branch of x under a test, -1 when the value is missing. */
 static inline int ht_branch(int test, size_t attr, double value, const eddy_instance_t *x) {
@@ -335,6 +336,51 @@ static inline int ht_branch(int test, size_t attr, double value, const eddy_inst
 /* Describes branch b of a test ("x <= 0.5", "day = 3", "day != 3"). */
 void ht_describe_branch(const eddy_schema_t *s, int test, size_t attr, double value, int b,
                         char *buf, size_t size);
+
+/* ----- regression observers (ht_observers.c) ----- */
+
+/* Weighted mean and sum of squared deviations (River's stats.Var, ddof 1). */
+typedef struct ht_var {
+  double n, mean, m2;
+} ht_var_t;
+
+static inline void ht_var_add(ht_var_t *v, double y, double w) {
+  double old = v->mean;
+  v->n += w;
+  v->mean += (w / v->n) * (y - old);
+  v->m2 += w * (y - old) * (y - v->mean);
+}
+/* Chan et al.'s parallel combination: a += b. */
+void ht_var_merge(ht_var_t *a, const ht_var_t *b);
+static inline double ht_var_get(const ht_var_t *v) {
+  return v->n > 1.0 ? v->m2 / (v->n - 1.0) : 0.0;
+}
+
+/* Numeric observer of the regression tree: n_bins equal-width bins of the
+ * target's statistics over [lo, lo + n_bins * width); the first value is
+ * held alone until a second, different one sets the range, and a value
+ * outside doubles the width (merging neighbour bins) toward its side, so
+ * memory is fixed and nothing is allocated. Candidates are the bin
+ * boundaries (x < boundary goes left). Nominal: statistics per value. */
+void htr_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
+                    const eddy_instance_t *x, double y, double w);
+/* River's VarianceReductionSplitCriterion: 0 when a branch has fewer than
+ * min_samples; branches with no weight at all are left out (a multiway
+ * split has branches only for the values seen). */
+double htr_merit(const ht_var_t *pre, const ht_var_t *post, uint32_t n_post,
+                 double min_samples);
+/* Best candidate of attribute a (as River's splitters choose: the first
+ * strictly best merit); 1 when there is none. Merits are variance
+ * reductions of what the observer saw (pre is the union of the branches;
+ * the `pre` argument is not used: a leaf's own statistics include what it
+ * inherited, and River instead puts that share in the right branch).
+ * scratch: 2 * n_bins + 2 ht_var_t. */
+int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+                       const ht_var_t *pre, double min_samples, int binary_only,
+                       ht_var_t *scratch, ht_cand_t *out);
+/* Branch statistics of a candidate (n_branches of them). */
+void htr_obs_post_stats(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const ht_cand_t *cand, ht_var_t *post);
 
 /* ----- the classification tree (hoeffding_tree.c), also HAT's ----- */
 
@@ -407,17 +453,21 @@ typedef struct ht_tree {
   double active_est, inactive_est, overhead;
   uint64_t n_created; /* nodes ever created (HT_BOOT_SEEDED streams) */
   uint64_t n_alternates, n_switched, n_pruned; /* HAT */
+  uint64_t n_takeovers; /* HAT: alternates whose first split replaced their owner */
   /* scratch, sized with the layout */
   double *votes, *votes2, *post, *obs_scratch;
   uint32_t *post_len, *obs_len;
   ht_cand_t *cands;
   int32_t *walk; /* node ids for traversals (memory management) */
   size_t cap_walk;
-  /* prediction cache: votes of the last predict, reused by learn when the
-   * same instance reaches the same unchanged leaf (predict-then-learn) */
+  /* prediction cache: where the last predict's instance went and the
+   * naive Bayes votes it got, reused by learn when the same instance
+   * arrives on an unchanged tree (predict-then-learn); `stamp` counts
+   * changes of the tree */
   double *cache_x, *cache_votes;
   uint8_t *cache_miss;
-  int32_t cache_leaf;
+  int32_t cache_leaf, cache_node, cache_parent;
+  int cache_branch, cache_nb;
   uint64_t cache_stamp, stamp;
 } ht_tree_t;
 
@@ -448,6 +498,12 @@ int ht_set_child(ht_tree_t *t, int32_t parent, int branch, int32_t id);
  * (then *parent and *branch say where). */
 int32_t ht_sort(const ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
                 int *branch);
+/* ht_sort from the root through the prediction cache: the result of the
+ * last predict when x is that instance and the tree has not changed. */
+int32_t ht_sort_root(ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch);
+/* Notes where predict's instance went (for ht_sort_root). */
+void ht_cache_sort(ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+                   int branch);
 /* MOA's getClassVotes of a node (before any HAT weighting), L.C entries. */
 void ht_node_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes);
 /* Sum of the node's class distribution (MOA's getWeightSeen). */
