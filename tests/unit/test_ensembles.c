@@ -788,7 +788,7 @@ Test(drift, agrawal_abrupt_ensembles_at_least_as_accurate_as_one_tree) {
   ensembles_beat_one_tree("agrawal", "function", "1", "5", acc);
 }
 
-Test(elec2, pure_boost_of_trees_as_moa) {
+Test(elec2, pure_boost_of_trees_and_naive_bayes_as_moa) {
   /* Deterministic, so comparable instance by instance. MOA 2016.04 on
    * elecNormNew (day's values declared 1..7): HoeffdingTree 35885 of 45312
    * correct, OzaBoost -p (10 trees) 39482. eddy, same value order: the tree
@@ -804,6 +804,14 @@ Test(elec2, pure_boost_of_trees_as_moa) {
   size_t c = prequential(&d, "oza_boost", pure, 1, 1);
   cr_assert(c >= 39482 - 45 && c <= 39482 + 45, "pure boost: eddy %zu, MOA 39482 (0.1 point: 45)",
             c);
+  /* The same with naive Bayes members: MOA NaiveBayes 33242, OzaBoost -p
+   * -l bayes.NaiveBayes 35059; eddy 33242 and 35062, the 3 differences
+   * all MOA's NaN votes. */
+  size_t nb = prequential(&d, "naive_bayes", NULL, 0, 1);
+  cr_assert_eq(nb, 33242, "naive Bayes: eddy %zu, MOA 33242", nb);
+  eddy_kv_t pure_nb[] = {{"pure_boost", "true", NULL, 0}, {"base_learner", "naive_bayes", NULL, 0}};
+  c = prequential(&d, "oza_boost", pure_nb, 2, 1);
+  cr_assert(c >= 35059 - 10 && c <= 35059 + 10, "pure boost of NB: eddy %zu, MOA 35059", c);
   data_free(&d);
 }
 
