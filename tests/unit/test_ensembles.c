@@ -28,7 +28,8 @@ static eddy_schema_t *schema_k(unsigned k) {
  * in an irregular order, so that majority members are right more often
  * than not yet disagree. */
 static double label_at(int i, unsigned k) {
-  int v = (i * 37 + (i / 5) * 11 + (i * i) % 7) % 20;
+  long long j = i; /* i * i overflows an int past 46340 */
+  int v = (int)((j * 37 + (j / 5) * 11 + (j * j) % 7) % 20);
   int c = v < 13 ? 0 : v < 18 ? 1 : 2;
   return (double)(c % (int)k);
 }
