@@ -1037,8 +1037,9 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
 
 /* ------------------------------------------------------------ describe */
 
-void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves) {
-  *depth = *nodes = *leaves = 0;
+void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+                   size_t *inactive) {
+  *depth = *nodes = *leaves = *inactive = 0;
   if (t->root < 0) return;
   /* iterative DFS over the main tree with depths */
   size_t cap = t->n_nodes + 1, top = 0;
@@ -1053,6 +1054,7 @@ void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *lea
     if ((size_t)d > *depth) *depth = (size_t)d;
     if (n->kind != HT_SPLIT) {
       (*leaves)++;
+      *inactive += n->kind == HT_LEAF_INACTIVE;
       continue;
     }
     for (int32_t b = 0; b < n->n_kids; b++) {
@@ -1133,10 +1135,10 @@ static void describe_node(const ht_tree_t *t, int32_t id, int indent, FILE *out)
 }
 
 void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out) {
-  size_t depth, nodes, leaves;
-  ht_tree_shape(t, &depth, &nodes, &leaves);
+  size_t depth, nodes, leaves, inactive;
+  ht_tree_shape(t, &depth, &nodes, &leaves, &inactive);
   fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
-          name, depth, nodes, leaves, t->n_active, t->n_inactive, ht_tree_memory(t));
+          name, depth, nodes, leaves, leaves - inactive, inactive, ht_tree_memory(t));
   if (t->adaptive)
     fprintf(out,
             "alternate trees: %llu started, %llu swapped in, %llu pruned, %llu took over by "

@@ -446,8 +446,10 @@ size_t ht_tree_memory(const ht_tree_t *t);
 int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b);
 int ht_tree_load(ht_tree_t *t, eddy_reader_t *r);
 void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out);
-/* Depth (edges from the root to the deepest leaf) and node counts. */
-void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves);
+/* Depth (edges from the root to the deepest leaf) and node counts of the
+ * main tree (HAT's alternates left out). */
+void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+                   size_t *inactive);
 
 extern const eddy_option_t ht_options[];
 extern const eddy_option_t hat_options[];

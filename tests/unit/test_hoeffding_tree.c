@@ -546,3 +546,40 @@ Test(ht, describe_prints_the_split_tests) {
   eddy_learner_free(l);
   eddy_schema_free((eddy_schema_t *)s);
 }
+
+Test(ht, predict_cache_never_changes_what_is_learned) {
+  /* learn reuses predict's leaf and naive Bayes votes for the same
+   * instance on an unchanged tree: learning with predictions before, with
+   * predictions of other instances before, or without any, must give the
+   * same tree, byte for byte (HT and HAT). */
+  const char *names[2] = {"hoeffding_tree", "hoeffding_adaptive_tree"};
+  for (int h = 0; h < 2; h++) {
+    eddy_generator_t *g;
+    const size_t n = 20000;
+    eddy_instance_t *rows = sea_rows(n, 8, &g);
+    eddy_learner_t *l[3];
+    for (int k = 0; k < 3; k++) l[k] = t_learner(names[h], eddy_generator_schema(g), NULL, 0);
+    double out[2];
+    for (size_t i = 0; i < n; i++) {
+      eddy_learner_predict(l[0], &rows[i], out, 2);
+      eddy_learner_learn(l[0], &rows[i]);
+      eddy_learner_predict(l[1], &rows[(i * 7919) % n], out, 2);
+      eddy_learner_learn(l[1], &rows[i]);
+      eddy_learner_learn(l[2], &rows[i]);
+    }
+    eddy_buf_t b[3];
+    for (int k = 0; k < 3; k++) {
+      eddy_buf_init(&b[k]);
+      eddy_learner_save(l[k], &b[k]);
+    }
+    for (int k = 1; k < 3; k++)
+      cr_assert(b[k].len == b[0].len && memcmp(b[k].data, b[0].data, b[0].len) == 0,
+                "%s: learner %d differs", names[h], k);
+    for (int k = 0; k < 3; k++) {
+      eddy_buf_free(&b[k]);
+      eddy_learner_free(l[k]);
+    }
+    free_rows(rows, n);
+    eddy_generator_free(g);
+  }
+}
