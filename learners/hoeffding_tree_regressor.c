@@ -816,13 +816,24 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
           nd->kids_log2 > 30 || nd->kids < 0 ||
           (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
           nd->n_kids > (1 << nd->kids_log2) ||
-          (nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC))
+          (nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
+          (nd->test == HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
         return EDDY_ECORRUPT;
       for (int32_t b = 0; b < nd->n_kids; b++)
         if (!valid(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
     }
   }
-  return 0;
+  ht_pool_view_t v = {(const uint8_t *)t->nodes,
+                      t->n_nodes,
+                      sizeof *t->nodes,
+                      offsetof(htr_node_t, kind),
+                      offsetof(htr_node_t, kids),
+                      offsetof(htr_node_t, kids_log2),
+                      offsetof(htr_node_t, n_kids),
+                      offsetof(htr_node_t, slot),
+                      SIZE_MAX};
+  return ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
+                        t->n_split, t->n_active, t->n_inactive);
 }
 
 static size_t htr_memory(const eddy_learner_t *l) { return htr_memory_bytes(l->state); }

@@ -583,3 +583,22 @@ Test(ht, predict_cache_never_changes_what_is_learned) {
     eddy_generator_free(g);
   }
 }
+
+Test(ht, damaged_checkpoints_are_refused_or_harmless) {
+  /* a small tree: 2,000 SEA instances, grace period 50 and tie threshold
+   * 0.3 (so that the tie rule splits early and often) */
+  const char *names[2] = {"hoeffding_tree", "hoeffding_adaptive_tree"};
+  for (int h = 0; h < 2; h++) {
+    eddy_generator_t *g;
+    eddy_instance_t *rows = sea_rows(3200, 10, &g);
+    kvp_t p[] = {{"grace_period", "50"}, {"tie_threshold", "0.3"}};
+    eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 2);
+    for (size_t i = 0; i < 2000; i++) eddy_learner_learn(l, &rows[i]);
+    cr_assert_gt(((const ht_tree_t *)l->state)->n_split, 3u);
+    size_t loaded = t_corruption_sweep(l, rows + 3000, 20);
+    cr_log_info("%s: %zu altered bodies loaded", names[h], loaded);
+    eddy_learner_free(l);
+    free_rows(rows, 3200);
+    eddy_generator_free(g);
+  }
+}
