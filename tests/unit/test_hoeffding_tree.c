@@ -602,3 +602,23 @@ Test(ht, damaged_checkpoints_are_refused_or_harmless) {
     eddy_generator_free(g);
   }
 }
+
+Test(ht, max_depth_bounds_the_tree) {
+  /* Agrawal F5 grows trees of depth 10+ in 50,000 instances; with
+   * max_depth = 2 the depth stays 2 (HT deactivates the leaves at that
+   * depth, as River does; HAT's keep predicting but stop splitting). */
+  const char *names[2] = {"hoeffding_tree", "hoeffding_adaptive_tree"};
+  for (int h = 0; h < 2; h++) {
+    kvp_t gp[] = {{"function", "5"}};
+    eddy_generator_t *g = t_gen("agrawal", 1, gp, 1);
+    kvp_t p[] = {{"max_depth", "2"}};
+    eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 1);
+    t_prequential(g, l, 50000, 0, 0, NULL);
+    size_t depth, nodes, leaves, inactive;
+    ht_tree_shape(l->state, &depth, &nodes, &leaves, &inactive);
+    cr_assert_eq(depth, 2u, "%s: depth %zu", names[h], depth);
+    if (h == 0) cr_assert_gt(inactive, 0u, "HT: leaves at depth 2 deactivated");
+    eddy_learner_free(l);
+    eddy_generator_free(g);
+  }
+}
