@@ -21,6 +21,7 @@ typedef struct {
   int64_t n_min, n_max, total_n;
   double c_min, c_max, total_c;
   double last_stat, last_bound; /* of the last drift test */
+  double log_dc, log2_dc, log2_wc; /* log(1/drift), log(2/drift), log(2/warning) */
 } hddm_a_state_t;
 
 static const eddy_option_t hddm_a_options[] = {
@@ -43,17 +44,22 @@ static void hddm_a_reset(eddy_detector_t *d) {
 static int hddm_a_init(eddy_detector_t *d, char *errstr, size_t errstr_size) {
   (void)errstr;
   (void)errstr_size;
+  const hddm_a_params_t *p = d->params;
+  hddm_a_state_t *s = d->state;
+  s->log_dc = log(1.0 / p->drift_confidence);
+  s->log2_dc = log(2.0 / p->drift_confidence);
+  s->log2_wc = log(2.0 / p->warning_confidence);
   hddm_a_reset(d);
   return 0;
 }
 
 /* Hoeffding's test of a rise from the mean c1 / n1 (over the first n1
  * values) to the mean c / n of all n (MOA's meanIncr). */
-static int mean_rose(double c1, int64_t n1, double c, int64_t n, double confidence,
+static int mean_rose(double c1, int64_t n1, double c, int64_t n, double log2_conf,
                      double *stat, double *bound) {
   if (n1 == n) return 0;
   double m = (double)(n - n1) / (double)n1 * (1.0 / (double)n);
-  *bound = sqrt(m / 2 * log(2.0 / confidence));
+  *bound = sqrt(m / 2 * log2_conf);
   *stat = c / (double)n - c1 / (double)n1;
   return *stat >= *bound;
 }
@@ -71,7 +77,7 @@ static eddy_drift_t hddm_a_update(eddy_detector_t *d, double x) {
     s->n_max = s->total_n;
     s->c_max = s->total_c;
   }
-  double log_dc = log(1.0 / p->drift_confidence);
+  double log_dc = s->log_dc;
   double mean = s->total_c / (double)s->total_n;
   double bound = sqrt(1.0 / (double)(2 * s->n_min) * log_dc);
   double bound_n = sqrt(1.0 / (double)(2 * s->total_n) * log_dc);
@@ -86,12 +92,11 @@ static eddy_drift_t hddm_a_update(eddy_detector_t *d, double x) {
   }
   double stat = 0, thr = 0, wstat, wthr;
   eddy_drift_t state = EDDY_DRIFT_NONE;
-  if (mean_rose(s->c_min, s->n_min, s->total_c, s->total_n, p->drift_confidence, &stat, &thr)) {
+  if (mean_rose(s->c_min, s->n_min, s->total_c, s->total_n, s->log2_dc, &stat, &thr)) {
     s->n_min = s->n_max = s->total_n = 0;
     s->c_min = s->c_max = s->total_c = 0;
     state = EDDY_DRIFT_DRIFT;
-  } else if (mean_rose(s->c_min, s->n_min, s->total_c, s->total_n, p->warning_confidence, &wstat,
-                       &wthr)) {
+  } else if (mean_rose(s->c_min, s->n_min, s->total_c, s->total_n, s->log2_wc, &wstat, &wthr)) {
     state = EDDY_DRIFT_WARNING;
   }
   s->last_stat = stat;
@@ -99,7 +104,7 @@ static eddy_drift_t hddm_a_update(eddy_detector_t *d, double x) {
   /* MOA's meanDecr: a significant fall from the highest mean. */
   if (p->two_sided && s->n_max != s->total_n) {
     double m = (double)(s->total_n - s->n_max) / (double)s->n_max * (1.0 / (double)s->total_n);
-    double fall_bound = sqrt(m / 2 * log(2.0 / p->drift_confidence));
+    double fall_bound = sqrt(m / 2 * s->log2_dc);
     if (s->c_max / (double)s->n_max - s->total_c / (double)s->total_n >= fall_bound) {
       s->n_min = s->n_max = s->total_n = 0;
       s->c_min = s->c_max = s->total_c = 0;

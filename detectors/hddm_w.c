@@ -31,6 +31,7 @@ typedef struct {
   hddm_sample_t total, incr1, incr2, decr1, decr2;
   double incr_cut, decr_cut;
   double last_stat, last_bound;
+  double log_dc, log_wc; /* log(1/drift), log(1/warning) */
 } hddm_w_state_t;
 
 static const eddy_option_t hddm_w_options[] = {
@@ -50,8 +51,10 @@ static const eddy_option_t hddm_w_options[] = {
 
 static void hddm_w_reset(eddy_detector_t *d) {
   hddm_w_state_t *s = d->state;
-  double stat = s->last_stat, bound = s->last_bound;
+  double stat = s->last_stat, bound = s->last_bound, log_dc = s->log_dc, log_wc = s->log_wc;
   memset(s, 0, sizeof *s);
+  s->log_dc = log_dc;
+  s->log_wc = log_wc;
   s->incr_cut = INFINITY;
   s->decr_cut = JAVA_DOUBLE_MIN;
   s->last_stat = stat;
@@ -61,6 +64,10 @@ static void hddm_w_reset(eddy_detector_t *d) {
 static int hddm_w_init(eddy_detector_t *d, char *errstr, size_t errstr_size) {
   (void)errstr;
   (void)errstr_size;
+  const hddm_w_params_t *p = d->params;
+  hddm_w_state_t *s = d->state;
+  s->log_dc = log(1 / p->drift_confidence);
+  s->log_wc = log(1 / p->warning_confidence);
   hddm_w_reset(d);
   return 0;
 }
@@ -78,10 +85,10 @@ static void sample_add(hddm_sample_t *a, double x, double lambda) {
 }
 
 /* MOA's detectMeanIncrement: is s2's EWMA above s1's beyond the bound? */
-static int ewma_rose(const hddm_sample_t *s1, const hddm_sample_t *s2, double confidence,
+static int ewma_rose(const hddm_sample_t *s1, const hddm_sample_t *s2, double log_conf,
                      double *stat, double *bound) {
   if (!s1->set || !s2->set) return 0;
-  *bound = sqrt((s1->ibc + s2->ibc) * log(1 / confidence) / 2);
+  *bound = sqrt((s1->ibc + s2->ibc) * log_conf / 2);
   *stat = s2->ewma - s1->ewma;
   return *stat > *bound;
 }
@@ -91,7 +98,7 @@ static eddy_drift_t hddm_w_update(eddy_detector_t *d, double x) {
   hddm_w_state_t *s = d->state;
   sample_add(&s->total, x, p->lambda);
   /* Rises: the cut point is where EWMA + bound was lowest. */
-  double bound = sqrt(s->total.ibc * log(1.0 / p->drift_confidence) / 2);
+  double bound = sqrt(s->total.ibc * s->log_dc / 2);
   if (s->total.ewma + bound < s->incr_cut) {
     s->incr_cut = s->total.ewma + bound;
     s->incr1 = s->total;
@@ -101,10 +108,10 @@ static eddy_drift_t hddm_w_update(eddy_detector_t *d, double x) {
   }
   double stat = 0, thr = 0, wstat, wthr;
   eddy_drift_t state = EDDY_DRIFT_NONE;
-  if (ewma_rose(&s->incr1, &s->incr2, p->drift_confidence, &stat, &thr)) {
+  if (ewma_rose(&s->incr1, &s->incr2, s->log_dc, &stat, &thr)) {
     hddm_w_reset(d);
     state = EDDY_DRIFT_DRIFT;
-  } else if (ewma_rose(&s->incr1, &s->incr2, p->warning_confidence, &wstat, &wthr)) {
+  } else if (ewma_rose(&s->incr1, &s->incr2, s->log_wc, &wstat, &wthr)) {
     state = EDDY_DRIFT_WARNING;
   }
   s->last_stat = stat;
@@ -112,7 +119,7 @@ static eddy_drift_t hddm_w_update(eddy_detector_t *d, double x) {
   /* Falls: the cut point is where EWMA - bound was highest. After a drift
    * the total is unset, and MOA (reading its -1 marker) takes the else
    * branch: the value starts the second sample. */
-  double eps = sqrt(s->total.ibc * log(1.0 / p->drift_confidence) / 2);
+  double eps = sqrt(s->total.ibc * s->log_dc / 2);
   if (s->total.set && s->total.ewma - eps > s->decr_cut) {
     s->decr_cut = s->total.ewma - eps;
     s->decr1 = s->total;
@@ -120,7 +127,7 @@ static eddy_drift_t hddm_w_update(eddy_detector_t *d, double x) {
   } else {
     sample_add(&s->decr2, x, p->lambda);
   }
-  if (p->two_sided && ewma_rose(&s->decr2, &s->decr1, p->drift_confidence, &wstat, &wthr))
+  if (p->two_sided && ewma_rose(&s->decr2, &s->decr1, s->log_dc, &wstat, &wthr))
     hddm_w_reset(d);
   return state;
 }

@@ -2,6 +2,7 @@
  * learner; keep the order of DESIGN.md. */
 #include "learners.h"
 
+extern const eddy_learner_type_t eddy_learner_naive_bayes;
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree;
 extern const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree;
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
@@ -9,6 +10,7 @@ extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
     &eddy_learner_no_change,
+    &eddy_learner_naive_bayes,
     &eddy_learner_hoeffding_tree,
     &eddy_learner_hoeffding_adaptive_tree,
     &eddy_learner_hoeffding_tree_regressor,
