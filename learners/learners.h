@@ -240,6 +240,21 @@ size_t ht_kids_memory(const ht_kids_t *k);
 void ht_kids_save(const ht_kids_t *k, eddy_buf_t *b);
 int ht_kids_load(ht_kids_t *k, eddy_reader_t *r);
 
+/* Checks a loaded tree's pools (either tree's node type, through the
+ * offsets of its fields; alt_off SIZE_MAX when there are no alternates):
+ * the root's subtree (children and alternates) is a tree of live nodes,
+ * every live node is in it, the free lists hold exactly the free nodes,
+ * slots and children blocks without cycles or sharing, and the counts
+ * match. Returns 0 or EDDY_ECORRUPT. */
+typedef struct ht_pool_view {
+  const uint8_t *nodes;
+  size_t n_nodes, size;
+  size_t kind_off, kids_off, log2_off, n_kids_off, slot_off, alt_off;
+} ht_pool_view_t;
+int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root, int32_t free_node,
+                   size_t n_slots, const int32_t *slot_free, size_t n_slot_free, size_t n_split,
+                   size_t n_active, size_t n_inactive);
+
 /* MOA numerics, so that results match MOA's number for number. */
 #define HT_NORMAL_CONSTANT 2.5066282746310002 /* Math.sqrt(2 * Math.PI) */
 double ht_log2(double a);                       /* moa.core.Utils.log2 */
@@ -330,7 +345,7 @@ static inline int ht_branch(int test, size_t attr, double value, const eddy_inst
   switch (test) {
   case HT_TEST_NUM_LE: return v != v ? -1 : (v <= value ? 0 : 1);
   case HT_TEST_NOM_EQ: return v == value ? 0 : 1;
-  default: return v >= 0 ? (int)v : -1;
+  default: return (v >= 0 && v < 2147483648.0) ? (int)v : -1;
   }
 }
 /* Describes branch b of a test ("x <= 0.5", "day = 3", "day != 3"). */
@@ -528,8 +543,10 @@ size_t ht_tree_memory(const ht_tree_t *t);
 int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b);
 int ht_tree_load(ht_tree_t *t, eddy_reader_t *r);
 void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out);
-/* Depth (edges from the root to the deepest leaf) and node counts. */
-void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves);
+/* Depth (edges from the root to the deepest leaf) and node counts of the
+ * main tree (HAT's alternates left out). */
+void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+                   size_t *inactive);
 
 extern const eddy_option_t ht_options[];
 extern const eddy_option_t hat_options[];
