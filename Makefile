@@ -157,4 +157,5 @@ valgrind: all $(UNIT_BIN)
 clean:
 	rm -rf build build-san build-fuzz eddy
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/*/*.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
+-include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/*/*.d)
