@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, each
 #                   run for FUZZ_SECONDS (60); FUZZ_TARGETS="csv json" picks some
 #   make valgrind   the unit and integration suites under Valgrind's memcheck
+#   make unit-clang the unit suites built by clang with ASan + UBSan
 
 SANITIZE ?= 0
 PKGS := rdkafka hiredis libuv avro-c inih jansson libxxhash zlib libcrypto
@@ -48,7 +49,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit integration bench demo reference clean check-deps fuzz fuzz-build valgrind
+.PHONY: all deps test unit integration bench demo reference clean check-deps fuzz fuzz-build valgrind unit-clang
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN)
@@ -145,6 +146,19 @@ $(FUZZ_BUILD)/make_corpus: tests/fuzz/make_corpus.c $(FUZZ_LIB)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm
 
 fuzz-build: check-deps $(FUZZ_BIN)
+
+# The unit suites built by clang with ASan + UBSan over the fuzz library:
+# clang's UBSan also reports arithmetic on NULL (NULL + 0), which gcc's
+# does not.
+CLANG_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(FUZZ_BUILD)/tests/%)
+
+$(FUZZ_BUILD)/tests/%: tests/unit/%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB) $(PKG_LIBS) -lm -lcriterion
+
+unit-clang: check-deps $(CLANG_UNIT_BIN) $(BIN)
+	@EDDY_BIN=$(abspath $(BIN)) tools/run-tests.sh $(CLANG_UNIT_BIN)
 
 fuzz: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

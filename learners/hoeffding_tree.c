@@ -907,6 +907,11 @@ int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b) {
   return b->err;
 }
 
+static uint32_t ht_slots_bound(uint32_t n) {
+  uint64_t b = 2 * (uint64_t)(n > 2 ? n : 2);
+  return b > (1u << 24) ? (1u << 24) : (uint32_t)b;
+}
+
 static int valid_id(const ht_tree_t *t, int32_t id) {
   return id == -1 || (id >= 0 && (size_t)id < t->n_nodes);
 }
@@ -918,12 +923,18 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
   if (eddy_read_u64(r) != s->n_attrs) return EDDY_ECORRUPT;
   uint32_t C = eddy_read_u32(r);
   if (r->err) return r->err;
-  if (C < 2 || C > (1u << 24)) return EDDY_ECORRUPT;
+  /* Class and value slots start at what the schema has (at least 2) and
+   * double when a larger index arrives, so they stay below twice what the
+   * schema (which only grows) has now: larger counts are corrupt, and
+   * their products would size the scratch beyond any memory. */
+  if (C < 2 || C > ht_slots_bound(eddy_schema_n_classes(s))) return EDDY_ECORRUPT;
   uint32_t *V = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *V);
   if (!V) return EDDY_ENOMEM;
   for (size_t a = 0; a < s->n_attrs; a++) {
     V[a] = eddy_read_u32(r);
-    if (s->attrs[a].kind == EDDY_NOMINAL ? (V[a] < 2 || V[a] > (1u << 24)) : V[a] != 0) {
+    if (s->attrs[a].kind == EDDY_NOMINAL
+            ? (V[a] < 2 || V[a] > ht_slots_bound(eddy_schema_n_values(s, a)))
+            : V[a] != 0) {
       free(V);
       return EDDY_ECORRUPT;
     }

@@ -736,7 +736,11 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
   for (size_t a = 0; a < s->n_attrs; a++) {
     uint32_t v = eddy_read_u32(r);
     if (r->err) return r->err;
-    if (s->attrs[a].kind == EDDY_NUMERIC ? v != 0 : (v < 2 || v > (1u << 24)))
+    /* Value slots start at the schema's count (at least 2) and double past
+     * it, so they stay below twice what the schema has now. */
+    uint32_t nv = eddy_schema_n_values(s, a);
+    uint64_t most = 2 * (uint64_t)(nv > 2 ? nv : 2);
+    if (s->attrs[a].kind == EDDY_NUMERIC ? v != 0 : (v < 2 || v > most || v > (1u << 24)))
       return EDDY_ECORRUPT;
     t->L.V[a] = v;
   }

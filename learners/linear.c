@@ -292,6 +292,7 @@ void eddy_linear_margins(const eddy_linear_t *m, const uint8_t *only, double *z)
    * is still summed in feature order from 0, as eddy_linear_margin does. */
   size_t K = m->n_out, n = m->n_num, st = m->stride;
   const double *xv = m->xv;
+  if (K == 0) return; /* no class yet: m->w is NULL, and NULL + j is undefined */
   for (size_t k = 0; k < K; k++) z[k] = 0.0;
   for (size_t j = 0; j < n; j++) {
     const double *wj = m->w + j;

@@ -29,6 +29,10 @@
     }                                                                \
   } while (0)
 
+/* Learners log refusals (a third class for a binary learner) per record:
+ * quiet, so that the fuzzers' output stays readable and fast. */
+__attribute__((constructor)) static void fuzz_quiet(void) { eddy_log_set_level(EDDY_LOG_ERROR + 1); }
+
 /* A config that must parse (the targets' own, not fuzzed): aborts with the
  * message otherwise. Without a [model] section it gets the registry's
  * first learner (the default one may not be built in). */
@@ -44,6 +48,24 @@ static inline eddy_config_t *fuzz_config(const char *text) {
   FUZZ_CHECK(c, "%s\n%s", err, (const char *)b.data);
   eddy_buf_free(&b);
   return c;
+}
+
+/* The [model] section for learner type lt: small ensembles and hashed
+ * feature spaces (fuzzing is about code paths, not sizes: a replica of a
+ * linear model with 2^18 slots per class costs 100x more per input), and
+ * for regression a base learner that does regression (the default base
+ * learner may not). */
+static inline void fuzz_model_section(eddy_buf_t *b, const eddy_learner_type_t *lt, int regression) {
+  eddy_buf_printf(b, "[model]\nlearner = %s\n", lt->name);
+  if (eddy_options_find(lt->options, "ensemble_size")) eddy_buf_printf(b, "ensemble_size = 3\n");
+  if (eddy_options_find(lt->options, "hash_bits")) eddy_buf_printf(b, "hash_bits = 6\n");
+  if (!regression || !eddy_options_find(lt->options, "base_learner")) return;
+  const char *base = NULL;
+  for (const eddy_learner_type_t *const *t = eddy_learner_types; *t; t++)
+    if (((*t)->tasks & EDDY_REGRESSION) && !eddy_options_find((*t)->options, "base_learner") &&
+        (!base || !strcmp((*t)->name, "hoeffding_tree_regressor"))) /* the natural one, if built */
+      base = (*t)->name;
+  if (base) eddy_buf_printf(b, "base_learner = %s\n", base);
 }
 
 /* ---- number of registered types */

@@ -7,11 +7,12 @@
  *     refused classes happen); each decoded record is checked;
  *  2. as `eddy eval` reads a file: the first line names the fields (a CSV
  *     header; a JSON record's keys), the field map and the decoder are made
- *     from it, and the records go through one replica per registered
- *     learner and task (each with a concept detector, a drift action and
- *     the data detectors), so decoded extremes reach learners and
- *     detectors. The target y is a class for some and a number for others:
- *     a record that one refuses is still given to the rest. */
+ *     from it, and the records go through the replicas of two pipelines
+ *     picked by the header's hash among one per registered learner and
+ *     task (each with a concept detector, a drift action and the data
+ *     detectors), so decoded extremes reach learners and detectors. The
+ *     target y is a class for some and a number for others: a record that
+ *     one refuses is still given to the other. */
 #ifndef EDDY_FUZZ_LINES_H
 #define EDDY_FUZZ_LINES_H
 
@@ -41,7 +42,6 @@ static fuzz_lines_t *fuzz_lines_setup(eddy_format_t fmt) {
   static fuzz_lines_t t;
   if (t.fixed_conf) return &t;
   char err[1024];
-  eddy_log_set_level(EDDY_LOG_ERROR + 1); /* quiet */
   t.fixed_conf = fuzz_config(FUZZ_FIXED_CONF);
   const eddy_pipeline_conf_t *pc = &t.fixed_conf->pipelines[0];
   static const char *const aux[] = {"z", "a"}; /* z: an aggregate input; a: already an attribute */
@@ -66,10 +66,10 @@ static fuzz_lines_t *fuzz_lines_setup(eddy_format_t fmt) {
     eddy_buf_init(&b);
     eddy_buf_printf(&b,
                     "[pipeline]\nname = header\ntask = %s\n[source]\nmax_record_bytes = 1048576\n"
-                    "[features]\nnominal = c\ntarget = y\nmax_values = 4\nmax_classes = 4\n"
-                    "[model]\nlearner = %s\n[drift]\naction = %s\nretrain_window = 10\n",
-                    task == EDDY_REGRESSION ? "regression" : "classification", lt->name,
-                    fuzz_actions[v % 4]);
+                    "[features]\nnominal = c\ntarget = y\nmax_values = 4\nmax_classes = 4\n",
+                    task == EDDY_REGRESSION ? "regression" : "classification");
+    fuzz_model_section(&b, lt, task == EDDY_REGRESSION);
+    eddy_buf_printf(&b, "[drift]\naction = %s\nretrain_window = 10\n", fuzz_actions[v % 4]);
     if (nc) eddy_buf_printf(&b, "detector = %s\n", concept[v % nc]->name);
     for (size_t j = 0; j < nd; j++) {
       eddy_buf_printf(&b, "%s%s", j ? ", " : "data_detectors = ", data[j]->name);
@@ -153,10 +153,13 @@ static void fuzz_with_header(fuzz_lines_t *t, eddy_format_t fmt, const uint8_t *
   eddy_fields_t *f[2] = {NULL, NULL};
   eddy_decoder_t *dec[2] = {NULL, NULL};
   eddy_record_t rec[2];
-  eddy_replica_t **reps = calloc(t->n_learners, sizeof *reps);
-  FUZZ_CHECK(reps, "out of memory");
-  for (size_t i = 0; i < t->n_learners; i++) {
-    const eddy_pipeline_conf_t *pc = &t->learner_confs[i]->pipelines[0];
+  /* Two of the pipelines, picked by the header's hash (every replica per
+   * input would cost more than the decoding). */
+  enum { N_REPS = 2 };
+  eddy_replica_t *reps[N_REPS] = {NULL, NULL};
+  uint64_t h = eddy_hash(line, len);
+  for (size_t i = 0; i < N_REPS; i++) {
+    const eddy_pipeline_conf_t *pc = &t->learner_confs[(h + i * 7) % t->n_learners]->pipelines[0];
     int k = pc->pipeline.task == EDDY_REGRESSION;
     if (!f[k]) {
       f[k] = eddy_fields_new(pc, (const char *const *)names, (size_t)n, NULL, 0, err, sizeof err);
@@ -169,9 +172,9 @@ static void fuzz_with_header(fuzz_lines_t *t, eddy_format_t fmt, const uint8_t *
     FUZZ_CHECK(reps[i], "%s", err);
   }
   if (fmt == EDDY_FORMAT_JSON) p = (const char *)data; /* the first record names the fields and is data */
-  while (reps[t->n_learners - 1] && fuzz_next_line(&p, end, &line, &len)) {
+  while (reps[N_REPS - 1] && fuzz_next_line(&p, end, &line, &len)) {
     if (fuzz_blank(line, len)) continue;
-    for (size_t i = 0; i < t->n_learners; i++) {
+    for (size_t i = 0; i < N_REPS; i++) {
       eddy_replica_t *r = reps[i];
       int k = r->schema->task == EDDY_REGRESSION;
       err[0] = '\0';
@@ -185,8 +188,7 @@ static void fuzz_with_header(fuzz_lines_t *t, eddy_format_t fmt, const uint8_t *
       if (rec[k].in.has_y) eddy_replica_learn(r, &rec[k].in);
     }
   }
-  for (size_t i = 0; i < t->n_learners; i++) eddy_replica_free(reps[i]);
-  free(reps);
+  for (size_t i = 0; i < N_REPS; i++) eddy_replica_free(reps[i]);
   for (int k = 0; k < 2; k++) {
     if (dec[k]) eddy_record_free(&rec[k]);
     eddy_decoder_free(dec[k]);

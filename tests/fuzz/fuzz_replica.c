@@ -49,10 +49,10 @@ static void fuzz_replica_config(uint8_t b0, uint8_t b1, eddy_buf_t *text) {
   eddy_buf_clear(text);
   eddy_buf_printf(text,
                   "[pipeline]\nname = fuzz\ntask = %s\nseed = 7\n"
-                  "[features]\nnumeric = a, b\nnominal = c\ntarget = y\nmax_values = 6\nmax_classes = 6\n"
-                  "[model]\nlearner = %s\n"
-                  "[drift]\naction = %s\nretrain_window = 16\nretrain_epochs = 2\n",
-                  regression ? "regression" : "classification", lt->name,
+                  "[features]\nnumeric = a, b\nnominal = c\ntarget = y\nmax_values = 6\nmax_classes = 6\n",
+                  regression ? "regression" : "classification");
+  fuzz_model_section(text, lt, regression);
+  eddy_buf_printf(text, "[drift]\naction = %s\nretrain_window = 16\nretrain_epochs = 2\n",
                   action_names[(b1 >> 4) & 3]);
   /* Small windows and warm-ups so that a few records reach the tests
    * and the drift actions. */

@@ -48,6 +48,11 @@ max_len() {
   echo $(( big > floor ? big : floor ))
 }
 
+# ASan's default quarantine (256 MB of freed memory held back) makes every
+# replica's allocations fresh pages: 16 MB still catches a use after free
+# of anything freed lately, at twice the speed and a fraction of the RSS.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=16}
+
 failed=0
 summary=()
 for name in "${names[@]}"; do

@@ -603,6 +603,81 @@ Test(ht, damaged_checkpoints_are_refused_or_harmless) {
   }
 }
 
+/* Where a learner's own body starts in its saved section (past the tag,
+ * length, name, seed, parameters and RNG). */
+static size_t t_body_offset(const eddy_buf_t *b) {
+  eddy_reader_t r;
+  eddy_reader_init(&r, b->data + 12, b->len - 12);
+  char name[128];
+  uint64_t seed;
+  eddy_kvlist_t kv = {0};
+  cr_assert_eq(eddy_component_load_header(&r, name, sizeof name, &seed, &kv), 0);
+  eddy_kvlist_free(&kv);
+  eddy_rng_t rng;
+  eddy_rng_load(&rng, &r);
+  cr_assert_eq(r.err, 0);
+  return 12 + r.pos;
+}
+
+/* Found by fuzz_checkpoint (an oza_boost member): a tree body claiming
+ * 2^24 class slots and 2^24 values of a nominal attribute passed the
+ * checks one by one, and the load asked for their product in scratch
+ * (2^51 bytes). Slot counts above twice what the schema has are corrupt. */
+Test(ht, checkpoint_slot_counts_are_bounded_by_the_schema) {
+  const char *names[3] = {"hoeffding_tree", "hoeffding_adaptive_tree", "hoeffding_tree_regressor"};
+  for (int h = 0; h < 3; h++) {
+    eddy_schema_t *s = eddy_schema_new(h == 2 ? EDDY_REGRESSION : EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
+    eddy_schema_add(s, "x0", EDDY_NOMINAL);
+    eddy_schema_add(s, "x1", EDDY_NUMERIC);
+    eddy_learner_t *l = t_learner(names[h], s, NULL, 0);
+    eddy_instance_t in;
+    eddy_instance_init(&in, 2);
+    for (int i = 0; i < 300; i++) {
+      char v[8], c[8];
+      snprintf(v, sizeof v, "v%d", i % 3);
+      snprintf(c, sizeof c, "c%d", i % 3);
+      in.x[0] = (double)eddy_dict_intern(s->attrs[0].dict, v, strlen(v), eddy_hash(v, strlen(v)), NULL);
+      in.h[0] = eddy_hash(v, strlen(v));
+      in.x[1] = i % 7;
+      in.missing[0] = in.missing[1] = 0;
+      in.y = h == 2 ? i % 5 : (double)eddy_dict_intern(s->target.dict, c, strlen(c), eddy_hash(c, strlen(c)), NULL);
+      in.has_y = 1;
+      cr_assert_eq(eddy_learner_learn(l, &in), 0);
+    }
+    eddy_buf_t b;
+    eddy_buf_init(&b);
+    cr_assert_eq(eddy_learner_save(l, &b), 0);
+    size_t body = t_body_offset(&b);
+    /* HT/HAT: version, adaptive, n_attrs (u64), C, V[0], V[1]; HTR:
+     * version, n_attrs (u64), n_bins, V[0], V[1]. */
+    size_t c_at = body + 16, v_at = h == 2 ? body + 16 : body + 20;
+    char err[512];
+    for (int k = 0; k < 3; k++) {
+      uint8_t saved[8];
+      memcpy(saved, b.data + c_at, 8);
+      uint32_t big = 1u << 24, c = h == 2 ? 0 : big, v = big;
+      if (k == 1) c = h == 2 ? 0 : 7;  /* over twice the 3 classes */
+      if (k == 2) v = 7, c = h == 2 ? 0 : 4; /* over twice the 3 values */
+      if (h != 2) memcpy(b.data + c_at, &c, 4);
+      memcpy(b.data + v_at, &v, 4);
+      eddy_reader_t r;
+      eddy_reader_init(&r, b.data + 12, b.len - 12);
+      cr_assert_null(eddy_learner_load(&r, s, err, sizeof err), "%s case %d", names[h], k);
+      cr_assert(strstr(err, "does not verify"), "%s case %d: %s", names[h], k, err);
+      memcpy(b.data + c_at, saved, 8);
+    }
+    eddy_reader_t r;
+    eddy_reader_init(&r, b.data + 12, b.len - 12);
+    eddy_learner_t *l2 = eddy_learner_load(&r, s, err, sizeof err);
+    cr_assert_not_null(l2, "%s: the unaltered body: %s", names[h], err);
+    eddy_learner_free(l2);
+    eddy_buf_free(&b);
+    eddy_instance_free(&in);
+    eddy_learner_free(l);
+    eddy_schema_free(s);
+  }
+}
+
 Test(ht, max_depth_bounds_the_tree) {
   /* Agrawal F5 grows trees of depth 10+ in 50,000 instances; with
    * max_depth = 2 the depth stays 2 (HT deactivates the leaves at that
