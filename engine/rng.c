@@ -1,5 +1,6 @@
 /* rng.c: the one PRNG (xoshiro256**, Blackman & Vigna) and the draws built
  * on it; also eddy's hashing, which wraps xxHash. */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <xxhash.h>
@@ -85,8 +86,12 @@ unsigned eddy_rng_poisson(eddy_rng_t *r, double lambda) {
     }
     return (unsigned)(i - 1);
   }
+  /* Saturated: a count past UINT_MAX (oza_boost's lambda grows with the
+   * weight seen) must not go through an undefined conversion. */
+  if (!(lambda < INFINITY)) return UINT_MAX;
   double x = lambda + sqrt(lambda) * eddy_rng_gauss(r);
-  return x < 0.0 ? 0u : (unsigned)floor(x);
+  if (!(x > 0.0)) return 0u;
+  return x >= 4294967295.0 ? UINT_MAX : (unsigned)floor(x);
 }
 
 uint64_t eddy_seed_derive(uint64_t seed, uint64_t stream) {

@@ -141,6 +141,11 @@ static int oza_boost_load(eddy_learner_t *l, eddy_reader_t *r) {
   eddy_read_f64s(r, s->scms, s->e.n);
   eddy_read_f64s(r, s->swms, s->e.n);
   if (r->err) return r->err;
+  /* Sums of weights (>= 0): anything else would steer lambda and the vote
+   * weights anywhere. */
+  if (!(s->seen >= 0)) return EDDY_ECORRUPT;
+  for (size_t i = 0; i < s->e.n; i++)
+    if (!(s->scms[i] >= 0) || !(s->swms[i] >= 0)) return EDDY_ECORRUPT;
   return eddy_ensemble_load(&s->e, l, r);
 }
 

@@ -1,6 +1,7 @@
 /* test_core.c: buffers, the PRNG, dictionaries, schemas, option tables and
  * checkpoint framing. */
 #include <criterion/criterion.h>
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 
@@ -84,6 +85,24 @@ Test(rng, poisson_mean_and_state_round_trip) {
   eddy_rng_load(&c, &rd);
   for (int i = 0; i < 10; i++) cr_assert_eq(eddy_rng_gauss(&r), eddy_rng_gauss(&c));
   eddy_buf_free(&b);
+}
+
+/* Found by fuzz_checkpoint: oza_boost's lambda (which grows with the
+ * weight seen, loaded or learned) past UINT_MAX went through
+ * (unsigned)floor(x), undefined. Counts saturate. */
+Test(rng, poisson_saturates) {
+  eddy_rng_t r;
+  eddy_rng_seed(&r, 7);
+  for (int i = 0; i < 100; i++) {
+    cr_assert_eq(eddy_rng_poisson(&r, 1e300), UINT_MAX);
+    cr_assert_eq(eddy_rng_poisson(&r, 7.3e152), UINT_MAX);
+    cr_assert_eq(eddy_rng_poisson(&r, INFINITY), UINT_MAX);
+    cr_assert_eq(eddy_rng_poisson(&r, NAN), 0u);
+    cr_assert_eq(eddy_rng_poisson(&r, -1.0), 0u);
+  }
+  double s = 0;
+  for (int i = 0; i < 1000; i++) s += eddy_rng_poisson(&r, 1e9);
+  cr_assert_float_eq(s / 1000, 1e9, 1e4, "a large lambda that fits: mean %g", s / 1000);
 }
 
 Test(rng, derived_seeds_differ) {

@@ -512,6 +512,55 @@ Test(ensembles, truncated_or_corrupt_checkpoints_are_refused_not_trusted) {
   eddy_schema_free(s);
 }
 
+/* Found by fuzz_checkpoint: oza_boost loaded any seen / scm / swm (a
+ * garbage seen of 1e300 made lambda 7e152, and the Poisson draw's
+ * conversion to unsigned undefined). Sums of weights are >= 0; and huge
+ * weights, which grow lambda as far by learning, are learned. */
+Test(oza_boost, checkpoint_weights_must_be_sums_of_weights) {
+  eddy_schema_t *s = schema_k(2);
+  eddy_kv_t kv[] = {{"base_learner", "majority", NULL, 0}, {"ensemble_size", "2", NULL, 0}};
+  eddy_learner_t *l = make("oza_boost", s, kv, 2, 1);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  in.has_y = 1;
+  for (int i = 0; i < 40; i++) {
+    in.y = label_at(i, 2);
+    in.weight = i < 30 ? 1.0 : 1e300; /* lambda grows past UINT_MAX */
+    cr_assert_eq(eddy_learner_learn(l, &in), 0);
+  }
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_learner_save(l, &b), 0);
+  eddy_reader_t r;
+  eddy_reader_init(&r, b.data + 12, b.len - 12);
+  char name[64], err[512];
+  uint64_t seed;
+  eddy_kvlist_t kvl = {0};
+  cr_assert_eq(eddy_component_load_header(&r, name, sizeof name, &seed, &kvl), 0);
+  eddy_kvlist_free(&kvl);
+  eddy_rng_t rng;
+  eddy_rng_load(&rng, &r);
+  /* body: seen, n (u64), scms[2], swms[2], members */
+  size_t at[] = {12 + r.pos, 12 + r.pos + 16, 12 + r.pos + 40};
+  const double bad[] = {-1.0, NAN, -0.5};
+  for (int k = 0; k < 3; k++) {
+    double saved;
+    memcpy(&saved, b.data + at[k], 8);
+    memcpy(b.data + at[k], &bad[k], 8);
+    eddy_reader_init(&r, b.data + 12, b.len - 12);
+    cr_assert_null(eddy_learner_load(&r, s, err, sizeof err), "case %d", k);
+    memcpy(b.data + at[k], &saved, 8);
+  }
+  eddy_reader_init(&r, b.data + 12, b.len - 12);
+  eddy_learner_t *l2 = eddy_learner_load(&r, s, err, sizeof err);
+  cr_assert_not_null(l2, "%s", err);
+  eddy_learner_free(l2);
+  eddy_buf_free(&b);
+  eddy_learner_free(l);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
+
 Test(ensembles, no_allocation_per_event_when_members_do_not_grow) {
   /* Majority members never allocate once their classes are known, so the
    * heap in use must not move over 30,000 events after a warm-up (long
