@@ -133,7 +133,19 @@ static int ks_load(eddy_detector_t *d, eddy_reader_t *r) {
   }
   eddy_read_f64s(r, s->ref, s->n_ref); /* saved sorted once complete */
   eddy_read_f64s(r, s->ring, s->n_cur);
-  return r->err;
+  if (r->err) return r->err;
+  /* update never stores a NaN, and a NaN would stop the statistic's count
+   * from advancing (it orders with nothing); a complete reference is
+   * sorted. */
+  int bad = 0;
+  for (uint64_t i = 0; i < s->n_ref && !bad; i++)
+    bad = isnan(s->ref[i]) || (s->n_ref == nr && i && s->ref[i - 1] > s->ref[i]);
+  for (uint64_t i = 0; i < s->n_cur && !bad; i++) bad = isnan(s->ring[i]);
+  if (bad) {
+    ks_reset(d);
+    return r->err = EDDY_ECORRUPT;
+  }
+  return 0;
 }
 
 static size_t ks_memory(const eddy_detector_t *d) {

@@ -247,3 +247,47 @@ Test(ks, kolmogorov_distribution_and_exact_two_sample_match_scipy) {
   cr_log_info("largest difference from scipy over %zu values: %g", rows, worst);
   cr_assert_lt(worst, 1e-9, "measured 9e-12");
 }
+
+/* Offset of the 8 bytes of v in b, or -1. */
+static long find_f64(const eddy_buf_t *b, double v) {
+  for (size_t i = 0; i + 8 <= b->len; i++)
+    if (!memcmp(b->data + i, &v, 8)) return (long)i;
+  return -1;
+}
+
+/* Found by fuzz_replica: a NaN in a loaded reference or window made the KS
+ * statistic's count stop advancing, and the next test hung the engine.
+ * Loaded values must be numbers, and a complete reference sorted as saved. */
+Test(ks, checkpoint_with_nan_or_unsorted_reference_is_refused, .timeout = 60) {
+  eddy_kv_t kv[] = {{"reference_size", "8", NULL, 0}, {"window_size", "8", NULL, 0},
+                    {"interval", "1", NULL, 0}};
+  eddy_detector_t *d = make("ks", kv, 3);
+  for (int i = 0; i < 8; i++) eddy_detector_update(d, 0.125 * (i + 1)); /* the reference */
+  for (int i = 0; i < 8; i++) /* the window: the same spread, no drift */
+    cr_assert_eq(eddy_detector_update(d, 0.125 * (i + 1) + 0.0625), EDDY_DRIFT_NONE);
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_detector_save(d, &b), 0);
+  char err[512];
+  eddy_reader_t r;
+  long at_ref = find_f64(&b, 0.375), at_ring = find_f64(&b, 0.5625), at_next = find_f64(&b, 0.5);
+  cr_assert(at_ref > 0 && at_ring > 0 && at_next > 0);
+  double nan = NAN, v0 = 0.375, v1 = 0.5, w = 0.5625;
+  for (int k = 0; k < 3; k++) {
+    if (k == 0) memcpy(b.data + at_ref, &nan, 8);
+    if (k == 1) memcpy(b.data + at_ring, &nan, 8);
+    if (k == 2) memcpy(b.data + at_ref, &v1, 8), memcpy(b.data + at_next, &v0, 8); /* unsorted */
+    eddy_reader_init(&r, b.data + 12, b.len - 12);
+    cr_assert_null(eddy_detector_load(&r, err, sizeof err), "case %d", k);
+    memcpy(b.data + at_ref, &v0, 8);
+    memcpy(b.data + at_next, &v1, 8);
+    memcpy(b.data + at_ring, &w, 8);
+  }
+  eddy_reader_init(&r, b.data + 12, b.len - 12);
+  eddy_detector_t *c = eddy_detector_load(&r, err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(eddy_detector_update(c, 20.0), eddy_detector_update(d, 20.0));
+  eddy_detector_free(c);
+  eddy_detector_free(d);
+  eddy_buf_free(&b);
+}
