@@ -178,9 +178,10 @@ void eddy_read_f64s(eddy_reader_t *r, double *v, size_t n) {
 
 void eddy_read(eddy_reader_t *r, void *dst, size_t n) {
   const uint8_t *p = take(r, n);
+  if (!n) return; /* dst may be NULL then (an empty array), and memcpy(NULL, p, 0) is undefined */
   if (p)
     memcpy(dst, p, n);
-  else if (n)
+  else
     memset(dst, 0, n);
 }
 

@@ -31,6 +31,21 @@ Test(buf, round_trip_little_endian) {
   eddy_buf_free(&b);
 }
 
+/* Found by fuzz_checkpoint: a softmax model saved before its first class
+ * has no per-class arrays (NULL), and its load read 0 bytes into NULL:
+ * memcpy(NULL, p, 0), undefined. Reading 0 bytes touches nothing. */
+Test(buf, empty_read_into_null) {
+  uint8_t one = 7;
+  eddy_reader_t r;
+  eddy_reader_init(&r, &one, 1);
+  eddy_read(&r, NULL, 0);
+  cr_assert_eq(r.err, 0);
+  cr_assert_eq(r.pos, 0);
+  cr_assert_eq(eddy_read_u8(&r), 7);
+  eddy_read(&r, NULL, 0); /* at the end: still nothing to read */
+  cr_assert_eq(r.err, 0);
+}
+
 Test(buf, corrupt_count_refused) {
   eddy_buf_t b;
   eddy_buf_init(&b);

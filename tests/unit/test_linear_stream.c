@@ -273,6 +273,30 @@ Test(checkpoint, every_learner_and_optimizer) {
   round_trip("passive_aggressive", NULL, 0, 2);
 }
 
+/* A checkpoint taken before the first label: softmax has no class yet (no
+ * per-class arrays), and its load read 0 bytes into NULL (found by
+ * fuzz_checkpoint; undefined, reported by make unit-clang). */
+Test(checkpoint, before_any_class) {
+  data_t Dt;
+  gen_mixed(&Dt, 10, 3, 4);
+  eddy_learner_t *l = make("softmax_regression", Dt.schema, NULL, 0);
+  cr_assert_eq(((eddy_linear_t *)l->state)->n_out, 0);
+  eddy_buf_t b, b2;
+  save_model(Dt.schema, l, &b);
+  eddy_schema_t *s2;
+  eddy_learner_t *l2;
+  char err[512];
+  cr_assert_eq(eddy_model_load(b.data, b.len, &s2, &l2, err, sizeof err), 0, "%s", err);
+  save_model(s2, l2, &b2);
+  cr_assert(b.len == b2.len && !memcmp(b.data, b2.data, b.len), "same bytes");
+  eddy_learner_free(l2);
+  eddy_schema_free(s2);
+  eddy_buf_free(&b);
+  eddy_buf_free(&b2);
+  eddy_learner_free(l);
+  data_free(&Dt);
+}
+
 /* Predicting before learning (the prequential order, where learn reuses
  * predict's margins) ends in the same bytes as learning alone with every
  * margin computed afresh; each event comes twice in a row, so that a
