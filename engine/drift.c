@@ -2,6 +2,7 @@
  * error stream, data-drift checks on its inputs, and the configured action
  * on drift (alert, reset, retrain on the buffered window, swap in the
  * background model), each reported as an alert. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -369,6 +370,25 @@ static int load_detector(eddy_reader_t *rd, eddy_detector_t **slot, char *errstr
   return 0;
 }
 
+/* Whether window row i is an instance a decoder could have made over s:
+ * the retrain replays it into a learner, which trusts its class and value
+ * indices as array subscripts. */
+static int window_row_ok(const eddy_schema_t *s, const window_t *w, size_t i) {
+  size_t a = w->n_attrs;
+  for (size_t k = 0; k < a; k++) {
+    uint8_t miss = w->missing[i * a + k];
+    double v = w->x[i * a + k];
+    if (miss > 1) return 0;
+    if (miss) continue;
+    if (isnan(v)) return 0; /* an aggregate can reach +-inf; NaN is a missing value */
+    if (s->attrs[k].kind == EDDY_NOMINAL && !(v >= 0 && v < eddy_schema_n_values(s, k) && v == floor(v)))
+      return 0;
+  }
+  double y = w->y[i];
+  if (!isfinite(y) || !(w->w[i] >= 0 && w->w[i] < INFINITY)) return 0;
+  return s->task != EDDY_CLASSIFICATION || (y >= 0 && y < eddy_schema_n_classes(s) && y == floor(y));
+}
+
 int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, char *errstr,
                      size_t errstr_size) {
   int has_concept = eddy_read_u8(rd);
@@ -385,10 +405,14 @@ int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, cha
     err = load_detector(rd, &d->data[i].det, errstr, errstr_size);
   }
   if (err) return err;
-  d->last = (eddy_drift_t)eddy_read_u8(rd);
+  uint8_t last = eddy_read_u8(rd);
   d->since_warning = eddy_read_u64(rd);
-  d->in_episode = eddy_read_u8(rd);
+  uint8_t in_episode = eddy_read_u8(rd);
   d->last_warning = eddy_read_u64(rd);
+  if (!rd->err && (last > EDDY_DRIFT_DRIFT || in_episode > 1))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint's drift state is corrupt");
+  d->last = (eddy_drift_t)last;
+  d->in_episode = in_episode;
   if (eddy_read_u8(rd)) {
     eddy_reader_t sub;
     if (eddy_read_section(rd, EDDY_SECTION_LEARNER, &sub)) return EDDY_ECORRUPT;
@@ -411,6 +435,9 @@ int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, cha
     eddy_read(rd, w->missing + i * a, a);
     w->y[i] = eddy_read_f64(rd);
     w->w[i] = eddy_read_f64(rd);
+    if (!rd->err && !window_row_ok(r->schema, w, i))
+      return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT,
+                         "checkpoint's retrain window holds an instance no decoder makes (row %zu)", j);
     w->head = (w->head + 1) % w->cap;
     w->n++;
   }

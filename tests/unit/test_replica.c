@@ -152,3 +152,42 @@ Test(replica, every_refusal_says_why) {
   destroy(&a);
   destroy(&b);
 }
+
+/* Found by fuzz_replica: the retrain window of a checkpoint was loaded as
+ * is, and the next drift replayed its rows into a fresh learner, which
+ * takes class and value indices as subscripts (softmax_regression cast a
+ * class of 4e180 to an index). A row must be an instance a decoder could
+ * have made over the checkpoint's schema. */
+Test(replica, retrain_window_rows_are_checked) {
+  fx_t a, b;
+  const char *model = "[model]\nlearner = naive_bayes\n[drift]\ndetector = ddm\naction = retrain\nretrain_window = 50";
+  make(&a, model);
+  feed(a.r, 0, 300);
+  eddy_buf_t blob;
+  eddy_buf_init(&blob);
+  cr_assert_eq(eddy_replica_save(a.r, &blob), 0);
+  make(&b, model);
+  eddy_reader_t sec;
+  cr_assert_eq(eddy_ckpt_section(blob.data, blob.len, EDDY_TAG('D', 'R', 'F', 'T'), 0, &sec), 0);
+  /* The last row ends the section: x[9] f64, h[9] u64, missing[9], y, w. */
+  size_t end = (size_t)(sec.p - blob.data) + sec.len, row = end - 16 - 17 * 9;
+  size_t at[] = {end - 16, end - 16, end - 8, row + 6 * 8, row + 16 * 9 + 2};
+  const double bad[] = {4.07e180, 2.0, -1.0, 1e9, 0};
+  for (int k = 0; k < 5; k++) {
+    uint8_t saved[8];
+    memcpy(saved, blob.data + at[k], 8);
+    if (k == 4) blob.data[at[k]] = 7; /* a missing flag of 7 */
+    else memcpy(blob.data + at[k], &bad[k], 8);
+    uint32_t crc = eddy_crc32(blob.data, blob.len - 4);
+    for (int i = 0; i < 4; i++) blob.data[blob.len - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+    cr_assert_eq(eddy_replica_load(b.r, blob.data, blob.len, err, sizeof err), EDDY_ECORRUPT, "case %d", k);
+    cr_assert(strstr(err, "retrain window"), "case %d: %s", k, err);
+    memcpy(blob.data + at[k], saved, 8);
+  }
+  uint32_t crc = eddy_crc32(blob.data, blob.len - 4);
+  for (int i = 0; i < 4; i++) blob.data[blob.len - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+  cr_assert_eq(eddy_replica_load(b.r, blob.data, blob.len, err, sizeof err), 0, "%s", err);
+  eddy_buf_free(&blob);
+  destroy(&a);
+  destroy(&b);
+}
