@@ -177,6 +177,16 @@ static void watch(eddy_redis_t *r) {
 
 /* Sends the bytes of q on the connection and records it as sent. */
 static int send_req(eddy_redis_t *r, req_t *q, const char *cmd, size_t len) {
+  /* hiredis 0.14 looks at the byte after a command's first argument for a
+   * next one: past the end of a one-argument command (PING, MULTI, EXEC),
+   * which it expects NUL-terminated (valgrind: an uninitialised read, or
+   * one past the buffer). Those few bytes go through a terminated copy. */
+  char one[64];
+  if (len >= 4 && len < sizeof one && memcmp(cmd, "*1\r\n", 4) == 0) {
+    memcpy(one, cmd, len);
+    one[len] = '\0';
+    cmd = one;
+  }
   if (!r->ac || redisAsyncFormattedCommand(r->ac, on_reply, r, cmd, len) != REDIS_OK) return EDDY_EIO;
   q->deadline = eddy_now() + r->o.request_timeout;
   if (ring_push(&r->sent, q)) return EDDY_ENOMEM; /* hiredis holds the callback: cannot undo */

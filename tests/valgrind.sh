@@ -11,7 +11,10 @@
 # Needs the plain build (BUILD=build: valgrind and ASan do not mix). Under
 # valgrind everything runs 20 to 50 times slower: suites with a Criterion
 # .timeout may time out; those are reported as timeouts, not as memory
-# errors. VALGRIND_INTEGRATION=0 skips the integration scripts.
+# errors. VALGRIND_INTEGRATION=0 skips the integration scripts;
+# VALGRIND_LOGS=DIR keeps the logs elsewhere (two runs at once over
+# different suites); VALGRIND_EXTRA adds options (--track-origins=yes to
+# find where an uninitialised value came from, at twice the time).
 set -u
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -21,20 +24,23 @@ if [ "$build" != build ]; then
 fi
 command -v valgrind > /dev/null || { echo "valgrind is not installed (apt-get install valgrind)"; exit 2; }
 dir=$PWD/$build/valgrind
-logs=$dir/logs
+logs=${VALGRIND_LOGS:-$dir/logs}
+case $logs in /*) ;; *) logs=$PWD/$logs ;; esac
 rm -rf "$logs"
 mkdir -p "$logs"
+# shellcheck disable=SC2206
 vg=(valgrind --leak-check=full --show-leak-kinds=definite,indirect
-    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 --track-origins=yes
-    --num-callers=30)
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 --num-callers=30
+    ${VALGRIND_EXTRA:-})
 
-# eddy under valgrind, for whoever runs $EDDY_BIN.
-cat > "$dir/eddy" <<EOF
-#!/bin/sh
-exec ${vg[*]} --log-file="$logs/eddy.%p.log" "$PWD/eddy" "\$@"
-EOF
-chmod +x "$dir/eddy"
-export EDDY_BIN=$dir/eddy
+# eddy under valgrind, for whoever runs $EDDY_BIN (one wrapper per log
+# directory; the suites' valgrind does not trace it: */valgrind/eddy).
+wrap=$logs/wrap/valgrind
+mkdir -p "$wrap"
+printf '#!/bin/sh\nexec %s --log-file="%s/eddy.%%p.log" "%s/eddy" "$@"\n' "${vg[*]}" "$logs" "$PWD" \
+  > "$wrap/eddy"
+chmod +x "$wrap/eddy"
+export EDDY_BIN=$wrap/eddy
 
 failed=()
 for t in "$@"; do
