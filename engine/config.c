@@ -30,6 +30,8 @@ static const eddy_option_t pipeline_options[] = {
                   "Seed of every random choice (ensembles, detectors): a run is reproducible from it."),
     EDDY_OPT_ENUM_(P, "processing.guarantee", guarantee, "at_least_once", guarantees,
                    "at_least_once, or exactly_once (Kafka transactions; real Kafka only)."),
+    EDDY_OPT_INT_(P, "window", window, "1000", 1, 100000000,
+                  "Instances in the windowed metrics (accuracy, MAE) of each partition's model."),
     EDDY_OPT_END,
 };
 #undef P
@@ -54,6 +56,8 @@ static const eddy_option_t source_options[] = {
                   "Records larger than this go to the dead-letter topic undecoded."),
     EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
                   "Most records handled per loop wake-up."),
+    EDDY_OPT_INT_(S, "commit_interval_ms", commit_interval_ms, "1000", 10, 3600000,
+                  "Milliseconds between offset commits (of offsets whose records' outputs are all delivered)."),
     EDDY_OPT_END,
 };
 #undef S
@@ -70,6 +74,8 @@ static const eddy_option_t features_options[] = {
     EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,
                    "Event time field (seconds or milliseconds since the epoch), for time windows."),
     EDDY_OPT_TEXT_(F, "weight", weight, NULL, "Instance weight field (default weight 1)."),
+    EDDY_OPT_TEXT_(F, "required", required, NULL,
+                   "Fields every record must carry (not null); a record without one goes to the dead-letter topic. Empty: a missing attribute is a missing value."),
     EDDY_OPT_INT_(F, "max_values", max_values, "1024", 2, 16777216,
                   "Distinct values kept per nominal attribute; later ones share one overflow value."),
     EDDY_OPT_INT_(F, "max_classes", max_classes, "256", 2, 65536,
@@ -130,6 +136,8 @@ static const eddy_option_t sink_options[] = {
     EDDY_OPT_TEXT_(K, "output_schema", output_schema, NULL, "Avro schema of prediction records."),
     EDDY_OPT_INT_(K, "alerts_maxlen", alerts_maxlen, "10000", 1, 1e9,
                   "Approximate length cap of the Redis stream of alerts."),
+    EDDY_OPT_INT_(K, "max_in_flight", max_in_flight, "100000", 100, 10000000,
+                  "Outputs awaiting their delivery report before the pipeline pauses consumption (resumes at half)."),
     EDDY_OPT_END,
 };
 #undef K
@@ -600,6 +608,40 @@ void eddy_config_free(eddy_config_t *c) {
   free(c->pipelines);
   free(c->file);
   free(c);
+}
+
+static int kv_equal(const eddy_kvlist_t *a, const eddy_kvlist_t *b) {
+  if (a->n != b->n) return 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const eddy_kv_t *o = eddy_kvlist_get(b, a->v[i].key);
+    if (!o || strcmp(o->value, a->v[i].value) != 0) return 0;
+  }
+  return 1;
+}
+
+int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_conf_t *b) {
+  for (int i = 0; i < N_SECTIONS; i++) {
+    if (!sections[i].options || i == SEC_HTTP) continue;
+    const char *pa = (const char *)a + sections[i].offset, *pb = (const char *)b + sections[i].offset;
+    for (const eddy_option_t *o = sections[i].options; o->name; o++) {
+      const void *x = pa + o->offset, *y = pb + o->offset;
+      int same;
+      switch (o->type) {
+      case EDDY_OPT_INT: same = *(const int64_t *)x == *(const int64_t *)y; break;
+      case EDDY_OPT_DOUBLE: same = memcmp(x, y, sizeof(double)) == 0; break;
+      case EDDY_OPT_STRING: same = strcmp((const char *)x, (const char *)y) == 0; break;
+      case EDDY_OPT_TEXT: {
+        const char *s = *(char *const *)x, *t = *(char *const *)y;
+        same = (!s || !*s) ? (!t || !*t) : (t && strcmp(s, t) == 0);
+        break;
+      }
+      default: same = *(const int *)x == *(const int *)y; break;
+      }
+      if (!same) return 0;
+    }
+  }
+  return a->has_source == b->has_source && kv_equal(&a->kafka, &b->kafka) &&
+         kv_equal(&a->model_params, &b->model_params) && kv_equal(&a->drift_params, &b->drift_params);
 }
 
 const eddy_pipeline_conf_t *eddy_config_pipeline(const eddy_config_t *c, const char *name) {

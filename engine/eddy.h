@@ -419,6 +419,7 @@ typedef struct eddy_pipeline_section {
   int task; /* EDDY_CLASSIFICATION or EDDY_REGRESSION */
   int64_t seed;
   int guarantee; /* eddy_guarantee_t */
+  int64_t window; /* instances in the windowed metrics of each replica */
 } eddy_pipeline_section_t;
 
 typedef struct eddy_source_section {
@@ -433,6 +434,7 @@ typedef struct eddy_source_section {
   char *label_topic;
   int64_t max_record_bytes;
   int64_t batch_size;
+  int64_t commit_interval_ms;
 } eddy_source_section_t;
 
 typedef struct eddy_features_section {
@@ -443,6 +445,7 @@ typedef struct eddy_features_section {
   char *id;
   char *timestamp;
   char *weight;
+  char *required; /* fields a record must carry (non-null) */
   int64_t max_values;
   int64_t max_classes;
 } eddy_features_section_t;
@@ -476,6 +479,7 @@ typedef struct eddy_sink_section {
   int format; /* eddy_format_t: json or avro */
   char *output_schema;
   int64_t alerts_maxlen;
+  int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {
@@ -514,6 +518,10 @@ eddy_config_t *eddy_config_load(const char *path, char *errstr, size_t errstr_si
 eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errstr,
                                  size_t errstr_size);
 void eddy_config_free(eddy_config_t *c);
+/* 1 when two pipelines are configured alike: every section's values and
+ * every [kafka], [model] and [drift] pair (where they were written does not
+ * matter). A reload keeps a pipeline whose configuration is unchanged. */
+int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_conf_t *b);
 /* The pipeline named name (NULL: the first), or NULL. */
 const eddy_pipeline_conf_t *eddy_config_pipeline(const eddy_config_t *c, const char *name);
 /* Writes configs/REFERENCE.md's text: every section's keys, then every
