@@ -89,3 +89,15 @@ int eddy_ckpt_section(const void *p, size_t len, uint32_t tag, int nth, eddy_rea
   }
   return r.err ? EDDY_ECORRUPT : EDDY_ENOENT;
 }
+
+int eddy_read_section(eddy_reader_t *r, uint32_t tag, eddy_reader_t *sub) {
+  uint32_t t = eddy_read_u32(r);
+  uint64_t n = eddy_read_u64(r);
+  if (r->err || t != tag || n > r->len - r->pos) {
+    if (!r->err) r->err = EDDY_ECORRUPT;
+    return r->err;
+  }
+  eddy_reader_init(sub, r->p + r->pos, (size_t)n);
+  r->pos += (size_t)n;
+  return 0;
+}

@@ -325,7 +325,7 @@ int eddy_cmd_gen(int argc, char **argv) {
       } else if (json && !isfinite(v)) {
         w_put(&w, "null", 4);
       } else {
-        w.len += (size_t)eddy_gen_fmt_double(w.buf + w.len, 32, v);
+        w.len += (size_t)eddy_fmt_double(w.buf + w.len, 32, v);
       }
     }
     if (json) w_char(&w, '}');

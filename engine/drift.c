@@ -311,3 +311,96 @@ size_t eddy__drift_memory(const eddy__drift_t *d) {
   if (d->background) m += eddy_learner_memory(d->background);
   return m;
 }
+
+int eddy__drift_save(const eddy__drift_t *d, eddy_buf_t *b) {
+  int err = 0;
+  eddy_buf_put_u8(b, d->concept != NULL);
+  if (d->concept) err = eddy_detector_save(d->concept, b);
+  eddy_buf_put_u64(b, d->n_data);
+  for (size_t i = 0; i < d->n_data && !err; i++) {
+    eddy_buf_put_u64(b, d->data[i].attr);
+    err = eddy_detector_save(d->data[i].det, b);
+  }
+  eddy_buf_put_u8(b, (uint8_t)d->last);
+  eddy_buf_put_u64(b, d->since_warning);
+  eddy_buf_put_u8(b, d->background != NULL);
+  if (d->background && !err) err = eddy_learner_save(d->background, b);
+  eddy_buf_put_u64(b, d->background_seen);
+  const window_t *w = &d->win;
+  eddy_buf_put_u64(b, w->cap);
+  eddy_buf_put_u64(b, w->n);
+  /* The window oldest first, so that its layout in memory does not matter. */
+  for (size_t j = 0; j < w->n && !err; j++) {
+    size_t i = (w->head + w->cap - w->n + j) % w->cap, a = w->n_attrs;
+    eddy_buf_put_f64s(b, w->x + i * a, a);
+    for (size_t k = 0; k < a; k++) eddy_buf_put_u64(b, w->h[i * a + k]);
+    eddy_buf_put(b, w->missing + i * a, a);
+    eddy_buf_put_f64(b, w->y[i]);
+    eddy_buf_put_f64(b, w->w[i]);
+  }
+  return err ? err : b->err;
+}
+
+/* Loads a detector section into *slot, which must be of the same type. */
+static int load_detector(eddy_reader_t *rd, eddy_detector_t **slot, char *errstr, size_t errstr_size) {
+  eddy_reader_t sub;
+  if (eddy_read_section(rd, EDDY_SECTION_DETECTOR, &sub))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "drift state: detector section missing");
+  eddy_detector_t *det = eddy_detector_load(&sub, errstr, errstr_size);
+  if (!det) return EDDY_ECORRUPT;
+  if (det->type != (*slot)->type) {
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint has detector '%s', the config '%s'",
+                det->type->name, (*slot)->type->name);
+    eddy_detector_free(det);
+    return EDDY_EINVAL;
+  }
+  eddy_detector_free(*slot);
+  *slot = det;
+  return 0;
+}
+
+int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, char *errstr,
+                     size_t errstr_size) {
+  int has_concept = eddy_read_u8(rd);
+  if (rd->err) return EDDY_ECORRUPT;
+  if (has_concept != (d->concept != NULL))
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint and config disagree on [drift] detector");
+  int err = has_concept ? load_detector(rd, &d->concept, errstr, errstr_size) : 0;
+  size_t n = err ? 0 : (size_t)eddy_read_u64(rd);
+  if (!err && n != d->n_data)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint has %zu data checks, the config %zu", n,
+                       d->n_data);
+  for (size_t i = 0; i < n && !err; i++) {
+    if (eddy_read_u64(rd) != d->data[i].attr) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "data checks differ");
+    err = load_detector(rd, &d->data[i].det, errstr, errstr_size);
+  }
+  if (err) return err;
+  d->last = (eddy_drift_t)eddy_read_u8(rd);
+  d->since_warning = eddy_read_u64(rd);
+  if (eddy_read_u8(rd)) {
+    eddy_reader_t sub;
+    if (eddy_read_section(rd, EDDY_SECTION_LEARNER, &sub)) return EDDY_ECORRUPT;
+    eddy_learner_t *l = eddy_learner_load(&sub, r->schema, errstr, errstr_size);
+    if (!l) return EDDY_ECORRUPT;
+    eddy_learner_free(d->background);
+    d->background = l;
+  }
+  d->background_seen = eddy_read_u64(rd);
+  size_t cap = (size_t)eddy_read_u64(rd), wn = (size_t)eddy_read_u64(rd);
+  window_t *w = &d->win;
+  if (rd->err || cap != w->cap || wn > cap)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint's retrain window differs from the config's");
+  w->n = w->head = 0;
+  size_t a = w->n_attrs;
+  for (size_t j = 0; j < wn && !rd->err; j++) {
+    size_t i = w->head;
+    eddy_read_f64s(rd, w->x + i * a, a);
+    for (size_t k = 0; k < a; k++) w->h[i * a + k] = eddy_read_u64(rd);
+    eddy_read(rd, w->missing + i * a, a);
+    w->y[i] = eddy_read_f64(rd);
+    w->w[i] = eddy_read_f64(rd);
+    w->head = (w->head + 1) % w->cap;
+    w->n++;
+  }
+  return rd->err ? EDDY_ECORRUPT : 0;
+}

@@ -379,6 +379,9 @@ int eddy_ckpt_verify(const void *p, size_t len, char *errstr, size_t errstr_size
 int eddy_ckpt_section(const void *p, size_t len, uint32_t tag, int nth, eddy_reader_t *out);
 
 uint32_t eddy_crc32(const void *p, size_t len);
+/* Reads a section nested in another one's body at r's position: checks its
+ * tag and points sub at its bytes; r moves past it. */
+int eddy_read_section(eddy_reader_t *r, uint32_t tag, eddy_reader_t *sub);
 
 /* ------------------------------------------------------------------ misc */
 
@@ -623,6 +626,17 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
 /* The predicted label index (classification) or value (regression). */
 double eddy_replica_predicted(const eddy_replica_t *r);
+/* The replica as one checkpoint: schema, learner, counters and the drift
+ * state (detectors, background model, retrain window). The bytes depend on
+ * the model alone (no clock), so two runs over the same records give the
+ * same bytes. */
+int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b);
+/* Replaces r's model with a checkpoint's. Refused (r unchanged) when it does
+ * not verify, or was made by another learner or drift set-up than r's
+ * config now asks for. */
+int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size);
+/* Bytes used by the model: learner, schema and drift state. */
+size_t eddy_replica_memory(const eddy_replica_t *r);
 
 /* -------------------------------------------------------------- commands */
 

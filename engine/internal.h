@@ -19,5 +19,13 @@ void eddy__drift_inputs(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance
  * trains a background model, updates the concept detector and acts. */
 int eddy__drift_learned(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance_t *in, double loss);
 size_t eddy__drift_memory(const eddy__drift_t *d);
+/* The drift state, as the body of a checkpoint section. */
+int eddy__drift_save(const eddy__drift_t *d, eddy_buf_t *b);
+/* Reads what eddy__drift_save wrote into d (made from the same config). */
+int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, char *errstr,
+                     size_t errstr_size);
+
+/* eddy_fmt_double's reference path (snprintf + strtod), for its tests. */
+int eddy__fmt_double_slow(char *buf, size_t size, double v);
 
 #endif /* EDDY_INTERNAL_H */

@@ -79,3 +79,97 @@ int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
   double loss = r->schema->task == EDDY_CLASSIFICATION ? (double)(p != in->y) : fabs(p - in->y);
   return eddy__drift_learned(r, r->drift, in, loss);
 }
+
+#define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')
+
+int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b) {
+  eddy_ckpt_begin(b);
+  size_t mark = eddy_ckpt_section_begin(b, EDDY_SECTION_SCHEMA);
+  eddy_schema_save(r->schema, b);
+  eddy_ckpt_section_end(b, mark);
+  int err = eddy_learner_save(r->learner, b);
+  if (err) return err;
+  mark = eddy_ckpt_section_begin(b, EDDY_SECTION_META);
+  eddy_buf_put_u64(b, r->version);
+  eddy_buf_put_u64(b, r->index);
+  eddy_buf_put_u64(b, r->learned);
+  eddy_ckpt_section_end(b, mark);
+  if (r->drift) {
+    mark = eddy_ckpt_section_begin(b, SECTION_DRIFT);
+    err = eddy__drift_save(r->drift, b);
+    eddy_ckpt_section_end(b, mark);
+    if (err) return err;
+  }
+  return eddy_ckpt_finish(b);
+}
+
+int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size) {
+  int err = eddy_ckpt_verify(p, len, errstr, errstr_size);
+  if (err) return err;
+  /* Everything is read into a scratch replica; r changes only on success. */
+  eddy_replica_t t = *r;
+  t.schema = NULL;
+  t.learner = NULL;
+  t.drift = NULL;
+  eddy_reader_t rd;
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_SCHEMA, 0, &rd))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no schema section");
+  if (!(t.schema = eddy_schema_load(&rd, errstr, errstr_size))) return EDDY_ECORRUPT;
+  err = EDDY_ECORRUPT;
+  if (t.schema->n_attrs != r->schema->n_attrs || t.schema->task != r->schema->task) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint's attributes differ from the config's");
+    goto fail;
+  }
+  for (size_t i = 0; i < t.schema->n_attrs; i++)
+    if (strcmp(t.schema->attrs[i].name, r->schema->attrs[i].name) ||
+        t.schema->attrs[i].kind != r->schema->attrs[i].kind) {
+      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint's attribute %zu is '%s', the config's '%s'",
+                        i, t.schema->attrs[i].name, r->schema->attrs[i].name);
+      goto fail;
+    }
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_LEARNER, 0, &rd)) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint has no learner section");
+    goto fail;
+  }
+  if (!(t.learner = eddy_learner_load(&rd, t.schema, errstr, errstr_size))) goto fail;
+  if (t.learner->type != r->learner->type) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint holds a '%s', the config asks for '%s'",
+                      t.learner->type->name, r->learner->type->name);
+    goto fail;
+  }
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_META, 0, &rd)) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint has no meta section");
+    goto fail;
+  }
+  t.version = eddy_read_u64(&rd);
+  t.index = eddy_read_u64(&rd);
+  t.learned = eddy_read_u64(&rd);
+  if (rd.err) goto fail;
+  char msg[512] = "";
+  t.drift = eddy__drift_new(&t, msg, sizeof msg);
+  if (!t.drift && msg[0]) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+    goto fail;
+  }
+  int has = eddy_ckpt_section(p, len, SECTION_DRIFT, 0, &rd) == 0;
+  if (has != (t.drift != NULL)) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint and config disagree on [drift]");
+    goto fail;
+  }
+  if (t.drift && (err = eddy__drift_load(&t, t.drift, &rd, errstr, errstr_size))) goto fail;
+  eddy__drift_free(r->drift);
+  eddy_learner_free(r->learner);
+  eddy_schema_free(r->schema);
+  *r = t;
+  return 0;
+fail:
+  eddy__drift_free(t.drift);
+  eddy_learner_free(t.learner);
+  eddy_schema_free(t.schema);
+  return err;
+}
+
+size_t eddy_replica_memory(const eddy_replica_t *r) {
+  size_t m = eddy_learner_memory(r->learner) + eddy_schema_memory(r->schema);
+  return r->drift ? m + eddy__drift_memory(r->drift) : m;
+}

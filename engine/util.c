@@ -21,18 +21,6 @@ double eddy_wallclock(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-int eddy_fmt_double(char *buf, size_t size, double v) {
-  /* Shortest of %.15g..%.17g that reads back exactly; eddy never changes
-   * LC_NUMERIC, so the decimal point is always '.'. */
-  int n = 0;
-  for (int prec = 15; prec <= 17; prec++) {
-    n = snprintf(buf, size, "%.*g", prec, v);
-    if (n < 0 || (size_t)n >= size) return n;
-    if (strtod(buf, NULL) == v) break;
-  }
-  return n;
-}
-
 char *eddy_strndup(const char *s, size_t n) {
   char *p = malloc(n + 1);
   if (!p) return NULL;

@@ -73,12 +73,4 @@ extern const eddy_generator_type_t eddy_generator_hyperplane;
 extern const eddy_generator_type_t eddy_generator_rbf;
 extern const eddy_generator_type_t eddy_generator_stagger;
 
-/* Writes v exactly as eddy_fmt_double does (the same bytes: the shortest
- * of %.15g, %.16g, %.17g that reads back to v), several times faster: the
- * digits come from exact 128-bit integer arithmetic for magnitudes in
- * [1e-11, 1e15) and from eddy_fmt_double otherwise. For `eddy gen`'s
- * writer, where formatting numbers is most of the time. Returns the length,
- * or what snprintf would when size is too small (size >= 32 always fits). */
-int eddy_gen_fmt_double(char *buf, size_t size, double v);
-
 #endif /* EDDY_GENERATORS_H */

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "bench.h"
+#include "engine/internal.h"
 #include "generators/generators.h"
 
 static int bench_gen(const char *label, const char *name, const eddy_kv_t *kv, size_t n_kv,
@@ -59,7 +60,7 @@ int main(void) {
   rc |= bench_gen("stagger", "stagger", NULL, 0, n);
   printf("\n%-40s %14s %10s %10s\n", "number text (uniform [0,10), 3M)", "numbers/s", "ns/number",
          "bytes");
-  bench_fmt("eddy_gen_fmt_double", eddy_gen_fmt_double, 3 * n);
-  bench_fmt("eddy_fmt_double", eddy_fmt_double, 3 * n);
+  bench_fmt("eddy_fmt_double (exact integer path)", eddy_fmt_double, 3 * n);
+  bench_fmt("snprintf + strtod (reference path)", eddy__fmt_double_slow, 3 * n);
   return rc;
 }

@@ -1,18 +1,20 @@
-/* fmt.c: a fast eddy_fmt_double for `eddy gen`'s writer. eddy_fmt_double
- * tries %.15g, %.16g and %.17g in turn, each printed by snprintf and read
- * back by strtod: about 600 ns a number, most of the time of writing a
- * stream. Here the same decision is made with exact integer arithmetic: for
+/* fmt.c: eddy_fmt_double, the shortest of %.15g, %.16g, %.17g that reads
+ * back exactly, in C locale. Trying each with snprintf and strtod costs
+ * about 600 ns a number, most of the time of writing a stream. Here the same decision is made with exact integer arithmetic: for
  * v = m * 2^q, v * 10^s = m * 5^s * 2^(q+s) is an integer (m * 5^s) shifted
  * right by t bits, so rounding it to P digits (ties to even, as glibc's
  * printf) and checking that the P digits read back to v (as glibc's
  * correctly rounded strtod would) are exact comparisons of 128-bit
  * integers. Values outside the domain where that fits (|v| < 1e-11,
- * |v| >= 1e15, zero, subnormals, inf, nan) go to eddy_fmt_double. The unit
+ * |v| >= 1e15, zero, subnormals, inf, nan) go to the snprintf/strtod path. The unit
  * suite compares the two on millions of values. */
 #include <math.h>
 #include <string.h>
 
-#include "generators.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "eddy.h"
 
 typedef unsigned __int128 u128;
 
@@ -174,9 +176,20 @@ static int format_g(char *buf, int neg, uint64_t d, int p, int x) {
   return (int)(o - buf);
 }
 
-int eddy_gen_fmt_double(char *buf, size_t size, double v) {
+/* The reference path: each precision printed and read back. */
+int eddy__fmt_double_slow(char *buf, size_t size, double v) {
+  int n = 0;
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(buf, size, "%.*g", prec, v);
+    if (n < 0 || (size_t)n >= size) return n;
+    if (strtod(buf, NULL) == v) break;
+  }
+  return n;
+}
+
+int eddy_fmt_double(char *buf, size_t size, double v) {
   double a = fabs(v);
-  if (size < 32 || !(a >= 1e-11 && a < 1e15)) return eddy_fmt_double(buf, size, v);
+  if (size < 32 || !(a >= 1e-11 && a < 1e15)) return eddy__fmt_double_slow(buf, size, v);
   uint64_t bits;
   memcpy(&bits, &v, sizeof bits);
   int neg = (int)(bits >> 63);
@@ -184,15 +197,15 @@ int eddy_gen_fmt_double(char *buf, size_t size, double v) {
   uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
   int q = be - 1075;
   int x = (int)floor(log10(a)); /* may be one off near powers of ten */
-  if (decimal_exponent(m, q, &x)) return eddy_fmt_double(buf, size, v);
+  if (decimal_exponent(m, q, &x)) return eddy__fmt_double_slow(buf, size, v);
   for (int p = 15; p <= 17; p++) {
     uint64_t d;
     int back = 0;
     /* d is in [10^(p-1), 10^p] since x is exact */
-    if (scaled_round(m, q, p - 1 - x, &d, &back)) return eddy_fmt_double(buf, size, v);
+    if (scaled_round(m, q, p - 1 - x, &d, &back)) return eddy__fmt_double_slow(buf, size, v);
     if (!back) continue;
     if (d == tens[p]) return format_g(buf, neg, tens[p - 1], p, x + 1); /* rounded up a decade */
     return format_g(buf, neg, d, p, x);
   }
-  return eddy_fmt_double(buf, size, v); /* %.17g always reads back: not reached */
+  return eddy__fmt_double_slow(buf, size, v); /* %.17g always reads back: not reached */
 }
