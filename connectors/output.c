@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "connectors.h"
-#include "generators/generators.h" /* eddy_gen_fmt_double: exact and fast */
 
 int eddy_utf8_valid(const void *p, size_t len) {
   const unsigned char *s = p, *end = s + len;
@@ -75,7 +74,7 @@ static void put_double(eddy_buf_t *b, double v) {
     eddy_buf_put(b, "null", 4);
     return;
   }
-  int n = eddy_gen_fmt_double(s, sizeof s, v);
+  int n = eddy_fmt_double(s, sizeof s, v);
   eddy_buf_put(b, s, (size_t)n);
 }
 

@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "generators/generators.h"
 #include "stream.h"
 
 /* End-to-end latency buckets, seconds: 0.5 ms to 30 s. */
@@ -51,7 +50,7 @@ static void put_value(eddy_buf_t *b, double v) {
   } else if (isinf(v)) {
     eddy_buf_printf(b, "%s", v > 0 ? "+Inf" : "-Inf");
   } else {
-    int n = eddy_gen_fmt_double(s, sizeof s, v);
+    int n = eddy_fmt_double(s, sizeof s, v);
     eddy_buf_put(b, s, (size_t)n);
   }
 }
