@@ -308,6 +308,24 @@ int eddy_kafka_err_permanent(rd_kafka_resp_err_t err);
 rd_kafka_topic_partition_list_t *eddy_kafka_topics(const char *topics, char *errstr,
                                                    size_t errstr_size);
 
+/* A plain producer of records to one topic, for `eddy gen --topic` and the
+ * demo: values are copied; a full queue is waited out. */
+typedef struct eddy_kafka_writer eddy_kafka_writer_t;
+
+/* acks=all, idempotence off, linger.ms 5. Fails when bootstrap is not a
+ * valid list (connecting happens later, in the background). */
+eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, char *errstr,
+                                           size_t errstr_size);
+int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len, const void *key,
+                          size_t key_len);
+/* Records delivered so far, and those that failed for good. */
+uint64_t eddy_kafka_writer_delivered(const eddy_kafka_writer_t *w);
+uint64_t eddy_kafka_writer_failed(const eddy_kafka_writer_t *w);
+/* Waits up to timeout_ms for every delivery, then frees w. Returns 0 when
+ * every record was delivered, else EDDY_EIO (errstr says how many were
+ * not). */
+int eddy_kafka_writer_close(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size);
+
 /* ------------------------------------------------------------ dead letters */
 
 /* Kafka Connect's dead-letter headers (__connect.errors.topic, .partition,

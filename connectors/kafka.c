@@ -175,3 +175,82 @@ int eddy_dlq_headers(rd_kafka_headers_t *h, const eddy_dlq_info_t *info) {
   err |= rd_kafka_header_add(h, key, -1, text, (ssize_t)n) ? 1 : 0;
   return err ? EDDY_EINVAL : 0;
 }
+
+/* ------------------------------------------------------------- writer */
+
+struct eddy_kafka_writer {
+  rd_kafka_t *rk;
+  rd_kafka_topic_t *rkt;
+  uint64_t put, delivered, failed;
+  char last_error[256];
+};
+
+static void writer_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  eddy_kafka_writer_t *w = opaque;
+  if (m->err) {
+    w->failed++;
+    snprintf(w->last_error, sizeof w->last_error, "%s", rd_kafka_err2str(m->err));
+  } else {
+    w->delivered++;
+  }
+}
+
+eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, char *errstr,
+                                           size_t errstr_size) {
+  eddy_kafka_writer_t *w = calloc(1, sizeof *w);
+  char msg[512];
+  if (!w) {
+    eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    return NULL;
+  }
+  rd_kafka_conf_t *c = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, msg, sizeof msg) ||
+      rd_kafka_conf_set(c, "acks", "all", msg, sizeof msg) ||
+      rd_kafka_conf_set(c, "linger.ms", "5", msg, sizeof msg) ||
+      rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", msg, sizeof msg)) {
+    rd_kafka_conf_destroy(c);
+    free(w);
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+    return NULL;
+  }
+  rd_kafka_conf_set_opaque(c, w);
+  rd_kafka_conf_set_dr_msg_cb(c, writer_dr);
+  if (!(w->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, msg, sizeof msg))) {
+    rd_kafka_conf_destroy(c);
+    free(w);
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+    return NULL;
+  }
+  w->rkt = rd_kafka_topic_new(w->rk, topic, NULL);
+  return w;
+}
+
+int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len, const void *key,
+                          size_t key_len) {
+  while (rd_kafka_produce(w->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)value, len, key,
+                          key_len, NULL)) {
+    if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) return EDDY_EIO;
+    rd_kafka_poll(w->rk, 10);
+  }
+  if ((++w->put & 1023) == 0) rd_kafka_poll(w->rk, 0);
+  return 0;
+}
+
+uint64_t eddy_kafka_writer_delivered(const eddy_kafka_writer_t *w) { return w->delivered; }
+uint64_t eddy_kafka_writer_failed(const eddy_kafka_writer_t *w) { return w->failed; }
+
+int eddy_kafka_writer_close(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size) {
+  if (!w) return 0;
+  rd_kafka_flush(w->rk, timeout_ms);
+  uint64_t left = w->put - w->delivered - w->failed;
+  int err = 0;
+  if (left || w->failed)
+    err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "%llu of %llu records not delivered%s%s",
+                      (unsigned long long)(left + w->failed), (unsigned long long)w->put,
+                      w->failed ? ": " : " in time", w->failed ? w->last_error : "");
+  rd_kafka_topic_destroy(w->rkt);
+  rd_kafka_destroy(w->rk);
+  free(w);
+  return err;
+}
