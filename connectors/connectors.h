@@ -86,6 +86,12 @@ int eddy_record_init(eddy_record_t *r, const eddy_fields_t *f);
 void eddy_record_free(eddy_record_t *r);
 void eddy_record_clear(eddy_record_t *r);
 
+/* The longest nominal value or class text kept: dictionaries are bounded in
+ * count (max_values, max_classes) and, through this, in bytes, so that
+ * hostile records cost bounded memory. A longer one is an EDDY_ERANGE
+ * error (the record is dead-lettered). */
+#define EDDY_MAX_VALUE_BYTES 1024
+
 /* Stores one field's value into the record, interning nominal values and
  * classes into the schema's dictionaries. `text` is the value as written
  * (numbers included); is_string says whether it was a quoted string (JSON),
@@ -290,7 +296,9 @@ typedef enum { EDDY_KAFKA_CONSUMER, EDDY_KAFKA_PRODUCER } eddy_kafka_role_t;
  * [kafka] pair as is, over eddy's defaults for keys the config does not
  * set: bootstrap.servers = 127.0.0.1:9092, client.id = eddy.NAME; the
  * consumer: group.id = eddy.NAME, enable.auto.commit = false,
- * enable.auto.offset.store = false, auto.offset.reset = earliest; the
+ * enable.auto.offset.store = false, auto.offset.reset = earliest,
+ * partition.assignment.strategy = cooperative-sticky (a rebalance moves
+ * only the partitions that change hands: the others keep their models); the
  * producer: message.timeout.ms = 0 (retry until delivered: outputs are
  * never dropped while a broker is away). A key librdkafka refuses fails
  * with "FILE:LINE: [kafka] key 'K': ...". The caller owns the result

@@ -294,6 +294,10 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       if (parse_number(text, len, &v)) return type_error(errstr, errstr_size, field, "a number", text, len);
       r->in.x[i] = v;
     } else {
+      if (len > EDDY_MAX_VALUE_BYTES)
+        return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,
+                           "field '%s': a nominal value of %zu bytes (at most %d)", field->name, len,
+                           EDDY_MAX_VALUE_BYTES);
       uint64_t h = eddy_hash(text, len);
       int64_t idx = eddy_dict_intern(s->attrs[i].dict, text, len, h, NULL);
       if (idx < 0) return eddy_seterr(errstr, errstr_size, (int)idx, "field '%s': %s", field->name, eddy_strerror((int)idx));
@@ -309,6 +313,9 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       if (parse_number(text, len, &v)) return type_error(errstr, errstr_size, field, "a number", text, len);
       r->in.y = v;
     } else {
+      if (len > EDDY_MAX_VALUE_BYTES)
+        return eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "field '%s': a class of %zu bytes (at most %d)",
+                           field->name, len, EDDY_MAX_VALUE_BYTES);
       int64_t idx = eddy_dict_intern(s->target.dict, text, len, eddy_hash(text, len), NULL);
       if (idx == EDDY_ERANGE)
         return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,

@@ -173,7 +173,7 @@ static eddy_ptask_t *find_task(eddy_pipeline_t *pl, const char *topic, int32_t p
  * else by name (then the handle is remembered). */
 static eddy_ptask_t *task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
   eddy_ptask_t *t = pl->last;
-  if (t && t->rkt == m->rkt && t->partition == m->partition) return t;
+  if (t && t->rkt == m->rkt && t->partition == m->partition && !t->retired) return t;
   for (size_t i = 0; i < pl->n_tasks; i++) {
     t = pl->tasks[i];
     if (!t->retired && t->rkt == m->rkt && t->partition == m->partition) return pl->last = t;
@@ -773,6 +773,7 @@ static void revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_lis
     if (!t) continue;
     if (pl->store.type->hooks.revoked) pl->store.type->hooks.revoked(&pl->store, t);
     eddy_ptask_retire(t);
+    if (pl->last == t) pl->last = NULL;
     if (eddy_wm_open(&t->wm) == 0) task_drop(pl, t);
   }
 }
