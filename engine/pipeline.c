@@ -81,6 +81,8 @@ struct eddy_pipeline {
   uint64_t cur_seq;
 
   unsigned paused;
+  int held;            /* backpressure: the consumer's queue is not read */
+  double held_since;
   uint64_t in_flight;
   retry_t *retries;
   double next_commit;
@@ -253,19 +255,48 @@ void eddy_pipeline_resume(eddy_pipeline_t *pl, unsigned reason) {
   if (was && !pl->paused) {
     apply_pause(pl, 0);
     /* Messages may already wait in the queue: its io event was spent. */
-    if (pl->state == EDDY_PL_RUNNING && !pl->more_active) {
+    if (pl->state == EDDY_PL_RUNNING && !pl->more_active && pl->consumer) {
       uv_idle_start(&pl->more, on_more);
       pl->more_active = 1;
     }
   }
 }
 
+/* Backpressure. Too many outputs in flight first stops the consumer's
+ * queue from being read ("held"): librdkafka stops fetching by itself when
+ * its queue is full, and reading resumes at once when deliveries catch up
+ * (pausing partitions in librdkafka 2.0.2 costs about a second to resume
+ * fetching). A hold that lasts (the broker is away) becomes a real pause of
+ * the partitions, so that the consumer can be polled again: rebalances are
+ * served and max.poll.interval.ms is never exceeded. */
+#define HOLD_SECONDS 3.0
+
+static void kick(eddy_pipeline_t *pl) {
+  if (pl->state == EDDY_PL_RUNNING && !pl->more_active && pl->consumer) {
+    uv_idle_start(&pl->more, on_more);
+    pl->more_active = 1;
+  }
+}
+
 static void check_backpressure(eddy_pipeline_t *pl) {
   uint64_t max = (uint64_t)pl->conf->sink.max_in_flight;
-  if (!(pl->paused & EDDY_PAUSE_BACKPRESSURE) && pl->in_flight >= max)
-    eddy_pipeline_pause(pl, EDDY_PAUSE_BACKPRESSURE);
-  else if ((pl->paused & EDDY_PAUSE_BACKPRESSURE) && pl->in_flight <= max / 2)
-    eddy_pipeline_resume(pl, EDDY_PAUSE_BACKPRESSURE);
+  if (pl->in_flight >= max) {
+    if (!pl->held && !(pl->paused & EDDY_PAUSE_BACKPRESSURE)) {
+      pl->held = 1;
+      pl->held_since = eddy_now();
+    } else if (pl->held && eddy_now() - pl->held_since > HOLD_SECONDS) {
+      pl->held = 0;
+      eddy_pipeline_pause(pl, EDDY_PAUSE_BACKPRESSURE);
+      log_limited(pl, EDDY_LOG_WARN, "%" PRIu64 " outputs await delivery: consumption paused until half are delivered",
+                  pl->in_flight);
+    }
+  } else if (pl->in_flight <= max / 2) {
+    if (pl->held) {
+      pl->held = 0;
+      kick(pl);
+    }
+    if (pl->paused & EDDY_PAUSE_BACKPRESSURE) eddy_pipeline_resume(pl, EDDY_PAUSE_BACKPRESSURE);
+  }
 }
 
 /* ------------------------------------------------------------- producing */
@@ -507,6 +538,13 @@ static void consumer_error(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
  * stops early continues from an idle handle. */
 static void consume(eddy_pipeline_t *pl) {
   if (!pl->consumer || pl->state == EDDY_PL_CLOSED) return;
+  if (pl->held) {
+    if (pl->more_active) {
+      uv_idle_stop(&pl->more);
+      pl->more_active = 0;
+    }
+    return;
+  }
   int64_t max = pl->conf->source.batch_size, n = 0;
   while (n < max && pl->state != EDDY_PL_CLOSED) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->consumer, 0);
@@ -521,7 +559,7 @@ static void consume(eddy_pipeline_t *pl) {
     rd_kafka_message_destroy(m);
     if (pl->in_flight >= (uint64_t)pl->conf->sink.max_in_flight) {
       check_backpressure(pl);
-      break;
+      if (pl->held) break;
     }
   }
   int again = n == max && !(pl->paused & EDDY_PAUSE_DRAIN);
@@ -618,7 +656,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
     if (t->retired && eddy_wm_open(&t->wm) == 0) task_drop(pl, t);
   }
-  if (pl->paused & EDDY_PAUSE_BACKPRESSURE) check_backpressure(pl);
+  if (pl->held || (pl->paused & EDDY_PAUSE_BACKPRESSURE)) check_backpressure(pl);
 }
 
 static void retry_deliveries(eddy_pipeline_t *pl) {
@@ -1142,7 +1180,7 @@ void eddy_pipeline_tick(eddy_pipeline_t *pl) {
   double now = eddy_now();
   if (pl->state == EDDY_PL_RUNNING || (pl->state == EDDY_PL_DRAINING && pl->consumer)) {
     if (pl->retries && !pl->unreachable) retry_deliveries(pl);
-    if (pl->paused & EDDY_PAUSE_BACKPRESSURE) check_backpressure(pl);
+    if (pl->held || (pl->paused & EDDY_PAUSE_BACKPRESSURE)) check_backpressure(pl);
     if (now >= pl->next_commit) {
       commit_async(pl);
       pl->next_commit = now + pl->conf->source.commit_interval_ms / 1000.0;
@@ -1245,7 +1283,7 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
   if (!strcmp(family, "eddy_outputs_in_flight")) {
     eddy_prom_sample(b, family, labels, (double)pl->in_flight);
   } else if (!strcmp(family, "eddy_paused")) {
-    eddy_prom_sample(b, family, labels, pl->paused ? 1 : 0);
+    eddy_prom_sample(b, family, labels, pl->paused || pl->held ? 1 : 0);
   } else if (!strcmp(family, "eddy_kafka_reachable")) {
     eddy_prom_sample(b, family, labels, pl->unreachable ? 0 : 1);
   } else if (!strcmp(family, "eddy_alerts_total")) {

@@ -4,7 +4,9 @@
 #   write_config FILE NAME TOPICS [EXTRA]   a JSON pipeline NAME reading TOPICS
 #                                 (x1, x2 numeric, c nominal, y target, id) to
 #                                 NAME.predictions / NAME.dlq / NAME.alerts;
-#                                 EXTRA lines are appended to the file
+#                                 EXTRA lines are appended to the file; the
+#                                 variables SOURCE_EXTRA, KAFKA_EXTRA and
+#                                 SINK_EXTRA add lines to those sections
 #   start_run CONFIG LOG          `eddy run -c CONFIG` in the background in its
 #                                 own process group (stopped by lib.sh's trap);
 #                                 sets RUN_PID
@@ -35,12 +37,14 @@ window = 200
 [source]
 topics = $topics
 max_record_bytes = 65536
+${SOURCE_EXTRA:-}
 
 [kafka]
 bootstrap.servers = $BOOTSTRAP
 session.timeout.ms = 6000
 fetch.wait.max.ms = 10
 topic.metadata.refresh.interval.ms = 1000
+${KAFKA_EXTRA:-}
 
 [features]
 numeric = x1, x2
@@ -59,6 +63,7 @@ detector = adwin
 predictions = $name.predictions
 dead_letter = $name.dlq
 alerts = $name.alerts
+${SINK_EXTRA:-}
 $extra
 EOF
 }
