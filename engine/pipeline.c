@@ -705,11 +705,13 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
   log_limited(pl, EDDY_LOG_WARN, "Kafka: %s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
 }
 
-/* librdkafka's own log lines (its threads): errors only, and not the
- * notes that a [kafka] key does not apply to a consumer or a producer. */
+/* librdkafka's own log lines (its threads): errors only, and neither the
+ * notes that a [kafka] key does not apply to a consumer or a producer nor
+ * refused connections (the pipeline says once that Kafka is unreachable,
+ * and when it is back). */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
   (void)rk;
-  if (level > 3 || strstr(buf, "will be ignored by this")) return;
+  if (level > 3 || strstr(buf, "will be ignored by this") || strstr(buf, "Connection refused")) return;
   eddy_log(EDDY_LOG_WARN, "librdkafka %s: %s", fac, buf);
 }
 
