@@ -49,7 +49,7 @@ struct eddy_pipeline {
   eddy_fields_t *fields;
   eddy_decoder_t *decoder;
   eddy_output_t *output;
-  eddy_store_t store;
+  eddy_plstore_t store;
   const eddy_field_t **required;
   size_t n_required;
   eddy_record_t rec;
@@ -871,7 +871,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 /* ------------------------------------------------------------- the store */
 
-const eddy_store_type_t eddy_store_memory = {"memory", NULL, NULL, NULL, {NULL, NULL, NULL}};
+const eddy_plstore_type_t eddy_plstore_memory = {"memory", NULL, NULL, NULL, {NULL, NULL, NULL}};
 
 static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   const eddy_state_section_t *s = &pl->conf->state;
@@ -885,7 +885,7 @@ static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
     return eddy_seterr(errstr, errstr_size, EDDY_ENOTSUP,
                        "%s:%d: [state] aggregates: per-entity aggregates are not available in this build yet",
                        pl->conf->file, pl->conf->line);
-  pl->store.type = &eddy_store_memory;
+  pl->store.type = &eddy_plstore_memory;
   pl->store.pl = pl;
   return pl->store.type->open ? pl->store.type->open(&pl->store, errstr, errstr_size) : 0;
 }

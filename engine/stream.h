@@ -110,25 +110,25 @@ typedef struct eddy_ptask_hooks {
  * and, for stores that can be away (Redis), consumption paused while it is
  * (eddy_pipeline_pause with EDDY_PAUSE_STORE). `memory` keeps models in the
  * process (they are lost on restart and rebuilt from the stream). */
-typedef struct eddy_store eddy_store_t;
+typedef struct eddy_plstore eddy_plstore_t;
 
-typedef struct eddy_store_type {
+typedef struct eddy_plstore_type {
   const char *name;
-  int (*open)(eddy_store_t *s, char *errstr, size_t errstr_size);
-  void (*close)(eddy_store_t *s);
+  int (*open)(eddy_plstore_t *s, char *errstr, size_t errstr_size);
+  void (*close)(eddy_plstore_t *s);
   /* Joins per-entity state into a decoded record before predict (the
    * aggregates); NULL: nothing to join. */
-  int (*join)(eddy_store_t *s, eddy_ptask_t *t, eddy_record_t *r);
-  eddy_ptask_hooks_t hooks; /* their ctx is the eddy_store_t */
-} eddy_store_type_t;
+  int (*join)(eddy_plstore_t *s, eddy_ptask_t *t, eddy_record_t *r);
+  eddy_ptask_hooks_t hooks; /* their ctx is the eddy_plstore_t */
+} eddy_plstore_type_t;
 
-struct eddy_store {
-  const eddy_store_type_t *type;
+struct eddy_plstore {
+  const eddy_plstore_type_t *type;
   eddy_pipeline_t *pl;
   void *impl;
 };
 
-extern const eddy_store_type_t eddy_store_memory;
+extern const eddy_plstore_type_t eddy_plstore_memory;
 
 /* ------------------------------------------------------------- metrics */
 
