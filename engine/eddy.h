@@ -322,6 +322,12 @@ int eddy_option_set(const eddy_option_t *opt, void *params, const char *value, c
  * EDDY_EINVAL; the error starts with file:line: and names the key. */
 int eddy_options_apply(const eddy_option_t *table, void *params, const eddy_kv_t *kv, size_t n,
                        char *errstr, size_t errstr_size);
+/* The same, except that keys starting with pass_prefix (when not NULL, e.g.
+ * "base.") are left alone: the component reads them itself (an ensemble
+ * passes them, prefix removed, to its members, which validate them). */
+int eddy_options_apply_except(const eddy_option_t *table, void *params, const eddy_kv_t *kv,
+                              size_t n, const char *pass_prefix, char *errstr,
+                              size_t errstr_size);
 /* Releases EDDY_OPT_TEXT fields. */
 void eddy_options_free(const eddy_option_t *table, void *params);
 /* Writes the table as Markdown rows: key, type, default, range, help. */
@@ -340,6 +346,12 @@ int eddy_parse_bool(const char *s, int *out);
 int eddy_component_setup(const eddy_option_t *options, size_t params_size, size_t state_size,
                          const eddy_kv_t *kv, size_t n_kv, void **params, void **state,
                          eddy_kvlist_t *copy, char *errstr, size_t errstr_size);
+/* The same with eddy_options_apply_except(pass_prefix): `copy` still holds
+ * every pair, the passed ones included. */
+int eddy_component_setup_except(const eddy_option_t *options, size_t params_size,
+                                size_t state_size, const eddy_kv_t *kv, size_t n_kv,
+                                const char *pass_prefix, void **params, void **state,
+                                eddy_kvlist_t *copy, char *errstr, size_t errstr_size);
 void eddy_component_teardown(const eddy_option_t *options, void **params, void **state,
                              eddy_kvlist_t *copy);
 /* The header both write before their body: name, seed, pairs, RNG. */
