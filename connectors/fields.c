@@ -257,8 +257,56 @@ static int is_missing(const char *t, size_t len) {
   return 0;
 }
 
+/* Plain decimals ([-]digits[.digits][e[+-]digits]) whose significand fits
+ * 2^53 and whose power of ten is at most 22 either way: both are exact
+ * doubles, so one multiplication or division rounds correctly and gives
+ * strtod's bits (Clinger's fast path). 0 when the token is not one. */
+static int fast_number(const char *t, size_t len, double *out) {
+  static const double pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const char *p = t, *end = t + len;
+  int neg = 0;
+  if (p < end && *p == '-') neg = 1, p++;
+  uint64_t m = 0;
+  int digits = 0, scale = 0, any = 0;
+  for (; p < end && *p >= '0' && *p <= '9'; p++, any = 1) {
+    if (m == 0 && *p == '0') continue; /* leading zeros are not significant */
+    if (++digits > 19) return 0;
+    m = m * 10 + (uint64_t)(*p - '0');
+  }
+  if (p < end && *p == '.') {
+    p++;
+    if (p >= end || *p < '0' || *p > '9') return 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++, any = 1) {
+      scale--;
+      if (m == 0 && *p == '0') continue;
+      if (++digits > 19) return 0;
+      m = m * 10 + (uint64_t)(*p - '0');
+    }
+  }
+  if (!any) return 0;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    p++;
+    int eneg = 0, e = 0;
+    if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+    if (p >= end) return 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+      if (e > 1000) return 0;
+      e = e * 10 + (*p - '0');
+    }
+    scale += eneg ? -e : e;
+  }
+  if (p != end || m > (1ull << 53) || scale > 22 || scale < -22) return 0;
+  double v = (double)m;
+  v = scale >= 0 ? v * pow10[scale] : v / pow10[-scale];
+  *out = neg ? -v : v;
+  return 1;
+}
+
 /* A whole token as a finite double; the token need not be NUL-terminated. */
 static int parse_number(const char *t, size_t len, double *out) {
+  if (len && fast_number(t, len, out)) return 0;
   char buf[128];
   if (len == 0 || len >= sizeof buf) return EDDY_ETYPE;
   memcpy(buf, t, len);

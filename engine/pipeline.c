@@ -82,6 +82,7 @@ struct eddy_pipeline {
 
   unsigned paused;
   int held;            /* backpressure: the consumer's queue is not read */
+  double batch_time;   /* wall clock at the start of the batch */
   double held_since;
   uint64_t in_flight;
   retry_t *retries;
@@ -497,7 +498,7 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
           .has_label = pl->rec.in.has_y,
           .label = pl->rec.in.y,
           .model_version = rep->version,
-          .time = eddy_wallclock(),
+          .time = pl->batch_time,
       };
       if (eddy_output_encode(pl->output, &p, &pl->out) == 0) {
         pl->st.predictions++;
@@ -546,6 +547,7 @@ static void consume(eddy_pipeline_t *pl) {
     return;
   }
   int64_t max = pl->conf->source.batch_size, n = 0;
+  pl->batch_time = eddy_wallclock(); /* the predictions' time: one clock read a batch */
   while (n < max && pl->state != EDDY_PL_CLOSED) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->consumer, 0);
     if (!m) break;

@@ -92,14 +92,14 @@ static rd_kafka_t *make(rd_kafka_type_t type, const char *group) {
   rd_kafka_conf_t *c = rd_kafka_conf_new();
   rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof err);
   if (type == RD_KAFKA_PRODUCER) {
-    rd_kafka_conf_set(c, "linger.ms", rate > 0 ? "0" : "5", err, sizeof err);
+    rd_kafka_conf_set(c, "linger.ms", getenv("E2E_LINGER_MS") ? getenv("E2E_LINGER_MS") : rate > 0 ? "1" : "5", err, sizeof err);
     rd_kafka_conf_set(c, "queue.buffering.max.messages", "2000000", err, sizeof err);
     rd_kafka_conf_set(c, "acks", "1", err, sizeof err);
     rd_kafka_conf_set_dr_msg_cb(c, on_dr);
   } else {
     rd_kafka_conf_set(c, "group.id", group, err, sizeof err);
     rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof err);
-    rd_kafka_conf_set(c, "fetch.wait.max.ms", "5", err, sizeof err);
+    rd_kafka_conf_set(c, "fetch.wait.max.ms", "1", err, sizeof err);
   }
   rd_kafka_t *rk = rd_kafka_new(type, c, err, sizeof err);
   if (!rk) die("rd_kafka_new", err);
