@@ -594,9 +594,9 @@ typedef enum { EDDY_KAFKA_CONSUMER, EDDY_KAFKA_PRODUCER } eddy_kafka_role_t;
  * [kafka] pair as is, over eddy's defaults for keys the config does not
  * set: bootstrap.servers = 127.0.0.1:9092, client.id = eddy.NAME; the
  * consumer: group.id = eddy.NAME, enable.auto.commit = false,
- * enable.auto.offset.store = false, auto.offset.reset = earliest,
- * partition.assignment.strategy = cooperative-sticky (a rebalance moves
- * only the partitions that change hands: the others keep their models); the
+ * enable.auto.offset.store = false, auto.offset.reset = earliest (and
+ * librdkafka's eager range,roundrobin assignment: its cooperative-sticky
+ * assignor asserts on close in 2.0.2, see the run's notes); the
  * producer: message.timeout.ms = 0 (retry until delivered: outputs are
  * never dropped while a broker is away). A key librdkafka refuses fails
  * with "FILE:LINE: [kafka] key 'K': ...". The caller owns the result

@@ -23,9 +23,6 @@ static const default_t defaults[] = {
     {"enable.auto.offset.store", "false", 1},
     {"auto.offset.reset", "earliest", 1},
     {"enable.partition.eof", "false", 1},
-    /* A rebalance moves only the partitions that change hands: the others
-     * keep their tasks and models. */
-    {"partition.assignment.strategy", "cooperative-sticky", 1},
     /* Outputs are retried until delivered: a broker that is away for a
      * while costs time, never records (offsets wait for the deliveries). */
     {"message.timeout.ms", "0", 2},

@@ -50,6 +50,8 @@ struct eddy_pipeline {
   eddy_decoder_t *decoder;
   eddy_output_t *output;
   eddy_plstore_t store;
+  eddy_aggs_t *aggs;        /* [state] aggregates (n == 0: none) */
+  eddy_store_t *entities;   /* their store (memory), NULL without aggregates */
   const eddy_field_t **required;
   size_t n_required;
   eddy_record_t rec;
@@ -197,6 +199,8 @@ static void task_drop(eddy_pipeline_t *pl, eddy_ptask_t *t) {
     }
   if (t->slot < pl->n_slots && pl->slots[t->slot] == t) pl->slots[t->slot] = NULL;
   if (pl->last == t) pl->last = NULL;
+  eddy_state_batch_free(t->store);
+  t->store = NULL;
   eddy_ptask_free(t);
 }
 
@@ -220,6 +224,10 @@ static eddy_ptask_t *task_add(eddy_pipeline_t *pl, const char *topic, int32_t pa
     return NULL;
   }
   if (eddy_grow((void **)&pl->tasks, &pl->cap_tasks, pl->n_tasks + 1, sizeof *pl->tasks)) {
+    eddy_ptask_free(t);
+    return NULL;
+  }
+  if (pl->entities && !(t->store = eddy_state_batch_new(pl->aggs, partition))) {
     eddy_ptask_free(t);
     return NULL;
   }
@@ -445,6 +453,12 @@ static int check_required(eddy_pipeline_t *pl, char *msg, size_t size) {
   return 0;
 }
 
+static void state_fetched(void *ctx, eddy_state_batch_t *b, int status) {
+  (void)ctx;
+  (void)b;
+  (void)status;
+}
+
 static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
   eddy_ptask_t *t = task_of(pl, m);
   if (!t) return; /* a partition no longer ours: its next owner handles it */
@@ -479,6 +493,20 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
     dead_letter(pl, m, "validate", err, msg);
   } else {
     rep->offset = m->offset;
+    int64_t entity = -1;
+    double t_ms = 0;
+    eddy_state_batch_t *b = t->store;
+    if (b && pl->rec.key) {
+      /* The memory store answers at once: one record is one batch. */
+      eddy_state_batch_clear(b);
+      entity = eddy_state_batch_add(b, pl->rec.key, pl->rec.key_len);
+      if (entity >= 0 && eddy_store_fetch(pl->entities, b, state_fetched, NULL) == 0) {
+        t_ms = eddy_aggs_time_ms(pl->aggs, &pl->rec, ts > 0 ? (double)ts : pl->batch_time * 1000);
+        eddy_state_batch_join(b, (size_t)entity, &pl->rec, t_ms);
+      } else {
+        entity = -1;
+      }
+    }
     int k = eddy_replica_predict(rep, &pl->rec.in);
     if (pl->t_pred) {
       eddy_buf_clear(&pl->out);
@@ -518,6 +546,10 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
         pl->st.learned++;
         t->learned++;
       }
+    }
+    if (entity >= 0) {
+      eddy_state_batch_update(b, (size_t)entity, &pl->rec, t_ms);
+      eddy_store_write(pl->entities, b);
     }
   }
   pl->cur = NULL;
@@ -712,7 +744,13 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
  * refused connections (the pipeline says once that Kafka is unreachable,
  * and when it is back). */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
-  (void)rk;
+  /* With [kafka] debug = ..., everything librdkafka says (the config is
+   * not changed after start: reading it from this thread is safe). */
+  const eddy_pipeline_t *pl = rd_kafka_opaque(rk);
+  if (pl && eddy_kvlist_get(&pl->conf->kafka, "debug")) {
+    eddy_log(level > 6 ? EDDY_LOG_DEBUG : EDDY_LOG_WARN, "librdkafka %s: %s", fac, buf);
+    return;
+  }
   if (level > 3 || strstr(buf, "will be ignored by this") || strstr(buf, "Connection refused")) return;
   eddy_log(EDDY_LOG_WARN, "librdkafka %s: %s", fac, buf);
 }
@@ -883,10 +921,6 @@ static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
                        "%s:%d: [state] store '%s': only 'memory' is available in this build "
                        "(the Redis store comes with model checkpoints)",
                        pl->conf->file, pl->conf->line, kind);
-  if (s->aggregates && *s->aggregates)
-    return eddy_seterr(errstr, errstr_size, EDDY_ENOTSUP,
-                       "%s:%d: [state] aggregates: per-entity aggregates are not available in this build yet",
-                       pl->conf->file, pl->conf->line);
   pl->store.type = &eddy_plstore_memory;
   pl->store.pl = pl;
   return pl->store.type->open ? pl->store.type->open(&pl->store, errstr, errstr_size) : 0;
@@ -974,9 +1008,27 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
     FAIL("%s:%d: [features] numeric or nominal: JSON records from Kafka need their attributes listed", c->file,
          c->line);
   }
-  if (!(pl->fields = eddy_fields_new(c, (const char *const *)names, n_names, NULL, 0, errstr, errstr_size))) {
+  /* Per-entity aggregates: their inputs are extra fields, their outputs
+   * attributes joined from the state store before predict. */
+  if (!(pl->aggs = eddy_aggs_new(c, errstr, errstr_size))) {
     err = EDDY_EINVAL;
     goto fail;
+  }
+  if (!(pl->fields = eddy_fields_new(c, (const char *const *)names, n_names,
+                                     (const char *const *)pl->aggs->inputs, pl->aggs->n_inputs, errstr,
+                                     errstr_size)) ||
+      (pl->aggs->n && eddy_aggs_bind(pl->aggs, pl->fields, errstr, errstr_size))) {
+    err = EDDY_EINVAL;
+    goto fail;
+  }
+  if (pl->aggs->n) {
+    const char *key = c->features.key && *c->features.key ? c->features.key : c->state.key;
+    if (!key || !*key)
+      FAIL("%s:%d: [state] aggregates need the entity key: [features] key (or [state] key)", c->file, c->line);
+    if (!(pl->entities = eddy_store_new(c, pl->aggs, NULL, errstr, errstr_size))) {
+      err = EDDY_EINVAL;
+      goto fail;
+    }
   }
   if (!(pl->decoder = eddy_decoder_new(c->source.format, pl->fields, c, (const char *const *)names, n_names,
                                        errstr, errstr_size)) ||
@@ -1234,6 +1286,8 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (pl->pconf) rd_kafka_conf_destroy(pl->pconf);
   if (pl->topics) rd_kafka_topic_partition_list_destroy(pl->topics);
   eddy_record_free(&pl->rec);
+  eddy_store_free(pl->entities);
+  eddy_aggs_free(pl->aggs);
   eddy_decoder_free(pl->decoder);
   eddy_output_free(pl->output);
   eddy_fields_free(pl->fields);
