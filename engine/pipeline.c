@@ -939,8 +939,8 @@ static int avro_names(const char *path, char ***names, size_t *n, char *errstr, 
   while ((k = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(&b, chunk, k);
   fclose(f);
   avro_schema_t s;
-  avro_schema_error_t e;
-  int rc = b.err ? -1 : avro_schema_from_json((const char *)b.data, (int32_t)b.len, &s, &e);
+  /* avro_schema_from_json ignores its length and reads to a NUL. */
+  int rc = b.err ? -1 : avro_schema_from_json_length((const char *)b.data, b.len, &s);
   eddy_buf_free(&b);
   if (rc) return eddy_seterr(errstr, errstr_size, EDDY_EPARSE, "[source] schema %s: %s", path, avro_strerror());
   if (!is_avro_record(s)) {
@@ -1164,19 +1164,23 @@ static void finish(eddy_pipeline_t *pl) {
     commit_now(pl, NULL, budget / 3);
     /* Leaving the group runs the revoke callback (commit, retire tasks). */
     pl->revoke_budget_ms = budget / 3;
-    rd_kafka_queue_t *q = rd_kafka_queue_new(pl->consumer);
-    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(pl->consumer, q);
+    /* Its events come on the consumer's own queue, served by
+     * rd_kafka_consumer_poll: fetched records still queued (a hold for
+     * backpressure) are dropped there, uncommitted (a queue served by
+     * callbacks only would abort on them). */
+    rd_kafka_error_t *e = rd_kafka_consumer_close_queue(pl->consumer, pl->cq);
     double deadline = eddy_now() + budget / 3000.0;
     if (e) {
       rd_kafka_error_destroy(e);
     } else {
-      while (!rd_kafka_consumer_closed(pl->consumer) && eddy_now() < deadline)
-        rd_kafka_queue_poll_callback(q, 50);
+      while (!rd_kafka_consumer_closed(pl->consumer) && eddy_now() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->consumer, 50);
+        if (m) rd_kafka_message_destroy(m);
+      }
     }
     int closed = rd_kafka_consumer_closed(pl->consumer);
     if (!closed)
       eddy_log(EDDY_LOG_WARN, "pipeline %s: the consumer did not leave its group in time", pl->conf->pipeline.name);
-    rd_kafka_queue_destroy(q);
     rd_kafka_queue_io_event_enable(pl->cq, -1, NULL, 0);
     rd_kafka_queue_destroy(pl->cq);
     pl->cq = NULL;
