@@ -4,7 +4,9 @@
 # (checked by Python's confluent-kafka and counted by kcat), with the
 # record's key, id and label; /metrics and /healthz agree; SIGTERM exits 0
 # within 10 s having committed, so that a restart (here subscribing by
-# regex) predicts only the records that came after, each once.
+# regex) predicts only the records that came after, each once. A second
+# pipeline of the same file, a regression on the same topic (its own
+# group), predicts every record too, with a numeric prediction and label.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
 
@@ -16,19 +18,51 @@ scenario() {
   create_topic basic.predictions 2
   create_topic basic.dlq 1
   create_topic basic.alerts 1
+  create_topic reg.predictions 1
   # Half the records carry their label (learned), half do not (predicted only).
   gen in $N --label-every 2
 
   local port cfg=$EDDY_TEST_TMP/basic.ini logf=$EDDY_TEST_TMP/run1.log
   port=$(free_port)
   write_config "$cfg" basic in "[http]
-listen = 127.0.0.1:$port"
+listen = 127.0.0.1:$port
+
+[pipeline]
+name = reg
+task = regression
+[source]
+topics = in
+[kafka]
+bootstrap.servers = $BOOTSTRAP
+session.timeout.ms = 6000
+fetch.wait.max.ms = 10
+[features]
+numeric = x1
+nominal = c
+target = x2
+[model]
+learner = hoeffding_tree_regressor
+[sink]
+predictions = reg.predictions"
   start_run "$cfg" "$logf"
   local out
   out=$(check --in in --pred basic.predictions --dlq basic.dlq --pipeline basic --exactly-once --with-id)
   log "check: $out"
   grep -q "^inputs $N predicted $N dead-lettered 0 duplicates 0 labelled $((N / 2)) " <<< "$out" ||
     fail "unexpected summary: $out"
+
+  # The regression: a number predicted for every record, its label x2.
+  CONSUME_FORMAT='%s\n' consume reg.predictions $N | "$PYTHON" -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    p = json.loads(line)
+    assert p["pipeline"] == "reg" and isinstance(p["prediction"], (int, float)), p
+    assert isinstance(p["label"], (int, float)) and "probabilities" not in p, p
+    seen.add((p["partition"], p["offset"]))
+assert len(seen) == '$N', len(seen)
+' || fail "regression predictions"
+  log "regression: $N numeric predictions"
 
   # kcat reads the same predictions.
   assert_eq $N "$(CONSUME_FORMAT='%s\n' consume basic.predictions $N | grep -c '"pipeline":"basic"')" \
