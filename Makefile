@@ -108,4 +108,4 @@ reference: $(BIN)
 clean:
 	rm -rf build build-san eddy
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)

@@ -24,7 +24,9 @@
  * Deviations: an instance whose split value is missing predicts the split
  * node's class distribution (MOA returns no votes) and stops there when
  * learning; memory management uses eddy's exact sizes (MOA's HAT never
- * estimates them, so never deactivates). */
+ * estimates them, so never deactivates); with max_depth, leaves at that
+ * depth stay active (their error estimator and naive Bayes keep working)
+ * but no longer attempt splits, where HT deactivates them as River does. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -960,6 +960,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
     nd->rng = eddy_read_u64(r);
     eddy_read_f64s(r, ht_dist(t, (int32_t)i), C);
     if (eddy_read_u8(r)) {
+      nd->adwin = NULL;
       eddy_adwin_free(keep);
       keep = eddy_adwin_load(r);
       if (!keep) return r->err ? r->err : EDDY_ECORRUPT;
@@ -1023,12 +1024,25 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
           (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
           nd->n_kids > (1 << nd->kids_log2))
         return EDDY_ECORRUPT;
-      if ((nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC))
+      if ((nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
+          (nd->test == HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
         return EDDY_ECORRUPT;
       for (int32_t b = 0; b < nd->n_kids; b++)
         if (!valid_id(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
     }
   }
+  ht_pool_view_t v = {(const uint8_t *)t->nodes,
+                      t->n_nodes,
+                      sizeof *t->nodes,
+                      offsetof(ht_node_t, kind),
+                      offsetof(ht_node_t, kids),
+                      offsetof(ht_node_t, kids_log2),
+                      offsetof(ht_node_t, n_kids),
+                      offsetof(ht_node_t, slot),
+                      offsetof(ht_node_t, alt)};
+  err = ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
+                       t->n_split, t->n_active, t->n_inactive);
+  if (err) return err;
   t->stamp++;
   t->cache_leaf = -1;
   t->cache_node = INT32_MIN;
@@ -1037,8 +1051,9 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
 
 /* ------------------------------------------------------------ describe */
 
-void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves) {
-  *depth = *nodes = *leaves = 0;
+void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+                   size_t *inactive) {
+  *depth = *nodes = *leaves = *inactive = 0;
   if (t->root < 0) return;
   /* iterative DFS over the main tree with depths */
   size_t cap = t->n_nodes + 1, top = 0;
@@ -1053,6 +1068,7 @@ void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *lea
     if ((size_t)d > *depth) *depth = (size_t)d;
     if (n->kind != HT_SPLIT) {
       (*leaves)++;
+      *inactive += n->kind == HT_LEAF_INACTIVE;
       continue;
     }
     for (int32_t b = 0; b < n->n_kids; b++) {
@@ -1133,10 +1149,10 @@ static void describe_node(const ht_tree_t *t, int32_t id, int indent, FILE *out)
 }
 
 void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out) {
-  size_t depth, nodes, leaves;
-  ht_tree_shape(t, &depth, &nodes, &leaves);
+  size_t depth, nodes, leaves, inactive;
+  ht_tree_shape(t, &depth, &nodes, &leaves, &inactive);
   fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
-          name, depth, nodes, leaves, t->n_active, t->n_inactive, ht_tree_memory(t));
+          name, depth, nodes, leaves, leaves - inactive, inactive, ht_tree_memory(t));
   if (t->adaptive)
     fprintf(out,
             "alternate trees: %llu started, %llu swapped in, %llu pruned, %llu took over by "

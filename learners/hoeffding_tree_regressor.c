@@ -461,10 +461,28 @@ static int cmp_key(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Deactivates the deepest active leaves until the tree fits the limit. */
+/* Bytes the live tree uses: fixed parts, live nodes with their models,
+ * active leaves' statistics and children blocks in use (the pools' spare
+ * capacity is left out, as MOA and River measure live objects). */
+static size_t live_bytes(const htr_t *t) {
+  size_t m = htr_memory_bytes(t) - t->cap_nodes * (sizeof *t->nodes + model_len(t) * sizeof(double)) -
+             t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
+             ht_kids_memory(&t->kids);
+  for (size_t i = 0; i < t->n_nodes; i++) {
+    const htr_node_t *n = &t->nodes[i];
+    if (n->kind == HT_FREE) continue;
+    m += sizeof *n + model_len(t) * sizeof(double);
+    if (n->kind == HT_LEAF) m += t->L.stride * sizeof(double);
+    if (n->kind == HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
+  }
+  return m;
+}
+
+/* Deactivates the deepest active leaves (River's promise for regression
+ * leaves) until the live tree fits the limit. */
 static int enforce_size(htr_t *t) {
   const htr_params_t *p = t->p;
-  size_t total = htr_memory_bytes(t);
+  size_t total = live_bytes(t);
   if (total <= (size_t)p->max_byte_size) return 0;
   if (p->stop_mem_management) {
     t->growth_allowed = 0;
@@ -482,12 +500,10 @@ static int enforce_size(htr_t *t) {
     if (t->nodes[i].kind == HT_LEAF)
       t->walk[n++] = ((int64_t)(INT32_MAX - t->nodes[i].depth) << 32) | (int64_t)i;
   qsort(t->walk, n, sizeof *t->walk, cmp_key);
-  /* the slot pool does not shrink: what a deactivation saves is its share
-   * of the active statistics, which new leaves would otherwise take */
   size_t per_leaf = t->L.stride * sizeof(double);
   for (size_t i = 0; i < n && total > (size_t)p->max_byte_size; i++) {
     deactivate(t, (int32_t)(t->walk[i] & 0xffffffff));
-    total = total > per_leaf ? total - per_leaf : 0;
+    total -= per_leaf;
   }
   return 0;
 }
@@ -800,13 +816,24 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
           nd->kids_log2 > 30 || nd->kids < 0 ||
           (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
           nd->n_kids > (1 << nd->kids_log2) ||
-          (nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC))
+          (nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
+          (nd->test == HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
         return EDDY_ECORRUPT;
       for (int32_t b = 0; b < nd->n_kids; b++)
         if (!valid(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
     }
   }
-  return 0;
+  ht_pool_view_t v = {(const uint8_t *)t->nodes,
+                      t->n_nodes,
+                      sizeof *t->nodes,
+                      offsetof(htr_node_t, kind),
+                      offsetof(htr_node_t, kids),
+                      offsetof(htr_node_t, kids_log2),
+                      offsetof(htr_node_t, n_kids),
+                      offsetof(htr_node_t, slot),
+                      SIZE_MAX};
+  return ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
+                        t->n_split, t->n_active, t->n_inactive);
 }
 
 static size_t htr_memory(const eddy_learner_t *l) { return htr_memory_bytes(l->state); }

@@ -202,6 +202,10 @@ static void gauss_split(const double *blk, uint32_t C, double sv, double *lhs, d
   }
 }
 
+/* A nominal block's len entry as a count of value slots, at most V (a
+ * stored double; NaN or negative from a damaged checkpoint count as 0). */
+static inline uint32_t len_of(double d, uint32_t V) { return d >= V ? V : d > 0 ? (uint32_t)d : 0; }
+
 /* Nominal binary split on value v: equals / not-equals rows. */
 static void nominal_binary(const double *blk, uint32_t C, uint32_t V, uint32_t v, double *eq,
                            double *ne, uint32_t *eqlen, uint32_t *nelen) {
@@ -209,8 +213,7 @@ static void nominal_binary(const double *blk, uint32_t C, uint32_t V, uint32_t v
   memset(ne, 0, C * sizeof *ne);
   *eqlen = *nelen = 0;
   for (uint32_t c = 0; c < C; c++) {
-    uint32_t lenc = (uint32_t)blk[c];
-    if (lenc > V) lenc = V;
+    uint32_t lenc = len_of(blk[c], V);
     for (uint32_t j = 0; j < lenc; j++) {
       double cnt = blk[(2 + (size_t)j) * C + c];
       if (j == v) {
@@ -230,8 +233,7 @@ static void nominal_multi(const double *blk, uint32_t C, uint32_t V, uint32_t n,
   memset(post, 0, (size_t)n * C * sizeof *post);
   for (uint32_t j = 0; j < n; j++) lens[j] = 0;
   for (uint32_t c = 0; c < C; c++) {
-    uint32_t lenc = (uint32_t)blk[c];
-    if (lenc > V) lenc = V;
+    uint32_t lenc = len_of(blk[c], V);
     for (uint32_t j = 0; j < lenc; j++) {
       post[(size_t)j * C + c] += blk[(2 + (size_t)j) * C + c];
       lens[j] = c + 1;
@@ -242,10 +244,10 @@ static void nominal_multi(const double *blk, uint32_t C, uint32_t V, uint32_t n,
 static uint32_t max_vals_observed(const double *blk, uint32_t C, uint32_t V) {
   uint32_t m = 0;
   for (uint32_t c = 0; c < C; c++) {
-    uint32_t lenc = (uint32_t)blk[c];
+    uint32_t lenc = len_of(blk[c], V);
     if (lenc > m) m = lenc;
   }
-  return m > V ? V : m;
+  return m;
 }
 
 /* Candidate split values of a Gaussian observer, in increasing order and
@@ -409,7 +411,7 @@ static void bins_extend(double *blk, uint32_t K, double x) {
 
 static uint32_t bin_index(const double *blk, uint32_t K, double x) {
   double i = floor((x - blk[B_LO]) / blk[B_WIDTH]);
-  if (i < 0) return 0;
+  if (!(i > 0)) return 0; /* also NaN */
   if (i >= K) return K - 1;
   return (uint32_t)i;
 }

@@ -13,6 +13,12 @@ extern const eddy_learner_type_t eddy_learner_adwin_bagging;
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
     &eddy_learner_no_change,
+    &eddy_learner_logistic_regression,
+    &eddy_learner_softmax_regression,
+    &eddy_learner_linear_regression,
+    &eddy_learner_linear_svm,
+    &eddy_learner_perceptron,
+    &eddy_learner_passive_aggressive,
     &eddy_learner_naive_bayes,
     &eddy_learner_hoeffding_tree,
     &eddy_learner_hoeffding_adaptive_tree,

@@ -94,6 +94,43 @@ static inline eddy_learner_t *t_round_trip(const eddy_learner_t *l) {
   return l2;
 }
 
+/* Every truncation and every single-byte change (xor 0x5a) of l's saved
+ * body: the load is refused, or the loaded learner predicts and learns
+ * `rows` without crashing or hanging (under the sanitizers: without a
+ * memory error). Returns how many altered bodies loaded. */
+static inline size_t t_corruption_sweep(const eddy_learner_t *l, const eddy_instance_t *rows,
+                                        size_t n_rows) {
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_learner_save(l, &b), 0);
+  uint8_t *body = b.data + 12;
+  size_t len = b.len - 12, loaded = 0;
+  char err[512];
+  double out[64];
+  for (size_t cut = 0; cut < len; cut += 1 + cut / 64) {
+    eddy_reader_t r;
+    eddy_reader_init(&r, body, cut);
+    cr_assert_null(eddy_learner_load(&r, l->schema, err, sizeof err), "truncated at %zu", cut);
+  }
+  for (size_t i = 0; i < len; i++) {
+    body[i] ^= 0x5a;
+    eddy_reader_t r;
+    eddy_reader_init(&r, body, len);
+    eddy_learner_t *x = eddy_learner_load(&r, l->schema, err, sizeof err);
+    if (x) {
+      loaded++;
+      for (size_t j = 0; j < n_rows; j++) {
+        eddy_learner_predict(x, &rows[j], out, 64);
+        eddy_learner_learn(x, &rows[j]);
+      }
+      eddy_learner_free(x);
+    }
+    body[i] ^= 0x5a;
+  }
+  eddy_buf_free(&b);
+  return loaded;
+}
+
 /* Elec2 through eddy's field map and CSV decoder, `day` nominal as in
  * MOA's elecNormNew.arff. With arff_order, day's values are interned 1..7
  * before reading, as the ARFF header declares them (MOA's value indices);

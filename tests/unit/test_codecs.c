@@ -2,6 +2,7 @@
  * input), and the line reader. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "connectors/connectors.h"
@@ -231,4 +232,45 @@ Test(lines, reads_long_lines_and_crlf) {
   eddy_lines_close(l);
   remove(path);
   cr_assert_null(eddy_lines_open("/nonexistent", err, sizeof err));
+}
+
+/* The record number parser gives strtod's exact result for every text,
+ * through its fast path or not. */
+Test(numbers, same_as_strtod) {
+  eddy_rng_t r;
+  eddy_rng_seed(&r, 17);
+  char s[64];
+  size_t bad = 0;
+  for (int i = 0; i < 2000000; i++) {
+    double v;
+    switch (i % 5) {
+    case 0: v = eddy_rng_uniform(&r); break;
+    case 1: v = (eddy_rng_uniform(&r) - 0.5) * 1e6; break;
+    case 2: v = (double)(int64_t)(eddy_rng_next(&r) >> (eddy_rng_below(&r, 64))); break;
+    case 3: v = eddy_rng_gauss(&r) * pow(10, (double)eddy_rng_below(&r, 40) - 20); break;
+    default: { uint64_t b = eddy_rng_next(&r); memcpy(&v, &b, 8); }
+    }
+    int prec = 1 + (int)eddy_rng_below(&r, 18);
+    int n = snprintf(s, sizeof s, i % 3 ? "%.*g" : "%.*e", prec, v);
+    double want = strtod(s, NULL), got;
+    int rc = eddy__parse_number(s, (size_t)n, &got);
+    if (!isfinite(want)) {
+      bad += rc == 0;
+    } else if (rc != 0 || memcmp(&got, &want, 8) != 0) {
+      if (bad++ < 5) cr_log_error("'%s': got %.17g want %.17g", s, got, want);
+    }
+  }
+  cr_assert_eq(bad, 0);
+  const char *texts[] = {"0.056443", "-0", "+3.5", ".5", "5.", "1e22", "9007199254740993", "123456789012345678901",
+                         "1E-22", "4.9e-324", "1e400", "12a", "--1", "1e", ".", "", "0x10", "1_0"};
+  const int ok[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    double got;
+    int rc = eddy__parse_number(texts[i], strlen(texts[i]), &got);
+    cr_assert_eq(rc == 0, ok[i], "'%s'", texts[i]);
+    if (ok[i]) cr_assert_eq(got, strtod(texts[i], NULL), "'%s'", texts[i]);
+  }
+  double z;
+  eddy__parse_number("-0", 2, &z);
+  cr_assert(signbit(z), "-0 keeps its sign");
 }

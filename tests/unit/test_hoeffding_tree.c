@@ -546,3 +546,79 @@ Test(ht, describe_prints_the_split_tests) {
   eddy_learner_free(l);
   eddy_schema_free((eddy_schema_t *)s);
 }
+
+Test(ht, predict_cache_never_changes_what_is_learned) {
+  /* learn reuses predict's leaf and naive Bayes votes for the same
+   * instance on an unchanged tree: learning with predictions before, with
+   * predictions of other instances before, or without any, must give the
+   * same tree, byte for byte (HT and HAT). */
+  const char *names[2] = {"hoeffding_tree", "hoeffding_adaptive_tree"};
+  for (int h = 0; h < 2; h++) {
+    eddy_generator_t *g;
+    const size_t n = 20000;
+    eddy_instance_t *rows = sea_rows(n, 8, &g);
+    eddy_learner_t *l[3];
+    for (int k = 0; k < 3; k++) l[k] = t_learner(names[h], eddy_generator_schema(g), NULL, 0);
+    double out[2];
+    for (size_t i = 0; i < n; i++) {
+      eddy_learner_predict(l[0], &rows[i], out, 2);
+      eddy_learner_learn(l[0], &rows[i]);
+      eddy_learner_predict(l[1], &rows[(i * 7919) % n], out, 2);
+      eddy_learner_learn(l[1], &rows[i]);
+      eddy_learner_learn(l[2], &rows[i]);
+    }
+    eddy_buf_t b[3];
+    for (int k = 0; k < 3; k++) {
+      eddy_buf_init(&b[k]);
+      eddy_learner_save(l[k], &b[k]);
+    }
+    for (int k = 1; k < 3; k++)
+      cr_assert(b[k].len == b[0].len && memcmp(b[k].data, b[0].data, b[0].len) == 0,
+                "%s: learner %d differs", names[h], k);
+    for (int k = 0; k < 3; k++) {
+      eddy_buf_free(&b[k]);
+      eddy_learner_free(l[k]);
+    }
+    free_rows(rows, n);
+    eddy_generator_free(g);
+  }
+}
+
+Test(ht, damaged_checkpoints_are_refused_or_harmless) {
+  /* a small tree: 2,000 SEA instances, grace period 50 and tie threshold
+   * 0.3 (so that the tie rule splits early and often) */
+  const char *names[2] = {"hoeffding_tree", "hoeffding_adaptive_tree"};
+  for (int h = 0; h < 2; h++) {
+    eddy_generator_t *g;
+    eddy_instance_t *rows = sea_rows(3200, 10, &g);
+    kvp_t p[] = {{"grace_period", "50"}, {"tie_threshold", "0.3"}};
+    eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 2);
+    for (size_t i = 0; i < 2000; i++) eddy_learner_learn(l, &rows[i]);
+    cr_assert_gt(((const ht_tree_t *)l->state)->n_split, 3u);
+    size_t loaded = t_corruption_sweep(l, rows + 3000, 20);
+    cr_log_info("%s: %zu altered bodies loaded", names[h], loaded);
+    eddy_learner_free(l);
+    free_rows(rows, 3200);
+    eddy_generator_free(g);
+  }
+}
+
+Test(ht, max_depth_bounds_the_tree) {
+  /* Agrawal F5 grows trees of depth 10+ in 50,000 instances; with
+   * max_depth = 2 the depth stays 2 (HT deactivates the leaves at that
+   * depth, as River does; HAT's keep predicting but stop splitting). */
+  const char *names[2] = {"hoeffding_tree", "hoeffding_adaptive_tree"};
+  for (int h = 0; h < 2; h++) {
+    kvp_t gp[] = {{"function", "5"}};
+    eddy_generator_t *g = t_gen("agrawal", 1, gp, 1);
+    kvp_t p[] = {{"max_depth", "2"}};
+    eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 1);
+    t_prequential(g, l, 50000, 0, 0, NULL);
+    size_t depth, nodes, leaves, inactive;
+    ht_tree_shape(l->state, &depth, &nodes, &leaves, &inactive);
+    cr_assert_eq(depth, 2u, "%s: depth %zu", names[h], depth);
+    if (h == 0) cr_assert_gt(inactive, 0u, "HT: leaves at depth 2 deactivated");
+    eddy_learner_free(l);
+    eddy_generator_free(g);
+  }
+}

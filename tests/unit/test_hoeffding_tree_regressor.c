@@ -360,3 +360,22 @@ Test(htr, missing_split_value_predicts_the_split_node_mean) {
   eddy_learner_free(l);
   eddy_schema_free(s);
 }
+
+Test(htr, damaged_checkpoints_are_refused_or_harmless) {
+  eddy_schema_t *s = numeric_schema(10);
+  kvp_t p[] = {{"grace_period", "100"}, {"bins", "4"}};
+  eddy_learner_t *l = t_learner(HTR, s, p, 2);
+  run_mae(l, 10, 2000, 0, 23, friedman, NULL);
+  eddy_rng_t r;
+  eddy_rng_seed(&r, 24);
+  eddy_instance_t rows[50];
+  for (int i = 0; i < 50; i++) {
+    eddy_instance_init(&rows[i], 10);
+    friedman(&r, &rows[i]);
+  }
+  size_t loaded = t_corruption_sweep(l, rows, 50);
+  cr_log_info("%zu altered bodies loaded", loaded);
+  for (int i = 0; i < 50; i++) eddy_instance_free(&rows[i]);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+}
