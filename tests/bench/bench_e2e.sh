@@ -32,7 +32,7 @@ VENV_PY=$EDDY_ROOT/.cache/venv/bin/python
 cc -O2 -o "$LOAD" "$EDDY_ROOT/tests/bench/e2e_load.c" $(pkg-config --cflags --libs rdkafka) -lpthread -lm ||
   fail "cannot build the load generator"
 LEARNER=naive_bayes
-"$EDDY_BIN" config --reference | grep -q '^### logistic_regression' && LEARNER=logistic_regression
+grep -q '^### logistic_regression' <<< "$("$EDDY_BIN" config --reference)" && LEARNER=logistic_regression
 
 json_field() { sed -n "s/.*\"$2\":\\([-0-9.e+na]*\\).*/\\1/p" <<< "$1"; }
 
