@@ -132,8 +132,32 @@ static void put_time(eddy_buf_t *b, double t) {
 
 #define LIT(b, s) eddy_buf_put((b), (s), sizeof(s) - 1)
 
-static int json_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t *b) {
-  (void)o;
+/* The start of every record of one source partition is the same text:
+ * kept from the last record (pointers compared: a pipeline's tasks keep
+ * their strings). */
+typedef struct {
+  const char *pipeline, *topic;
+  int32_t partition;
+  eddy_buf_t prefix; /* {"pipeline":..,"topic":..,"partition":N,"offset": */
+} json_out_t;
+
+static int json_create(eddy_output_t *o, char *errstr, size_t errstr_size) {
+  json_out_t *j = calloc(1, sizeof *j);
+  if (!j) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  eddy_buf_init(&j->prefix);
+  o->impl = j;
+  return 0;
+}
+
+static void json_destroy(eddy_output_t *o) {
+  json_out_t *j = o->impl;
+  if (!j) return;
+  eddy_buf_free(&j->prefix);
+  free(j);
+  o->impl = NULL;
+}
+
+static void put_prefix(eddy_buf_t *b, const eddy_prediction_t *p) {
   LIT(b, "{\"pipeline\":");
   eddy_json_string(b, p->pipeline, strlen(p->pipeline));
   LIT(b, ",\"topic\":");
@@ -141,6 +165,25 @@ static int json_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t 
   LIT(b, ",\"partition\":");
   put_int(b, p->partition);
   LIT(b, ",\"offset\":");
+}
+
+static int json_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t *b) {
+  json_out_t *j = o ? o->impl : NULL;
+  if (j) {
+    if (j->pipeline != p->pipeline || j->topic != p->topic || j->partition != p->partition ||
+        j->prefix.len == 0) {
+      eddy_buf_clear(&j->prefix);
+      put_prefix(&j->prefix, p);
+      j->pipeline = p->pipeline;
+      j->topic = p->topic;
+      j->partition = p->partition;
+    }
+    eddy_buf_put(b, j->prefix.data, j->prefix.len);
+  } else {
+    put_prefix(b, p);
+  }
+  /* Room for the usual record at once (the puts below then only copy). */
+  eddy_buf_reserve(b, 256 + (size_t)p->k * 40 + p->key_len * 6 + p->id_len * 6);
   put_int(b, p->offset);
   if (!p->key) {
     LIT(b, ",\"key\":null");
@@ -184,7 +227,7 @@ static int json_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t 
   return b->err;
 }
 
-const eddy_output_format_t eddy_output_json = {"json", NULL, json_encode, NULL};
+const eddy_output_format_t eddy_output_json = {"json", json_create, json_encode, json_destroy};
 
 /* The Avro encoder's slot: [sink] format = avro is refused until it is
  * written (the decoder side is connectors/avro.c). */

@@ -85,6 +85,7 @@ struct eddy_pipeline {
   unsigned paused;
   int held;            /* backpressure: the consumer's queue is not read */
   double batch_time;   /* wall clock at the start of the batch */
+  int64_t dr_now_ms;   /* wall clock of the delivery reports being served (0: not read yet) */
   double held_since;
   uint64_t in_flight;
   retry_t *retries;
@@ -340,6 +341,7 @@ static int produce(eddy_pipeline_t *pl, rd_kafka_topic_t *rkt, const void *value
     if (tries == 0)
       log_limited(pl, EDDY_LOG_WARN, "the producer's queue is full: waiting for deliveries "
                                      "(raise queue.buffering.max.messages or lower [sink] max_in_flight)");
+    pl->dr_now_ms = 0;
     rd_kafka_poll(pl->producer, 10);
   }
 }
@@ -630,6 +632,7 @@ static void on_producer_io(uv_poll_t *h, int status, int events) {
   (void)events;
   eddy_pipeline_t *pl = h->data;
   drain_pipe(pl->ppipe[0]);
+  pl->dr_now_ms = 0;
   if (pl->producer) rd_kafka_poll(pl->producer, 0);
 }
 
@@ -682,7 +685,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
       if (kind == OUT_PREDICTION && !m->err) {
         int64_t ts = eddy_wm_entry(&t->wm, seq)->ts_ms;
         if (ts > 0) {
-          double lat = (double)(now_ms() - ts) / 1000.0;
+          if (!pl->dr_now_ms) pl->dr_now_ms = now_ms(); /* one clock read per poll */
+          double lat = (double)(pl->dr_now_ms - ts) / 1000.0;
           eddy_hist_observe(&pl->st.latency, lat > 0 ? lat : 0);
         }
       }
@@ -845,6 +849,7 @@ static void commit_async(eddy_pipeline_t *pl) {
 static void revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts, int lost) {
   if (!lost) {
     /* Deliver what these partitions produced, then commit their offsets. */
+    pl->dr_now_ms = 0;
     if (pl->producer && pl->in_flight) rd_kafka_flush(pl->producer, pl->revoke_budget_ms);
     commit_now(pl, parts, pl->revoke_budget_ms > 500 ? 2000 : 500);
   }

@@ -152,6 +152,36 @@ Test(prediction, json_nothing_learned_and_null_key) {
   eddy_schema_free(s);
 }
 
+Test(prediction, prefix_cache_follows_the_partition) {
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n",
+                                       "t.ini", NULL, 0);
+  eddy_output_t *o = eddy_output_new(&c->pipelines[0], NULL, 0);
+  cr_assert_not_null(o);
+  eddy_schema_t *s = eddy_schema_new(EDDY_REGRESSION, "y", 16, 16, NULL, 0);
+  double v = 2;
+  eddy_prediction_t p = {.pipeline = "p", .topic = "t", .partition = 0, .offset = 5, .schema = s, .scores = &v,
+                         .k = 1, .predicted = 2, .model_version = 1, .time = 0};
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  for (int i = 0; i < 3; i++) {
+    p.partition = i == 1 ? 7 : 0;
+    p.offset = 5 + i;
+    eddy_buf_clear(&b);
+    cr_assert_eq(eddy_output_encode(o, &p, &b), 0);
+    eddy_buf_put_u8(&b, 0);
+    char want[256];
+    snprintf(want, sizeof want,
+             "{\"pipeline\":\"p\",\"topic\":\"t\",\"partition\":%d,\"offset\":%d,\"key\":null,\"prediction\":2,"
+             "\"model_version\":1,\"time\":\"1970-01-01T00:00:00.000Z\"}",
+             i == 1 ? 7 : 0, 5 + i);
+    cr_assert_str_eq((char *)b.data, want);
+  }
+  eddy_buf_free(&b);
+  eddy_schema_free(s);
+  eddy_output_free(o);
+  eddy_config_free(c);
+}
+
 Test(prediction, json_string_escapes) {
   eddy_buf_t b;
   eddy_buf_init(&b);
