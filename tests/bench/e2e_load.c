@@ -124,9 +124,11 @@ static int format_record(char *buf, size_t size, uint64_t *s) {
 static double produce_all(void) {
   rd_kafka_t *p = make(RD_KAFKA_PRODUCER, NULL);
   rd_kafka_topic_t *t = rd_kafka_topic_new(p, in_topic, NULL);
-  /* Records go round the partitions: even partitions (the mock broker
-   * keeps ~5 MB a partition; the sticky partitioner of keyless records
-   * would fill some far more than others). */
+  /* As fast as possible, records go round the partitions: even partitions
+   * (the mock broker keeps ~5 MB a partition, and the sticky partitioner of
+   * keyless records fills some far more than others over a short burst).
+   * At a fixed rate the sticky partitioner makes batches worth fetching
+   * (the mock answers a fetch with one batch per partition). */
   const rd_kafka_metadata_t *md;
   if (rd_kafka_metadata(p, 0, t, &md, 10000)) die("metadata", in_topic);
   int np = md->topic_cnt ? md->topics[0].partition_cnt : 0;
@@ -148,7 +150,8 @@ static double produce_all(void) {
     double ts = now();
     void *op;
     memcpy(&op, &ts, sizeof op);
-    while (rd_kafka_produce(t, (int32_t)(i % np), RD_KAFKA_MSG_F_COPY, buf, (size_t)len, NULL, 0, op)) {
+    int32_t part = rate > 0 ? RD_KAFKA_PARTITION_UA : (int32_t)(i % np);
+    while (rd_kafka_produce(t, part, RD_KAFKA_MSG_F_COPY, buf, (size_t)len, NULL, 0, op)) {
       if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(rd_kafka_last_error()));
       rd_kafka_poll(p, 10);
     }
