@@ -489,8 +489,7 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
                                         sizeof msg))) {
     pl->st.decode_errors++;
     dead_letter(pl, m, "decode", err, msg);
-  } else if ((err = check_required(pl, msg, sizeof msg)) ||
-             (pl->store.type->join && (err = pl->store.type->join(&pl->store, t, &pl->rec)))) {
+  } else if ((err = check_required(pl, msg, sizeof msg))) {
     pl->st.invalid++;
     dead_letter(pl, m, "validate", err, msg);
   } else {
@@ -916,7 +915,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 /* ------------------------------------------------------------- the store */
 
-const eddy_plstore_type_t eddy_plstore_memory = {"memory", NULL, NULL, NULL, {NULL, NULL, NULL}};
+const eddy_plstore_type_t eddy_plstore_memory = {"memory", NULL, NULL, {NULL, NULL, NULL}};
 
 static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   const eddy_state_section_t *s = &pl->conf->state;

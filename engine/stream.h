@@ -106,19 +106,18 @@ typedef struct eddy_ptask_hooks {
 
 /* ----------------------------------------------------------- state store */
 
-/* A pipeline's state store ([state] store): per-task hooks for checkpoints
- * and, for stores that can be away (Redis), consumption paused while it is
- * (eddy_pipeline_pause with EDDY_PAUSE_STORE). `memory` keeps models in the
- * process (they are lost on restart and rebuilt from the stream). */
+/* A pipeline's model store: per-task hooks for checkpoints and, for
+ * stores that can be away (Redis), consumption paused while they are
+ * (eddy_pipeline_pause with EDDY_PAUSE_STORE). `memory` keeps the models in
+ * the process only (lost on restart, rebuilt from the stream). The
+ * per-entity aggregates are connectors' eddy_store_t (the pipeline joins
+ * them record by record with the memory store). */
 typedef struct eddy_plstore eddy_plstore_t;
 
 typedef struct eddy_plstore_type {
   const char *name;
   int (*open)(eddy_plstore_t *s, char *errstr, size_t errstr_size);
   void (*close)(eddy_plstore_t *s);
-  /* Joins per-entity state into a decoded record before predict (the
-   * aggregates); NULL: nothing to join. */
-  int (*join)(eddy_plstore_t *s, eddy_ptask_t *t, eddy_record_t *r);
   eddy_ptask_hooks_t hooks; /* their ctx is the eddy_plstore_t */
 } eddy_plstore_type_t;
 
