@@ -79,7 +79,7 @@ JSON_BAD = [
     ("missing_required", lambda r: json.dumps({k: v for k, v in r.items() if k != "x2"}).encode()),
     ("bad_utf8", lambda r: b'{"x1": 1, "c": "\xff\xfe"}'),
     ("long_value", lambda r: json.dumps({**r, "c": "z" * 5000}).encode()),
-    ("oversized", lambda r: json.dumps({**r, "pad": "z" * 300000}).encode()),
+    ("oversized", lambda r: json.dumps({**r, "pad": "z" * 100000}).encode()),
 ]
 
 AVRO_BAD = [

@@ -47,7 +47,7 @@ scenario() {
   for t in js av cf; do
     create_topic $t.in 3
     create_topic $t.predictions 2
-    create_topic $t.dlq 1
+    create_topic $t.dlq 2 # the mock keeps ~5 MB a partition: 22 oversized letters of 100 KB
   done
   gen js.in $N --bad-every 5 --label-every 3
   gen av.in $N --bad-every 5 --format avro
