@@ -91,4 +91,18 @@ size_t eddy_adwin_memory(const eddy_adwin_t *a);
 void eddy_adwin_save(const eddy_adwin_t *a, eddy_buf_t *b);
 eddy_adwin_t *eddy_adwin_load(eddy_reader_t *r); /* NULL and r->err set on failure */
 
+/* Kolmogorov-Smirnov, as scipy.stats computes it (the `ks` and `kswin`
+ * detectors; exposed for tests). */
+/* The two-sample statistic D = max |F1 - F2| of two sorted samples. */
+double eddy_ks_statistic(const double *a, size_t n1, const double *b, size_t n2);
+/* P(D_n >= x) of the one-sample Kolmogorov distribution (scipy's
+ * kstwo.sf(x, n)); NAN when n <= 0. */
+double eddy_kolmogorov_sf(int64_t n, double x);
+/* The p-value of ks_2samp(method='asymp'): kstwo.sf(d, round(n1 n2 /
+ * (n1 + n2))). */
+double eddy_ks_pvalue(double d, uint64_t n1, uint64_t n2);
+/* The p-value of ks_2samp(method='exact') for two samples of size n whose
+ * statistic is h / n. */
+double eddy_ks_pvalue_exact_equal(uint64_t n, uint64_t h);
+
 #endif /* EDDY_DETECTORS_H */

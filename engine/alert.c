@@ -73,8 +73,8 @@ void eddy_alert_json(const eddy_alert_t *a, eddy_buf_t *b) {
 void eddy_alert_text(const eddy_alert_t *a, eddy_buf_t *b) {
   char when[48], stat[40], thr[40];
   iso_time(a->time, when, sizeof when);
-  eddy_fmt_double(stat, sizeof stat, a->statistic);
-  eddy_fmt_double(thr, sizeof thr, a->threshold);
+  snprintf(stat, sizeof stat, "%.6g", a->statistic); /* readable; JSON has them exact */
+  snprintf(thr, sizeof thr, "%.6g", a->threshold);
   eddy_buf_printf(b, "%s %-10s %s/%s at instance %llu", when, a->kind, a->pipeline, a->detector,
                   (unsigned long long)a->index);
   if (a->partition >= 0)

@@ -30,6 +30,10 @@ struct eddy__drift {
   size_t n_data;
   window_t win;
   uint64_t since_warning; /* instances buffered since the first warning */
+  /* Warnings flap in and out (DDM's especially): one alert per episode,
+   * which ends at a drift or after retrain_window instances without one. */
+  int in_episode;
+  uint64_t last_warning; /* r->learned at the last warning state */
   eddy_learner_t *background;
   uint64_t background_seen;
   eddy_instance_t replay; /* scratch for replaying the window */
@@ -290,15 +294,19 @@ int eddy__drift_learned(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance
         d->background_seen = 1;
       }
     }
-    emit(r, d->concept, "warning", NULL, "none", r->version);
+    if (!d->in_episode || r->learned - d->last_warning > (uint64_t)r->conf->drift.retrain_window)
+      emit(r, d->concept, "warning", NULL, "none", r->version);
+    d->in_episode = 1;
   } else if (st == EDDY_DRIFT_DRIFT) {
     uint64_t before = r->version;
     const char *what = act(r, d);
     emit(r, d->concept, "drift", NULL, what, before);
     d->since_warning = 0;
+    d->in_episode = 0;
   } else if (st == EDDY_DRIFT_NONE) {
     d->since_warning = 0; /* back in control: a later warning starts afresh */
   }
+  if (st == EDDY_DRIFT_WARNING) d->last_warning = r->learned;
   d->last = st;
   return 0;
 }
@@ -323,6 +331,8 @@ int eddy__drift_save(const eddy__drift_t *d, eddy_buf_t *b) {
   }
   eddy_buf_put_u8(b, (uint8_t)d->last);
   eddy_buf_put_u64(b, d->since_warning);
+  eddy_buf_put_u8(b, (uint8_t)d->in_episode);
+  eddy_buf_put_u64(b, d->last_warning);
   eddy_buf_put_u8(b, d->background != NULL);
   if (d->background && !err) err = eddy_learner_save(d->background, b);
   eddy_buf_put_u64(b, d->background_seen);
@@ -377,6 +387,8 @@ int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, cha
   if (err) return err;
   d->last = (eddy_drift_t)eddy_read_u8(rd);
   d->since_warning = eddy_read_u64(rd);
+  d->in_episode = eddy_read_u8(rd);
+  d->last_warning = eddy_read_u64(rd);
   if (eddy_read_u8(rd)) {
     eddy_reader_t sub;
     if (eddy_read_section(rd, EDDY_SECTION_LEARNER, &sub)) return EDDY_ECORRUPT;

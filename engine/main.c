@@ -8,6 +8,8 @@
 int eddy_cmd_config(int argc, char **argv);
 int eddy_cmd_eval(int argc, char **argv);
 int eddy_cmd_gen(int argc, char **argv);
+int eddy_cmd_broker(int argc, char **argv);
+int eddy_cmd_detect(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
     {"eval", eddy_cmd_eval, "-c FILE.ini [--input PATH|-] [--every N] [--window N] [--format F]",
@@ -16,6 +18,10 @@ static const eddy_command_t commands[] = {
      "print every config key, or validate a config file"},
     {"gen", eddy_cmd_gen, "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE]",
      "synthetic streams with concept drift (sea, agrawal, hyperplane, rbf, stagger)"},
+    {"broker", eddy_cmd_broker, "[--port P] [--brokers N] [--topic NAME:PARTITIONS]...",
+     "a local Kafka-protocol broker (mock cluster) with fault commands on stdin"},
+    {"detect", eddy_cmd_detect, "NAME [--PARAM VALUE]... [--input FILE] [--json]",
+     "run one drift detector over a series of numbers, one a line"},
 };
 
 static void usage(FILE *out) {

@@ -18,6 +18,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v kcat >/dev/null || need+=(kcat)
 command -v java >/dev/null || need+=(default-jre-headless)
+command -v mvn >/dev/null || need+=(maven) # fetches the Kafka jars below
 /usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || need+=(python3-confluent-kafka)
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
@@ -39,4 +40,25 @@ if ! cmp -s tools/requirements.txt "$stamp" 2>/dev/null; then
   "$py" -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r tools/requirements.txt
   cp tools/requirements.txt "$stamp"
+fi
+
+# Apache Kafka for the integration tests (tools/kafka.sh), from Maven
+# Central through tools/kafka/pom.xml, fetched again when the pom changes;
+# mvn keeps its own cache in ~/.m2.
+kafka_libs=.cache/kafka/libs
+if ! cmp -s tools/kafka/pom.xml "$kafka_libs/.pom" 2>/dev/null; then
+  if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
+    echo "deps: skipping Apache Kafka (needs mvn and java; Debian: maven, default-jre-headless);" \
+         "the integration tests will run against eddy broker only"
+  else
+    echo "deps: fetching Apache Kafka jars from Maven Central into $kafka_libs"
+    rm -rf "$kafka_libs.tmp"
+    mkdir -p .cache/kafka
+    mvn -q -B -Dstyle.color=never -f tools/kafka/pom.xml dependency:copy-dependencies \
+      -DoutputDirectory="$PWD/$kafka_libs.tmp" > .cache/kafka/mvn.log 2>&1 ||
+      { cat .cache/kafka/mvn.log; echo "deps: mvn failed (log above)"; exit 1; }
+    cp tools/kafka/pom.xml "$kafka_libs.tmp/.pom"
+    rm -rf "$kafka_libs"
+    mv "$kafka_libs.tmp" "$kafka_libs"
+  fi
 fi

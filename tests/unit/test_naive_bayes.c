@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "learners/naive_bayes.h"
+#include "learners/learners.h"
 
 /* ---------------------------------------------------------------- helpers */
 

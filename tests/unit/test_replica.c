@@ -4,9 +4,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "connectors/connectors.h"
-#include "generators/generators.h"
 #include "learners/learners.h"
+#include "testutil.h"
 
 static char err[1024];
 
@@ -35,44 +34,11 @@ static void destroy(fx_t *x) {
   eddy_config_free(x->c);
 }
 
-/* Feeds rows [from, to) of a seeded Agrawal stream with a drift, mapping
- * the generator's values through the replica's own dictionaries as a
- * decoder would. */
+/* Rows [from, to) of a seeded Agrawal stream with an abrupt drift. */
 static void feed(eddy_replica_t *r, uint64_t from, uint64_t to) {
   eddy_kv_t kv[] = {{"function", "1", NULL, 0}, {"drift_to", "5", NULL, 0}, {"drift_at", "3000", NULL, 0},
                     {"drift_width", "1", NULL, 0}};
-  eddy_generator_t *g = eddy_generator_new("agrawal", kv, 4, 9, err, sizeof err);
-  cr_assert_not_null(g, "%s", err);
-  const eddy_schema_t *gs = eddy_generator_schema(g);
-  eddy_instance_t gi, in;
-  eddy_instance_init(&gi, gs->n_attrs);
-  eddy_instance_init(&in, r->schema->n_attrs);
-  for (uint64_t i = 0; i < to; i++) {
-    cr_assert_eq(eddy_generator_next(g, &gi), 0);
-    if (i < from) continue;
-    eddy_instance_clear(&in);
-    for (size_t a = 0; a < gs->n_attrs; a++) {
-      int j = eddy_schema_find(r->schema, gs->attrs[a].name);
-      cr_assert_geq(j, 0);
-      if (gs->attrs[a].kind == EDDY_NOMINAL) {
-        const char *v = eddy_dict_name(gs->attrs[a].dict, (uint32_t)gi.x[a]);
-        uint64_t h = eddy_hash(v, strlen(v));
-        in.x[j] = (double)eddy_dict_intern(r->schema->attrs[j].dict, v, strlen(v), h, NULL);
-        in.h[j] = h;
-      } else {
-        in.x[j] = gi.x[a];
-      }
-      in.missing[j] = 0;
-    }
-    const char *y = eddy_dict_name(gs->target.dict, (uint32_t)gi.y);
-    in.y = (double)eddy_dict_intern(r->schema->target.dict, y, strlen(y), eddy_hash(y, strlen(y)), NULL);
-    in.has_y = 1;
-    eddy_replica_predict(r, &in);
-    cr_assert_eq(eddy_replica_learn(r, &in), 0);
-  }
-  eddy_instance_free(&gi);
-  eddy_instance_free(&in);
-  eddy_generator_free(g);
+  feed_generator(r, "agrawal", kv, 4, 9, from, to, to);
 }
 
 static void check_resume(const char *model) {
@@ -123,4 +89,14 @@ Test(replica, refuses_what_does_not_fit) {
   eddy_buf_free(&blob);
   destroy(&a);
   destroy(&b);
+}
+
+/* With a drift detector and each action, the drift state (detector, window,
+ * background model) is part of the checkpoint too. */
+Test(replica, resume_is_byte_identical_with_drift_retrain) {
+  check_resume("[model]\nlearner = naive_bayes\n[drift]\ndetector = adwin\naction = retrain\n"
+               "retrain_window = 500\ndata_detectors = psi, ks");
+}
+Test(replica, resume_is_byte_identical_with_drift_swap) {
+  check_resume("[model]\nlearner = naive_bayes\n[drift]\ndetector = ddm\naction = swap");
 }
