@@ -6,7 +6,7 @@
 // BasicClassificationPerformanceEvaluator does), then learned.
 //
 //   java -cp moa.jar:DIR MoaPrequential FILE.arff 'trees.HoeffdingTree -g 200' \
-//       [--max N] [--every N [--window W] [--adwin]] [--predictions OUT]
+//       [--max N] [--every N [--window W] [--adwin]] [--predictions OUT] [--seed S]
 //
 // Output, one JSON object a line, the last one always:
 //   {"tool":"moa","learner":...,"instances":N,"accuracy":A,"seconds":S,
@@ -21,7 +21,9 @@
 // signals as {"alert":{"index":I,"kind":"drift","detector":"adwin"}} (I the
 // 0-based index of the instance). --predictions writes one line per
 // instance: the predicted class index, then MOA's raw votes (for row-by-row
-// checks, tests/reference/moa_prequential.sh).
+// checks, tests/reference/moa_prequential.sh). --seed S sets the
+// classifier's random seed (Classifier.setRandomSeed; MOA's default is 1),
+// for ensembles whose CLI has no -r.
 import com.yahoo.labs.samoa.instances.Instance;
 import java.io.BufferedWriter;
 import java.io.FileWriter;
@@ -45,7 +47,7 @@ public class MoaPrequential {
   static void usage() {
     System.err.println(
         "usage: MoaPrequential FILE.arff 'MOA classifier CLI' [--max N] [--every N [--window W]"
-            + " [--adwin]] [--predictions OUT]");
+            + " [--adwin]] [--predictions OUT] [--seed S]");
     System.exit(2);
   }
 
@@ -55,6 +57,7 @@ public class MoaPrequential {
     long max = 0, every = 0;
     int window = 1000;
     boolean adwin = false;
+    Integer seed = null;
     for (int i = 2; i < args.length; i++) {
       switch (args[i]) {
         case "--max": max = Long.parseLong(args[++i]); break;
@@ -62,10 +65,12 @@ public class MoaPrequential {
         case "--window": window = Integer.parseInt(args[++i]); break;
         case "--adwin": adwin = true; break;
         case "--predictions": predictions = args[++i]; break;
+        case "--seed": seed = Integer.parseInt(args[++i]); break;
         default: usage();
       }
     }
     Classifier learner = (Classifier) ClassOption.cliStringToObject(cli, Classifier.class, null);
+    if (seed != null) learner.setRandomSeed(seed);
     ADWINChangeDetector detector = null;
     if (adwin) {
       detector = new ADWINChangeDetector();

@@ -14,7 +14,8 @@ compared is tools/compare/table.py. Environment:
                      and for the extras, on the synthetic streams (default
                      100,000); eddy is then also measured on those rows
   ONLY=a,b           only these learners (names in table.py); STREAMS=a,b
-                     only these streams; NO_DETECTORS=1, NO_WINDOWED=1
+                     only these streams; NO_DETECTORS=1, NO_WINDOWED=1,
+                     NO_SEEDS=1 leave those parts out
   EDDY_REPEAT=N      eddy runs per measurement, interleaved with the
                      peers' runs; its median speed is reported (default 3)
 
@@ -49,6 +50,7 @@ ONLY_STREAMS = [s for s in os.environ.get('STREAMS', '').split(',') if s]
 EDDY_REPEAT = max(1, int(os.environ.get('EDDY_REPEAT', 3)))
 NO_DETECTORS = os.environ.get('NO_DETECTORS', '') not in ('', '0')
 NO_WINDOWED = os.environ.get('NO_WINDOWED', '') not in ('', '0')
+NO_SEEDS = os.environ.get('NO_SEEDS', '') not in ('', '0')
 CACHE = '.cache/compare'
 CONFIGS = 'tools/compare/configs'
 DOCS = 'docs'
@@ -119,12 +121,16 @@ def eddy_names():
     return learners, detectors, p.returncode == 0
 
 
-def write_config(stream, learner, nominal, windowed=False, directory=CONFIGS):
-    name = '%s-%s%s' % (stream, learner['name'], '-windowed' if windowed else '')
+def write_config(stream, learner, nominal, windowed=False, directory=CONFIGS, seed=None):
+    name = '%s-%s%s%s' % (stream, learner['name'], '-windowed' if windowed else '',
+                          '-seed%d' % seed if seed is not None else '')
     path = os.path.join(directory, name + '.ini')
     lines = ['; %s: %s on %s, for `make compare` (tools/compare/run.py writes this' % (name, learner['label'], stream),
              '; file from tools/compare/table.py; edit the table, not this file).',
-             '[pipeline]', 'name = compare-%s' % name, 'task = classification', '',
+             '[pipeline]', 'name = compare-%s' % name, 'task = classification']
+    if seed is not None:
+        lines.append('seed = %d' % seed)
+    lines += ['',
              '[features]']
     if nominal:
         lines.append('nominal = %s' % ', '.join(nominal))
@@ -163,8 +169,10 @@ def eddy_eval(cfg, csv, max_rows=0, every=0):
 
 # ---------------------------------------------------------------- peers
 
-def moa_eval(arff, cli, max_rows=0, every=0, adwin=False):
+def moa_eval(arff, cli, max_rows=0, every=0, adwin=False, seed=None):
     cmd = ['java', '-cp', moa_cp(), 'MoaPrequential', arff, cli]
+    if seed is not None:
+        cmd += ['--seed', str(seed)]
     if max_rows:
         cmd += ['--max', str(max_rows)]
     if every:
@@ -341,6 +349,21 @@ def windowed(learner, stream, has_adwin):
     return res
 
 
+def seed_spread(learner, stream):
+    """Prequential accuracy over table.SEEDS for eddy ([pipeline] seed) and MOA (setRandomSeed)."""
+    nominal = [] if learner.get('numeric_nominals') else stream['nominal']
+    res = {'eddy': [], 'moa': []}
+    for seed in table.SEEDS:
+        cfg = write_config(stream['name'], learner, nominal, directory=os.path.join(CACHE, 'configs'), seed=seed)
+        res['eddy'].append(eddy_eval(cfg, stream['csv'])['accuracy'])
+        if learner.get('moa'):
+            arff = arff_for(stream, bool(learner.get('numeric_nominals')))
+            res['moa'].append(moa_eval(arff, learner['moa'], seed=seed)['accuracy'])
+    log('seeds %-24s eddy %s MOA %s' % (learner['name'], ' '.join('%.4f' % a for a in res['eddy']),
+                                         ' '.join('%.4f' % a for a in res['moa'])))
+    return res
+
+
 def detectors(names, has_detect):
     path = os.path.join(CACHE, 'errors.txt')
     s = table.series()
@@ -450,6 +473,7 @@ def plot_windowed(win, path):
     names = [n for n in win]
     fig, axes = plt.subplots(len(names), 1, figsize=(11, 2.6 * len(names)), sharex=True, squeeze=False)
     colors = {'eddy': '#d62728', 'moa': '#1f77b4', 'river': '#2ca02c'}
+    styles = {'eddy': dict(lw=1.6, ls='-'), 'moa': dict(lw=1.2, ls='--'), 'river': dict(lw=1.0, ls=':')}
     labels = {'eddy': 'eddy', 'moa': 'MOA', 'river': 'River'}
     for ax, name in zip(axes[:, 0], names):
         res = win[name]
@@ -458,8 +482,8 @@ def plot_windowed(win, path):
                 continue
             xs = [i for i, _ in res[tool]['window']]
             ys = [a for _, a in res[tool]['window']]
-            ax.plot(xs, ys, color=colors[tool], lw=1.0, label='%s (%.4f)' % (
-                labels[tool], res[tool].get('accuracy', 0)), alpha=0.9)
+            ax.plot(xs, ys, color=colors[tool], label='%s (%.4f over all rows)' % (
+                labels[tool], res[tool].get('accuracy', 0)), alpha=0.9, **styles[tool])
             for a in res[tool].get('alerts', []):
                 ax.plot([a, a], [0.02 + 0.05 * k, 0.07 + 0.05 * k], color=colors[tool], lw=0.8)
         ax.set_ylim(0, 1.02)
@@ -489,11 +513,16 @@ def plot_speed(rows, path):
     ax.axhline(10, color='#1f77b4', ls='--', lw=0.8, label='target 10× MOA')
     ax.axhline(50, color='#2ca02c', ls='--', lw=0.8, label='target 50× River')
     ax.set_yscale('log')
+    ax.set_ylim(bottom=1)
+    from matplotlib.ticker import FuncFormatter
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: '%g×' % v))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ''))
     ax.set_xticks(list(xs))
     ax.set_xticklabels(labels, rotation=90, fontsize=7)
     ax.set_ylabel('speed ratio (log)')
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis='y', alpha=0.3)
+    ax.set_title('eddy\'s instances/s over each peer\'s on the same file (file parsing included)', fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -505,7 +534,7 @@ def md_table(head, rows):
     return '\n'.join(out)
 
 
-def write_report(meta, streams, recs, win, dets, present, missing):
+def write_report(meta, streams, recs, win, dets, present, missing, seeds):
     main = [summarize(r) for r in recs if 'extra' not in r]
     extras = [r for r in recs if 'extra' in r]
     labels = dict((l['name'], l['label']) for l in table.LEARNERS)
@@ -628,6 +657,22 @@ def write_report(meta, streams, recs, win, dets, present, missing):
             w('- **%s on %s** (eddy %.4f, MOA %.4f, %s points): %s' % (
                 labels[s['learner']], s['stream'], s['eddy_acc'], s['moa_acc'], fmt_diff(s['d_moa']),
                 why or 'not explained yet: under investigation (see the lead\'s notes).'))
+        w('')
+    if seeds:
+        w('### How much the random draws alone move the accuracy')
+        w('')
+        w('Randomized learners on Elec2 with seeds %s: eddy with `[pipeline] seed = S`, MOA with '
+          '`Classifier.setRandomSeed(S)` (MoaPrequential --seed S; MOA\'s default is 1, eddy\'s too). The '
+          'same algorithm with another seed; the spread is what a difference of random draws can do on this '
+          'stream.' % ', '.join(str(x) for x in table.SEEDS))
+        w('')
+        sr = []
+        for name, r in seeds.items():
+            def span(v):
+                return '%.4f – %.4f (mean %.4f)' % (min(v), max(v), statistics.mean(v)) if v else '—'
+            sr.append([labels[name], span(r['eddy']), span(r['moa']),
+                       ' '.join('%.4f' % a for a in r['eddy']), ' '.join('%.4f' % a for a in r['moa'])])
+        w(md_table(['learner', 'eddy over seeds', 'MOA over seeds', 'eddy per seed', 'MOA per seed'], sr))
         w('')
     notes = [(l['label'], l['river_note']) for l in table.LEARNERS if l.get('river_note') and l['name'] in present]
     notes += [(l['label'], l['river_differs']) for l in table.LEARNERS
@@ -785,6 +830,11 @@ def main():
                 compare_learner(l, s, recs)
         if not NO_WINDOWED and 'elec2' in streams and 'elec2' in l.get('streams', list(table.STREAMS)):
             win[l['name']] = windowed(l, streams['elec2'], 'adwin' in detectors_in_eddy)
+    seeds = {}
+    if not NO_SEEDS and 'elec2' in streams:
+        for l in table.LEARNERS:
+            if l.get('randomized') and l['name'] in learners_in_eddy and (not ONLY or l['name'] in ONLY):
+                seeds[l['name']] = seed_spread(l, streams['elec2'])
     dets = [] if NO_DETECTORS else detectors(detectors_in_eddy, has_detect)
     os.makedirs(DOCS, exist_ok=True)
     meta = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'minutes': (time.time() - t_start) / 60,
@@ -795,10 +845,10 @@ def main():
     main_rows = [summarize(r) for r in recs if 'extra' not in r]
     plot_speed(main_rows, os.path.join(DOCS, 'compare-speed.png'))
     meta['minutes'] = (time.time() - t_start) / 60
-    main_rows, _ = write_report(meta, streams, recs, win, dets, present, missing)
+    main_rows, _ = write_report(meta, streams, recs, win, dets, present, missing, seeds)
     headline(main_rows, meta)
     with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
-        json.dump({'meta': meta, 'learners': recs, 'detectors': dets, 'notes': NOTES + missing,
+        json.dump({'meta': meta, 'learners': recs, 'detectors': dets, 'notes': NOTES + missing, 'seeds': seeds,
                    'windowed': {k: {t: {'window': v[t]['window'], 'alerts': v[t].get('alerts', []),
                                         'accuracy': v[t]['accuracy']} for t in v} for k, v in win.items()}},
                   f, indent=1)

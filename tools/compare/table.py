@@ -99,12 +99,19 @@ LEARNERS = [
         'eddy': {'learner': 'hoeffding_tree'},
         'moa': 'trees.HoeffdingTree',
         'river': _HT_RIVER,
+        'river_differs': "River's HoeffdingTreeClassifier is not MOA's: its Gaussian splitter puts cdf·n "
+                         'of a class on the left of a split point (MOA: less + equal, the rest clamped at 0) '
+                         'and computes the split points in another order, it scores naive Bayes in log space '
+                         'and gives the null split a merit of -inf (learners/ht_observers.c)',
     },
     {
         'name': 'hoeffding_adaptive_tree',
         'label': 'Hoeffding adaptive tree',
         'eddy': {'learner': 'hoeffding_adaptive_tree'},
         'moa': 'trees.HoeffdingAdaptiveTree',
+        'river_differs': "River's tree core differs as for the Hoeffding tree, and its leaves draw their "
+                         "Poisson(1) weights from River's own generator (MOA and eddy: a java.util.Random(1) "
+                         'per leaf, number for number)',
         'river': 'tree.HoeffdingAdaptiveTreeClassifier(grace_period=200, delta=1e-7, tau=0.05, '
                  'leaf_prediction="nba", seed=1)',
     },
@@ -113,6 +120,12 @@ LEARNERS = [
         'label': 'OzaBoost (10 Hoeffding trees)',
         'eddy': {'learner': 'oza_boost', 'ensemble_size': '10', 'base_learner': 'hoeffding_tree'},
         'moa': 'meta.OzaBoost -l trees.HoeffdingTree -s 10',
+        'randomized': True,
+        'river_differs': "River's AdaBoostClassifier is not MOA's OzaBoost: it calls learn_one k times with "
+                         "weight 1 instead of once with weight k, rescales lambda by the member's own "
+                         'lambda-weighted total where MOA uses the ensemble\'s training weight, keeps members '
+                         'with error 0 or above 0.5 (weight 1) instead of dropping them, and sums the members\' '
+                         'probabilities without normalising each (learners/oza_boost.c)',
         'river': 'ensemble.AdaBoostClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
         'slow_in_river': True,
     },
@@ -121,6 +134,10 @@ LEARNERS = [
         'label': 'OzaBag (10 Hoeffding trees)',
         'eddy': {'learner': 'oza_bag', 'ensemble_size': '10', 'base_learner': 'hoeffding_tree'},
         'moa': 'meta.OzaBag -l trees.HoeffdingTree -s 10',
+        'randomized': True,
+        'river_differs': "River's BaggingClassifier calls learn_one k times with weight 1 instead of once with "
+                         "weight k and sums the members' probabilities without normalising each "
+                         '(learners/oza_bag.c); its trees differ as above',
         'river': 'ensemble.BaggingClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
         'slow_in_river': True,
     },
@@ -129,6 +146,11 @@ LEARNERS = [
         'label': 'ADWIN bagging (10 Hoeffding trees)',
         'eddy': {'learner': 'adwin_bagging', 'ensemble_size': '10', 'base_learner': 'hoeffding_tree'},
         'moa': 'meta.OzaBagAdwin -l trees.HoeffdingTree -s 10',
+        'randomized': True,
+        'river_differs': "River's ADWINBaggingClassifier feeds its ADWINs 1 for a correct prediction (MOA: "
+                         'for an error), so it replaces the most accurate member; its new member does not '
+                         'learn the current row; members learn k times with weight 1 and their probabilities '
+                         'are summed unnormalised (learners/adwin_bagging.c)',
         'river': 'ensemble.ADWINBaggingClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
         'slow_in_river': True,
     },
@@ -144,9 +166,28 @@ LEARNERS = [
         'streams': ['elec2', 'sea', 'hyperplane'],
     },
     {
+        'name': 'linear_svm',
+        'label': 'linear SVM',
+        'eddy': {'learner': 'linear_svm'},
+        'moa': None,
+        'river': 'linear_model.LogisticRegression(loss=optim.losses.Hinge(), l2=0.0001)',
+        'numeric_nominals': True,
+        'streams': ['elec2', 'sea', 'hyperplane'],
+    },
+    {
+        'name': 'passive_aggressive',
+        'label': 'passive-aggressive (PA-I)',
+        'eddy': {'learner': 'passive_aggressive'},
+        'moa': None,
+        'river': 'linear_model.PAClassifier(C=1.0, mode=1)',
+        'numeric_nominals': True,
+        'streams': ['elec2', 'sea', 'hyperplane'],
+    },
+    {
         'name': 'softmax_regression',
         'label': 'softmax regression',
-        'eddy': {'learner': 'softmax_regression'},
+        # River's SoftmaxRegression has no intercept; eddy's default has one.
+        'eddy': {'learner': 'softmax_regression', 'intercept': 'false'},
         'moa': None,
         'river': 'linear_model.SoftmaxRegression()',
         'numeric_nominals': True,
@@ -192,4 +233,18 @@ def series(seed=SERIES_SEED, before=SERIES_BEFORE, after=SERIES_AFTER, p=SERIES_
 # row, keyed by learner or (learner, stream): a documented difference in
 # the algorithm, shown in docs/COMPARISON.md under the table. A row beyond
 # half a point without an entry here is reported as unexplained.
-EXPLAIN = {}
+_RANDOM_DRAWS = (
+    "not a difference in the algorithm: eddy's ensemble draws each member's Poisson weight from eddy's own "
+    'generator (seeded by [pipeline] seed), MOA from java.util.Random(1) through MiscUtils.poisson, so '
+    'which member learns each row, and how many times, differs from the first row on; the seed table '
+    'below shows how far that alone moves the accuracy (MOA against MOA). Parity draw for draw needs '
+    "eddy to draw as MOA does (as hoeffding_adaptive_tree's bootstrap = moa already does for its "
+    'leaves): reported to the lead, not fixed on this branch')
+EXPLAIN = {
+    'oza_boost': _RANDOM_DRAWS,
+    'oza_bag': _RANDOM_DRAWS,
+    'adwin_bagging': _RANDOM_DRAWS,
+}
+
+# Seeds for the seed-spread table (randomized learners, Elec2, eddy and MOA).
+SEEDS = [1, 2, 3, 4, 5]
