@@ -4,6 +4,7 @@
  * the schema id before decoding, and trailing bytes after the record. */
 #include <avro.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,87 @@ typedef struct {
   int wire;           /* eddy_wire_t */
   int64_t schema_id;  /* -1: any */
 } avro_t;
+
+/* ---- validation: avro-c trusts the lengths and counts it reads (a
+ * garbage string length makes it allocate gigabytes), so every record is
+ * first walked against the schema with each length, count, branch and
+ * symbol checked against what is there. The walk allocates nothing. */
+
+#define MAX_DEPTH 32
+#define MAX_ITEMS 1000000 /* zero-byte items (null) could claim any count */
+
+typedef struct {
+  const uint8_t *p, *end;
+  uint64_t items;
+} walk_t;
+
+static int varint(walk_t *w, int64_t *out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (w->p >= w->end) return -1;
+    uint8_t b = *w->p++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1); /* zigzag */
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int skip_bytes(walk_t *w, int64_t n) {
+  if (n < 0 || n > w->end - w->p) return -1;
+  w->p += n;
+  return 0;
+}
+
+static int walk(walk_t *w, avro_schema_t s, int depth) {
+  int64_t n;
+  if (depth > MAX_DEPTH) return -1;
+  switch (avro_typeof(s)) {
+  case AVRO_NULL: return 0;
+  case AVRO_BOOLEAN:
+    if (w->p >= w->end || *w->p > 1) return -1;
+    w->p++;
+    return 0;
+  case AVRO_INT32:
+  case AVRO_INT64: return varint(w, &n);
+  case AVRO_FLOAT: return skip_bytes(w, 4);
+  case AVRO_DOUBLE: return skip_bytes(w, 8);
+  case AVRO_STRING:
+  case AVRO_BYTES: return varint(w, &n) ? -1 : skip_bytes(w, n);
+  case AVRO_FIXED: return skip_bytes(w, avro_schema_fixed_size(s));
+  case AVRO_ENUM: return varint(w, &n) || n < 0 || n >= avro_schema_enum_number_of_symbols(s) ? -1 : 0;
+  case AVRO_UNION:
+    if (varint(w, &n) || n < 0 || (size_t)n >= avro_schema_union_size(s)) return -1;
+    return walk(w, avro_schema_union_branch(s, (int)n), depth + 1);
+  case AVRO_RECORD:
+    for (size_t i = 0, k = avro_schema_record_size(s); i < k; i++)
+      if (walk(w, avro_schema_record_field_get_by_index(s, (int)i), depth + 1)) return -1;
+    return 0;
+  case AVRO_ARRAY:
+  case AVRO_MAP: {
+    avro_schema_t item = avro_typeof(s) == AVRO_ARRAY ? avro_schema_array_items(s) : avro_schema_map_values(s);
+    for (;;) { /* blocks: count (negative: followed by a byte size), items; 0 ends */
+      if (varint(w, &n)) return -1;
+      if (n == 0) return 0;
+      if (n < 0) {
+        int64_t size;
+        if (n == INT64_MIN || varint(w, &size) || size < 0) return -1;
+        n = -n;
+      }
+      if ((w->items += (uint64_t)n) > MAX_ITEMS) return -1;
+      for (int64_t i = 0; i < n; i++) {
+        int64_t klen;
+        if (avro_typeof(s) == AVRO_MAP && (varint(w, &klen) || skip_bytes(w, klen))) return -1;
+        if (walk(w, item, depth + 1)) return -1;
+      }
+    }
+  }
+  case AVRO_LINK: return walk(w, avro_schema_link_target(s), depth + 1);
+  default: return -1;
+  }
+}
 
 static int read_file(const char *path, eddy_buf_t *b) {
   FILE *f = fopen(path, "rb");
@@ -66,8 +148,9 @@ static int avro_create(eddy_decoder_t *d, const char *const *columns, size_t n, 
     avro_destroy(d);
     return eddy_seterr(errstr, errstr_size, err, "%s: %s", path, strerror(errno));
   }
-  avro_schema_error_t serr;
-  int rc = avro_schema_from_json((const char *)text.data, (int32_t)text.len, &a->schema, &serr);
+  /* avro_schema_from_json ignores its length argument and reads to a NUL:
+   * use the _length variant. */
+  int rc = avro_schema_from_json_length((const char *)text.data, text.len, &a->schema);
   eddy_buf_free(&text);
   if (rc || !is_avro_record(a->schema)) {
     if (!rc) avro_schema_decref(a->schema);
@@ -166,6 +249,15 @@ static int avro_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
     b += 5;
     len -= 5;
   }
+  walk_t w = {b, b + len, 0};
+  if (walk(&w, a->schema, 0))
+    return eddy_seterr(errstr, errstr_size, EDDY_EPARSE,
+                       "malformed Avro record (truncated, or a length, count or branch out of bounds "
+                       "at byte %zu)", (size_t)(w.p - b) + (confluent ? 5 : 0));
+  if (w.p != w.end)
+    return eddy_seterr(errstr, errstr_size, EDDY_EPARSE,
+                       "Avro record is %zu bytes but the payload has %zu (wrong schema?)",
+                       (size_t)(w.p - b), len);
   /* avro-c reads from our scratch copy: the caller's buffer may go away. */
   memcpy(d->scratch, b, len);
   avro_reader_memory_set_source(a->reader, d->scratch, (int64_t)len);
@@ -174,10 +266,6 @@ static int avro_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
   if (rc)
     return eddy_seterr(errstr, errstr_size, EDDY_EPARSE, "malformed Avro record (%s, errno %d)",
                        rc == ENOSPC || rc == EILSEQ ? "truncated or corrupt" : "cannot decode", rc);
-  size_t used = 0;
-  if (avro_value_sizeof(&a->value, &used) || used != len)
-    return eddy_seterr(errstr, errstr_size, EDDY_EPARSE,
-                       "Avro record is %zu bytes but the payload has %zu (wrong schema?)", used, len);
   for (size_t i = 0; i < a->n_fields; i++) {
     if (!a->by_index[i]) continue;
     avro_value_t field;

@@ -220,4 +220,302 @@ int eddy_kafka_api_key(const char *s);
  * "_TRANSPORT", "no_error") or its number; 0 with *code set, or EDDY_ENOENT. */
 int eddy_kafka_err_code(const char *s, int *code);
 
+/* ----------------------------------------------------------------- Redis */
+
+/* One asynchronous Redis connection on a libuv loop (hiredis 0.14 with its
+ * libuv adapter), shared by everything a process keeps in Redis: entity
+ * state, checkpoints, the alerts stream. It connects by itself, and
+ * reconnects with exponential backoff after a failure, logging one clear
+ * line per event. hiredis 0.14 has no async timeouts and its libuv adapter
+ * drops poll errors (a connect to a closed port never calls back), so a
+ * uv_timer watches the connect and every request: past its deadline the
+ * connection is dropped and made again.
+ *
+ * A connection is `ready` once connected, past SELECT (and SCRIPT LOAD of
+ * the registered scripts) and answering PING; the ready callback tells
+ * the consumer loop to pause (0) or resume (1) consumption. Commands:
+ * - reads are accepted only when ready (else EDDY_EAGAIN); when the
+ *   connection is lost their callback gets a NULL reply;
+ * - writes flagged EDDY_REDIS_REPLAY are kept until Redis acknowledges
+ *   them and sent again, in their original order and before anything
+ *   new, after a reconnect; they are accepted while Redis is down (queued).
+ *   They must be idempotent (HSET of whole values, scripts that check).
+ * Replies arrive in the order commands were sent, on the loop thread. */
+struct uv_loop_s;
+struct redisReply;
+struct redisContext;
+typedef struct eddy_redis eddy_redis_t;
+
+typedef struct eddy_redis_options {
+  double connect_timeout; /* seconds to connect, then give up and retry; default 2 */
+  double request_timeout; /* seconds a reply may take before the connection is dropped; default 10 */
+  double backoff_min;     /* first retry delay, doubled per failure; default 0.1 */
+  double backoff_max;     /* largest retry delay; default 5 */
+  int quiet;              /* log connection events at DEBUG level only (CLI tools) */
+} eddy_redis_options_t;
+
+/* The reply (NULL when the connection was lost or the request timed out);
+ * hiredis frees it after the callback returns. */
+typedef void (*eddy_redis_reply_cb)(void *ctx, struct redisReply *reply);
+typedef void (*eddy_redis_ready_cb)(void *ctx, int ready);
+
+#define EDDY_REDIS_REPLAY 1u
+
+/* Splits redis://HOST[:PORT][/DB] (HOST may be [v6]; PORT 6379, DB 0 by
+ * default). */
+int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
+                         char *errstr, size_t errstr_size);
+/* Starts connecting (the first attempt is made before this returns; the
+ * result arrives on the loop). o may be NULL for the defaults. */
+eddy_redis_t *eddy_redis_new(struct uv_loop_s *loop, const char *url, const eddy_redis_options_t *o,
+                             char *errstr, size_t errstr_size);
+/* Called with 0 when the connection is lost and 1 when it is ready again
+ * (and once at the first connection). */
+void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx);
+int eddy_redis_ready(const eddy_redis_t *r);
+/* "HOST:PORT/DB", for messages. */
+const char *eddy_redis_name(const eddy_redis_t *r);
+/* Registers a Lua script loaded (SCRIPT LOAD) at every connection, so
+ * that EVALSHA finds it; sha1 (41 bytes) receives its SHA-1 in hex. */
+int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1);
+/* Sends one command (argv with lengths, binary-safe). Returns 0, or
+ * EDDY_EAGAIN (a read while not ready), EDDY_ESTATE (closing),
+ * EDDY_ENOMEM. cb may be NULL. */
+int eddy_redis_command(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx, int argc,
+                       const char *const *argv, const size_t *lens);
+/* The same for a command already in RESP form (cmd is copied). */
+int eddy_redis_command_raw(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx,
+                           const void *cmd, size_t len);
+/* Appends one command in RESP form to b (for eddy_redis_command_raw). */
+void eddy_resp_begin(eddy_buf_t *b, int argc);
+void eddy_resp_arg(eddy_buf_t *b, const void *p, size_t len);
+void eddy_resp_argz(eddy_buf_t *b, const char *s);
+/* Requests sent and not answered, and writes waiting for a connection. */
+size_t eddy_redis_pending(const eddy_redis_t *r);
+/* Connection events so far (for tests and metrics). */
+typedef struct eddy_redis_stats {
+  uint64_t connects, disconnects, timeouts, failed_attempts, replayed;
+} eddy_redis_stats_t;
+void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out);
+/* Closes: pending replies are awaited (up to request_timeout), queued
+ * writes that never reached Redis get a NULL reply, then the handles
+ * close and r is freed; `closed` (may be NULL) is called at the end. Keep
+ * running the loop until then. */
+void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx);
+
+/* A blocking connection for command-line tools and for restoring on
+ * partition assignment: connected, SELECTed, with `timeout` seconds for
+ * the connect and for every reply. Free with redisFree. */
+struct redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
+                                             size_t errstr_size);
+
+/* ----------------------------------------------------------- state store */
+
+/* Per-entity aggregate state (engine/eddy.h, eddy_aggs_t) kept in a store,
+ * read and written per batch of records so that Redis costs one pipelined
+ * round trip per batch, never one per record. One batch object per task
+ * (partition), reused for every batch:
+ *
+ *   eddy_state_batch_clear(b);
+ *   for each record r of the batch: idx[r] = eddy_state_batch_add(b, r.key, r.key_len);
+ *   eddy_store_fetch(s, b, fetched, ctx);        -- async (memory: done before it returns)
+ *   fetched(ctx, b, 0):
+ *     for each record r in order:
+ *       t = eddy_aggs_time_ms(aggs, &r, kafka_timestamp_ms);
+ *       eddy_state_batch_join(b, idx[r], &r, t);   -- features as of before r
+ *       predict, emit, learn ...
+ *       eddy_state_batch_update(b, idx[r], &r, t); -- r applied
+ *     eddy_store_write(s, b);                      -- dirty entities back, in order
+ *
+ * Two records of one batch with the same key share one entity copy, so the
+ * second sees the first's update. A fetch must follow the write of the
+ * previous batch (the write is queued first on the connection, so the
+ * fetch reads it); status != 0 in `fetched` (Redis lost) means nothing was
+ * read: keep the records, wait for the store to be ready, fetch again.
+ *
+ * Exactly-once state with checkpoints (Redis): every entity value carries,
+ * besides its current state, the state as of the task's last checkpoint
+ * (its "epoch": the next offset of the last checkpoint issued) and who
+ * wrote it (partition, an incarnation id drawn per task start). A task
+ * restarted from a checkpoint at offset C reads, for entities written
+ * after C by its previous incarnation, the state as of C, so replayed
+ * records see the same features as the first time. This needs the topic
+ * partitioned by the entity key (each entity in one partition), the
+ * checkpoint issued through eddy_store_checkpoint between batches, and
+ * the record time taken from the record (timestamp field or Kafka
+ * timestamp), never the wall clock.
+ *
+ * Redis layout: one hash per entity, KEY_PREFIX:PIPELINE:e:ENTITY, whose
+ * field `s` holds the state (little-endian: u32 magic "EST1", u32 slots,
+ * u64 layout hash, i32 partition, u32 0, u64 incarnation, i64 epoch, then
+ * the current and the epoch's doubles). A value written under another
+ * aggregates layout (the config changed) is read as a new entity. */
+typedef struct eddy_state_batch eddy_state_batch_t;
+typedef struct eddy_store eddy_store_t;
+
+/* status: 0, or EDDY_EIO when the connection was lost (nothing read). */
+typedef void (*eddy_store_cb)(void *ctx, eddy_state_batch_t *b, int status);
+
+struct eddy_state_batch {
+  const eddy_aggs_t *aggs; /* borrowed */
+  /* The task: its partition, this incarnation, its epoch (next offset of
+   * the last checkpoint issued, -1 before any) and the offset it restored
+   * from (-1: none). Set by eddy_state_batch_new / _restore and
+   * eddy_store_checkpoint. */
+  int32_t partition;
+  uint64_t incarnation;
+  int64_t epoch;
+  int64_t restored;
+  size_t n;          /* distinct entities in the batch */
+  size_t cap;
+  double *state;     /* n x aggs->n_slots: the working copies */
+  double *base;      /* n x aggs->n_slots: what is written as the epoch's state */
+  uint8_t *dirty;
+  uint64_t *hash;    /* eddy_hash of each key */
+  size_t *key_off;   /* into keys */
+  uint32_t *key_len;
+  char *keys;
+  size_t keys_len, keys_cap;
+  uint32_t *table;   /* open addressing: entity index + 1 */
+  size_t table_size;
+  int phase;         /* 0 idle, 1 fetching, 2 fetched */
+  int orphan;        /* freed while fetching: freed when the fetch ends */
+  size_t replies;    /* fetch replies still due */
+  size_t answered;   /* fetch replies received */
+  int status;
+  eddy_store_cb done;
+  void *done_ctx;
+  eddy_store_t *store;
+  uint64_t stale_epochs; /* entities whose epoch is past the restored checkpoint */
+};
+
+/* A batch for one task (partition -1 when not from Kafka). Free with
+ * eddy_state_batch_free (deferred until a fetch in flight ends). */
+eddy_state_batch_t *eddy_state_batch_new(const eddy_aggs_t *aggs, int32_t partition);
+void eddy_state_batch_free(eddy_state_batch_t *b);
+/* Empties the batch (not while fetching); keeps its memory. */
+int eddy_state_batch_clear(eddy_state_batch_t *b);
+/* The entity index of key in b, adding it (its key copied) if new; a
+ * negative code on failure (EDDY_ESTATE while fetching). Allocates only
+ * when the batch outgrows every batch before it. */
+int64_t eddy_state_batch_add(eddy_state_batch_t *b, const char *key, size_t len);
+static inline double *eddy_state_batch_state(eddy_state_batch_t *b, size_t i) {
+  return b->state + i * b->aggs->n_slots;
+}
+/* eddy_aggs_join / eddy_aggs_update on entity i (update marks it dirty). */
+void eddy_state_batch_join(eddy_state_batch_t *b, size_t i, struct eddy_record *r, double t_ms);
+void eddy_state_batch_update(eddy_state_batch_t *b, size_t i, const struct eddy_record *r,
+                             double t_ms);
+/* After a task restored its checkpoint (next_offset; -1 when there was
+ * none): a new incarnation whose epoch and restored offset are next_offset.
+ * Call before the task's first fetch. */
+void eddy_state_batch_restore(eddy_state_batch_t *b, int64_t next_offset);
+
+/* A store backend: one static const descriptor per file. */
+typedef struct eddy_store_type {
+  const char *name;
+  int (*open)(eddy_store_t *s, char *errstr, size_t errstr_size);
+  /* Reads every entity of b into its copies and calls done once: 0 when
+   * it will (the memory store calls it before returning), else a negative
+   * code and no call (EDDY_EAGAIN: not ready). */
+  int (*fetch)(eddy_store_t *s, eddy_state_batch_t *b, eddy_store_cb done, void *ctx);
+  /* Writes back the dirty entities of b; returns once they are issued. */
+  int (*write)(eddy_store_t *s, eddy_state_batch_t *b);
+  int (*ready)(const eddy_store_t *s);
+  void (*close)(eddy_store_t *s);
+} eddy_store_type_t;
+
+struct eddy_store {
+  const eddy_store_type_t *type;
+  const eddy_aggs_t *aggs; /* borrowed */
+  eddy_redis_t *redis;     /* borrowed: the Redis backend's connection */
+  char *pipeline;
+  char *prefix;            /* [state] key_prefix */
+  int64_t max_entities;
+  uint64_t write_errors;   /* writes Redis refused (logged once) */
+  void *impl;
+};
+
+extern const eddy_store_type_t eddy_store_memory;
+extern const eddy_store_type_t eddy_store_redis;
+
+/* The store of pipeline c's [state] store: `memory` (redis must be NULL),
+ * or redis://... through `redis`, a connection to that URL made with
+ * eddy_redis_new (shared by the process's pipelines on the same server;
+ * the store does not own it). Free with eddy_store_free. */
+eddy_store_t *eddy_store_new(const eddy_pipeline_conf_t *c, const eddy_aggs_t *aggs,
+                             eddy_redis_t *redis, char *errstr, size_t errstr_size);
+void eddy_store_free(eddy_store_t *s);
+/* 1 when [state] store names Redis. */
+int eddy_store_is_redis(const eddy_pipeline_conf_t *c);
+int eddy_store_fetch(eddy_store_t *s, eddy_state_batch_t *b, eddy_store_cb done, void *ctx);
+int eddy_store_write(eddy_store_t *s, eddy_state_batch_t *b);
+int eddy_store_ready(const eddy_store_t *s);
+/* Entities held (memory store), or 0. */
+size_t eddy_store_memory_count(const eddy_store_t *s);
+
+/* ----------------------------------------------------------- checkpoints */
+
+/* Model checkpoints in Redis, per pipeline and partition: the hash
+ * KEY_PREFIX:PIPELINE:ckpt:PARTITION with fields model (the checkpoint
+ * blob: schema, learner, detectors, ...), offset (the next offset to
+ * consume), version (model version), learner, time (epoch seconds), bytes;
+ * KEY_PREFIX:PIPELINE:ckpts is the set of partitions that have one. One
+ * Lua script writes them (EVALSHA, EVAL when the script cache lost it)
+ * and only when the new offset is greater than the stored one, so a stale
+ * instance after a rebalance cannot overwrite newer state and a checkpoint
+ * is never half-written. The model bytes are opaque here; readers verify
+ * them (magic, version, CRC) and refuse naming the key. */
+typedef struct eddy_ckpt {
+  char key[512];
+  char pipeline[128];
+  int32_t partition;
+  int64_t offset;   /* next offset to consume */
+  uint64_t version;
+  char learner[64];
+  double time;
+  uint8_t *model;   /* malloc'd by the readers; eddy_ckpt_clear frees it */
+  size_t model_len;
+} eddy_ckpt_t;
+
+/* stored: the offset Redis holds after the call (== next_offset when
+ * written). status: 0 written; EDDY_ESTATE refused because Redis holds a
+ * greater offset (this task is stale: stop it) or the same one (nothing
+ * new: harmless); EDDY_EIO on a Redis error. */
+typedef void (*eddy_ckpt_cb)(void *ctx, int status, int64_t stored);
+
+/* Issues the write on the connection (replayed after a reconnect). */
+int eddy_ckpt_write(eddy_redis_t *r, const char *prefix, const char *pipeline, int32_t partition,
+                    int64_t next_offset, uint64_t version, const char *learner, const void *model,
+                    size_t len, eddy_ckpt_cb cb, void *ctx);
+/* The same through the store, for a task with state: issued after the
+ * task's last write-back (so Redis applies them first) and between
+ * batches (EDDY_ESTATE while b is fetched and not written back); moves b
+ * to the new epoch. EDDY_ENOTSUP for the memory store. */
+int eddy_store_checkpoint(eddy_store_t *s, eddy_state_batch_t *b, int64_t next_offset,
+                          uint64_t version, const char *learner, const void *model, size_t len,
+                          eddy_ckpt_cb cb, void *ctx);
+/* Reads and verifies the checkpoint of (pipeline, partition) on a blocking
+ * connection: 0, EDDY_ENOENT when there is none, EDDY_ECORRUPT with the
+ * key named when the bytes do not verify, EDDY_EIO. */
+int eddy_ckpt_read_sync(struct redisContext *c, const char *prefix, const char *pipeline,
+                        int32_t partition, eddy_ckpt_t *out, char *errstr, size_t errstr_size);
+/* The partitions of pipeline that have a checkpoint, sorted; *parts is
+ * malloc'd. Returns the count or a negative code. */
+int eddy_ckpt_partitions_sync(struct redisContext *c, const char *prefix, const char *pipeline,
+                              int32_t **parts, char *errstr, size_t errstr_size);
+void eddy_ckpt_clear(eddy_ckpt_t *ck);
+/* "PREFIX:PIPELINE:ckpt:PARTITION" into buf. */
+const char *eddy_ckpt_key(char *buf, size_t size, const char *prefix, const char *pipeline,
+                          int32_t partition);
+
+/* ---------------------------------------------------------- alert stream */
+
+/* Appends an alert to the Redis stream KEY_PREFIX:PIPELINE:alerts (XADD
+ * MAXLEN ~ maxlen) with fields kind, detector, partition, offset, time and
+ * json (eddy_alert_json); replayed after a reconnect (at least once). */
+int eddy_alert_xadd(eddy_redis_t *r, const char *prefix, int64_t maxlen, const eddy_alert_t *a);
+/* "PREFIX:PIPELINE:alerts" into buf. */
+const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const char *pipeline);
+
 #endif /* EDDY_CONNECTORS_H */

@@ -162,6 +162,7 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
     for (int i = 0; i < 5 && !err; i++)
       if (want[i] && *want[i]) err = add_field(f, want[i], kinds[i], EDDY_NUMERIC);
   }
+  if (!err) err = build_table(f); /* the lookups below need it (also without names) */
   for (size_t i = 0; i < n_aux && !err; i++) {
     const eddy_field_t *x = eddy_fields_find(f, aux[i], strlen(aux[i]));
     if (!x || x->kind == EDDY_FIELD_IGNORE) { /* not already an input: an extra slot */
@@ -170,6 +171,7 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
         ((eddy_field_t *)x)->index = (int)f->n_aux++;
       } else {
         err = add_field(f, aux[i], EDDY_FIELD_AUX, EDDY_NUMERIC);
+        if (!err) err = build_table(f);
       }
     }
   }

@@ -8,6 +8,14 @@
 int eddy_component_setup(const eddy_option_t *options, size_t params_size, size_t state_size,
                          const eddy_kv_t *kv, size_t n_kv, void **params, void **state,
                          eddy_kvlist_t *copy, char *errstr, size_t errstr_size) {
+  return eddy_component_setup_except(options, params_size, state_size, kv, n_kv, NULL, params,
+                                     state, copy, errstr, errstr_size);
+}
+
+int eddy_component_setup_except(const eddy_option_t *options, size_t params_size,
+                                size_t state_size, const eddy_kv_t *kv, size_t n_kv,
+                                const char *pass_prefix, void **params, void **state,
+                                eddy_kvlist_t *copy, char *errstr, size_t errstr_size) {
   *params = calloc(1, params_size ? params_size : 1);
   *state = calloc(1, state_size ? state_size : 1);
   memset(copy, 0, sizeof *copy);
@@ -15,7 +23,8 @@ int eddy_component_setup(const eddy_option_t *options, size_t params_size, size_
   if (err) eddy_seterr(errstr, errstr_size, err, "out of memory");
   if (!err && (err = eddy_options_defaults(options, *params)))
     eddy_seterr(errstr, errstr_size, err, "bad default in option table");
-  if (!err) err = eddy_options_apply(options, *params, kv, n_kv, errstr, errstr_size);
+  if (!err)
+    err = eddy_options_apply_except(options, *params, kv, n_kv, pass_prefix, errstr, errstr_size);
   if (!err && (err = eddy_kvlist_copy(copy, kv, n_kv)))
     eddy_seterr(errstr, errstr_size, err, "out of memory");
   if (err) eddy_component_teardown(options, params, state, copy);

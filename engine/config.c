@@ -19,6 +19,8 @@ static const char *const source_types[] = {"kafka", "file", NULL};
 static const char *const formats[] = {"json", "avro", "csv", NULL};
 static const char *const wires[] = {"auto", "plain", "confluent", NULL};
 static const char *const actions[] = {"alert", "reset", "retrain", "swap", NULL};
+static const char *const windows[] = {"tumbling", "sliding", NULL};
+static const char *const time_units[] = {"auto", "s", "ms", NULL};
 
 #define P eddy_pipeline_section_t
 static const eddy_option_t pipeline_options[] = {
@@ -83,14 +85,22 @@ static const eddy_option_t state_options[] = {
     EDDY_OPT_TEXT_(T, "store", store, "memory",
                    "Feature and model state: memory, or redis://HOST:PORT/DB."),
     EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
-                   "Per-entity aggregates joined as features: count(F), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME)."),
+                   "Per-entity aggregates joined as features (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME), since_last()."),
     EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,
-                  "Aggregate over a tumbling time window of this length (0: since the first event)."),
+                  "count, sum, mean, min and max over a time window of this length on the record's timestamp (0: since the first event)."),
+    EDDY_OPT_ENUM_(T, "window", window, "tumbling", windows,
+                   "tumbling (the state resets when a record's window changes) or sliding (window_buckets buckets; the window is the record's bucket and the ones before it)."),
+    EDDY_OPT_INT_(T, "window_buckets", window_buckets, "10", 2, 1000,
+                  "Sliding windows: buckets of window_ms / window_buckets each."),
+    EDDY_OPT_ENUM_(T, "time_unit", time_unit, "auto", time_units,
+                   "Unit of the timestamp field and since_last fields: s, ms, or auto (ms when |value| >= 1e11, else s)."),
     EDDY_OPT_INT_(T, "max_entities", max_entities, "1000000", 1, 1e12,
                   "Entities kept by the memory store (least recently seen evicted first)."),
     EDDY_OPT_DOUBLE_(T, "checkpoint_interval", checkpoint_interval, "10", 0.1, 86400,
                      "Seconds between model checkpoints (also taken on revocation and shutdown)."),
     EDDY_OPT_TEXT_(T, "key_prefix", key_prefix, "eddy", "Prefix of every Redis key eddy writes."),
+    EDDY_OPT_TEXT_(T, "key", key, NULL,
+                   "Entity key field of the aggregates; the same as [features] key (give either)."),
     EDDY_OPT_END,
 };
 #undef T
@@ -231,6 +241,7 @@ static void conf_free(eddy_pipeline_conf_t *c) {
   eddy_kvlist_free(&c->kafka);
   eddy_kvlist_free(&c->model_params);
   eddy_kvlist_free(&c->drift_params);
+  eddy_kvlist_free(&c->where);
 }
 
 static int conf_defaults(eddy_pipeline_conf_t *c, const char *file, int line) {
@@ -281,7 +292,8 @@ static int pipeline_begin(parser_t *p) {
   c->has_source = d->has_source;
   if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
       (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
-      (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)))
+      (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)) ||
+      (err = eddy_kvlist_copy(&c->where, d->where.v, d->where.n)))
     return err;
   return 0;
 }
@@ -378,6 +390,12 @@ static int handler(void *user, const char *section, const char *key, const char 
       rc = fail(p, line, section, key, "%s", m ? m + 3 : msg);
     }
   }
+  if (rc && si != SEC_HTTP) {
+    char full[256];
+    snprintf(full, sizeof full, "%s.%s", section, key);
+    if (eddy_kvlist_set(&c->where, full, value, p->file, prev ? prev->line : line))
+      rc = fail(p, line, section, key, "out of memory");
+  }
   free(joined);
   return rc;
 }
@@ -429,6 +447,14 @@ static char *reader(char *str, int num, void *stream) {
 
 static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   char msg[1024];
+  /* [state] key and [features] key name the same field. */
+  if (c->state.key && *c->state.key) {
+    if (c->features.key && *c->features.key && strcmp(c->features.key, c->state.key) != 0)
+      return fail(p, c->line, "state", "key", "'%s' differs from [features] key '%s'", c->state.key,
+                  c->features.key), p->err;
+    free(c->features.key);
+    if (!(c->features.key = strdup(c->state.key))) return fail(p, c->line, "state", "key", "out of memory"), p->err;
+  }
   if (!c->pipeline.name[0])
     return fail(p, c->line, "pipeline", "name", "required (it names the group id, keys and metrics)"), p->err;
   for (const char *s = c->pipeline.name; *s; s++)
@@ -525,6 +551,11 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   }
   free(dd);
   if (err) return p->err = err;
+
+  /* The state's aggregate specs (their errors name file:line:key). */
+  eddy_aggs_t *aggs = eddy_aggs_new(c, p->errstr, p->errstr_size);
+  if (!aggs) return p->err = EDDY_EINVAL;
+  eddy_aggs_free(aggs);
   return 0;
 }
 
@@ -600,6 +631,13 @@ void eddy_config_free(eddy_config_t *c) {
   free(c->pipelines);
   free(c->file);
   free(c);
+}
+
+const eddy_kv_t *eddy_conf_where(const eddy_pipeline_conf_t *c, const char *section,
+                                 const char *key) {
+  char full[256];
+  snprintf(full, sizeof full, "%s.%s", section, key);
+  return eddy_kvlist_get(&c->where, full);
 }
 
 const eddy_pipeline_conf_t *eddy_config_pipeline(const eddy_config_t *c, const char *name) {

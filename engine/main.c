@@ -10,6 +10,8 @@ int eddy_cmd_eval(int argc, char **argv);
 int eddy_cmd_gen(int argc, char **argv);
 int eddy_cmd_broker(int argc, char **argv);
 int eddy_cmd_detect(int argc, char **argv);
+int eddy_cmd_models(int argc, char **argv);
+int eddy_cmd_alerts(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
     {"eval", eddy_cmd_eval, "-c FILE.ini [--input PATH|-] [--every N] [--window N] [--format F]",
@@ -22,6 +24,10 @@ static const eddy_command_t commands[] = {
      "a local Kafka-protocol broker (mock cluster) with fault commands on stdin"},
     {"detect", eddy_cmd_detect, "NAME [--PARAM VALUE]... [--input FILE] [--json]",
      "run one drift detector over a series of numbers, one a line"},
+    {"models", eddy_cmd_models, "-c FILE.ini [--pipeline NAME] [--json]",
+     "list the model checkpoints in Redis (version, next offset, bytes, SHA-256)"},
+    {"alerts", eddy_cmd_alerts, "-c FILE.ini [--pipeline NAME] [--follow] [--since TIME] [--json]",
+     "list or follow drift alerts (Redis stream, or the alerts topic)"},
 };
 
 static void usage(FILE *out) {

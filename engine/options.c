@@ -246,7 +246,15 @@ int eddy_options_defaults(const eddy_option_t *table, void *params) {
 
 int eddy_options_apply(const eddy_option_t *table, void *params, const eddy_kv_t *kv, size_t n,
                        char *errstr, size_t errstr_size) {
+  return eddy_options_apply_except(table, params, kv, n, NULL, errstr, errstr_size);
+}
+
+int eddy_options_apply_except(const eddy_option_t *table, void *params, const eddy_kv_t *kv,
+                              size_t n, const char *pass_prefix, char *errstr,
+                              size_t errstr_size) {
+  size_t plen = pass_prefix ? strlen(pass_prefix) : 0;
   for (size_t i = 0; i < n; i++) {
+    if (plen && strncmp(kv[i].key, pass_prefix, plen) == 0) continue;
     char where[512];
     eddy_kv_where(&kv[i], where, sizeof where);
     const eddy_option_t *o = eddy_options_find(table, kv[i].key);

@@ -43,8 +43,9 @@ eddy_learner_t *eddy_learner_new(const char *name, const eddy_schema_t *schema,
   l->schema = schema;
   l->seed = seed;
   eddy_rng_seed(&l->rng, seed);
-  if (eddy_component_setup(type->options, type->params_size, type->state_size, kv, n_kv,
-                           &l->params, &l->state, &l->kv, errstr, errstr_size)) {
+  if (eddy_component_setup_except(type->options, type->params_size, type->state_size, kv, n_kv,
+                                  type->pass_prefix, &l->params, &l->state, &l->kv, errstr,
+                                  errstr_size)) {
     free(l);
     return NULL;
   }

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "connectors/connectors.h"
 
@@ -30,15 +31,19 @@ typedef struct {
   avro_value_iface_t *iface;
 } fx_t;
 
+static char avsc_path[64];
+
 static void setup(fx_t *x, const char *extra) {
-  FILE *f = fopen("/tmp/eddy-test.avsc", "w");
+  /* One file per test process: Criterion runs tests in parallel. */
+  snprintf(avsc_path, sizeof avsc_path, "/tmp/eddy-test-%d.avsc", (int)getpid());
+  FILE *f = fopen(avsc_path, "w");
   fputs(avsc, f);
   fclose(f);
   char text[1024];
   snprintf(text, sizeof text,
-           "[pipeline]\nname = t\n[source]\nformat = avro\nschema = /tmp/eddy-test.avsc\n%s\n"
+           "[pipeline]\nname = t\n[source]\nformat = avro\nschema = %s\n%s\n"
            "[features]\nnumeric = amount, hour\nnominal = merchant, day, note\ntarget = fraud\nkey = user\n"
-           "[model]\nlearner = majority\n", extra);
+           "[model]\nlearner = majority\n", avsc_path, extra);
   x->c = eddy_config_parse(text, "t.ini", err, sizeof err);
   cr_assert_not_null(x->c, "%s", err);
   x->f = eddy_fields_new(&x->c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err);
@@ -52,6 +57,7 @@ static void setup(fx_t *x, const char *extra) {
 }
 
 static void teardown(fx_t *x) {
+  remove(avsc_path);
   avro_value_iface_decref(x->iface);
   avro_schema_decref(x->as);
   eddy_record_free(&x->r);
@@ -154,16 +160,44 @@ Test(avro, garbage_is_refused) {
 }
 
 Test(avro, bad_schema_file) {
-  FILE *f = fopen("/tmp/eddy-bad.avsc", "w");
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/eddy-bad-%d.avsc", (int)getpid());
+  FILE *f = fopen(path, "w");
   fputs("{\"type\":\"string\"}", f);
   fclose(f);
-  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = t\n[source]\nformat = avro\nschema = /tmp/eddy-bad.avsc\n"
-                                       "[features]\nnumeric = a\ntarget = y\n[model]\nlearner = majority\n",
-                                       "t.ini", err, sizeof err);
+  char text[512];
+  snprintf(text, sizeof text, "[pipeline]\nname = t\n[source]\nformat = avro\nschema = %s\n"
+           "[features]\nnumeric = a\ntarget = y\n[model]\nlearner = majority\n", path);
+  eddy_config_t *c = eddy_config_parse(text, "t.ini", err, sizeof err);
   cr_assert_not_null(c, "%s", err);
   eddy_fields_t *fl = eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err);
   cr_assert_null(eddy_decoder_new(EDDY_FORMAT_AVRO, fl, &c->pipelines[0], NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "/tmp/eddy-bad.avsc") && strstr(err, "record"), "%s", err);
+  cr_assert(strstr(err, path) && strstr(err, "record"), "%s", err);
+  remove(path);
   eddy_fields_free(fl);
   eddy_config_free(c);
+}
+
+/* A well-formed prefix then a string claiming 2^40 bytes: avro-c alone
+ * would try to allocate them; eddy refuses before decoding. */
+Test(avro, huge_length_refused_without_allocating) {
+  fx_t x;
+  setup(&x, "wire_format = plain");
+  uint8_t buf[32];
+  size_t n = 0;
+  double amount = 1.5;
+  memcpy(buf, &amount, 8); /* little-endian host, as Avro */
+  n = 8;
+  buf[n++] = 26; /* hour = 13, zigzag */
+  uint64_t len = 1ull << 40, z = len << 1;
+  while (z >= 0x80) {
+    buf[n++] = (uint8_t)(z | 0x80);
+    z >>= 7;
+  }
+  buf[n++] = (uint8_t)z;
+  memcpy(buf + n, "abc", 3);
+  n += 3;
+  cr_assert_eq(eddy_decoder_decode(x.d, x.s, buf, n, &x.r, err, sizeof err), EDDY_EPARSE);
+  cr_assert(strstr(err, "out of bounds"), "%s", err);
+  teardown(&x);
 }

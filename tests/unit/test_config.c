@@ -121,6 +121,16 @@ Test(config, structure_errors) {
                "path", "required");
 }
 
+Test(config, state_key_is_features_key) {
+  eddy_config_t *c = parse("[pipeline]\nname = p\n[features]\ntarget = y\n[state]\nkey = user\n"
+                           "[model]\nlearner = majority\n");
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_str_eq(c->pipelines[0].features.key, "user");
+  eddy_config_free(c);
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\nkey = a\n[state]\nkey = b\n"
+               "[model]\nlearner = majority\n", "[state]", "key", "differs");
+}
+
 Test(config, continuation_lines_and_long_lists) {
   char text[40000];
   int n = snprintf(text, sizeof text, "[pipeline]\nname = p\n[features]\ntarget = y\nnumeric = ");

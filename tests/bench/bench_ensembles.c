@@ -1,0 +1,18 @@
+/* bench_ensembles.c: `make bench` rows for the online ensembles of 10
+ * Hoeffding trees (MOA defaults) on a seeded in-memory stream. Target:
+ * OzaBoost(10 HT) at least 100,000 events/s on one core. */
+#include "bench.h"
+
+int main(void) {
+  bench_stream_t s;
+  if (bench_stream_linear(&s, 1000000, 10, 2, 1)) return 1;
+  bench_header("ensembles (1M events, 10 numeric)");
+  const eddy_kv_t ten[] = {{"ensemble_size", "10", NULL, 0},
+                           {"base_learner", "hoeffding_tree", NULL, 0}};
+  int rc = bench_learner("hoeffding_tree (one, reference)", "hoeffding_tree", NULL, 0, &s);
+  rc |= bench_learner("oza_boost (10 HT)", "oza_boost", ten, 2, &s);
+  rc |= bench_learner("oza_bag (10 HT)", "oza_bag", ten, 2, &s);
+  rc |= bench_learner("adwin_bagging (10 HT)", "adwin_bagging", ten, 2, &s);
+  bench_stream_free(&s);
+  return rc;
+}
