@@ -44,6 +44,7 @@ typedef struct eddy_fields {
   uint32_t *table; /* open addressing by name hash: field index + 1 */
   uint32_t table_size;
   int infer; /* numeric attributes not listed: unknown fields become numeric */
+  eddy_kvlist_t values; /* declared nominal values ([features] values.NAME) */
 } eddy_fields_t;
 
 /* Builds the field map. `names` (may be NULL) are the fields records have,

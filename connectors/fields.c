@@ -93,6 +93,7 @@ void eddy_fields_free(eddy_fields_t *f) {
   free(f->v);
   free(f->table);
   free(f->target);
+  eddy_kvlist_free(&f->values);
   free(f);
 }
 
@@ -113,6 +114,10 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
   f->max_classes = (uint32_t)fs->max_classes;
   f->target = strdup(fs->target ? fs->target : "class");
   f->infer = n_num == 0;
+  if (eddy_kvlist_copy(&f->values, c->values.v, c->values.n)) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    goto done;
+  }
   /* A name in two roles is a config mistake worth naming. */
   for (size_t i = 0; i < n_num + n_nom && !err; i++) {
     const char *name = i < n_num ? num[i] : nom[i - n_num];
@@ -213,6 +218,27 @@ eddy_schema_t *eddy_fields_schema(const eddy_fields_t *f, char *errstr, size_t e
         return NULL;
       }
     }
+  }
+  /* Declared values first, in their order, as an ARFF header fixes them. */
+  for (size_t i = 0; i < f->values.n; i++) {
+    const eddy_kv_t *kv = &f->values.v[i];
+    int at = eddy_schema_find(s, kv->key);
+    eddy_dict_t *d = at >= 0 ? s->attrs[at].dict : strcmp(kv->key, s->target.name) == 0 ? s->target.dict : NULL;
+    char *copy = strdup(kv->value), *items[4096];
+    size_t n = copy ? eddy_split_list(copy, items, 4096) : 0;
+    for (size_t j = 0; d && j < n; j++) {
+      int added;
+      int64_t idx = eddy_dict_intern(d, items[j], strlen(items[j]), eddy_hash(items[j], strlen(items[j])), &added);
+      if (idx < 0 || !added) {
+        eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [features] key 'values.%s': '%s' %s",
+                    kv->file ? kv->file : "config", kv->line, kv->key, items[j],
+                    idx < 0 ? "is past the bound of distinct values" : "is listed twice");
+        free(copy);
+        eddy_schema_free(s);
+        return NULL;
+      }
+    }
+    free(copy);
   }
   return s;
 }

@@ -69,7 +69,7 @@ static const eddy_option_t features_options[] = {
     EDDY_OPT_TEXT_(F, "numeric", numeric, NULL,
                    "Numeric attributes (comma-separated). Empty: every field not named by another key."),
     EDDY_OPT_TEXT_(F, "nominal", nominal, NULL,
-                   "Nominal attributes, dictionary-encoded as their values appear."),
+                   "Nominal attributes, dictionary-encoded as their values appear; `values.NAME = a, b, c` declares NAME's values (or the classes') in order first, as an ARFF header does."),
     EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required."),
     EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
     EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, to join labels that arrive later."),
@@ -249,6 +249,7 @@ static void conf_free(eddy_pipeline_conf_t *c) {
   eddy_kvlist_free(&c->kafka);
   eddy_kvlist_free(&c->model_params);
   eddy_kvlist_free(&c->drift_params);
+  eddy_kvlist_free(&c->values);
   eddy_kvlist_free(&c->where);
 }
 
@@ -301,6 +302,7 @@ static int pipeline_begin(parser_t *p) {
   if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
       (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
       (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)) ||
+      (err = eddy_kvlist_copy(&c->values, d->values.v, d->values.n)) ||
       (err = eddy_kvlist_copy(&c->where, d->where.v, d->where.n)))
     return err;
   return 0;
@@ -380,7 +382,11 @@ static int handler(void *user, const char *section, const char *key, const char 
       rc = fail(p, line, section, key, "%s", strstr(msg, "': ") ? strstr(msg, "': ") + 3 : msg);
   } else {
     const eddy_option_t *o = eddy_options_find(sections[si].options, key);
-    if (!o && (si == SEC_MODEL || si == SEC_DRIFT)) {
+    if (!o && si == SEC_FEATURES && strncmp(key, "values.", 7) == 0 && key[7]) {
+      /* values.NAME: NAME's values declared in order (as an ARFF header
+       * does), checked against the attributes when the pipeline is. */
+      if (eddy_kvlist_set(&c->values, key + 7, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
+    } else if (!o && (si == SEC_MODEL || si == SEC_DRIFT)) {
       /* Not the section's own key: the learner's or detector's, checked
        * once the whole section is known. */
       eddy_kvlist_t *l = si == SEC_MODEL ? &c->model_params : &c->drift_params;
@@ -475,6 +481,21 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     return fail(p, c->line, "source", "path", "required when type = file"), p->err;
   if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))
     return fail(p, c->line, "source", "schema", "required when format = avro"), p->err;
+
+  /* Declared values belong to a nominal attribute or a class target. */
+  for (size_t i = 0; i < c->values.n; i++) {
+    const eddy_kv_t *kv = &c->values.v[i];
+    char *copy = strdup(c->features.nominal ? c->features.nominal : ""), *items[4096];
+    size_t n = copy ? eddy_split_list(copy, items, 4096) : 0;
+    int ok = c->pipeline.task == EDDY_CLASSIFICATION && c->features.target &&
+             strcmp(kv->key, c->features.target) == 0;
+    for (size_t j = 0; j < n && !ok; j++) ok = strcmp(items[j], kv->key) == 0;
+    free(copy);
+    if (!ok)
+      return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
+                         "%s:%d: [features] key 'values.%s': '%s' is neither a nominal attribute nor the class",
+                         p->file, kv->line, kv->key, kv->key), p->err = EDDY_EINVAL;
+  }
 
   /* The learner and its parameters: create one over an empty schema. */
   eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);

@@ -516,6 +516,7 @@ typedef struct eddy_pipeline_conf {
   eddy_kvlist_t model_params; /* [model] keys other than its own: the learner's */
   eddy_drift_section_t drift;
   eddy_kvlist_t drift_params; /* the detector's keys, and psi.* / ks.* ones */
+  eddy_kvlist_t values; /* [features] values.NAME = v1, v2: declared nominal values, in order */
   eddy_sink_section_t sink;
   int has_source; /* a [source] section was given */
   /* Every key set for this pipeline as "section.key" = value, with the file
