@@ -575,8 +575,11 @@ struct eddy_output {
  * "id", "prediction", "probabilities": {class: p}, "label",
  * "model_version", "time"}; a key that is not UTF-8 is "key_base64". */
 extern const eddy_output_format_t eddy_output_json;
-/* Avro binary against [sink] output_schema: the slot for the Avro encoder
- * (its create fails with EDDY_ENOTSUP until one is written). */
+/* Avro binary against [sink] output_schema (default: the built-in schema,
+ * configs/prediction.avsc), fields matched by name; in the Confluent wire
+ * format when [sink] output_schema_id >= 0. A schema field eddy does not
+ * write must be nullable (written null); a field whose type cannot hold
+ * what eddy writes there is refused at start. */
 extern const eddy_output_format_t eddy_output_avro;
 
 /* The encoder of [sink] format for pipeline c. Free with eddy_output_free. */

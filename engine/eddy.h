@@ -500,6 +500,7 @@ typedef struct eddy_sink_section {
   char *dead_letter;
   int format; /* eddy_format_t: json or avro */
   char *output_schema;
+  int64_t output_schema_id; /* >= 0: Confluent wire format with this id */
   int64_t alerts_maxlen;
   int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
 } eddy_sink_section_t;

@@ -195,13 +195,13 @@ Test(prediction, json_string_escapes) {
   cr_assert(!eddy_utf8_valid("\xed\xa0\x80", 3), "surrogate");
 }
 
-Test(prediction, avro_output_is_a_slot) {
+Test(prediction, avro_output_schema_must_exist) {
   eddy_config_t *c = eddy_config_parse("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n"
-                                       "[sink]\nformat = avro\n", "t.ini", NULL, 0);
+                                       "[sink]\nformat = avro\noutput_schema = /nonexistent/p.avsc\n", "t.ini", NULL, 0);
   cr_assert_not_null(c);
   char err[256];
   cr_assert_null(eddy_output_new(&c->pipelines[0], err, sizeof err));
-  cr_assert(strstr(err, "avro"), "%s", err);
+  cr_assert(strstr(err, "/nonexistent/p.avsc"), "%s", err);
   eddy_config_free(c);
 }
 
