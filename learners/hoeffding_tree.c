@@ -318,7 +318,7 @@ static int32_t new_node(ht_tree_t *t) {
     if (t->p->bootstrap == HT_BOOT_SEEDED)
       n->rng = eddy_seed_derive(t->seed, t->n_created);
     else
-      n->rng = ht_jrandom_seed(1);
+      n->rng = ht_moa_random_state();
   }
   t->n_created++;
   memset(ht_dist(t, id), 0, t->L.C * sizeof(double));
@@ -569,7 +569,7 @@ static int activate(ht_tree_t *t, int32_t id) {
     eddy_adwin_reset(n->adwin);
     n->err_used = 0;
     n->rng = t->p->bootstrap == HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
-                                                : ht_jrandom_seed(1);
+                                                : ht_moa_random_state();
     t->n_created++;
   }
   return 0;

@@ -501,10 +501,11 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
 double ht_log2(double a);                       /* moa.core.Utils.log2 */
 double ht_normal_probability(double a);         /* weka Statistics.normalProbability */
 int ht_java_compare(double a, double b);        /* Double.compare */
-/* java.util.Random: the 48-bit LCG state. */
-uint64_t ht_jrandom_seed(int64_t seed);
-double ht_jrandom_double(uint64_t *state);
-/* MOA's MiscUtils.poisson(1.0, r) on a java.util.Random state. */
+/* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
+ * Random(1)): the 48-bit state of an eddy_jrandom_t (engine/rng.c), which
+ * is all of it while only Poisson(1) draws it. */
+uint64_t ht_moa_random_state(void);
+/* MOA's MiscUtils.poisson(1.0, r) on that state (eddy_jrandom_poisson). */
 int ht_poisson1_java(uint64_t *state);
 /* The same inversion on a splitmix64 state (HT_BOOT_SEEDED). */
 int ht_poisson1_splitmix(uint64_t *state);
