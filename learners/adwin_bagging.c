@@ -4,9 +4,9 @@
  * learning; when any member's ADWIN cuts its window and its error estimate
  * went up, the member with the highest error estimate is reset and gets a
  * fresh ADWIN (with MOA's 32-bit arithmetic: `adwin_arithmetic`). The new
- * member starts empty: it does not learn the current
- * instance (MOA's released jars, 2016.04 to 2024.07.0, do not train it;
- * MOA's later sources add `ensemble[imax].trainOnInstance(inst)`).
+ * member starts empty: it does not learn the current instance (MOA's
+ * released jars, 2016.04 to 2024.07.0, do not train it; MOA's later
+ * sources add `ensemble[imax].trainOnInstance(inst)`).
  *
  * River's ADWINBaggingClassifier differs: it feeds its ADWINs 1 for a
  * correct prediction (not an error), so "estimate went up" means accuracy
@@ -27,6 +27,7 @@ typedef struct {
   int random;
 } adwin_bagging_params_t;
 
+enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
 static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 static const eddy_option_t adwin_bagging_options[] = {
@@ -71,7 +72,7 @@ static int adwin_bagging_init(eddy_learner_t *l, char *errstr, size_t errstr_siz
     if (!(s->adwins[i] = eddy_adwin_new(p->adwin_delta)))
       err = EDDY_ENOMEM;
     else
-      eddy_adwin_set_moa_ints(s->adwins[i], p->adwin_arithmetic == 0);
+      eddy_adwin_set_moa_ints(s->adwins[i], p->adwin_arithmetic == ARITH_MOA);
   if (err) {
     free_adwins(s, n);
     return eddy_seterr(errstr, errstr_size, err, "out of memory");
@@ -144,7 +145,7 @@ static int adwin_bagging_load(eddy_learner_t *l, eddy_reader_t *r) {
   for (size_t i = 0; i < s->e.n; i++) {
     eddy_adwin_t *a = eddy_adwin_load(r);
     if (!a) return r->err ? r->err : EDDY_ECORRUPT;
-    eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == 0);
+    eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == ARITH_MOA);
     eddy_adwin_free(s->adwins[i]);
     s->adwins[i] = a;
   }
