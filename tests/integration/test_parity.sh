@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # test_parity.sh: eddy against MOA on the same data (tools/compare/parity.py):
 # naive Bayes and the Hoeffding tree on a 20,000-row seeded Agrawal stream
-# must be within 0.5 point of MOA's prequential accuracy, and each detector's
+# must be within 0.5 point of MOA's prequential accuracy, OzaBoost (10
+# trees, MOA's Poisson draws) exactly at it, and each detector's
 # first drift on a 0/1 series (Bernoulli 0.2 then 0.5) within 32 values of
 # MOA's. Learners and detectors not in this build are skipped, each named.
 # Skips (passes, saying why) when the peers are absent: `make peers` installs
-# them (MOA's jar in .cache/moa/libs, River in .cache/venv). Takes ~30 s.
+# them (MOA's jar in .cache/moa/libs, River in .cache/venv). Takes ~35 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export EDDY_BIN=${EDDY_BIN:-$PWD/eddy}

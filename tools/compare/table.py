@@ -148,9 +148,8 @@ LEARNERS = [
         'moa': 'meta.OzaBagAdwin -l trees.HoeffdingTree -s 10',
         'randomized': True,
         'river_differs': "River's ADWINBaggingClassifier feeds its ADWINs 1 for a correct prediction (MOA: "
-                         'for an error), so it replaces the most accurate member; its new member does not '
-                         'learn the current row; members learn k times with weight 1 and their probabilities '
-                         'are summed unnormalised (learners/adwin_bagging.c)',
+                         'for an error), so it replaces the most accurate member; members learn k times with '
+                         'weight 1 and their probabilities are summed unnormalised (learners/adwin_bagging.c)',
         'river': 'ensemble.ADWINBaggingClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
         'slow_in_river': True,
     },
@@ -234,28 +233,17 @@ def series(seed=SERIES_SEED, before=SERIES_BEFORE, after=SERIES_AFTER, p=SERIES_
 # the algorithm, shown in docs/COMPARISON.md under the table. A row beyond
 # half a point without an entry here is reported as unexplained.
 _RANDOM_DRAWS = (
-    "eddy's ensemble draws each member's Poisson weight from eddy's own generator (seeded by [pipeline] "
-    'seed), MOA from java.util.Random(1) through MiscUtils.poisson, so which member learns each row, and '
-    'how many times, differs from the first row on. That is not a difference in the algorithm, but it '
-    'moves the accuracy: the seed table below shows MOA against MOA over seeds 1-5 on Elec2 and on the streams where '
-    'eddy and MOA are more than half a point apart. Parity draw '
-    "for draw needs eddy to draw as MOA does (as hoeffding_adaptive_tree's bootstrap = moa already does "
-    'for its leaves); reported to the lead, not changed on this branch. ')
+    "eddy's ensembles draw their Poisson weights as MOA does (random = moa, the default: a java.util.Random "
+    "seeded with [pipeline] seed as MOA seeds its classifier's random, through MiscUtils.poisson), combine "
+    "the members' unnormalised votes as MOA does and, for ADWIN bagging, give each member's ADWIN MOA's "
+    "32-bit arithmetic: with Hoeffding tree members their predictions are MOA's row for row (Elec2 and "
+    "1,000,000 Agrawal rows checked; tests/unit/test_ensembles.c asserts Elec2's and 20,000 Agrawal rows'). "
+    'A gap here is a regression, or a run with random = eddy (the same algorithm, other draws: the seed '
+    'table below shows how far other draws move the accuracy). ')
 EXPLAIN = {
-    'oza_bag': _RANDOM_DRAWS + (
-        'With a throwaway prototype drawing as MOA does, eddy\'s OzaBag agreed with MOA to 9 rows of 45,312 '
-        'on Elec2 and to 1 row of 100,000 on Agrawal; the first of those rows is one where MOA\'s combined '
-        'vote is NaN/Infinity (a member\'s naive Bayes product overflows on a Gaussian whose variance is '
-        'rounding residue; 20 such rows on Elec2), which eddy handles differently'),
-    'oza_boost': _RANDOM_DRAWS + (
-        'A throwaway prototype drawing as MOA does left OzaBoost diverging from row 335 of Elec2, where a member\'s lambda passes '
-        '100 and MOA\'s MiscUtils.poisson switches to floor(lambda + sqrt(lambda) * nextGaussian()) '
-        '(java.util.Random\'s polar method, with its cached second value), which the prototype did not '
-        'reproduce'),
-    'adwin_bagging': _RANDOM_DRAWS + (
-        'With a throwaway prototype drawing as MOA does, ADWIN bagging replaced members at the same rows as MOA on Elec2 (223 and '
-        '255) but its predictions diverged at row 225, two rows after the first replacement: the reset '
-        'member differs from MOA\'s in some further way, not explained yet (reported to the lead)'),
+    'oza_bag': _RANDOM_DRAWS,
+    'oza_boost': _RANDOM_DRAWS,
+    'adwin_bagging': _RANDOM_DRAWS,
 }
 
 # Seeds for the seed-spread table (randomized learners, Elec2, eddy and MOA).
