@@ -1,7 +1,6 @@
 /* fields.c: which record field feeds which attribute, the target or the
  * state store, the schema that follows from it, and storing one field's
  * value into a decoded record. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,62 +282,14 @@ static int is_missing(const char *t, size_t len) {
   return 0;
 }
 
-/* Clinger's fast path (1990): a decimal with a mantissa below 2^53 and a
- * power of ten up to 22 is one exact operand times or over another, so one
- * correctly rounded operation gives exactly strtod's result. Most CSV and
- * JSON numbers qualify; others go to strtod. Returns 0 when it applied. */
-static const double tens[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static int fast_number(const char *p, const char *end, double *out) {
-  int neg = 0;
-  if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
-  uint64_t m = 0;
-  int exp10 = 0, digits = 0, seen = 0;
-  for (; p < end && *p >= '0' && *p <= '9'; p++, seen = 1) {
-    if (m || *p != '0') {
-      if (++digits > 19) return -1;
-      m = m * 10 + (uint64_t)(*p - '0');
-    }
-  }
-  if (p < end && *p == '.') {
-    for (p++; p < end && *p >= '0' && *p <= '9'; p++, seen = 1) {
-      if (m || *p != '0') {
-        if (++digits > 19) return -1;
-        m = m * 10 + (uint64_t)(*p - '0');
-      }
-      exp10--;
-    }
-  }
-  if (!seen) return -1;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    int eneg = 0, e = 0, edigits = 0;
-    p++;
-    if (p < end && (*p == '-' || *p == '+')) eneg = *p++ == '-';
-    for (; p < end && *p >= '0' && *p <= '9'; p++, edigits++)
-      if ((e = e * 10 + (*p - '0')) > 10000) return -1;
-    if (!edigits) return -1;
-    exp10 += eneg ? -e : e;
-  }
-  if (p != end || m > (1ull << 53) || exp10 < -22 || exp10 > 22) return -1;
-  double v = (double)m;
-  v = exp10 < 0 ? v / tens[-exp10] : v * tens[exp10];
-  *out = neg ? -v : v;
-  return 0;
-}
-
-/* A whole token as a finite double; the token need not be NUL-terminated. */
+/* A whole token as a finite double; the token need not be NUL-terminated.
+ * eddy_parse_decimal gives strtod's exact result (Clinger's and the
+ * Eisel-Lemire fast paths, strtod for the rest); blanks before the number,
+ * which strtod skips, and inf and nan are refused here. */
 static int parse_number(const char *t, size_t len, double *out) {
-  if (len && fast_number(t, t + len, out) == 0) return 0;
-  char buf[128];
-  if (len == 0 || len >= sizeof buf) return EDDY_ETYPE;
-  memcpy(buf, t, len);
-  buf[len] = '\0';
-  char *end;
-  errno = 0;
-  double v = strtod(buf, &end);
-  if (end != buf + len || !isfinite(v) || buf[0] == ' ' || buf[0] == '\t') return EDDY_ETYPE;
+  double v;
+  if (len == 0 || t[0] == ' ' || t[0] == '\t' || eddy_parse_decimal(t, len, &v) || !isfinite(v))
+    return EDDY_ETYPE;
   *out = v;
   return 0;
 }
