@@ -288,7 +288,10 @@ static int is_missing(const char *t, size_t len) {
  * which strtod skips, and inf and nan are refused here. */
 static int parse_number(const char *t, size_t len, double *out) {
   double v;
-  if (len == 0 || t[0] == ' ' || t[0] == '\t' || eddy_parse_decimal(t, len, &v) || !isfinite(v))
+  /* Past 255 characters eddy_parse_decimal may copy to the heap; no
+   * number in a record needs that many, so the record path refuses it. */
+  if (len == 0 || len > 255 || t[0] == ' ' || t[0] == '\t' || eddy_parse_decimal(t, len, &v) ||
+      !isfinite(v))
     return EDDY_ETYPE;
   *out = v;
   return 0;
