@@ -4,6 +4,8 @@
 #   make SANITIZE=1 test   the same with ASan + UBSan, in build-san/
 #   make bench      learner, detector and end-to-end figures
 #   make demo       the embedded demo (broker, generator, pipeline, live view)
+#   make peers      River, scikit-learn (PyPI) and MOA (Maven Central) into .cache/
+#   make compare    eddy beside MOA, River and scikit-learn: docs/COMPARISON.md
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, each
 #                   run for FUZZ_SECONDS (60); FUZZ_TARGETS="csv json" picks some
 #   make valgrind   the unit and integration suites under Valgrind's memcheck
@@ -49,7 +51,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps test unit integration bench demo reference clean check-deps fuzz fuzz-build valgrind unit-clang
+.PHONY: all deps peers test unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN)
@@ -104,6 +106,18 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) demo
+
+# The peers eddy is measured against (tools/peers.sh): make deps, then MOA's
+# jar (tools/moa/pom.xml) and its drivers, each only when absent.
+peers:
+	@tools/peers.sh
+
+# eddy beside MOA, River and scikit-learn on the same files, in one run
+# (tools/compare/run.py): docs/COMPARISON.md, docs/compare-*.png, README's
+# headline. QUICK=1: 100,000-row streams, a smoke run of a few minutes.
+compare: peers
+	@$(MAKE) --no-print-directory all
+	@QUICK=$(QUICK) .cache/venv/bin/python tools/compare/run.py
 
 # configs/REFERENCE.md is generated from the option tables.
 reference: $(BIN)

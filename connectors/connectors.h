@@ -5,6 +5,8 @@
 #ifndef EDDY_CONNECTORS_H
 #define EDDY_CONNECTORS_H
 
+#include <librdkafka/rdkafka.h>
+
 #include "../engine/eddy.h"
 
 /* ------------------------------------------------------------ field map */
@@ -42,6 +44,7 @@ typedef struct eddy_fields {
   uint32_t *table; /* open addressing by name hash: field index + 1 */
   uint32_t table_size;
   int infer; /* numeric attributes not listed: unknown fields become numeric */
+  eddy_kvlist_t values; /* declared nominal values ([features] values.NAME) */
 } eddy_fields_t;
 
 /* Builds the field map. `names` (may be NULL) are the fields records have,
@@ -83,6 +86,12 @@ typedef struct eddy_record {
 int eddy_record_init(eddy_record_t *r, const eddy_fields_t *f);
 void eddy_record_free(eddy_record_t *r);
 void eddy_record_clear(eddy_record_t *r);
+
+/* The longest nominal value or class text kept: dictionaries are bounded in
+ * count (max_values, max_classes) and, through this, in bytes, so that
+ * hostile records cost bounded memory. A longer one is an EDDY_ERANGE
+ * error (the record is dead-lettered). */
+#define EDDY_MAX_VALUE_BYTES 1024
 
 /* Stores one field's value into the record, interning nominal values and
  * classes into the schema's dictionaries. `text` is the value as written
@@ -521,5 +530,140 @@ const char *eddy_ckpt_key(char *buf, size_t size, const char *prefix, const char
 int eddy_alert_xadd(eddy_redis_t *r, const char *prefix, int64_t maxlen, const eddy_alert_t *a);
 /* "PREFIX:PIPELINE:alerts" into buf. */
 const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const char *pipeline);
+
+/* ------------------------------------------------------ prediction records */
+
+/* One prediction as the predictions topic carries it. Strings are borrowed
+ * for the call. */
+typedef struct eddy_prediction {
+  const char *pipeline;
+  const char *topic;        /* source topic */
+  int32_t partition;
+  int64_t offset;
+  const void *key;          /* the source record's key; NULL when it had none */
+  size_t key_len;
+  const char *id;           /* [features] id of the record; NULL when none */
+  size_t id_len;
+  const eddy_schema_t *schema; /* class names */
+  const double *scores;     /* class probabilities; regression: the value in scores[0] */
+  int k;                    /* values in scores */
+  double predicted;         /* class index, or the value */
+  int has_label;            /* the record carried its label (then learned) */
+  double label;             /* class index or value */
+  uint64_t model_version;
+  double time;              /* wall clock, seconds since the epoch */
+} eddy_prediction_t;
+
+typedef struct eddy_output eddy_output_t;
+
+/* A prediction record format: one static const descriptor per encoder, as
+ * codecs are. encode appends to b and allocates nothing but b's growth. */
+typedef struct eddy_output_format {
+  const char *name;
+  int (*create)(eddy_output_t *o, char *errstr, size_t errstr_size);
+  int (*encode)(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t *b);
+  void (*destroy)(eddy_output_t *o);
+} eddy_output_format_t;
+
+struct eddy_output {
+  const eddy_output_format_t *format;
+  const eddy_pipeline_conf_t *conf; /* borrowed ([sink] output_schema, ...) */
+  void *impl;
+};
+
+/* JSON (the default): {"pipeline", "topic", "partition", "offset", "key",
+ * "id", "prediction", "probabilities": {class: p}, "label",
+ * "model_version", "time"}; a key that is not UTF-8 is "key_base64". */
+extern const eddy_output_format_t eddy_output_json;
+/* Avro binary against [sink] output_schema (default: the built-in schema,
+ * configs/prediction.avsc), fields matched by name; in the Confluent wire
+ * format when [sink] output_schema_id >= 0. A schema field eddy does not
+ * write must be nullable (written null); a field whose type cannot hold
+ * what eddy writes there is refused at start. */
+extern const eddy_output_format_t eddy_output_avro;
+
+/* The encoder of [sink] format for pipeline c. Free with eddy_output_free. */
+eddy_output_t *eddy_output_new(const eddy_pipeline_conf_t *c, char *errstr, size_t errstr_size);
+void eddy_output_free(eddy_output_t *o);
+static inline int eddy_output_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t *b) {
+  return o->format->encode(o, p, b);
+}
+/* Appends s (len bytes) as a JSON string. Bytes that are not valid UTF-8
+ * are written as \u00XX escapes of their Latin-1 reading. */
+void eddy_json_string(eddy_buf_t *b, const char *s, size_t len);
+/* 1 when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+int eddy_utf8_valid(const void *p, size_t len);
+
+/* ------------------------------------------------------------------ Kafka */
+
+typedef enum { EDDY_KAFKA_CONSUMER, EDDY_KAFKA_PRODUCER } eddy_kafka_role_t;
+
+/* librdkafka's configuration for a pipeline's consumer or producer: every
+ * [kafka] pair as is, over eddy's defaults for keys the config does not
+ * set: bootstrap.servers = 127.0.0.1:9092, client.id = eddy.NAME; the
+ * consumer: group.id = eddy.NAME, enable.auto.commit = false,
+ * enable.auto.offset.store = false, auto.offset.reset = earliest (and
+ * librdkafka's eager range,roundrobin assignment: its cooperative-sticky
+ * assignor asserts on close in 2.0.2, see the run's notes); the
+ * producer: message.timeout.ms = 0 (retry until delivered: outputs are
+ * never dropped while a broker is away). A key librdkafka refuses fails
+ * with "FILE:LINE: [kafka] key 'K': ...". The caller owns the result
+ * (rd_kafka_new takes it over). */
+rd_kafka_conf_t *eddy_kafka_conf(const eddy_pipeline_conf_t *c, eddy_kafka_role_t role,
+                                 char *errstr, size_t errstr_size);
+/* The value of a [kafka] key as the handle will see it (the config's, else
+ * eddy's default, else NULL). */
+const char *eddy_kafka_get(const eddy_pipeline_conf_t *c, const char *key);
+/* A delivery error that retrying cannot fix (the record is too large, the
+ * topic is not authorised or invalid, ...). */
+int eddy_kafka_err_permanent(rd_kafka_resp_err_t err);
+/* Splits [source] topics into rd_kafka_subscribe's list ("^..." entries
+ * are regex subscriptions). The caller destroys the list. */
+rd_kafka_topic_partition_list_t *eddy_kafka_topics(const char *topics, char *errstr,
+                                                   size_t errstr_size);
+
+/* A plain producer of records to one topic, for `eddy gen --topic` and the
+ * demo: values are copied; a full queue is waited out. */
+typedef struct eddy_kafka_writer eddy_kafka_writer_t;
+
+/* acks=all, idempotence off, linger.ms 5. Fails when bootstrap is not a
+ * valid list (connecting happens later, in the background). */
+eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, char *errstr,
+                                           size_t errstr_size);
+int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len, const void *key,
+                          size_t key_len);
+/* Records delivered so far, and those that failed for good. */
+uint64_t eddy_kafka_writer_delivered(const eddy_kafka_writer_t *w);
+uint64_t eddy_kafka_writer_failed(const eddy_kafka_writer_t *w);
+/* Waits up to timeout_ms for every delivery, then frees w. Returns 0 when
+ * every record was delivered, else EDDY_EIO (errstr says how many were
+ * not). */
+int eddy_kafka_writer_close(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* ------------------------------------------------------------ dead letters */
+
+/* Kafka Connect's dead-letter headers (__connect.errors.topic, .partition,
+ * .offset, .exception.class.name, .exception.message, ...) under this
+ * prefix, so that existing DLQ tooling reads eddy's. */
+#define EDDY_DLQ_PREFIX "eddy.errors."
+
+typedef struct eddy_dlq_info {
+  const char *pipeline;
+  const char *topic;     /* source topic, partition, offset */
+  int32_t partition;
+  int64_t offset;
+  const char *stage;     /* "decode", "validate" or "size" (Connect's stage names, lower case) */
+  int err;               /* the eddy_err_t that rejected the record */
+  const char *message;   /* what was wrong, naming the field or byte */
+} eddy_dlq_info_t;
+
+/* Adds the headers that describe why a record was dead-lettered to h:
+ * topic, partition, offset, pipeline (Connect's connector.name), stage,
+ * exception.class.name ("eddy." and the error's name, e.g. "eddy.EPARSE"),
+ * exception.message, all as UTF-8 text. h may already hold the record's
+ * own headers, which are kept. */
+int eddy_dlq_headers(rd_kafka_headers_t *h, const eddy_dlq_info_t *info);
+/* "EPARSE" for EDDY_EPARSE, ...: the exception class of a DLQ header. */
+const char *eddy_err_name(int err);
 
 #endif /* EDDY_CONNECTORS_H */

@@ -1,7 +1,6 @@
 /* fields.c: which record field feeds which attribute, the target or the
  * state store, the schema that follows from it, and storing one field's
  * value into a decoded record. */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +121,7 @@ void eddy_fields_free(eddy_fields_t *f) {
   free(f->v);
   free(f->table);
   free(f->target);
+  eddy_kvlist_free(&f->values);
   free(f);
 }
 
@@ -142,6 +142,10 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
   f->max_classes = (uint32_t)fs->max_classes;
   f->target = strdup(fs->target ? fs->target : "class");
   f->infer = n_num == 0;
+  if (eddy_kvlist_copy(&f->values, c->values.v, c->values.n)) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    goto done;
+  }
   /* A name in two roles is a config mistake worth naming. */
   for (size_t i = 0; i < n_num + n_nom && !err; i++) {
     const char *name = i < n_num ? num[i] : nom[i - n_num];
@@ -248,6 +252,27 @@ eddy_schema_t *eddy_fields_schema(const eddy_fields_t *f, char *errstr, size_t e
       }
     }
   }
+  /* Declared values first, in their order, as an ARFF header fixes them. */
+  for (size_t i = 0; i < f->values.n; i++) {
+    const eddy_kv_t *kv = &f->values.v[i];
+    int at = eddy_schema_find(s, kv->key);
+    eddy_dict_t *d = at >= 0 ? s->attrs[at].dict : strcmp(kv->key, s->target.name) == 0 ? s->target.dict : NULL;
+    char *copy = strdup(kv->value), *items[4096];
+    size_t n = copy ? eddy_split_list(copy, items, 4096) : 0;
+    for (size_t j = 0; d && j < n; j++) {
+      int added;
+      int64_t idx = eddy_dict_intern(d, items[j], strlen(items[j]), eddy_hash(items[j], strlen(items[j])), &added);
+      if (idx < 0 || !added) {
+        eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [features] key 'values.%s': '%s' %s",
+                    kv->file ? kv->file : "config", kv->line, kv->key, items[j],
+                    idx < 0 ? "is past the bound of distinct values" : "is listed twice");
+        free(copy);
+        eddy_schema_free(s);
+        return NULL;
+      }
+    }
+    free(copy);
+  }
   return s;
 }
 
@@ -291,62 +316,17 @@ static int is_missing(const char *t, size_t len) {
   return 0;
 }
 
-/* Clinger's fast path (1990): a decimal with a mantissa below 2^53 and a
- * power of ten up to 22 is one exact operand times or over another, so one
- * correctly rounded operation gives exactly strtod's result. Most CSV and
- * JSON numbers qualify; others go to strtod. Returns 0 when it applied. */
-static const double tens[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static int fast_number(const char *p, const char *end, double *out) {
-  int neg = 0;
-  if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
-  uint64_t m = 0;
-  int exp10 = 0, digits = 0, seen = 0;
-  for (; p < end && *p >= '0' && *p <= '9'; p++, seen = 1) {
-    if (m || *p != '0') {
-      if (++digits > 19) return -1;
-      m = m * 10 + (uint64_t)(*p - '0');
-    }
-  }
-  if (p < end && *p == '.') {
-    for (p++; p < end && *p >= '0' && *p <= '9'; p++, seen = 1) {
-      if (m || *p != '0') {
-        if (++digits > 19) return -1;
-        m = m * 10 + (uint64_t)(*p - '0');
-      }
-      exp10--;
-    }
-  }
-  if (!seen) return -1;
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    int eneg = 0, e = 0, edigits = 0;
-    p++;
-    if (p < end && (*p == '-' || *p == '+')) eneg = *p++ == '-';
-    for (; p < end && *p >= '0' && *p <= '9'; p++, edigits++)
-      if ((e = e * 10 + (*p - '0')) > 10000) return -1;
-    if (!edigits) return -1;
-    exp10 += eneg ? -e : e;
-  }
-  if (p != end || m > (1ull << 53) || exp10 < -22 || exp10 > 22) return -1;
-  double v = (double)m;
-  v = exp10 < 0 ? v / tens[-exp10] : v * tens[exp10];
-  *out = neg ? -v : v;
-  return 0;
-}
-
-/* A whole token as a finite double; the token need not be NUL-terminated. */
+/* A whole token as a finite double; the token need not be NUL-terminated.
+ * eddy_parse_decimal gives strtod's exact result (Clinger's and the
+ * Eisel-Lemire fast paths, strtod for the rest); blanks before the number,
+ * which strtod skips, and inf and nan are refused here. */
 static int parse_number(const char *t, size_t len, double *out) {
-  if (len && fast_number(t, t + len, out) == 0) return 0;
-  char buf[128];
-  if (len == 0 || len >= sizeof buf) return EDDY_ETYPE;
-  memcpy(buf, t, len);
-  buf[len] = '\0';
-  char *end;
-  errno = 0;
-  double v = strtod(buf, &end);
-  if (end != buf + len || !isfinite(v) || buf[0] == ' ' || buf[0] == '\t') return EDDY_ETYPE;
+  double v;
+  /* Past 255 characters eddy_parse_decimal may copy to the heap; no
+   * number in a record needs that many, so the record path refuses it. */
+  if (len == 0 || len > 255 || t[0] == ' ' || t[0] == '\t' || eddy_parse_decimal(t, len, &v) ||
+      !isfinite(v))
+    return EDDY_ETYPE;
   *out = v;
   return 0;
 }
@@ -379,6 +359,10 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       if (parse_number(text, len, &v)) return type_error(errstr, errstr_size, field, "a number", text, len);
       r->in.x[i] = v;
     } else {
+      if (len > EDDY_MAX_VALUE_BYTES)
+        return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,
+                           "field '%s': a nominal value of %zu bytes (at most %d)", field->name, len,
+                           EDDY_MAX_VALUE_BYTES);
       uint64_t h = eddy_hash(text, len);
       int64_t idx = eddy_dict_intern(s->attrs[i].dict, text, len, h, NULL);
       if (idx < 0) return eddy_seterr(errstr, errstr_size, (int)idx, "field '%s': %s", field->name, eddy_strerror((int)idx));
@@ -394,6 +378,9 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       if (parse_number(text, len, &v)) return type_error(errstr, errstr_size, field, "a number", text, len);
       r->in.y = v;
     } else {
+      if (len > EDDY_MAX_VALUE_BYTES)
+        return eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "field '%s': a class of %zu bytes (at most %d)",
+                           field->name, len, EDDY_MAX_VALUE_BYTES);
       int64_t idx = eddy_dict_intern(s->target.dict, text, len, eddy_hash(text, len), NULL);
       if (idx == EDDY_ERANGE)
         return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,

@@ -243,9 +243,48 @@ static int skip(json_t *j) {
   }
 }
 
+/* Records of a stream mostly repeat their keys in the same order: the
+ * field found for the key at each position is remembered, with the key's
+ * text, so that a record like the last one costs one comparison per key
+ * instead of a hash lookup. */
+#define KEY_CACHE 64
+#define KEY_CACHE_LEN 48
+
+typedef struct {
+  const eddy_field_t *f; /* NULL: a key no field maps */
+  uint8_t len;           /* 0: empty slot */
+  char key[KEY_CACHE_LEN];
+} key_slot_t;
+
+static int json_create(eddy_decoder_t *d, const char *const *columns, size_t n, char *errstr,
+                       size_t errstr_size) {
+  (void)columns;
+  (void)n;
+  d->impl = calloc(KEY_CACHE, sizeof(key_slot_t));
+  return d->impl ? 0 : eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+}
+
+static void json_destroy(eddy_decoder_t *d) {
+  free(d->impl);
+  d->impl = NULL;
+}
+
+static const eddy_field_t *find_field(eddy_decoder_t *d, size_t pos, const char *k, size_t klen) {
+  key_slot_t *c = d->impl && pos < KEY_CACHE ? (key_slot_t *)d->impl + pos : NULL;
+  if (c && c->len == klen && klen && memcmp(c->key, k, klen) == 0) return c->f;
+  const eddy_field_t *f = eddy_fields_find(d->fields, k, klen);
+  if (c && klen && klen < KEY_CACHE_LEN) {
+    c->f = f;
+    c->len = (uint8_t)klen;
+    memcpy(c->key, k, klen);
+  }
+  return f;
+}
+
 static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_t len,
                        eddy_record_t *r, char *errstr, size_t errstr_size) {
   json_t j = {p, (const char *)p + len, p, d->scratch, d->scratch + d->scratch_size, errstr, errstr_size};
+  size_t pos = 0; /* the key's position, for the key cache */
   ws(&j);
   if (j.p >= j.end || *j.p != '{') return jerr(&j, "a record must be a JSON object");
   j.p++;
@@ -265,7 +304,7 @@ static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
       j.p++;
       ws(&j);
       if (j.p >= j.end) return jerr(&j, "unexpected end");
-      const eddy_field_t *f = eddy_fields_find(d->fields, k, klen);
+      const eddy_field_t *f = find_field(d, pos++, k, klen);
       if (!f || f->kind == EDDY_FIELD_IGNORE) {
         if ((err = skip(&j))) return err;
       } else {
@@ -365,4 +404,4 @@ int eddy_json_keys(const char *p, size_t len, char ***keys, char *errstr, size_t
   return n;
 }
 
-const eddy_codec_t eddy_codec_json = {"json", NULL, json_decode, NULL};
+const eddy_codec_t eddy_codec_json = {"json", json_create, json_decode, json_destroy};

@@ -12,7 +12,8 @@
  *   (n1 * n2, zero from row 16 on) and when it deletes one (n1 * WIDTH,
  *   which overflows once buckets of 2^14 meet windows of ~130,000); here
  *   those products are doubles, so the variance stays right on long
- *   windows.
+ *   windows (eddy_adwin_set_moa_ints brings MOA's products back, for
+ *   ADWIN bagging's parity with MOA).
  * - MOA also accumulates the sub-window variances v0 and v1 during the
  *   check but never uses them; they are not computed here.
  * River's ADWIN (adwin_c.pyx) differs from MOA in its check: it tests
@@ -44,6 +45,7 @@ struct eddy_adwin {
   double total;   /* their sum */
   double variance; /* their sum of squared deviations from the mean */
   uint64_t n_detections;
+  int moa_ints; /* MOA's 32-bit products of bucket sizes (eddy_adwin_set_moa_ints) */
   /* The split of the last check closest to a cut (largest |diff| - eps), or
    * the split that was cut: what stat() reports. */
   double last_diff, last_eps;
@@ -84,6 +86,13 @@ void eddy_adwin_free(eddy_adwin_t *a) {
   free(a);
 }
 
+void eddy_adwin_set_moa_ints(eddy_adwin_t *a, int on) { a->moa_ints = on != 0; }
+
+/* a * b as Java multiplies two ints (wrapping modulo 2^32), as a double. */
+static double java_imul(uint64_t a, uint64_t b) {
+  return (double)(int32_t)(uint32_t)((uint32_t)a * (uint32_t)b);
+}
+
 /* Drops the oldest bucket (MOA's deleteElement). */
 static void adwin_delete_oldest(eddy_adwin_t *a) {
   uint32_t last = a->n_rows - 1;
@@ -94,7 +103,8 @@ static void adwin_delete_oldest(eddy_adwin_t *a) {
   double w = (double)a->width;
   double u1 = r->total[0] / n1;
   double d = u1 - a->total / w;
-  a->variance -= r->var[0] + n1 * w * d * d / (n1 + w);
+  double n1w = a->moa_ints ? java_imul(1ull << last, a->width) : n1 * w;
+  a->variance -= r->var[0] + n1w * d * d / (n1 + w);
   memmove(r->total, r->total + 1, ADWIN_M * sizeof(double));
   memmove(r->var, r->var + 1, ADWIN_M * sizeof(double));
   r->total[ADWIN_M] = r->var[ADWIN_M] = 0;
@@ -124,7 +134,8 @@ static void adwin_compress(eddy_adwin_t *a) {
     adwin_row_t *r = &a->rows[i], *next = &a->rows[i + 1];
     double n = (double)(1ull << i);
     double u1 = r->total[0] / n, u2 = r->total[1] / n;
-    double inc = n * n * (u1 - u2) * (u1 - u2) / (n + n);
+    double nn = a->moa_ints ? java_imul(1ull << i, 1ull << i) : n * n;
+    double inc = nn * (u1 - u2) * (u1 - u2) / (n + n);
     next->total[next->n] = r->total[0] + r->total[1];
     next->var[next->n] = r->var[0] + r->var[1] + inc;
     next->n++;

@@ -90,6 +90,15 @@ void eddy_adwin_reset(eddy_adwin_t *a);
 size_t eddy_adwin_memory(const eddy_adwin_t *a);
 void eddy_adwin_save(const eddy_adwin_t *a, eddy_buf_t *b);
 eddy_adwin_t *eddy_adwin_load(eddy_reader_t *r); /* NULL and r->err set on failure */
+/* MOA's ADWIN.java multiplies bucket sizes as 32-bit ints when it drops
+ * the oldest bucket (n1 * WIDTH: overflows from windows of ~130,000
+ * values) and when it merges two (n1 * n2: 0 from buckets of 2^16 on,
+ * windows of ~650,000); the variance it keeps, hence its later cuts,
+ * differ from then on. With on = 1 this ADWIN computes those products as MOA does, for
+ * components that reproduce MOA's decisions exactly (ADWIN bagging); off
+ * (exact products) by default. Kept by reset; not saved: the owner sets it
+ * again after eddy_adwin_load. */
+void eddy_adwin_set_moa_ints(eddy_adwin_t *a, int on);
 
 /* Kolmogorov-Smirnov, as scipy.stats computes it (the `ks` and `kswin`
  * detectors; exposed for tests). */

@@ -8,11 +8,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eddy.h"
+#include "connectors/connectors.h"
 #include "generators/generators.h"
 
-#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE] [--KEY VALUE ...]"
+#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE | --topic T --bootstrap HOST:PORT [--rate R]] [--KEY VALUE ...]"
 
 /* ------------------------------------------------------------------ help */
 
@@ -40,7 +42,11 @@ static void usage_all(FILE *out) {
   fprintf(out, "  --n N              instances to write (default 100000)\n"
                "  --seed S           seed of every random choice (default 1)\n"
                "  --format F         csv (a header, then rows) or jsonl (default csv)\n"
-               "  --output FILE      write there instead of stdout\n\n"
+               "  --output FILE      write there instead of stdout\n"
+               "  --topic T          produce each row as one record to Kafka topic T (format\n"
+               "                     jsonl unless --format csv; CSV's header is not sent)\n"
+               "  --bootstrap B      the brokers for --topic (default 127.0.0.1:9092)\n"
+               "  --rate R           with --topic: at most R records a second (default 0: no limit)\n\n"
                "generators (`eddy gen NAME --help` for their options):\n");
   for (const eddy_generator_type_t *const *t = eddy_generator_types; *t; t++)
     fprintf(out, "  %-12s %s\n", (*t)->name, (*t)->description);
@@ -156,9 +162,11 @@ static int parse_count(const char *flag, const char *s, int64_t *out) {
 }
 
 int eddy_cmd_gen(int argc, char **argv) {
-  const char *name = NULL, *output = NULL;
+  const char *name = NULL, *output = NULL, *topic = NULL, *bootstrap = "127.0.0.1:9092";
   int64_t n = 100000, seed = 1;
-  int json = 0, help = 0;
+  double rate = 0;
+  int json = 0, help = 0, format_given = 0;
+  eddy_kafka_writer_t *kw = NULL;
   eddy_kvlist_t kv = {0};
   int rc = 2;
   for (int i = 1; i < argc; i++) {
@@ -199,6 +207,7 @@ int eddy_cmd_gen(int argc, char **argv) {
     } else if (strcmp(key, "seed") == 0) {
       if (parse_count("--seed", value, &seed)) goto out;
     } else if (strcmp(key, "format") == 0) {
+      format_given = 1;
       if (strcmp(value, "csv") == 0)
         json = 0;
       else if (strcmp(value, "jsonl") == 0 || strcmp(value, "json") == 0)
@@ -209,6 +218,15 @@ int eddy_cmd_gen(int argc, char **argv) {
       }
     } else if (strcmp(key, "output") == 0) {
       output = value;
+    } else if (strcmp(key, "topic") == 0) {
+      topic = value;
+    } else if (strcmp(key, "bootstrap") == 0) {
+      bootstrap = value;
+    } else if (strcmp(key, "rate") == 0) {
+      if (eddy_parse_double(value, &rate) || rate < 0) {
+        fprintf(stderr, "eddy gen: --rate: '%s' is not a number >= 0\n", value);
+        goto out;
+      }
     } else if (eddy_kvlist_set(&kv, key, value, NULL, 0)) {
       fprintf(stderr, "eddy gen: out of memory\n");
       rc = 1;
@@ -246,6 +264,11 @@ int eddy_cmd_gen(int argc, char **argv) {
       goto out;
     }
   }
+  if (topic && output) {
+    fprintf(stderr, "eddy gen: --topic and --output: one destination only\n");
+    goto out;
+  }
+  if (topic && !format_given) json = 1;
   char err[1024];
   eddy_generator_t *g = eddy_generator_new(name, kv.v, kv.n, (uint64_t)seed, err, sizeof err);
   if (!g) {
@@ -295,12 +318,17 @@ int eddy_cmd_gen(int argc, char **argv) {
     fprintf(stderr, "eddy gen: out of memory\n");
     goto done;
   }
-  w.f = output ? fopen(output, "wb") : stdout;
-  if (!w.f) {
+  if (topic) {
+    if (!(kw = eddy_kafka_writer_new(bootstrap, topic, err, sizeof err))) {
+      fprintf(stderr, "eddy gen: --bootstrap %s: %s\n", bootstrap, err);
+      goto done;
+    }
+  } else if (!(w.f = output ? fopen(output, "wb") : stdout)) {
     fprintf(stderr, "eddy gen: cannot write '%s': %s\n", output, strerror(errno));
     goto done;
   }
-  if (!json) {
+  double t0 = eddy_now();
+  if (!json && !kw) {
     for (size_t i = 0; i < na; i++) {
       w_put(&w, s->attrs[i].name, strlen(s->attrs[i].name));
       w_char(&w, ',');
@@ -309,7 +337,18 @@ int eddy_cmd_gen(int argc, char **argv) {
     w_char(&w, '\n');
   }
   for (int64_t r = 0; r < n && !w.err; r++) {
-    if (w.len + w.max_row > w.cap) w_flush(&w);
+    if (kw) {
+      w.len = 0; /* one row, one record */
+      if (rate > 0) {
+        double wait = t0 + (double)r / rate - eddy_now();
+        if (wait > 0.001) {
+          struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+          nanosleep(&ts, NULL);
+        }
+      }
+    } else if (w.len + w.max_row > w.cap) {
+      w_flush(&w);
+    }
     int e = eddy_generator_next(g, &in);
     if (e) {
       fprintf(stderr, "eddy gen: %s\n", eddy_strerror(e));
@@ -329,7 +368,24 @@ int eddy_cmd_gen(int argc, char **argv) {
       }
     }
     if (json) w_char(&w, '}');
+    if (kw) {
+      if (eddy_kafka_writer_put(kw, w.buf, w.len, NULL, 0)) {
+        fprintf(stderr, "eddy gen: cannot produce to %s\n", topic);
+        goto done;
+      }
+      continue;
+    }
     w_char(&w, '\n');
+  }
+  if (kw) {
+    int e = eddy_kafka_writer_close(kw, 60000, err, sizeof err);
+    kw = NULL;
+    if (e) {
+      fprintf(stderr, "eddy gen: %s: %s\n", topic, err);
+      goto done;
+    }
+    rc = 0;
+    goto done;
   }
   w_flush(&w);
   if (fflush(w.f) || w.err) {
@@ -342,6 +398,7 @@ done:
     fprintf(stderr, "eddy gen: write failed\n");
     rc = 1;
   }
+  if (kw) eddy_kafka_writer_close(kw, 1000, NULL, 0);
   free(w.buf);
   for (size_t i = 0; nominal && i <= na; i++) texts_free(&nominal[i]);
   for (size_t i = 0; keys && i <= na; i++) free(keys[i]);

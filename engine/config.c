@@ -32,6 +32,8 @@ static const eddy_option_t pipeline_options[] = {
                   "Seed of every random choice (ensembles, detectors): a run is reproducible from it."),
     EDDY_OPT_ENUM_(P, "processing.guarantee", guarantee, "at_least_once", guarantees,
                    "at_least_once, or exactly_once (Kafka transactions; real Kafka only)."),
+    EDDY_OPT_INT_(P, "window", window, "1000", 1, 100000000,
+                  "Instances in the windowed metrics (accuracy, MAE) of each partition's model."),
     EDDY_OPT_END,
 };
 #undef P
@@ -56,6 +58,8 @@ static const eddy_option_t source_options[] = {
                   "Records larger than this go to the dead-letter topic undecoded."),
     EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
                   "Most records handled per loop wake-up."),
+    EDDY_OPT_INT_(S, "commit_interval_ms", commit_interval_ms, "1000", 10, 3600000,
+                  "Milliseconds between offset commits (of offsets whose records' outputs are all delivered)."),
     EDDY_OPT_END,
 };
 #undef S
@@ -65,13 +69,15 @@ static const eddy_option_t features_options[] = {
     EDDY_OPT_TEXT_(F, "numeric", numeric, NULL,
                    "Numeric attributes (comma-separated). Empty: every field not named by another key."),
     EDDY_OPT_TEXT_(F, "nominal", nominal, NULL,
-                   "Nominal attributes, dictionary-encoded as their values appear."),
+                   "Nominal attributes, dictionary-encoded as their values appear; `values.NAME = a, b, c` declares NAME's values (or the classes') in order first, as an ARFF header does."),
     EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required."),
     EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
     EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, to join labels that arrive later."),
     EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,
                    "Event time field (seconds or milliseconds since the epoch), for time windows."),
     EDDY_OPT_TEXT_(F, "weight", weight, NULL, "Instance weight field (default weight 1)."),
+    EDDY_OPT_TEXT_(F, "required", required, NULL,
+                   "Fields every record must carry (not null); a record without one goes to the dead-letter topic. Empty: a missing attribute is a missing value."),
     EDDY_OPT_INT_(F, "max_values", max_values, "1024", 2, 16777216,
                   "Distinct values kept per nominal attribute; later ones share one overflow value."),
     EDDY_OPT_INT_(F, "max_classes", max_classes, "256", 2, 65536,
@@ -137,9 +143,14 @@ static const eddy_option_t sink_options[] = {
     EDDY_OPT_TEXT_(K, "dead_letter", dead_letter, NULL,
                    "Topic of records that could not be used, with the error in headers."),
     EDDY_OPT_ENUM_(K, "format", format, "json", formats, "Prediction record format: json or avro."),
-    EDDY_OPT_TEXT_(K, "output_schema", output_schema, NULL, "Avro schema of prediction records."),
+    EDDY_OPT_TEXT_(K, "output_schema", output_schema, NULL,
+                   "Avro schema (.avsc) of prediction records for format = avro (default: configs/prediction.avsc's, built in)."),
+    EDDY_OPT_INT_(K, "output_schema_id", output_schema_id, "-1", -1, 2147483647.0,
+                  "Avro predictions in the Confluent wire format with this schema id (-1: plain Avro)."),
     EDDY_OPT_INT_(K, "alerts_maxlen", alerts_maxlen, "10000", 1, 1e9,
                   "Approximate length cap of the Redis stream of alerts."),
+    EDDY_OPT_INT_(K, "max_in_flight", max_in_flight, "100000", 100, 10000000,
+                  "Outputs awaiting their delivery report before the pipeline pauses consumption (resumes at half)."),
     EDDY_OPT_END,
 };
 #undef K
@@ -241,6 +252,7 @@ static void conf_free(eddy_pipeline_conf_t *c) {
   eddy_kvlist_free(&c->kafka);
   eddy_kvlist_free(&c->model_params);
   eddy_kvlist_free(&c->drift_params);
+  eddy_kvlist_free(&c->values);
   eddy_kvlist_free(&c->where);
 }
 
@@ -293,6 +305,7 @@ static int pipeline_begin(parser_t *p) {
   if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
       (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
       (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)) ||
+      (err = eddy_kvlist_copy(&c->values, d->values.v, d->values.n)) ||
       (err = eddy_kvlist_copy(&c->where, d->where.v, d->where.n)))
     return err;
   return 0;
@@ -372,7 +385,11 @@ static int handler(void *user, const char *section, const char *key, const char 
       rc = fail(p, line, section, key, "%s", strstr(msg, "': ") ? strstr(msg, "': ") + 3 : msg);
   } else {
     const eddy_option_t *o = eddy_options_find(sections[si].options, key);
-    if (!o && (si == SEC_MODEL || si == SEC_DRIFT)) {
+    if (!o && si == SEC_FEATURES && strncmp(key, "values.", 7) == 0 && key[7]) {
+      /* values.NAME: NAME's values declared in order (as an ARFF header
+       * does), checked against the attributes when the pipeline is. */
+      if (eddy_kvlist_set(&c->values, key + 7, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
+    } else if (!o && (si == SEC_MODEL || si == SEC_DRIFT)) {
       /* Not the section's own key: the learner's or detector's, checked
        * once the whole section is known. */
       eddy_kvlist_t *l = si == SEC_MODEL ? &c->model_params : &c->drift_params;
@@ -467,6 +484,21 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     return fail(p, c->line, "source", "path", "required when type = file"), p->err;
   if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))
     return fail(p, c->line, "source", "schema", "required when format = avro"), p->err;
+
+  /* Declared values belong to a nominal attribute or a class target. */
+  for (size_t i = 0; i < c->values.n; i++) {
+    const eddy_kv_t *kv = &c->values.v[i];
+    char *copy = strdup(c->features.nominal ? c->features.nominal : ""), *items[4096];
+    size_t n = copy ? eddy_split_list(copy, items, 4096) : 0;
+    int ok = c->pipeline.task == EDDY_CLASSIFICATION && c->features.target &&
+             strcmp(kv->key, c->features.target) == 0;
+    for (size_t j = 0; j < n && !ok; j++) ok = strcmp(items[j], kv->key) == 0;
+    free(copy);
+    if (!ok)
+      return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
+                         "%s:%d: [features] key 'values.%s': '%s' is neither a nominal attribute nor the class",
+                         p->file, kv->line, kv->key, kv->key), p->err = EDDY_EINVAL;
+  }
 
   /* The learner and its parameters: create one over an empty schema. */
   eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);
@@ -631,6 +663,40 @@ void eddy_config_free(eddy_config_t *c) {
   free(c->pipelines);
   free(c->file);
   free(c);
+}
+
+static int kv_equal(const eddy_kvlist_t *a, const eddy_kvlist_t *b) {
+  if (a->n != b->n) return 0;
+  for (size_t i = 0; i < a->n; i++) {
+    const eddy_kv_t *o = eddy_kvlist_get(b, a->v[i].key);
+    if (!o || strcmp(o->value, a->v[i].value) != 0) return 0;
+  }
+  return 1;
+}
+
+int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_conf_t *b) {
+  for (int i = 0; i < N_SECTIONS; i++) {
+    if (!sections[i].options || i == SEC_HTTP) continue;
+    const char *pa = (const char *)a + sections[i].offset, *pb = (const char *)b + sections[i].offset;
+    for (const eddy_option_t *o = sections[i].options; o->name; o++) {
+      const void *x = pa + o->offset, *y = pb + o->offset;
+      int same;
+      switch (o->type) {
+      case EDDY_OPT_INT: same = *(const int64_t *)x == *(const int64_t *)y; break;
+      case EDDY_OPT_DOUBLE: same = memcmp(x, y, sizeof(double)) == 0; break;
+      case EDDY_OPT_STRING: same = strcmp((const char *)x, (const char *)y) == 0; break;
+      case EDDY_OPT_TEXT: {
+        const char *s = *(char *const *)x, *t = *(char *const *)y;
+        same = (!s || !*s) ? (!t || !*t) : (t && strcmp(s, t) == 0);
+        break;
+      }
+      default: same = *(const int *)x == *(const int *)y; break;
+      }
+      if (!same) return 0;
+    }
+  }
+  return a->has_source == b->has_source && kv_equal(&a->kafka, &b->kafka) &&
+         kv_equal(&a->model_params, &b->model_params) && kv_equal(&a->drift_params, &b->drift_params);
 }
 
 const eddy_kv_t *eddy_conf_where(const eddy_pipeline_conf_t *c, const char *section,

@@ -302,6 +302,9 @@ int eddy__drift_learned(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance
     uint64_t before = r->version;
     const char *what = act(r, d);
     emit(r, d->concept, "drift", NULL, what, before);
+    /* A new model's errors are a new stream: watching them against the old
+     * model's history would report the fresh model's learning as drift. */
+    if (r->version != before) eddy_detector_reset(d->concept);
     d->since_warning = 0;
     d->in_episode = 0;
   } else if (st == EDDY_DRIFT_NONE) {

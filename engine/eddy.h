@@ -1,5 +1,5 @@
 /* eddy.h: the engine's core interface, shared by every folder: error codes,
- * logging, byte buffers, the one PRNG, schemas and instances, option tables
+ * logging, byte buffers, the PRNGs, schemas and instances, option tables
  * (the single definition of every config key) and checkpoints. */
 #ifndef EDDY_H
 #define EDDY_H
@@ -124,7 +124,8 @@ size_t eddy_read_count(eddy_reader_t *r, size_t elem_size);
 /* ------------------------------------------------------------------ PRNG */
 
 /* xoshiro256** seeded through splitmix64. Every random choice in eddy goes
- * through one of these, so a run is reproducible from its seed. The state
+ * through one of these (or, where MOA's draws are reproduced, through an
+ * eddy_jrandom_t below), so a run is reproducible from its seed. The state
  * is part of every checkpoint that holds one. */
 typedef struct eddy_rng {
   uint64_t s[4];
@@ -145,6 +146,36 @@ unsigned eddy_rng_poisson(eddy_rng_t *r, double lambda);
 uint64_t eddy_seed_derive(uint64_t seed, uint64_t stream);
 void eddy_rng_save(const eddy_rng_t *r, eddy_buf_t *b);
 void eddy_rng_load(eddy_rng_t *r, eddy_reader_t *r2);
+
+/* The second generator: java.util.Random's LCG, for components that
+ * reproduce MOA's draws exactly (MOA's classifiers draw from a
+ * java.util.Random); seeded from the component's seed; saved in
+ * checkpoints. Every draw gives the bits Java gives: nextGaussian's
+ * logarithm is StrictMath.log's (fdlibm's algorithm, not the C library's,
+ * which differs in the last bit for a few percent of arguments). Anything
+ * that need not match MOA uses eddy_rng_t. */
+typedef struct eddy_jrandom {
+  uint64_t seed;        /* the 48-bit state */
+  double next_gaussian; /* nextGaussian's second value, while have_next_gaussian */
+  int have_next_gaussian;
+} eddy_jrandom_t;
+
+/* new Random(seed): the state is (seed ^ 0x5DEECE66D) mod 2^48. */
+void eddy_jrandom_seed(eddy_jrandom_t *r, int64_t seed);
+int32_t eddy_jrandom_next(eddy_jrandom_t *r, int bits);        /* next(bits), 1..32 */
+int32_t eddy_jrandom_int(eddy_jrandom_t *r, int32_t bound);    /* nextInt(bound), bound > 0 */
+double eddy_jrandom_double(eddy_jrandom_t *r);                 /* nextDouble */
+double eddy_jrandom_gaussian(eddy_jrandom_t *r);               /* nextGaussian */
+/* MOA's MiscUtils.poisson(lambda, random): below lambda 100, inversion by
+ * the product method against nextDouble() * exp(lambda) (at most
+ * max(100, 10 * ceil(lambda)) terms); from 100, floor(lambda +
+ * sqrt(lambda) * nextGaussian()), 0 when negative. Java's int semantics
+ * (NaN gives 0, overflow saturates). */
+int32_t eddy_jrandom_poisson(eddy_jrandom_t *r, double lambda);
+/* Java's StrictMath.log (fdlibm's __ieee754_log), bit for bit. */
+double eddy_java_log(double x);
+void eddy_jrandom_save(const eddy_jrandom_t *r, eddy_buf_t *b);
+void eddy_jrandom_load(eddy_jrandom_t *r, eddy_reader_t *rd);
 
 /* ----------------------------------------------------------------- hashing */
 
@@ -337,6 +368,13 @@ void eddy_options_reference(const eddy_option_t *table, const char *prefix, FILE
 int eddy_parse_int(const char *s, int64_t *out);
 int eddy_parse_double(const char *s, double *out);
 int eddy_parse_bool(const char *s, int *out);
+/* The len bytes at p (no NUL needed) as strtod reads them in C locale, bit
+ * for bit, when strtod would consume them all; else EDDY_EPARSE (or
+ * EDDY_ENOMEM for a text over 255 bytes that needs strtod). Like strtod it
+ * accepts leading blanks, hexadecimal, inf and nan and gives +-inf on
+ * overflow: callers that want finite numbers check. Plain decimals of up
+ * to 19 significant digits take ~10-20 ns, without strtod (engine/parse.c). */
+int eddy_parse_decimal(const char *p, size_t len, double *out);
 
 /* ------------------------------------------------------------- components */
 
@@ -435,6 +473,7 @@ typedef struct eddy_pipeline_section {
   int task; /* EDDY_CLASSIFICATION or EDDY_REGRESSION */
   int64_t seed;
   int guarantee; /* eddy_guarantee_t */
+  int64_t window; /* instances in the windowed metrics of each replica */
 } eddy_pipeline_section_t;
 
 typedef struct eddy_source_section {
@@ -449,6 +488,7 @@ typedef struct eddy_source_section {
   char *label_topic;
   int64_t max_record_bytes;
   int64_t batch_size;
+  int64_t commit_interval_ms;
 } eddy_source_section_t;
 
 typedef struct eddy_features_section {
@@ -459,6 +499,7 @@ typedef struct eddy_features_section {
   char *id;
   char *timestamp;
   char *weight;
+  char *required; /* fields a record must carry (non-null) */
   int64_t max_values;
   int64_t max_classes;
 } eddy_features_section_t;
@@ -498,7 +539,9 @@ typedef struct eddy_sink_section {
   char *dead_letter;
   int format; /* eddy_format_t: json or avro */
   char *output_schema;
+  int64_t output_schema_id; /* >= 0: Confluent wire format with this id */
   int64_t alerts_maxlen;
+  int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {
@@ -513,6 +556,7 @@ typedef struct eddy_pipeline_conf {
   eddy_kvlist_t model_params; /* [model] keys other than its own: the learner's */
   eddy_drift_section_t drift;
   eddy_kvlist_t drift_params; /* the detector's keys, and psi.* / ks.* ones */
+  eddy_kvlist_t values; /* [features] values.NAME = v1, v2: declared nominal values, in order */
   eddy_sink_section_t sink;
   int has_source; /* a [source] section was given */
   /* Every key set for this pipeline as "section.key" = value, with the file
@@ -541,6 +585,10 @@ eddy_config_t *eddy_config_load(const char *path, char *errstr, size_t errstr_si
 eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errstr,
                                  size_t errstr_size);
 void eddy_config_free(eddy_config_t *c);
+/* 1 when two pipelines are configured alike: every section's values and
+ * every [kafka], [model] and [drift] pair (where they were written does not
+ * matter). A reload keeps a pipeline whose configuration is unchanged. */
+int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_conf_t *b);
 /* Where [section] key was set for pipeline c (file, line, value as
  * written), or NULL when it was left at its default. */
 const eddy_kv_t *eddy_conf_where(const eddy_pipeline_conf_t *c, const char *section,

@@ -8,12 +8,17 @@
 int eddy_cmd_config(int argc, char **argv);
 int eddy_cmd_eval(int argc, char **argv);
 int eddy_cmd_gen(int argc, char **argv);
+int eddy_cmd_run(int argc, char **argv);
+int eddy_cmd_demo(int argc, char **argv);
 int eddy_cmd_broker(int argc, char **argv);
 int eddy_cmd_detect(int argc, char **argv);
 int eddy_cmd_models(int argc, char **argv);
 int eddy_cmd_alerts(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
+    {"run", eddy_cmd_run, "-c FILE.ini", "run the pipelines of FILE as a Kafka stream processor"},
+    {"demo", eddy_cmd_demo, "[--events N] [--rate R] [--learner NAME]",
+     "everything embedded: broker, drifting stream, pipeline with drift detection, live view"},
     {"eval", eddy_cmd_eval, "-c FILE.ini [--input PATH|-] [--every N] [--window N] [--format F]",
      "prequential evaluation of a pipeline's model on a CSV or JSON-lines file"},
     {"config", eddy_cmd_config, "--reference | --check -c FILE",

@@ -1,15 +1,18 @@
-/* adwin_bagging.c: ADWIN bagging (Bifet et al., KDD 2009) as MOA's
- * meta.OzaBagAdwin: online bagging (each member learns with weight k ~
- * Poisson(1)) plus one ADWIN per member on its 0/1 error after learning;
- * when any member's ADWIN cuts its window and its error estimate went up,
- * the member with the highest error estimate is reset, learns the current
- * instance, and gets a fresh ADWIN.
+/* adwin_bagging.c: ADWIN bagging (Bifet et al., KDD 2009) as MOA
+ * 2024.07.0's meta.OzaBagAdwin: online bagging (each member learns with
+ * weight k ~ Poisson(1)) plus one ADWIN per member on its 0/1 error after
+ * learning; when any member's ADWIN cuts its window and its error estimate
+ * went up, the member with the highest error estimate is reset and gets a
+ * fresh ADWIN (with MOA's 32-bit arithmetic: `adwin_arithmetic`). The new
+ * member starts empty: it does not learn the current instance (MOA's
+ * released jars, 2016.04 to 2024.07.0, do not train it; MOA's later
+ * sources add `ensemble[imax].trainOnInstance(inst)`).
  *
  * River's ADWINBaggingClassifier differs: it feeds its ADWINs 1 for a
  * correct prediction (not an error), so "estimate went up" means accuracy
- * went up and the member replaced is the most accurate one; the new member
- * does not learn the current instance; members learn k times with weight 1
- * and their probabilities are summed without normalising each. */
+ * went up and the member replaced is the most accurate one; members learn
+ * k times with weight 1 and their probabilities are summed without
+ * normalising each. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +23,12 @@ typedef struct {
   char base_learner[64];
   int64_t ensemble_size;
   double adwin_delta;
+  int adwin_arithmetic;
+  int random;
 } adwin_bagging_params_t;
+
+enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
+static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 static const eddy_option_t adwin_bagging_options[] = {
     EDDY_OPT_STRING_(adwin_bagging_params_t, "base_learner", base_learner, "hoeffding_tree",
@@ -30,6 +38,13 @@ static const eddy_option_t adwin_bagging_options[] = {
                   "number of members (MOA -s)"),
     EDDY_OPT_DOUBLE_(adwin_bagging_params_t, "adwin_delta", adwin_delta, "0.002", 1e-12, 1,
                      "confidence of each member's ADWIN on its error (MOA: 0.002, fixed)"),
+    EDDY_OPT_ENUM_(adwin_bagging_params_t, "adwin_arithmetic", adwin_arithmetic, "moa",
+                   arithmetic_names,
+                   "moa: the members' ADWINs multiply bucket sizes as MOA's ADWIN.java does, in "
+                   "32-bit ints that overflow on windows over ~130,000 values and change its "
+                   "variance, so they cut (and members are replaced) where MOA's do; exact: in "
+                   "doubles, as the adwin detector does"),
+    EDDY_ENSEMBLE_RANDOM_OPTION(adwin_bagging_params_t, random),
     EDDY_OPT_END,
 };
 
@@ -54,12 +69,15 @@ static int adwin_bagging_init(eddy_learner_t *l, char *errstr, size_t errstr_siz
   s->adwins = calloc(n, sizeof *s->adwins);
   int err = s->adwins ? 0 : EDDY_ENOMEM;
   for (size_t i = 0; i < n && !err; i++)
-    if (!(s->adwins[i] = eddy_adwin_new(p->adwin_delta))) err = EDDY_ENOMEM;
+    if (!(s->adwins[i] = eddy_adwin_new(p->adwin_delta)))
+      err = EDDY_ENOMEM;
+    else
+      eddy_adwin_set_moa_ints(s->adwins[i], p->adwin_arithmetic == ARITH_MOA);
   if (err) {
     free_adwins(s, n);
     return eddy_seterr(errstr, errstr_size, err, "out of memory");
   }
-  err = eddy_ensemble_init(&s->e, l, p->base_learner, n, errstr, errstr_size);
+  err = eddy_ensemble_init(&s->e, l, p->base_learner, n, p->random, errstr, errstr_size);
   if (err) free_adwins(s, n);
   return err;
 }
@@ -70,7 +88,7 @@ static int adwin_bagging_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   eddy_ensemble_begin_learn(&s->e, x);
   int change = 0;
   for (size_t i = 0; i < s->e.n; i++) {
-    int err = eddy_ensemble_learn_member(&s->e, i, x, (double)eddy_rng_poisson(&l->rng, 1.0));
+    int err = eddy_ensemble_learn_member(&s->e, i, x, eddy_ensemble_poisson(&s->e, l, 1.0));
     if (err) return err;
     int ok = eddy_ensemble_correct(&s->e, i, x);
     if (ok < 0) return ok;
@@ -93,9 +111,9 @@ static int adwin_bagging_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   }
   if (imax == s->e.n) return 0;
   eddy_ensemble_reset_member(&s->e, imax);
-  eddy_adwin_reset(s->adwins[imax]);
+  eddy_adwin_reset(s->adwins[imax]); /* MOA: new ADWIN(), delta 0.002 */
   s->replacements++;
-  return eddy_ensemble_learn_member(&s->e, imax, x, 1.0);
+  return 0;
 }
 
 static int adwin_bagging_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
@@ -106,10 +124,9 @@ static int adwin_bagging_predict(eddy_learner_t *l, const eddy_instance_t *x, do
 
 static void adwin_bagging_reset(eddy_learner_t *l) {
   adwin_bagging_t *s = l->state;
-  eddy_ensemble_reset(&s->e);
+  eddy_ensemble_reset(&s->e, l);
   for (size_t i = 0; i < s->e.n; i++) eddy_adwin_reset(s->adwins[i]);
   s->replacements = 0;
-  eddy_rng_seed(&l->rng, l->seed);
 }
 
 static int adwin_bagging_save(const eddy_learner_t *l, eddy_buf_t *b) {
@@ -121,12 +138,14 @@ static int adwin_bagging_save(const eddy_learner_t *l, eddy_buf_t *b) {
 }
 
 static int adwin_bagging_load(eddy_learner_t *l, eddy_reader_t *r) {
+  const adwin_bagging_params_t *p = l->params;
   adwin_bagging_t *s = l->state;
   s->replacements = eddy_read_u64(r);
   if (eddy_read_u64(r) != s->e.n) return r->err ? r->err : EDDY_ECORRUPT;
   for (size_t i = 0; i < s->e.n; i++) {
     eddy_adwin_t *a = eddy_adwin_load(r);
     if (!a) return r->err ? r->err : EDDY_ECORRUPT;
+    eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == ARITH_MOA);
     eddy_adwin_free(s->adwins[i]);
     s->adwins[i] = a;
   }

@@ -1,8 +1,10 @@
 /* ensemble.c: member handling shared by the online ensembles (oza_boost,
  * oza_bag, adwin_bagging): creating members of any registered type from
- * the ensemble's `base.`-prefixed keys, MOA-style vote combination, nested
- * checkpoints and indented descriptions. */
+ * the ensemble's `base.`-prefixed keys, their Poisson weights (MOA's
+ * java.util.Random or eddy's generator), MOA-style vote combination,
+ * nested checkpoints and indented descriptions. */
 #define _GNU_SOURCE /* open_memstream */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
  * classes (or the schema's bound, if lower), so that predict does not
  * allocate unless a stream has more classes than that. */
 #define VOTES_PREALLOC 256
+
+const char *const eddy_ensemble_random_names[] = {"moa", "eddy", NULL};
 
 /* Rewrites a member's option error so that it names the key as the user
  * wrote it ("key 'grace_period'" -> "key 'base.grace_period'"). */
@@ -26,8 +30,13 @@ static void member_error(char *errstr, size_t errstr_size, const char *msg, cons
 }
 
 int eddy_ensemble_init(eddy_ensemble_t *e, const eddy_learner_t *l, const char *base, size_t n,
-                       char *errstr, size_t errstr_size) {
+                       int random, char *errstr, size_t errstr_size) {
   memset(e, 0, sizeof *e);
+  e->random = random;
+  e->seed = l->seed;
+  /* MOA: classifierRandom = new Random(randomSeed), randomSeed an int
+   * (-r); eddy's seed is the Java long (the same below 2^31) */
+  eddy_jrandom_seed(&e->jr, (int64_t)l->seed);
   size_t plen = strlen(EDDY_ENSEMBLE_PREFIX), nkv = 0;
   eddy_kv_t *kv = calloc(l->kv.n ? l->kv.n : 1, sizeof *kv);
   e->members = calloc(n, sizeof *e->members);
@@ -131,8 +140,15 @@ void eddy_ensemble_reset_member(eddy_ensemble_t *e, size_t i) {
   eddy_rng_seed(&m->rng, m->seed);
 }
 
-void eddy_ensemble_reset(eddy_ensemble_t *e) {
+void eddy_ensemble_reset(eddy_ensemble_t *e, eddy_learner_t *l) {
   for (size_t i = 0; i < e->n; i++) eddy_ensemble_reset_member(e, i);
+  eddy_jrandom_seed(&e->jr, (int64_t)e->seed);
+  eddy_rng_seed(&l->rng, l->seed);
+}
+
+int eddy_ensemble_poisson(eddy_ensemble_t *e, eddy_learner_t *l, double lambda) {
+  if (e->random == EDDY_ENSEMBLE_RANDOM_MOA) return eddy_jrandom_poisson(&e->jr, lambda);
+  return (int)eddy_rng_poisson(&l->rng, lambda);
 }
 
 int eddy_ensemble_learn_member(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double k) {
@@ -149,6 +165,7 @@ int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instan
     size_t k = eddy_schema_n_classes(m->schema);
     if (k > e->votes_cap && eddy_grow((void **)&e->votes, &e->votes_cap, k, sizeof *e->votes))
       return EDDY_ENOMEM;
+    if (m->type->votes) return m->type->votes(m, x, e->votes, e->votes_cap);
   }
   return eddy_learner_predict(m, x, e->votes, e->votes_cap);
 }
@@ -176,18 +193,30 @@ int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *
   if (!(sum > 0.0)) return 0;
   /* MOA's DoubleVector: normalize() multiplies by 1 / (sum of absolute
    * values), then scaleValues(weight): the same roundings, in that order,
-   * so that ties break as MOA's do. */
+   * so that ties break as MOA's do; an infinite factor (subnormal sum)
+   * gives infinity and NaN as MOA's does. */
   double inv = 1.0 / abs_sum;
-  for (size_t c = 0; c < m; c++) out[c] += (e->votes[c] * inv) * weight;
+  if (weight == 1.0)
+    for (size_t c = 0; c < m; c++) out[c] += e->votes[c] * inv;
+  else
+    for (size_t c = 0; c < m; c++) out[c] += (e->votes[c] * inv) * weight;
   return 0;
 }
 
-void eddy_ensemble_normalize(double *v, size_t k) {
+void eddy_ensemble_finish_vote(double *v, size_t k) {
+  if (k == 0) return;
+  size_t best = eddy_argmax(v, k);
   double sum = 0;
   for (size_t c = 0; c < k; c++) sum += v[c];
-  if (!(sum > 0.0)) return;
-  double inv = 1.0 / sum;
-  for (size_t c = 0; c < k; c++) v[c] *= inv;
+  if (!isfinite(sum)) { /* a member's infinite or NaN vote */
+    for (size_t c = 0; c < k; c++) v[c] = c == best ? 1.0 : 0.0;
+    return;
+  }
+  if (!(sum > 0.0)) return; /* nothing voted: all 0 */
+  for (size_t c = 0; c < k; c++) v[c] /= sum;
+  /* division rounds monotonically, so it can only tie `best` with an
+   * earlier class, never pass it */
+  if (eddy_argmax(v, k) != best) v[best] = nextafter(v[best], INFINITY);
 }
 
 int eddy_ensemble_bagging_predict(eddy_ensemble_t *e, const eddy_schema_t *schema,
@@ -211,7 +240,7 @@ int eddy_ensemble_bagging_predict(eddy_ensemble_t *e, const eddy_schema_t *schem
     int err = eddy_ensemble_add_vote(e, i, x, 1.0, out, k);
     if (err) return err;
   }
-  eddy_ensemble_normalize(out, k);
+  eddy_ensemble_finish_vote(out, k);
   return (int)k;
 }
 
@@ -221,6 +250,8 @@ int eddy_ensemble_save(const eddy_ensemble_t *e, eddy_buf_t *b) {
     int err = eddy_learner_save(e->members[i], b);
     if (err) return err;
   }
+  eddy_buf_put_u8(b, (uint8_t)e->random);
+  eddy_jrandom_save(&e->jr, b);
   return b->err;
 }
 
@@ -245,6 +276,11 @@ int eddy_ensemble_load(eddy_ensemble_t *e, const eddy_learner_t *l, eddy_reader_
     e->known[i] = -1;
     r->pos += (size_t)len;
   }
+  if (r->err) return r->err;
+  /* checkpoints from before the `random` option end here */
+  if (r->pos == r->len) return EDDY_EVERSION;
+  if (eddy_read_u8(r) != (uint8_t)e->random) return r->err ? r->err : EDDY_ECORRUPT;
+  eddy_jrandom_load(&e->jr, r);
   return r->err;
 }
 

@@ -318,7 +318,7 @@ static int32_t new_node(ht_tree_t *t) {
     if (t->p->bootstrap == HT_BOOT_SEEDED)
       n->rng = eddy_seed_derive(t->seed, t->n_created);
     else
-      n->rng = ht_jrandom_seed(1);
+      n->rng = ht_moa_random_state();
   }
   t->n_created++;
   memset(ht_dist(t, id), 0, t->L.C * sizeof(double));
@@ -569,7 +569,7 @@ static int activate(ht_tree_t *t, int32_t id) {
     eddy_adwin_reset(n->adwin);
     n->err_used = 0;
     n->rng = t->p->bootstrap == HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
-                                                : ht_jrandom_seed(1);
+                                                : ht_moa_random_state();
     t->n_created++;
   }
   return 0;
@@ -1181,21 +1181,42 @@ static int ht_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   return err;
 }
 
-static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  ht_tree_t *t = l->state;
-  size_t k = eddy_schema_n_classes(l->schema);
-  if (out_len < k) return EDDY_ENOSPC;
-  if (t->root < 0) {
-    for (size_t c = 0; c < k; c++) out[c] = 0.0;
-    return (int)k;
-  }
+/* MOA's getVotesForInstance into t->votes: the node x reaches (its parent
+ * split when the branch has no child); -1 without a tree. */
+static int32_t ht_raw_votes(ht_tree_t *t, const eddy_instance_t *x) {
+  if (t->root < 0) return -1;
   int32_t parent = -1;
   int branch = -1;
   int32_t id = ht_sort(t, t->root, x, &parent, &branch);
   ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
   ht_node_votes(t, id, x, t->votes);
+  return id;
+}
+
+static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
+  ht_tree_t *t = l->state;
+  size_t k = eddy_schema_n_classes(l->schema);
+  if (out_len < k) return EDDY_ENOSPC;
+  if (ht_raw_votes(t, x) < 0) {
+    for (size_t c = 0; c < k; c++) out[c] = 0.0;
+    return (int)k;
+  }
   return ht_votes_out(t->votes, t->L.C, out, out_len, k);
+}
+
+/* The votes unnormalised, as long as MOA's array: the node's class
+ * distribution length (MOA's tree without a root gives numClasses zeros,
+ * which weigh as nothing). */
+static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
+  ht_tree_t *t = l->state;
+  size_t k = eddy_schema_n_classes(l->schema);
+  if (out_len < k) return EDDY_ENOSPC;
+  int32_t id = ht_raw_votes(t, x);
+  if (id < 0) return 0;
+  size_t n = t->nodes[id].dist_len < k ? t->nodes[id].dist_len : k;
+  memcpy(out, t->votes, n * sizeof *out);
+  return (int)n;
 }
 
 static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
@@ -1274,4 +1295,5 @@ const eddy_learner_type_t eddy_learner_hoeffding_tree = {
     .memory = ht_memory,
     .destroy = ht_destroy,
     .describe = ht_describe,
+    .votes = ht_votes,
 };

@@ -1,6 +1,6 @@
 /* ht_common.c: what the Hoeffding trees share besides observers: the
  * children pool, the slot layout of active leaves, and the few MOA numerics
- * (log2, the normal CDF, Double.compare, java.util.Random, Poisson) that
+ * (log2, the normal CDF, Double.compare, HAT's Poisson weights) that
  * number-for-number parity with MOA rests on. See "Hoeffding tree
  * internals" in learners.h. */
 #include <math.h>
@@ -272,22 +272,23 @@ int ht_java_compare(double a, double b) {
   return bs - as;
 }
 
-#define JR_MULT 0x5DEECE66DULL
-#define JR_MASK ((1ULL << 48) - 1)
-
-uint64_t ht_jrandom_seed(int64_t seed) { return ((uint64_t)seed ^ JR_MULT) & JR_MASK; }
-
-static int32_t jr_next(uint64_t *s, int bits) {
-  *s = (*s * JR_MULT + 0xBULL) & JR_MASK;
-  return (int32_t)(*s >> (48 - bits));
+/* The node keeps only the 48-bit state of its java.util.Random: Poisson(1)
+ * draws nextDouble alone, so the cached Gaussian is always empty. */
+uint64_t ht_moa_random_state(void) {
+  eddy_jrandom_t j;
+  eddy_jrandom_seed(&j, 1);
+  return j.seed;
 }
 
-double ht_jrandom_double(uint64_t *state) {
-  int64_t hi = jr_next(state, 26), lo = jr_next(state, 27);
-  return (double)((hi << 27) + lo) * 0x1.0p-53;
+int ht_poisson1_java(uint64_t *state) {
+  eddy_jrandom_t j = {.seed = *state};
+  int k = eddy_jrandom_poisson(&j, 1.0);
+  *state = j.seed;
+  return k;
 }
 
-/* MiscUtils.poisson for lambda = 1: inversion against u * e. */
+/* MiscUtils.poisson for lambda = 1 on another uniform: inversion against
+ * u * e. */
 static int poisson1(double u) {
   double product = 1.0, sum = 1.0, threshold = u * exp(1.0);
   int i = 1;
@@ -298,8 +299,6 @@ static int poisson1(double u) {
   }
   return i - 1;
 }
-
-int ht_poisson1_java(uint64_t *state) { return poisson1(ht_jrandom_double(state)); }
 
 int ht_poisson1_splitmix(uint64_t *state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);

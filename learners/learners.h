@@ -46,6 +46,14 @@ typedef struct eddy_learner_type {
    * itself (ensembles pass them, prefix removed, to their members, whose
    * own option tables then validate them with the file:line of the pair). */
   const char *pass_prefix;
+  /* Optional (NULL), classification: the class votes as MOA's
+   * getVotesForInstance returns them, before predict normalises them (a
+   * tree leaf's class counts or naive Bayes scores), in out[0..n) where n,
+   * returned, is the length of MOA's array (n <= the schema's classes:
+   * classes beyond it have no vote). Has predict's side effects. Ensembles
+   * combine members' votes from this, as MOA does, so that their sums
+   * (subnormal, infinite) and ties are MOA's; NULL: from predict. */
+  int (*votes)(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len);
 } eddy_learner_type_t;
 
 struct eddy_learner {
@@ -113,9 +121,30 @@ int eddy_model_load(const void *p, size_t len, eddy_schema_t **schema, eddy_lear
  * option tables validate them. */
 #define EDDY_ENSEMBLE_PREFIX "base."
 
+/* Where an ensemble's Poisson weights come from (its `random` option).
+ * moa: one java.util.Random (eddy_jrandom_t) seeded with the learner's
+ * seed, as MOA's AbstractClassifier seeds classifierRandom with its -r
+ * randomSeed (default 1, as eddy's [pipeline] seed), drawn in MOA's order,
+ * so that an ensemble of members that MOA reproduces exactly (Hoeffding
+ * trees) predicts as MOA does, row for row. eddy: eddy's own generator
+ * (l->rng, xoshiro256**) from the same seed: the same distribution, other
+ * draws. */
+enum { EDDY_ENSEMBLE_RANDOM_MOA = 0, EDDY_ENSEMBLE_RANDOM_EDDY = 1 };
+extern const char *const eddy_ensemble_random_names[]; /* "moa", "eddy" */
+#define EDDY_ENSEMBLE_RANDOM_OPTION(st, field)                                                 \
+  EDDY_OPT_ENUM_(st, "random", field, "moa", eddy_ensemble_random_names,                      \
+                 "generator of the members' Poisson weights: moa = a java.util.Random seeded " \
+                 "with the pipeline seed, as MOA seeds its classifier's random (-r, default "  \
+                 "1), drawn in MOA's order: with Hoeffding tree members the predictions are " \
+                 "MOA's, row for row; eddy = eddy's own generator from the same seed (the "    \
+                 "same distribution, other draws)")
+
 typedef struct eddy_ensemble {
   eddy_learner_t **members;
   size_t n;
+  int random;        /* EDDY_ENSEMBLE_RANDOM_* */
+  uint64_t seed;     /* the ensemble's seed (reset reseeds jr) */
+  eddy_jrandom_t jr; /* MOA's classifierRandom, when random = moa */
   double *votes; /* scratch: one member's prediction */
   size_t votes_cap;
   /* What each member predicted (argmax, or -1) for the last instance the
@@ -130,15 +159,24 @@ typedef struct eddy_ensemble {
 } eddy_ensemble_t;
 
 /* Creates n members of type `base` over l->schema, each with the base.*
- * pairs of l->kv and the seed eddy_seed_derive(l->seed, i). On failure the
- * error names the member key's file:line and nothing is left allocated. */
+ * pairs of l->kv and the seed eddy_seed_derive(l->seed, i), and seeds the
+ * Poisson draws (`random`: EDDY_ENSEMBLE_RANDOM_*). MOA's members are copies
+ * of one base learner, whose own randomness (none for a HoeffdingTree)
+ * has its own seed; eddy's get distinct seeds. On failure the error names
+ * the member key's file:line and nothing is left allocated. */
 int eddy_ensemble_init(eddy_ensemble_t *e, const eddy_learner_t *l, const char *base, size_t n,
-                       char *errstr, size_t errstr_size);
+                       int random, char *errstr, size_t errstr_size);
 void eddy_ensemble_destroy(eddy_ensemble_t *e);
 /* Member i back to its state after creation, RNG reseeded (MOA's
  * resetLearning). */
 void eddy_ensemble_reset_member(eddy_ensemble_t *e, size_t i);
-void eddy_ensemble_reset(eddy_ensemble_t *e);
+/* Every member reset, and the Poisson draws reseeded (MOA's resetLearning:
+ * classifierRandom = new Random(randomSeed)); l is the ensemble. */
+void eddy_ensemble_reset(eddy_ensemble_t *e, eddy_learner_t *l);
+/* One Poisson(lambda) weight from the ensemble's generator: MOA's
+ * MiscUtils.poisson on its java.util.Random (random = moa), else
+ * eddy_rng_poisson on l->rng. */
+int eddy_ensemble_poisson(eddy_ensemble_t *e, eddy_learner_t *l, double lambda);
 /* Call at the start of the ensemble's predict (remembers x, forgets what
  * the members predicted before) and of its learn (keeps what the members
  * predicted when x is the instance last predicted). */
@@ -146,24 +184,35 @@ void eddy_ensemble_begin_predict(eddy_ensemble_t *e, const eddy_instance_t *x);
 void eddy_ensemble_begin_learn(eddy_ensemble_t *e, const eddy_instance_t *x);
 /* Member i learns x with weight x->weight * k (nothing when k <= 0). */
 int eddy_ensemble_learn_member(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double k);
-/* Member i's prediction into e->votes; returns its length or an error. */
+/* Member i's votes into e->votes (classification: its type's `votes`,
+ * MOA's unnormalised votes, when it has one, else its probabilities;
+ * regression: its prediction); returns their number or an error. */
 int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
 /* 1 when member i predicts x->y (argmax, first on ties: MOA's
  * correctlyClassifies), 0 when not, or a negative error. Uses what the
  * member predicted for x in the ensemble's predict when it has not learned
  * since (x must be the instance given to eddy_ensemble_begin_learn). */
 int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
-/* Adds weight * (member i's votes normalised to sum 1) to out[0..k), as
- * MOA's getVotesForInstance does; a member whose votes sum to 0 adds
- * nothing. Returns 0 or an error. */
+/* Adds member i's votes to out[0..k) as MOA's ensembles do: nothing when
+ * they do not sum to more than 0; else each times 1 / (the sum of their
+ * absolute values), then times weight (when weight != 1: OzaBoost's
+ * scaleValues). A subnormal sum makes that factor infinite, as in MOA: the
+ * member adds infinity to its classes with a vote and NaN (0 x infinity)
+ * to the others. Returns 0 or an error. */
 int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double weight,
                            double *out, size_t k);
 /* Bagging's vote (MOA's OzaBag and OzaBagAdwin): the sum of the members'
- * normalised votes, normalised; for regression the members' mean. */
+ * normalised votes (eddy_ensemble_add_vote), made probabilities by
+ * eddy_ensemble_finish_vote; for regression the members' mean. */
 int eddy_ensemble_bagging_predict(eddy_ensemble_t *e, const eddy_schema_t *schema,
                                   const eddy_instance_t *x, double *out, size_t out_len);
-/* Divides v[0..k) by its sum when the sum is positive. */
-void eddy_ensemble_normalize(double *v, size_t k);
+/* Turns a combined vote v[0..k) (MOA returns it as it is; its evaluator
+ * takes Utils.maxIndex, the first largest, NaN never larger) into
+ * probabilities whose first largest is that same class: v divided by its
+ * sum when that is finite and positive (and the class nudged up by an ulp
+ * should the division tie it with an earlier one), else one-hot on MOA's
+ * class (infinite or NaN votes), or left at 0 when nothing voted. */
+void eddy_ensemble_finish_vote(double *v, size_t k);
 /* Members as nested learner sections (eddy_learner_save). */
 int eddy_ensemble_save(const eddy_ensemble_t *e, eddy_buf_t *b);
 /* Replaces the members with the ones saved (their number must match). */
@@ -501,10 +550,11 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
 double ht_log2(double a);                       /* moa.core.Utils.log2 */
 double ht_normal_probability(double a);         /* weka Statistics.normalProbability */
 int ht_java_compare(double a, double b);        /* Double.compare */
-/* java.util.Random: the 48-bit LCG state. */
-uint64_t ht_jrandom_seed(int64_t seed);
-double ht_jrandom_double(uint64_t *state);
-/* MOA's MiscUtils.poisson(1.0, r) on a java.util.Random state. */
+/* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
+ * Random(1)): the 48-bit state of an eddy_jrandom_t (engine/rng.c), which
+ * is all of it while only Poisson(1) draws it. */
+uint64_t ht_moa_random_state(void);
+/* MOA's MiscUtils.poisson(1.0, r) on that state (eddy_jrandom_poisson). */
 int ht_poisson1_java(uint64_t *state);
 /* The same inversion on a splitmix64 state (HT_BOOT_SEEDED). */
 int ht_poisson1_splitmix(uint64_t *state);

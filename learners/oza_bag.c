@@ -12,6 +12,7 @@
 typedef struct {
   char base_learner[64];
   int64_t ensemble_size;
+  int random;
 } oza_bag_params_t;
 
 static const eddy_option_t oza_bag_options[] = {
@@ -20,6 +21,7 @@ static const eddy_option_t oza_bag_options[] = {
                      "with a `base.` prefix, e.g. base.grace_period = 100"),
     EDDY_OPT_INT_(oza_bag_params_t, "ensemble_size", ensemble_size, "10", 1, 10000,
                   "number of members (MOA -s)"),
+    EDDY_ENSEMBLE_RANDOM_OPTION(oza_bag_params_t, random),
     EDDY_OPT_END,
 };
 
@@ -30,15 +32,16 @@ typedef struct {
 static int oza_bag_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   const oza_bag_params_t *p = l->params;
   oza_bag_t *s = l->state;
-  return eddy_ensemble_init(&s->e, l, p->base_learner, (size_t)p->ensemble_size, errstr,
-                            errstr_size);
+  return eddy_ensemble_init(&s->e, l, p->base_learner, (size_t)p->ensemble_size, p->random,
+                            errstr, errstr_size);
 }
 
 static int oza_bag_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   oza_bag_t *s = l->state;
   if (!(x->weight > 0.0)) return 0; /* MOA's trainOnInstance skips these */
+  /* MOA's order: member i's draw, then its learning, for i = 0..n-1 */
   for (size_t i = 0; i < s->e.n; i++) {
-    int err = eddy_ensemble_learn_member(&s->e, i, x, (double)eddy_rng_poisson(&l->rng, 1.0));
+    int err = eddy_ensemble_learn_member(&s->e, i, x, eddy_ensemble_poisson(&s->e, l, 1.0));
     if (err) return err;
   }
   return 0;
@@ -52,8 +55,7 @@ static int oza_bag_predict(eddy_learner_t *l, const eddy_instance_t *x, double *
 
 static void oza_bag_reset(eddy_learner_t *l) {
   oza_bag_t *s = l->state;
-  eddy_ensemble_reset(&s->e);
-  eddy_rng_seed(&l->rng, l->seed);
+  eddy_ensemble_reset(&s->e, l);
 }
 
 static int oza_bag_save(const eddy_learner_t *l, eddy_buf_t *b) {

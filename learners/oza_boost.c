@@ -21,6 +21,7 @@ typedef struct {
   char base_learner[64];
   int64_t ensemble_size;
   int pure_boost;
+  int random;
 } oza_boost_params_t;
 
 static const eddy_option_t oza_boost_options[] = {
@@ -32,6 +33,7 @@ static const eddy_option_t oza_boost_options[] = {
     EDDY_OPT_BOOL_(oza_boost_params_t, "pure_boost", pure_boost, "false",
                    "boost with weights only: each member learns with weight lambda instead of "
                    "a Poisson(lambda) draw (MOA -p)"),
+    EDDY_ENSEMBLE_RANDOM_OPTION(oza_boost_params_t, random),
     EDDY_OPT_END,
 };
 
@@ -65,7 +67,7 @@ static int oza_boost_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
     s->scms = s->swms = NULL;
     return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
   }
-  int err = eddy_ensemble_init(&s->e, l, p->base_learner, n, errstr, errstr_size);
+  int err = eddy_ensemble_init(&s->e, l, p->base_learner, n, p->random, errstr, errstr_size);
   if (err) {
     free(s->scms);
     free(s->swms);
@@ -82,7 +84,7 @@ static int oza_boost_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   eddy_ensemble_begin_learn(&s->e, x);
   double lambda = 1.0;
   for (size_t i = 0; i < s->e.n; i++) {
-    double k = p->pure_boost ? lambda : (double)eddy_rng_poisson(&l->rng, lambda);
+    double k = p->pure_boost ? lambda : (double)eddy_ensemble_poisson(&s->e, l, lambda);
     int err = eddy_ensemble_learn_member(&s->e, i, x, k);
     if (err) return err;
     int ok = eddy_ensemble_correct(&s->e, i, x);
@@ -112,17 +114,16 @@ static int oza_boost_predict(eddy_learner_t *l, const eddy_instance_t *x, double
     int err = eddy_ensemble_add_vote(&s->e, i, x, w, out, k);
     if (err) return err;
   }
-  eddy_ensemble_normalize(out, k);
+  eddy_ensemble_finish_vote(out, k);
   return (int)k;
 }
 
 static void oza_boost_reset(eddy_learner_t *l) {
   oza_boost_t *s = l->state;
-  eddy_ensemble_reset(&s->e);
+  eddy_ensemble_reset(&s->e, l);
   memset(s->scms, 0, s->e.n * sizeof *s->scms);
   memset(s->swms, 0, s->e.n * sizeof *s->swms);
   s->seen = 0;
-  eddy_rng_seed(&l->rng, l->seed);
 }
 
 static int oza_boost_save(const eddy_learner_t *l, eddy_buf_t *b) {

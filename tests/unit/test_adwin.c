@@ -255,3 +255,53 @@ Test(adwin_detector, options_checkpoint_and_reset) {
   eddy_detector_free(d);
   eddy_detector_free(c);
 }
+
+Test(adwin, moa_ints_reproduce_moas_overflowing_products) {
+  /* MOA's ADWIN multiplies bucket sizes as 32-bit ints: dropping a bucket
+   * of 2^14 or more from a window of over ~130,000 overflows (and merging
+   * two buckets of 2^16, from windows of ~650,000, gives 0). The series:
+   * r = new
+   * java.util.Random(5), x = r.nextDouble() < p ? 1 : 0 with p = 0.2 for
+   * 350,000 values, then 0.6 to 380,000. MOA 2024.07.0 (new ADWIN(), one
+   * setInput(x) each, OpenJDK 17) prints after 350,000: width 350000,
+   * getEstimation() 0.19876857142857143, getVariance() 0.15925962644081423,
+   * no detection; after 380,000: width 30048, 0.6005058572949947,
+   * 0.2399545748955935, 3 detections, the first at index 350079. With
+   * eddy_adwin_set_moa_ints the same, to the bit; with exact products the
+   * same until the cuts, whose dropped buckets overflow MOA's products:
+   * the variance then differs (measured: 0.23989857264937497). */
+  for (int moa = 1; moa >= 0; moa--) {
+    eddy_adwin_t *a = eddy_adwin_new(0.002);
+    eddy_adwin_set_moa_ints(a, moa);
+    eddy_jrandom_t r;
+    eddy_jrandom_seed(&r, 5);
+    int det = 0;
+    long first = -1;
+    for (long i = 0; i < 380000; i++) {
+      double x = eddy_jrandom_double(&r) < (i < 350000 ? 0.2 : 0.6) ? 1 : 0;
+      if (eddy_adwin_update(a, x)) {
+        det++;
+        if (i >= 350000 && first < 0) first = i;
+      }
+      if (i == 349999) {
+        cr_assert_eq(eddy_adwin_width(a), 350000);
+        cr_assert_eq(eddy_adwin_estimation(a), 0.19876857142857143);
+        cr_assert_eq(eddy_adwin_variance(a), 0.15925962644081423);
+        cr_assert_eq(det, 0);
+      }
+    }
+    if (moa) {
+      cr_assert_eq(eddy_adwin_width(a), 30048);
+      cr_assert_eq(eddy_adwin_estimation(a), 0.6005058572949947);
+      cr_assert_eq(eddy_adwin_variance(a), 0.2399545748955935);
+      cr_assert_eq(det, 3);
+      cr_assert_eq(first, 350079);
+    } else {
+      cr_assert_eq(eddy_adwin_width(a), 30048);
+      cr_assert_neq(eddy_adwin_variance(a), 0.2399545748955935, "the dropped buckets");
+    }
+    /* reset keeps the mode */
+    eddy_adwin_reset(a);
+    eddy_adwin_free(a);
+  }
+}

@@ -201,3 +201,158 @@ Test(avro, huge_length_refused_without_allocating) {
   cr_assert(strstr(err, "out of bounds"), "%s", err);
   teardown(&x);
 }
+
+/* ---- Avro prediction records: written by eddy, read back by avro-c. */
+
+static eddy_config_t *sink_conf(const char *sink) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "[pipeline]\nname = p\n[features]\nnumeric = a\ntarget = y\n[model]\nlearner = majority\n"
+           "[sink]\nformat = avro\n%s\n", sink);
+  eddy_config_t *c = eddy_config_parse(text, "t.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  return c;
+}
+
+static avro_value_t read_back(const char *json, const char *p, size_t len, avro_schema_t *s,
+                              avro_value_iface_t **iface) {
+  cr_assert_eq(avro_schema_from_json_length(json, strlen(json), s), 0);
+  *iface = avro_generic_class_from_schema(*s);
+  avro_value_t v;
+  avro_generic_value_new(*iface, &v);
+  avro_reader_t r = avro_reader_memory(p, (int64_t)len);
+  cr_assert_eq(avro_value_read(r, &v), 0, "%s", avro_strerror());
+  size_t used;
+  avro_value_sizeof(&v, &used);
+  cr_assert_eq(used, len, "the whole record is the schema's");
+  avro_reader_free(r);
+  return v;
+}
+
+Test(avro_out, default_schema_round_trip) {
+  eddy_config_t *c = sink_conf("output_schema_id = 42");
+  eddy_output_t *o = eddy_output_new(&c->pipelines[0], err, sizeof err);
+  cr_assert_not_null(o, "%s", err);
+  eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
+  eddy_dict_intern(s->target.dict, "UP", 2, eddy_hash("UP", 2), NULL);
+  eddy_dict_intern(s->target.dict, "DOWN", 4, eddy_hash("DOWN", 4), NULL);
+  double scores[2] = {0.25, 0.75};
+  eddy_prediction_t p = {.pipeline = "p", .topic = "in", .partition = 3, .offset = 123456789012,
+                         .key = "k\xff", .key_len = 2, .id = "t1", .id_len = 2, .schema = s,
+                         .scores = scores, .k = 2, .predicted = 1, .has_label = 1, .label = 0,
+                         .model_version = 7, .time = 1700000000.5};
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_output_encode(o, &p, &b), 0);
+  cr_assert_eq(b.data[0], 0, "Confluent magic byte");
+  cr_assert_eq(b.data[4], 42, "schema id, big-endian");
+  FILE *f = fopen("configs/prediction.avsc", "r");
+  if (!f) cr_skip_test("configs/prediction.avsc not found (run from the repository root)");
+  char json[4096];
+  size_t n = fread(json, 1, sizeof json - 1, f);
+  json[n] = '\0';
+  fclose(f);
+  avro_schema_t as;
+  avro_value_iface_t *iface;
+  avro_value_t v = read_back(json, (const char *)b.data + 5, b.len - 5, &as, &iface);
+  avro_value_t fv, br;
+  const char *str;
+  size_t len;
+  int64_t l;
+  int32_t i;
+  double d;
+  avro_value_get_by_name(&v, "topic", &fv, NULL);
+  avro_value_get_string(&fv, &str, &len);
+  cr_assert_str_eq(str, "in");
+  avro_value_get_by_name(&v, "partition", &fv, NULL);
+  avro_value_get_int(&fv, &i);
+  cr_assert_eq(i, 3);
+  avro_value_get_by_name(&v, "offset", &fv, NULL);
+  avro_value_get_long(&fv, &l);
+  cr_assert_eq(l, 123456789012);
+  avro_value_get_by_name(&v, "key", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  const void *kb;
+  avro_value_get_bytes(&br, &kb, &len);
+  cr_assert(len == 2 && memcmp(kb, "k\xff", 2) == 0, "a non-UTF-8 key travels as bytes");
+  avro_value_get_by_name(&v, "prediction", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  avro_value_get_string(&br, &str, &len);
+  cr_assert_str_eq(str, "DOWN");
+  avro_value_get_by_name(&v, "label", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  avro_value_get_string(&br, &str, &len);
+  cr_assert_str_eq(str, "UP");
+  avro_value_get_by_name(&v, "probabilities", &fv, NULL);
+  avro_value_get_by_name(&fv, "DOWN", &br, NULL);
+  avro_value_get_double(&br, &d);
+  cr_assert_eq(d, 0.75);
+  avro_value_get_by_name(&v, "time", &fv, NULL);
+  avro_value_get_long(&fv, &l);
+  cr_assert_eq(l, 1700000000500);
+  avro_value_decref(&v);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(as);
+  eddy_buf_free(&b);
+  eddy_schema_free(s);
+  eddy_output_free(o);
+  eddy_config_free(c);
+}
+
+Test(avro_out, custom_schema_subset_and_refusals) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/eddy-out-%d.avsc", (int)getpid());
+  const char *json = "{\"type\":\"record\",\"name\":\"P\",\"fields\":[{\"name\":\"offset\",\"type\":\"long\"},"
+                     "{\"name\":\"prediction\",\"type\":[\"null\",\"double\"]},"
+                     "{\"name\":\"extra\",\"type\":[\"null\",\"int\"]}]}";
+  FILE *f = fopen(path, "w");
+  fputs(json, f);
+  fclose(f);
+  char sink[128];
+  snprintf(sink, sizeof sink, "output_schema = %s", path);
+  eddy_config_t *c = sink_conf(sink);
+  eddy_output_t *o = eddy_output_new(&c->pipelines[0], err, sizeof err);
+  cr_assert_not_null(o, "%s", err);
+  eddy_schema_t *s = eddy_schema_new(EDDY_REGRESSION, "y", 0, 0, NULL, 0);
+  double score = 2.5;
+  eddy_prediction_t p = {.pipeline = "p", .topic = "in", .offset = 9, .schema = s, .scores = &score,
+                         .k = 1, .predicted = 2.5, .time = 1};
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_output_encode(o, &p, &b), 0);
+  avro_schema_t as;
+  avro_value_iface_t *iface;
+  avro_value_t v = read_back(json, (const char *)b.data, b.len, &as, &iface);
+  avro_value_t fv, br;
+  double d;
+  avro_value_get_by_name(&v, "prediction", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  avro_value_get_double(&br, &d);
+  cr_assert_eq(d, 2.5);
+  avro_value_get_by_name(&v, "extra", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  cr_assert_eq(avro_value_get_type(&br), AVRO_NULL, "an unknown nullable field is null");
+  avro_value_decref(&v);
+  avro_value_iface_decref(iface);
+  avro_schema_decref(as);
+  eddy_buf_free(&b);
+  eddy_output_free(o);
+  eddy_config_free(c);
+  eddy_schema_free(s);
+  /* Refused: an unknown field that is not nullable; a field of the wrong type. */
+  f = fopen(path, "w");
+  fputs("{\"type\":\"record\",\"name\":\"P\",\"fields\":[{\"name\":\"extra\",\"type\":\"int\"}]}", f);
+  fclose(f);
+  c = sink_conf(sink);
+  cr_assert_null(eddy_output_new(&c->pipelines[0], err, sizeof err));
+  cr_assert(strstr(err, "'extra'") && strstr(err, "nullable"), "%s", err);
+  eddy_config_free(c);
+  f = fopen(path, "w");
+  fputs("{\"type\":\"record\",\"name\":\"P\",\"fields\":[{\"name\":\"offset\",\"type\":\"string\"}]}", f);
+  fclose(f);
+  c = sink_conf(sink);
+  cr_assert_null(eddy_output_new(&c->pipelines[0], err, sizeof err));
+  cr_assert(strstr(err, "'offset'") && strstr(err, "type"), "%s", err);
+  eddy_config_free(c);
+  remove(path);
+}

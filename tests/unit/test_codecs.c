@@ -316,3 +316,26 @@ Test(numbers, same_as_strtod) {
   eddy__parse_number("-0", 2, &z);
   cr_assert(signbit(z), "-0 keeps its sign");
 }
+
+/* Declared values take the first indices, in their order; appearing
+ * values come after them. */
+Test(fields, declared_values_fix_the_order) {
+  const char *cols[] = {"day", "x", "c"};
+  fixture_t x;
+  setup(&x, "nominal = day\nvalues.day = mon, tue, wed\nvalues.c = UP, DOWN\ntarget = c", EDDY_FORMAT_CSV, cols, 3);
+  cr_assert_eq(eddy_schema_n_values(x.s, 0), 3);
+  cr_assert_eq(eddy_schema_n_classes(x.s), 2);
+  cr_assert_eq(decode(&x, "wed,1,DOWN"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 2.0);
+  cr_assert_eq(x.r.in.y, 1.0);
+  cr_assert_eq(decode(&x, "sun,1,UP"), 0, "%s", err);
+  cr_assert_eq(x.r.in.x[0], 3.0, "an undeclared value comes after the declared ones");
+  teardown(&x);
+  eddy_config_t *c = conf("nominal = day\nvalues.day = a, b, a\ntarget = c");
+  eddy_fields_t *f = eddy_fields_new(&c->pipelines[0], cols, 3, NULL, 0, err, sizeof err);
+  cr_assert_not_null(f, "%s", err);
+  cr_assert_null(eddy_fields_schema(f, err, sizeof err));
+  cr_assert(strstr(err, "values.day") && strstr(err, "twice"), "%s", err);
+  eddy_fields_free(f);
+  eddy_config_free(c);
+}

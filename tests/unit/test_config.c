@@ -131,6 +131,19 @@ Test(config, state_key_is_features_key) {
                "[model]\nlearner = majority\n", "[state]", "key", "differs");
 }
 
+Test(config, declared_values) {
+  eddy_config_t *c = parse("[pipeline]\nname = p\n[features]\nnominal = day\nvalues.day = 1, 2, 3\n"
+                           "values.y = UP, DOWN\ntarget = y\n[model]\nlearner = majority\n");
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(c->pipelines[0].values.n, 2);
+  cr_assert_str_eq(c->pipelines[0].values.v[0].key, "day");
+  eddy_config_free(c);
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\nnumeric = x\nvalues.x = 1, 2\ntarget = y\n"
+               "[model]\nlearner = majority\n", "t.ini:5:", "values.x", "neither a nominal attribute nor the class");
+  EXPECT_ERROR("[pipeline]\nname = p\ntask = regression\n[features]\nnumeric = x\nvalues.y = 1\ntarget = y\n"
+               "[model]\nlearner = majority\n", "t.ini:6:", "values.y");
+}
+
 Test(config, continuation_lines_and_long_lists) {
   char text[40000];
   int n = snprintf(text, sizeof text, "[pipeline]\nname = p\n[features]\ntarget = y\nnumeric = ");

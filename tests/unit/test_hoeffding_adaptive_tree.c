@@ -131,7 +131,7 @@ Test(hat, poisson_weights) {
   t_prequential(g, l, 150, 0, 0, NULL);
   t = l->state;
   /* the same java.util.Random(1) draws as MOA's first leaf */
-  uint64_t r = ht_jrandom_seed(1);
+  uint64_t r = ht_moa_random_state();
   double expect = 0;
   for (int i = 0; i < 150; i++) {
     int k = ht_poisson1_java(&r);

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# bench_e2e.sh: `eddy run` end to end, from produce to prediction
+# delivered, through `eddy broker` and through Apache Kafka: JSON records of
+# 10 numeric features (tests/bench/e2e_load.c writes them and reads the
+# predictions), logistic regression (naive Bayes when this build has no
+# logistic_regression, said in the output). For each broker:
+#   - records/s: N records produced as fast as the load generator can,
+#     divided by the time from the first send to the last prediction read
+#     back (best of BENCH_RUNS runs);
+#   - latency at a fixed offered rate (BENCH_RATE/s): p50, p99, p999 of
+#     send to prediction read back (the run with the best p99 of BENCH_RUNS);
+#   - the same job written the way users write it today (py_job.py: Python
+#     confluent-kafka consumer + scikit-learn partial_fit per record +
+#     producer), its records/s and eddy's ratio to it.
+# The load generator batches for 1 ms at a fixed rate (librdkafka's
+# linger.ms), which the latencies include; eddy's [kafka] sets linger.ms = 1,
+# and with `eddy broker` fetch.wait.max.ms = 2 (the mock answers an empty
+# fetch only after that wait, even when records arrive meanwhile; Kafka
+# answers as soon as records come, so its default 500 ms stays).
+# Environment: BENCH_RUNS (3), BENCH_N (300000 through eddy broker: its
+# partitions keep ~5 MB each), BENCH_N_KAFKA (1000000), BENCH_RATE (50000),
+# BENCH_LAT_SECONDS (6), BENCH_PY_N (20000), EDDY_TEST_BROKERS ("eddy kafka").
+source "$(dirname "$0")/../integration/lib.sh"
+trap - ERR
+
+RUNS=${BENCH_RUNS:-3}
+RATE=${BENCH_RATE:-50000}
+LAT_N=$((RATE * ${BENCH_LAT_SECONDS:-6}))
+PY_N=${BENCH_PY_N:-20000}
+LOAD=$EDDY_TEST_TMP/e2e_load
+VENV_PY=$EDDY_ROOT/.cache/venv/bin/python
+
+cc -O2 -o "$LOAD" "$EDDY_ROOT/tests/bench/e2e_load.c" $(pkg-config --cflags --libs rdkafka) -lpthread -lm ||
+  fail "cannot build the load generator"
+LEARNER=naive_bayes
+grep -q '^### logistic_regression' <<< "$("$EDDY_BIN" config --reference)" && LEARNER=logistic_regression
+
+json_field() { sed -n "s/.*\"$2\":\\([-0-9.e+na]*\\).*/\\1/p" <<< "$1"; }
+
+# An eddy pipeline on topics $1 (in) and $2 (out) with P partitions each;
+# waits until it holds them all. Sets RUN_PID.
+start_eddy() {
+  local in=$1 out=$2 cfg=$EDDY_TEST_TMP/$1.ini logf=$EDDY_TEST_TMP/$1.log
+  create_topic "$in" "$P"
+  create_topic "$out" "$P"
+  cat > "$cfg" <<EOF
+[pipeline]
+name = bench-$in
+[source]
+topics = $in
+[kafka]
+bootstrap.servers = $BOOTSTRAP
+session.timeout.ms = 6000
+$FETCH_WAIT
+linger.ms = 1
+[features]
+numeric = x0, x1, x2, x3, x4, x5, x6, x7, x8, x9
+target = y
+[model]
+learner = $LEARNER
+[sink]
+predictions = $out
+EOF
+  ( exec setsid "$EDDY_BIN" run -c "$cfg" > "$logf" 2>&1 < /dev/null ) &
+  RUN_PID=$!
+  _track "$RUN_PID"
+  wait_for 60 "eddy to be assigned $in" grep -q "pipeline bench-$in: assigned" "$logf"
+  sleep 0.5
+}
+
+stop_eddy() { stop_pid "$RUN_PID"; }
+
+bench_broker() {
+  local kind=$BROKER_KIND name best=0 runs="" lat_best="" lat_p99=1e9 r out rps
+  name=$([ "$kind" = eddy ] && echo "eddy broker (librdkafka mock)" || echo "Apache Kafka 3.9 (KRaft, 1 node)")
+  local n=$([ "$kind" = eddy ] && echo "${BENCH_N:-300000}" || echo "${BENCH_N_KAFKA:-1000000}")
+  P=$([ "$kind" = eddy ] && echo 16 || echo 8)
+  if [ "$kind" = eddy ]; then
+    FETCH_WAIT="fetch.wait.max.ms = 2"
+    export E2E_FETCH_WAIT_MS=1
+  else
+    FETCH_WAIT=""
+    export E2E_FETCH_WAIT_MS=500
+  fi
+  for r in $(seq 1 "$RUNS"); do
+    start_eddy "tp$r" "tpo$r"
+    out=$("$LOAD" live -b "$BOOTSTRAP" -t "tp$r" -o "tpo$r" -n "$n" -r 0) || fail "throughput run $r: $out"
+    stop_eddy
+    rps=$(json_field "$out" records_per_second)
+    runs+="${runs:+, }$rps"
+    [ "$rps" -gt "$best" ] && best=$rps
+    start_eddy "lt$r" "lto$r"
+    out=$(E2E_LINGER_MS=1 "$LOAD" live -b "$BOOTSTRAP" -t "lt$r" -o "lto$r" -n "$LAT_N" -r "$RATE") ||
+      fail "latency run $r: $out"
+    stop_eddy
+    local p99
+    p99=$(json_field "$out" p99_ms)
+    log "run $r: $rps records/s; at $RATE/s: p50 $(json_field "$out" p50_ms) p99 $p99 p999 $(json_field "$out" p999_ms) ms"
+    if awk -v a="$p99" -v b="$lat_p99" 'BEGIN { exit !(a < b) }'; then
+      lat_p99=$p99
+      lat_best=$out
+    fi
+  done
+
+  # The Python job, through the same broker.
+  local py_rps="n/a" ratio="n/a"
+  if [ -x "$VENV_PY" ] && "$VENV_PY" -c 'import sklearn' 2>/dev/null; then
+    create_topic py_in "$P"
+    create_topic py_out "$P"
+    ( exec setsid "$VENV_PY" "$EDDY_ROOT/tests/bench/py_job.py" "$BOOTSTRAP" py_in py_out py-job \
+        > "$EDDY_TEST_TMP/py.log" 2>&1 < /dev/null ) &
+    local py_pid=$!
+    _track "$py_pid"
+    wait_for 60 "the Python job to be assigned" grep -q "assigned" "$EDDY_TEST_TMP/py.log"
+    out=$("$LOAD" live -b "$BOOTSTRAP" -t py_in -o py_out -n "$PY_N" -r 0) || fail "python run: $out"
+    stop_pid "$py_pid"
+    py_rps=$(json_field "$out" records_per_second)
+    ratio=$(awk -v a="$best" -v b="$py_rps" 'BEGIN { printf "%.0f", a / b }')
+  fi
+  printf '\nend to end through %s: %d partitions, JSON records of 10 numeric features, %s\n' "$name" "$P" "$LEARNER"
+  printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' "records/s, produce to prediction read" \
+    "$best" "$RUNS" "$n" "$runs"
+  printf '  %-44s p50 %s ms, p99 %s ms, p999 %s ms (best p99 of %d runs, %d records each)\n' \
+    "latency at $RATE records/s" "$(json_field "$lat_best" p50_ms)" "$(json_field "$lat_best" p99_ms)" \
+    "$(json_field "$lat_best" p999_ms)" "$RUNS" "$LAT_N"
+  printf '  %-44s %s records/s (%d records): eddy is %sx faster\n' \
+    "python confluent-kafka + sklearn partial_fit" "$py_rps" "$PY_N" "$ratio"
+  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","load":"%s"}\n' \
+    "$kind" "$LEARNER" "$P" "$best" "$runs" "$RATE" "$(json_field "$lat_best" p50_ms)" \
+    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" \
+    "$(uptime | sed 's/.*load average: //')"
+}
+
+echo "bench_e2e: eddy run end to end ($(nproc) cores; load average $(uptime | sed 's/.*load average: //'))"
+for_each_broker bench_broker
