@@ -38,6 +38,7 @@ max_len() {
   local name=$1 dir=$2 floor
   case $name in
     avro) floor=2048 ;;
+    decimal) floor=512 ;;
     config) floor=8192 ;;
     checkpoint | replica) floor=16384 ;;
     *) floor=4096 ;;
@@ -73,6 +74,7 @@ for name in "${names[@]}"; do
     json) dict=(-dict="$here/json.dict") ;;
     csv) dict=(-dict="$here/csv.dict") ;;
     config) dict=(-dict="$work/gen/config.dict") ;;
+    decimal) dict=(-dict="$here/decimal.dict") ;;
   esac
   len=$(max_len "$name" "$corpus")
   log=$work/$name.log
