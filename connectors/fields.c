@@ -257,8 +257,10 @@ eddy_schema_t *eddy_fields_schema(const eddy_fields_t *f, char *errstr, size_t e
     const eddy_kv_t *kv = &f->values.v[i];
     int at = eddy_schema_find(s, kv->key);
     eddy_dict_t *d = at >= 0 ? s->attrs[at].dict : strcmp(kv->key, s->target.name) == 0 ? s->target.dict : NULL;
-    char *copy = strdup(kv->value), *items[4096];
-    size_t n = copy ? eddy_split_list(copy, items, 4096) : 0;
+    size_t cap = 1; /* items: one more than the commas (a fixed 4096 cut longer lists short) */
+    for (const char *t = kv->value; *t; t++) cap += *t == ',';
+    char *copy = strdup(kv->value), **items = malloc(cap * sizeof *items);
+    size_t n = copy && items ? eddy_split_list(copy, items, cap) : 0;
     for (size_t j = 0; d && j < n; j++) {
       int added;
       int64_t idx = eddy_dict_intern(d, items[j], strlen(items[j]), eddy_hash(items[j], strlen(items[j])), &added);
@@ -267,11 +269,13 @@ eddy_schema_t *eddy_fields_schema(const eddy_fields_t *f, char *errstr, size_t e
                     kv->file ? kv->file : "config", kv->line, kv->key, items[j],
                     idx < 0 ? "is past the bound of distinct values" : "is listed twice");
         free(copy);
+        free(items);
         eddy_schema_free(s);
         return NULL;
       }
     }
     free(copy);
+    free(items);
   }
   return s;
 }

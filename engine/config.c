@@ -462,6 +462,35 @@ static char *reader(char *str, int num, void *stream) {
 
 /* ---------------------------------------------------------- validation */
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* values.NAME: no value twice and no more than the bound (found by
+ * fuzz_config: the schema refused them only when a replica was made,
+ * after the config had been accepted). */
+static int check_declared(parser_t *p, const eddy_kv_t *kv, int64_t bound, const char *bound_key) {
+  size_t cap = 1;
+  for (const char *t = kv->value; *t; t++) cap += *t == ',';
+  char *copy = strdup(kv->value), **items = malloc(cap * sizeof *items);
+  int err = !copy || !items ? EDDY_ENOMEM : 0;
+  size_t n = err ? 0 : eddy_split_list(copy, items, cap);
+  if (!err && (int64_t)n > bound)
+    err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
+                      "%s:%d: [features] key 'values.%s': %zu values, more than %s = %lld", p->file,
+                      kv->line, kv->key, n, bound_key, (long long)bound);
+  if (!err) qsort(items, n, sizeof *items, cmp_str);
+  for (size_t i = 1; i < n && !err; i++)
+    if (strcmp(items[i - 1], items[i]) == 0)
+      err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
+                        "%s:%d: [features] key 'values.%s': '%s' is listed twice", p->file, kv->line,
+                        kv->key, items[i]);
+  if (err == EDDY_ENOMEM) eddy_seterr(p->errstr, p->errstr_size, err, "out of memory");
+  free(copy);
+  free(items);
+  return err ? (p->err = err) : 0;
+}
+
 static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   char msg[1024];
   /* [state] key and [features] key name the same field. */
@@ -498,6 +527,10 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
       return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL,
                          "%s:%d: [features] key 'values.%s': '%s' is neither a nominal attribute nor the class",
                          p->file, kv->line, kv->key, kv->key), p->err = EDDY_EINVAL;
+    int is_class = c->features.target && strcmp(kv->key, c->features.target) == 0;
+    if (check_declared(p, kv, is_class ? c->features.max_classes : c->features.max_values,
+                       is_class ? "max_classes" : "max_values"))
+      return p->err;
   }
 
   /* The learner and its parameters: create one over an empty schema. */

@@ -45,6 +45,13 @@ export EDDY_BIN=$wrap/eddy
 failed=()
 for t in "$@"; do
   name=$(basename "$t")
+  case $name in
+    test_linear_alloc)
+      # It counts allocations by defining malloc itself, which valgrind
+      # replaces: the counter never moves and its asserts fail.
+      printf '%-28s skipped: interposes malloc, which valgrind replaces\n' "$name"
+      continue ;;
+  esac
   start=$(date +%s)
   # Criterion runs each test in a child that re-executes the suite: traced;
   # servers, scripts and the eddy wrapper (which runs valgrind itself) not.

@@ -331,11 +331,34 @@ Test(fields, declared_values_fix_the_order) {
   cr_assert_eq(decode(&x, "sun,1,UP"), 0, "%s", err);
   cr_assert_eq(x.r.in.x[0], 3.0, "an undeclared value comes after the declared ones");
   teardown(&x);
-  eddy_config_t *c = conf("nominal = day\nvalues.day = a, b, a\ntarget = c");
-  eddy_fields_t *f = eddy_fields_new(&c->pipelines[0], cols, 3, NULL, 0, err, sizeof err);
-  cr_assert_not_null(f, "%s", err);
-  cr_assert_null(eddy_fields_schema(f, err, sizeof err));
+  /* A value listed twice: refused with the config (test_config). */
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnominal = day\nvalues.day = a, b, a\n"
+                                   "target = c\n[model]\nlearner = majority\n", "t.ini", err, sizeof err));
   cr_assert(strstr(err, "values.day") && strstr(err, "twice"), "%s", err);
+}
+
+/* More than 4096 declared values: all of them (a fixed array of 4096
+ * items cut the list short without a word). */
+Test(fields, long_declared_value_lists_are_whole) {
+  static char feats[65536];
+  int n = snprintf(feats, sizeof feats, "nominal = day\nmax_values = 8000\ntarget = c\nvalues.day = v0");
+  for (int i = 1; i < 5000; i++) n += snprintf(feats + n, sizeof feats - (size_t)n, ", v%d", i);
+  const char *cols[] = {"day", "c"};
+  eddy_config_t *c = eddy_config_parse(
+      (snprintf(feats + n, sizeof feats - (size_t)n, "\n"), feats), "t.ini", err, sizeof err);
+  cr_assert_null(c, "no [pipeline] yet");
+  char *text = malloc(70000);
+  snprintf(text, 70000, "[pipeline]\nname = t\n[features]\n%s[model]\nlearner = majority\n", feats);
+  c = eddy_config_parse(text, "t.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  eddy_fields_t *f = eddy_fields_new(&c->pipelines[0], cols, 2, NULL, 0, err, sizeof err);
+  cr_assert_not_null(f, "%s", err);
+  eddy_schema_t *s = eddy_fields_schema(f, err, sizeof err);
+  cr_assert_not_null(s, "%s", err);
+  cr_assert_eq(eddy_schema_n_values(s, 0), 5000);
+  cr_assert_str_eq(eddy_dict_name(s->attrs[0].dict, 4999), "v4999");
+  eddy_schema_free(s);
   eddy_fields_free(f);
   eddy_config_free(c);
+  free(text);
 }

@@ -142,6 +142,14 @@ Test(config, declared_values) {
                "[model]\nlearner = majority\n", "t.ini:5:", "values.x", "neither a nominal attribute nor the class");
   EXPECT_ERROR("[pipeline]\nname = p\ntask = regression\n[features]\nnumeric = x\nvalues.y = 1\ntarget = y\n"
                "[model]\nlearner = majority\n", "t.ini:6:", "values.y");
+  /* Found by fuzz_config: a value twice, or more values than the bound,
+   * passed here and were refused only when a replica was made. */
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\nnominal = day\nvalues.day = 1, 2, 6, 4, 6\ntarget = y\n"
+               "[model]\nlearner = majority\n", "t.ini:5:", "values.day", "'6' is listed twice");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\nnominal = day\nmax_classes = 2\nvalues.y = a, b, c\n"
+               "target = y\n[model]\nlearner = majority\n", "t.ini:6:", "values.y", "3 values, more than max_classes = 2");
+  EXPECT_ERROR("[pipeline]\nname = p\n[features]\nnominal = day\nmax_values = 2\nvalues.day = a, b, c\n"
+               "target = y\n[model]\nlearner = majority\n", "values.day", "more than max_values = 2");
 }
 
 Test(config, continuation_lines_and_long_lists) {
