@@ -502,6 +502,7 @@ typedef struct eddy_sink_section {
   char *output_schema;
   int64_t alerts_maxlen;
   int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
+  int aggregates;        /* predictions carry the joined aggregates */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {

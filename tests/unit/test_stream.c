@@ -435,6 +435,10 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
       "[pipeline]\nname = nolist\n[source]\ntopics = t\n[features]\ntarget = y\n[model]\nlearner = majority\n"
       "[pipeline]\nname = req\n[source]\ntopics = t\n[features]\nnumeric = x\ntarget = y\nrequired = z\n[model]\nlearner = majority\n"
       "[pipeline]\nname = redis\n[source]\ntopics = t\n[features]\nnumeric = x\ntarget = y\n[state]\nstore = redis://h:1/0\n"
+      "[model]\nlearner = majority\n"
+      "[pipeline]\nname = redis2\n[source]\ntopics = t, u\n[features]\nnumeric = x\ntarget = y\n[state]\nstore = redis://h:1/0\n"
+      "[model]\nlearner = majority\n"
+      "[pipeline]\nname = redis3\n[source]\ntopics = t\n[features]\nnumeric = x\ntarget = y\n[state]\nstore = redis://h:0/0\n"
       "[model]\nlearner = majority\n",
       "p.ini", err, sizeof err);
   cr_assert_not_null(c, "%s", err);
@@ -446,8 +450,14 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
   cr_assert(strstr(err, "p.ini:11: [features] numeric or nominal"), "%s", err);
   cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[2], err, sizeof err));
   cr_assert(strstr(err, "[features] required: 'z'"), "%s", err);
-  cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[3], err, sizeof err));
-  cr_assert(strstr(err, "[state] store 'redis://h:1/0'"), "%s", err);
+  /* Redis: prepared without connecting (the URL is checked); one topic. */
+  pl = eddy_pipeline_new(NULL, &c->pipelines[3], err, sizeof err);
+  cr_assert_not_null(pl, "%s", err);
+  eddy_pipeline_free(pl);
+  cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[4], err, sizeof err));
+  cr_assert(strstr(err, "[source] topics 't, u': with [state] store = redis://, a pipeline reads one topic"), "%s", err);
+  cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[5], err, sizeof err));
+  cr_assert(strstr(err, "p.ini:59: [state] key 'store': 'redis://h:0/0': bad port '0'"), "%s", err);
   eddy_config_free(c);
 }
 
