@@ -150,18 +150,26 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
   const eddy_pipeline_conf_t *c = x->conf;
   const char *name = c->pipeline.name;
   char err[1600];
-  if (!x->sync && !(x->sync = eddy_redis_connect_sync(c->state.store, 2.0, err, sizeof err))) {
-    eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: cannot read its checkpoint: %s", name, t->topic,
-             (int)t->partition, err);
-    return EDDY_EAGAIN;
-  }
   eddy_ckpt_t ck;
-  int e = eddy_ckpt_read_sync(x->sync, prefix_of(c), name, t->partition, &ck, err, sizeof err);
-  if (e == EDDY_EIO && x->sync->err) {
+  int e = EDDY_EIO;
+  /* A connection kept from an earlier assignment may have been closed
+   * (Redis restarted): one more try on a new one. */
+  for (int attempt = 0; attempt < 2 && e == EDDY_EIO; attempt++) {
+    if (!x->sync && !(x->sync = eddy_redis_connect_sync(c->state.store, 2.0, err, sizeof err))) break;
+    e = eddy_ckpt_read_sync(x->sync, prefix_of(c), name, t->partition, &ck, err, sizeof err);
+    if (e == EDDY_EIO && x->sync->err) {
+      redisFree(x->sync);
+      x->sync = NULL;
+    } else {
+      break;
+    }
+  }
+  /* Not connected, or an error from Redis that passes (LOADING while it
+   * reads its AOF at a restart, BUSY): the assignment waits. A key of
+   * another type is refused below. */
+  if (!x->sync || (e == EDDY_EIO && !strstr(err, "WRONGTYPE"))) {
     eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: cannot read its checkpoint: %s", name, t->topic,
              (int)t->partition, err);
-    redisFree(x->sync);
-    x->sync = NULL;
     return EDDY_EAGAIN;
   }
   if (e == 0) {
