@@ -3,7 +3,11 @@
  * and the record path: decode, predict, produce the prediction, learn when
  * the record carries its label (drift detectors and alerts run inside the
  * replica), dead-letter what cannot be used. Offsets are committed only up
- * to the first record whose outputs are not all delivered (task.c).
+ * to the first record whose outputs are not all delivered (task.c). With
+ * the Redis store (plstore.c), records are handled in batches whose
+ * entities are read from Redis in one round trip per task, models are
+ * checkpointed between batches, at revocation and at shutdown, and
+ * restored at assignment.
  *
  * Everything runs on the loop thread: the consumer's queue (with the main
  * queue forwarded to it) and the producer's main queue each write a byte to
@@ -689,6 +693,9 @@ static int ckpt_gate(eddy_pipeline_t *pl) {
   }
   int all = checkpoint_tasks(pl, EDDY_CKPT_TIMER);
   if (!all && now - pl->ckpt_since < CKPT_WAIT) return 0;
+  if (!all)
+    log_limited(pl, EDDY_LOG_WARN, "checkpoints: some partitions' outputs still await delivery after %.0f s: "
+                "they are checkpointed at a later round", CKPT_WAIT);
   pl->ckpt_due = 0;
   pl->next_ckpt = now + pl->conf->state.checkpoint_interval;
   return 1;

@@ -9,7 +9,10 @@
 # that partition 2 starts from the group's committed offset with a fresh
 # model, keeps the bad checkpoint aside as eddy:cc:ckpt:2:refused, and goes
 # on: every record has a prediction and, at the end, `eddy models` lists
-# four good checkpoints whose next offsets add up to every record.
+# four good checkpoints whose next offsets add up to every record. A second
+# pipeline of the file, `cn`, keeps its models in Redis without aggregates
+# (records handled one by one, no entity batches): its checkpoints, left
+# alone, are all restored and it predicts every record too.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
 
@@ -29,6 +32,7 @@ scenario() {
   create_topic cc.predictions 2
   create_topic cc.dlq 1
   create_topic cc.alerts 1
+  create_topic cn.predictions 2
   local port cfg=$EDDY_TEST_TMP/cc.ini
   port=$(free_port)
   FEATURES_EXTRA="key = user" write_config "$cfg" cc in "[state]
@@ -37,11 +41,33 @@ aggregates = count(*), mean(x1)
 checkpoint_interval = 0.5
 
 [http]
-listen = 127.0.0.1:$port"
+listen = 127.0.0.1:$port
+
+[pipeline]
+name = cn
+[source]
+topics = in
+[kafka]
+bootstrap.servers = $BOOTSTRAP
+session.timeout.ms = 6000
+fetch.wait.max.ms = 10
+[features]
+numeric = x1, x2
+nominal = c
+target = y
+id = id
+[state]
+store = $REDIS_URL
+checkpoint_interval = 0.5
+[model]
+learner = hoeffding_tree
+[sink]
+predictions = cn.predictions"
 
   gen in $HALF --entities $E
   start_run "$cfg" "$EDDY_TEST_TMP/run1.log"
   wait_metric "$port" eddy_predictions_delivered_total 'pipeline="cc"' $HALF 60
+  wait_metric "$port" eddy_predictions_delivered_total 'pipeline="cn"' $HALF 60
   stop_run TERM
   assert_eq 0 "$RUN_RC" "exit status"
   "$EDDY_BIN" models -c "$cfg" > /dev/null || fail "eddy models before the damage"
@@ -55,6 +81,7 @@ listen = 127.0.0.1:$port"
   assert_eq 1 "$rc" "eddy models' exit status with a damaged checkpoint"
   grep -qE "^eddy models: checkpoint eddy:cc:ckpt:2 refused: .*CRC" <<< "$out" || fail "eddy models: $out"
   grep -qE "^cc +2 REFUSED" <<< "$out" || fail "eddy models' table: $out"
+  assert_eq 4 "$(grep -cE '^cn +[0-3] hoeffding_tree ' <<< "$out")" "cn's checkpoints"
 
   gen in $HALF --start $HALF --entities $E
   start_run "$cfg" "$EDDY_TEST_TMP/run2.log"
@@ -62,6 +89,10 @@ listen = 127.0.0.1:$port"
   log "check: $out"
   grep -q "^inputs $N predicted $N dead-lettered 0 " <<< "$out" || fail "$out"
   wait_metric "$port" eddy_records_in_total 'pipeline="cc"' $HALF 60
+  out=$(check --in in --pred cn.predictions --pipeline cn --with-id --timeout 90)
+  log "check cn: $out"
+  grep -q "^inputs $N predicted $N dead-lettered 0 " <<< "$out" || fail "cn: $out"
+  wait_metric "$port" eddy_records_in_total 'pipeline="cn"' $HALF 60
   stop_run TERM
   assert_eq 0 "$RUN_RC" "exit status"
   local logf=$EDDY_TEST_TMP/run2.log
@@ -70,8 +101,9 @@ listen = 127.0.0.1:$port"
   grep -q "the refused checkpoint is kept as eddy:cc:ckpt:2:refused" "$logf" || fail "the bad checkpoint was not set aside"
   assert_eq 3 "$(grep -c 'model restored from eddy:cc:ckpt:[013] ' "$logf")" "good checkpoints restored"
   grep -q "model restored from eddy:cc:ckpt:2 " "$logf" && fail "the damaged checkpoint was restored"
+  assert_eq 4 "$(grep -c 'model restored from eddy:cn:ckpt:[0-3] (hoeffding_tree' "$logf")" "cn's checkpoints restored"
   assert_eq 1 "$(redis-cli -p "$REDIS_PORT" exists eddy:cc:ckpt:2:refused)" "the refused checkpoint kept aside"
-  out=$("$EDDY_BIN" models -c "$cfg" --json) || fail "eddy models after the run: $out"
+  out=$("$EDDY_BIN" models -c "$cfg" --pipeline cc --json) || fail "eddy models after the run: $out"
   "$PYTHON" -c '
 import json, sys
 rows = [json.loads(l) for l in sys.argv[1].splitlines()]
