@@ -1677,8 +1677,15 @@ static void finish(eddy_pipeline_t *pl) {
   /* Records held for a batch not handled: not begun, not committed. */
   batch_drop(pl);
   pl->closing = 1;
-  pl->unassign_due = 0;
   if (pl->consumer) {
+    /* librdkafka waits for the answer to a rebalance before it leaves. */
+    if (pl->unassign_due) unassign_now(pl, pl->unassign_parts);
+    if (pl->assign_wait) {
+      revoke_tasks(pl, pl->assign_wait, 1);
+      rd_kafka_topic_partition_list_destroy(pl->assign_wait);
+      pl->assign_wait = NULL;
+      rd_kafka_assign(pl->consumer, NULL);
+    }
     commit_now(pl, NULL, budget / 3);
     /* Leaving the group runs the revoke callback (commit, retire tasks). */
     pl->revoke_budget_ms = budget / 3;

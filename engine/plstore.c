@@ -41,6 +41,7 @@ typedef struct rps {
   const eddy_pipeline_conf_t *conf;
   eddy_redis_t *redis;
   redisContext *sync;   /* for restores; made when first needed */
+  double restore_logged; /* when a failed restore was last logged */
   uint64_t alert_errors;
 } rps_t;
 
@@ -168,10 +169,15 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
    * reads its AOF at a restart, BUSY): the assignment waits. A key of
    * another type is refused below. */
   if (!x->sync || (e == EDDY_EIO && !strstr(err, "WRONGTYPE"))) {
-    eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: cannot read its checkpoint: %s", name, t->topic,
-             (int)t->partition, err);
+    double now = eddy_now();
+    if (now - x->restore_logged >= 30) {
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: cannot read its checkpoint: %s (trying again every "
+               "second)", name, t->topic, (int)t->partition, err);
+      x->restore_logged = now;
+    }
     return EDDY_EAGAIN;
   }
+  x->restore_logged = 0;
   if (e == 0) {
     char why[512];
     if ((e = eddy_replica_load(t->replica, ck.model, ck.model_len, why, sizeof why))) {
