@@ -552,6 +552,10 @@ typedef struct eddy_prediction {
   double label;             /* class index or value */
   uint64_t model_version;
   double time;              /* wall clock, seconds since the epoch */
+  /* When set, the aggregates joined into the record (their values in in's
+   * attributes) go with the prediction. */
+  const eddy_aggs_t *aggs;
+  const eddy_instance_t *in;
 } eddy_prediction_t;
 
 typedef struct eddy_output eddy_output_t;

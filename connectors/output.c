@@ -219,6 +219,18 @@ static int json_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t 
     if (classification) put_class(b, p->schema, p->label);
     else put_double(b, p->label);
   }
+  if (p->aggs && p->in) {
+    LIT(b, ",\"aggregates\":{");
+    for (size_t i = 0; i < p->aggs->n; i++) {
+      const eddy_agg_t *g = &p->aggs->v[i];
+      if (i) eddy_buf_put_u8(b, ',');
+      eddy_json_string(b, g->name, strlen(g->name));
+      eddy_buf_put_u8(b, ':');
+      if (g->attr < 0 || p->in->missing[g->attr]) LIT(b, "null");
+      else put_double(b, p->in->x[g->attr]);
+    }
+    eddy_buf_put_u8(b, '}');
+  }
   LIT(b, ",\"model_version\":");
   put_int(b, (int64_t)p->model_version);
   LIT(b, ",\"time\":");

@@ -151,6 +151,8 @@ static const eddy_option_t sink_options[] = {
                   "Approximate length cap of the Redis stream of alerts."),
     EDDY_OPT_INT_(K, "max_in_flight", max_in_flight, "100000", 100, 10000000,
                   "Outputs awaiting their delivery report before the pipeline pauses consumption (resumes at half)."),
+    EDDY_OPT_BOOL_(K, "aggregates", aggregates, "false",
+                   "Predictions carry the aggregates joined into their record, as \"aggregates\": {NAME: value} (null when missing)."),
     EDDY_OPT_END,
 };
 #undef K

@@ -542,6 +542,7 @@ typedef struct eddy_sink_section {
   int64_t output_schema_id; /* >= 0: Confluent wire format with this id */
   int64_t alerts_maxlen;
   int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
+  int aggregates;        /* predictions carry the joined aggregates */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {

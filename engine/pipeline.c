@@ -3,7 +3,11 @@
  * and the record path: decode, predict, produce the prediction, learn when
  * the record carries its label (drift detectors and alerts run inside the
  * replica), dead-letter what cannot be used. Offsets are committed only up
- * to the first record whose outputs are not all delivered (task.c).
+ * to the first record whose outputs are not all delivered (task.c). With
+ * the Redis store (plstore.c), records are handled in batches whose
+ * entities are read from Redis in one round trip per task, models are
+ * checkpointed between batches, at revocation and at shutdown, and
+ * restored at assignment.
  *
  * Everything runs on the loop thread: the consumer's queue (with the main
  * queue forwarded to it) and the producer's main queue each write a byte to
@@ -29,6 +33,17 @@ _Static_assert(sizeof(void *) == 8, "delivery opaques pack 64 bits into a pointe
 
 enum { OUT_PREDICTION = 0, OUT_ALERT = 1, OUT_DEAD_LETTER = 2 };
 
+/* A consumed record held for a batch, with its task and the index of
+ * its entity in the task's state batch (-1: no key). */
+typedef struct held {
+  rd_kafka_message_t *m;
+  eddy_ptask_t *t;
+  int64_t entity;
+} held_t;
+
+enum { BATCH_IDLE, BATCH_FETCHING, BATCH_WAIT_STORE };
+enum { FETCH_NONE, FETCH_PENDING, FETCH_OK, FETCH_FAILED };
+
 /* A delivery that failed and waits to be produced again (rare). */
 typedef struct retry {
   struct retry *next;
@@ -49,9 +64,13 @@ struct eddy_pipeline {
   eddy_fields_t *fields;
   eddy_decoder_t *decoder;
   eddy_output_t *output;
-  eddy_plstore_t store;
+  eddy_plstore_t store;     /* checkpoints, and the aggregates' store.entities */
   eddy_aggs_t *aggs;        /* [state] aggregates (n == 0: none) */
-  eddy_store_t *entities;   /* their store (memory), NULL without aggregates */
+  int ckpt;                 /* the store keeps checkpoints (Redis) */
+  int batched;              /* entities fetched per batch (Redis, with aggregates) */
+  eddy_fields_t keyfields;  /* the field map with the entity key alone (first pass) */
+  eddy_decoder_t *keydec;
+  eddy_record_t keyrec;
   const eddy_field_t **required;
   size_t n_required;
   eddy_record_t rec;
@@ -100,6 +119,36 @@ struct eddy_pipeline {
   double unreachable_since, unreachable_logged;
   double last_error_log;
   uint64_t errors_logged;
+
+  /* Batches of the Redis store: records held (their entities fetched in
+   * one round trip per task, then handled in order), the first n_batch
+   * of which form the batch in hand; its tasks. */
+  held_t *q;
+  size_t n_q, cap_q, n_batch;
+  eddy_ptask_t **btasks;
+  size_t n_btasks, cap_btasks;
+  uint64_t batch_id;
+  int batch_state;
+  int fetches;         /* fetches of the batch not answered yet */
+  int issuing;
+  double refetch_at;
+
+  /* Checkpoints. */
+  eddy_buf_t ckpt_buf;
+  double next_ckpt, ckpt_since;
+  int ckpt_due;
+  int ckpts_pending;   /* written and not answered */
+  int revoke_ckpts;    /* those of the last revocation */
+  int unassign_due;    /* the revoked partitions are given up once they are answered */
+  double unassign_deadline;
+  rd_kafka_topic_partition_list_t *unassign_parts;
+  rd_kafka_topic_partition_list_t *assign_wait; /* an assignment waiting for Redis */
+  double assign_retry;
+  int final_sent;
+  int closing;         /* the consumer is being closed: revocations do not wait */
+  int store_started;
+  int store_seen_ready;
+  double store_away_since;
 
   eddy_pipeline_stats_t st;
 };
@@ -228,10 +277,11 @@ static eddy_ptask_t *task_add(eddy_pipeline_t *pl, const char *topic, int32_t pa
     eddy_ptask_free(t);
     return NULL;
   }
-  if (pl->entities && !(t->store = eddy_state_batch_new(pl->aggs, partition))) {
+  if (pl->store.entities && !(t->store = eddy_state_batch_new(pl->aggs, partition))) {
     eddy_ptask_free(t);
     return NULL;
   }
+  t->ckpt_offset = -1;
   t->slot = (uint32_t)slot;
   pl->slots[slot] = t;
   pl->tasks[pl->n_tasks++] = t;
@@ -381,6 +431,7 @@ static void on_alert(void *ctx, const eddy_alert_t *a) {
   eddy_pipeline_t *pl = t->pl;
   count_alert(pl, a->detector, a->kind);
   eddy__run_alert(pl->run, pl, a);
+  if (pl->store.type->alert) pl->store.type->alert(&pl->store, a);
   eddy_buf_t *b = &pl->alert_out;
   if (strcmp(a->kind, "warning") != 0) {
     eddy_buf_clear(b);
@@ -455,15 +506,14 @@ static int check_required(eddy_pipeline_t *pl, char *msg, size_t size) {
   return 0;
 }
 
-static void state_fetched(void *ctx, eddy_state_batch_t *b, int status) {
-  (void)ctx;
-  (void)b;
-  (void)status;
-}
+/* The record path. `pre` is the record's entity in its task's state
+ * batch from the batch's first pass (Redis), -1 when that pass found no
+ * key, or ENTITY_NOW to fetch it now (the memory store answers at once:
+ * one record is one batch). Without a key the record joins the state of
+ * an entity never seen, and updates nothing. */
+#define ENTITY_NOW (-2)
 
-static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
-  eddy_ptask_t *t = task_of(pl, m);
-  if (!t) return; /* a partition no longer ours: its next owner handles it */
+static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_t *t, int64_t pre) {
   rd_kafka_timestamp_type_t tstype;
   int64_t ts = rd_kafka_message_timestamp(m, &tstype);
   uint64_t seq;
@@ -497,16 +547,24 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
     int64_t entity = -1;
     double t_ms = 0;
     eddy_state_batch_t *b = t->store;
-    if (b && pl->rec.key) {
-      /* The memory store answers at once: one record is one batch. */
-      eddy_state_batch_clear(b);
-      entity = eddy_state_batch_add(b, pl->rec.key, pl->rec.key_len);
-      if (entity >= 0 && eddy_store_fetch(pl->entities, b, state_fetched, NULL) == 0) {
-        t_ms = eddy_aggs_time_ms(pl->aggs, &pl->rec, ts > 0 ? (double)ts : pl->batch_time * 1000);
-        eddy_state_batch_join(b, (size_t)entity, &pl->rec, t_ms);
-      } else {
-        entity = -1;
+    if (pl->aggs->n) {
+      t_ms = eddy_aggs_time_ms(pl->aggs, &pl->rec, ts > 0 ? (double)ts : pl->batch_time * 1000);
+      if (b && pl->rec.key) {
+        if (pre == ENTITY_NOW) {
+          eddy_state_batch_clear(b);
+          entity = eddy_state_batch_add(b, pl->rec.key, pl->rec.key_len);
+          if (entity >= 0 && eddy_store_fetch(pl->store.entities, b, NULL, NULL) != 0) entity = -1;
+        } else if (pre >= 0 && b->key_len[pre] == pl->rec.key_len &&
+                   memcmp(b->keys + b->key_off[pre], pl->rec.key, pl->rec.key_len) == 0) {
+          entity = pre;
+        } else {
+          log_limited(pl, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": the entity key was not read "
+                      "before the batch: joined as a new entity, not updated", t->topic, (int)t->partition,
+                      (int64_t)m->offset);
+        }
       }
+      if (entity >= 0) eddy_state_batch_join(b, (size_t)entity, &pl->rec, t_ms);
+      else eddy_aggs_join(pl->aggs, pl->aggs->fresh, &pl->rec, t_ms);
     }
     int k = eddy_replica_predict(rep, &pl->rec.in);
     if (pl->t_pred) {
@@ -528,6 +586,8 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
           .label = pl->rec.in.y,
           .model_version = rep->version,
           .time = pl->batch_time,
+          .aggs = pl->conf->sink.aggregates && pl->aggs->n ? pl->aggs : NULL,
+          .in = &pl->rec.in,
       };
       if (eddy_output_encode(pl->output, &p, &pl->out) == 0) {
         pl->st.predictions++;
@@ -550,7 +610,7 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
     }
     if (entity >= 0) {
       eddy_state_batch_update(b, (size_t)entity, &pl->rec, t_ms);
-      eddy_store_write(pl->entities, b);
+      if (pre == ENTITY_NOW) eddy_store_write(pl->store.entities, b);
     }
   }
   pl->cur = NULL;
@@ -567,19 +627,346 @@ static void consumer_error(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
   log_limited(pl, EDDY_LOG_WARN, "consumer: %s%s%s", topic, *topic ? ": " : "", rd_kafka_message_errstr(m));
 }
 
+static void more_off(eddy_pipeline_t *pl) {
+  if (pl->more_active) {
+    uv_idle_stop(&pl->more);
+    pl->more_active = 0;
+  }
+}
+
+/* ------------------------------------------------------------- checkpoints */
+
+/* Writes t's model with the offset after the last record it handled. */
+static void checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
+  eddy_buf_t *b = &pl->ckpt_buf;
+  eddy_buf_clear(b);
+  int err = eddy_replica_save(t->replica, b);
+  if (!err && b->err) err = EDDY_ENOMEM;
+  if (!err) err = pl->store.type->checkpoint(&pl->store, t, t->wm.next, b->data, b->len, kind);
+  if (err) {
+    pl->st.checkpoint_failures++;
+    log_limited(pl, EDDY_LOG_ERROR, "%s [%d]: checkpoint at offset %" PRId64 " not written: %s", t->topic,
+                (int)t->partition, t->wm.next, eddy_strerror(err));
+    return;
+  }
+  t->ckpt_offset = t->wm.next;
+  pl->ckpts_pending++;
+  if (kind == EDDY_CKPT_REVOKE) pl->revoke_ckpts++;
+}
+
+/* A task's model moved since its last checkpoint. */
+static int has_news(const eddy_ptask_t *t) {
+  return !t->retired && t->restored && t->wm.next >= 0 && t->wm.next > t->ckpt_offset;
+}
+
+/* Checkpoints every task whose model moved and whose records' outputs
+ * are all delivered: a restart from a checkpoint then re-predicts records
+ * (duplicates) but never skips one whose prediction was lost. Returns 1
+ * when no task with news is left waiting for deliveries. */
+static int checkpoint_tasks(eddy_pipeline_t *pl, int kind) {
+  int all = 1;
+  for (size_t i = 0; i < pl->n_tasks; i++) {
+    eddy_ptask_t *t = pl->tasks[i];
+    if (!has_news(t)) continue;
+    if (eddy_wm_open(&t->wm)) {
+      all = 0;
+      continue;
+    }
+    checkpoint_task(pl, t, kind);
+  }
+  return all;
+}
+
+/* Timer checkpoints, between batches: consumption waits (a delivery
+ * round trip, at most CKPT_WAIT) for the outputs of the tasks with news;
+ * tasks still waiting then are left to the next round. Returns 1 when
+ * consumption may go on. */
+#define CKPT_WAIT 2.0
+
+static int ckpt_gate(eddy_pipeline_t *pl) {
+  if (!pl->ckpt || pl->state != EDDY_PL_RUNNING) return 1;
+  double now = eddy_now();
+  if (!pl->ckpt_due) {
+    if (now < pl->next_ckpt) return 1;
+    pl->ckpt_due = 1;
+    pl->ckpt_since = now;
+  }
+  int all = checkpoint_tasks(pl, EDDY_CKPT_TIMER);
+  if (!all && now - pl->ckpt_since < CKPT_WAIT) return 0;
+  if (!all)
+    log_limited(pl, EDDY_LOG_WARN, "checkpoints: some partitions' outputs still await delivery after %.0f s: "
+                "they are checkpointed at a later round", CKPT_WAIT);
+  pl->ckpt_due = 0;
+  pl->next_ckpt = now + pl->conf->state.checkpoint_interval;
+  return 1;
+}
+
+static void unassign_now(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts) {
+  pl->unassign_due = 0;
+  if (!pl->consumer) return;
+  if (strcmp(rd_kafka_rebalance_protocol(pl->consumer), "COOPERATIVE") == 0 && parts) {
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(pl->consumer, parts);
+    if (e) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(pl->consumer, NULL);
+  }
+}
+
+void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int kind,
+                                 int status, int64_t stored) {
+  if (pl->ckpts_pending) pl->ckpts_pending--;
+  const char *name = pl->conf->pipeline.name;
+  if (status == 0) {
+    pl->st.checkpoints++;
+  } else if (status == EDDY_ESTATE && stored > offset) {
+    pl->st.checkpoint_failures++;
+    eddy_log(EDDY_LOG_WARN, "pipeline %s: partition %d: Redis holds a checkpoint at offset %" PRId64
+             ", past this one (%" PRId64 "): another instance has gone further; this one was not kept",
+             name, (int)partition, stored, offset);
+  } else if (status != EDDY_ESTATE) {
+    pl->st.checkpoint_failures++;
+    log_limited(pl, EDDY_LOG_ERROR, "partition %d: checkpoint at offset %" PRId64 " not written",
+                (int)partition, offset);
+  }
+  if (kind == EDDY_CKPT_REVOKE && pl->revoke_ckpts && --pl->revoke_ckpts == 0 && pl->unassign_due) {
+    eddy_log(EDDY_LOG_INFO, "pipeline %s: checkpoints of the revoked partitions written", name);
+    unassign_now(pl, pl->unassign_parts);
+    if (pl->unassign_parts) rd_kafka_topic_partition_list_destroy(pl->unassign_parts);
+    pl->unassign_parts = NULL;
+  }
+}
+
+/* ----------------------------------------------------------------- batches */
+
+/* The Redis store: a batch of records is held while their entities are
+ * read in one pipelined round trip per task; then its records are
+ * handled in order and the entities written back (issued before the next
+ * batch's reads, on the same connection, so that those read them). While
+ * Redis is away the batch is kept, the partitions are paused, and it is
+ * read again when Redis is back. */
+
+static void process_batch(eddy_pipeline_t *pl);
+
+static int hold(eddy_pipeline_t *pl, rd_kafka_message_t *m, eddy_ptask_t *t) {
+  if (eddy_grow((void **)&pl->q, &pl->cap_q, pl->n_q + 1, sizeof *pl->q)) return EDDY_ENOMEM;
+  pl->q[pl->n_q++] = (held_t){m, t, -1};
+  return 0;
+}
+
+/* Polls at most max messages into the queue; returns how many came. */
+static int64_t poll_held(eddy_pipeline_t *pl, int64_t max) {
+  int64_t n = 0;
+  while (n < max && pl->consumer && pl->state != EDDY_PL_CLOSED) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->consumer, 0);
+    if (!m) break;
+    n++;
+    eddy_ptask_t *t = NULL;
+    if (m->err) {
+      consumer_error(pl, m);
+    } else {
+      if (pl->unreachable) reachable(pl);
+      if (!(pl->paused & EDDY_PAUSE_DRAIN)) t = task_of(pl, m);
+    }
+    if (!t) {
+      rd_kafka_message_destroy(m);
+    } else if (hold(pl, m, t)) {
+      rd_kafka_message_destroy(m);
+      eddy_log(EDDY_LOG_ERROR, "pipeline %s: out of memory", pl->conf->pipeline.name);
+      eddy__run_failed(pl->run, pl);
+      break;
+    }
+  }
+  return n;
+}
+
+/* The first pass over a record: its entity key alone, decoded with a field
+ * map where every other field is ignored (nothing is interned into the
+ * model's schema ahead of the record's turn), added to t's batch. */
+static int64_t first_pass(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m) {
+  char msg[16];
+  if (m->len > (size_t)pl->conf->source.max_record_bytes ||
+      eddy_decoder_decode(pl->keydec, t->replica->schema, m->payload, m->len, &pl->keyrec, msg, sizeof msg) ||
+      !pl->keyrec.key)
+    return -1;
+  int64_t e = eddy_state_batch_add(t->store, pl->keyrec.key, pl->keyrec.key_len);
+  return e >= 0 ? e : -1;
+}
+
+static void fetched_all(eddy_pipeline_t *pl) {
+  for (size_t i = 0; i < pl->n_btasks; i++)
+    if (pl->btasks[i]->fetch != FETCH_OK) {
+      pl->batch_state = BATCH_WAIT_STORE;
+      /* Redis is away (ready again: the next tick reads it again). */
+      pl->refetch_at = eddy_now() + 0.1;
+      return;
+    }
+  process_batch(pl);
+}
+
+static void on_fetched(void *ctx, eddy_state_batch_t *b, int status) {
+  (void)b;
+  eddy_ptask_t *t = ctx;
+  eddy_pipeline_t *pl = t->pl;
+  if (t->fetch != FETCH_PENDING || t->batch_mark != pl->batch_id) return; /* left the batch */
+  pl->fetches--;
+  t->fetch = status ? FETCH_FAILED : FETCH_OK;
+  if (status)
+    log_limited(pl, EDDY_LOG_WARN, "%s [%d]: entity state not read (%s): the batch waits for Redis",
+                t->topic, (int)t->partition, eddy_strerror(status));
+  if (pl->fetches == 0 && !pl->issuing && pl->batch_state == BATCH_FETCHING) fetched_all(pl);
+}
+
+/* Reads the entities of every task of the batch not read yet. */
+static void fetch_batch(eddy_pipeline_t *pl) {
+  pl->batch_state = BATCH_FETCHING;
+  pl->issuing = 1;
+  for (size_t i = 0; i < pl->n_btasks; i++) {
+    eddy_ptask_t *t = pl->btasks[i];
+    if (t->fetch == FETCH_OK || t->fetch == FETCH_PENDING) continue;
+    t->fetch = FETCH_PENDING;
+    pl->fetches++;
+    if (eddy_store_fetch(pl->store.entities, t->store, on_fetched, t)) {
+      pl->fetches--;
+      t->fetch = FETCH_FAILED;
+    }
+  }
+  pl->issuing = 0;
+  if (pl->fetches == 0) fetched_all(pl);
+}
+
+static void start_batch(eddy_pipeline_t *pl) {
+  pl->batch_id++;
+  pl->n_batch = pl->n_q;
+  pl->n_btasks = 0;
+  for (size_t i = 0; i < pl->n_batch; i++) {
+    held_t *h = &pl->q[i];
+    eddy_ptask_t *t = h->t;
+    if (t->batch_mark != pl->batch_id) {
+      if (eddy_grow((void **)&pl->btasks, &pl->cap_btasks, pl->n_btasks + 1, sizeof *pl->btasks)) {
+        eddy_log(EDDY_LOG_ERROR, "pipeline %s: out of memory", pl->conf->pipeline.name);
+        eddy__run_failed(pl->run, pl);
+        return;
+      }
+      t->batch_mark = pl->batch_id;
+      t->fetch = FETCH_NONE;
+      eddy_state_batch_clear(t->store);
+      pl->btasks[pl->n_btasks++] = t;
+    }
+    h->entity = first_pass(pl, t, h->m);
+  }
+  fetch_batch(pl);
+}
+
+/* Drops the first n held records (handled, or given up: not begun, so
+ * not committed, they are consumed again by the partition's next owner). */
+static void unhold(eddy_pipeline_t *pl, size_t n) {
+  if (!n) return;
+  for (size_t i = 0; i < n; i++) rd_kafka_message_destroy(pl->q[i].m);
+  memmove(pl->q, pl->q + n, (pl->n_q - n) * sizeof *pl->q);
+  pl->n_q -= n;
+}
+
+static void process_batch(eddy_pipeline_t *pl) {
+  pl->batch_time = eddy_wallclock();
+  size_t n = pl->n_batch;
+  for (size_t i = 0; i < n; i++) {
+    held_t *h = &pl->q[i];
+    if (!h->t->retired) handle(pl, h->m, h->t, h->entity);
+  }
+  for (size_t i = 0; i < pl->n_btasks; i++) {
+    eddy_ptask_t *t = pl->btasks[i];
+    if (t->retired) continue;
+    int err = eddy_store_write(pl->store.entities, t->store);
+    if (err)
+      log_limited(pl, EDDY_LOG_ERROR, "%s [%d]: entity state not written back: %s", t->topic, (int)t->partition,
+                  eddy_strerror(err));
+  }
+  unhold(pl, n);
+  pl->n_batch = 0;
+  pl->n_btasks = 0;
+  pl->batch_state = BATCH_IDLE;
+  if (pl->in_flight >= (uint64_t)pl->conf->sink.max_in_flight) check_backpressure(pl);
+  kick(pl);
+}
+
+/* A revoked task leaves the batch; its held records are given up. */
+static void batch_forget(eddy_pipeline_t *pl, eddy_ptask_t *t) {
+  size_t w = 0, in_batch = 0;
+  for (size_t i = 0; i < pl->n_q; i++) {
+    if (pl->q[i].t == t) {
+      rd_kafka_message_destroy(pl->q[i].m);
+      continue;
+    }
+    if (i < pl->n_batch) in_batch++;
+    pl->q[w++] = pl->q[i];
+  }
+  pl->n_q = w;
+  pl->n_batch = in_batch;
+  for (size_t i = 0; i < pl->n_btasks; i++)
+    if (pl->btasks[i] == t) {
+      pl->btasks[i] = pl->btasks[--pl->n_btasks];
+      break;
+    }
+  if (t->fetch == FETCH_PENDING && t->batch_mark == pl->batch_id && pl->fetches) pl->fetches--;
+  t->fetch = FETCH_NONE;
+  t->batch_mark = 0;
+  if (pl->batch_state != BATCH_IDLE && pl->n_btasks == 0) {
+    pl->batch_state = BATCH_IDLE;
+    pl->n_batch = 0;
+  }
+}
+
+/* Every held record given up (the end of a drain). */
+static void batch_drop(eddy_pipeline_t *pl) {
+  for (size_t i = 0; i < pl->n_btasks; i++) {
+    pl->btasks[i]->fetch = FETCH_NONE;
+    pl->btasks[i]->batch_mark = 0;
+  }
+  unhold(pl, pl->n_q);
+  pl->n_batch = pl->n_btasks = 0;
+  pl->fetches = 0;
+  pl->batch_state = BATCH_IDLE;
+}
+
+/* A batch waiting for Redis is read again once it is back; a batch whose
+ * last task left it (revoked) while it was read goes on. */
+static void batch_tick(eddy_pipeline_t *pl) {
+  if (pl->batch_state == BATCH_WAIT_STORE && pl->store.type->ready(&pl->store) &&
+      eddy_now() >= pl->refetch_at)
+    fetch_batch(pl);
+  else if (pl->batch_state == BATCH_FETCHING && pl->fetches == 0 && !pl->issuing)
+    fetched_all(pl);
+}
+
 /* One batch: at most batch_size messages, then the loop runs other work.
  * The queue's io event fires only when it turns non-empty, so a batch that
  * stops early continues from an idle handle. */
 static void consume(eddy_pipeline_t *pl) {
   if (!pl->consumer || pl->state == EDDY_PL_CLOSED) return;
   if (pl->held) {
-    if (pl->more_active) {
-      uv_idle_stop(&pl->more);
-      pl->more_active = 0;
-    }
+    more_off(pl);
     return;
   }
   int64_t max = pl->conf->source.batch_size, n = 0;
+  if (pl->batch_state != BATCH_IDLE) {
+    more_off(pl);
+    /* Waiting for Redis: the consumer is still served (rebalances,
+     * commits); paused partitions give no records, and any already on
+     * their way join the next batch. */
+    if (pl->batch_state == BATCH_WAIT_STORE && pl->n_q < (size_t)(2 * max)) poll_held(pl, max);
+    return;
+  }
+  if (!ckpt_gate(pl)) {
+    more_off(pl);
+    return;
+  }
+  if (pl->batched) {
+    if ((int64_t)pl->n_q < max) n = poll_held(pl, max - (int64_t)pl->n_q);
+    more_off(pl);
+    if (pl->n_q && pl->state == EDDY_PL_RUNNING && !(pl->paused & EDDY_PAUSE_DRAIN)) start_batch(pl);
+    else if (n) kick(pl); /* errors and records of partitions no longer ours: more may come */
+    return;
+  }
   pl->batch_time = eddy_wallclock(); /* the predictions' time: one clock read a batch */
   while (n < max && pl->state != EDDY_PL_CLOSED) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(pl->consumer, 0);
@@ -589,7 +976,9 @@ static void consume(eddy_pipeline_t *pl) {
       consumer_error(pl, m);
     } else {
       if (pl->unreachable) reachable(pl);
-      if (!(pl->paused & EDDY_PAUSE_DRAIN)) handle(pl, m);
+      eddy_ptask_t *t;
+      /* A partition no longer ours: its next owner handles it. */
+      if (!(pl->paused & EDDY_PAUSE_DRAIN) && (t = task_of(pl, m))) handle(pl, m, t, ENTITY_NOW);
     }
     rd_kafka_message_destroy(m);
     if (pl->in_flight >= (uint64_t)pl->conf->sink.max_in_flight) {
@@ -601,9 +990,8 @@ static void consume(eddy_pipeline_t *pl) {
   if (again && !pl->more_active) {
     uv_idle_start(&pl->more, on_more);
     pl->more_active = 1;
-  } else if (!again && pl->more_active) {
-    uv_idle_stop(&pl->more);
-    pl->more_active = 0;
+  } else if (!again) {
+    more_off(pl);
   }
 }
 
@@ -692,6 +1080,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
       eddy_wm_done(&t->wm, seq);
     }
     if (t->retired && eddy_wm_open(&t->wm) == 0) task_drop(pl, t);
+    else if (pl->ckpt_due && eddy_wm_open(&t->wm) == 0) kick(pl); /* a checkpoint waited for it */
   }
   if (pl->held || (pl->paused & EDDY_PAUSE_BACKPRESSURE)) check_backpressure(pl);
 }
@@ -758,10 +1147,9 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
   eddy_log(EDDY_LOG_WARN, "librdkafka %s: %s", fac, buf);
 }
 
-/* The offsets committed (a commit's report): remembered per task, and the
- * state store hears of them. */
+/* The offsets committed (a commit's report): remembered per task. */
 static void committed(eddy_pipeline_t *pl, rd_kafka_resp_err_t err,
-                      const rd_kafka_topic_partition_list_t *offsets, int final) {
+                      const rd_kafka_topic_partition_list_t *offsets) {
   if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     pl->st.commit_failures++;
     log_limited(pl, EDDY_LOG_WARN, "offset commit failed: %s (retried at the next commit)",
@@ -773,7 +1161,6 @@ static void committed(eddy_pipeline_t *pl, rd_kafka_resp_err_t err,
     eddy_ptask_t *t = find_task(pl, p->topic, p->partition);
     if (!t || p->offset <= t->wm.committed) continue;
     t->wm.committed = p->offset;
-    if (pl->store.type->hooks.committed) pl->store.type->hooks.committed(&pl->store, t, p->offset, final);
   }
   if (!err) pl->st.commits++;
 }
@@ -783,7 +1170,7 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_pa
   (void)rk;
   eddy_pipeline_t *pl = opaque;
   if (pl->commits_pending) pl->commits_pending--;
-  committed(pl, err, offsets, 0);
+  committed(pl, err, offsets);
 }
 
 /* The offsets of tasks (all, or those of `only`) that may move forward. */
@@ -810,7 +1197,7 @@ static void on_commit_sync(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
   (void)rk;
   commit_wait_t *w = opaque;
   w->done = 1;
-  committed(w->pl, err, offsets, 1);
+  committed(w->pl, err, offsets);
 }
 
 /* Commits and waits for the answer at most timeout_ms (a broker that is
@@ -845,6 +1232,8 @@ static void commit_async(eddy_pipeline_t *pl) {
   rd_kafka_topic_partition_list_destroy(l);
 }
 
+#define UNASSIGN_WAIT 10.0 /* seconds revoked partitions wait for their checkpoints */
+
 static void revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts, int lost) {
   if (!lost) {
     /* Deliver what these partitions produced, then commit their offsets. */
@@ -855,17 +1244,67 @@ static void revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_lis
   for (int i = 0; i < parts->cnt; i++) {
     eddy_ptask_t *t = find_task(pl, parts->elems[i].topic, parts->elems[i].partition);
     if (!t) continue;
-    if (pl->store.type->hooks.revoked) pl->store.type->hooks.revoked(&pl->store, t);
+    batch_forget(pl, t);
+    if (!lost && pl->ckpt && has_news(t)) {
+      /* The next owner restores the model from here. */
+      if (eddy_wm_open(&t->wm) == 0)
+        checkpoint_task(pl, t, EDDY_CKPT_REVOKE);
+      else
+        eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: outputs not all delivered: no checkpoint at "
+                 "revocation (the next owner restarts from the last one, offset %" PRId64 ")",
+                 pl->conf->pipeline.name, t->topic, (int)t->partition, t->ckpt_offset);
+    }
     eddy_ptask_retire(t);
     if (pl->last == t) pl->last = NULL;
     if (eddy_wm_open(&t->wm) == 0) task_drop(pl, t);
   }
 }
 
+/* Restores t once (the store's checkpoint: model and start offset). */
+static int restore_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int64_t *offset) {
+  if (t->restored) return 0;
+  int err = pl->store.type->restore ? pl->store.type->restore(&pl->store, t, offset) : 0;
+  if (err == EDDY_EAGAIN) return err;
+  t->restored = 1;
+  return 0;
+}
+
+static void assign_now(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts) {
+  rd_kafka_t *rk = pl->consumer;
+  if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
+    rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+    if (e) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(rk, parts);
+  }
+  if (pl->paused) rd_kafka_pause_partitions(rk, parts);
+}
+
+/* An assignment that waits for Redis (its checkpoints give the start
+ * offsets) is tried again every second, then made. */
+static void retry_assign(eddy_pipeline_t *pl) {
+  if (!pl->assign_wait || eddy_now() < pl->assign_retry) return;
+  int wait = 0;
+  for (int i = 0; i < pl->assign_wait->cnt && !wait; i++) {
+    rd_kafka_topic_partition_t *p = &pl->assign_wait->elems[i];
+    eddy_ptask_t *t = find_task(pl, p->topic, p->partition);
+    if (t && restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
+  }
+  if (wait) {
+    pl->assign_retry = eddy_now() + 1;
+    return;
+  }
+  eddy_log(EDDY_LOG_INFO, "pipeline %s: checkpoints read: consuming the assigned partitions",
+           pl->conf->pipeline.name);
+  rd_kafka_topic_partition_list_t *l = pl->assign_wait;
+  pl->assign_wait = NULL;
+  assign_now(pl, l);
+  rd_kafka_topic_partition_list_destroy(l);
+}
+
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
   eddy_pipeline_t *pl = opaque;
-  int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
   pl->st.rebalances++;
   char names[1024];
   size_t n = 0;
@@ -873,7 +1312,14 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
   for (int i = 0; i < parts->cnt && n < sizeof names - 64; i++)
     n += (size_t)snprintf(names + n, sizeof names - n, "%s%s[%d]", i ? " " : "", parts->elems[i].topic,
                           (int)parts->elems[i].partition);
+  if (pl->assign_wait) {
+    /* A rebalance before the last assignment could be made. */
+    revoke_tasks(pl, pl->assign_wait, 1);
+    rd_kafka_topic_partition_list_destroy(pl->assign_wait);
+    pl->assign_wait = NULL;
+  }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    int wait = 0;
     for (int i = 0; i < parts->cnt; i++) {
       rd_kafka_topic_partition_t *p = &parts->elems[i];
       eddy_ptask_t *t = find_task(pl, p->topic, p->partition);
@@ -881,30 +1327,36 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         eddy__run_failed(pl->run, pl);
         continue;
       }
-      int64_t offset = RD_KAFKA_OFFSET_INVALID;
-      if (pl->store.type->hooks.assigned && pl->store.type->hooks.assigned(&pl->store, t, &offset))
-        offset = RD_KAFKA_OFFSET_INVALID;
       /* Stored offsets go on the list given to assign (seeking later has
-       * a timeout bug in librdkafka 2.0.2). */
-      p->offset = offset;
+       * a timeout bug in librdkafka 2.0.2); none: the committed offset. */
+      p->offset = RD_KAFKA_OFFSET_INVALID;
+      if (!wait && restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
     eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s", pl->conf->pipeline.name, names);
-    if (cooperative) {
-      rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
-      if (e) rd_kafka_error_destroy(e);
-    } else {
-      rd_kafka_assign(rk, parts);
+    if (wait) {
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: Redis unreachable: consumption of %s waits until their "
+               "checkpoints can be read", pl->conf->pipeline.name, names);
+      pl->assign_wait = rd_kafka_topic_partition_list_copy(parts);
+      pl->assign_retry = eddy_now() + 1;
+      return;
     }
-    if (pl->paused) rd_kafka_pause_partitions(rk, parts);
+    assign_now(pl, parts);
   } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
     int lost = rd_kafka_assignment_lost(rk);
     eddy_log(EDDY_LOG_INFO, "pipeline %s: %s %s", pl->conf->pipeline.name, lost ? "lost" : "revoked", names);
+    pl->revoke_ckpts = 0;
     revoke_tasks(pl, parts, lost);
-    if (cooperative) {
-      rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
-      if (e) rd_kafka_error_destroy(e);
+    if (pl->revoke_ckpts && !pl->closing) {
+      /* The partitions are given up once their checkpoints are written
+       * (eddy__pipeline_checkpointed): their next owner reads them. The
+       * rebalance callback cannot wait for the loop: the unassign is
+       * deferred. */
+      pl->unassign_due = 1;
+      pl->unassign_deadline = eddy_now() + UNASSIGN_WAIT;
+      if (pl->unassign_parts) rd_kafka_topic_partition_list_destroy(pl->unassign_parts);
+      pl->unassign_parts = rd_kafka_topic_partition_list_copy(parts);
     } else {
-      rd_kafka_assign(rk, NULL);
+      unassign_now(pl, parts);
     }
   } else {
     eddy_log(EDDY_LOG_WARN, "pipeline %s: rebalance error: %s", pl->conf->pipeline.name, rd_kafka_err2str(err));
@@ -915,20 +1367,51 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 /* ------------------------------------------------------------- the store */
 
-const eddy_plstore_type_t eddy_plstore_memory = {"memory", NULL, NULL, {NULL, NULL, NULL}};
-
 static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
-  const eddy_state_section_t *s = &pl->conf->state;
-  const char *kind = s->store && *s->store ? s->store : "memory";
-  if (strcmp(kind, "memory") != 0)
-    return eddy_seterr(errstr, errstr_size, EDDY_ENOTSUP,
-                       "%s:%d: [state] store '%s': only 'memory' is available in this build "
-                       "(the Redis store comes with model checkpoints)",
-                       pl->conf->file, pl->conf->line, kind);
-  pl->store.type = &eddy_plstore_memory;
+  const eddy_pipeline_conf_t *c = pl->conf;
+  const char *kind = c->state.store && *c->state.store ? c->state.store : "memory";
+  if (eddy_store_is_redis(c)) {
+    pl->store.type = &eddy_plstore_redis;
+  } else if (strcmp(kind, "memory") == 0) {
+    pl->store.type = &eddy_plstore_memory;
+  } else {
+    const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                       "%s:%d: [state] key 'store': '%s' is neither memory nor redis://HOST:PORT/DB",
+                       w && w->file ? w->file : c->file, w ? w->line : c->line, kind);
+  }
   pl->store.pl = pl;
+  pl->store.aggs = pl->aggs;
+  pl->ckpt = pl->store.type->checkpoint != NULL;
+  pl->batched = pl->ckpt && pl->aggs->n;
   return pl->store.type->open ? pl->store.type->open(&pl->store, errstr, errstr_size) : 0;
 }
+
+void eddy__pipeline_store_ready(eddy_pipeline_t *pl, int ready) {
+  const char *name = pl->conf->pipeline.name;
+  if (!ready) {
+    if (!(pl->paused & EDDY_PAUSE_STORE))
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: Redis unreachable: consumption paused (records wait in Kafka, "
+               "the batch in hand is kept: nothing is lost)", name);
+    pl->store_away_since = eddy_now();
+    eddy_pipeline_pause(pl, EDDY_PAUSE_STORE);
+    return;
+  }
+  if (pl->paused & EDDY_PAUSE_STORE) {
+    if (pl->store_seen_ready)
+      eddy_log(EDDY_LOG_INFO, "pipeline %s: Redis is back after %.1f s: consumption resumes", name,
+               eddy_now() - pl->store_away_since);
+    eddy_pipeline_resume(pl, EDDY_PAUSE_STORE);
+  }
+  pl->store_seen_ready = 1;
+  /* A batch that waits, or an assignment: on the next tick. */
+  pl->refetch_at = 0;
+  pl->assign_retry = 0;
+}
+
+static void store_handle_closed(eddy_pipeline_t *pl);
+
+void eddy__pipeline_store_closed(eddy_pipeline_t *pl) { store_handle_closed(pl); }
 
 /* ------------------------------------------------------------ lifecycle */
 
@@ -976,6 +1459,7 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   pl->revoke_budget_ms = 5000;
   eddy_buf_init(&pl->out);
   eddy_buf_init(&pl->alert_out);
+  eddy_buf_init(&pl->ckpt_buf);
   eddy_hist_init(&pl->st.latency, eddy_latency_bounds, eddy_latency_n_bounds);
   char **names = NULL;
   size_t n_names = 0;
@@ -1029,10 +1513,23 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
     const char *key = c->features.key && *c->features.key ? c->features.key : c->state.key;
     if (!key || !*key)
       FAIL("%s:%d: [state] aggregates need the entity key: [features] key (or [state] key)", c->file, c->line);
-    if (!(pl->entities = eddy_store_new(c, pl->aggs, NULL, errstr, errstr_size))) {
+  }
+  if ((err = store_open(pl, errstr, errstr_size))) goto fail;
+  if (pl->batched) {
+    /* The batch's first pass reads the entity key alone: the same field
+     * map with every other field ignored. */
+    pl->keyfields = *pl->fields;
+    if (!(pl->keyfields.v = malloc(pl->fields->n * sizeof *pl->keyfields.v))) FAIL("out of memory");
+    for (size_t i = 0; i < pl->fields->n; i++) {
+      pl->keyfields.v[i] = pl->fields->v[i];
+      if (pl->keyfields.v[i].kind != EDDY_FIELD_KEY) pl->keyfields.v[i].kind = EDDY_FIELD_IGNORE;
+    }
+    if (!(pl->keydec = eddy_decoder_new(c->source.format, &pl->keyfields, c, (const char *const *)names,
+                                        n_names, errstr, errstr_size))) {
       err = EDDY_EINVAL;
       goto fail;
     }
+    if (eddy_record_init(&pl->keyrec, pl->fields)) FAIL("out of memory");
   }
   if (!(pl->decoder = eddy_decoder_new(c->source.format, pl->fields, c, (const char *const *)names, n_names,
                                        errstr, errstr_size)) ||
@@ -1082,7 +1579,6 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   }
   const char *bs = eddy_kafka_get(c, "bootstrap.servers");
   snprintf(pl->bootstrap, sizeof pl->bootstrap, "%s", bs ? bs : "?");
-  if ((err = store_open(pl, errstr, errstr_size))) goto fail;
   free_names(names, n_names);
   pl->state = EDDY_PL_PREPARED;
   return pl;
@@ -1126,6 +1622,11 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   rd_kafka_resp_err_t e = rd_kafka_subscribe(pl->consumer, pl->topics);
   if (e) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: subscribe %s: %s", c->pipeline.name,
                             c->source.topics, rd_kafka_err2str(e));
+  if (pl->store.type->start) {
+    if (pl->store.type->start(&pl->store, loop, msg, sizeof msg))
+      return eddy_seterr(errstr, errstr_size, EDDY_EIO, "pipeline %s: [state] store: %s", c->pipeline.name, msg);
+    pl->store_started = 1;
+  }
   /* Nothing fails from here on: the loop's handles. */
   rd_kafka_queue_io_event_enable(pl->cq, pl->cpipe[1], "c", 1);
   rd_kafka_queue_io_event_enable(pl->pq, pl->ppipe[1], "p", 1);
@@ -1133,11 +1634,14 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   uv_poll_init(loop, &pl->ppoll, pl->ppipe[0]);
   uv_idle_init(loop, &pl->more);
   pl->cpoll.data = pl->ppoll.data = pl->more.data = pl;
-  pl->handles = 3;
+  pl->handles = 3 + pl->store_started;
   uv_poll_start(&pl->cpoll, UV_READABLE, on_consumer_io);
   uv_poll_start(&pl->ppoll, UV_READABLE, on_producer_io);
   pl->state = EDDY_PL_RUNNING;
   pl->next_commit = eddy_now() + c->source.commit_interval_ms / 1000.0;
+  pl->next_ckpt = eddy_now() + c->state.checkpoint_interval;
+  /* Until the store is reachable (Redis: its first connection). */
+  if (pl->store.type->ready && !pl->store.type->ready(&pl->store)) eddy_pipeline_pause(pl, EDDY_PAUSE_STORE);
   char group[256];
   const char *g = eddy_kafka_get(c, "group.id");
   snprintf(group, sizeof group, g ? "%s" : "eddy.%s", g ? g : c->pipeline.name);
@@ -1147,8 +1651,7 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   return 0;
 }
 
-static void handle_closed(uv_handle_t *h) {
-  eddy_pipeline_t *pl = h->data;
+static void handle_done(eddy_pipeline_t *pl) {
   if (--pl->handles == 0) {
     if (pl->cpipe[0] >= 0) close(pl->cpipe[0]);
     if (pl->cpipe[1] >= 0) close(pl->cpipe[1]);
@@ -1159,12 +1662,30 @@ static void handle_closed(uv_handle_t *h) {
   }
 }
 
+static void handle_closed(uv_handle_t *h) { handle_done(h->data); }
+
+static void store_handle_closed(eddy_pipeline_t *pl) {
+  pl->store_started = 0;
+  handle_done(pl);
+}
+
 /* The end of a drain: commit, leave the group, deliver what is left, and
  * close everything. Blocking steps are bounded by the deadline. */
 static void finish(eddy_pipeline_t *pl) {
   double left = pl->drain_deadline - eddy_now();
   int budget = left > 0.5 ? (int)(left * 1000) : 500;
+  /* Records held for a batch not handled: not begun, not committed. */
+  batch_drop(pl);
+  pl->closing = 1;
   if (pl->consumer) {
+    /* librdkafka waits for the answer to a rebalance before it leaves. */
+    if (pl->unassign_due) unassign_now(pl, pl->unassign_parts);
+    if (pl->assign_wait) {
+      revoke_tasks(pl, pl->assign_wait, 1);
+      rd_kafka_topic_partition_list_destroy(pl->assign_wait);
+      pl->assign_wait = NULL;
+      rd_kafka_assign(pl->consumer, NULL);
+    }
     commit_now(pl, NULL, budget / 3);
     /* Leaving the group runs the revoke callback (commit, retire tasks). */
     pl->revoke_budget_ms = budget / 3;
@@ -1208,6 +1729,8 @@ static void finish(eddy_pipeline_t *pl) {
     rd_kafka_destroy(pl->producer);
     pl->producer = NULL;
   }
+  /* The store's connection closes once its answers are in. */
+  if (pl->store_started) pl->store.type->stop(&pl->store);
   eddy_log(EDDY_LOG_INFO, "pipeline %s: stopped after %" PRIu64 " records (%" PRIu64 " predictions, %" PRIu64
            " dead-lettered)", pl->conf->pipeline.name, pl->st.records_in, pl->st.predictions_delivered,
            pl->st.dead_lettered);
@@ -1249,19 +1772,38 @@ void eddy_pipeline_tick(eddy_pipeline_t *pl) {
       commit_async(pl);
       pl->next_commit = now + pl->conf->source.commit_interval_ms / 1000.0;
     }
+    if (pl->batch_state != BATCH_IDLE) batch_tick(pl);
+    if (pl->assign_wait) retry_assign(pl);
+    if (pl->unassign_due && now >= pl->unassign_deadline) {
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: checkpoints of the revoked partitions not answered within %.0f s: "
+               "giving them up anyway (the checkpoints are sent when Redis answers; a next owner that reads "
+               "an older one replays from there)", pl->conf->pipeline.name, UNASSIGN_WAIT);
+      unassign_now(pl, pl->unassign_parts);
+    }
     /* Serve the consumer now and then even when no message wakes it, so
      * that rebalances and commit reports never wait. */
     if (pl->consumer && !pl->more_active && pl->state == EDDY_PL_RUNNING) consume(pl);
   }
   if (pl->state == EDDY_PL_DRAINING && pl->consumer) {
-    /* Outputs still in flight are awaited, leaving time to commit and
-     * close before the deadline. */
-    if (pl->in_flight == 0 || now >= pl->drain_deadline - 2.5) finish(pl);
+    /* The batch in hand is finished (unless Redis is away) and outputs
+     * still in flight are awaited, leaving time to commit and close before
+     * the deadline; then the last checkpoints (at the offset after the
+     * last record handled: a restart goes on from there) are written. */
+    int late = now >= pl->drain_deadline - 2.5;
+    int ready = !pl->store.type->ready || pl->store.type->ready(&pl->store);
+    if (!late && ((pl->batch_state != BATCH_IDLE && ready) || pl->in_flight)) return;
+    if (pl->ckpt && !pl->final_sent) {
+      pl->final_sent = 1;
+      if (ready && pl->batch_state == BATCH_IDLE) checkpoint_tasks(pl, EDDY_CKPT_FINAL);
+    }
+    if (pl->ckpts_pending && ready && now < pl->drain_deadline - 2.0) return;
+    finish(pl);
   }
 }
 
 void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (!pl) return;
+  unhold(pl, pl->n_q); /* before the consumer goes */
   /* Only after a drain, or a start that failed before the loop's handles. */
   if (pl->cq) rd_kafka_queue_destroy(pl->cq);
   if (pl->pq) rd_kafka_queue_destroy(pl->pq);
@@ -1294,7 +1836,14 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (pl->pconf) rd_kafka_conf_destroy(pl->pconf);
   if (pl->topics) rd_kafka_topic_partition_list_destroy(pl->topics);
   eddy_record_free(&pl->rec);
-  eddy_store_free(pl->entities);
+  eddy_record_free(&pl->keyrec);
+  eddy_decoder_free(pl->keydec);
+  free(pl->keyfields.v);
+  free(pl->q);
+  free(pl->btasks);
+  if (pl->assign_wait) rd_kafka_topic_partition_list_destroy(pl->assign_wait);
+  if (pl->unassign_parts) rd_kafka_topic_partition_list_destroy(pl->unassign_parts);
+  eddy_buf_free(&pl->ckpt_buf);
   eddy_aggs_free(pl->aggs);
   eddy_decoder_free(pl->decoder);
   eddy_output_free(pl->output);
@@ -1340,6 +1889,8 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
       {"eddy_commits_total", st->commits},
       {"eddy_commit_failures_total", st->commit_failures},
       {"eddy_rebalances_total", st->rebalances},
+      {"eddy_checkpoints_total", st->checkpoints},
+      {"eddy_checkpoint_failures_total", st->checkpoint_failures},
   };
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
     if (!strcmp(family, counters[i].family)) {

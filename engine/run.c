@@ -137,6 +137,8 @@ static const struct family {
     {"eddy_commits_total", "counter", "Offset commits acknowledged."},
     {"eddy_commit_failures_total", "counter", "Offset commits that failed (retried)."},
     {"eddy_rebalances_total", "counter", "Partition assignments and revocations."},
+    {"eddy_checkpoints_total", "counter", "Model checkpoints written to the state store."},
+    {"eddy_checkpoint_failures_total", "counter", "Model checkpoints not written (refused, lost or failed)."},
     {"eddy_outputs_in_flight", "gauge", "Outputs awaiting their delivery report."},
     {"eddy_paused", "gauge", "1 while consumption is paused (backpressure, state store, drain)."},
     {"eddy_kafka_reachable", "gauge", "0 while every broker is unreachable."},

@@ -83,51 +83,80 @@ struct eddy_ptask {
   int retired;
   uint64_t records, predictions, learned, dead_lettered;
   double last_accuracy;     /* windowed figure kept when retired (not exported) */
-  void *store;              /* the state store's data for this task (checkpoints) */
+  eddy_state_batch_t *store; /* its entities of the current batch (aggregates), or NULL */
+  /* Checkpoints: the next offset of the last checkpoint written or
+   * restored (-1: none), and whether the assignment restored it yet. */
+  int64_t ckpt_offset;
+  int restored;
+  /* The batch being fetched (Redis store): the batch it belongs to and
+   * its fetch's state. */
+  uint64_t batch_mark;
+  int fetch;
 };
-
-/* Hooks of a state store around a task's life; every one may be NULL. They
- * run on the loop thread. */
-typedef struct eddy_ptask_hooks {
-  /* At assignment, before consumption starts: may replace t->replica with
-   * a restored model (freeing the fresh one) and set *offset to the next
-   * offset to consume (it is put on the partition list given to
-   * rd_kafka_assign; RD_KAFKA_OFFSET_INVALID, the default, resumes from the
-   * group's committed offset). An error is logged and the task starts
-   * fresh from the committed offset. */
-  int (*assigned)(void *ctx, eddy_ptask_t *t, int64_t *offset);
-  /* After the offsets of the records before `offset` were committed (on the
-   * commit timer, and at revocation and shutdown with final = 1): the
-   * moment to checkpoint t->replica with that offset. */
-  void (*committed)(void *ctx, eddy_ptask_t *t, int64_t offset, int final);
-  /* At revocation or shutdown, after the last commit: the task goes. */
-  void (*revoked)(void *ctx, eddy_ptask_t *t);
-} eddy_ptask_hooks_t;
 
 /* ----------------------------------------------------------- state store */
 
-/* A pipeline's model store: per-task hooks for checkpoints and, for
- * stores that can be away (Redis), consumption paused while they are
- * (eddy_pipeline_pause with EDDY_PAUSE_STORE). `memory` keeps the models in
- * the process only (lost on restart, rebuilt from the stream). The
- * per-entity aggregates are connectors' eddy_store_t (the pipeline joins
- * them record by record with the memory store). */
+/* A pipeline's model store: model checkpoints per task (restored at
+ * assignment, written between batches on [state] checkpoint_interval, at
+ * revocation and at shutdown) and the per-entity aggregates' store
+ * (connectors' eddy_store_t). `memory` keeps models in the process only
+ * (lost on restart, rebuilt from the stream) and the aggregates in a
+ * bounded table; `redis` (engine/plstore_redis.c) keeps both in Redis on
+ * one connection of the loop, which tells the pipeline when it is away
+ * (eddy__pipeline_store_ready: consumption pauses) and back. Every
+ * function may be NULL; all run on the loop thread. */
 typedef struct eddy_plstore eddy_plstore_t;
+
+enum { EDDY_CKPT_TIMER = 0, EDDY_CKPT_REVOKE = 1, EDDY_CKPT_FINAL = 2 };
 
 typedef struct eddy_plstore_type {
   const char *name;
+  /* Checks the config; no network (eddy_pipeline_new). */
   int (*open)(eddy_plstore_t *s, char *errstr, size_t errstr_size);
+  /* Connects on the loop (eddy_pipeline_start) and makes s->entities
+   * when the pipeline has aggregates. */
+  int (*start)(eddy_plstore_t *s, uv_loop_t *loop, char *errstr, size_t errstr_size);
+  /* Closes the connection when the pipeline is done (answers still due
+   * arrive first); eddy__pipeline_store_closed is called at the end. */
+  void (*stop)(eddy_plstore_t *s);
+  /* Frees what open and start made. */
   void (*close)(eddy_plstore_t *s);
-  eddy_ptask_hooks_t hooks; /* their ctx is the eddy_plstore_t */
+  /* At assignment, before consumption starts: replaces t's model with its
+   * checkpoint's and sets *offset to the checkpoint's next offset (put on
+   * the partition list given to rd_kafka_assign); leaves *offset alone
+   * (the group's committed offset, a fresh model) when there is none or
+   * it is refused (logged, naming its key). EDDY_EAGAIN: the store cannot
+   * be read now (the assignment waits and tries again). */
+  int (*restore)(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset);
+  /* Writes t's checkpoint: the model bytes and next_offset, between
+   * batches (after t's last entity write-back). Returns 0 when issued;
+   * eddy__pipeline_checkpointed is called with the answer. */
+  int (*checkpoint)(eddy_plstore_t *s, eddy_ptask_t *t, int64_t next_offset, const void *model,
+                    size_t len, int kind);
+  /* Every alert (the Redis stream of alerts). */
+  void (*alert)(eddy_plstore_t *s, const eddy_alert_t *a);
+  /* 1 when the store is reachable. */
+  int (*ready)(const eddy_plstore_t *s);
 } eddy_plstore_type_t;
 
 struct eddy_plstore {
   const eddy_plstore_type_t *type;
   eddy_pipeline_t *pl;
+  const eddy_aggs_t *aggs;  /* the pipeline's aggregates (n == 0: none) */
+  eddy_store_t *entities;   /* their store; NULL without aggregates (or before start) */
   void *impl;
 };
 
 extern const eddy_plstore_type_t eddy_plstore_memory;
+extern const eddy_plstore_type_t eddy_plstore_redis;
+
+/* Called by stores (internal to the engine). */
+void eddy__pipeline_store_ready(eddy_pipeline_t *pl, int ready);
+void eddy__pipeline_store_closed(eddy_pipeline_t *pl);
+/* A checkpoint's answer: status 0 written, EDDY_ESTATE refused (Redis
+ * holds `stored`, an offset not smaller), EDDY_EIO not written. */
+void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int kind,
+                                 int status, int64_t stored);
 
 /* ------------------------------------------------------------- metrics */
 
@@ -198,6 +227,7 @@ typedef struct eddy_pipeline_stats {
   uint64_t delivery_retries, delivery_failures;
   uint64_t commits, commit_failures;
   uint64_t rebalances;
+  uint64_t checkpoints, checkpoint_failures;
   eddy_alert_count_t *alerts;
   size_t n_alerts, cap_alerts;
   eddy_histogram_t latency; /* source record's timestamp to prediction delivered, seconds */

@@ -11,7 +11,11 @@
 #     send to prediction read back (the run with the best p99 of BENCH_RUNS);
 #   - the same job written the way users write it today (py_job.py: Python
 #     confluent-kafka consumer + scikit-learn partial_fit per record +
-#     producer), its records/s and eddy's ratio to it.
+#     producer), its records/s and eddy's ratio to it;
+#   - records/s of the same pipeline with its state in a local redis-server
+#     (`[state] store = redis://...`, five aggregates per entity joined
+#     from Redis, 100,000 distinct entity keys, model checkpoints every
+#     10 s), best of BENCH_RUNS (skipped when redis-server is missing).
 # The load generator batches for 1 ms at a fixed rate (librdkafka's
 # linger.ms), which the latencies include; eddy's [kafka] sets linger.ms = 1,
 # and with `eddy broker` fetch.wait.max.ms = 2 (the mock answers an empty
@@ -56,10 +60,12 @@ linger.ms = 1
 [features]
 numeric = x0, x1, x2, x3, x4, x5, x6, x7, x8, x9
 target = y
+${E2E_FEATURES:-}
 [model]
 learner = $LEARNER
 [sink]
 predictions = $out
+${E2E_STATE:-}
 EOF
   ( exec setsid "$EDDY_BIN" run -c "$cfg" > "$logf" 2>&1 < /dev/null ) &
   RUN_PID=$!
@@ -117,6 +123,25 @@ bench_broker() {
     py_rps=$(json_field "$out" records_per_second)
     ratio=$(awk -v a="$best" -v b="$py_rps" 'BEGIN { printf "%.0f", a / b }')
   fi
+  # The same pipeline with its state in Redis: 100,000 entities.
+  local redis_best=0 redis_runs="" redis_row="n/a"
+  if command -v redis-server > /dev/null; then
+    start_redis
+    for r in $(seq 1 "$RUNS"); do
+      E2E_FEATURES="key = user" E2E_STATE="[state]
+store = $REDIS_URL
+aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_eddy "rs$r" "rso$r"
+      out=$(E2E_KEYS=100000 "$LOAD" live -b "$BOOTSTRAP" -t "rs$r" -o "rso$r" -n "$n" -r 0) ||
+        fail "redis run $r: $out"
+      stop_eddy
+      rps=$(json_field "$out" records_per_second)
+      redis_runs+="${redis_runs:+, }$rps"
+      [ "$rps" -gt "$redis_best" ] && redis_best=$rps
+      log "redis run $r: $rps records/s"
+    done
+    stop_pid "$REDIS_PID"
+    redis_row=$redis_best
+  fi
   printf '\nend to end through %s: %d partitions, JSON records of 10 numeric features, %s\n' "$name" "$P" "$LEARNER"
   printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' "records/s, produce to prediction read" \
     "$best" "$RUNS" "$n" "$runs"
@@ -125,9 +150,11 @@ bench_broker() {
     "$(json_field "$lat_best" p999_ms)" "$RUNS" "$LAT_N"
   printf '  %-44s %s records/s (%d records): eddy is %sx faster\n' \
     "python confluent-kafka + sklearn partial_fit" "$py_rps" "$PY_N" "$ratio"
-  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","load":"%s"}\n' \
+  printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' \
+    "state in Redis, 100k entity keys, 5 aggregates" "$redis_row" "$RUNS" "$n" "$redis_runs"
+  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","load":"%s"}\n' \
     "$kind" "$LEARNER" "$P" "$best" "$runs" "$RATE" "$(json_field "$lat_best" p50_ms)" \
-    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" \
+    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" "$redis_row" \
     "$(uptime | sed 's/.*load average: //')"
 }
 

@@ -17,7 +17,9 @@
  *       to end and the latency percentiles
  *
  * Each prints one JSON line on stdout. Duplicated predictions (at-least-
- * once) count once. */
+ * once) count once. With E2E_KEYS=K, each record also carries "user", one
+ * of K entity keys drawn at random, and is keyed by it (the partitioner
+ * keeps an entity in one partition), for pipelines with aggregates. */
 #define _GNU_SOURCE
 #include <librdkafka/rdkafka.h>
 #include <math.h>
@@ -33,7 +35,7 @@
 #define MAX_PARTITIONS 64
 
 static const char *bootstrap, *in_topic, *out_topic;
-static long n_records;
+static long n_records, n_keys;
 static double rate;
 
 static double now(void) {
@@ -109,8 +111,9 @@ static rd_kafka_t *make(rd_kafka_type_t type, const char *group) {
   return rk;
 }
 
-/* A record: 10 features in [0, 1), the label of a fixed hyperplane. */
-static int format_record(char *buf, size_t size, uint64_t *s) {
+/* A record: 10 features in [0, 1), the label of a fixed hyperplane (and
+ * an entity key). */
+static int format_record(char *buf, size_t size, uint64_t *s, char *key, int *key_len) {
   static const double w[10] = {0.9, -0.7, 0.5, -0.3, 0.8, -0.6, 0.4, -0.2, 0.3, -0.1};
   double x[10], dot = 0;
   for (int i = 0; i < 10; i++) {
@@ -118,10 +121,18 @@ static int format_record(char *buf, size_t size, uint64_t *s) {
     x[i] = (double)(*s >> 11) / 9007199254740992.0;
     dot += w[i] * (x[i] - 0.5);
   }
-  return snprintf(buf, size,
-                  "{\"x0\":%.6f,\"x1\":%.6f,\"x2\":%.6f,\"x3\":%.6f,\"x4\":%.6f,\"x5\":%.6f,\"x6\":%.6f,"
-                  "\"x7\":%.6f,\"x8\":%.6f,\"x9\":%.6f,\"y\":\"%d\"}",
-                  x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], dot > 0);
+  int n = 1;
+  buf[0] = '{';
+  *key_len = 0;
+  if (n_keys > 0) {
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    *key_len = snprintf(key, 16, "u%06ld", (long)((*s >> 33) % (uint64_t)n_keys));
+    n = snprintf(buf, size, "{\"user\":\"%s\",", key);
+  }
+  return n + snprintf(buf + n, size - (size_t)n,
+                      "\"x0\":%.6f,\"x1\":%.6f,\"x2\":%.6f,\"x3\":%.6f,\"x4\":%.6f,\"x5\":%.6f,\"x6\":%.6f,"
+                      "\"x7\":%.6f,\"x8\":%.6f,\"x9\":%.6f,\"y\":\"%d\"}",
+                      x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8], x[9], dot > 0);
 }
 
 static double produce_all(void) {
@@ -149,12 +160,15 @@ static double produce_all(void) {
         nanosleep(&ts, NULL);
       }
     }
-    int len = format_record(buf, sizeof buf, &seed);
+    char key[16];
+    int key_len;
+    int len = format_record(buf, sizeof buf, &seed, key, &key_len);
     double ts = now();
     void *op;
     memcpy(&op, &ts, sizeof op);
-    int32_t part = rate > 0 ? RD_KAFKA_PARTITION_UA : (int32_t)(i % np);
-    while (rd_kafka_produce(t, part, RD_KAFKA_MSG_F_COPY, buf, (size_t)len, NULL, 0, op)) {
+    int32_t part = rate > 0 || key_len ? RD_KAFKA_PARTITION_UA : (int32_t)(i % np);
+    while (rd_kafka_produce(t, part, RD_KAFKA_MSG_F_COPY, buf, (size_t)len, key_len ? key : NULL, (size_t)key_len,
+                            op)) {
       if (rd_kafka_last_error() != RD_KAFKA_RESP_ERR__QUEUE_FULL) die("produce", rd_kafka_err2str(rd_kafka_last_error()));
       rd_kafka_poll(p, 10);
     }
@@ -280,6 +294,7 @@ int main(int argc, char **argv) {
     }
   }
   if (!bootstrap || n_records <= 0) return 2;
+  if (getenv("E2E_KEYS")) n_keys = atol(getenv("E2E_KEYS"));
   if (!strcmp(mode, "preload")) {
     double dt = produce_all();
     printf("{\"produced\":%ld,\"seconds\":%.3f,\"records_per_second\":%.0f}\n", n_records, dt, n_records / dt);

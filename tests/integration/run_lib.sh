@@ -5,8 +5,9 @@
 #                                 (x1, x2 numeric, c nominal, y target, id) to
 #                                 NAME.predictions / NAME.dlq / NAME.alerts;
 #                                 EXTRA lines are appended to the file; the
-#                                 variables SOURCE_EXTRA, KAFKA_EXTRA and
-#                                 SINK_EXTRA add lines to those sections
+#                                 variables SOURCE_EXTRA, KAFKA_EXTRA,
+#                                 FEATURES_EXTRA and SINK_EXTRA add lines to
+#                                 those sections
 #   start_run CONFIG LOG          `eddy run -c CONFIG` in the background in its
 #                                 own process group (stopped by lib.sh's trap);
 #                                 sets RUN_PID
@@ -52,6 +53,7 @@ nominal = c
 target = y
 id = id
 required = x1, x2
+${FEATURES_EXTRA:-}
 
 [model]
 learner = naive_bayes

@@ -9,7 +9,10 @@ Kafka client: it reads what eddy writes).
       (y, the label, on every L-th record only; default every one). With
       --bad-every M, every M-th record is malformed in one of several ways
       (rotating). Each record carries a header `expect`: `prediction` or
-      `dlq`, and `kind` naming how it is malformed.
+      `dlq`, and `kind` naming how it is malformed. With --entities E, record
+      i belongs to entity "u<i mod E>": a field `user` and the Kafka key (so
+      that an entity's records share a partition). With --flip-at F, labels
+      from record F on are the other class (a concept drift).
   stream_check.py check BOOTSTRAP --in TOPIC[,TOPIC] --pred TOPIC [--dlq TOPIC]
                   [--exactly-once] [--timeout S] [--pipeline NAME]
       reads every input record, then the predictions (and dead letters)
@@ -18,6 +21,12 @@ Kafka client: it reads what eddy writes).
       every prediction's fields and every dead letter's headers, key and
       value. Exit 1 on a missing output, a wrong field, or (with
       --exactly-once) a duplicate. Prints one summary line.
+  stream_check.py aggregates BOOTSTRAP --in TOPIC --pred TOPIC [--timeout S]
+      every prediction (duplicates included) must carry, in "aggregates",
+      exactly the values its record's entity had before it: count(*),
+      sum(x1), mean(x1), min(x2), max(x2), ewma(x1, 0.5), last(x1) and
+      since_last() on the Kafka timestamps, computed here record by record
+      in offset order. Prints one summary line.
 """
 import argparse
 import json
@@ -94,12 +103,17 @@ def avro_frame(body, confluent):
     return (b"\x00" + struct.pack(">I", AVRO_SCHEMA_ID) + body) if confluent else body
 
 
-def make_record(i, with_label):
+def make_record(i, with_label, entities=0, flip_at=None):
     rnd = random.Random(i)
     x1, x2 = rnd.random() * 10, rnd.random() * 10
     rec = {"id": f"r{i}", "x1": round(x1, 6), "x2": round(x2, 6), "c": rnd.choice(["a", "b", "c"])}
+    if entities:
+        rec["user"] = f"u{i % entities}"
     if with_label:
-        rec["y"] = "1" if x1 + x2 > 10 else "0"
+        y = x1 + x2 > 10
+        if flip_at is not None and i >= flip_at:
+            y = not y
+        rec["y"] = "1" if y else "0"
     return rec
 
 
@@ -115,7 +129,7 @@ def produce(args):
     t0 = time.monotonic()
     bad_i = 0
     for i in range(args.start, args.start + args.n):
-        rec = make_record(i, (i % args.label_every) == 0)
+        rec = make_record(i, (i % args.label_every) == 0, args.entities, args.flip_at)
         headers = [("expect", b"prediction"), ("id", rec["id"].encode())]
         if "y" in rec:
             headers.append(("label", rec["y"].encode()))
@@ -132,7 +146,8 @@ def produce(args):
             value = avro_frame(avro_record(rec), fmt == "confluent")
         while True:
             try:
-                p.produce(args.topic, value=value, key=f"k{i}".encode(), headers=headers, on_delivery=dr)
+                key = rec["user"] if args.entities else f"k{i}"
+                p.produce(args.topic, value=value, key=key.encode(), headers=headers, on_delivery=dr)
                 break
             except BufferError:
                 p.poll(0.05)
@@ -294,6 +309,69 @@ def check(args):
           + "".join(f" [{k}: {','.join(sorted(v))}]" for k, v in sorted(kinds.items(), key=lambda x: str(x[0]))))
 
 
+AGG_NAMES = ["count", "x1_sum", "x1_mean", "x2_min", "x2_max", "x1_ewma_0.5", "x1_last", "since_last"]
+
+
+def aggregates(args):
+    """Every prediction's aggregates against a record-by-record reference."""
+    n_in = end_offsets(args.bootstrap, [args.inp])
+    recs = read_all(args.bootstrap, [args.inp], lambda out: len(out) >= n_in, args.timeout)
+    if len(recs) < n_in:
+        fail(f"read {len(recs)} of the {n_in} input records")
+    recs.sort(key=lambda m: (m.partition(), m.offset()))
+    want, state, where = {}, {}, {}
+    for m in recs:
+        r = json.loads(m.value())
+        u = r["user"]
+        t = m.timestamp()[1]
+        if where.setdefault(u, m.partition()) != m.partition():
+            fail(f"entity {u} is in partitions {where[u]} and {m.partition()}")
+        s = state.setdefault(u, {"n": 0, "sum": 0.0, "min": None, "max": None, "ewma": None, "last": None,
+                                 "t": None})
+        want[(m.partition(), m.offset())] = {
+            "count": float(s["n"]), "x1_sum": s["sum"], "x1_mean": s["sum"] / s["n"] if s["n"] else None,
+            "x2_min": s["min"], "x2_max": s["max"], "x1_ewma_0.5": s["ewma"], "x1_last": s["last"],
+            "since_last": (t - s["t"]) / 1000.0 if s["t"] is not None else None}
+        x1, x2 = float(r["x1"]), float(r["x2"])
+        s["n"] += 1
+        s["sum"] += x1
+        s["min"] = x2 if s["min"] is None or x2 < s["min"] else s["min"]
+        s["max"] = x2 if s["max"] is None or x2 > s["max"] else s["max"]
+        s["ewma"] = x1 if s["ewma"] is None else 0.5 * x1 + (1 - 0.5) * s["ewma"]
+        s["last"] = x1
+        s["t"] = t
+    seen = {}
+
+    def done(out):
+        for m in out[done.n:]:
+            p = json.loads(m.value())
+            seen.setdefault((p["partition"], p["offset"]), []).append(p)
+        done.n = len(out)
+        return want.keys() <= seen.keys()
+
+    done.n = 0
+    read_all(args.bootstrap, [args.pred], done, args.timeout)
+    missing = want.keys() - seen.keys()
+    if missing:
+        fail(f"{len(missing)} records have no prediction, e.g. {sorted(missing)[:5]}")
+    checked = dups = 0
+    for k, ps in seen.items():
+        w = want[k]
+        dups += len(ps) - 1
+        for p in ps:
+            got = p.get("aggregates")
+            if got is None or sorted(got) != sorted(AGG_NAMES):
+                fail(f"prediction of {k}: aggregates {got}")
+            for name in AGG_NAMES:
+                a, b = got[name], w[name]
+                if (a is None) != (b is None) or (a is not None and float(a) != b):
+                    fail(f"prediction of {k} (entity {where and p.get('key')}): {name} = {a!r}, the reference "
+                         f"says {b!r}; all: {got} vs {w}")
+            checked += 1
+    print(f"aggregates of {checked} predictions ({len(want)} records, {len(state)} entities, {dups} duplicates) "
+          f"equal to the reference")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -306,6 +384,8 @@ def main():
     a.add_argument("--bad-every", type=int, default=0)
     a.add_argument("--label-every", type=int, default=1)
     a.add_argument("--rate", type=float, default=0)
+    a.add_argument("--entities", type=int, default=0)
+    a.add_argument("--flip-at", type=int, default=None)
     a = sub.add_parser("check")
     a.add_argument("bootstrap")
     a.add_argument("--in", dest="inp", required=True)
@@ -315,8 +395,13 @@ def main():
     a.add_argument("--exactly-once", action="store_true")
     a.add_argument("--with-id", action="store_true", help="predictions carry the record's id")
     a.add_argument("--timeout", type=float, default=60)
+    a = sub.add_parser("aggregates")
+    a.add_argument("bootstrap")
+    a.add_argument("--in", dest="inp", required=True)
+    a.add_argument("--pred", required=True)
+    a.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
-    produce(args) if args.cmd == "produce" else check(args)
+    {"produce": produce, "check": check, "aggregates": aggregates}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,48 @@ Test(prediction, json_regression_binary_key_no_label) {
   eddy_schema_free(s);
 }
 
+Test(prediction, json_echoes_joined_aggregates) {
+  char err[512];
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = p\ntask = regression\n[features]\nnumeric = x\n"
+                                       "target = y\nkey = u\n[state]\naggregates = count(*), mean(x), "
+                                       "ewma(x, 0.25)\n[model]\nlearner = no_change\n",
+                                       "p.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  eddy_aggs_t *a = eddy_aggs_new(&c->pipelines[0], err, sizeof err);
+  eddy_fields_t *f = eddy_fields_new(&c->pipelines[0], NULL, 0, (const char *const *)a->inputs, a->n_inputs, err,
+                                     sizeof err);
+  cr_assert_not_null(f, "%s", err);
+  cr_assert_eq(eddy_aggs_bind(a, f, err, sizeof err), 0, "%s", err);
+  eddy_record_t r;
+  cr_assert_eq(eddy_record_init(&r, f), 0);
+  /* An entity seen twice, x = 2 then 6: the join before its third record. */
+  double st[16];
+  eddy_aggs_reset(a, st);
+  r.in.x[0] = 2;
+  r.in.missing[0] = 0;
+  eddy_aggs_update(a, st, &r, 1000);
+  r.in.x[0] = 6;
+  eddy_aggs_update(a, st, &r, 2000);
+  eddy_aggs_join(a, st, &r, 3000);
+  eddy_schema_t *s = eddy_schema_new(EDDY_REGRESSION, "y", 16, 16, NULL, 0);
+  double v = 1;
+  eddy_prediction_t p = {.pipeline = "p", .topic = "t", .schema = s, .scores = &v, .k = 1, .predicted = 1,
+                         .model_version = 1, .aggs = a, .in = &r.in};
+  cr_assert_str_eq(encode(&p),
+                   "{\"pipeline\":\"p\",\"topic\":\"t\",\"partition\":0,\"offset\":0,\"key\":null,"
+                   "\"prediction\":1,\"aggregates\":{\"count\":2,\"x_mean\":4,\"x_ewma_0.25\":3},"
+                   "\"model_version\":1,\"time\":\"1970-01-01T00:00:00.000Z\"}");
+  /* A fresh entity: no mean nor ewma yet (null). */
+  eddy_aggs_join(a, a->fresh, &r, 3000);
+  cr_assert(strstr(encode(&p), "\"aggregates\":{\"count\":0,\"x_mean\":null,\"x_ewma_0.25\":null}"), "%s",
+            encode(&p));
+  eddy_schema_free(s);
+  eddy_record_free(&r);
+  eddy_fields_free(f);
+  eddy_aggs_free(a);
+  eddy_config_free(c);
+}
+
 Test(prediction, json_nothing_learned_and_null_key) {
   eddy_schema_t *s = classes(NULL, 0);
   eddy_prediction_t p = {.pipeline = "p", .topic = "t", .partition = 1, .offset = 2, .schema = s,
@@ -435,6 +477,10 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
       "[pipeline]\nname = nolist\n[source]\ntopics = t\n[features]\ntarget = y\n[model]\nlearner = majority\n"
       "[pipeline]\nname = req\n[source]\ntopics = t\n[features]\nnumeric = x\ntarget = y\nrequired = z\n[model]\nlearner = majority\n"
       "[pipeline]\nname = redis\n[source]\ntopics = t\n[features]\nnumeric = x\ntarget = y\n[state]\nstore = redis://h:1/0\n"
+      "[model]\nlearner = majority\n"
+      "[pipeline]\nname = redis2\n[source]\ntopics = t, u\n[features]\nnumeric = x\ntarget = y\n[state]\nstore = redis://h:1/0\n"
+      "[model]\nlearner = majority\n"
+      "[pipeline]\nname = redis3\n[source]\ntopics = t\n[features]\nnumeric = x\ntarget = y\n[state]\nstore = redis://h:0/0\n"
       "[model]\nlearner = majority\n",
       "p.ini", err, sizeof err);
   cr_assert_not_null(c, "%s", err);
@@ -446,8 +492,14 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
   cr_assert(strstr(err, "p.ini:11: [features] numeric or nominal"), "%s", err);
   cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[2], err, sizeof err));
   cr_assert(strstr(err, "[features] required: 'z'"), "%s", err);
-  cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[3], err, sizeof err));
-  cr_assert(strstr(err, "[state] store 'redis://h:1/0'"), "%s", err);
+  /* Redis: prepared without connecting (the URL is checked); one topic. */
+  pl = eddy_pipeline_new(NULL, &c->pipelines[3], err, sizeof err);
+  cr_assert_not_null(pl, "%s", err);
+  eddy_pipeline_free(pl);
+  cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[4], err, sizeof err));
+  cr_assert(strstr(err, "[source] topics 't, u': with [state] store = redis://, a pipeline reads one topic"), "%s", err);
+  cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[5], err, sizeof err));
+  cr_assert(strstr(err, "p.ini:59: [state] key 'store': 'redis://h:0/0': bad port '0'"), "%s", err);
   eddy_config_free(c);
 }
 
