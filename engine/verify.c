@@ -209,10 +209,16 @@ static int read_topic(ver_t *v, const char *topic, const int32_t *ids, int n, on
     goto out;
   }
   double last = eddy_now();
+  uint64_t got = 0, got_then = 0;
   while (left && !err) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(v->rk, 100);
     if (!m) {
-      if (eddy_now() - last > v->o->timeout) {
+      /* The clock is read when the queue is empty only. */
+      double now = eddy_now();
+      if (got != got_then) {
+        got_then = got;
+        last = now;
+      } else if (now - last > v->o->timeout) {
         for (int i = 0; i < n; i++)
           if (!done[i]) {
             err = eddy_seterr(errstr, errstr_size, EDDY_ETIMEDOUT,
@@ -238,7 +244,7 @@ static int read_topic(ver_t *v, const char *topic, const int32_t *ids, int n, on
         err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s [%d]: %s", topic, (int)m->partition,
                           rd_kafka_message_errstr(m));
     } else if (!done[i] && m->offset < hi[i]) {
-      last = eddy_now();
+      got++;
       err = fn(v, ctx, m);
       if (m->offset + 1 >= hi[i]) {
         done[i] = 1;
@@ -363,6 +369,7 @@ static int read_ckpt(ver_t *v, redisContext *rc, int32_t partition, eddy_ckpt_t 
 }
 
 static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_size) {
+  double t0 = eddy_now();
   char *copy = strdup(v->c->source.topics ? v->c->source.topics : ""), *items[256];
   if (!copy) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
   size_t n_items = eddy_split_list(copy, items, 256);
@@ -479,7 +486,8 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
   free(topics);
   if (!err)
     say(v, "input %s: %zu partitions, %" PRIu64 " records read and replayed, %" PRIu64 " decode, %" PRIu64
-        " do not", v->c->source.topics, n_in_parts, v->r->records_in, v->r->decoded, bad_total);
+        " do not (%.1f s)", v->c->source.topics, n_in_parts, v->r->records_in, v->r->decoded, bad_total,
+        eddy_now() - t0);
   return err;
 }
 
@@ -539,10 +547,68 @@ static int jint(json_t *o, const char *k, int64_t *out) {
   return 0;
 }
 
+static const char *skip_ws(const char *p, const char *e) {
+  while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  return p;
+}
+
+/* The fast path of json_source for what eddy writes: the top-level keys
+ * pipeline, topic (strings without escapes), partition and offset
+ * (integers) come first, in any order. Returns 1 with the four found, 0
+ * when the text takes any other shape (jansson reads it then). */
+static int fast_source(const char *p, size_t n, const char **pl, size_t *pl_len, const char **topic,
+                       size_t *topic_len, int64_t *partition, int64_t *offset) {
+  const char *e = p + n;
+  unsigned have = 0;
+  p = skip_ws(p, e);
+  if (p == e || *p++ != '{') return 0;
+  while (have != 15) {
+    p = skip_ws(p, e);
+    if (p == e || *p++ != '"') return 0;
+    const char *k = p, *q = memchr(p, '"', (size_t)(e - p));
+    if (!q || memchr(k, '\\', (size_t)(q - k))) return 0;
+    size_t klen = (size_t)(q - k);
+    p = skip_ws(q + 1, e);
+    if (p == e || *p++ != ':') return 0;
+    p = skip_ws(p, e);
+    if (p == e) return 0;
+    const char *sv = NULL;
+    size_t slen = 0;
+    int64_t iv = 0;
+    if (*p == '"') {
+      sv = ++p;
+      if (!(q = memchr(p, '"', (size_t)(e - p))) || memchr(sv, '\\', (size_t)(q - sv))) return 0;
+      slen = (size_t)(q - sv);
+      p = q + 1;
+    } else {
+      int neg = *p == '-', digits = 0;
+      if (neg) p++;
+      while (p < e && *p >= '0' && *p <= '9' && digits < 18) iv = iv * 10 + (*p++ - '0'), digits++;
+      if (!digits || (p < e && (*p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9')))) return 0;
+      if (neg) iv = -iv;
+    }
+#define KEY(s) (klen == sizeof s - 1 && memcmp(k, s, klen) == 0)
+    if (KEY("pipeline") && sv) *pl = sv, *pl_len = slen, have |= 1;
+    else if (KEY("topic") && sv) *topic = sv, *topic_len = slen, have |= 2;
+    else if (KEY("partition") && !sv) *partition = iv, have |= 4;
+    else if (KEY("offset") && !sv) *offset = iv, have |= 8;
+    else return 0;
+#undef KEY
+    if (have == 15) break;
+    p = skip_ws(p, e);
+    if (p == e || *p++ != ',') return 0;
+  }
+  return 1;
+}
+
 /* A JSON output (prediction or alert) of this pipeline: its source offset.
  * 1 found, 0 another pipeline's, -1 unreadable. */
 static int json_source(ver_t *v, const rd_kafka_message_t *m, json_t **doc, const char **topic, size_t *topic_len,
                        int64_t *partition, int64_t *offset) {
+  const char *fpl = NULL;
+  size_t fpl_len = 0;
+  if (m->payload && fast_source(m->payload, m->len, &fpl, &fpl_len, topic, topic_len, partition, offset))
+    return fpl_len == strlen(v->c->pipeline.name) && memcmp(fpl, v->c->pipeline.name, fpl_len) == 0;
   json_error_t je;
   *doc = json_loadb(m->payload ? m->payload : "", m->len, 0, &je);
   if (!*doc || !json_is_object(*doc)) return -1;

@@ -100,7 +100,8 @@ listen = 127.0.0.1:$port"
   local hi0 copy=$EDDY_TEST_TMP/s.ini
   hi0=$(high_watermark in 0)
   consume v.predictions $((N - BAD)) | produce s.predictions
-  echo "{\"pipeline\":\"v\",\"topic\":\"in\",\"partition\":0,\"offset\":$((hi0 + 5)),\"prediction\":\"1\",\"probabilities\":{},\"model_version\":1,\"time\":0}" |
+  # (its keys in another order than eddy's: read by the general JSON path)
+  echo "{\"prediction\":\"1\",\"probabilities\":{},\"pipeline\":\"v\",\"topic\":\"in\",\"partition\":0,\"offset\":$((hi0 + 5)),\"model_version\":1,\"time\":0}" |
     produce s.predictions
   sed 's/^predictions = v.predictions$/predictions = s.predictions/' "$cfg" > "$copy"
   verify -c "$copy"
