@@ -520,6 +520,11 @@ static uint8_t *named(ver_t *v, const char *what, const char *topic, size_t topi
   if (pp) *pp = p;
   if (p && offset >= p->lo && offset < p->hi && (p->st[offset - p->lo] & IN_MASK) != IN_NONE)
     return &p->st[offset - p->lo];
+  if (p && offset >= 0 && offset < p->lo) {
+    /* The record was deleted since (retention): nothing to check it against. */
+    v->r->before_start++;
+    return NULL;
+  }
   v->r->stray++;
   if (!p)
     violation(v, "%s names %.*s [%" PRId64 "] offset %" PRId64 ": no such input partition", what, (int)topic_len,
@@ -839,6 +844,9 @@ static void sweep(ver_t *v) {
   }
   say(v, "stray: %" PRIu64 " outputs name an offset that was never in the input; %" PRIu64
       " predictions of bad records or dead letters of good ones", r->stray, r->misrouted);
+  if (r->before_start)
+    say(v, "%" PRIu64 " outputs name records deleted from the input since (before its low watermark): not checked",
+        r->before_start);
 }
 
 /* -------------------------------------------------------------- pipeline */
@@ -924,10 +932,10 @@ void eddy_verify_json(const eddy_verify_result_t *r, eddy_buf_t *b) {
                   ",\"duplicates\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"dlq\":%" PRIu64 ",\"dlq_duplicates\":%" PRIu64
                   ",\"alerts\":%" PRIu64 ",\"stray\":%" PRIu64 ",\"models_checked\":%" PRIu64
                   ",\"models_equal\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"bad_dead_letters\":%" PRIu64
-                  ",\"seconds\":%.3f,\"violation\":",
+                  ",\"before_start\":%" PRIu64 ",\"seconds\":%.3f,\"violation\":",
                   r->records_in, r->decoded, r->predictions, r->duplicates, r->lost, r->dlq, r->dlq_duplicates,
                   r->alerts, r->stray, r->models_checked, r->models_equal, r->misrouted, r->bad_dead_letters,
-                  r->seconds);
+                  r->before_start, r->seconds);
   if (r->violated) eddy_json_string(b, r->violation, strlen(r->violation));
   else eddy_buf_put(b, "null", 4);
   eddy_buf_put_u8(b, '}');

@@ -34,6 +34,7 @@ typedef struct eddy_verify_result {
   uint64_t stray;          /* outputs naming an offset never in the input */
   uint64_t misrouted;      /* a prediction of a bad record, a dead letter of a good one */
   uint64_t bad_dead_letters; /* dead letters whose key, value or headers are not the record's */
+  uint64_t before_start;   /* outputs naming records deleted since (below the low watermark) */
   uint64_t models_checked, models_equal;
   uint64_t prediction_records, dead_letter_records; /* as read, this pipeline's */
   double seconds;
