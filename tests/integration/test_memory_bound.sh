@@ -16,14 +16,20 @@
 # (eddy verify, exactly once: no restart here).
 #
 # Budget and measured peak (Debian 12, librdkafka 2.0.2, 2 cores shared,
-# Apache Kafka 3.9.2 on the same machine): BUDGET_KB = 204800 (200 MiB).
-# Measured peaks (VmHWM): 146 MB with M = 1,000,000 and 20 records of 10 MB,
-# 152 MB with M = 2,000,000 (bounded: the same plateau for twice the
-# stream), 92 MB with M = 1,000,000 and no huge record (flat from the first
-# second on; the steps above come with the 10 MB records, which librdkafka
-# prefetches: queued.max.messages.kbytes). Without the entity bound
-# (max_entities = 10,000,000, EDDY_MEMORY_MAX_ENTITIES) the peak grows with
-# the stream and passes 256 MB at 667,000 records: the test fails.
+# Apache Kafka 3.9.2 on the same machine): BUDGET_KB = 262144 (256 MiB).
+# What is bounded, and by what: the entity table (max_entities = 100,000:
+# about 11 MB), the dictionary (max_values = 1024), outputs in flight
+# ([sink] max_in_flight = 100,000 predictions of ~300 bytes in librdkafka's
+# producer queue: the largest part), librdkafka's prefetch
+# ([kafka] queued.max.messages.kbytes = 32768 here), a record past
+# max_record_bytes (never decoded; its dead letter carries 64 KiB).
+# Measured peaks (VmHWM), M = 1,000,000 with 20 records of 10 MB: 143, 146,
+# 164 and 179 MB over five runs (the highest when the group join came late
+# and a backlog was there to read); 152 MB with M = 2,000,000 (the same
+# plateau for twice the stream); 92 MB with no huge record, flat from the
+# first second on. Without the entity bound (max_entities = 10,000,000,
+# EDDY_MEMORY_MAX_ENTITIES) the peak grows with the stream and passes
+# 256 MB at 667,000 records: the test fails.
 # EDDY_MEMORY_RECORDS, EDDY_MEMORY_HUGE and EDDY_MEMORY_BUDGET_KB change M,
 # the huge records and the budget.
 source "$(dirname "$0")/lib.sh"
@@ -32,7 +38,7 @@ source "$(dirname "$0")/run_lib.sh"
 M=${EDDY_MEMORY_RECORDS:-1000000}
 HUGE=${EDDY_MEMORY_HUGE:-20}
 HUGE_BYTES=$((10 * 1024 * 1024))
-BUDGET_KB=${EDDY_MEMORY_BUDGET_KB:-204800}
+BUDGET_KB=${EDDY_MEMORY_BUDGET_KB:-262144}
 
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
@@ -83,7 +89,8 @@ scenario() {
   create_topic hm.alerts 1
   local port cfg=$EDDY_TEST_TMP/hm.ini
   port=$(free_port)
-  FEATURES_EXTRA="key = user" write_config "$cfg" hm in "[state]
+  # librdkafka's prefetch is part of the budget: at most 32 MiB queued.
+  KAFKA_EXTRA="queued.max.messages.kbytes = 32768" FEATURES_EXTRA="key = user" write_config "$cfg" hm in "[state]
 store = memory
 aggregates = count(*), mean(x1), since_last()
 max_entities = ${EDDY_MEMORY_MAX_ENTITIES:-100000}
