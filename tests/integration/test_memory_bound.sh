@@ -19,8 +19,8 @@
 # Apache Kafka 3.9.2 on the same machine): BUDGET_KB = 262144 (256 MiB).
 # What is bounded, and by what: the entity table (max_entities = 100,000:
 # about 11 MB), the dictionary (max_values = 1024), outputs in flight
-# ([sink] max_in_flight = 100,000 predictions of ~300 bytes in librdkafka's
-# producer queue: the largest part), librdkafka's prefetch
+# ([sink] max_in_flight = 100,000 predictions in librdkafka's producer
+# queue: with max_in_flight = 10,000 the peak was 122 MB), the prefetch
 # ([kafka] queued.max.messages.kbytes = 32768 here), a record past
 # max_record_bytes (never decoded; its dead letter carries 64 KiB).
 # Measured peaks (VmHWM), M = 1,000,000 with 20 records of 10 MB: 143, 146,
