@@ -149,14 +149,15 @@ static int topic_partitions(ver_t *v, const char *topic, int32_t **ids, char *er
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_resp_err_t e = rkt ? rd_kafka_metadata(v->rk, 0, rkt, &md, v->tmo_ms) : RD_KAFKA_RESP_ERR__FAIL;
   int n = -1;
-  if (e)
+  if (e) {
     eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s: metadata: %s", topic, rd_kafka_err2str(e));
-  else if (md->topic_cnt != 1 || md->topics[0].err)
+  } else if (md->topic_cnt != 1 || md->topics[0].err) {
     eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s: %s", topic,
                 md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
-  else if (!(*ids = malloc(sizeof **ids * (size_t)(md->topics[0].partition_cnt + 1))))
+    if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) n = EDDY_ENOENT;
+  } else if (!(*ids = malloc(sizeof **ids * (size_t)(md->topics[0].partition_cnt + 1)))) {
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
-  else {
+  } else {
     n = md->topics[0].partition_cnt;
     for (int i = 0; i < n; i++) (*ids)[i] = md->topics[0].partitions[i].id;
     /* Sorted: the report names partitions in order. */
@@ -169,7 +170,7 @@ static int topic_partitions(ver_t *v, const char *topic, int32_t **ids, char *er
   }
   if (md) rd_kafka_metadata_destroy(md);
   if (rkt) rd_kafka_topic_destroy(rkt);
-  return n < 0 ? EDDY_EIO : n;
+  return n == EDDY_ENOENT ? n : n < 0 ? EDDY_EIO : n;
 }
 
 typedef int (*on_msg_t)(ver_t *v, void *ctx, const rd_kafka_message_t *m);
@@ -782,6 +783,11 @@ static int on_dead_letter(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
 static int read_output(ver_t *v, const char *topic, on_msg_t fn, char *errstr, size_t errstr_size) {
   int32_t *ids = NULL;
   int n = topic_partitions(v, topic, &ids, errstr, errstr_size);
+  if (n == EDDY_ENOENT) {
+    /* Never written (a broker that does not create topics on first use). */
+    say(v, "topic %s does not exist: no records in it", topic);
+    return 0;
+  }
   if (n < 0) return n;
   int err = read_topic(v, topic, ids, n, fn, NULL, errstr, errstr_size);
   free(ids);

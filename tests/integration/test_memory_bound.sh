@@ -24,7 +24,7 @@
 # ([kafka] queued.max.messages.kbytes = 32768 here), a record past
 # max_record_bytes (never decoded; its dead letter carries 64 KiB).
 # Measured peaks (VmHWM), M = 1,000,000 with 20 records of 10 MB: 143, 146,
-# 164 and 179 MB over five runs (the highest when the group join came late
+# 164 and 179 MB over four runs (the highest when the group join came late
 # and a backlog was there to read); 152 MB with M = 2,000,000 (the same
 # plateau for twice the stream); 92 MB with no huge record, flat from the
 # first second on. Without the entity bound (max_entities = 10,000,000,
