@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include "verify.h"
 
+#include <avro.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -70,6 +71,12 @@ typedef struct ver {
   size_t n_parts, cap_parts;
   eddy_pipeline_t *pl;
   eddy_buf_t model;
+  /* Avro predictions ([sink] format = avro): their writer schema. */
+  avro_schema_t avsc;
+  avro_value_iface_t *aiface;
+  avro_value_t aval;
+  avro_reader_t areader;
+  int aval_made;
   /* The replay in hand. */
   vpart_t *cur;
   eddy_ptask_t *task;
@@ -627,17 +634,115 @@ static int json_source(ver_t *v, const rd_kafka_message_t *m, json_t **doc, cons
   return 1;
 }
 
+/* The writer schema of Avro predictions: [sink] output_schema, or the
+ * built-in one. */
+static int avro_open(ver_t *v, char *errstr, size_t errstr_size) {
+  const char *path = v->c->sink.output_schema;
+  eddy_buf_t text;
+  eddy_buf_init(&text);
+  const char *json = eddy_output_avro_default_schema();
+  size_t len = strlen(json);
+  if (path && *path) {
+    FILE *f = fopen(path, "rb");
+    char chunk[8192];
+    size_t n;
+    if (!f) return eddy_seterr(errstr, errstr_size, EDDY_EIO, "[sink] output_schema: %s: cannot open", path);
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(&text, chunk, n);
+    fclose(f);
+    json = (const char *)text.data;
+    len = text.len;
+  }
+  int rc = text.err || !json ? -1 : avro_schema_from_json_length(json, len, &v->avsc);
+  eddy_buf_free(&text);
+  if (rc) {
+    v->avsc = NULL;
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "[sink] output_schema: not an Avro schema");
+  }
+  if (!(v->aiface = avro_generic_class_from_schema(v->avsc)) || avro_generic_value_new(v->aiface, &v->aval) ||
+      !(v->areader = avro_reader_memory(NULL, 0)))
+    return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "Avro: cannot make a reader of the prediction schema");
+  v->aval_made = 1;
+  return 0;
+}
+
+static void avro_close(ver_t *v) {
+  if (v->areader) avro_reader_free(v->areader);
+  if (v->aval_made) avro_value_decref(&v->aval);
+  if (v->aiface) avro_value_iface_decref(v->aiface);
+  if (v->avsc) avro_schema_decref(v->avsc);
+}
+
+/* Field name of the record read, through a union's branch. */
+static int avro_field(avro_value_t *rec, const char *name, avro_value_t *out) {
+  if (avro_value_get_by_name(rec, name, out, NULL)) return -1;
+  if (avro_value_get_type(out) == AVRO_UNION) {
+    avro_value_t b;
+    if (avro_value_get_current_branch(out, &b)) return -1;
+    *out = b;
+  }
+  return 0;
+}
+
+static int avro_int(avro_value_t *rec, const char *name, int64_t *out) {
+  avro_value_t f;
+  int32_t i;
+  if (avro_field(rec, name, &f)) return -1;
+  if (avro_value_get_type(&f) == AVRO_INT64) return avro_value_get_long(&f, out) ? -1 : 0;
+  if (avro_value_get_type(&f) == AVRO_INT32 && !avro_value_get_int(&f, &i)) {
+    *out = i;
+    return 0;
+  }
+  return -1;
+}
+
+static int avro_text(avro_value_t *rec, const char *name, const char **s, size_t *len) {
+  avro_value_t f;
+  if (avro_field(rec, name, &f) || avro_value_get_type(&f) != AVRO_STRING ||
+      avro_value_get_string(&f, s, len) || !*len)
+    return -1;
+  (*len)--; /* avro-c counts the NUL */
+  return 0;
+}
+
+/* An Avro prediction of this pipeline: as json_source. */
+static int avro_source(ver_t *v, const rd_kafka_message_t *m, const char **topic, size_t *topic_len,
+                       int64_t *partition, int64_t *offset) {
+  const uint8_t *p = m->payload;
+  size_t len = m->len;
+  int64_t id = v->c->sink.output_schema_id;
+  if (id >= 0) {
+    if (len < 5 || !p || p[0] != 0 ||
+        ((int64_t)p[1] << 24 | (int64_t)p[2] << 16 | (int64_t)p[3] << 8 | (int64_t)p[4]) != id)
+      return -1;
+    p += 5;
+    len -= 5;
+  }
+  avro_value_reset(&v->aval);
+  avro_reader_memory_set_source(v->areader, (const char *)(p ? p : (const uint8_t *)""), (int64_t)len);
+  if (avro_value_read(v->areader, &v->aval)) return -1;
+  const char *pl = NULL;
+  size_t plen = 0;
+  if (!avro_text(&v->aval, "pipeline", &pl, &plen) &&
+      (plen != strlen(v->c->pipeline.name) || memcmp(pl, v->c->pipeline.name, plen) != 0))
+    return 0;
+  if (avro_text(&v->aval, "topic", topic, topic_len) || avro_int(&v->aval, "partition", partition) ||
+      avro_int(&v->aval, "offset", offset))
+    return -1;
+  return 1;
+}
+
 static int on_prediction(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
   (void)ctx;
   json_t *doc = NULL;
   const char *topic = NULL;
   size_t tlen = 0;
   int64_t part = -1, off = -1;
-  int k = json_source(v, m, &doc, &topic, &tlen, &part, &off);
+  int avro = v->c->sink.format == EDDY_FORMAT_AVRO;
+  int k = avro ? avro_source(v, m, &topic, &tlen, &part, &off) : json_source(v, m, &doc, &topic, &tlen, &part, &off);
   if (k < 0) {
     v->r->stray++;
-    violation(v, "prediction at %s [%d] offset %" PRId64 " is not a JSON prediction naming its source",
-              v->c->sink.predictions, (int)m->partition, (int64_t)m->offset);
+    violation(v, "prediction at %s [%d] offset %" PRId64 " is not %s prediction naming its source",
+              v->c->sink.predictions, (int)m->partition, (int64_t)m->offset, avro ? "an Avro" : "a JSON");
   } else if (k > 0) {
     v->r->prediction_records++;
     vpart_t *p;
@@ -871,11 +976,7 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
                       c->pipeline.name);
     goto out;
   }
-  if (c->sink.format != EDDY_FORMAT_JSON && c->sink.predictions && *c->sink.predictions) {
-    err = eddy_seterr(errstr, errstr_size, EDDY_ENOTSUP, "pipeline %s: [sink] format = avro: eddy verify reads "
-                      "JSON predictions only", c->pipeline.name);
-    goto out;
-  }
+  if (c->sink.format == EDDY_FORMAT_AVRO && (err = avro_open(&v, errstr, errstr_size))) goto out;
   /* The pipeline's own record path, never started. */
   if (!(v.pl = eddy_pipeline_new(NULL, c, errstr, errstr_size))) {
     err = EDDY_EINVAL;
@@ -927,6 +1028,7 @@ out:
   }
   free(v.parts);
   eddy_buf_free(&v.model);
+  avro_close(&v);
   return err;
 }
 

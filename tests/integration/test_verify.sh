@@ -9,7 +9,7 @@
 #     dlq = N/50, no duplicates, nothing lost, 4 models checked and equal
 #     (each recomputed from offset 0 through the record path), and the
 #     independent Python checker agrees on the counts; --expect-dlq with
-#     the wrong count is a violation;
+#     the wrong count is a violation; the same for Avro predictions;
 #   - violations, each caught with exit 1 and named: a prediction written by
 #     hand naming an offset beyond a partition's high watermark (stray); the
 #     model bytes of one checkpoint replaced by another partition's (valid
@@ -94,6 +94,24 @@ listen = 127.0.0.1:$port"
   verify -c "$cfg" --expect-dlq $((BAD + 1))
   assert_eq 1 "$VRC" "--expect-dlq $((BAD + 1))"
   grep -q "VIOLATION: the dead-letter topic holds $BAD distinct records, $((BAD + 1)) expected" <<< "$VERR" || fail "$VERR"
+
+  # Avro predictions (Confluent framing, schema id 9) of the same input, by
+  # pipeline va (memory store: no checkpoints).
+  create_topic va.predictions 2
+  create_topic va.dlq 1
+  create_topic va.alerts 1
+  local vaport va=$EDDY_TEST_TMP/va.ini
+  vaport=$(free_port)
+  SINK_EXTRA=$'format = avro\noutput_schema_id = 9' write_config "$va" va in "[http]
+listen = 127.0.0.1:$vaport"
+  start_run "$va" "$EDDY_TEST_TMP/va.log"
+  wait_metric "$vaport" eddy_predictions_delivered_total 'pipeline="va"' $((N - BAD)) 60
+  stop_run TERM
+  verify -c "$va" --exactly-once --expect-dlq $BAD
+  assert_eq 0 "$VRC" "eddy verify exit status with Avro predictions"
+  assert_eq "$N $((N - BAD)) 0 0 $BAD 0" \
+    "$(for f in records_in predictions duplicates lost dlq models_checked; do jfield "$VOUT" $f; done | xargs)" \
+    "Avro predictions: records_in predictions duplicates lost dlq models_checked"
 
   # A stray prediction: the same outputs plus one naming in [0] beyond its end.
   create_topic s.predictions 2
