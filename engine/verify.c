@@ -977,8 +977,12 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
     goto out;
   }
   if (c->sink.format == EDDY_FORMAT_AVRO && (err = avro_open(&v, errstr, errstr_size))) goto out;
-  /* The pipeline's own record path, never started. */
-  if (!(v.pl = eddy_pipeline_new(NULL, c, errstr, errstr_size))) {
+  /* The pipeline's own record path, never started. How outputs are
+   * delivered (processing.guarantee) is no part of it: the replay is made
+   * at least once (nothing is produced either way). */
+  eddy_pipeline_conf_t replay_conf = *c;
+  replay_conf.pipeline.guarantee = EDDY_AT_LEAST_ONCE;
+  if (!(v.pl = eddy_pipeline_new(NULL, &replay_conf, errstr, errstr_size))) {
     err = EDDY_EINVAL;
     goto out;
   }

@@ -95,6 +95,17 @@ listen = 127.0.0.1:$port"
   assert_eq 1 "$VRC" "--expect-dlq $((BAD + 1))"
   grep -q "VIOLATION: the dead-letter topic holds $BAD distinct records, $((BAD + 1)) expected" <<< "$VERR" || fail "$VERR"
 
+  # The same config with processing.guarantee = exactly_once: outputs read
+  # read_committed (the same records here: nothing was transactional), the
+  # replay the same.
+  sed 's/^name = v$/name = v\nprocessing.guarantee = exactly_once/' "$cfg" > "$EDDY_TEST_TMP/eos.ini"
+  grep -q '^processing.guarantee = exactly_once$' "$EDDY_TEST_TMP/eos.ini" || fail "eos.ini"
+  verify -c "$EDDY_TEST_TMP/eos.ini" --exactly-once
+  assert_eq 0 "$VRC" "eddy verify exit status of the exactly_once config"
+  assert_eq "$N $((N - BAD)) 0 0 $BAD 4 4" \
+    "$(for f in records_in predictions duplicates lost dlq models_checked models_equal; do jfield "$VOUT" $f; done | xargs)" \
+    "exactly_once config: records_in predictions duplicates lost dlq models_checked models_equal"
+
   # Avro predictions (Confluent framing, schema id 9) of the same input, by
   # pipeline va (memory store: no checkpoints).
   create_topic va.predictions 2
