@@ -586,6 +586,10 @@ extern const eddy_output_format_t eddy_output_json;
  * what eddy writes there is refused at start. */
 extern const eddy_output_format_t eddy_output_avro;
 
+/* The built-in Avro prediction schema (configs/prediction.avsc), as JSON
+ * text: what readers of the predictions decode them with when [sink]
+ * output_schema is not set. */
+const char *eddy_output_avro_default_schema(void);
 /* The encoder of [sink] format for pipeline c. Free with eddy_output_free. */
 eddy_output_t *eddy_output_new(const eddy_pipeline_conf_t *c, char *errstr, size_t errstr_size);
 void eddy_output_free(eddy_output_t *o);

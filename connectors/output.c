@@ -498,6 +498,8 @@ static int avro_out_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_bu
 
 const eddy_output_format_t eddy_output_avro = {"avro", avro_out_create, avro_out_encode, avro_out_destroy};
 
+const char *eddy_output_avro_default_schema(void) { return default_schema; }
+
 eddy_output_t *eddy_output_new(const eddy_pipeline_conf_t *c, char *errstr, size_t errstr_size) {
   const eddy_output_format_t *f;
   switch (c->sink.format) {
