@@ -1526,6 +1526,9 @@ static int eos_positions(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *p
                "offset %" PRId64 "%s: records in between are learned again without outputs", name, p->topic,
                (int)p->partition, t->emit_from, t->learn_from,
                t->ckpt_offset < 0 ? " (no checkpoint: from the partition's beginning)" : "");
+    else if (t->learn_from == t->emit_from)
+      eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: outputs committed and model at offset %" PRId64, name,
+               p->topic, (int)p->partition, t->emit_from);
     else if (t->learn_from > t->emit_from)
       eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: the checkpoint (offset %" PRId64 ") is past the committed "
                "offset %" PRId64 " (written by at_least_once?): records in between are predicted without "
