@@ -159,6 +159,9 @@ struct eddy_pipeline {
   int txn_failed;      /* fatal (fenced): nothing more is committed */
   int final_commit;
   int replaying;       /* the record in hand has no outputs */
+  int abort_streak;    /* aborts since the last commit */
+  int64_t fault_abort_every; /* EDDY_FAULT_ABORT_EVERY: tests abort every Nth commit (0: never) */
+  uint64_t commit_attempts;
   double commit_interval; /* seconds */
   char txn_id[256];
 
@@ -1362,6 +1365,19 @@ static int txn_abort(eddy_pipeline_t *pl, const char *cause, const rd_kafka_topi
   eddy_log(EDDY_LOG_WARN, "pipeline %s: exactly once: aborting the transaction (%s): its records are "
            "handled again from the last committed offsets", name, cause);
   pl->st.txn_aborts++;
+  /* An output that can never be delivered (too large for its topic...)
+   * would abort every transaction again: stop instead of looping. */
+  if (++pl->abort_streak > 5) {
+    char msg[1000];
+    snprintf(msg, sizeof msg, "%d transactions aborted in a row without a commit (the last: %s): an output that "
+             "can never be delivered?", pl->abort_streak, cause);
+    pl->purging = 1;
+    (void)eddy_txn_abort(pl->producer, 5000, why, sizeof why);
+    rd_kafka_poll(pl->producer, 0);
+    pl->purging = 0;
+    txn_fatal(pl, msg);
+    return EDDY_EIO;
+  }
   pl->purging = 1;
   eddy_txn_result_t r = EDDY_TXN_RETRY;
   for (int tries = 0; tries < 3 && r == EDDY_TXN_RETRY; tries++)
@@ -1433,6 +1449,10 @@ static int txn_commit(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t
     r = eddy_txn_send_offsets(pl->producer, pl->consumer, l, timeout_ms, why, sizeof why);
     if (r == EDDY_TXN_OK) pl->txn_offsets_sent = 1;
   }
+  if (r == EDDY_TXN_OK && pl->fault_abort_every && ++pl->commit_attempts % (uint64_t)pl->fault_abort_every == 0) {
+    snprintf(why, sizeof why, "EDDY_FAULT_ABORT_EVERY=%" PRId64 ": an abort injected", pl->fault_abort_every);
+    r = EDDY_TXN_ABORT;
+  }
   if (r == EDDY_TXN_OK) {
     pl->dr_now_ms = 0;
     r = eddy_txn_commit(pl->producer, timeout_ms, why, sizeof why);
@@ -1442,6 +1462,7 @@ static int txn_commit(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t
   case EDDY_TXN_OK:
     pl->txn_open = pl->txn_committing = pl->txn_offsets_sent = 0;
     pl->st.txn_commits++;
+    pl->abort_streak = 0;
     committed(pl, RD_KAFKA_RESP_ERR_NO_ERROR, l);
     if (pl->unreachable) reachable(pl);
     break;
@@ -1930,6 +1951,13 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
       return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: %s", c->pipeline.name, why);
     eddy_log(EDDY_LOG_INFO, "pipeline %s: exactly once: transactions as %s, committed every %.0f ms",
              c->pipeline.name, pl->txn_id, pl->commit_interval * 1000);
+    /* Fault injection for the tests: every Nth commit is aborted instead. */
+    const char *f = getenv("EDDY_FAULT_ABORT_EVERY");
+    if (f && eddy_parse_int(f, &pl->fault_abort_every) == 0 && pl->fault_abort_every > 0)
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: EDDY_FAULT_ABORT_EVERY=%" PRId64 ": every %" PRId64 "th transaction "
+               "is aborted (fault injection)", c->pipeline.name, pl->fault_abort_every, pl->fault_abort_every);
+    else
+      pl->fault_abort_every = 0;
   }
   pl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, pl->cconf, msg, sizeof msg);
   if (!pl->consumer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: consumer: %s", c->pipeline.name, msg);

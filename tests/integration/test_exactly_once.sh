@@ -11,9 +11,12 @@
 # Pipeline `ck` (naive Bayes over x1, x2, c and eight aggregates from
 # Redis, checkpoints every 0.5 s, transactions every 100 ms) is killed with
 # SIGKILL KILLS times, each a random 0.3-3 s after it was assigned its
-# partitions, and started again at once: each restart fences the killed instance's transactional.id,
-# restores each partition's checkpoint, reads the group's committed
-# offset, learns the records in between again without outputs, and goes
+# partitions, and started again at once: each restart fences the killed
+# instance's transactional.id, restores each partition's checkpoint, reads
+# the group's committed offset, learns the records in between again
+# without outputs, and goes on. Besides, every 13th transaction is aborted
+# instead of committed (EDDY_FAULT_ABORT_EVERY): each abort rewinds every
+# partition to its checkpoint and replays the same way, in the process.
 # on. When the stream is over, stream_check.py check --exactly-once reads
 # the outputs read_committed: one prediction per good record, one dead
 # letter per bad one, no duplicate. SIGTERM writes the final checkpoints.
@@ -30,6 +33,7 @@ source "$(dirname "$0")/run_lib.sh"
 N=${EOS_RECORDS:-20000}
 RATE=${EOS_RATE:-800}
 KILLS=${EOS_KILLS:-3}
+ABORT_EVERY=${EOS_ABORT_EVERY:-13}
 E=64
 BAD=97
 
@@ -92,6 +96,9 @@ listen = 127.0.0.1:$port"
 
   gen in $N --rate $RATE --entities $E --flip-at $((N / 2)) --bad-every $BAD &
   local gen_pid=$! k delay
+  # Besides the kills, every ABORT_EVERY-th transaction is aborted instead
+  # of committed (fault injection): each abort rewinds every partition.
+  export EDDY_FAULT_ABORT_EVERY=$ABORT_EVERY
   start_run "$cfg" "$EDDY_TEST_TMP/run0.log"
   for k in $(seq 1 "$KILLS"); do
     # A random moment while the instance consumes (a kill before its
@@ -110,7 +117,14 @@ listen = 127.0.0.1:$port"
   log "check: $out"
   grep -q "^inputs $N predicted $((N - bad)) dead-lettered $bad duplicates 0 " <<< "$out" || fail "$out"
   stop_run TERM
+  unset EDDY_FAULT_ABORT_EVERY
   assert_eq 0 "$RUN_RC" "exit status after SIGTERM"
+  local aborts rewound
+  aborts=$(cat "$EDDY_TEST_TMP"/run*.log | grep -c 'aborting the transaction (EDDY_FAULT_ABORT_EVERY' || true)
+  rewound=$(cat "$EDDY_TEST_TMP"/run*.log | grep -c ': rewound: model from' || true)
+  log "aborts injected: $aborts, partitions rewound: $rewound"
+  [ "$ABORT_EVERY" = 0 ] || [ "$aborts" -ge 1 ] || fail "no transaction was aborted"
+  [ "$rewound" -ge "$aborts" ] || fail "$aborts aborts rewound $rewound partitions"
   # Every restart went on from checkpoints and replayed without outputs.
   local restored replayed
   restored=$(cat "$EDDY_TEST_TMP"/run[1-9]*.log | grep -c 'model restored from eddy:ck:ckpt:' || true)
