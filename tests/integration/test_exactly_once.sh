@@ -17,7 +17,7 @@
 # without outputs, and goes on. Besides, every 13th transaction is aborted
 # instead of committed (EDDY_FAULT_ABORT_EVERY): each abort rewinds every
 # partition to its checkpoint and replays the same way, in the process.
-# on. When the stream is over, stream_check.py check --exactly-once reads
+# When the stream is over, stream_check.py check --exactly-once reads
 # the outputs read_committed: one prediction per good record, one dead
 # letter per bad one, no duplicate. SIGTERM writes the final checkpoints.
 # The same pipeline in another group, under another key prefix and
