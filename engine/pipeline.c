@@ -1432,7 +1432,7 @@ static int txn_abort(eddy_pipeline_t *pl, const char *cause, const rd_kafka_topi
 static int txn_commit(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *skip, int timeout_ms) {
   if (!pl->eos || !pl->producer || !pl->consumer) return 0;
   if (pl->txn_failed) return EDDY_EIO;
-  if (pl->txn_abort) return txn_abort(pl, "an output failed", skip);
+  if (pl->txn_abort) return txn_abort(pl, "an output or its commit failed", skip);
   rd_kafka_topic_partition_list_t *l = commit_list(pl, NULL);
   if (!pl->txn_open && !l->cnt) {
     rd_kafka_topic_partition_list_destroy(l);
@@ -1473,6 +1473,16 @@ static int txn_commit(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t
     break;
   case EDDY_TXN_ABORT:
     pl->st.commit_failures++;
+    if (!skip && pl->batch_state != BATCH_IDLE) {
+      /* The rewind drops the batch in hand: once it is handled (its
+       * outputs go to the doomed transaction, nothing is consumed after
+       * it), at a tick. */
+      log_limited(pl, EDDY_LOG_WARN, "exactly once: %s: the transaction is aborted after the batch in hand", why);
+      pl->txn_abort = 1;
+      pl->txn_committing = 0;
+      rc = EDDY_EAGAIN;
+      break;
+    }
     rc = txn_abort(pl, why, skip);
     break;
   case EDDY_TXN_FATAL:
