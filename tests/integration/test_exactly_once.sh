@@ -152,5 +152,79 @@ listen = 127.0.0.1:$port"
   stop_pid "$REDIS_PID"
 }
 
-for_each_broker scenario
+# Two instances in one group, each with its own transactional.id (through
+# group.instance.id): A alone, then B joins (A's revocation commits its
+# transaction and checkpoints before B reads them), then A is killed with
+# SIGKILL and B takes every partition after the session timeout: it waits
+# for A's open transaction (aborted by the broker after
+# transaction.timeout.ms, 10 s here) before it reads the committed offsets,
+# and goes on exactly once, with the models of an uninterrupted run.
+two_instances() {
+  [ "$BROKER_KIND" = kafka ] || return 0
+  local n=${EOS_GROUP_RECORDS:-8000}
+  start_redis --appendonly yes --appendfsync always
+  create_topic in2 4
+  create_topic g.predictions 2
+  create_topic g.dlq 1
+  create_topic gref.predictions 2
+  create_topic gref.dlq 1
+  local a=$EDDY_TEST_TMP/a.ini b=$EDDY_TEST_TMP/b.ini ref=$EDDY_TEST_TMP/gref.ini
+  KAFKA_EXTRA="transaction.timeout.ms = 10000" FEATURES_EXTRA="key = user" write_config "$a" g in2 "[state]
+store = $REDIS_URL
+aggregates = count(*), mean(x1), ewma(x1, 0.5), since_last()
+checkpoint_interval = 0.5"
+  sed -i -e 's/^window = 200$/window = 200\nprocessing.guarantee = exactly_once/' "$a"
+  sed -e 's/^transaction.timeout.ms = 10000$/transaction.timeout.ms = 10000\ngroup.instance.id = b/' "$a" > "$b"
+  sed -i -e 's/^transaction.timeout.ms = 10000$/transaction.timeout.ms = 10000\ngroup.instance.id = a/' "$a"
+  sed -e 's/^predictions = g.predictions$/predictions = gref.predictions/' \
+      -e 's/^dead_letter = g.dlq$/dead_letter = gref.dlq/' \
+      -e 's/^group.instance.id = a$/group.id = gref/' \
+      -e 's/^checkpoint_interval = 0.5$/checkpoint_interval = 0.5\nkey_prefix = gref/' "$a" > "$ref"
+  grep -q '^group.instance.id = b$' "$b" && grep -q '^group.instance.id = a$' "$a" && grep -q '^group.id = gref$' "$ref" ||
+    fail "configs: $(cat "$a" "$b" "$ref")"
+  gen in2 "$n" --rate 500 --entities 32 --bad-every $BAD &
+  local gen_pid=$! a_pid b_pid
+  start_run "$a" "$EDDY_TEST_TMP/a.log"
+  a_pid=$RUN_PID
+  wait_log "$EDDY_TEST_TMP/a.log" 'pipeline g: assigned in2\[0\] in2\[1\] in2\[2\] in2\[3\]' 60
+  sleep 1
+  start_run "$b" "$EDDY_TEST_TMP/b.log"
+  b_pid=$RUN_PID
+  wait_log "$EDDY_TEST_TMP/b.log" 'pipeline g: assigned in2' 60
+  grep -q 'pipeline g: revoked' "$EDDY_TEST_TMP/a.log" || fail "a gave up no partition"
+  sleep 1.5
+  RUN_PID=$a_pid
+  stop_run KILL
+  log "instance a killed; b takes its partitions"
+  RUN_PID=$b_pid
+  wait "$gen_pid" || fail "the producer failed"
+  local out bad=$((n / BAD))
+  out=$(check --in in2 --pred g.predictions --dlq g.dlq --pipeline g --with-id --exactly-once --timeout 180)
+  log "check: $out"
+  grep -q "^inputs $n predicted $((n - bad)) dead-lettered $bad duplicates 0 " <<< "$out" || fail "$out"
+  stop_run TERM
+  assert_eq 0 "$RUN_RC" "exit status of b after SIGTERM"
+  grep -q 'pipeline g: assigned in2\[0\] in2\[1\] in2\[2\] in2\[3\]' "$EDDY_TEST_TMP/b.log" ||
+    fail "b never held every partition"
+  local got want
+  got=$(models "$a")
+  start_run "$ref" "$EDDY_TEST_TMP/gref.log"
+  out=$(check --in in2 --pred gref.predictions --dlq gref.dlq --pipeline g --with-id --exactly-once --timeout 180)
+  log "reference check: $out"
+  grep -q "^inputs $n predicted $((n - bad)) dead-lettered $bad duplicates 0 " <<< "$out" || fail "$out"
+  stop_run TERM
+  want=$(models "$ref")
+  log "two instances, one killed:"$'\n'"$got"
+  log "uninterrupted:"$'\n'"$want"
+  assert_eq "$want" "$got" "checkpoints (partition, next offset, SHA-256) after the handovers vs an uninterrupted run"
+  stop_pid "$REDIS_PID"
+}
+
+# EOS_CASES picks cases while iterating.
+both() {
+  local c
+  for c in ${EOS_CASES:-scenario two_instances}; do "$c"; done
+}
+
+for_each_broker both
 log "test_exactly_once: ok"
