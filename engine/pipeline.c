@@ -411,9 +411,11 @@ static int produce(eddy_pipeline_t *pl, rd_kafka_topic_t *rkt, const void *value
   }
 }
 
-/* Produces an output of record `seq` of the current task and counts it
- * pending; on failure the output is given up (logged and counted). */
 static int txn_begin(eddy_pipeline_t *pl);
+
+/* Produces an output of record `seq` of the current task and counts it
+ * pending; on failure the output is given up (logged and counted).
+ * Exactly once: it goes in the transaction, begun here when none is. */
 
 static void emit(eddy_pipeline_t *pl, rd_kafka_topic_t *rkt, int kind, const void *value, size_t len,
                  const void *key, size_t key_len, rd_kafka_headers_t *headers) {
