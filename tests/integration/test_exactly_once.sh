@@ -120,7 +120,7 @@ listen = 127.0.0.1:$port"
   unset EDDY_FAULT_ABORT_EVERY
   assert_eq 0 "$RUN_RC" "exit status after SIGTERM"
   local aborts rewound
-  aborts=$(cat "$EDDY_TEST_TMP"/run*.log | grep -c 'aborting the transaction (EDDY_FAULT_ABORT_EVERY' || true)
+  aborts=$(cat "$EDDY_TEST_TMP"/run*.log | grep -c 'exactly once: aborting the transaction' || true)
   rewound=$(cat "$EDDY_TEST_TMP"/run*.log | grep -c ': rewound: model from' || true)
   log "aborts injected: $aborts, partitions rewound: $rewound"
   [ "$ABORT_EVERY" = 0 ] || [ "$aborts" -ge 1 ] || fail "no transaction was aborted"
