@@ -59,7 +59,8 @@ static const eddy_option_t source_options[] = {
     EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
                   "Most records handled per loop wake-up."),
     EDDY_OPT_INT_(S, "commit_interval_ms", commit_interval_ms, "1000", 10, 3600000,
-                  "Milliseconds between offset commits (of offsets whose records' outputs are all delivered)."),
+                  "Milliseconds between offset commits (of offsets whose records' outputs are all delivered; "
+                  "exactly_once: between transactions, 100 unless set)."),
     EDDY_OPT_END,
 };
 #undef S
