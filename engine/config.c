@@ -53,7 +53,8 @@ static const eddy_option_t source_options[] = {
     EDDY_OPT_TEXT_(S, "columns", columns, NULL,
                    "CSV over Kafka: the column names, in order (files use their header line)."),
     EDDY_OPT_TEXT_(S, "label_topic", label_topic, NULL,
-                   "Topic of labels that arrive later, joined to pending predictions by [features] id."),
+                   "Topic of labels that arrive later, to be joined to pending predictions by [features] id: not in this "
+                   "build (a pipeline that sets it is refused at start with a message saying so)."),
     EDDY_OPT_INT_(S, "max_record_bytes", max_record_bytes, "1048576", 64, 1073741824.0,
                   "Records larger than this go to the dead-letter topic undecoded."),
     EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
@@ -73,7 +74,7 @@ static const eddy_option_t features_options[] = {
                    "Nominal attributes, dictionary-encoded as their values appear; `values.NAME = a, b, c` declares NAME's values (or the classes') in order first, as an ARFF header does."),
     EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required."),
     EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
-    EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, to join labels that arrive later."),
+    EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, echoed in every prediction as `id` (to join labels that arrive later)."),
     EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,
                    "Event time field (seconds or milliseconds since the epoch), for time windows."),
     EDDY_OPT_TEXT_(F, "weight", weight, NULL, "Instance weight field (default weight 1)."),
