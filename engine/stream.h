@@ -1,5 +1,5 @@
 /* stream.h: `eddy run`'s moving parts, shared by engine/run.c (the loop,
- * reloads, signals, shutdown), engine/pipeline.c (one pipeline's consumer,
+ * reloads, signals, shutdown), engine/pipeline*.c (one pipeline's consumer,
  * producer and record path), engine/task.c (a partition's task and its
  * commit watermark), engine/metrics.c (Prometheus text) and engine/http.c.
  *

@@ -2,7 +2,7 @@
  * pipeline has one transactional producer; every commit interval its
  * outputs (predictions, alerts, dead letters) and the consumed offsets go
  * in one Kafka transaction (begin, produce, send_offsets_to_transaction
- * with the consumer's group metadata, commit). pipeline.c keeps the
+ * with the consumer's group metadata, commit). pipeline_commit.c keeps the
  * bookkeeping (when to commit, what to rewind after an abort); this file
  * names the transactional.id, sets the configurations, classifies the
  * errors of each call, and computes where a partition starts after a

@@ -39,7 +39,7 @@ enum { IN_NONE = 0, IN_GOOD = 1, IN_BAD = 2 };
 #define DLQ_SHIFT 5
 #define COUNT_MAX 7u
 
-/* A dead letter's cut (pipeline.c): a value the producer cannot carry
+/* A dead letter's cut (pipeline_output.c): a value the producer cannot carry
  * goes with its first 64 KiB. */
 #define DLQ_PREFIX_BYTES 65536
 
