@@ -101,7 +101,7 @@ static const eddy_option_t state_options[] = {
     EDDY_OPT_ENUM_(T, "time_unit", time_unit, "auto", time_units,
                    "Unit of the timestamp field and since_last fields: s, ms, or auto (ms when |value| >= 1e11, else s)."),
     EDDY_OPT_INT_(T, "max_entities", max_entities, "1000000", 1, 1e12,
-                  "Entities kept by the memory store (least recently seen evicted first)."),
+                  "Entities kept by the memory store ([state] store = memory; about 100 bytes each with a few aggregates): when it is full, the least recently seen entity is evicted, its aggregates forgotten: its next record joins as a new entity (count 0, no mean, min, max, last or since_last yet). The Redis store keeps every entity."),
     EDDY_OPT_DOUBLE_(T, "checkpoint_interval", checkpoint_interval, "10", 0.1, 86400,
                      "Seconds between model checkpoints (also taken on revocation and shutdown)."),
     EDDY_OPT_TEXT_(T, "key_prefix", key_prefix, "eddy", "Prefix of every Redis key eddy writes."),

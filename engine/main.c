@@ -14,6 +14,7 @@ int eddy_cmd_broker(int argc, char **argv);
 int eddy_cmd_detect(int argc, char **argv);
 int eddy_cmd_models(int argc, char **argv);
 int eddy_cmd_alerts(int argc, char **argv);
+int eddy_cmd_verify(int argc, char **argv);
 
 static const eddy_command_t commands[] = {
     {"run", eddy_cmd_run, "-c FILE.ini", "run the pipelines of FILE as a Kafka stream processor"},
@@ -33,6 +34,8 @@ static const eddy_command_t commands[] = {
      "list the model checkpoints in Redis (version, next offset, bytes, SHA-256)"},
     {"alerts", eddy_cmd_alerts, "-c FILE.ini [--pipeline NAME] [--follow] [--since TIME] [--json]",
      "list or follow drift alerts (Redis stream, or the alerts topic)"},
+    {"verify", eddy_cmd_verify, "-c FILE.ini [--pipeline NAME] [--exactly-once] [--expect-dlq N] [--json]",
+     "check a run's outputs and checkpoints against its input (offline, after the run)"},
 };
 
 static void usage(FILE *out) {

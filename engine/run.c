@@ -78,10 +78,11 @@ size_t eddy_run_pipelines(const eddy_run_t *r, eddy_pipeline_t **out, size_t max
 }
 
 void eddy__run_alert(eddy_run_t *r, const eddy_pipeline_t *pl, const eddy_alert_t *a) {
-  if (r->opts.on_alert) r->opts.on_alert(r->opts.ctx, pl, a);
+  if (r && r->opts.on_alert) r->opts.on_alert(r->opts.ctx, pl, a);
 }
 
 void eddy__run_failed(eddy_run_t *r, eddy_pipeline_t *pl) {
+  if (!r) return; /* an offline replay (eddy verify): the caller sees the stats */
   if (!r->failed)
     eddy_log(EDDY_LOG_ERROR, "pipeline %s failed: stopping", eddy_pipeline_conf(pl)->pipeline.name);
   r->failed = 1;

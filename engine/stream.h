@@ -263,6 +263,19 @@ int64_t eddy_pipeline_lag(const eddy_pipeline_t *pl, const eddy_ptask_t *t);
 /* Appends the pipeline's samples of one metric family (see run.c). */
 void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_buf_t *b);
 
+/* Offline replay (`eddy verify`): in a pipeline made by eddy_pipeline_new
+ * and never started, a task for (topic, partition) with a fresh model and,
+ * with aggregates, a fresh memory store of entities (the previous one is
+ * freed); eddy_pipeline_replay runs one record through the record path
+ * (decode, validate, state join, predict, learn, drift) without emitting
+ * anything: a record that would be dead-lettered only counts in the
+ * stats' dead_lettered. Records must come in offset order.
+ * eddy_pipeline_replay_done frees the task. */
+eddy_ptask_t *eddy_pipeline_replay_task(eddy_pipeline_t *pl, const char *topic, int32_t partition,
+                                        char *errstr, size_t errstr_size);
+void eddy_pipeline_replay(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
+void eddy_pipeline_replay_done(eddy_pipeline_t *pl, eddy_ptask_t *t);
+
 /* Tasks (task.c). */
 eddy_ptask_t *eddy_ptask_new(eddy_pipeline_t *pl, const char *topic, int32_t partition,
                            const eddy_fields_t *fields, char *errstr, size_t errstr_size);
