@@ -164,7 +164,11 @@ fault_verify() {
   local out rc=0 verifier timeout=$((120 + FAULTS_RECORDS / 1000))
   if have_verify; then
     verifier="eddy verify"
-    out=$("$EDDY_BIN" verify -c "$CFG" --pipeline $PIPE --timeout "$timeout" --json "$@") || rc=$?
+    local ex=()
+    [ -z "${BAD:-}" ] || ex=(--expect-dlq "$BAD")
+    out=$("$EDDY_BIN" verify -c "$CFG" --pipeline $PIPE --timeout "$timeout" --json "${ex[@]}" "$@" \
+      2> "$EDDY_TEST_TMP/verify.err") || rc=$?
+    sed 's/^/  /' "$EDDY_TEST_TMP/verify.err" >&2
   else
     verifier="stream_check (fallback: outputs only, no model check)"
     local a eo=()
@@ -185,6 +189,10 @@ except ValueError:
 r = {"case": case, "broker": broker, "injected": injected, "verifier": verifier, **r}
 if r.get("violation") is None and int(rc) != 0:
     r["violation"] = f"verifier exit {rc}"
+if r.get("violation") is None and r.get("models_checked", 0) != r.get("models_equal", 0):
+    r["violation"] = f"models: {r.get('models_equal')} of {r.get('models_checked')} equal"
+if r.get("violation") is None and verifier == "eddy verify" and not r.get("models_checked"):
+    r["violation"] = "no checkpoint was checked"
 if r.get("violation") is None and r.get("lost") != 0:
     r["violation"] = f"lost {r.get('lost')}"
 if r.get("violation") is None and bad != "" and r.get("dlq") != int(bad):
