@@ -150,6 +150,21 @@ struct eddy_pipeline {
   int store_seen_ready;
   double store_away_since;
 
+  /* Exactly once (txn.c): the transaction in hand. */
+  int eos;             /* processing.guarantee = exactly_once */
+  int txn_open;        /* begun, neither committed nor aborted */
+  int txn_abort;       /* an output failed: abort at the next tick */
+  int txn_committing;  /* a commit not confirmed yet: retried before anything is consumed */
+  int txn_offsets_sent;
+  int txn_failed;      /* fatal (fenced): nothing more is committed */
+  int final_commit;
+  int replaying;       /* the record in hand has no outputs */
+  int abort_streak;    /* aborts since the last commit */
+  int64_t fault_abort_every; /* EDDY_FAULT_ABORT_EVERY: tests abort every Nth commit (0: never) */
+  uint64_t commit_attempts;
+  double commit_interval; /* seconds */
+  char txn_id[256];
+
   eddy_pipeline_stats_t st;
 };
 
@@ -398,14 +413,21 @@ static int produce(eddy_pipeline_t *pl, rd_kafka_topic_t *rkt, const void *value
 
 /* Produces an output of record `seq` of the current task and counts it
  * pending; on failure the output is given up (logged and counted). */
+static int txn_begin(eddy_pipeline_t *pl);
+
 static void emit(eddy_pipeline_t *pl, rd_kafka_topic_t *rkt, int kind, const void *value, size_t len,
                  const void *key, size_t key_len, rd_kafka_headers_t *headers) {
   eddy_ptask_t *t = pl->cur;
+  if (pl->eos && !pl->txn_open && txn_begin(pl)) {
+    if (headers) rd_kafka_headers_destroy(headers);
+    return;
+  }
   eddy_wm_add(&t->wm, pl->cur_seq);
   if (produce(pl, rkt, value, len, key, key_len, headers, opaque_of(t, kind, pl->cur_seq))) {
     if (headers) rd_kafka_headers_destroy(headers);
     pl->st.delivery_failures++;
     eddy_wm_done(&t->wm, pl->cur_seq);
+    if (pl->eos) pl->txn_abort = 1; /* the transaction lacks an output: handled again */
   }
 }
 
@@ -429,6 +451,9 @@ static void count_alert(eddy_pipeline_t *pl, const char *detector, const char *k
 static void on_alert(void *ctx, const eddy_alert_t *a) {
   eddy_ptask_t *t = ctx;
   eddy_pipeline_t *pl = t->pl;
+  /* A record replayed to learn again raised this alert the first time,
+   * and it was committed then. */
+  if (pl->replaying && pl->cur == t) return;
   count_alert(pl, a->detector, a->kind);
   eddy__run_alert(pl->run, pl, a);
   if (pl->store.type->alert) pl->store.type->alert(&pl->store, a);
@@ -458,6 +483,7 @@ static void on_alert(void *ctx, const eddy_alert_t *a) {
 static void dead_letter(eddy_pipeline_t *pl, const rd_kafka_message_t *m, const char *stage, int err,
                         const char *msg) {
   eddy_ptask_t *t = pl->cur;
+  if (pl->replaying) return; /* dead-lettered by the committed transaction */
   pl->st.dead_lettered++;
   t->dead_lettered++;
   if (!pl->t_dlq) {
@@ -524,6 +550,12 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_
   }
   pl->cur = t;
   pl->cur_seq = seq;
+  /* Exactly once, after a restore: records whose outputs are committed
+   * are handled without outputs; records the model already learned (it
+   * was checkpointed past them) without learning. */
+  int learn = m->offset >= t->learn_from;
+  pl->replaying = m->offset < t->emit_from;
+  if (pl->replaying) pl->st.replayed++;
   pl->st.records_in++;
   pl->st.bytes_in += m->len;
   t->records++;
@@ -567,7 +599,7 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_
       else eddy_aggs_join(pl->aggs, pl->aggs->fresh, &pl->rec, t_ms);
     }
     int k = eddy_replica_predict(rep, &pl->rec.in);
-    if (pl->t_pred) {
+    if (pl->t_pred && !pl->replaying) {
       eddy_buf_clear(&pl->out);
       eddy_prediction_t p = {
           .pipeline = pl->conf->pipeline.name,
@@ -598,7 +630,7 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_
                     t->topic, (int)t->partition, (int64_t)m->offset);
       }
     }
-    if (pl->rec.in.has_y) {
+    if (pl->rec.in.has_y && learn) {
       err = eddy_replica_learn(rep, &pl->rec.in);
       if (err) {
         log_limited(pl, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": learner %s: %s", t->topic,
@@ -608,12 +640,13 @@ static void handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_
         t->learned++;
       }
     }
-    if (entity >= 0) {
+    if (entity >= 0 && learn) {
       eddy_state_batch_update(b, (size_t)entity, &pl->rec, t_ms);
       if (pre == ENTITY_NOW) eddy_store_write(pl->store.entities, b);
     }
   }
   pl->cur = NULL;
+  pl->replaying = 0;
   eddy_wm_done(&t->wm, seq); /* the guard */
 }
 
@@ -685,7 +718,8 @@ static void checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
 
 /* A task's model moved since its last checkpoint. */
 static int has_news(const eddy_ptask_t *t) {
-  return !t->retired && t->restored && t->wm.next >= 0 && t->wm.next > t->ckpt_offset;
+  return !t->retired && t->restored && t->wm.next >= 0 && t->wm.next > t->ckpt_offset &&
+         (!t->pl->eos || t->wm.next <= t->wm.committed);
 }
 
 /* Checkpoints every task whose model moved and whose records' outputs
@@ -713,7 +747,8 @@ static int checkpoint_tasks(eddy_pipeline_t *pl, int kind) {
 #define CKPT_WAIT 2.0
 
 static int ckpt_gate(eddy_pipeline_t *pl) {
-  if (!pl->ckpt || pl->state != EDDY_PL_RUNNING) return 1;
+  /* Exactly once: checkpoints follow the transactions' commits. */
+  if (!pl->ckpt || pl->state != EDDY_PL_RUNNING || pl->eos) return 1;
   double now = eddy_now();
   if (!pl->ckpt_due) {
     if (now < pl->next_ckpt) return 1;
@@ -973,7 +1008,7 @@ static void batch_tick(eddy_pipeline_t *pl) {
  * stops early continues from an idle handle. */
 static void consume(eddy_pipeline_t *pl) {
   if (!pl->consumer || pl->state == EDDY_PL_CLOSED) return;
-  if (pl->held) {
+  if (pl->held || (pl->eos && (pl->txn_abort || pl->txn_committing || pl->txn_failed))) {
     more_off(pl);
     return;
   }
@@ -1063,7 +1098,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
   uint32_t slot = (uint32_t)(op >> 34);
   int kind = (int)(op >> 32 & 3);
   eddy_ptask_t *t = slot < pl->n_slots ? pl->slots[slot] : NULL;
-  if (m->err && !eddy_kafka_err_permanent(m->err) && !pl->purging) {
+  if (m->err && !eddy_kafka_err_permanent(m->err) && !pl->purging && !pl->eos) {
     /* Not delivered yet: produce it again later (the timer retries). */
     retry_t *r = calloc(1, sizeof *r);
     if (r && (r->value = malloc(m->len ? m->len : 1)) && (r->key = malloc(m->key_len ? m->key_len : 1))) {
@@ -1086,7 +1121,15 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     free(r);
   }
   pl->in_flight--;
-  if (m->err) {
+  if (m->err && pl->eos) {
+    /* The transaction lacks this output: it is aborted and its records
+     * handled again (outputs purged by an abort say nothing). */
+    if (!pl->purging && !pl->txn_abort) {
+      pl->txn_abort = 1;
+      log_limited(pl, EDDY_LOG_WARN, "an output to %s failed (%s): the transaction is aborted and its "
+                  "records are handled again", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    }
+  } else if (m->err) {
     pl->st.delivery_failures++;
     log_limited(pl, EDDY_LOG_ERROR, "an output to %s is lost: %s", rd_kafka_topic_name(m->rkt),
                 rd_kafka_err2str(m->err));
@@ -1211,7 +1254,7 @@ static rd_kafka_topic_partition_list_t *commit_list(eddy_pipeline_t *pl,
     eddy_ptask_t *t = pl->tasks[i];
     if (t->retired) continue;
     if (only && !rd_kafka_topic_partition_list_find(only, t->topic, t->partition)) continue;
-    int64_t c = eddy_wm_committable(&t->wm);
+    int64_t c = pl->eos ? t->wm.next : eddy_wm_committable(&t->wm);
     if (c >= 0 && c > t->wm.committed) rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = c;
   }
   return l;
@@ -1232,8 +1275,15 @@ static void on_commit_sync(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
 
 /* Commits and waits for the answer at most timeout_ms (a broker that is
  * away must not hold a shutdown). */
+static int txn_commit_wait(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *skip, int timeout_ms);
+
 static void commit_now(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *only, int timeout_ms) {
   if (!pl->consumer) return;
+  if (pl->eos) {
+    /* Every task's outputs are in the transaction: all its offsets go. */
+    txn_commit_wait(pl, only, timeout_ms);
+    return;
+  }
   rd_kafka_topic_partition_list_t *l = commit_list(pl, only);
   if (l->cnt) {
     rd_kafka_queue_t *q = rd_kafka_queue_new(pl->consumer);
@@ -1262,9 +1312,299 @@ static void commit_async(eddy_pipeline_t *pl) {
   rd_kafka_topic_partition_list_destroy(l);
 }
 
+
+/* ------------------------------------------------------- exactly once */
+
+/* processing.guarantee = exactly_once: the outputs of the records handled
+ * since the last commit and their offsets go in one Kafka transaction,
+ * committed every commit interval (100 ms unless [source]
+ * commit_interval_ms says otherwise), at revocation and at the end. A
+ * transaction begins with its first output (or at its commit when only
+ * offsets moved). Consumption waits while a commit is not confirmed. An
+ * abortable error aborts it and rewinds every task to its state at the
+ * last commit: the model restored from its checkpoint (written only at
+ * committed offsets, so never past them) and the records from there
+ * consumed again, learning only up to the committed offset (txn.c). A
+ * fatal error (fenced by a newer instance with the same transactional.id)
+ * stops the pipeline; nothing more is committed or checkpointed. */
+
+static int restore_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int64_t *offset);
+
+static void txn_fatal(eddy_pipeline_t *pl, const char *why) {
+  if (!pl->txn_failed)
+    eddy_log(EDDY_LOG_ERROR, "pipeline %s: exactly once: %s (transactional.id %s): stopping; its last "
+             "committed transaction is where its next run goes on", pl->conf->pipeline.name, why, pl->txn_id);
+  pl->txn_failed = 1;
+  pl->txn_open = 0;
+  eddy__run_failed(pl->run, pl);
+}
+
+static int txn_begin(eddy_pipeline_t *pl) {
+  char why[768];
+  if (pl->txn_failed) return EDDY_EIO;
+  if (eddy_txn_begin(pl->producer, why, sizeof why) != EDDY_TXN_OK) {
+    txn_fatal(pl, why);
+    return EDDY_EIO;
+  }
+  pl->txn_open = 1;
+  pl->txn_offsets_sent = 0;
+  return 0;
+}
+
+static int in_list(const rd_kafka_topic_partition_list_t *l, const eddy_ptask_t *t) {
+  return l && rd_kafka_topic_partition_list_find(l, t->topic, t->partition) != NULL;
+}
+
+/* A task back to its state at the last commit: a fresh replica with its
+ * checkpoint, and where to consume from (set on l). */
+static int rewind_task(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l) {
+  const eddy_pipeline_conf_t *c = pl->conf;
+  char err[512];
+  eddy_replica_t *r = eddy_replica_new(c, pl->fields, (size_t)c->pipeline.window, err, sizeof err);
+  if (!r) {
+    eddy_log(EDDY_LOG_ERROR, "pipeline %s: %s [%d]: cannot make a model replica: %s", c->pipeline.name, t->topic,
+             (int)t->partition, err);
+    return EDDY_ENOMEM;
+  }
+  r->partition = t->partition;
+  r->on_alert = on_alert;
+  r->alert_ctx = t;
+  eddy_replica_free(t->replica);
+  t->replica = r;
+  eddy_wm_reset(&t->wm);
+  t->restored = 0;
+  t->ckpt_offset = -1;
+  int64_t off = RD_KAFKA_OFFSET_INVALID;
+  if (restore_task(pl, t, &off) == EDDY_EAGAIN) return EDDY_EAGAIN;
+  int64_t start = eddy_txn_start(t->ckpt_offset, t->wm.committed, &t->learn_from, &t->emit_from);
+  rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = start;
+  eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: rewound: model from %s %" PRId64 ", consuming again from "
+           "offset %s%" PRId64 ", outputs from %" PRId64, c->pipeline.name, t->topic, (int)t->partition,
+           t->ckpt_offset >= 0 ? "its checkpoint at offset" : "scratch, offset", t->learn_from,
+           start == RD_KAFKA_OFFSET_BEGINNING ? "(the beginning) " : "", start < 0 ? t->learn_from : start,
+           t->emit_from);
+  return 0;
+}
+
+/* Aborts the transaction and rewinds every task not in skip (those are
+ * being revoked). Returns EDDY_ESTATE (aborted), or EDDY_EIO when the
+ * pipeline failed. */
+static int txn_abort(eddy_pipeline_t *pl, const char *cause, const rd_kafka_topic_partition_list_t *skip) {
+  const char *name = pl->conf->pipeline.name;
+  char why[768];
+  eddy_log(EDDY_LOG_WARN, "pipeline %s: exactly once: aborting the transaction (%s): its records are "
+           "handled again from the last committed offsets", name, cause);
+  pl->st.txn_aborts++;
+  /* An output that can never be delivered (too large for its topic...)
+   * would abort every transaction again: stop instead of looping. */
+  if (++pl->abort_streak > 5) {
+    char msg[1000];
+    snprintf(msg, sizeof msg, "%d transactions aborted in a row without a commit (the last: %s): an output that "
+             "can never be delivered?", pl->abort_streak, cause);
+    pl->purging = 1;
+    (void)eddy_txn_abort(pl->producer, 5000, why, sizeof why);
+    rd_kafka_poll(pl->producer, 0);
+    pl->purging = 0;
+    txn_fatal(pl, msg);
+    return EDDY_EIO;
+  }
+  pl->purging = 1;
+  eddy_txn_result_t r = EDDY_TXN_RETRY;
+  for (int tries = 0; tries < 3 && r == EDDY_TXN_RETRY; tries++)
+    r = eddy_txn_abort(pl->producer, 10000, why, sizeof why);
+  pl->dr_now_ms = 0;
+  rd_kafka_poll(pl->producer, 0); /* the aborted outputs' reports */
+  pl->purging = 0;
+  pl->txn_open = pl->txn_abort = pl->txn_committing = pl->txn_offsets_sent = 0;
+  if (r != EDDY_TXN_OK) {
+    txn_fatal(pl, why);
+    return EDDY_EIO;
+  }
+  if (pl->in_flight) {
+    eddy_log(EDDY_LOG_WARN, "pipeline %s: %" PRIu64 " aborted outputs not reported yet: forgotten", name,
+             pl->in_flight);
+    pl->in_flight = 0;
+  }
+  /* Records held for a batch: consumed again. */
+  batch_drop(pl);
+  rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)pl->n_tasks + 1);
+  int failed = 0;
+  for (size_t i = 0; i < pl->n_tasks && !failed; i++) {
+    eddy_ptask_t *t = pl->tasks[i];
+    if (t->retired || in_list(skip, t)) continue;
+    int e = rewind_task(pl, t, l);
+    if (e) {
+      failed = 1;
+      txn_fatal(pl, e == EDDY_EAGAIN ? "a checkpoint cannot be read to rewind a partition (Redis away)"
+                                     : "a partition cannot be rewound");
+    }
+  }
+  if (!failed && l->cnt && pl->consumer) {
+    if (strcmp(rd_kafka_rebalance_protocol(pl->consumer), "COOPERATIVE") == 0) {
+      rd_kafka_error_t *e = rd_kafka_seek_partitions(pl->consumer, l, 0);
+      if (e) rd_kafka_error_destroy(e);
+    } else {
+      /* The whole assignment again, with the rewound offsets: records
+       * already fetched from the old positions are dropped. */
+      rd_kafka_assign(pl->consumer, l);
+      if (pl->paused) rd_kafka_pause_partitions(pl->consumer, l);
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  return failed ? EDDY_EIO : EDDY_ESTATE;
+}
+
+/* Commits the transaction: the outputs so far and every task's offset
+ * after its last record handled. 0: committed, or nothing to commit;
+ * EDDY_EAGAIN: not confirmed yet (call again; nothing is consumed
+ * meanwhile); EDDY_ESTATE: aborted and rewound (tasks in skip excepted);
+ * EDDY_EIO: fatal. */
+static int txn_commit(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *skip, int timeout_ms) {
+  if (!pl->eos || !pl->producer || !pl->consumer) return 0;
+  if (pl->txn_failed) return EDDY_EIO;
+  if (pl->txn_abort) return txn_abort(pl, "an output or its commit failed", skip);
+  rd_kafka_topic_partition_list_t *l = commit_list(pl, NULL);
+  if (!pl->txn_open && !l->cnt) {
+    rd_kafka_topic_partition_list_destroy(l);
+    return 0;
+  }
+  if (!pl->txn_open && txn_begin(pl)) {
+    rd_kafka_topic_partition_list_destroy(l);
+    return EDDY_EIO;
+  }
+  char why[768];
+  eddy_txn_result_t r = EDDY_TXN_OK;
+  pl->txn_committing = 1;
+  if (!pl->txn_offsets_sent) {
+    r = eddy_txn_send_offsets(pl->producer, pl->consumer, l, timeout_ms, why, sizeof why);
+    if (r == EDDY_TXN_OK) pl->txn_offsets_sent = 1;
+  }
+  if (r == EDDY_TXN_OK && pl->fault_abort_every && ++pl->commit_attempts % (uint64_t)pl->fault_abort_every == 0) {
+    snprintf(why, sizeof why, "EDDY_FAULT_ABORT_EVERY=%" PRId64 ": an abort injected", pl->fault_abort_every);
+    r = EDDY_TXN_ABORT;
+  }
+  if (r == EDDY_TXN_OK) {
+    pl->dr_now_ms = 0;
+    r = eddy_txn_commit(pl->producer, timeout_ms, why, sizeof why);
+  }
+  int rc = 0;
+  switch (r) {
+  case EDDY_TXN_OK:
+    pl->txn_open = pl->txn_committing = pl->txn_offsets_sent = 0;
+    pl->st.txn_commits++;
+    pl->abort_streak = 0;
+    committed(pl, RD_KAFKA_RESP_ERR_NO_ERROR, l);
+    if (pl->unreachable) reachable(pl);
+    break;
+  case EDDY_TXN_RETRY:
+    log_limited(pl, EDDY_LOG_WARN, "exactly once: the transaction's commit is not confirmed yet (%s): "
+                "trying again, consumption waits", why);
+    rc = EDDY_EAGAIN;
+    break;
+  case EDDY_TXN_ABORT:
+    pl->st.commit_failures++;
+    if (!skip && pl->batch_state != BATCH_IDLE) {
+      /* The rewind drops the batch in hand: once it is handled (its
+       * outputs go to the doomed transaction, nothing is consumed after
+       * it), at a tick. */
+      log_limited(pl, EDDY_LOG_WARN, "exactly once: %s: the transaction is aborted after the batch in hand", why);
+      pl->txn_abort = 1;
+      pl->txn_committing = 0;
+      rc = EDDY_EAGAIN;
+      break;
+    }
+    rc = txn_abort(pl, why, skip);
+    break;
+  case EDDY_TXN_FATAL:
+    txn_fatal(pl, why);
+    rc = EDDY_EIO;
+    break;
+  }
+  rd_kafka_topic_partition_list_destroy(l);
+  return rc;
+}
+
+/* Commits, trying again until timeout_ms; a commit still not confirmed
+ * then is aborted (the partitions are being given up or the pipeline
+ * stops: nothing may stay pending for their next owner). */
+static int txn_commit_wait(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *skip, int timeout_ms) {
+  double deadline = eddy_now() + timeout_ms / 1000.0;
+  int rc;
+  for (;;) {
+    double left = deadline - eddy_now();
+    rc = txn_commit(pl, skip, left > 0.5 ? (int)(left * 1000) : 500);
+    if (rc != EDDY_EAGAIN) return rc;
+    if (eddy_now() >= deadline) return txn_abort(pl, "its commit was not confirmed in time", skip);
+  }
+}
+
+/* After a commit: the checkpoints that are due (their offsets are the
+ * committed ones). */
+static void txn_committed_ckpt(eddy_pipeline_t *pl) {
+  double now = eddy_now();
+  if (!pl->ckpt || pl->state != EDDY_PL_RUNNING || now < pl->next_ckpt || pl->batch_state != BATCH_IDLE) return;
+  checkpoint_tasks(pl, EDDY_CKPT_TIMER);
+  pl->next_ckpt = now + pl->conf->state.checkpoint_interval;
+}
+
+/* The tick's part: commit on the interval, retry a commit, abort. */
+static void txn_tick(eddy_pipeline_t *pl, double now) {
+  if (pl->txn_failed || !(pl->txn_abort || pl->txn_committing || now >= pl->next_commit)) return;
+  /* An abort drops the batch in hand: between batches only. */
+  if (pl->txn_abort && pl->batch_state != BATCH_IDLE) return;
+  pl->next_commit = now + pl->commit_interval;
+  int rc = txn_commit(pl, NULL, 1000);
+  if (rc == 0) txn_committed_ckpt(pl);
+  if (rc == 0 || rc == EDDY_ESTATE) kick(pl);
+}
+
+/* Exactly once, at assignment (after the checkpoints are restored): the
+ * group's committed offsets, and from them where each partition starts
+ * and which of its records are replayed (txn.c). EDDY_EAGAIN: not read. */
+static int eos_positions(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts) {
+  const char *name = pl->conf->pipeline.name;
+  rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+  for (int i = 0; i < c->cnt; i++) c->elems[i].offset = RD_KAFKA_OFFSET_INVALID;
+  rd_kafka_resp_err_t e = rd_kafka_committed(pl->consumer, c, 10000);
+  for (int i = 0; !e && i < c->cnt; i++)
+    if (c->elems[i].err) e = c->elems[i].err;
+  if (e) {
+    log_limited(pl, EDDY_LOG_WARN, "exactly once: the group's committed offsets cannot be read (%s): the "
+                "assignment waits", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(c);
+    return EDDY_EAGAIN;
+  }
+  for (int i = 0; i < parts->cnt; i++) {
+    rd_kafka_topic_partition_t *p = &parts->elems[i];
+    eddy_ptask_t *t = find_task(pl, p->topic, p->partition);
+    const rd_kafka_topic_partition_t *k = rd_kafka_topic_partition_list_find(c, p->topic, p->partition);
+    if (!t || !k) continue;
+    int64_t committed_at = k->offset >= 0 ? k->offset : -1;
+    t->wm.committed = committed_at;
+    p->offset = eddy_txn_start(t->ckpt_offset, committed_at, &t->learn_from, &t->emit_from);
+    if (t->learn_from < t->emit_from)
+      eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: outputs committed up to offset %" PRId64 ", model at "
+               "offset %" PRId64 "%s: records in between are learned again without outputs", name, p->topic,
+               (int)p->partition, t->emit_from, t->learn_from,
+               t->ckpt_offset < 0 ? " (no checkpoint: from the partition's beginning)" : "");
+    else if (t->learn_from == t->emit_from)
+      eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: outputs committed and model at offset %" PRId64, name,
+               p->topic, (int)p->partition, t->emit_from);
+    else if (t->learn_from > t->emit_from)
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: the checkpoint (offset %" PRId64 ") is past the committed "
+               "offset %" PRId64 " (written by at_least_once?): records in between are predicted without "
+               "learning", name, p->topic, (int)p->partition, t->learn_from, t->emit_from);
+  }
+  rd_kafka_topic_partition_list_destroy(c);
+  return 0;
+}
+
 #define UNASSIGN_WAIT 10.0 /* seconds revoked partitions wait for their checkpoints */
 
 static void revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts, int lost) {
+  /* Lost partitions' offsets cannot be committed by this member any more:
+   * their outputs go with an aborted transaction. */
+  if (lost && pl->eos && pl->txn_open) txn_abort(pl, "partitions lost", parts);
   if (!lost) {
     /* Deliver what these partitions produced, then commit their offsets. */
     pl->dr_now_ms = 0;
@@ -1320,6 +1660,7 @@ static void retry_assign(eddy_pipeline_t *pl) {
     eddy_ptask_t *t = find_task(pl, p->topic, p->partition);
     if (t && restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
   }
+  if (!wait && pl->eos && eos_positions(pl, pl->assign_wait) == EDDY_EAGAIN) wait = 1;
   if (wait) {
     pl->assign_retry = eddy_now() + 1;
     return;
@@ -1362,6 +1703,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
       p->offset = RD_KAFKA_OFFSET_INVALID;
       if (!wait && restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
+    if (!wait && pl->eos && eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;
     eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s", pl->conf->pipeline.name, names);
     if (wait) {
       eddy_log(EDDY_LOG_WARN, "pipeline %s: Redis unreachable: consumption of %s waits until their "
@@ -1502,9 +1844,13 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   if (c->source.label_topic && *c->source.label_topic)
     FAIL("%s:%d: [source] label_topic: labels that arrive later are not joined in this build yet", c->file,
          c->line);
-  if (c->pipeline.guarantee == EDDY_EXACTLY_ONCE)
-    FAIL("%s:%d: [pipeline] processing.guarantee = exactly_once is not available in this build yet",
-         c->file, c->line);
+  pl->eos = c->pipeline.guarantee == EDDY_EXACTLY_ONCE;
+  pl->commit_interval = c->source.commit_interval_ms / 1000.0;
+  if (pl->eos) {
+    eddy_txn_id(c, pl->txn_id, sizeof pl->txn_id);
+    /* Kafka Streams' commit interval under exactly once, unless set. */
+    if (!eddy_conf_where(c, "source", "commit_interval_ms")) pl->commit_interval = 0.1;
+  }
   if (!(pl->topics = eddy_kafka_topics(c->source.topics, errstr, errstr_size))) {
     err = EDDY_EINVAL;
     goto fail;
@@ -1596,7 +1942,8 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   }
   eddy_replica_free(probe);
   if (!(pl->cconf = eddy_kafka_conf(c, EDDY_KAFKA_CONSUMER, errstr, errstr_size)) ||
-      !(pl->pconf = eddy_kafka_conf(c, EDDY_KAFKA_PRODUCER, errstr, errstr_size))) {
+      !(pl->pconf = eddy_kafka_conf(c, EDDY_KAFKA_PRODUCER, errstr, errstr_size)) ||
+      (pl->eos && eddy_txn_conf(c, pl->pconf, pl->cconf, errstr, errstr_size))) {
     err = EDDY_EINVAL;
     goto fail;
   }
@@ -1638,6 +1985,20 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   pl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pl->pconf, msg, sizeof msg);
   if (!pl->producer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: producer: %s", c->pipeline.name, msg);
   pl->pconf = NULL;
+  if (pl->eos) {
+    char why[768];
+    if (eddy_txn_init(pl->producer, 60000, why, sizeof why) != EDDY_TXN_OK)
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: %s", c->pipeline.name, why);
+    eddy_log(EDDY_LOG_INFO, "pipeline %s: exactly once: transactions as %s, committed every %.0f ms",
+             c->pipeline.name, pl->txn_id, pl->commit_interval * 1000);
+    /* Fault injection for the tests: every Nth commit is aborted instead. */
+    const char *f = getenv("EDDY_FAULT_ABORT_EVERY");
+    if (f && eddy_parse_int(f, &pl->fault_abort_every) == 0 && pl->fault_abort_every > 0)
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: EDDY_FAULT_ABORT_EVERY=%" PRId64 ": every %" PRId64 "th transaction "
+               "is aborted (fault injection)", c->pipeline.name, pl->fault_abort_every, pl->fault_abort_every);
+    else
+      pl->fault_abort_every = 0;
+  }
   pl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, pl->cconf, msg, sizeof msg);
   if (!pl->consumer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: consumer: %s", c->pipeline.name, msg);
   pl->cconf = NULL;
@@ -1668,7 +2029,7 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   uv_poll_start(&pl->cpoll, UV_READABLE, on_consumer_io);
   uv_poll_start(&pl->ppoll, UV_READABLE, on_producer_io);
   pl->state = EDDY_PL_RUNNING;
-  pl->next_commit = eddy_now() + c->source.commit_interval_ms / 1000.0;
+  pl->next_commit = eddy_now() + pl->commit_interval;
   pl->next_ckpt = eddy_now() + c->state.checkpoint_interval;
   /* Until the store is reachable (Redis: its first connection). */
   if (pl->store.type->ready && !pl->store.type->ready(&pl->store)) eddy_pipeline_pause(pl, EDDY_PAUSE_STORE);
@@ -1742,6 +2103,14 @@ static void finish(eddy_pipeline_t *pl) {
     rd_kafka_destroy_flags(pl->consumer, closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     pl->consumer = NULL;
   }
+  if (pl->producer && pl->eos && pl->txn_open && !pl->txn_failed) {
+    char why[768];
+    pl->purging = 1;
+    if (eddy_txn_abort(pl->producer, 2000, why, sizeof why) != EDDY_TXN_OK)
+      eddy_log(EDDY_LOG_WARN, "pipeline %s: %s", pl->conf->pipeline.name, why);
+    pl->txn_open = 0;
+    rd_kafka_poll(pl->producer, 0);
+  }
   if (pl->producer) {
     if (pl->in_flight && rd_kafka_flush(pl->producer, 1000) != RD_KAFKA_RESP_ERR_NO_ERROR)
       eddy_log(EDDY_LOG_WARN, "pipeline %s: %" PRIu64 " outputs not delivered: their records were not "
@@ -1798,9 +2167,11 @@ void eddy_pipeline_tick(eddy_pipeline_t *pl) {
   if (pl->state == EDDY_PL_RUNNING || (pl->state == EDDY_PL_DRAINING && pl->consumer)) {
     if (pl->retries && !pl->unreachable) retry_deliveries(pl);
     if (pl->held || (pl->paused & EDDY_PAUSE_BACKPRESSURE)) check_backpressure(pl);
-    if (now >= pl->next_commit) {
+    if (pl->eos) {
+      txn_tick(pl, now);
+    } else if (now >= pl->next_commit) {
       commit_async(pl);
-      pl->next_commit = now + pl->conf->source.commit_interval_ms / 1000.0;
+      pl->next_commit = now + pl->commit_interval;
     }
     if (pl->batch_state != BATCH_IDLE) batch_tick(pl);
     if (pl->assign_wait) retry_assign(pl);
@@ -1822,6 +2193,11 @@ void eddy_pipeline_tick(eddy_pipeline_t *pl) {
     int late = now >= pl->drain_deadline - 2.5;
     int ready = !pl->store.type->ready || pl->store.type->ready(&pl->store);
     if (!late && ((pl->batch_state != BATCH_IDLE && ready) || pl->in_flight)) return;
+    if (pl->eos && !pl->final_commit) {
+      pl->final_commit = 1;
+      double left = pl->drain_deadline - now - 2.0;
+      txn_commit_wait(pl, NULL, left > 1 ? (int)(left * 500) : 500);
+    }
     if (pl->ckpt && !pl->final_sent) {
       pl->final_sent = 1;
       if (ready && pl->batch_state == BATCH_IDLE) checkpoint_tasks(pl, EDDY_CKPT_FINAL);
@@ -1921,6 +2297,9 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
       {"eddy_rebalances_total", st->rebalances},
       {"eddy_checkpoints_total", st->checkpoints},
       {"eddy_checkpoint_failures_total", st->checkpoint_failures},
+      {"eddy_replayed_records_total", st->replayed},
+      {"eddy_transactions_committed_total", st->txn_commits},
+      {"eddy_transactions_aborted_total", st->txn_aborts},
   };
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
     if (!strcmp(family, counters[i].family)) {

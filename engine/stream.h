@@ -64,6 +64,11 @@ static inline eddy_wm_entry_t *eddy_wm_entry(const eddy_watermark_t *w, uint64_t
 }
 /* The offset to commit now (-1: nothing consumed yet). */
 int64_t eddy_wm_committable(const eddy_watermark_t *w);
+/* Forgets every open record (their outputs were aborted with their
+ * transaction): sequence numbers go on from where they were, so that a
+ * late report of a forgotten one matches nothing; `next` is -1 again and
+ * `committed` stays. */
+void eddy_wm_reset(eddy_watermark_t *w);
 /* Records open, and whether a commit would move the committed offset. */
 static inline uint64_t eddy_wm_open(const eddy_watermark_t *w) { return w->tail - w->head; }
 
@@ -92,6 +97,12 @@ struct eddy_ptask {
    * its fetch's state. */
   uint64_t batch_mark;
   int fetch;
+  /* Exactly-once (txn.c): records before learn_from are already in the
+   * model (its checkpoint's next offset), records before emit_from have
+   * their outputs committed (the group's committed offset); a record
+   * below either is handled without learning or without outputs. 0 and 0
+   * at least once. */
+  int64_t learn_from, emit_from;
 };
 
 /* ----------------------------------------------------------- state store */
@@ -228,6 +239,8 @@ typedef struct eddy_pipeline_stats {
   uint64_t commits, commit_failures;
   uint64_t rebalances;
   uint64_t checkpoints, checkpoint_failures;
+  uint64_t replayed;                 /* exactly once: records handled again without outputs */
+  uint64_t txn_commits, txn_aborts;  /* exactly once: transactions */
   eddy_alert_count_t *alerts;
   size_t n_alerts, cap_alerts;
   eddy_histogram_t latency; /* source record's timestamp to prediction delivered, seconds */
@@ -282,6 +295,52 @@ eddy_ptask_t *eddy_ptask_new(eddy_pipeline_t *pl, const char *topic, int32_t par
 /* Frees the replica; the task stays until its outputs are reported. */
 void eddy_ptask_retire(eddy_ptask_t *t);
 void eddy_ptask_free(eddy_ptask_t *t);
+
+/* --------------------------------------------------------- transactions */
+
+/* processing.guarantee = exactly_once (txn.c): the librdkafka side of a
+ * pipeline's transactions, kept apart from the loop's bookkeeping. */
+
+/* The transactional.id of pipeline c: [kafka] transactional.id when set,
+ * else eddy.PIPELINE.INSTANCE where INSTANCE is [kafka] group.instance.id
+ * when set, else the host name. Stable across restarts, so that a
+ * restarted instance fences its predecessor (a zombie) and aborts what it
+ * left open; two instances of one pipeline on one host need their own
+ * group.instance.id (or transactional.id). */
+void eddy_txn_id(const eddy_pipeline_conf_t *c, char *out, size_t size);
+/* Adds exactly-once settings to the librdkafka configurations: the
+ * producer's transactional.id and message.timeout.ms (no longer than
+ * transaction.timeout.ms, as librdkafka requires), the consumer's
+ * isolation.level = read_committed; keys set in [kafka] are kept. */
+int eddy_txn_conf(const eddy_pipeline_conf_t *c, rd_kafka_conf_t *pconf, rd_kafka_conf_t *cconf,
+                  char *errstr, size_t errstr_size);
+/* The outcome of a transactional call. */
+typedef enum {
+  EDDY_TXN_OK = 0,
+  EDDY_TXN_RETRY,  /* timed out or a retriable error: call it again */
+  EDDY_TXN_ABORT,  /* the transaction must be aborted (and its records handled again) */
+  EDDY_TXN_FATAL,  /* the producer is unusable (fenced by a newer instance): stop */
+} eddy_txn_result_t;
+/* Refuses librdkafka's mock cluster (`eddy broker`: its transactions keep
+ * no offsets and show aborted records), then init_transactions, retried
+ * for at most budget_ms. */
+eddy_txn_result_t eddy_txn_init(rd_kafka_t *producer, int budget_ms, char *errstr, size_t errstr_size);
+eddy_txn_result_t eddy_txn_begin(rd_kafka_t *producer, char *errstr, size_t errstr_size);
+/* send_offsets_to_transaction (offsets: may be empty; the consumer's group
+ * metadata makes the commit fenced by the group's generation, KIP-447). */
+eddy_txn_result_t eddy_txn_send_offsets(rd_kafka_t *producer, rd_kafka_t *consumer,
+                                        const rd_kafka_topic_partition_list_t *offsets, int timeout_ms,
+                                        char *errstr, size_t errstr_size);
+eddy_txn_result_t eddy_txn_commit(rd_kafka_t *producer, int timeout_ms, char *errstr, size_t errstr_size);
+/* Purges the queue and lets in-flight requests end (librdkafka #4849),
+ * then aborts; RETRY when it should be called again. */
+eddy_txn_result_t eddy_txn_abort(rd_kafka_t *producer, int timeout_ms, char *errstr, size_t errstr_size);
+/* Where records start after a restore: ckpt is the checkpoint's next
+ * offset (-1: none), committed the group's committed offset (-1: none).
+ * Sets learn_from and emit_from and returns the offset to consume from
+ * (RD_KAFKA_OFFSET_BEGINNING to replay a partition from its start,
+ * RD_KAFKA_OFFSET_INVALID for auto.offset.reset). */
+int64_t eddy_txn_start(int64_t ckpt, int64_t committed, int64_t *learn_from, int64_t *emit_from);
 
 /* ------------------------------------------------------------------ run */
 

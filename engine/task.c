@@ -76,6 +76,11 @@ int64_t eddy_wm_committable(const eddy_watermark_t *w) {
   return w->next;
 }
 
+void eddy_wm_reset(eddy_watermark_t *w) {
+  w->head = w->tail;
+  w->next = -1;
+}
+
 /* ------------------------------------------------------------------ tasks */
 
 eddy_ptask_t *eddy_ptask_new(eddy_pipeline_t *pl, const char *topic, int32_t partition,

@@ -203,8 +203,10 @@ def produce(args):
 def read_all(bootstrap, topics, until, timeout):
     """Every record of the topics from the beginning, until until(records)
     says enough or timeout seconds pass without it."""
+    # read_committed (librdkafka's default, said here): outputs of aborted
+    # transactions are never seen, those of open ones only once committed.
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "stream-check", "enable.auto.commit": False,
-                  "enable.partition.eof": False, "fetch.wait.max.ms": 10})
+                  "enable.partition.eof": False, "fetch.wait.max.ms": 10, "isolation.level": "read_committed"})
     parts = []
     for t in topics:
         md = c.list_topics(t, timeout=10)
