@@ -22,11 +22,7 @@ scenario() {
   fault_wait_produced
   finish_fx
   fault_verify "SIGKILL x$KILLS at random moments"
-  fault_end
 }
 
-for b in kafka eddy; do
-  wants_broker $b || continue
-  scenario $b
-done
+run_scenarios scenario kafka eddy
 log "case_sigkill: ok"

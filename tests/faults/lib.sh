@@ -9,8 +9,16 @@
 #   FAULTS_SEED (1)           seeds the random moments ($RANDOM)
 #   FAULTS_RESULTS            a file: each verified scenario appends one
 #                             JSON line to it (tools/run-faults.sh reads it)
-#   FAULTS_BROKERS            "kafka eddy": the broker kinds a case that
-#                             runs on both may use (CI's short run: one)
+#   FAULTS_BROKERS            "kafka eddy": the broker kinds the cases may
+#                             use (a case names the kinds it runs on)
+#   FAULTS_EOS (1)            1: the cases that run on Apache Kafka run
+#                             again with processing.guarantee = exactly_once
+#                             (eddy verify --exactly-once); 0: not
+#
+#   run_scenarios FN KIND...  FN KIND GUARANTEE for each KIND (kafka, eddy)
+#                             the case supports and FAULTS_BROKERS allows;
+#                             on kafka also with exactly_once (FAULTS_EOS);
+#                             FAULTS_ONE_BROKER=1: the first such KIND only
 #
 #   fault_setup KIND [PRED_PARTS]   Redis (AOF, fsync always), the broker
 #                             (kafka | eddy [--brokers 3]), topics `in` (4
@@ -40,6 +48,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/run_lib.sh"
 FAULTS_RECORDS=${FAULTS_RECORDS:-100000}
 FAULTS_SEED=${FAULTS_SEED:-1}
 FAULTS_BROKERS=${FAULTS_BROKERS:-kafka eddy}
+FAULTS_EOS=${FAULTS_EOS:-1}
 FAULT_CASE=$(basename "$0" .sh)
 FAULT_CASE=${FAULT_CASE#case_}
 RANDOM=$FAULTS_SEED
@@ -72,11 +81,37 @@ EOF
   wait_for 30 "topic $1 led" _topic_ready "$1" "$2"
 }
 
+run_scenarios() {
+  local fn=$1 kind
+  shift
+  for kind in "$@"; do
+    wants_broker "$kind" || { log "$FAULT_CASE: $kind not in FAULTS_BROKERS ($FAULTS_BROKERS): skipped"; continue; }
+    if [ "$kind" = kafka ] && ! kafka_available; then
+      [ "${EDDY_REQUIRE_KAFKA:-0}" = 1 ] && fail "Apache Kafka unavailable: $("$EDDY_ROOT/tools/kafka.sh" check 2>&1)"
+      log "SKIP $FAULT_CASE on Apache Kafka: $("$EDDY_ROOT/tools/kafka.sh" check 2>&1)"
+      continue
+    fi
+    GUARANTEE=at_least_once
+    log "== $FAULT_CASE on $kind, $GUARANTEE"
+    "$fn" "$kind"
+    fault_end
+    if [ "$kind" = kafka ] && [ "$FAULTS_EOS" = 1 ]; then
+      GUARANTEE=exactly_once
+      log "== $FAULT_CASE on $kind, $GUARANTEE"
+      "$fn" "$kind"
+      fault_end
+    fi
+    [ "${FAULTS_ONE_BROKER:-0}" != 1 ] || break
+  done
+}
+
 # fault_setup KIND [EDDY-BROKER-ARGS...]
 fault_setup() {
   local kind=$1
   shift
+  GUARANTEE=${GUARANTEE:-at_least_once}
   FAULT_BROKER=$kind
+  [ "$GUARANTEE" = at_least_once ] || FAULT_BROKER="$kind+eos"
   start_redis --appendonly yes --appendfsync always
   case "$kind" in
     kafka) start_kafka ;;
@@ -105,6 +140,8 @@ checkpoint_interval = 0.5
 listen = 127.0.0.1:$PORT
 ${CFG_EXTRA:-}"
   sed -i 's/^detector = adwin$/detector = adwin\naction = reset/' "$CFG"
+  [ "$GUARANTEE" = at_least_once ] ||
+    sed -i "s/^window = 200$/window = 200\nprocessing.guarantee = $GUARANTEE/" "$CFG"
   RUNS=0
   export FAULT_BROKER
 }
@@ -162,6 +199,7 @@ fault_verify() {
   local injected=$1
   shift
   local out rc=0 verifier timeout=$((120 + FAULTS_RECORDS / 1000))
+  [ "$GUARANTEE" = at_least_once ] || set -- --exactly-once "$@"
   if have_verify; then
     verifier="eddy verify"
     local ex=()
