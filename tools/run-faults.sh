@@ -44,22 +44,23 @@ else
   cases=("$root"/tests/faults/case_*.sh)
 fi
 
-fmt() { # a result line (JSON) as a table row
+fmt() { # result lines (JSON) as table rows
   /usr/bin/python3 -c '
 import json, sys
 for l in sys.stdin:
     r = json.loads(l)
-    def n(k):
-        v = r.get(k)
-        return "-" if v is None else str(v)
-    models = f"{n(\"models_equal\")}/{n(\"models_checked\")}"
-    print(f"{r[\"case\"]:<18} {r[\"broker\"]:<10} {r[\"injected\"][:58]:<58} {n(\"records_in\"):>8} {n(\"predictions\"):>8} "
-          f"{n(\"duplicates\"):>6} {n(\"lost\"):>5} {n(\"dlq\"):>6} {models:>7} {r[\"result\"]}"
-          + ("" if r["result"] == "PASS" else f"  ({r.get(\"violation\")})"))'
+    n = lambda k: "-" if r.get(k) is None else str(r[k])
+    models = n("models_equal") + "/" + n("models_checked")
+    row = "%-18s %-10s %-62s %8s %9s %6s %5s %6s %7s %s" % (
+        r["case"], r["broker"], r["injected"][:62], n("records_in"), n("predictions"), n("duplicates"),
+        n("lost"), n("dlq"), models, r["result"])
+    if r["result"] != "PASS":
+        row += "  (%s)" % r.get("violation")
+    print(row)'
 }
 
 printf 'faults (%s): FAULTS_RECORDS=%s, seed %s, logs in %s/\n' "$mode" "$FAULTS_RECORDS" "${FAULTS_SEED:-1}" "$out"
-printf '%-18s %-10s %-58s %8s %8s %6s %5s %6s %7s %s\n' case broker injected in predicted dups lost dlq models result
+printf '%-18s %-10s %-62s %8s %9s %6s %5s %6s %7s %s\n' case broker injected in predicted dups lost dlq models result
 t0=$(date +%s)
 failed=0
 for script in "${cases[@]}"; do
@@ -74,7 +75,7 @@ for script in "${cases[@]}"; do
   if [ "$rc" -ne 0 ]; then
     failed=1
     if ! tail -n "+$((before + 1))" "$results" | grep -q '"result": "FAIL"'; then
-      printf '%-18s %-10s %-58s %s\n' "$name" - "(the case failed before its verdict)" \
+      printf '%-18s %-10s %-62s %s\n' "$name" - "(the case failed before its verdict)" \
         "FAIL  ($(grep -m1 'FAIL:' "$out/$name.log" | cut -c1-160))"
     fi
   fi

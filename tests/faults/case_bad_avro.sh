@@ -16,7 +16,7 @@ scenario() {
   start_fx
   fault_wait_produced
   finish_fx
-  fault_verify "bad Avro x$BAD (truncated, trailing, garbage, wrong schema id)"
+  fault_verify "bad Avro x$BAD: truncated/trailing/garbage/wrong schema id"
 }
 
 run_scenarios scenario kafka eddy
