@@ -9,6 +9,9 @@
 #   make fuzz       libFuzzer targets (clang, ASan + UBSan) in build-fuzz/, each
 #                   run for FUZZ_SECONDS (60); FUZZ_TARGETS="csv json" picks some
 #   make valgrind   the unit and integration suites under Valgrind's memcheck
+#   make faults     the fault suite (tests/faults): crashes, broker and Redis
+#                   failures, hostile input, each run checked by eddy verify;
+#                   FAULTS=short is CI's quick version
 #   make unit-clang the unit suites built by clang with ASan + UBSan
 
 SANITIZE ?= 0
@@ -51,7 +54,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps peers test unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang
+.PHONY: all deps peers test unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN)
@@ -181,6 +184,15 @@ fuzz: fuzz-build
 # eddy process the integration suites start (tests/valgrind.sh).
 valgrind: all $(UNIT_BIN)
 	@BUILD=$(BUILD) tests/valgrind.sh $(UNIT_BIN)
+
+# The fault suite: every tests/faults/case_*.sh, one line per scenario
+# (tools/run-faults.sh); FAULTS=full (100,000 records a scenario, Apache
+# Kafka and eddy broker, exactly_once too) or short (CI: 5,000 records, one
+# broker per case).
+FAULTS ?= full
+faults: deps
+	@$(MAKE) --no-print-directory all
+	@EDDY_BIN=$(abspath $(BIN)) BUILD=$(BUILD) tools/run-faults.sh $(FAULTS)
 
 clean:
 	rm -rf build build-san build-fuzz eddy

@@ -4,11 +4,42 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pipeline_int.h"
 
 /* ------------------------------------------------------------- checkpoints */
+
+/* Test only (tests/faults): EDDY_TEST_CRASH_AT=STEP[:N] ends the process
+ * with _exit(137), as a SIGKILL would, the Nth time (default 1) it reaches
+ * STEP: ckpt_before_write (a checkpoint about to be sent to the store) or
+ * ckpt_after_write (the store has acknowledged one; its offsets are not
+ * committed yet). Unset: one getenv, then nothing. */
+static void test_crash_at(const char *step) {
+  static int init;
+  static char want[32];
+  static long left;
+  if (!init) {
+    init = 1;
+    const char *e = getenv("EDDY_TEST_CRASH_AT");
+    if (e && *e) {
+      snprintf(want, sizeof want, "%s", e);
+      char *c = strchr(want, ':');
+      left = 1;
+      if (c) {
+        *c = '\0';
+        left = strtol(c + 1, NULL, 10);
+        if (left < 1) left = 1;
+      }
+    }
+  }
+  if (!want[0] || strcmp(want, step) != 0 || --left > 0) return;
+  fprintf(stderr, "eddy: EDDY_TEST_CRASH_AT=%s: exiting with 137\n", step);
+  _exit(137);
+}
 
 /* Writes t's model with the offset after the last record it handled. */
 void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
@@ -16,6 +47,7 @@ void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
   eddy_buf_clear(b);
   int err = eddy_replica_save(t->replica, b);
   if (!err && b->err) err = EDDY_ENOMEM;
+  if (!err) test_crash_at("ckpt_before_write");
   if (!err) err = pl->store.type->checkpoint(&pl->store, t, t->wm.next, b->data, b->len, kind);
   if (err) {
     pl->st.checkpoint_failures++;
@@ -93,6 +125,7 @@ void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t
   if (pl->ckpts_pending) pl->ckpts_pending--;
   const char *name = pl->conf->pipeline.name;
   if (status == 0) {
+    test_crash_at("ckpt_after_write");
     pl->st.checkpoints++;
   } else if (status == EDDY_ESTATE && stored > offset) {
     pl->st.checkpoint_failures++;

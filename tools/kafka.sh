@@ -8,6 +8,9 @@
 #                              the broker in the background, wait until it
 #                              answers, print its bootstrap address
 #   tools/kafka.sh stop DIR    stop it (SIGTERM, then SIGKILL after a while)
+#   tools/kafka.sh restart DIR start a stopped broker again on its data and
+#                              ports (for fault tests: the broker down and
+#                              back), wait until it answers
 #   tools/kafka.sh check       exit 0 when java and the jars are there, else
 #                              say what is missing and exit 1
 #
@@ -134,11 +137,24 @@ EOF
     --cluster-id "$(cluster_id)" --config "$dir/server.properties" > "$dir/format.log" 2>&1 ||
     { cat "$dir/format.log" >&2; die "formatting $dir failed"; }
   local fmt_ms=$(( $(date +%s%3N) - t0 ))
+  launch "$dir" "$bport" "$flags $cds_run"
+  local ms=$(( $(date +%s%3N) - t0 )) jar
+  jar=$(basename "$(compgen -G "$libs/kafka_2.13-*.jar" | head -1)" .jar)
+  printf 'kafka.sh: Kafka %s up at 127.0.0.1:%s in %d.%03ds (format %d.%03ds; logs in %s)\n' \
+    "${jar#kafka_2.13-}" "$bport" $((ms / 1000)) $((ms % 1000)) $((fmt_ms / 1000)) \
+    $((fmt_ms % 1000)) "$dir" >&2
+  echo "127.0.0.1:$bport"
+}
+
+# launch DIR PORT FLAGS: the broker of DIR/server.properties in the
+# background; waits until it answers on PORT, writes DIR/bootstrap.
+launch() {
+  local dir=$1 bport=$2 flags=$3
   # Its own session and process group, so that stopping it takes every
   # thread and child with it; stdin from /dev/null so that it never holds a
   # caller's pipe open.
   # shellcheck disable=SC2086
-  setsid java $flags $cds_run -cp "$libs/*" kafka.Kafka "$dir/server.properties" \
+  setsid java $flags -cp "$libs/*" kafka.Kafka "$dir/server.properties" \
     < /dev/null > "$dir/stdout.log" 2>&1 &
   local pid=$!
   echo "$pid" > "$dir/kafka.pid"
@@ -156,11 +172,19 @@ EOF
     sleep 0.2
   done
   echo "127.0.0.1:$bport" > "$dir/bootstrap"
-  local ms=$(( $(date +%s%3N) - t0 )) jar
-  jar=$(basename "$(compgen -G "$libs/kafka_2.13-*.jar" | head -1)" .jar)
-  printf 'kafka.sh: Kafka %s up at 127.0.0.1:%s in %d.%03ds (format %d.%03ds; logs in %s)\n' \
-    "${jar#kafka_2.13-}" "$bport" $((ms / 1000)) $((ms % 1000)) $((fmt_ms / 1000)) \
-    $((fmt_ms % 1000)) "$dir" >&2
+}
+
+restart() {
+  local dir=$1 bport jsa cds=""
+  check || exit 1
+  dir=$(cd "$dir" && pwd)
+  [ -f "$dir/server.properties" ] && [ -d "$dir/data" ] || die "$dir holds no broker made by 'start'"
+  [ ! -f "$dir/kafka.pid" ] || ! kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || die "$dir: still running"
+  bport=$(sed -n 's|^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*|\1|p' "$dir/server.properties")
+  jsa=$(cds_archive)
+  [ ! -f "$jsa" ] || cds="-XX:SharedArchiveFile=$jsa"
+  launch "$dir" "$bport" "$(jvm_flags "$dir") $cds"
+  echo "kafka.sh: Kafka restarted at 127.0.0.1:$bport (logs in $dir)" >&2
   echo "127.0.0.1:$bport"
 }
 
@@ -188,6 +212,7 @@ stop() {
 case "${1:-}" in
   start) [ $# -eq 2 ] || die "usage: kafka.sh start DIR"; start "$2" ;;
   stop) [ $# -eq 2 ] || die "usage: kafka.sh stop DIR"; stop "$2" ;;
+  restart) [ $# -eq 2 ] || die "usage: kafka.sh restart DIR"; restart "$2" ;;
   check) check ;;
-  *) die "usage: kafka.sh start DIR | stop DIR | check" ;;
+  *) die "usage: kafka.sh start DIR | stop DIR | restart DIR | check" ;;
 esac

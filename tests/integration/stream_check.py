@@ -13,6 +13,12 @@ Kafka client: it reads what eddy writes).
       i belongs to entity "u<i mod E>": a field `user` and the Kafka key (so
       that an entity's records share a partition). With --flip-at F, labels
       from record F on are the other class (a concept drift).
+      --bad-kinds K1,K2 rotates among those kinds only; --huge-every H makes
+      every H-th record (H-1, 2H-1, ...) a JSON value of --huge-bytes
+      (10 MB), kind `huge` (the topic must take it: --max-bytes sets the
+      producer's message.max.bytes); --distinct-c gives every good record
+      its own value of the categorical c ("v<i>"); --summary prints
+      {"records": N, "bad": B} on stdout at the end.
   stream_check.py check BOOTSTRAP --in TOPIC[,TOPIC] --pred TOPIC [--dlq TOPIC]
                   [--exactly-once] [--timeout S] [--pipeline NAME]
       reads every input record, then the predictions (and dead letters)
@@ -20,7 +26,11 @@ Kafka client: it reads what eddy writes).
       prediction` records, a dead letter for `expect: dlq` ones. Checks
       every prediction's fields and every dead letter's headers, key and
       value. Exit 1 on a missing output, a wrong field, or (with
-      --exactly-once) a duplicate. Prints one summary line.
+      --exactly-once) a duplicate. Prints one summary line. With --json,
+      prints instead one JSON object shaped as `eddy verify --json`'s
+      (records_in, decoded, predictions, duplicates, lost, dlq, ..., and
+      violation: null or the first failure; models_checked 0: this check
+      reads no models) and exits 1 when violation is not null.
   stream_check.py aggregates BOOTSTRAP --in TOPIC --pred TOPIC [--timeout S]
       every prediction (duplicates included) must carry, in "aggregates",
       exactly the values its record's entity had before it: count(*),
@@ -40,7 +50,16 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 AVRO_SCHEMA_ID = 7
 
 
+class Violation(Exception):
+    pass
+
+
+JSON_MODE = False
+
+
 def fail(msg):
+    if JSON_MODE:
+        raise Violation(msg)
     print(f"stream_check: FAIL: {msg}", file=sys.stderr, flush=True)
     sys.exit(1)
 
@@ -103,10 +122,11 @@ def avro_frame(body, confluent):
     return (b"\x00" + struct.pack(">I", AVRO_SCHEMA_ID) + body) if confluent else body
 
 
-def make_record(i, with_label, entities=0, flip_at=None):
+def make_record(i, with_label, entities=0, flip_at=None, distinct_c=False):
     rnd = random.Random(i)
     x1, x2 = rnd.random() * 10, rnd.random() * 10
-    rec = {"id": f"r{i}", "x1": round(x1, 6), "x2": round(x2, 6), "c": rnd.choice(["a", "b", "c"])}
+    c = rnd.choice(["a", "b", "c"])
+    rec = {"id": f"r{i}", "x1": round(x1, 6), "x2": round(x2, 6), "c": f"v{i}" if distinct_c else c}
     if entities:
         rec["user"] = f"u{i % entities}"
     if with_label:
@@ -119,7 +139,16 @@ def make_record(i, with_label, entities=0, flip_at=None):
 
 def produce(args):
     p = Producer({"bootstrap.servers": args.bootstrap, "acks": "all", "linger.ms": 5,
-                  "message.max.bytes": 2000000})
+                  "message.max.bytes": args.max_bytes})
+    json_bad, avro_bad = JSON_BAD, AVRO_BAD
+    if args.bad_kinds:
+        kinds = args.bad_kinds.split(",")
+        known = {k for k, _ in JSON_BAD + AVRO_BAD}
+        if set(kinds) - known:
+            fail(f"--bad-kinds: unknown {sorted(set(kinds) - known)}; known: {sorted(known)}")
+        json_bad = [(k, f) for k, f in JSON_BAD if k in kinds]
+        avro_bad = [(k, f) for k, f in AVRO_BAD if k in kinds]
+    n_bad = 0
     failures = []
 
     def dr(err, msg):
@@ -129,17 +158,22 @@ def produce(args):
     t0 = time.monotonic()
     bad_i = 0
     for i in range(args.start, args.start + args.n):
-        rec = make_record(i, (i % args.label_every) == 0, args.entities, args.flip_at)
+        rec = make_record(i, (i % args.label_every) == 0, args.entities, args.flip_at, args.distinct_c)
         headers = [("expect", b"prediction"), ("id", rec["id"].encode())]
         if "y" in rec:
             headers.append(("label", rec["y"].encode()))
         fmt = args.format
-        if args.bad_every and i % args.bad_every == args.bad_every - 1:
-            table = JSON_BAD if fmt == "json" else AVRO_BAD
+        if args.huge_every and i % args.huge_every == args.huge_every - 1:
+            value = json.dumps({**rec, "pad": "z" * args.huge_bytes}).encode()
+            headers = [("expect", b"dlq"), ("kind", b"huge")]
+            n_bad += 1
+        elif args.bad_every and i % args.bad_every == args.bad_every - 1:
+            table = json_bad if fmt == "json" else avro_bad
             kind, f = table[bad_i % len(table)]
             bad_i += 1
             value = f(rec) if fmt == "json" else f(rec, fmt == "confluent")
             headers = [("expect", b"dlq"), ("kind", kind.encode())]
+            n_bad += 1
         elif fmt == "json":
             value = json.dumps(rec).encode()
         else:
@@ -159,7 +193,9 @@ def produce(args):
     left = p.flush(60)
     if left or failures:
         fail(f"{left} records not delivered, {len(failures)} failed: {failures[:3]}")
-    log(f"produced {args.n} {args.format} records to {args.topic}")
+    log(f"produced {args.n} {args.format} records to {args.topic} ({n_bad} bad)")
+    if args.summary:
+        print(json.dumps({"records": args.n, "bad": n_bad}), flush=True)
 
 
 # --------------------------------------------------------------- check
@@ -206,6 +242,25 @@ def hdrs(m):
 
 
 def check(args):
+    """check_run, or with --json its figures and first violation as one
+    JSON object shaped as `eddy verify --json`'s."""
+    global JSON_MODE
+    if not args.json:
+        check_run(args, {})
+        return
+    JSON_MODE = True
+    res = {"pipeline": args.pipeline, "verifier": "stream_check", "records_in": None, "decoded": None,
+           "predictions": None, "duplicates": None, "lost": None, "dlq": None, "dlq_duplicates": None,
+           "alerts": None, "stray": None, "models_checked": 0, "models_equal": 0, "violation": None}
+    try:
+        check_run(args, res)
+    except Violation as e:
+        res["violation"] = str(e)
+    print(json.dumps(res), flush=True)
+    sys.exit(1 if res["violation"] else 0)
+
+
+def check_run(args, res):
     inputs = args.inp.split(",")
     n_in = end_offsets(args.bootstrap, inputs)
     recs = read_all(args.bootstrap, inputs, lambda out: len(out) >= n_in, args.timeout)
@@ -242,6 +297,10 @@ def check(args):
     read_all(args.bootstrap, out_topics, done, args.timeout)
     missing = need_pred - seen_pred.keys()
     missing_dlq = need_dlq - seen_dlq.keys()
+    res.update(records_in=len(want), decoded=len(need_pred), predictions=sum(len(v) for v in seen_pred.values()),
+               duplicates=sum(len(v) - 1 for v in seen_pred.values()), lost=len(missing) + len(missing_dlq),
+               dlq=len(seen_dlq), dlq_duplicates=sum(len(v) - 1 for v in seen_dlq.values()),
+               stray=len((seen_pred.keys() - set(want)) | (seen_dlq.keys() - set(want))))
     if missing:
         fail(f"{len(missing)} of {len(need_pred)} records have no prediction, e.g. {sorted(missing)[:5]}")
     if missing_dlq:
@@ -388,6 +447,12 @@ def main():
     a.add_argument("--rate", type=float, default=0)
     a.add_argument("--entities", type=int, default=0)
     a.add_argument("--flip-at", type=int, default=None)
+    a.add_argument("--bad-kinds", default="")
+    a.add_argument("--huge-every", type=int, default=0)
+    a.add_argument("--huge-bytes", type=int, default=10 * 1000 * 1000)
+    a.add_argument("--max-bytes", type=int, default=2000000)
+    a.add_argument("--distinct-c", action="store_true")
+    a.add_argument("--summary", action="store_true")
     a = sub.add_parser("check")
     a.add_argument("bootstrap")
     a.add_argument("--in", dest="inp", required=True)
@@ -397,6 +462,7 @@ def main():
     a.add_argument("--exactly-once", action="store_true")
     a.add_argument("--with-id", action="store_true", help="predictions carry the record's id")
     a.add_argument("--timeout", type=float, default=60)
+    a.add_argument("--json", action="store_true")
     a = sub.add_parser("aggregates")
     a.add_argument("bootstrap")
     a.add_argument("--in", dest="inp", required=True)
