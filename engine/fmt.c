@@ -15,12 +15,14 @@
 #include <stdlib.h>
 
 #include "eddy.h"
+#include "internal.h"
 
 typedef unsigned __int128 u128;
 
 #define MAX_S 27 /* 5^27 is the largest power of five in 64 bits */
 
-static const uint64_t fives[MAX_S + 1] = {
+/* Shared with parse.c (internal.h). */
+const uint64_t eddy__pow5_u64[MAX_S + 1] = {
     1ull,
     5ull,
     25ull,
@@ -79,7 +81,7 @@ static const uint64_t tens[19] = {
  * the exact domain. m has 53 significant bits (a normal double). */
 static int scaled_round(uint64_t m, int q, int s, uint64_t *d, int *exact_back) {
   if (s < 0 || s > MAX_S) return -1;
-  u128 n = (u128)m * fives[s]; /* < 2^117 */
+  u128 n = (u128)m * eddy__pow5_u64[s]; /* < 2^117 */
   int e2 = q + s;
   if (e2 >= 0) {
     if (e2 > 10) return -1;
@@ -99,7 +101,7 @@ static int scaled_round(uint64_t m, int q, int s, uint64_t *d, int *exact_back) 
   *d = (uint64_t)r;
   /* In units of 2^-t: the half gap to the next double up is 5^s / 2, and
    * so is the one down except at a power of two, where it is 5^s / 4. */
-  u128 f = fives[s];
+  u128 f = eddy__pow5_u64[s];
   u128 back = r << t;
   int even = (m & 1) == 0;
   if (back >= n) {
@@ -119,7 +121,7 @@ static int decimal_exponent(uint64_t m, int q, int *x) {
   for (int tries = 0; tries < 4; tries++) {
     int s = 16 - *x;
     if (s < 0 || s > MAX_S) return -1;
-    u128 n = (u128)m * fives[s];
+    u128 n = (u128)m * eddy__pow5_u64[s];
     int e2 = q + s;
     if (e2 > 10) return -1;
     u128 fl = e2 >= 0 ? n << e2 : (-e2 > 120 ? 0 : n >> -e2);

@@ -32,6 +32,9 @@ int eddy__fmt_double_slow(char *buf, size_t size, double v);
  * for -342 <= q <= 308, entry q + 342 is {high, low} 64 bits of
  * floor(5^q * 2^(127 - eddy__log2_pow5(q))), in [2^127, 2^128). */
 extern const uint64_t eddy__pow5_128[651][2];
+
+/* 5^0 .. 5^27, every power of five that fits in 64 bits (fmt.c). */
+extern const uint64_t eddy__pow5_u64[28];
 /* eddy_parse_decimal without its strtod fallback: 0 (*out set),
  * EDDY_EPARSE (strtod would fail too), or 1 when strtod must decide. */
 int eddy__parse_decimal_fast(const char *p, size_t len, double *out);

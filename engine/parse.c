@@ -79,43 +79,14 @@ static inline int round54(uint64_t m54, int e54, int rest_nz, int exact, uint64_
   return 0;
 }
 
-static const uint64_t pow5_64[28] = {1ull,
-                                     5ull,
-                                     25ull,
-                                     125ull,
-                                     625ull,
-                                     3125ull,
-                                     15625ull,
-                                     78125ull,
-                                     390625ull,
-                                     1953125ull,
-                                     9765625ull,
-                                     48828125ull,
-                                     244140625ull,
-                                     1220703125ull,
-                                     6103515625ull,
-                                     30517578125ull,
-                                     152587890625ull,
-                                     762939453125ull,
-                                     3814697265625ull,
-                                     19073486328125ull,
-                                     95367431640625ull,
-                                     476837158203125ull,
-                                     2384185791015625ull,
-                                     11920928955078125ull,
-                                     59604644775390625ull,
-                                     298023223876953125ull,
-                                     1490116119384765625ull,
-                                     7450580596923828125ull};
-
 /* w * 10^q when it is a dyadic rational, i.e. q >= 0 (an integer; not
  * used for those) or 5^-q divides w: then it is u * 2^q exactly, u = w /
  * 5^-q, and u rounds to a double exactly (the conversion of a 64-bit
  * integer is correctly rounded; dividing by 2^-q <= 2^27 is exact).
  * Returns 0, or -1 when w * 10^q is not of that kind. */
 static int dyadic(uint64_t w, int q, uint64_t *bits) {
-  if (q >= 0 || q < -27 || w % pow5_64[-q]) return -1;
-  double v = (double)(w / pow5_64[-q]) / (double)(1ull << -q);
+  if (q >= 0 || q < -27 || w % eddy__pow5_u64[-q]) return -1;
+  double v = (double)(w / eddy__pow5_u64[-q]) / (double)(1ull << -q);
   memcpy(bits, &v, sizeof v);
   return 0;
 }
