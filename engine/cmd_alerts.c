@@ -17,6 +17,7 @@
 
 #include "connectors/connectors.h"
 #include "eddy.h"
+#include "internal.h"
 
 static const char usage[] =
     "usage: eddy alerts -c FILE.ini [--pipeline NAME] [--follow] [--since TIME] [--json]\n"
@@ -408,17 +409,8 @@ int eddy_cmd_alerts(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
-  char err[2048];
-  eddy_config_t *cfg = eddy_config_load(path, err, sizeof err);
-  if (!cfg) {
-    fprintf(stderr, "eddy: %s\n", err);
-    return 1;
-  }
-  if (only && !eddy_config_pipeline(cfg, only)) {
-    fprintf(stderr, "eddy alerts: %s has no pipeline '%s'\n", path, only);
-    eddy_config_free(cfg);
-    return 1;
-  }
+  eddy_config_t *cfg = eddy__cmd_config("alerts", path, only);
+  if (!cfg) return 1;
   /* Redis pipelines grouped by server (one XREAD follows them all); the
    * others read their alerts topic. */
   size_t n = 0, kafka = 0;

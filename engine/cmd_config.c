@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "eddy.h"
+#include "internal.h"
 
 static const char usage[] =
     "usage: eddy config --reference\n"
@@ -54,4 +55,22 @@ int eddy_cmd_config(int argc, char **argv) {
   }
   fputs(usage, stderr);
   return 2;
+}
+
+/* The start of every command that takes -c FILE [--pipeline NAME]: the
+ * config loaded (the caller frees it), or NULL after saying on stderr why
+ * (the file, line and key of a bad config, or the pipeline it lacks). */
+eddy_config_t *eddy__cmd_config(const char *cmd, const char *path, const char *only) {
+  char err[2048];
+  eddy_config_t *cfg = eddy_config_load(path, err, sizeof err);
+  if (!cfg) {
+    fprintf(stderr, "eddy %s: %s\n", cmd, err);
+    return NULL;
+  }
+  if (only && !eddy_config_pipeline(cfg, only)) {
+    fprintf(stderr, "eddy %s: %s has no pipeline '%s'\n", cmd, path, only);
+    eddy_config_free(cfg);
+    return NULL;
+  }
+  return cfg;
 }

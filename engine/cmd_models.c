@@ -11,6 +11,7 @@
 
 #include "connectors/connectors.h"
 #include "eddy.h"
+#include "internal.h"
 
 static const char usage[] =
     "usage: eddy models -c FILE.ini [--pipeline NAME] [--json]\n"
@@ -80,16 +81,8 @@ int eddy_cmd_models(int argc, char **argv) {
     return 2;
   }
   char err[2048];
-  eddy_config_t *cfg = eddy_config_load(path, err, sizeof err);
-  if (!cfg) {
-    fprintf(stderr, "eddy: %s\n", err);
-    return 1;
-  }
-  if (only && !eddy_config_pipeline(cfg, only)) {
-    fprintf(stderr, "eddy models: %s has no pipeline '%s'\n", path, only);
-    eddy_config_free(cfg);
-    return 1;
-  }
+  eddy_config_t *cfg = eddy__cmd_config("models", path, only);
+  if (!cfg) return 1;
   int rc = 0, any_redis = 0, header = 0;
   eddy_buf_t out;
   eddy_buf_init(&out);

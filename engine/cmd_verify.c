@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "verify.h"
 
 static const char usage[] =
@@ -65,16 +66,8 @@ int eddy_cmd_verify(int argc, char **argv) {
     return 2;
   }
   char err[2048];
-  eddy_config_t *cfg = eddy_config_load(path, err, sizeof err);
-  if (!cfg) {
-    fprintf(stderr, "eddy verify: config: %s\n", err);
-    return 2;
-  }
-  if (only && !eddy_config_pipeline(cfg, only)) {
-    fprintf(stderr, "eddy verify: config: %s has no pipeline '%s'\n", path, only);
-    eddy_config_free(cfg);
-    return 2;
-  }
+  eddy_config_t *cfg = eddy__cmd_config("verify", path, only);
+  if (!cfg) return 2;
   opts.out = json ? stderr : stdout;
   /* The replays' own logs (a record dead-lettered, ...) are the run's
    * business: only errors. */

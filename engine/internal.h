@@ -41,4 +41,8 @@ int eddy__parse_decimal_fast(const char *p, size_t len, double *out);
 /* floor(log2(5^q)) as parse.c computes it, for its tests. */
 int eddy__log2_pow5(int q);
 
+/* Loads -c FILE for command CMD and checks that it has pipeline ONLY (when
+ * not NULL); NULL after an error on stderr. The caller frees the config. */
+eddy_config_t *eddy__cmd_config(const char *cmd, const char *path, const char *only);
+
 #endif /* EDDY_INTERNAL_H */
