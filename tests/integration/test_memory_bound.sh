@@ -149,5 +149,12 @@ listen = 127.0.0.1:$port"
     fail "eddy verify: $out"
 }
 
+# Under ASan (make SANITIZE=1) the RSS is mostly shadow memory and the
+# quarantine of freed blocks (256 MiB by default), not eddy's: the budget
+# measures nothing there.
+if ldd "$EDDY_BIN" 2>/dev/null | grep -q libasan; then
+  log "SKIP test_memory_bound: $EDDY_BIN is built with AddressSanitizer, whose shadow memory and quarantine make the peak RSS say nothing of eddy's (run it with the plain build: make test)"
+  exit 0
+fi
 EDDY_TEST_BROKERS=kafka for_each_broker scenario
 log "test_memory_bound: ok"
