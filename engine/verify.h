@@ -47,7 +47,7 @@ typedef struct eddy_verify_result {
   char violation[1024]; /* the first violation */
   /* No verdict yet (exit 2): outputs are missing while others are hidden
    * by an open transaction (empty: none). */
-  char pending[512];
+  char pending[1024];
 } eddy_verify_result_t;
 
 /* Verifies pipeline c. Returns 0 when the checks ran (r->violated says
