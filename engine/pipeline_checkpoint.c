@@ -124,6 +124,14 @@ void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t
                                  int status, int64_t stored) {
   if (pl->ckpts_pending) pl->ckpts_pending--;
   const char *name = pl->conf->pipeline.name;
+  if (status == 0 || (status == EDDY_ESTATE && stored > offset)) {
+    /* The store holds a checkpoint of the partition: its offsets may be
+     * committed (pipeline_commit.c). */
+    for (size_t i = 0; i < pl->n_tasks; i++) {
+      eddy_ptask_t *t = pl->tasks[i];
+      if (t->partition == partition && !t->retired && t->ckpt_offset >= offset) t->ckpt_stored = 1;
+    }
+  }
   if (status == 0) {
     test_crash_at("ckpt_after_write");
     pl->st.checkpoints++;

@@ -42,6 +42,12 @@ static rd_kafka_topic_partition_list_t *commit_list(eddy_pipeline_t *pl,
     eddy_ptask_t *t = pl->tasks[i];
     if (t->retired) continue;
     if (only && !rd_kafka_topic_partition_list_find(only, t->topic, t->partition)) continue;
+    /* Checkpoints kept, at least once: no commit before the partition's
+     * first checkpoint is in the store. A restart that found none would
+     * start a fresh model at the committed offset, never learning the
+     * records before it; with nothing committed it starts from the
+     * beginning (auto.offset.reset = earliest), their predictions again. */
+    if (pl->ckpt && !pl->eos && !t->ckpt_stored) continue;
     int64_t c = pl->eos ? t->wm.next : eddy_wm_committable(&t->wm);
     if (c >= 0 && c > t->wm.committed) rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = c;
   }

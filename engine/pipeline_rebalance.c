@@ -42,6 +42,7 @@ int eddy__pl_restore_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int64_t *offset)
   int err = pl->store.type->restore ? pl->store.type->restore(&pl->store, t, offset) : 0;
   if (err == EDDY_EAGAIN) return err;
   t->restored = 1;
+  t->ckpt_stored = t->ckpt_offset >= 0;
   return 0;
 }
 

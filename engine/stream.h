@@ -93,6 +93,12 @@ struct eddy_ptask {
    * restored (-1: none), and whether the assignment restored it yet. */
   int64_t ckpt_offset;
   int restored;
+  /* The store holds a checkpoint of the partition (restored, or one
+   * written was acknowledged). Until then, at least once, its offsets
+   * are not committed: a restart that finds no checkpoint starts a fresh
+   * model at the committed offset, and the model would leave out every
+   * record before it (pipeline_commit.c). */
+  int ckpt_stored;
   /* The batch being fetched (Redis store): the batch it belongs to and
    * its fetch's state. */
   uint64_t batch_mark;

@@ -36,10 +36,18 @@ typedef struct eddy_verify_result {
   uint64_t bad_dead_letters; /* dead letters whose key, value or headers are not the record's */
   uint64_t before_start;   /* outputs naming records deleted since (below the low watermark) */
   uint64_t models_checked, models_equal;
+  /* Exactly once: output records past a partition's last stable offset
+   * (an open transaction hides them from read_committed readers), over
+   * how many partitions, the first of them (TOPIC:P). */
+  uint64_t hidden, hidden_parts;
+  char hidden_where[300];
   uint64_t prediction_records, dead_letter_records; /* as read, this pipeline's */
   double seconds;
   int violated;
   char violation[1024]; /* the first violation */
+  /* No verdict yet (exit 2): outputs are missing while others are hidden
+   * by an open transaction (empty: none). */
+  char pending[1024];
 } eddy_verify_result_t;
 
 /* Verifies pipeline c. Returns 0 when the checks ran (r->violated says

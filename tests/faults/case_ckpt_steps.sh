@@ -13,10 +13,18 @@ ROUNDS=3
 
 scenario() {
   fault_setup "$1"
-  fault_produce --rate $((FAULTS_RECORDS / 60 + 1))
+  # Two minutes of stream: six crashed runs, each waiting for the session
+  # of the one before it to time out (6 s) before its assignment, take
+  # 60-100 s; a run started when the stream is over checkpoints no more
+  # and would never reach its crash.
+  fault_produce --rate $((FAULTS_RECORDS / 120 + 1))
   local r step at
   for r in $(seq 1 $ROUNDS); do
     for step in ckpt_before_write ckpt_after_write; do
+      if ! kill -0 "$GEN_PID" 2>/dev/null; then
+        log "the stream is over before round $r's $step: no more crashes"
+        break 2
+      fi
       at=$(rand_ms 2 12)
       EDDY_TEST_CRASH_AT=$step:$at start_fx
       wait_for 90 "eddy run to reach $step $at times" eval '! kill -0 $RUN_PID'
