@@ -138,8 +138,10 @@ def make_record(i, with_label, entities=0, flip_at=None, distinct_c=False):
 
 
 def produce(args):
+    # Idempotent: a produce request retried across a broker fault must not
+    # write its records twice (the fault cases count the input exactly).
     p = Producer({"bootstrap.servers": args.bootstrap, "acks": "all", "linger.ms": 5,
-                  "message.max.bytes": args.max_bytes})
+                  "enable.idempotence": True, "message.max.bytes": args.max_bytes})
     json_bad, avro_bad = JSON_BAD, AVRO_BAD
     if args.bad_kinds:
         kinds = args.bad_kinds.split(",")
