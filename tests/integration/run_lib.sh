@@ -19,6 +19,10 @@
 #   wait_committed PORT NAME      until pipeline NAME's committed offsets add up
 #                                 to the records it consumed (fresh topics:
 #                                 offsets start at 0)
+#   models CONFIG                 `eddy models --json` as lines "partition
+#                                 next_offset sha256", sorted by partition
+#   records_over PORT PIPELINE N  pipeline PIPELINE has consumed more than N
+#                                 records (for wait_for)
 #   check ARGS...                 stream_check.py check "$BOOTSTRAP" ARGS...
 #   gen ARGS...                   stream_check.py produce "$BOOTSTRAP" ARGS...
 
@@ -113,3 +117,11 @@ _committed() {
   [ -n "$n" ] && [ "$sum" -eq "$n" ]
 }
 wait_committed() { wait_for "${3:-30}" "pipeline $2 to commit all it consumed" _committed "$1" "$2"; }
+
+models() { "$EDDY_BIN" models -c "$1" --json | "$PYTHON" -c '
+import json, sys
+for l in sys.stdin:
+    r = json.loads(l)
+    print(r["partition"], r.get("next_offset"), r.get("sha256", r.get("error")))' | sort -n; }
+
+records_over() { local v; v=$(metric "$1" eddy_records_in_total "pipeline=\"$2\""); [ -n "$v" ] && [ "$v" -gt "$3" ]; }

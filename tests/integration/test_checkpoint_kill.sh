@@ -23,14 +23,6 @@ N=8000
 RATE=1000
 E=64
 
-# partition next_offset sha256, one line per checkpoint, sorted.
-models() { "$EDDY_BIN" models -c "$1" --json | "$PYTHON" -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l)
-    print(r["partition"], r.get("next_offset"), r.get("sha256", r.get("error")))' | sort -n; }
-
-records_over() { local v; v=$(metric "$1" eddy_records_in_total 'pipeline="ck"'); [ -n "$v" ] && [ "$v" -gt "$2" ]; }
 four_checkpoints() { [ "$(models "$1" | wc -l)" -eq 4 ]; }
 
 scenario() {
@@ -63,7 +55,7 @@ listen = 127.0.0.1:$port"
   local gen_pid=$!
   start_run "$cfg" "$EDDY_TEST_TMP/run1.log"
   wait_for 60 "a checkpoint of every partition" four_checkpoints "$cfg"
-  wait_for 60 "records consumed" records_over "$port" $((N / 4))
+  wait_for 60 "records consumed" records_over "$port" ck $((N / 4))
   local before
   before=$(models "$cfg")
   stop_run KILL

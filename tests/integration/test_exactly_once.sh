@@ -37,12 +37,6 @@ ABORT_EVERY=${EOS_ABORT_EVERY:-13}
 E=64
 BAD=97
 
-models() { "$EDDY_BIN" models -c "$1" --json | "$PYTHON" -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l)
-    print(r["partition"], r.get("next_offset"), r.get("sha256", r.get("error")))' | sort -n; }
-
 refused_on_mock() {
   create_topic in 4
   local cfg=$EDDY_TEST_TMP/mock.ini

@@ -16,13 +16,6 @@ N=6000
 RATE=1000
 E=64
 
-models() { "$EDDY_BIN" models -c "$1" --json | "$PYTHON" -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l)
-    print(r["partition"], r.get("next_offset"), r.get("sha256", r.get("error")))' | sort -n; }
-
-records_over() { local v; v=$(metric "$1" eddy_records_in_total 'pipeline="rr"'); [ -n "$v" ] && [ "$v" -gt "$2" ]; }
 four_checkpoints() { [ "$(models "$1" | wc -l)" -eq 4 ]; }
 
 scenario() {
@@ -50,7 +43,7 @@ listen = 127.0.0.1:$port"
   local gen_pid=$!
   start_run "$cfg" "$EDDY_TEST_TMP/run.log"
   wait_for 60 "a checkpoint of every partition" four_checkpoints "$cfg"
-  wait_for 60 "records consumed" records_over "$port" $((N / 5))
+  wait_for 60 "records consumed" records_over "$port" rr $((N / 5))
   kill_redis
   log "redis-server killed with SIGKILL"
   wait_log "$EDDY_TEST_TMP/run.log" "pipeline rr: Redis unreachable: consumption paused" 30

@@ -10,7 +10,6 @@ source "$(dirname "$0")/run_lib.sh"
 N=5000
 RATE=1000
 
-records_over() { local v; v=$(metric "$1" eddy_records_in_total 'pipeline="ft"'); [ -n "$v" ] && [ "$v" -gt "$2" ]; }
 
 start_eddy_broker --topic in:3 --topic ft.predictions:2 --topic ft.dlq:1 --topic ft.alerts:1
 port=$(free_port)
@@ -21,7 +20,7 @@ start_run "$EDDY_TEST_TMP/ft.ini" "$logf"
 wait_for 60 "eddy run assigned" grep -q "pipeline ft: assigned" "$logf"
 gen in $N --rate $RATE &
 gen_pid=$!
-wait_for 30 "records flowing" records_over "$port" 1000
+wait_for 30 "records flowing" records_over "$port" ft 1000
 
 broker_ctl down 1 > /dev/null
 log "broker down"

@@ -12,7 +12,6 @@ source "$(dirname "$0")/run_lib.sh"
 N=12000
 RATE=1500
 
-records_over() { local v; v=$(metric "$1" eddy_records_in_total 'pipeline="rs"'); [ -n "$v" ] && [ "$v" -gt "$2" ]; }
 
 scenario() {
   create_topic in 4
@@ -29,13 +28,13 @@ listen = 127.0.0.1:$port"
   local gen_pid=$!
 
   start_run "$cfg" "$EDDY_TEST_TMP/run1.log"
-  wait_for 60 "the first records predicted" records_over "$port" 1000
+  wait_for 60 "the first records predicted" records_over "$port" rs 1000
   stop_run TERM
   assert_eq 0 "$RUN_RC" "exit status after SIGTERM mid-stream"
   [ "$RUN_SECONDS" -lt 10 ] || fail "SIGTERM took ${RUN_SECONDS}s"
 
   start_run "$cfg" "$EDDY_TEST_TMP/run2.log"
-  wait_for 60 "records after the restart" records_over "$port" 1000
+  wait_for 60 "records after the restart" records_over "$port" rs 1000
   stop_run KILL
   log "killed with SIGKILL mid-stream"
 

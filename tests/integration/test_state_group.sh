@@ -18,12 +18,6 @@ source "$(dirname "$0")/run_lib.sh"
 N=6000
 E=64
 
-models() { "$EDDY_BIN" models -c "$1" --json | "$PYTHON" -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l)
-    print(r["partition"], r.get("next_offset"), r.get("sha256", r.get("error")))' | sort -n; }
-
 parts_of() { curl -sf "http://127.0.0.1:$1/healthz" | sed -n 's/.*"partitions":\([0-9]*\).*/\1/p'; }
 split_is() {
   local a b

@@ -51,8 +51,6 @@ c.close()
 EOF
 }
 
-records_over() { local v; v=$(metric "$1" eddy_records_in_total "pipeline=\"$2\""); [ -n "$v" ] && [ "$v" -gt "$3" ]; }
-
 scenario() {
   start_redis
   create_topic in 4
