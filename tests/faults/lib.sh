@@ -182,12 +182,7 @@ kill_fx() {
 
 wait_assigned() { wait_log "$1" "pipeline $PIPE: (assigned|checkpoints read)" "${2:-90}"; }
 
-_records_over() {
-  local v
-  v=$(metric "$1" eddy_records_in_total "pipeline=\"$PIPE\"")
-  [ -n "$v" ] && [ "$v" -gt "$2" ]
-}
-wait_consumed() { wait_for "${2:-120}" "more than $1 records consumed" _records_over "${3:-$PORT}" "$1"; }
+wait_consumed() { wait_for "${2:-120}" "more than $1 records consumed" records_over "${3:-$PORT}" "$PIPE" "$1"; }
 
 # wait_stable [SECS]: under exactly once, until the output topics' last
 # stable offsets reach their high watermarks: a transaction left open by
