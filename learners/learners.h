@@ -229,6 +229,8 @@ int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double
                           double *vote_weight);
 /* ADWIN bagging: how many members were replaced on a change so far. */
 uint64_t eddy_adwin_bagging_replacements(const eddy_learner_t *l);
+/* Leveraging bagging: how many members were reset on a change so far. */
+uint64_t eddy_leveraging_bagging_replacements(const eddy_learner_t *l);
 /* ---------------------------------------------------------- end ensembles */
 
 /* Baseline learner types (the rest are declared in registry.c). */
@@ -607,13 +609,16 @@ typedef struct ht_cand {
 } ht_cand_t;
 
 /* Observes (x[a], class c, weight w) in the slot. */
+/* mask (NULL: every attribute) limits both to the attributes it marks
+ * (an ARF leaf's random subspace). */
 void ht_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                   const eddy_instance_t *x, uint32_t c, double w);
+                   const eddy_instance_t *x, uint32_t c, double w, const uint8_t *mask);
 /* MOA's NaiveBayes.doNaiveBayesPrediction: votes[c] for c < len (the
  * node's class-distribution length), 0 beyond, up to L->C. `init` is 0
  * when the leaf has no observers yet (MOA skips every attribute then). */
 void ht_obs_nb_votes(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
-                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes);
+                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
+                     const uint8_t *mask);
 /* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
  * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
  * doubles and V[a] + 2 lengths. */
@@ -710,6 +715,11 @@ typedef struct ht_params {
   int bootstrap;
   double switch_significance;
   int64_t drift_window_threshold;
+  /* ARF (MOA's ARFHoeffdingTree -k): each active leaf observes a random
+   * subset of this many attributes, drawn from the tree's java.util.Random
+   * when it first learns; 0 (the plain tree's value) or >= the attribute
+   * count: every attribute, no draws */
+  int64_t subspace_size;
 } ht_params_t;
 
 typedef struct eddy_adwin eddy_adwin_t;
@@ -775,12 +785,32 @@ typedef struct ht_tree {
   int32_t cache_leaf, cache_node, cache_parent;
   int cache_branch, cache_nb;
   uint64_t cache_stamp, stamp;
+  /* random subspaces (p->subspace_size in effect): sub_k attributes per
+   * active leaf, marked in its row of sub_mask (cap_slots rows of n_attrs
+   * bytes), drawn from jr (MOA's classifierRandom of the tree) */
+  size_t sub_k;
+  uint8_t *sub_mask;
+  int32_t *sub_pool; /* scratch: n_attrs */
+  eddy_jrandom_t jr;
+  int64_t sub_seed;
 } ht_tree_t;
 
 int ht_tree_init(ht_tree_t *t, const eddy_schema_t *s, const ht_params_t *p, int adaptive,
                  uint64_t seed);
 void ht_tree_free(ht_tree_t *t);
+/* Back to an empty tree; the subspace generator is reseeded with its seed
+ * (MOA's resetLearning: classifierRandom = new Random(randomSeed)). */
 void ht_tree_reset(ht_tree_t *t);
+/* Seeds the tree's subspace generator (and sets the seed reset uses);
+ * init seeds it with 1, MOA's default randomSeed of a tree. */
+void ht_tree_seed_subspace(ht_tree_t *t, int64_t seed);
+/* MOA's trainOnInstance of the tree: x with weight x->weight (nothing for
+ * weight <= 0); grows the layout and the tree as needed. */
+int ht_tree_learn(ht_tree_t *t, const eddy_instance_t *x);
+/* MOA's getVotesForInstance into t->votes (L.C entries): returns the
+ * length of MOA's array (the node's class-distribution length; 0 without
+ * a tree), through the prediction cache. */
+int ht_tree_votes(ht_tree_t *t, const eddy_instance_t *x);
 /* Grows the layout for x's class and nominal values (learn only). */
 int ht_tree_ensure(ht_tree_t *t, const eddy_instance_t *x);
 static inline double *ht_dist(const ht_tree_t *t, int32_t id) {

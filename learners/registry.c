@@ -9,6 +9,8 @@ extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
 extern const eddy_learner_type_t eddy_learner_oza_boost;
 extern const eddy_learner_type_t eddy_learner_oza_bag;
 extern const eddy_learner_type_t eddy_learner_adwin_bagging;
+extern const eddy_learner_type_t eddy_learner_leveraging_bagging;
+extern const eddy_learner_type_t eddy_learner_adaptive_random_forest;
 
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
@@ -26,5 +28,7 @@ const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_oza_boost,
     &eddy_learner_oza_bag,
     &eddy_learner_adwin_bagging,
+    &eddy_learner_leveraging_bagging,
+    &eddy_learner_adaptive_random_forest,
     NULL,
 };
