@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 typedef struct {
   avro_schema_t schema;

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../detectors/detectors.h"
+#include "detectors/detectors.h"
 #include "learners.h"
 
 /* The class predicted for the ADWINs of the split nodes on the main path,

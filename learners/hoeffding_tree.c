@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../detectors/detectors.h"
+#include "detectors/detectors.h"
 #include "learners.h"
 
 static const char *const criteria[] = {"info_gain", "gini", NULL};

@@ -5,7 +5,7 @@
 #ifndef EDDY_LEARNERS_H
 #define EDDY_LEARNERS_H
 
-#include "../engine/eddy.h"
+#include "core/core.h"
 
 typedef struct eddy_learner eddy_learner_t;
 
@@ -551,7 +551,7 @@ double ht_log2(double a);                       /* moa.core.Utils.log2 */
 double ht_normal_probability(double a);         /* weka Statistics.normalProbability */
 int ht_java_compare(double a, double b);        /* Double.compare */
 /* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
- * Random(1)): the 48-bit state of an eddy_jrandom_t (engine/rng.c), which
+ * Random(1)): the 48-bit state of an eddy_jrandom_t (core/rng.c), which
  * is all of it while only Poisson(1) draws it. */
 uint64_t ht_moa_random_state(void);
 /* MOA's MiscUtils.poisson(1.0, r) on that state (eddy_jrandom_poisson). */

@@ -11,6 +11,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "detectors/detectors.h"
 
 #define CHANGE 10000

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "learners/learners.h"
 
 /* ---------------------------------------------------------------- helpers */
