@@ -184,8 +184,8 @@ void eddy_lines_close(eddy_lines_t *l);
  * (rdkafka_mock.h), listening on loopback TCP, so kcat and any Kafka client
  * in any process can use it. All topic data lives in the memory of the
  * process that owns it (`eddy broker` runs it as its own process; `eddy
- * demo` may embed one). Limits of librdkafka 2.0.2's mock: see
- * ../shared/PITFALLS.md (5 MB per partition, unknown topics auto-created
+ * demo` may embed one). Limits of librdkafka 2.0.2's mock:
+ * 5 MB per partition, unknown topics auto-created
  * with 4 partitions, first group join waits ~3 s, no CreateTopics). */
 typedef struct eddy_mock_broker eddy_mock_broker_t;
 struct rd_kafka_mock_cluster_s;

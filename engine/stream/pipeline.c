@@ -15,7 +15,7 @@
  * uv_poll on the pipe runs a batch of rd_kafka_consumer_poll(.., 0) or one
  * rd_kafka_poll(producer, 0), which serve every callback here. The batch
  * consume APIs are not used: librdkafka 2.0.2's are unsafe with pause and
- * rebalance (PITFALLS.md).
+ * rebalance.
  *
  * This file has the pipeline's construction, lifecycle, tasks and flow
  * control; its other parts, sharing pipeline_int.h: pipeline_record.c
