@@ -56,7 +56,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps peers test unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
+.PHONY: all deps peers test layers unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN)
@@ -96,7 +96,12 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 # Criterion binary prints its "Synthesis" line, kept visible here.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory layers unit integration
+
+# The folders' includes point one way (tests/check_layers.py).
+layers:
+	@python3 tests/check_layers.py > $(BUILD)/layers.log || { cat $(BUILD)/layers.log; exit 1; }
+	@tail -1 $(BUILD)/layers.log
 
 unit: $(UNIT_BIN) $(BIN)
 	@EDDY_BIN=$(abspath $(BIN)) tools/run-tests.sh $(UNIT_BIN)
