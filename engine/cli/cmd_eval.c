@@ -25,6 +25,9 @@ static const char usage[] =
     "  -w, --window N         sliding window of the windowed figures (default 1000)\n"
     "  -f, --format FMT       text (default), csv or jsonl\n"
     "  -n, --max N            stop after N records\n"
+    "  -d, --delay N|DURATION each label revealed N records after its record, or DURATION\n"
+    "                         (500ms, 30s, 15m, 2h, 7d) after its [features] timestamp,\n"
+    "                         as River's progressive_val_score(delay=...)\n"
     "  -P, --predictions FILE one JSON line per record, the predictions topic's fields\n"
     "                         (with the record's index for topic/partition/offset); '-': stdout\n"
     "      --describe         print the model (e.g. a tree's splits) at the end\n"
@@ -44,6 +47,10 @@ typedef struct eval {
   const char *predictions_path;
   FILE *predictions;         /* --predictions: one JSON line per record */
   uint64_t learn_errors;
+  int64_t delay_records;     /* --delay N: labels revealed N records later (-1: none) */
+  double delay_ms;           /* --delay 15m: against the record time (NAN: none) */
+  eddy_delay_t *pending;     /* labelled instances waiting for their label */
+  uint64_t revealed, deferred;
   int format; /* 0 text, 1 csv, 2 jsonl */
   uint64_t every, max;
   size_t window;
@@ -119,11 +126,11 @@ static void report_jsonl(eval_t *e, int final, size_t n, const char **names, con
   eddy_buf_printf(b, "},\"model_version\":%llu", (unsigned long long)e->rep->version);
   if (final) {
     double dt = eddy_now() - e->t0;
-    eddy_buf_printf(b, ",\"final\":true,\"labelled\":%llu,\"errors\":%llu,\"learn_errors\":%llu,"
+    eddy_buf_printf(b, ",\"final\":true,\"labelled\":%llu,\"errors\":%llu,\"learn_errors\":%llu,\"revealed_later\":%llu,"
                     "\"seconds\":%.6f,\"instances_per_second\":%.0f,\"memory_bytes\":%zu,"
                     "\"alerts\":{\"warning\":%llu,\"drift\":%llu,\"data_drift\":%llu}",
                     (unsigned long long)e->labelled, (unsigned long long)e->errors,
-                    (unsigned long long)e->learn_errors, dt, dt > 0 ? (double)e->records / dt : 0.0,
+                    (unsigned long long)e->learn_errors, (unsigned long long)e->revealed, dt, dt > 0 ? (double)e->records / dt : 0.0,
                     eddy_learner_memory(e->rep->learner), (unsigned long long)e->alerts_warning,
                     (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data);
     if (e->pc->pipeline.task == EDDY_CLASSIFICATION) {
@@ -219,6 +226,9 @@ static void report_summary(eval_t *e, size_t n, const char **names, const double
                   (unsigned long long)e->labelled, (unsigned long long)e->errors);
   if (e->learn_errors) eddy_buf_printf(b, ", %llu learner errors", (unsigned long long)e->learn_errors);
   eddy_buf_printf(b, ")\n");
+  if (e->pending)
+    eddy_buf_printf(b, "labels revealed later %llu (%llu by the end of the stream)\n",
+                    (unsigned long long)e->revealed, (unsigned long long)e->deferred);
   for (size_t i = 0; i < n; i++) {
     eddy_buf_printf(b, "%-10s %.6f", names[i], cum[i]);
     eddy_buf_printf(b, "   (last %zu: %.6f)\n", e->window, win[i]);
@@ -335,11 +345,60 @@ static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
   }
 }
 
+/* Learns every waiting instance due by now (all of them when now is NAN),
+ * evaluating the prediction made when it was seen. */
+static void reveal(eval_t *e, double now) {
+  const double *pred;
+  int k;
+  const eddy_instance_t *x;
+  while ((x = eddy_delay_due(e->pending, now, &pred, &k))) {
+    e->revealed++;
+    on_learned(e, NULL, eddy_replica_learn_with(e->rep, x, pred, k));
+    eddy_delay_pop(e->pending);
+  }
+}
+
+static void on_decoded(void *ctx, const eddy_path_input_t *in, double t_ms) {
+  eval_t *e = ctx;
+  if (e->pending) reveal(e, e->delay_records >= 0 ? (double)in->offset : t_ms);
+}
+
+static void on_deferred(void *ctx, const eddy_path_input_t *in, const eddy_instance_t *x, const double *pred,
+                        int k, double t_ms) {
+  eval_t *e = ctx;
+  double due = e->delay_records >= 0 ? (double)in->offset + (double)e->delay_records : t_ms + e->delay_ms;
+  int err = eddy_delay_push(e->pending, x, pred, k, due);
+  if (err) on_learned(e, in, err);
+  else e->deferred++;
+}
+
 static const eddy_path_sink_t eval_sink = {
     .predicted = on_predicted,
     .rejected = on_rejected,
     .learned = on_learned,
+    .decoded = on_decoded,
+    .deferred = on_deferred,
 };
+
+/* --delay N (records) or a duration: 500ms, 30s, 15m, 2h, 7d. */
+static int parse_delay(eval_t *e, const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || !(v >= 0) || !isfinite(v)) return EDDY_EINVAL;
+  if (!*end) {
+    if (v != floor(v)) return EDDY_EINVAL;
+    e->delay_records = (int64_t)v;
+    return 0;
+  }
+  static const struct { const char *unit; double ms; } units[] = {
+      {"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"min", 60e3}, {"h", 3600e3}, {"d", 86400e3}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (!strcmp(end, units[i].unit)) {
+      e->delay_ms = v * units[i].ms;
+      return 0;
+    }
+  return EDDY_EINVAL;
+}
 
 static int parse_args(eval_t *e, int argc, char **argv, const char **path, const char **pipeline) {
   static const struct option longopts[] = {
@@ -348,16 +407,20 @@ static int parse_args(eval_t *e, int argc, char **argv, const char **path, const
       {"window", required_argument, 0, 'w'}, {"format", required_argument, 0, 'f'},
       {"max", required_argument, 0, 'n'},    {"describe", no_argument, 0, 'D'},
       {"quiet", no_argument, 0, 'q'},        {"predictions", required_argument, 0, 'P'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"delay", required_argument, 0, 'd'},  {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   uint64_t v;
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "c:p:i:e:w:f:n:P:qh", longopts, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "c:p:i:e:w:f:n:P:d:qh", longopts, NULL)) != -1) {
     switch (o) {
     case 'c': *path = optarg; break;
     case 'p': *pipeline = optarg; break;
     case 'i': e->input = optarg; break;
     case 'P': e->predictions_path = optarg; break;
+    case 'd':
+      if (parse_delay(e, optarg)) goto bad;
+      break;
     case 'e':
       if (parse_uint(optarg, &e->every)) goto bad;
       break;
@@ -387,7 +450,7 @@ static int parse_args(eval_t *e, int argc, char **argv, const char **path, const
   return -1;
 bad:
   fprintf(stderr, "eddy eval: bad value '%s' for --%s\n%s", optarg,
-          o == 'e' ? "every" : o == 'w' ? "window" : o == 'n' ? "max" : "format", usage);
+          o == 'e' ? "every" : o == 'w' ? "window" : o == 'n' ? "max" : o == 'd' ? "delay" : "format", usage);
   return 2;
 }
 
@@ -439,6 +502,13 @@ static int setup(eval_t *e, eddy_format_t fmt, char *err, size_t size) {
   if (!(e->rep = eddy_replica_new(&e->conf, e->path.fields, e->window, err, size))) return EDDY_EINVAL;
   e->rep->on_alert = on_alert;
   e->rep->alert_ctx = e;
+  if (e->delay_records >= 0 || !isnan(e->delay_ms)) {
+    if (!isnan(e->delay_ms) && !(e->conf.features.timestamp && *e->conf.features.timestamp))
+      return eddy_seterr(err, size, EDDY_EINVAL,
+                         "--delay with a duration reveals labels by the record time: set [features] timestamp");
+    if (!(e->pending = eddy_delay_new(e->rep->schema->n_attrs)))
+      return eddy_seterr(err, size, EDDY_ENOMEM, "out of memory");
+  }
   if (e->path.aggs->n) {
     if (!(e->store = eddy_store_new(&e->conf, e->path.aggs, NULL, err, size))) return EDDY_EINVAL;
     if (!(e->batch = eddy_state_batch_new(e->path.aggs, -1)))
@@ -471,7 +541,7 @@ static int run_records(eval_t *e, char *err, size_t size) {
   while (rc == 0 && (!e->max || e->records < e->max)) {
     if (len > 0 && line[strspn(line, " \t\r")] != '\0') { /* blank lines are not records */
       eddy_path_input_t in = {.value = line, .len = len, .offset = (int64_t)index++, .time = now,
-                              .emit = e->predictions != NULL, .learn = 1};
+                              .emit = e->predictions != NULL, .learn = 1, .defer = e->pending != NULL};
       if (eddy_path_handle(&e->path, e->rep, &st, &in, &eval_sink, e) == 0) {
         e->records++;
         after_record(e, &next_progress);
@@ -481,6 +551,7 @@ static int run_records(eval_t *e, char *err, size_t size) {
   }
   if (rc != 0 && rc != EDDY_EEOF)
     return eddy_seterr(err, size, rc, "%s: read error", e->input ? e->input : "stdin");
+  if (e->pending) reveal(e, NAN); /* the labels still waiting at the end, as River does */
   if (e->progress) progress(e, e->lines, 1);
   if (e->errors > 10) fprintf(stderr, "eddy eval: %llu records skipped in all (first 10 shown)\n",
                               (unsigned long long)e->errors);
@@ -493,6 +564,7 @@ static int run_records(eval_t *e, char *err, size_t size) {
 }
 
 static void eval_free(eval_t *e) {
+  eddy_delay_free(e->pending);
   eddy_state_batch_free(e->batch);
   eddy_store_free(e->store);
   eddy_replica_free(e->rep);
@@ -505,7 +577,7 @@ static void eval_free(eval_t *e) {
 }
 
 int eddy_cmd_eval(int argc, char **argv) {
-  eval_t e = {.every = 10000, .window = 1000, .progress = 1};
+  eval_t e = {.every = 10000, .window = 1000, .progress = 1, .delay_records = -1, .delay_ms = NAN};
   const char *path = NULL, *pipeline = NULL;
   int rc = parse_args(&e, argc, argv, &path, &pipeline);
   if (rc >= 0) return rc;
