@@ -191,9 +191,11 @@ void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
   int adaptive = t->adaptive;
   uint64_t seed = t->seed;
   int64_t sub_seed = t->sub_seed;
+  const uint8_t *fixed = t->fixed_mask;
   eddy__ht_tree_free(t);
   eddy__ht_tree_init(t, s, p, adaptive, seed);
   eddy__ht_tree_seed_subspace(t, sub_seed);
+  t->fixed_mask = fixed;
 }
 
 /* Re-lays out dist rows and slots for C1 classes and V1 values. */
@@ -504,6 +506,7 @@ int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t
 
 /* The attributes an active leaf observes (NULL: all). */
 static const uint8_t *ht_sub_mask(const eddy__ht_tree_t *t, int32_t id) {
+  if (t->fixed_mask) return t->fixed_mask;
   return t->sub_k ? t->sub_mask + (size_t)t->nodes[id].slot * t->L.n_attrs : NULL;
 }
 

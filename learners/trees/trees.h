@@ -321,6 +321,10 @@ typedef struct eddy__ht_tree {
   int32_t *sub_pool; /* scratch: n_attrs */
   eddy_jrandom_t jr;
   int64_t sub_seed;
+  /* SRP: every leaf observes only the attributes this marks (n_attrs
+   * bytes, borrowed from the ensemble, kept across resets; NULL: all), as
+   * a tree trained on the projected instances would */
+  const uint8_t *fixed_mask;
 } eddy__ht_tree_t;
 
 int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__ht_params_t *p, int adaptive,

@@ -1,4 +1,5 @@
-/* test_forests.c: leveraging_bagging and adaptive_random_forest: their
+/* test_forests.c: leveraging_bagging, adaptive_random_forest and
+ * streaming_random_patches: their
  * predictions against MOA 2024.07.0's, row for row (Elec2 and a seeded
  * Agrawal stream), checkpoints that continue bit for bit, truncated
  * checkpoints refused, the heap still once grown, describe and memory. */
@@ -77,6 +78,19 @@ Test(elec2, adaptive_random_forest_predicts_as_moa_row_for_row) {
     cr_assert_eq(h, runs[i].hash, "ARF10 seed %llu: the same count, other rows",
                  (unsigned long long)runs[i].seed);
   }
+  data_free(&d);
+}
+
+Test(elec2, streaming_random_patches_predicts_as_moa_row_for_row) {
+  /* 'meta.StreamingRandomPatches -s 10' */
+  data_t d;
+  ELEC2_OR_SKIP(d, 1);
+  uint64_t h;
+  eddy_kv_t ten[] = {{"ensemble_size", "10", NULL, 0}};
+  size_t c = prequential_hash(&d, "streaming_random_patches", ten, 1, 1, &h);
+  cr_log_info("SRP10: eddy %zu (%016llx)", c, (unsigned long long)h);
+  cr_assert_eq(c, 40246, "SRP10: eddy %zu, MOA 40246", c);
+  cr_assert_eq(h, 0xd2660bdb99285743ULL, "SRP10: the same count, other rows");
   data_free(&d);
 }
 
@@ -163,15 +177,17 @@ Test(elec2, checkpoints_continue_bit_identically) {
   eddy_kv_t arf_eddy[] = {{"ensemble_size", "5", NULL, 0}, {"random", "eddy", NULL, 0}};
   continues(&d, "adaptive_random_forest", arf, 1, 12000, 1500, 1500);
   continues(&d, "adaptive_random_forest", arf_eddy, 2, 6000, 1500, 1500);
+  continues(&d, "streaming_random_patches", arf, 1, 12000, 1500, 1500);
   data_free(&d);
 }
 
 Test(forests, truncated_checkpoints_are_refused) {
   data_t d;
   generate(&d, "agrawal", NULL, 0, 3000, 2);
-  const char *types[] = {"leveraging_bagging", "adaptive_random_forest"};
+  const char *types[] = {"leveraging_bagging", "adaptive_random_forest",
+                         "streaming_random_patches"};
   eddy_kv_t kv[] = {{"ensemble_size", "3", NULL, 0}};
-  for (int t = 0; t < 2; t++) {
+  for (int t = 0; t < 3; t++) {
     eddy_learner_t *l = make(types[t], d.schema, kv, 1, 1);
     for (size_t i = 0; i < d.n; i++) eddy_learner_learn(l, &d.rows[i]);
     eddy_buf_t b;
@@ -206,10 +222,11 @@ Test(forests, no_allocation_per_record_once_grown) {
   eddy_kv_t arf[] = {{"ensemble_size", "4", NULL, 0},
                      {"grace_period", "1000000000", NULL, 0},
                      {"drift_detection", "false", NULL, 0}};
-  const char *types[] = {"leveraging_bagging", "adaptive_random_forest"};
-  const eddy_kv_t *kvs[] = {lb, arf};
-  size_t nkv[] = {2, 3};
-  for (int t = 0; t < 2; t++) {
+  const char *types[] = {"leveraging_bagging", "adaptive_random_forest",
+                         "streaming_random_patches"};
+  const eddy_kv_t *kvs[] = {lb, arf, arf};
+  size_t nkv[] = {2, 3, 3};
+  for (int t = 0; t < 3; t++) {
     eddy_learner_t *l = make(types[t], d.schema, kvs[t], nkv[t], 4);
     double p[2];
     size_t before = 0;
