@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test_parity_forests.sh: eddy's leveraging_bagging and adaptive_random_forest
-# (10 trees) against MOA 2024.07.0's LeveragingBag and AdaptiveRandomForest
+# test_parity_forests.sh: eddy's leveraging_bagging, adaptive_random_forest and
+# streaming_random_patches (10 trees) against MOA 2024.07.0's LeveragingBag,
+# AdaptiveRandomForest and StreamingRandomPatches
 # (tools/compare/parity_forests.py) on Elec2 (day's values in MOA's order) and
 # 20,000 seeded Agrawal rows: the same number of rows right (their draws are
 # MOA's: the predictions are MOA's row for row; tests/unit/test_forests.c

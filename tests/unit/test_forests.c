@@ -117,6 +117,19 @@ Test(agrawal, adaptive_random_forest_predicts_as_moa_row_for_row) {
   data_free(&d);
 }
 
+Test(agrawal, streaming_random_patches_predicts_as_moa_row_for_row) {
+  /* the same Agrawal rows, 'meta.StreamingRandomPatches -s 10' */
+  data_t d;
+  generate(&d, "agrawal", NULL, 0, 20000, 1);
+  uint64_t h;
+  eddy_kv_t ten[] = {{"ensemble_size", "10", NULL, 0}};
+  size_t c = prequential_hash(&d, "streaming_random_patches", ten, 1, 1, &h);
+  cr_log_info("SRP10 agrawal: eddy %zu (%016llx)", c, (unsigned long long)h);
+  cr_assert_eq(c, 18454, "SRP10: eddy %zu, MOA 18454", c);
+  cr_assert_eq(h, 0x36145e9c2cf3a9a4ULL, "SRP10: the same count, other rows");
+  data_free(&d);
+}
+
 /* ------------------------------------------------------------ checkpoints */
 
 /* Saves after every `every`-th of the first n - ahead rows, loads and runs
@@ -181,7 +194,7 @@ Test(elec2, checkpoints_continue_bit_identically) {
   data_free(&d);
 }
 
-Test(forests, truncated_checkpoints_are_refused) {
+Test(forests, truncated_or_corrupt_checkpoints_are_refused_not_trusted) {
   data_t d;
   generate(&d, "agrawal", NULL, 0, 3000, 2);
   const char *types[] = {"leveraging_bagging", "adaptive_random_forest",
@@ -200,6 +213,20 @@ Test(forests, truncated_checkpoints_are_refused) {
       eddy_reader_init(&r, b.data + 12, n);
       eddy_learner_t *x = eddy_learner_load(&r, d.schema, err, sizeof err);
       cr_assert_null(x, "%s: a section cut to %zu of %zu bytes loaded", types[t], n, body);
+    }
+    /* flipped bits: refused, or a model that predicts (ASan/UBSan watch) */
+    for (size_t i = 12; i < b.len; i += 1 + i / 50) {
+      b.data[i] ^= 0x11;
+      eddy_reader_t r;
+      eddy_reader_init(&r, b.data + 12, body);
+      eddy_learner_t *x = eddy_learner_load(&r, d.schema, err, sizeof err);
+      if (x) {
+        double p[2];
+        eddy_learner_predict(x, &d.rows[0], p, 2);
+        eddy_learner_learn(x, &d.rows[1]);
+        eddy_learner_free(x);
+      }
+      b.data[i] ^= 0x11;
     }
     eddy_buf_free(&b);
     eddy_learner_free(l);

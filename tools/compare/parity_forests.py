@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""parity_forests.py WORKDIR: eddy's leveraging_bagging and
-adaptive_random_forest against MOA 2024.07.0's meta.LeveragingBag and
-meta.AdaptiveRandomForest (tests/integration/test_parity_forests.sh runs it).
+"""parity_forests.py WORKDIR: eddy's leveraging_bagging,
+adaptive_random_forest and streaming_random_patches against MOA 2024.07.0's
+meta.LeveragingBag, meta.AdaptiveRandomForest and meta.StreamingRandomPatches (tests/integration/test_parity_forests.sh runs it).
 
 Both draw every random number as MOA does (random = moa), so their
 prequential predictions are MOA's row for row: the check is the number of
@@ -9,7 +9,8 @@ rows right, equal (accuracy equal to 6 decimals, hence to 4), on
 
 - Elec2 (../shared/datasets/elec2.csv) with day's values declared in
   MOA's elecNormNew.arff order (configs/elec2-levbag.ini; ARF with
-  ensemble_size = 10, as MOA's default 100 trees take minutes in MOA);
+  ensemble_size = 10 for ARF and SRP, as MOA's default 100 trees take minutes
+  in MOA);
 - 20,000 rows of `eddy gen agrawal --seed 1`, nominal values in order of
   appearance in both tools.
 
@@ -29,6 +30,8 @@ CASES = [  # eddy config keys, MOA CLI
     ('leveraging_bagging', {'learner': 'leveraging_bagging'}, 'meta.LeveragingBag'),
     ('adaptive_random_forest', {'learner': 'adaptive_random_forest', 'ensemble_size': '10'},
      'meta.AdaptiveRandomForest -s 10'),
+    ('streaming_random_patches', {'learner': 'streaming_random_patches', 'ensemble_size': '10'},
+     'meta.StreamingRandomPatches -s 10'),
 ]
 
 

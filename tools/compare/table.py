@@ -177,6 +177,17 @@ LEARNERS = [
         'river': 'forest.ARFClassifier(n_models=10, seed=1)',
         'slow_in_river': True,
     },
+    {
+        'name': 'streaming_random_patches',
+        'label': 'streaming random patches (10 trees)',
+        'eddy': {'learner': 'streaming_random_patches', 'ensemble_size': '10'},
+        'moa': 'meta.StreamingRandomPatches -s 10',
+        'randomized': True,
+        'river_differs': "River's SRPClassifier draws its own random numbers (Poisson weights, subspaces) and "
+                         "its trees are River's Hoeffding trees",
+        'river': 'ensemble.SRPClassifier(n_models=10, seed=1)',
+        'slow_in_river': True,
+    },
     # Learners that came later, with the counterparts that share their
     # definition (MOA has none for these with matching defaults).
     {
@@ -270,6 +281,7 @@ EXPLAIN = {
     'adwin_bagging': _RANDOM_DRAWS,
     'leveraging_bagging': _RANDOM_DRAWS,
     'adaptive_random_forest': _RANDOM_DRAWS,
+    'streaming_random_patches': _RANDOM_DRAWS,
 }
 
 # Seeds for the seed-spread table (randomized learners, Elec2, eddy and MOA).
