@@ -193,12 +193,6 @@ static int arf_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   return 0;
 }
 
-/* MOA's Utils.maxIndex over a tree's votes (0 for none). */
-static uint32_t tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
-  int n = eddy__ht_tree_votes(t, x);
-  return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
-}
-
 /* ADWINChangeDetector.input: a change is a cut that raised the estimate. */
 static int detect(eddy_adwin_t *a, double err) {
   double before = eddy_adwin_estimation(a);
@@ -233,7 +227,7 @@ static int member_train(const arf_params_t *p, arf_member_t *m, const eddy_insta
   int err = eddy__ht_tree_learn(&m->tree, &w);
   if (!err && m->has_bkg) err = eddy__ht_tree_learn(&m->bkg, x);
   if (err || !p->drift_detection) return err;
-  double e = tree_predict(&m->tree, x) == (uint32_t)x->y ? 0.0 : 1.0;
+  double e = eddy__ht_tree_predict(&m->tree, x) == (uint32_t)x->y ? 0.0 : 1.0;
   if (p->background_learner && detect(m->warn, e)) {
     eddy__ht_tree_reset(&m->bkg); /* MOA: a copy of the tree, reset */
     m->has_bkg = 1;
@@ -254,7 +248,7 @@ static int arf_learn(eddy_learner_t *l, const eddy_instance_t *x) {
     arf_member_t *m = &s->m[i];
     /* the tree's prequential accuracy, on what it predicts before learning */
     m->eval_len += 1.0;
-    if (tree_predict(&m->tree, x) == (uint32_t)x->y) m->eval_sum += x->weight;
+    if (eddy__ht_tree_predict(&m->tree, x) == (uint32_t)x->y) m->eval_sum += x->weight;
     int k = p->random == EDDY_ENSEMBLE_RANDOM_MOA ? eddy_jrandom_poisson(&s->jr, p->lambda)
                                                   : (int)eddy_rng_poisson(&l->rng, p->lambda);
     if (k > 0) {
@@ -275,23 +269,11 @@ static int arf_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   for (size_t i = 0; i < s->n; i++) {
     arf_member_t *m = &s->m[i];
     int n = eddy__ht_tree_votes(&m->tree, x);
-    const double *v = m->tree.votes;
-    size_t c_n = (size_t)n < k ? (size_t)n : k;
-    double sum = 0, abs_sum = 0;
-    for (size_t c = 0; c < c_n; c++) {
-      sum += v[c];
-      abs_sum += fabs(v[c]);
-    }
-    if (!(sum > 0.0)) continue;
-    /* MOA: normalize() (times 1 / the sum of absolute values), then each
-     * value times the accuracy in percent when that is above 0 (a tree
-     * with no prediction yet has NaN: unweighted) */
-    double inv = 1.0 / abs_sum;
+    /* MOA: each tree's normalised vote times its accuracy in percent when
+     * that is above 0 (NaN before its first prediction: unweighted) */
     double acc = (m->eval_sum / m->eval_len) * 100.0;
-    if (p->weighted_vote && acc > 0.0)
-      for (size_t c = 0; c < c_n; c++) out[c] += (v[c] * inv) * acc;
-    else
-      for (size_t c = 0; c < c_n; c++) out[c] += v[c] * inv;
+    eddy_ensemble_add_votes(m->tree.votes, (size_t)n, p->weighted_vote && acc > 0.0 ? acc : 1.0,
+                            out, k);
   }
   eddy_ensemble_finish_vote(out, k);
   return (int)k;
@@ -314,32 +296,6 @@ static void arf_reset(eddy_learner_t *l) {
   s->seen = 0;
 }
 
-/* A tree as a length-prefixed block, so that load can check its extent. */
-static int save_tree(const eddy__ht_tree_t *t, eddy_buf_t *b) {
-  eddy_buf_t tb;
-  eddy_buf_init(&tb);
-  int err = eddy__ht_tree_save(t, &tb);
-  if (!err) {
-    eddy_buf_put_u64(b, tb.len);
-    eddy_buf_put(b, tb.data, tb.len);
-  }
-  eddy_buf_free(&tb);
-  return err ? err : b->err;
-}
-
-static int load_tree(eddy__ht_tree_t *t, eddy_reader_t *r) {
-  uint64_t len = eddy_read_u64(r);
-  if (r->err) return r->err;
-  if (len > r->len - r->pos) return EDDY_ECORRUPT;
-  eddy_reader_t sub;
-  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
-  r->pos += (size_t)len;
-  eddy__ht_tree_reset(t);
-  int err = eddy__ht_tree_load(t, &sub);
-  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
-  return err;
-}
-
 static int arf_save(const eddy_learner_t *l, eddy_buf_t *b) {
   const arf_t *s = l->state;
   eddy_buf_put_u64(b, s->n);
@@ -354,10 +310,10 @@ static int arf_save(const eddy_learner_t *l, eddy_buf_t *b) {
     eddy_buf_put_u64(b, m->n_warnings);
     eddy_adwin_save(m->drift, b);
     eddy_adwin_save(m->warn, b);
-    int err = save_tree(&m->tree, b);
+    int err = eddy__ht_tree_save_block(&m->tree, b);
     if (err) return err;
     eddy_buf_put_u8(b, (uint8_t)m->has_bkg);
-    if (m->has_bkg && (err = save_tree(&m->bkg, b))) return err;
+    if (m->has_bkg && (err = eddy__ht_tree_save_block(&m->bkg, b))) return err;
   }
   return b->err;
 }
@@ -392,13 +348,13 @@ static int arf_load(eddy_learner_t *l, eddy_reader_t *r) {
       return EDDY_ECORRUPT;
     int err = load_adwin(p, &m->drift, r);
     if (!err) err = load_adwin(p, &m->warn, r);
-    if (!err) err = load_tree(&m->tree, r);
+    if (!err) err = eddy__ht_tree_load_block(&m->tree, r);
     if (err) return err;
     uint8_t hb = eddy_read_u8(r);
     if (r->err) return r->err;
     if (hb > 1) return EDDY_ECORRUPT;
     m->has_bkg = hb;
-    if (hb && (err = load_tree(&m->bkg, r))) return err;
+    if (hb && (err = eddy__ht_tree_load_block(&m->bkg, r))) return err;
     if (!hb) eddy__ht_tree_reset(&m->bkg);
   }
   return r->err;

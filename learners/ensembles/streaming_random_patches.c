@@ -275,11 +275,6 @@ static int srp_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   return 0;
 }
 
-static uint32_t tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
-  int n = eddy__ht_tree_votes(t, x);
-  return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
-}
-
 static int detect(eddy_adwin_t *a, double err) {
   double before = eddy_adwin_estimation(a);
   return eddy_adwin_update(a, err) && eddy_adwin_estimation(a) > before;
@@ -320,7 +315,7 @@ static int member_train(srp_t *s, const srp_params_t *p, srp_member_t *m,
   w.weight = s->method != TRAIN_RESAMPLING ? k : x->weight * k;
   int err = eddy__ht_tree_learn(&m->tree, &w);
   if (err) return err;
-  int ok = tree_predict(&m->tree, x) == (uint32_t)x->y;
+  int ok = eddy__ht_tree_predict(&m->tree, x) == (uint32_t)x->y;
   if (m->stale)
     err = eddy__ht_tree_learn(&m->tree, &w);
   else if (m->has_bkg)
@@ -347,7 +342,7 @@ static int srp_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   for (size_t i = 0; i < s->n; i++) {
     srp_member_t *m = &s->m[i];
     m->eval_len += 1.0;
-    if (tree_predict(&m->tree, x) == (uint32_t)x->y) m->eval_sum += x->weight;
+    if (eddy__ht_tree_predict(&m->tree, x) == (uint32_t)x->y) m->eval_sum += x->weight;
     double k = 1.0;
     if (s->method != TRAIN_SUBSPACES) k = eddy_jrandom_poisson(&s->jr, p->lambda);
     if (k > 0) {
@@ -368,20 +363,11 @@ static int srp_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   for (size_t i = 0; i < s->n; i++) {
     srp_member_t *m = &s->m[i];
     int n = eddy__ht_tree_votes(&m->tree, x);
-    const double *v = m->tree.votes;
-    size_t c_n = (size_t)n < k ? (size_t)n : k;
-    double sum = 0, abs_sum = 0;
-    for (size_t c = 0; c < c_n; c++) {
-      sum += v[c];
-      abs_sum += fabs(v[c]);
-    }
-    if (!(sum > 0.0)) continue;
-    double inv = 1.0 / abs_sum;
-    double acc = (m->eval_sum / m->eval_len) * 100.0; /* NaN before any: unweighted */
-    if (p->weighted_vote && acc > 0.0)
-      for (size_t c = 0; c < c_n; c++) out[c] += (v[c] * inv) * acc;
-    else
-      for (size_t c = 0; c < c_n; c++) out[c] += v[c] * inv;
+    /* MOA: each tree's normalised vote times its accuracy in percent when
+     * that is above 0 (NaN before its first prediction: unweighted) */
+    double acc = (m->eval_sum / m->eval_len) * 100.0;
+    eddy_ensemble_add_votes(m->tree.votes, (size_t)n, p->weighted_vote && acc > 0.0 ? acc : 1.0,
+                            out, k);
   }
   eddy_ensemble_finish_vote(out, k);
   return (int)k;
@@ -389,31 +375,6 @@ static int srp_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
 
 static void srp_reset(eddy_learner_t *l) {
   srp_start(l); /* allocates only the dealing list, freed before it returns */
-}
-
-static int save_tree(const eddy__ht_tree_t *t, eddy_buf_t *b) {
-  eddy_buf_t tb;
-  eddy_buf_init(&tb);
-  int err = eddy__ht_tree_save(t, &tb);
-  if (!err) {
-    eddy_buf_put_u64(b, tb.len);
-    eddy_buf_put(b, tb.data, tb.len);
-  }
-  eddy_buf_free(&tb);
-  return err ? err : b->err;
-}
-
-static int load_tree(eddy__ht_tree_t *t, eddy_reader_t *r) {
-  uint64_t len = eddy_read_u64(r);
-  if (r->err) return r->err;
-  if (len > r->len - r->pos) return EDDY_ECORRUPT;
-  eddy_reader_t sub;
-  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
-  r->pos += (size_t)len;
-  eddy__ht_tree_reset(t);
-  int err = eddy__ht_tree_load(t, &sub);
-  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
-  return err;
 }
 
 static int srp_save(const eddy_learner_t *l, eddy_buf_t *b) {
@@ -435,8 +396,8 @@ static int srp_save(const eddy_learner_t *l, eddy_buf_t *b) {
     eddy_adwin_save(m->drift, b);
     eddy_adwin_save(m->warn, b);
     eddy_buf_put_u8(b, (uint8_t)(m->has_bkg | m->stale << 1));
-    int err = save_tree(&m->tree, b);
-    if (!err && m->has_bkg) err = save_tree(&m->bkg, b);
+    int err = eddy__ht_tree_save_block(&m->tree, b);
+    if (!err && m->has_bkg) err = eddy__ht_tree_save_block(&m->bkg, b);
     if (err) return err;
   }
   return b->err;
@@ -492,10 +453,10 @@ static int srp_load(eddy_learner_t *l, eddy_reader_t *r) {
     if (f > 2) return EDDY_ECORRUPT; /* background and stale never both */
     m->has_bkg = f & 1;
     m->stale = f >> 1;
-    if ((err = load_tree(&m->tree, r))) return err;
+    if ((err = eddy__ht_tree_load_block(&m->tree, r))) return err;
     if (m->has_bkg) {
       if (s->method != TRAIN_RESAMPLING && (err = check_mask(m->bmask, na, s->k))) return err;
-      if ((err = load_tree(&m->bkg, r))) return err;
+      if ((err = eddy__ht_tree_load_block(&m->bkg, r))) return err;
     } else {
       eddy__ht_tree_reset(&m->bkg);
     }

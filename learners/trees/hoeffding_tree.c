@@ -1300,6 +1300,36 @@ int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   return id < 0 ? 0 : (int)t->nodes[id].dist_len;
 }
 
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int n = eddy__ht_tree_votes(t, x);
+  return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
+}
+
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b) {
+  eddy_buf_t tb;
+  eddy_buf_init(&tb);
+  int err = eddy__ht_tree_save(t, &tb);
+  if (!err) {
+    eddy_buf_put_u64(b, tb.len);
+    eddy_buf_put(b, tb.data, tb.len);
+  }
+  eddy_buf_free(&tb);
+  return err ? err : b->err;
+}
+
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r) {
+  uint64_t len = eddy_read_u64(r);
+  if (r->err) return r->err;
+  if (len > r->len - r->pos) return EDDY_ECORRUPT;
+  eddy_reader_t sub;
+  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
+  r->pos += (size_t)len;
+  eddy__ht_tree_reset(t);
+  int err = eddy__ht_tree_load(t, &sub);
+  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
+  return err;
+}
+
 static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   return eddy__ht_tree_learn(l->state, x);
 }

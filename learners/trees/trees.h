@@ -343,6 +343,14 @@ int eddy__ht_tree_learn(eddy__ht_tree_t *t, const eddy_instance_t *x);
  * length of MOA's array (the node's class-distribution length; 0 without
  * a tree), through the prediction cache. */
 int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* MOA's Utils.maxIndex of those votes (0 without a tree): the class a
+ * forest's member predicts (its correctlyClassifies and evaluator). */
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* A tree as a length-prefixed block (forests nest several), and its
+ * reading back into a tree of the same schema and parameters, which must
+ * end exactly at the block's end. */
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b);
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r);
 /* Grows the layout for x's class and nominal values (learn only). */
 int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x);
 static inline double *eddy__ht_dist(const eddy__ht_tree_t *t, int32_t id) {
