@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <uv.h>
 
-#include "connectors.h"
+#include "redis_int.h"
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_SETUP, ST_READY, ST_CLOSING } conn_state_t;
 
@@ -37,6 +37,7 @@ typedef struct script {
 } script_t;
 
 struct eddy_redis {
+  eddy__cluster_t *cluster; /* a redis+cluster:// handle: every call goes there */
   uv_loop_t *loop;
   char host[256];
   int port, db;
@@ -117,6 +118,18 @@ void eddy_resp_argz(eddy_buf_t *b, const char *s) { eddy_resp_arg(b, s, strlen(s
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size) {
   const char *p = url;
+  if (eddy_redis_url_is_cluster(url)) {
+    /* The first node; the rest are checked too. */
+    eddy__seed_t seeds[EDDY__CLUSTER_MAX_SEEDS];
+    int n;
+    int err = eddy__cluster_url_parse(url, seeds, &n, errstr, errstr_size);
+    if (err) return err;
+    if (strlen(seeds[0].host) >= host_size) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': host too long", url);
+    strcpy(host, seeds[0].host);
+    *port = seeds[0].port;
+    *db = 0;
+    return 0;
+  }
   if (strncmp(p, "redis://", 8) != 0)
     return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://HOST[:PORT][/DB]", url);
   p += 8;
@@ -447,6 +460,15 @@ eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     return NULL;
   }
+  if (eddy_redis_url_is_cluster(url)) {
+    snprintf(r->name, sizeof r->name, "%s", url + 16);
+    r->loop = loop;
+    if (!(r->cluster = eddy__cluster_new(loop, r, url, o, errstr, errstr_size))) {
+      free(r);
+      return NULL;
+    }
+    return r;
+  }
   if (eddy_redis_url_parse(url, r->host, sizeof r->host, &r->port, &r->db, errstr, errstr_size)) {
     free(r);
     return NULL;
@@ -480,19 +502,33 @@ eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_
 }
 
 void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx) {
+  if (r->cluster) {
+    eddy__cluster_on_ready(r->cluster, cb, ctx);
+    return;
+  }
   r->ready_cb = cb;
   r->ready_ctx = ctx;
 }
 
-int eddy_redis_ready(const eddy_redis_t *r) { return r->state == ST_READY; }
+int eddy_redis_ready(const eddy_redis_t *r) {
+  return r->cluster ? eddy__cluster_ready(r->cluster) : r->state == ST_READY;
+}
+
+int eddy_redis_is_cluster(const eddy_redis_t *r) { return r->cluster != NULL; }
 
 const char *eddy_redis_name(const eddy_redis_t *r) { return r->name; }
 
-size_t eddy_redis_pending(const eddy_redis_t *r) { return r->sent.n + r->lost.n + r->waiting.n; }
+size_t eddy_redis_pending(const eddy_redis_t *r) {
+  return r->cluster ? eddy__cluster_pending(r->cluster) : r->sent.n + r->lost.n + r->waiting.n;
+}
 
-void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out) { *out = r->stats; }
+void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out) {
+  if (r->cluster) eddy__cluster_stats(r->cluster, out);
+  else *out = r->stats;
+}
 
 int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1) {
+  if (r->cluster) return eddy__cluster_script(r->cluster, source, sha1);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (!EVP_Digest(source, strlen(source), md, &n, EVP_sha1(), NULL) || n != 20) return EDDY_EINVAL;
@@ -517,6 +553,7 @@ int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1) {
 
 int eddy_redis_command_raw(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx,
                            const void *cmd, size_t len) {
+  if (r->cluster) return eddy__cluster_command_raw(r->cluster, flags, cb, ctx, cmd, len);
   if (r->state == ST_CLOSING) return EDDY_ESTATE;
   int replay = (flags & EDDY_REDIS_REPLAY) != 0;
   if (!replay && r->state != ST_READY) return EDDY_EAGAIN;
@@ -570,6 +607,10 @@ static void finish_close(eddy_redis_t *r) {
 }
 
 void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
+  if (r->cluster) {
+    eddy__cluster_close(r->cluster, closed, ctx); /* frees r too */
+    return;
+  }
   if (r->state == ST_CLOSING) return;
   conn_state_t was = r->state;
   r->state = ST_CLOSING;
@@ -603,6 +644,7 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
 
 redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                       size_t errstr_size) {
+  if (eddy_redis_url_is_cluster(url)) return eddy__cluster_connect_sync(url, timeout, errstr, errstr_size);
   char host[256];
   int port, db;
   if (eddy_redis_url_parse(url, host, sizeof host, &port, &db, errstr, errstr_size)) return NULL;

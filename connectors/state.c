@@ -143,7 +143,7 @@ void eddy_state_batch_update(eddy_state_batch_t *b, size_t i, const eddy_record_
 /* ----------------------------------------------------------------- store */
 
 int eddy_store_is_redis(const eddy_pipeline_conf_t *c) {
-  return c->state.store && strncmp(c->state.store, "redis://", 8) == 0;
+  return c->state.store && (strncmp(c->state.store, "redis://", 8) == 0 || eddy_redis_url_is_cluster(c->state.store));
 }
 
 eddy_store_t *eddy_store_new(const eddy_pipeline_conf_t *c, const eddy_aggs_t *aggs,
@@ -157,7 +157,7 @@ eddy_store_t *eddy_store_new(const eddy_pipeline_conf_t *c, const eddy_aggs_t *a
   if (!type) {
     const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
     eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                "%s:%d: [state] key 'store': '%s' is neither memory nor redis://HOST:PORT/DB",
+                "%s:%d: [state] key 'store': '%s' is neither memory, redis://HOST:PORT/DB nor redis+cluster://HOST:PORT[,HOST:PORT...]",
                 w && w->file ? w->file : c->file, w ? w->line : c->line, url);
     return NULL;
   }

@@ -197,11 +197,11 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
       snprintf(start, sizeof start, "%.0f-0", o->since_ms < 0 ? 0 : floor(o->since_ms));
     snprintf(st[s].last, sizeof st[s].last, "%s", strcmp(start, "-") ? start : "0-0");
     for (;;) {
-      redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 1000", st[s].key, start);
+      redisReply *r = eddy_redis_sync_command(c, "XRANGE %s %s + COUNT 1000", st[s].key, start);
       if (!r || r->type == REDIS_REPLY_ERROR) {
         fprintf(stderr, "eddy alerts: %s: %s\n", st[s].key, r ? r->str : c->errstr);
         if (r) freeReplyObject(r);
-        redisFree(c);
+        eddy_redis_sync_free(c);
         return 1;
       }
       size_t got = r->elements;
@@ -212,7 +212,7 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     }
   }
   if (!o->follow) {
-    redisFree(c);
+    eddy_redis_sync_free(c);
     return 0;
   }
   /* XREAD BLOCK in 1 s rounds, so that Ctrl-C is noticed. */
@@ -228,7 +228,7 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     argv[k++] = "STREAMS";
     for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].key;
     for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].last;
-    redisReply *r = redisCommandArgv(c, k, argv, NULL);
+    redisReply *r = eddy_redis_sync_argv(c, k, argv, NULL);
     if (!r) {
       if (stop_flag) break;
       fprintf(stderr, "eddy alerts: %s: %s\n", url, c->errstr);
@@ -252,7 +252,7 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     freeReplyObject(r);
   }
   free(argv);
-  redisFree(c);
+  eddy_redis_sync_free(c);
   return rc;
 }
 
