@@ -201,6 +201,8 @@ struct eddy__cluster {
   uint16_t map[NSLOTS], route[NSLOTS];
   uint32_t inflight[NSLOTS];
   int have_map, refreshing, need_refresh;
+  int prefer; /* the node a MOVED named (-1: none): it knows it is a master */
+  int prefer_waited;
   double last_refresh;
   fifo_t held;  /* writes issued before the map was known */
   fifo_t retry; /* TRYAGAIN / CLUSTERDOWN: sent again from the timer */
@@ -395,7 +397,11 @@ static void on_creply(void *ctx, redisReply *reply) {
           /* The slot has a new owner: follow it now, and read the whole
            * map again (a failover moves many slots at once). */
           cl->moved++;
+          if (cl->map[slot] != n)
+            eddy_log(EDDY_LOG_INFO, "redis cluster %s: slot %d moved to %s:%d (MOVED): following it",
+                     eddy_redis_name(cl->owner), slot, host, port);
           cl->map[slot] = (uint16_t)n;
+          cl->prefer = n;
           cl->need_refresh = 1;
           arm(cl, 0);
         } else {
@@ -437,8 +443,21 @@ static int read_slots(eddy__cluster_t *cl, const redisReply *rep, const node_t *
     if (n < 0) return n;
     for (long long s = lo; s <= hi; s++) map[s] = (uint16_t)n;
   }
+  int changed = memcmp(cl->map, map, sizeof map) != 0, first = !cl->have_map;
   memcpy(cl->map, map, sizeof map);
   cl->have_map = 1;
+  if (changed) {
+    size_t masters = 0, covered = 0;
+    for (size_t i = 0; i < cl->n_nodes; i++) {
+      size_t k = 0;
+      for (size_t s = 0; s < NSLOTS; s++) k += map[s] == i;
+      masters += k > 0;
+      covered += k;
+    }
+    eddy_log(EDDY_LOG_INFO, "redis cluster %s: %s (from %s:%d): %zu masters, %zu of %d slots served",
+             eddy_redis_name(cl->owner), first ? "slot map read" : "the slot map changed", from->host,
+             from->port, masters, covered, NSLOTS);
+  }
   return 0;
 }
 
@@ -472,7 +491,20 @@ static void on_slots(void *ctx, redisReply *reply) {
 static void refresh(eddy__cluster_t *cl) {
   if (cl->refreshing || cl->closing) return;
   node_t *from = NULL;
-  /* The node that answered last time first: its view is the freshest. */
+  /* After a MOVED, the node it named: the others may not have heard of
+   * the failover yet and would give the old map back. */
+  if (cl->prefer >= 0 && (size_t)cl->prefer < cl->n_nodes) {
+    if (cl->nodes[cl->prefer]->ready) {
+      from = cl->nodes[cl->prefer];
+    } else if (!cl->prefer_waited) {
+      /* Connecting: its ready callback asks, or the timer, once. */
+      cl->prefer_waited = 1;
+      arm(cl, 300);
+      return;
+    }
+  }
+  cl->prefer = -1;
+  cl->prefer_waited = 0;
   for (size_t i = 0; i < cl->n_nodes && !from; i++)
     if (cl->nodes[i]->ready) from = cl->nodes[i];
   if (!from) return; /* a node's ready callback asks again */
@@ -535,6 +567,7 @@ eddy__cluster_t *eddy__cluster_new(uv_loop_t *loop, eddy_redis_t *owner, const c
   }
   cl->loop = loop;
   cl->owner = owner;
+  cl->prefer = -1;
   if (o) cl->o = *o;
   for (size_t i = 0; i < NSLOTS; i++) cl->map[i] = cl->route[i] = NONE;
   uv_timer_init(loop, &cl->timer);
