@@ -582,6 +582,20 @@ int eddy_redis_command(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, 
   return eddy_redis_command_raw(r, flags, cb, ctx, r->scratch.data, r->scratch.len);
 }
 
+size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg) {
+  if (r->cluster || r->state == ST_READY || r->state == ST_SETUP || r->state == ST_CLOSING) return 0;
+  size_t n = 0;
+  ring_t *rings[] = {&r->lost, &r->waiting};
+  for (int k = 0; k < 2; k++)
+    while (rings[k]->n) {
+      req_t q = ring_pop(rings[k]);
+      fn(arg, q.cb, q.ctx, r->mut.data + q.off, q.len);
+      n++;
+    }
+  r->mut.len = r->mut_start = 0;
+  return n;
+}
+
 static void handle_closed(uv_handle_t *h) {
   eddy_redis_t *r = h->data;
   if (--r->handles > 0) return;

@@ -206,6 +206,7 @@ struct eddy__cluster {
   double last_refresh;
   fifo_t held;  /* writes issued before the map was known */
   fifo_t retry; /* TRYAGAIN / CLUSTERDOWN: sent again from the timer */
+  fifo_t moving; /* taken from a master that is gone, being routed again */
   creq_t *free_list;
   uv_timer_t timer;
   int timer_on;
@@ -461,6 +462,55 @@ static int read_slots(eddy__cluster_t *cl, const redisReply *rep, const node_t *
   return 0;
 }
 
+static void take_one(void *arg, eddy_redis_reply_cb cb, void *ctx, const void *cmd, size_t len) {
+  (void)cmd;
+  (void)len;
+  eddy__cluster_t *cl = arg;
+  if (cb != on_creply) return; /* an ASKING: the map decides again */
+  creq_t *q = ctx;
+  if (q->counted) {
+    cl->inflight[q->slot]--;
+    q->counted = 0;
+  }
+  fifo_push(&cl->moving, q);
+}
+
+/* Writes waiting for a master that is down and no longer holds any slot
+ * go to the slots' new masters, in their order. */
+static void take_over(eddy__cluster_t *cl) {
+  for (size_t i = 0; i < cl->n_nodes; i++) {
+    node_t *n = cl->nodes[i];
+    if (n->ready || !eddy_redis_pending(n->r)) continue;
+    int holds = 0;
+    for (size_t s = 0; s < NSLOTS && !holds; s++) holds = cl->map[s] == i;
+    if (holds) continue;
+    size_t k = eddy__redis_drain(n->r, take_one, cl);
+    if (k)
+      eddy_log(EDDY_LOG_WARN, "redis cluster %s: %s:%d is down and serves no slot any more: %zu write%s "
+               "waiting for it sent to the slots' new masters", eddy_redis_name(cl->owner), n->host, n->port,
+               k, k == 1 ? "" : "s");
+  }
+  creq_t *q;
+  while ((q = fifo_pop(&cl->moving))) {
+    int err = route(cl, q);
+    if (err) {
+      if (err == EDDY_EAGAIN) {
+        fifo_push(&cl->retry, q);
+        arm(cl, 50);
+      } else {
+        deliver(q, NULL);
+      }
+    }
+  }
+}
+
+/* Some slot's master is not connected. */
+static int degraded(const eddy__cluster_t *cl) {
+  for (size_t s = 0; s < NSLOTS; s++)
+    if (cl->map[s] == NONE || !cl->nodes[cl->map[s]]->ready) return 1;
+  return 0;
+}
+
 typedef struct slots_req {
   eddy__cluster_t *cl;
   node_t *from;
@@ -483,8 +533,14 @@ static void on_slots(void *ctx, redisReply *reply) {
     return;
   }
   cl->refreshes++;
+  take_over(cl);
   flush_held(cl);
   update_ready(cl);
+  /* A master is away: ask again until a replica has taken its place. */
+  if (degraded(cl)) {
+    cl->need_refresh = 1;
+    arm(cl, 500);
+  }
 }
 
 /* Asks a connected node for the slot map. */

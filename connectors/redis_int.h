@@ -22,6 +22,14 @@ void eddy__cluster_stats(const eddy__cluster_t *cl, eddy_redis_stats_t *out);
  * calls closed(ctx). */
 void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *ctx);
 
+/* Hands the writes a connection keeps for replay (lost with it, or issued
+ * while it was down) to fn, in their order, and forgets them: for a
+ * cluster master that is gone, whose slots another node now serves. Only
+ * while not connected; returns how many. fn must not send on r. */
+typedef void (*eddy__redis_drain_fn)(void *arg, eddy_redis_reply_cb cb, void *ctx, const void *cmd,
+                                     size_t len);
+size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg);
+
 /* The seeds of a redis+cluster:// URL; 0 or a negative code. */
 #define EDDY__CLUSTER_MAX_SEEDS 16
 typedef struct eddy__seed {

@@ -342,3 +342,44 @@ Test(cluster, writes_wait_for_the_map) {
   freeReplyObject(x);
   close_cluster(r, &p);
 }
+
+Test(cluster, writes_for_a_dead_master_go_to_its_successor) {
+  probe_t p = {0};
+  eddy_redis_t *r = connect_cluster(&p);
+  char k[32];
+  key_in(k, sizeof k, "d", 8192, 16383);
+  issue(r, &p, EDDY_REDIS_REPLAY, 3, (const char *[]){"RPUSH", k, "0"});
+  wait_replies(&p, 1);
+  cr_assert_eq(p.errors, 0, "%s", p.last);
+  /* b dies with its slots: writes for them wait. */
+  redis_srv_kill(&nb, SIGKILL);
+  for (double end = eddy_now() + 10; p.ready && eddy_now() < end;) run_for(&loop, 0.01);
+  cr_assert(!p.ready, "not ready without b");
+  for (int i = 1; i <= 5; i++) {
+    char v[8];
+    snprintf(v, sizeof v, "%d", i);
+    issue(r, &p, EDDY_REDIS_REPLAY, 3, (const char *[]){"RPUSH", k, v});
+  }
+  run_for(&loop, 0.3);
+  cr_assert_eq(p.replies, 1, "nothing answered while b is away");
+  /* a takes every slot of b's (as a replica's promotion would). */
+  char ida[48];
+  node_id(&na, ida);
+  redisContext *c = redis_srv_client(&na);
+  for (int s = 8192; s < 16384; s++) redisAppendCommand(c, "CLUSTER SETSLOT %d NODE %s", s, ida);
+  for (int s = 8192; s < 16384; s++) {
+    void *x = NULL;
+    cr_assert_eq(redisGetReply(c, &x), REDIS_OK);
+    cr_assert_neq(((redisReply *)x)->type, REDIS_REPLY_ERROR, "%s", ((redisReply *)x)->str);
+    freeReplyObject(x);
+  }
+  redisFree(c);
+  cr_assert(run_until(&loop, &p.ready, 10), "ready again on a alone");
+  wait_replies(&p, 6);
+  cr_assert_eq(p.errors, 0, "%s", p.last);
+  redisReply *x = cmd(&na, "LRANGE %s 0 -1", k);
+  cr_assert_eq(x->elements, 5, "the writes queued for b, on a (b's first one died with it)");
+  for (size_t i = 0; i < 5; i++) cr_assert_eq(atoi(x->element[i]->str), (int)i + 1, "in order");
+  freeReplyObject(x);
+  close_cluster(r, &p);
+}
