@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 /* KEYS: the checkpoint hash, the set of partitions (not on a cluster: it
  * lies in another slot and is added to by its own SADD).

@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <uv.h>
 
-#include "redis_int.h"
+#include "connectors/redis_int.h"
 
 #define NSLOTS 16384
 #define NONE 0xffffu

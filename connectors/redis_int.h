@@ -4,7 +4,7 @@
 #ifndef EDDY_REDIS_INT_H
 #define EDDY_REDIS_INT_H
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 typedef struct eddy__cluster eddy__cluster_t;
 
