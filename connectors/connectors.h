@@ -275,8 +275,9 @@ typedef void (*eddy_redis_ready_cb)(void *ctx, int ready);
 
 #define EDDY_REDIS_REPLAY 1u
 
-/* Splits redis://HOST[:PORT][/DB] (HOST may be [v6]; PORT 6379, DB 0 by
- * default). */
+/* Splits redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (HOST may be [v6];
+ * PORT 6379, DB 0 by default); a redis+cluster:// URL gives its first
+ * node. */
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size);
 /* Starts connecting (the first attempt is made before this returns; the
@@ -346,6 +347,12 @@ void eddy_redis_sync_free(struct redisContext *c);
  * entities and checkpoint share one slot and a Lua script may touch them
  * together. */
 int eddy_redis_url_is_cluster(const char *url);
+/* The URL's credentials ("" when absent): USER:PASSWORD@ (an ACL user),
+ * :PASSWORD@ or PASSWORD@ (requirepass); sent with AUTH at every
+ * connection, to every node of a cluster. 0, or EDDY_ERANGE. */
+int eddy_redis_url_credentials(const char *url, char *user, size_t user_size, char *pass, size_t pass_size);
+/* The URL with its password as *** (for messages). */
+const char *eddy_redis_url_mask(const char *url, char *buf, size_t size);
 int eddy_redis_is_cluster(const eddy_redis_t *r);
 /* The cluster's key slot: CRC16 (XMODEM) of the key, or of its hash tag
  * (the bytes between the first '{' and the next '}', when not empty),

@@ -39,6 +39,7 @@ typedef struct script {
 struct eddy_redis {
   eddy__cluster_t *cluster; /* a redis+cluster:// handle: every call goes there */
   uv_loop_t *loop;
+  char user[128], pass[256]; /* AUTH at every connection when pass is set */
   char host[256];
   int port, db;
   char name[300];
@@ -115,6 +116,40 @@ void eddy_resp_argz(eddy_buf_t *b, const char *s) { eddy_resp_arg(b, s, strlen(s
 
 /* -------------------------------------------------------------------- URL */
 
+/* Where the userinfo of a redis:// or redis+cluster:// URL starts, and
+ * the '@' that ends it (NULL: none). */
+static const char *userinfo(const char *url, const char **at) {
+  const char *p = eddy_redis_url_is_cluster(url) ? url + 16 : strncmp(url, "redis://", 8) == 0 ? url + 8 : NULL;
+  *at = p ? strrchr(p, '@') : NULL;
+  return p;
+}
+
+int eddy_redis_url_credentials(const char *url, char *user, size_t user_size, char *pass, size_t pass_size) {
+  const char *at, *p = userinfo(url, &at);
+  user[0] = pass[0] = '\0';
+  if (!at) return 0;
+  const char *colon = memchr(p, ':', (size_t)(at - p));
+  const char *ps = colon ? colon + 1 : p;
+  size_t ul = colon ? (size_t)(colon - p) : 0, pl = (size_t)(at - ps);
+  if (ul >= user_size || pl >= pass_size) return EDDY_ERANGE;
+  memcpy(user, p, ul);
+  user[ul] = '\0';
+  memcpy(pass, ps, pl);
+  pass[pl] = '\0';
+  return 0;
+}
+
+const char *eddy_redis_url_mask(const char *url, char *buf, size_t size) {
+  const char *at, *p = userinfo(url, &at);
+  if (!at) {
+    snprintf(buf, size, "%s", url);
+    return buf;
+  }
+  const char *colon = memchr(p, ':', (size_t)(at - p));
+  snprintf(buf, size, "%.*s%s%s", (int)((colon ? colon + 1 : p) - url), url, "***", at);
+  return buf;
+}
+
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size) {
   const char *p = url;
@@ -130,9 +165,14 @@ int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *por
     *db = 0;
     return 0;
   }
+  char shown[600];
+  eddy_redis_url_mask(url, shown, sizeof shown);
   if (strncmp(p, "redis://", 8) != 0)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://HOST[:PORT][/DB]", url);
-  p += 8;
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]", shown);
+  const char *at;
+  userinfo(url, &at);
+  p = at ? at + 1 : p + 8;
+  url = shown; /* in the messages below */
   const char *hs = p, *he;
   if (*p == '[') {
     hs = ++p;
@@ -356,6 +396,8 @@ static void on_connect(const redisAsyncContext *cac, int status) {
   r->reason[0] = '\0';
   char db[16];
   snprintf(db, sizeof db, "%d", r->db);
+  if (r->pass[0] && r->user[0]) send_setup(r, 3, (const char *[]){"AUTH", r->user, r->pass});
+  else if (r->pass[0]) send_setup(r, 2, (const char *[]){"AUTH", r->pass});
   if (r->db) send_setup(r, 2, (const char *[]){"SELECT", db});
   for (size_t i = 0; i < r->n_scripts; i++)
     send_setup(r, 3, (const char *[]){"SCRIPT", "LOAD", r->scripts[i].source});
@@ -461,7 +503,8 @@ eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_
     return NULL;
   }
   if (eddy_redis_url_is_cluster(url)) {
-    snprintf(r->name, sizeof r->name, "%s", url + 16);
+    const char *at = strrchr(url + 16, '@');
+    snprintf(r->name, sizeof r->name, "%s", at ? at + 1 : url + 16); /* no credentials in messages */
     r->loop = loop;
     if (!(r->cluster = eddy__cluster_new(loop, r, url, o, errstr, errstr_size))) {
       free(r);
@@ -474,6 +517,11 @@ eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_
     return NULL;
   }
   snprintf(r->name, sizeof r->name, "%s:%d/%d", r->host, r->port, r->db);
+  if (eddy_redis_url_credentials(url, r->user, sizeof r->user, r->pass, sizeof r->pass)) {
+    eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis %s: user name or password too long", r->name);
+    free(r);
+    return NULL;
+  }
   r->loop = loop;
   r->o = (eddy_redis_options_t){2.0, 10.0, 0.1, 5.0, 0};
   if (o) {
@@ -656,6 +704,21 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
 
 /* ------------------------------------------------------------------- sync */
 
+int eddy__redis_auth_sync(redisContext *c, const char *url, char *errstr, size_t errstr_size) {
+  char user[128], pass[256];
+  if (eddy_redis_url_credentials(url, user, sizeof user, pass, sizeof pass))
+    return eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis: user name or password too long");
+  if (!pass[0]) return 0;
+  const char *argv[] = {"AUTH", user[0] ? user : pass, pass};
+  redisReply *rep = redisCommandArgv(c, user[0] ? 3 : 2, argv, NULL);
+  int ok = rep && rep->type != REDIS_REPLY_ERROR;
+  if (!ok)
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: AUTH: %s", c->tcp.host ? c->tcp.host : "?", c->tcp.port,
+                rep ? rep->str : c->errstr);
+  if (rep) freeReplyObject(rep);
+  return ok ? 0 : EDDY_EIO;
+}
+
 redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                       size_t errstr_size) {
   if (eddy_redis_url_is_cluster(url)) return eddy__cluster_connect_sync(url, timeout, errstr, errstr_size);
@@ -671,6 +734,10 @@ redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *err
     return NULL;
   }
   redisSetTimeout(c, tv);
+  if (eddy__redis_auth_sync(c, url, errstr, errstr_size)) {
+    redisFree(c);
+    return NULL;
+  }
   if (db) {
     redisReply *rep = redisCommand(c, "SELECT %d", db);
     int ok = rep && rep->type != REDIS_REPLY_ERROR;

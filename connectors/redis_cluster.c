@@ -63,12 +63,14 @@ const char *eddy_redis_key_head(char *buf, size_t size, int cluster, const char 
 int eddy__cluster_url_parse(const char *url, eddy__seed_t *seeds, int *n_seeds, char *errstr,
                             size_t errstr_size) {
   *n_seeds = 0;
+  char shown[600];
+  eddy_redis_url_mask(url, shown, sizeof shown); /* in the messages */
   if (!eddy_redis_url_is_cluster(url))
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis+cluster://HOST:PORT[,HOST:PORT...]",
-                       url);
-  const char *p = url + 16;
-  if (strchr(p, '@'))
-    return eddy_seterr(errstr, errstr_size, EDDY_ENOTSUP, "'%s': credentials in the URL are not supported yet", url);
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                       "'%s': expected redis+cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]", shown);
+  const char *p = url + 16, *at = strrchr(p, '@');
+  if (at) p = at + 1;
+  url = shown;
   for (;;) {
     if (*n_seeds == EDDY__CLUSTER_MAX_SEEDS)
       return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': more than %d nodes", url, EDDY__CLUSTER_MAX_SEEDS);
@@ -156,6 +158,15 @@ static int redirection(const char *s, int *slot, char *host, size_t host_size, i
 
 /* ---------------------------------------------------------------- cluster */
 
+/* "redis://[USER:PASSWORD@]HOST:PORT" for one node of the cluster. */
+static void node_url(char *buf, size_t size, const char *user, const char *pass, const char *host, int port) {
+  const char *v6 = strchr(host, ':') ? "[" : "";
+  if (pass[0])
+    snprintf(buf, size, "redis://%s:%s@%s%s%s:%d", user, pass, v6, host, *v6 ? "]" : "", port);
+  else
+    snprintf(buf, size, "redis://%s%s%s:%d", v6, host, *v6 ? "]" : "", port);
+}
+
 typedef struct node {
   eddy__cluster_t *cl;
   char host[256];
@@ -191,6 +202,7 @@ struct eddy__cluster {
   eddy_redis_options_t o;
   eddy__seed_t seeds[EDDY__CLUSTER_MAX_SEEDS];
   int n_seeds;
+  char user[128], pass[256];
   node_t **nodes;
   size_t n_nodes;
   /* The map (slot -> node) and, per slot, the node its commands go to and
@@ -314,8 +326,8 @@ static int node_get(eddy__cluster_t *cl, const char *host, int port) {
   n->cl = cl;
   snprintf(n->host, sizeof n->host, "%s", host);
   n->port = port;
-  char url[300], err[512];
-  snprintf(url, sizeof url, strchr(host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", host, port);
+  char url[700], err[512];
+  node_url(url, sizeof url, cl->user, cl->pass, host, port);
   if (!(n->r = eddy_redis_new(cl->loop, url, &cl->o, err, sizeof err))) {
     eddy_log(EDDY_LOG_ERROR, "redis cluster %s: %s", eddy_redis_name(cl->owner), err);
     free(n);
@@ -621,6 +633,11 @@ eddy__cluster_t *eddy__cluster_new(uv_loop_t *loop, eddy_redis_t *owner, const c
     free(cl);
     return NULL;
   }
+  if (eddy_redis_url_credentials(url, cl->user, sizeof cl->user, cl->pass, sizeof cl->pass)) {
+    eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis cluster: user name or password too long");
+    free(cl);
+    return NULL;
+  }
   cl->loop = loop;
   cl->owner = owner;
   cl->prefer = -1;
@@ -773,6 +790,7 @@ void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *c
  * user data in hiredis 0.14, so they are remembered here. */
 typedef struct sync_entry {
   const redisContext *c;
+  char user[128], pass[256]; /* for the nodes a redirection names */
   struct sync_entry *next;
 } sync_entry_t;
 
@@ -792,6 +810,9 @@ redisContext *eddy__cluster_connect_sync(const char *url, double timeout, char *
                   seeds[i].port, c->errstr);
       redisFree(c);
       c = NULL;
+    } else if (c && eddy__redis_auth_sync(c, url, errstr, errstr_size)) {
+      redisFree(c);
+      return NULL; /* the same credentials everywhere: no use trying the next */
     } else if (!c) {
       eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     }
@@ -805,6 +826,7 @@ redisContext *eddy__cluster_connect_sync(const char *url, double timeout, char *
     return NULL;
   }
   e->c = c;
+  eddy_redis_url_credentials(url, e->user, sizeof e->user, e->pass, sizeof e->pass);
   pthread_mutex_lock(&sync_lock);
   e->next = sync_list;
   sync_list = e;
@@ -812,13 +834,17 @@ redisContext *eddy__cluster_connect_sync(const char *url, double timeout, char *
   return c;
 }
 
-int eddy_redis_sync_is_cluster(const redisContext *c) {
+/* The entry of c (a copy), or 0 when c is not a cluster's. */
+static int sync_entry(const redisContext *c, sync_entry_t *out) {
   pthread_mutex_lock(&sync_lock);
   sync_entry_t *e = sync_list;
   while (e && e->c != c) e = e->next;
+  if (e && out) *out = *e;
   pthread_mutex_unlock(&sync_lock);
   return e != NULL;
 }
+
+int eddy_redis_sync_is_cluster(const redisContext *c) { return sync_entry(c, NULL); }
 
 void eddy_redis_sync_free(redisContext *c) {
   if (!c) return;
@@ -851,7 +877,8 @@ static redisReply *sync_roundtrip(redisContext *c, const char *cmd, size_t len, 
  * a connection of its own to the node named (the tools make few calls). */
 static redisReply *sync_formatted(redisContext *c, const char *cmd, size_t len) {
   redisReply *rep = sync_roundtrip(c, cmd, len, 0);
-  if (!rep || !eddy_redis_sync_is_cluster(c)) return rep;
+  sync_entry_t e;
+  if (!rep || !sync_entry(c, &e)) return rep;
   struct timeval tv = c->timeout ? *c->timeout : (struct timeval){2, 0};
   for (int hop = 0; hop < 5 && rep && rep->type == REDIS_REPLY_ERROR; hop++) {
     char host[256];
@@ -864,6 +891,12 @@ static redisReply *sync_formatted(redisContext *c, const char *cmd, size_t len) 
       break; /* the redirection is the answer */
     }
     redisSetTimeout(o, tv);
+    char url[700], why[256];
+    node_url(url, sizeof url, e.user, e.pass, host, port);
+    if (eddy__redis_auth_sync(o, url, why, sizeof why)) {
+      redisFree(o);
+      break;
+    }
     redisReply *next = sync_roundtrip(o, cmd, len, kind == 2);
     redisFree(o);
     if (!next) break;

@@ -30,6 +30,9 @@ typedef void (*eddy__redis_drain_fn)(void *arg, eddy_redis_reply_cb cb, void *ct
                                      size_t len);
 size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg);
 
+/* AUTH on a blocking connection with the URL's credentials (none: 0). */
+int eddy__redis_auth_sync(struct redisContext *c, const char *url, char *errstr, size_t errstr_size);
+
 /* The seeds of a redis+cluster:// URL; 0 or a negative code. */
 #define EDDY__CLUSTER_MAX_SEEDS 16
 typedef struct eddy__seed {

@@ -15,6 +15,8 @@
 # record path, whose aggregates are recomputed too), partition 0's
 # entities and checkpoint share one slot, `eddy models` lists 4 partitions
 # ending at the end of the input, `eddy alerts` reads the drift resets.
+# Every node requires a password (requirepass, masterauth): eddy's URL
+# carries it, every node it finds is AUTHed, and it is never printed.
 # Skips, saying why, only when redis-server cannot run in cluster mode.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
@@ -22,6 +24,7 @@ source "$(dirname "$0")/run_lib.sh"
 N=8000
 RATE=1000
 E=48
+PW=pw-$RANDOM-$RANDOM
 
 # A loopback port below 55535 whose cluster bus port (+10000) is free too.
 cluster_port() {
@@ -47,12 +50,13 @@ start_node() {
   mkdir -p "$dir"
   ( exec setsid redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
       --cluster-config-file nodes.conf --cluster-node-timeout 3000 --save '' --appendonly no \
+      --requirepass "$PW" --masterauth "$PW" \
       --logfile "$dir/redis.log" < /dev/null >> "$dir/stdout.log" 2>&1 ) &
   _track $!
   NODE_PIDS+=($!)
 }
 
-cli() { local p=$1; shift; redis-cli -p "$p" "$@"; }
+cli() { local p=$1; shift; redis-cli -p "$p" -a "$PW" --no-auth-warning "$@"; }
 cluster_ok() { local p; for p in "${PORTS[@]}"; do cli "$p" cluster info | grep -q '^cluster_state:ok' || return 1; done; }
 is_master() { cli "$1" role | head -1 | grep -qx master; }
 four_checkpoints() { [ "$(models "$1" | grep -c ' [0-9a-f]\{64\}$')" -eq 4 ]; }
@@ -76,7 +80,7 @@ done
 for p in "${PORTS[@]}"; do wait_for 20 "redis-server on $p" cli "$p" ping; done
 hosts=()
 for p in "${PORTS[@]}"; do hosts+=("127.0.0.1:$p"); done
-redis-cli --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes > "$EDDY_TEST_TMP/create.log" 2>&1 ||
+redis-cli -a "$PW" --no-auth-warning --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes > "$EDDY_TEST_TMP/create.log" 2>&1 ||
   fail "redis-cli --cluster create: $(tail -5 "$EDDY_TEST_TMP/create.log")"
 wait_for 30 "cluster_state:ok on every node" cluster_ok
 log "Redis Cluster on ${PORTS[*]}: $(cli "${PORTS[0]}" cluster nodes | awk '{print $2, $3}' | sed 's/@[0-9]*//' | tr '\n' ';')"
@@ -90,7 +94,7 @@ port=$(free_port)
 cfg=$EDDY_TEST_TMP/rc.ini
 # Two of the six nodes name the cluster; the client finds the rest.
 FEATURES_EXTRA="key = user" write_config "$cfg" rc in "[state]
-store = redis+cluster://127.0.0.1:${PORTS[1]},127.0.0.1:${PORTS[4]}
+store = redis+cluster://:$PW@127.0.0.1:${PORTS[1]},127.0.0.1:${PORTS[4]}
 aggregates = count(*), mean(x1), max(x2), ewma(x1, 0.5), since_last()
 checkpoint_interval = 0.5
 
@@ -98,10 +102,17 @@ checkpoint_interval = 0.5
 listen = 127.0.0.1:$port"
 sed -i 's/^detector = adwin$/detector = adwin\naction = reset/' "$cfg"
 
-gen in $N --rate $RATE --entities $E --flip-at $((N / 2)) &
+# The first half, then the second (labels flipped) streaming in while the
+# master fails over.
+HALF=$((N / 2))
+gen in $HALF --rate $RATE --entities $E --flip-at $HALF &
 gen_pid=$!
 start_run "$cfg" "$EDDY_TEST_TMP/run.log"
 wait_for 60 "a checkpoint of every partition" four_checkpoints "$cfg"
+wait_for 60 "records consumed" records_over "$port" rc $((N / 4))
+wait "$gen_pid" || fail "the producer failed"
+gen in $HALF --start $HALF --rate $RATE --entities $E --flip-at $HALF &
+gen_pid=$!
 
 # The master of partition 0's slot, and one of its replicas.
 slot=$(cli "${PORTS[0]}" cluster keyslot 'eddy:{rc:0}:ckpt')
@@ -151,4 +162,5 @@ log "eddy models:"$'\n'"$m"
 assert_eq 4 "$(grep -c ' [0-9a-f]\{64\}$' <<< "$m")" "partitions with a checkpoint in eddy models"
 assert_eq $N "$(awk '{ s += $2 } END { print s }' <<< "$m")" "sum of the final next offsets"
 grep -q '"action":"reset"' <<< "$("$EDDY_BIN" alerts -c "$cfg" --json)" || fail "no drift reset in eddy alerts"
+! grep -q -- "$PW" "$EDDY_TEST_TMP/run.log" "$EDDY_TEST_TMP/verify.err" || fail "the password was printed"
 log "test_redis_cluster: ok"

@@ -383,3 +383,101 @@ Test(cluster, writes_for_a_dead_master_go_to_its_successor) {
   freeReplyObject(x);
   close_cluster(r, &p);
 }
+
+/* ------------------------------------------------------------------ AUTH */
+
+static void one_node(void) {
+  uv_loop_init(&loop);
+  if (start_node(&na)) cr_skip_test("redis-server does not run in cluster mode");
+  ok(cmd(&na, "CLUSTER ADDSLOTSRANGE 0 16383"), "addslots");
+  int up = 0;
+  for (int i = 0; i < 500 && !up; i++) {
+    redisReply *r = cmd(&na, "CLUSTER INFO");
+    up = strstr(r->str, "cluster_state:ok") != NULL;
+    freeReplyObject(r);
+    if (!up) usleep(20000);
+  }
+  cr_assert(up, "a one-node cluster");
+  /* An ACL user and the default user's password, set last (the fixture's
+   * clients have none). */
+  ok(cmd(&na, "ACL SETUSER eddy on >pw-of-eddy ~* &* +@all"), "acl setuser");
+  ok(cmd(&na, "CONFIG SET requirepass s3cret"), "requirepass");
+}
+
+static void stop_one(void) {
+  redis_srv_stop(&na);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  uv_loop_close(&loop);
+}
+
+Test(cluster_url, credentials_and_mask) {
+  char u[128], pw[256], m[256];
+  cr_assert_eq(eddy_redis_url_credentials("redis+cluster://eddy:p:w@a:1,b:2", u, sizeof u, pw, sizeof pw), 0);
+  cr_assert_str_eq(u, "eddy");
+  cr_assert_str_eq(pw, "p:w");
+  cr_assert_eq(eddy_redis_url_credentials("redis://:s3cret@h:1/2", u, sizeof u, pw, sizeof pw), 0);
+  cr_assert_str_eq(u, "");
+  cr_assert_str_eq(pw, "s3cret");
+  cr_assert_eq(eddy_redis_url_credentials("redis://h:1/2", u, sizeof u, pw, sizeof pw), 0);
+  cr_assert_str_eq(pw, "");
+  cr_assert_str_eq(eddy_redis_url_mask("redis+cluster://eddy:pw@a:1,b:2", m, sizeof m), "redis+cluster://eddy:***@a:1,b:2");
+  cr_assert_str_eq(eddy_redis_url_mask("redis://s3cret@h:1/0", m, sizeof m), "redis://***@h:1/0");
+  char host[64], e[256];
+  int port, db;
+  cr_assert_eq(eddy_redis_url_parse("redis://eddy:pw@h:7/3", host, sizeof host, &port, &db, e, sizeof e), 0, "%s", e);
+  cr_assert_str_eq(host, "h");
+  cr_assert_eq(port, 7);
+  cr_assert_eq(db, 3);
+  cr_assert_lt(eddy_redis_url_parse("redis://eddy:pw@h:x", host, sizeof host, &port, &db, e, sizeof e), 0);
+  cr_assert(!strstr(e, "pw"), "no password in the message: %s", e);
+}
+
+static int ready_within(const char *url, double seconds, probe_t *p, eddy_redis_t **out) {
+  eddy_redis_options_t o = {.quiet = 1};
+  eddy_redis_t *r = eddy_redis_new(&loop, url, &o, err, sizeof err);
+  cr_assert_not_null(r, "%s", err);
+  cr_assert(!strstr(eddy_redis_name(r), "pw-of-eddy") && !strstr(eddy_redis_name(r), "s3cret"), "%s",
+            eddy_redis_name(r));
+  eddy_redis_on_ready(r, on_ready, p);
+  int ready = run_until(&loop, &p->ready, seconds);
+  *out = r;
+  return ready;
+}
+
+Test(cluster_auth, acl_user_password_and_refusal, .init = one_node, .fini = stop_one, .timeout = 60) {
+  char url[160];
+  probe_t p = {0};
+  eddy_redis_t *r;
+  snprintf(url, sizeof url, "redis+cluster://eddy:pw-of-eddy@127.0.0.1:%d", na.port);
+  cr_assert(ready_within(url, 10, &p, &r), "an ACL user");
+  issue(r, &p, EDDY_REDIS_REPLAY, 3, (const char *[]){"SET", "eddy:{t:0}:k", "v"});
+  wait_replies(&p, 1);
+  cr_assert_eq(p.errors, 0, "%s", p.last);
+  close_cluster(r, &p);
+  redisContext *c = eddy_redis_connect_sync(url, 5, err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  redisReply *x = eddy_redis_sync_command(c, "GET %s", "eddy:{t:0}:k");
+  cr_assert_eq(x->type, REDIS_REPLY_STRING);
+  cr_assert_str_eq(x->str, "v");
+  freeReplyObject(x);
+  eddy_redis_sync_free(c);
+
+  probe_t q = {0};
+  snprintf(url, sizeof url, "redis+cluster://:s3cret@127.0.0.1:%d", na.port);
+  cr_assert(ready_within(url, 10, &q, &r), "the default user's password");
+  close_cluster(r, &q);
+  probe_t s = {0};
+  snprintf(url, sizeof url, "redis://:s3cret@127.0.0.1:%d/0", na.port);
+  cr_assert(ready_within(url, 10, &s, &r), "one Redis with a password");
+  eddy_redis_close(r, on_closed, &s);
+  cr_assert(run_until(&loop, &s.closed, 15));
+
+  /* A wrong password: never ready, and said clearly. */
+  probe_t w = {0};
+  snprintf(url, sizeof url, "redis+cluster://eddy:wrong@127.0.0.1:%d", na.port);
+  cr_assert(!ready_within(url, 1, &w, &r), "a wrong password is refused");
+  close_cluster(r, &w);
+  cr_assert_null(eddy_redis_connect_sync(url, 5, err, sizeof err));
+  cr_assert(strstr(err, "AUTH") && strstr(err, "WRONGPASS"), "%s", err);
+  cr_assert(!strstr(err, "wrong@"), "%s", err);
+}
