@@ -644,6 +644,11 @@ size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg) {
   return n;
 }
 
+void eddy__redis_owner_free(eddy_redis_t *r) {
+  eddy_buf_free(&r->scratch);
+  free(r);
+}
+
 static void handle_closed(uv_handle_t *h) {
   eddy_redis_t *r = h->data;
   if (--r->handles > 0) return;

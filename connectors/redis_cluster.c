@@ -742,7 +742,7 @@ static void cluster_free(eddy__cluster_t *cl) {
   }
   for (size_t i = 0; i < cl->n_scripts; i++) free(cl->scripts[i]);
   free(cl->scripts);
-  free(cl->owner);
+  eddy__redis_owner_free(cl->owner);
   free(cl);
   if (closed) closed(ctx);
 }

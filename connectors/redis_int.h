@@ -18,8 +18,8 @@ int eddy__cluster_command_raw(eddy__cluster_t *cl, unsigned flags, eddy_redis_re
                               const void *cmd, size_t len);
 size_t eddy__cluster_pending(const eddy__cluster_t *cl);
 void eddy__cluster_stats(const eddy__cluster_t *cl, eddy_redis_stats_t *out);
-/* Closes every node; then frees the cluster and `owner` (with free) and
- * calls closed(ctx). */
+/* Closes every node; then frees the cluster and `owner`
+ * (eddy__redis_owner_free) and calls closed(ctx). */
 void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *ctx);
 
 /* Hands the writes a connection keeps for replay (lost with it, or issued
@@ -29,6 +29,9 @@ void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *c
 typedef void (*eddy__redis_drain_fn)(void *arg, eddy_redis_reply_cb cb, void *ctx, const void *cmd,
                                      size_t len);
 size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg);
+
+/* Frees a cluster handle's eddy_redis_t (its buffers too). */
+void eddy__redis_owner_free(eddy_redis_t *r);
 
 /* AUTH on a blocking connection with the URL's credentials (none: 0). */
 int eddy__redis_auth_sync(struct redisContext *c, const char *url, char *errstr, size_t errstr_size);

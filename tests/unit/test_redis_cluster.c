@@ -329,7 +329,7 @@ Test(cluster, writes_wait_for_the_map) {
   cr_assert_eq(eddy_redis_command(r, 0, on_reply, &p, 2, (const char *[]){"GET", "x"}, NULL), EDDY_EAGAIN,
                "a read before ready");
   for (int i = 0; i < 10; i++) {
-    char v[8];
+    char v[16];
     snprintf(v, sizeof v, "%d", i);
     issue(r, &p, EDDY_REDIS_REPLAY, 3, (const char *[]){"RPUSH", "eddy:{list}", v});
   }
@@ -356,7 +356,7 @@ Test(cluster, writes_for_a_dead_master_go_to_its_successor) {
   for (double end = eddy_now() + 10; p.ready && eddy_now() < end;) run_for(&loop, 0.01);
   cr_assert(!p.ready, "not ready without b");
   for (int i = 1; i <= 5; i++) {
-    char v[8];
+    char v[16];
     snprintf(v, sizeof v, "%d", i);
     issue(r, &p, EDDY_REDIS_REPLAY, 3, (const char *[]){"RPUSH", k, v});
   }
