@@ -14,6 +14,8 @@
 #include "connectors/redis_int.h"
 
 #define NSLOTS 16384
+/* Quiet handles (CLI tools, tests) log their events at DEBUG only. */
+#define LOG(cl, lvl, ...) eddy_log((cl)->o.quiet ? EDDY_LOG_DEBUG : (lvl), __VA_ARGS__)
 #define NONE 0xffffu
 #define MAX_HOPS 16
 #define MAX_RETRIES 100 /* TRYAGAIN / CLUSTERDOWN, 50 ms apart: 5 s */
@@ -329,7 +331,7 @@ static int node_get(eddy__cluster_t *cl, const char *host, int port) {
   char url[700], err[512];
   node_url(url, sizeof url, cl->user, cl->pass, host, port);
   if (!(n->r = eddy_redis_new(cl->loop, url, &cl->o, err, sizeof err))) {
-    eddy_log(EDDY_LOG_ERROR, "redis cluster %s: %s", eddy_redis_name(cl->owner), err);
+    LOG(cl, EDDY_LOG_ERROR, "redis cluster %s: %s", eddy_redis_name(cl->owner), err);
     free(n);
     return EDDY_EIO;
   }
@@ -411,7 +413,7 @@ static void on_creply(void *ctx, redisReply *reply) {
            * map again (a failover moves many slots at once). */
           cl->moved++;
           if (cl->map[slot] != n)
-            eddy_log(EDDY_LOG_INFO, "redis cluster %s: slot %d moved to %s:%d (MOVED): following it",
+            LOG(cl, EDDY_LOG_INFO, "redis cluster %s: slot %d moved to %s:%d (MOVED): following it",
                      eddy_redis_name(cl->owner), slot, host, port);
           cl->map[slot] = (uint16_t)n;
           cl->prefer = n;
@@ -467,7 +469,7 @@ static int read_slots(eddy__cluster_t *cl, const redisReply *rep, const node_t *
       masters += k > 0;
       covered += k;
     }
-    eddy_log(EDDY_LOG_INFO, "redis cluster %s: %s (from %s:%d): %zu masters, %zu of %d slots served",
+    LOG(cl, EDDY_LOG_INFO, "redis cluster %s: %s (from %s:%d): %zu masters, %zu of %d slots served",
              eddy_redis_name(cl->owner), first ? "slot map read" : "the slot map changed", from->host,
              from->port, masters, covered, NSLOTS);
   }
@@ -498,7 +500,7 @@ static void take_over(eddy__cluster_t *cl) {
     if (holds) continue;
     size_t k = eddy__redis_drain(n->r, take_one, cl);
     if (k)
-      eddy_log(EDDY_LOG_WARN, "redis cluster %s: %s:%d is down and serves no slot any more: %zu write%s "
+      LOG(cl, EDDY_LOG_WARN, "redis cluster %s: %s:%d is down and serves no slot any more: %zu write%s "
                "waiting for it sent to the slots' new masters", eddy_redis_name(cl->owner), n->host, n->port,
                k, k == 1 ? "" : "s");
   }
@@ -537,7 +539,7 @@ static void on_slots(void *ctx, redisReply *reply) {
   if (cl->closing) return;
   int err = reply ? read_slots(cl, reply, from) : EDDY_EIO;
   if (err) {
-    eddy_log(EDDY_LOG_WARN, "redis cluster %s: CLUSTER SLOTS from %s:%d: %s", eddy_redis_name(cl->owner),
+    LOG(cl, EDDY_LOG_WARN, "redis cluster %s: CLUSTER SLOTS from %s:%d: %s", eddy_redis_name(cl->owner),
              from->host, from->port,
              reply && reply->type == REDIS_REPLY_ERROR ? reply->str : eddy_strerror(err));
     cl->need_refresh = 1;
@@ -766,7 +768,7 @@ void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *c
   cl->closed_ctx = ctx;
   size_t lost = cl->held.n + cl->retry.n;
   if (lost)
-    eddy_log(EDDY_LOG_WARN, "redis cluster %s: closing with %zu write%s that never reached Redis",
+    LOG(cl, EDDY_LOG_WARN, "redis cluster %s: closing with %zu write%s that never reached Redis",
              eddy_redis_name(cl->owner), lost, lost == 1 ? "" : "s");
   fifo_t *fs[] = {&cl->held, &cl->retry};
   for (int k = 0; k < 2; k++) {

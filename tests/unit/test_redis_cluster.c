@@ -91,7 +91,9 @@ Test(cluster_slot, command_keys) {
 
 /* --------------------------------------------------------- real servers */
 
-static redis_srv_t na, nb;
+static redis_srv_t nodes[2];
+#define na (nodes[0])
+#define nb (nodes[1])
 static uv_loop_t loop;
 static char err[1024];
 
@@ -119,31 +121,10 @@ static void node_id(const redis_srv_t *s, char *id) {
   freeReplyObject(r);
 }
 
-/* A cluster-mode server (the bus, port + 10000, must fit). */
-static int start_node(redis_srv_t *s) {
-  const char *extra[] = {"--cluster-enabled", "yes", "--cluster-node-timeout", "2000", NULL};
-  for (int i = 0; i < 10; i++)
-    if (redis_srv_start(s, extra) == 0) return 0;
-  return -1;
-}
-
-static int cluster_ok(const redis_srv_t *s) {
-  redisReply *r = cmd(s, "CLUSTER INFO");
-  int okay = r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") &&
-             strstr(r->str, "cluster_known_nodes:2");
-  freeReplyObject(r);
-  return okay;
-}
-
 /* Two masters: a has slots 0-8191, b 8192-16383. */
 static void two_nodes(void) {
   uv_loop_init(&loop);
-  if (start_node(&na) || start_node(&nb)) cr_skip_test("redis-server does not run in cluster mode");
-  ok(cmd(&na, "CLUSTER ADDSLOTSRANGE 0 8191"), "addslots a");
-  ok(cmd(&nb, "CLUSTER ADDSLOTSRANGE 8192 16383"), "addslots b");
-  ok(cmd(&na, "CLUSTER MEET 127.0.0.1 %d", nb.port), "meet");
-  for (int i = 0; i < 500 && !(cluster_ok(&na) && cluster_ok(&nb)); i++) usleep(20000);
-  cr_assert(cluster_ok(&na) && cluster_ok(&nb), "the two nodes form a cluster");
+  if (redis_cluster_start(nodes, 2)) cr_skip_test("redis-server does not run in cluster mode");
 }
 
 static void stop_nodes(void) {
@@ -388,16 +369,7 @@ Test(cluster, writes_for_a_dead_master_go_to_its_successor) {
 
 static void one_node(void) {
   uv_loop_init(&loop);
-  if (start_node(&na)) cr_skip_test("redis-server does not run in cluster mode");
-  ok(cmd(&na, "CLUSTER ADDSLOTSRANGE 0 16383"), "addslots");
-  int up = 0;
-  for (int i = 0; i < 500 && !up; i++) {
-    redisReply *r = cmd(&na, "CLUSTER INFO");
-    up = strstr(r->str, "cluster_state:ok") != NULL;
-    freeReplyObject(r);
-    if (!up) usleep(20000);
-  }
-  cr_assert(up, "a one-node cluster");
+  if (redis_cluster_start(&na, 1)) cr_skip_test("redis-server does not run in cluster mode");
   /* An ACL user and the default user's password, set last (the fixture's
    * clients have none). */
   ok(cmd(&na, "ACL SETUSER eddy on >pw-of-eddy ~* &* +@all"), "acl setuser");
