@@ -442,6 +442,12 @@ struct eddy_state_batch {
   void *done_ctx;
   eddy_store_t *store;
   uint64_t stale_epochs; /* entities whose epoch is past the restored checkpoint */
+  /* Each entity's (batch, index), the context of its fetch reply: replies
+   * need not come in order (a Redis Cluster slot being migrated). */
+  struct eddy_state_ref {
+    eddy_state_batch_t *b;
+    size_t i;
+  } *refs;
 };
 
 /* A batch for one task (partition -1 when not from Kafka). Free with

@@ -269,7 +269,7 @@ static creq_t *creq_get(eddy__cluster_t *cl) {
 
 static void creq_put(creq_t *q) {
   eddy__cluster_t *cl = q->cl;
-  /* Keep a big buffer (a checkpoint's model) only while it is small. */
+  /* A big buffer (a checkpoint's model) is not kept for the next command. */
   if (q->cmd.cap > (1u << 20)) {
     eddy_buf_free(&q->cmd);
     eddy_buf_init(&q->cmd);

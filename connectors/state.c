@@ -49,6 +49,7 @@ void eddy_state_batch_free(eddy_state_batch_t *b) {
   free(b->key_len);
   free(b->keys);
   free(b->table);
+  free(b->refs);
   free(b);
 }
 
@@ -75,7 +76,9 @@ static int grow_entities(eddy_state_batch_t *b) {
   if (off) b->key_off = off;
   uint32_t *len = realloc(b->key_len, cap * sizeof *len);
   if (len) b->key_len = len;
-  if (!state || !base || !dirty || !hash || !off || !len) return EDDY_ENOMEM;
+  struct eddy_state_ref *refs = realloc(b->refs, cap * sizeof *refs);
+  if (refs) b->refs = refs;
+  if (!state || !base || !dirty || !hash || !off || !len || !refs) return EDDY_ENOMEM;
   /* The lookup table stays at most half full. */
   size_t size = 16;
   while (size < cap * 2) size *= 2;

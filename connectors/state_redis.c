@@ -92,10 +92,12 @@ static void finish_fetch(eddy_state_batch_t *b) {
   if (b->done) b->done(b->done_ctx, b, b->status);
 }
 
-/* The reply for the next entity of the batch (replies come in order). */
+/* The reply for entity i of the batch. */
 static void on_fetch(void *ctx, redisReply *reply) {
-  eddy_state_batch_t *b = ctx;
-  size_t i = b->answered++;
+  const struct eddy_state_ref *ref = ctx;
+  eddy_state_batch_t *b = ref->b;
+  size_t i = ref->i;
+  b->answered++;
   b->replies--;
   if (!reply || reply->type == REDIS_REPLY_ERROR) {
     if (!b->status) {
@@ -168,8 +170,9 @@ static int rs_fetch(eddy_store_t *s, eddy_state_batch_t *b, eddy_store_cb done, 
     eddy_buf_put(&x->cmd, "*3\r\n$4\r\nHGET\r\n", 14);
     put_key(&x->cmd, x, b, i);
     eddy_buf_put(&x->cmd, "$1\r\ns\r\n", 7);
+    b->refs[i] = (struct eddy_state_ref){b, i};
     int err = x->cmd.err ? EDDY_ENOMEM
-                         : eddy_redis_command_raw(s->redis, 0, on_fetch, b, x->cmd.data, x->cmd.len);
+                         : eddy_redis_command_raw(s->redis, 0, on_fetch, &b->refs[i], x->cmd.data, x->cmd.len);
     if (err) {
       /* Nothing sent: fail now; some sent: their replies end the fetch,
        * with this error. */
