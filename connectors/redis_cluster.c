@@ -226,7 +226,13 @@ struct eddy__cluster {
   int timer_on;
   char **scripts;
   size_t n_scripts;
-  int ready, closing;
+  int ready;
+  /* Closing: new commands refused, those outstanding still followed
+   * (redirections too) until answered or close_deadline; shutting: the
+   * nodes are being closed. */
+  int closing, shutting;
+  size_t outstanding; /* commands not answered yet (creq_t in use) */
+  double close_deadline;
   size_t open_handles;
   eddy_redis_ready_cb ready_cb;
   void *ready_ctx;
@@ -252,6 +258,8 @@ static creq_t *fifo_pop(fifo_t *f) {
   return q;
 }
 
+static void arm(eddy__cluster_t *cl, uint64_t ms);
+
 static creq_t *creq_get(eddy__cluster_t *cl) {
   creq_t *q = cl->free_list;
   if (q) {
@@ -261,6 +269,7 @@ static creq_t *creq_get(eddy__cluster_t *cl) {
     eddy_buf_init(&q->cmd);
   }
   eddy_buf_clear(&q->cmd);
+  cl->outstanding++;
   q->cl = cl;
   q->counted = q->hops = q->retries = 0;
   q->slot = -1;
@@ -276,9 +285,9 @@ static void creq_put(creq_t *q) {
   }
   q->next = cl->free_list;
   cl->free_list = q;
+  if (--cl->outstanding == 0 && cl->closing) arm(cl, 0); /* everything answered: shut */
 }
 
-static void arm(eddy__cluster_t *cl, uint64_t ms);
 static void refresh(eddy__cluster_t *cl);
 static void on_creply(void *ctx, redisReply *reply);
 
@@ -304,7 +313,7 @@ static void on_node_ready(void *ctx, int ready) {
   node_t *n = ctx;
   eddy__cluster_t *cl = n->cl;
   n->ready = ready;
-  if (cl->closing) return;
+  if (cl->shutting) return;
   if (!ready) {
     /* A master lost: a replica may take its slots. */
     cl->need_refresh = 1;
@@ -385,7 +394,7 @@ static void deliver(creq_t *q, redisReply *reply) {
 
 /* Sends again what waited for the map, in order. */
 static void flush_held(eddy__cluster_t *cl) {
-  while (cl->held.n && !cl->closing) {
+  while (cl->held.n && !cl->shutting) {
     creq_t *q = cl->held.head;
     if (q->slot >= 0 && cl->map[q->slot] == NONE) break;
     if (route(cl, q)) break;
@@ -400,7 +409,7 @@ static void on_creply(void *ctx, redisReply *reply) {
     cl->inflight[q->slot]--;
     q->counted = 0;
   }
-  if (reply && reply->type == REDIS_REPLY_ERROR && !cl->closing) {
+  if (reply && reply->type == REDIS_REPLY_ERROR && !cl->shutting) {
     char host[256];
     int slot, port;
     int kind = redirection(reply->str, &slot, host, sizeof host, &port);
@@ -536,7 +545,7 @@ static void on_slots(void *ctx, redisReply *reply) {
   node_t *from = sr->from;
   free(sr);
   cl->refreshing = 0;
-  if (cl->closing) return;
+  if (cl->shutting) return;
   int err = reply ? read_slots(cl, reply, from) : EDDY_EIO;
   if (err) {
     LOG(cl, EDDY_LOG_WARN, "redis cluster %s: CLUSTER SLOTS from %s:%d: %s", eddy_redis_name(cl->owner),
@@ -559,7 +568,7 @@ static void on_slots(void *ctx, redisReply *reply) {
 
 /* Asks a connected node for the slot map. */
 static void refresh(eddy__cluster_t *cl) {
-  if (cl->refreshing || cl->closing) return;
+  if (cl->refreshing || cl->shutting) return;
   node_t *from = NULL;
   /* After a MOVED, the node it named: the others may not have heard of
    * the failover yet and would give the old map back. */
@@ -592,10 +601,16 @@ static void refresh(eddy__cluster_t *cl) {
   cl->last_refresh = eddy_now();
 }
 
+static void shut(eddy__cluster_t *cl);
+
 static void timer_cb(uv_timer_t *t) {
   eddy__cluster_t *cl = t->data;
   cl->timer_on = 0;
-  if (cl->closing) return;
+  if (cl->shutting) return;
+  if (cl->closing && (cl->outstanding == 0 || eddy_now() > cl->close_deadline)) {
+    shut(cl);
+    return;
+  }
   /* The retries, in their order. */
   size_t n = cl->retry.n;
   while (n--) {
@@ -614,10 +629,11 @@ static void timer_cb(uv_timer_t *t) {
     else refresh(cl);
   }
   if (cl->retry.n) arm(cl, 50);
+  if (cl->closing) arm(cl, 100); /* until answered or the deadline */
 }
 
 static void arm(eddy__cluster_t *cl, uint64_t ms) {
-  if (cl->timer_on || cl->closing) return;
+  if (cl->timer_on || cl->shutting) return;
   cl->timer_on = 1;
   uv_timer_start(&cl->timer, timer_cb, ms, 0);
 }
@@ -761,29 +777,36 @@ static void node_closed(void *ctx) {
 
 static void timer_closed(uv_handle_t *h) { one_closed(h->data); }
 
-void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *ctx) {
-  if (cl->closing) return;
-  cl->closing = 1;
-  cl->closed = closed;
-  cl->closed_ctx = ctx;
-  size_t lost = cl->held.n + cl->retry.n;
+/* Every command answered (or the deadline passed): the nodes close. */
+static void shut(eddy__cluster_t *cl) {
+  cl->shutting = 1;
+  size_t lost = cl->held.n + cl->retry.n + cl->moving.n;
   if (lost)
     LOG(cl, EDDY_LOG_WARN, "redis cluster %s: closing with %zu write%s that never reached Redis",
-             eddy_redis_name(cl->owner), lost, lost == 1 ? "" : "s");
-  fifo_t *fs[] = {&cl->held, &cl->retry};
-  for (int k = 0; k < 2; k++) {
+        eddy_redis_name(cl->owner), lost, lost == 1 ? "" : "s");
+  fifo_t *fs[] = {&cl->held, &cl->retry, &cl->moving};
+  for (int k = 0; k < 3; k++) {
     creq_t *q;
     while ((q = fifo_pop(fs[k]))) deliver(q, NULL);
   }
   uv_timer_stop(&cl->timer);
   uv_close((uv_handle_t *)&cl->timer, timer_closed);
-  /* Nodes answer what is in flight (redirections are not followed any
-   * more), then close. */
+  /* Nodes answer what is still in flight (past the deadline), then close. */
   size_t n = cl->n_nodes;
   for (size_t i = 0; i < n; i++) {
     eddy_redis_on_ready(cl->nodes[i]->r, NULL, NULL);
     eddy_redis_close(cl->nodes[i]->r, node_closed, cl->nodes[i]);
   }
+}
+
+void eddy__cluster_close(eddy__cluster_t *cl, void (*closed)(void *ctx), void *ctx) {
+  if (cl->closing) return;
+  cl->closing = 1;
+  cl->closed = closed;
+  cl->closed_ctx = ctx;
+  /* What is on its way is still answered, redirections followed. */
+  cl->close_deadline = eddy_now() + (cl->o.request_timeout > 0 ? cl->o.request_timeout : 10);
+  arm(cl, 0);
 }
 
 /* ------------------------------------------------------------------- sync */
