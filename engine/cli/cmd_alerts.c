@@ -232,7 +232,8 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     redisReply *r = eddy_redis_sync_argv(c, k, argv, NULL);
     if (!r) {
       if (stop_flag) break;
-      fprintf(stderr, "eddy alerts: %s: %s\n", url, c->errstr);
+      char shown[600];
+      fprintf(stderr, "eddy alerts: %s: %s\n", eddy_redis_url_mask(url, shown, sizeof shown), c->errstr);
       rc = 1;
       break;
     }
