@@ -15,6 +15,11 @@
 # record path, whose aggregates are recomputed too), partition 0's
 # entities and checkpoint share one slot, `eddy models` lists 4 partitions
 # ending at the end of the input, `eddy alerts` reads the drift resets.
+# Then the run starts again (restoring) and the master of partition 1's
+# slot is killed with SIGKILL (idle, in sync with its replica) while more
+# records arrive: the pipeline pauses until the replica is elected and
+# the new map read, then every record has a prediction and `eddy verify`
+# exits 0 again.
 # Every node requires a password (requirepass, masterauth): eddy's URL
 # carries it, every node it finds is AUTHed, and it is never printed.
 # Skips, saying why, only when redis-server cannot run in cluster mode.
@@ -49,21 +54,43 @@ start_node() {
   local port=$1 dir=$EDDY_TEST_TMP/node.$1
   mkdir -p "$dir"
   ( exec setsid redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
-      --cluster-config-file nodes.conf --cluster-node-timeout 3000 --save '' --appendonly no \
+      --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' --appendonly no \
       --requirepass "$PW" --masterauth "$PW" \
       --logfile "$dir/redis.log" < /dev/null >> "$dir/stdout.log" 2>&1 ) &
   _track $!
-  NODE_PIDS+=($!)
+  NODE_PID[$port]=$!
 }
 
 cli() { local p=$1; shift; redis-cli -p "$p" -a "$PW" --no-auth-warning "$@"; }
 cluster_ok() { local p; for p in "${PORTS[@]}"; do cli "$p" cluster info | grep -q '^cluster_state:ok' || return 1; done; }
 is_master() { cli "$1" role | head -1 | grep -qx master; }
+# "ID PORT" of the master serving SLOT, then the port of one of its replicas.
+master_of() {
+  cli "$1" cluster nodes | awk -v s="$2" '
+    $3 ~ /master/ && $3 !~ /fail/ { for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1];
+                    if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print $1, a[2] } } }'
+}
+replica_of() { cli "$1" cluster nodes | awk -v m="$2" '$4 == m { split($2, a, "[:@]"); print a[2]; exit }'; }
+repl_offset() { cli "$1" info replication | tr -d '\r' | awk -F: '$1 == "master_repl_offset" { print $2 }'; }
+in_sync() { [ "$(repl_offset "$1")" = "$(repl_offset "$2")" ]; }
+# eddy verify -c CONFIG: exit 0, RECORDS read, none lost, 4 models equal.
+verify_ok() {
+  local vout vrc
+  set +e
+  vout=$("$EDDY_BIN" verify -c "$cfg" --json 2> "$EDDY_TEST_TMP/verify.err")
+  vrc=$?
+  set -e
+  log "eddy verify -> exit $vrc"$'\n'"$(grep -v '^verify: model in' "$EDDY_TEST_TMP/verify.err")"$'\n'"$vout"
+  assert_eq 0 "$vrc" "eddy verify exit status"
+  assert_eq "$1 0 4 4" "$(for f in records_in lost models_checked models_equal; do
+    "$PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$vout" $f; done | xargs)" \
+    "records_in lost models_checked models_equal"
+}
 four_checkpoints() { [ "$(models "$1" | grep -c ' [0-9a-f]\{64\}$')" -eq 4 ]; }
 
 # Redis in cluster mode, or skip.
 PORTS=()
-NODE_PIDS=()
+declare -A NODE_PID
 probe=$(cluster_port)
 start_node "$probe"
 for i in $(seq 1 50); do cli "$probe" ping > /dev/null 2>&1 && break; sleep 0.1; done
@@ -116,10 +143,8 @@ gen_pid=$!
 
 # The master of partition 0's slot, and one of its replicas.
 slot=$(cli "${PORTS[0]}" cluster keyslot 'eddy:{rc:0}:ckpt')
-read -r master_id master_port < <(cli "${PORTS[0]}" cluster nodes | awk -v s="$slot" '
-  $3 ~ /master/ { for (i = 9; i <= NF; i++) { split($i, r, "-"); if (r[2] == "") r[2] = r[1];
-                  if (s + 0 >= r[1] + 0 && s + 0 <= r[2] + 0) { split($2, a, "[:@]"); print $1, a[2] } } }')
-replica_port=$(cli "${PORTS[0]}" cluster nodes | awk -v m="$master_id" '$4 == m { split($2, a, "[:@]"); print a[2]; exit }')
+read -r master_id master_port < <(master_of "${PORTS[0]}" "$slot")
+replica_port=$(replica_of "${PORTS[0]}" "$master_id")
 [ -n "$master_port" ] && [ -n "$replica_port" ] || fail "no master/replica for slot $slot: $(cli "${PORTS[0]}" cluster nodes)"
 before=$(metric "$port" eddy_records_in_total 'pipeline="rc"')
 log "slot $slot (partition 0) on master $master_port; CLUSTER FAILOVER on its replica $replica_port after $before records"
@@ -147,15 +172,7 @@ keys=$(cli "$replica_port" cluster countkeysinslot "$slot")
 assert_eq 1 "$(cli "$replica_port" exists 'eddy:{rc:0}:ckpt')" "partition 0's checkpoint on the new master"
 log "slot $slot: $keys keys (checkpoint and entities of partition 0)"
 
-set +e
-vout=$("$EDDY_BIN" verify -c "$cfg" --json 2> "$EDDY_TEST_TMP/verify.err")
-vrc=$?
-set -e
-log "eddy verify -> exit $vrc"$'\n'"$(cat "$EDDY_TEST_TMP/verify.err")"$'\n'"$vout"
-assert_eq 0 "$vrc" "eddy verify exit status"
-jf() { "$PYTHON" -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$vout" "$1"; }
-assert_eq "$N 0 4 4" "$(for f in records_in lost models_checked models_equal; do jf $f; done | xargs)" \
-  "records_in lost models_checked models_equal"
+verify_ok $N
 
 m=$(models "$cfg")
 log "eddy models:"$'\n'"$m"
@@ -163,4 +180,32 @@ assert_eq 4 "$(grep -c ' [0-9a-f]\{64\}$' <<< "$m")" "partitions with a checkpoi
 assert_eq $N "$(awk '{ s += $2 } END { print s }' <<< "$m")" "sum of the final next offsets"
 grep -q '"action":"reset"' <<< "$("$EDDY_BIN" alerts -c "$cfg" --json)" || fail "no drift reset in eddy alerts"
 ! grep -q -- "$PW" "$EDDY_TEST_TMP/run.log" "$EDDY_TEST_TMP/verify.err" || fail "the password was printed"
+
+# A master crashes (kill -9; in sync with its replica, the run idle) and
+# records arrive while it is away: the pipeline pauses, the replica is
+# elected (cluster-node-timeout), the client reads the new map, and the
+# run goes on from where it was.
+start_run "$cfg" "$EDDY_TEST_TMP/run2.log"
+wait_log "$EDDY_TEST_TMP/run2.log" "assigned in"
+slot1=$(cli "${PORTS[0]}" cluster keyslot 'eddy:{rc:1}:ckpt')
+read -r master_id master_port < <(master_of "${PORTS[0]}" "$slot1")
+replica_port=$(replica_of "${PORTS[0]}" "$master_id")
+[ -n "$master_port" ] && [ -n "$replica_port" ] || fail "no master/replica for slot $slot1"
+live=$replica_port
+wait_for 20 "replica $replica_port in sync with $master_port" in_sync "$master_port" "$replica_port"
+log "slot $slot1 (partition 1) on master $master_port: kill -9; its replica is $replica_port"
+stop_pid "${NODE_PID[$master_port]}" KILL
+Q=2000
+gen in $Q --start $N --rate $RATE --entities $E --flip-at $HALF
+wait_for 30 "replica $replica_port elected master" is_master "$replica_port"
+out=$(check --in in --pred rc.predictions --dlq rc.dlq --pipeline rc --with-id --timeout 60)
+log "check: $out"
+grep -q "^inputs $((N + Q)) predicted $((N + Q)) dead-lettered 0 " <<< "$out" || fail "$out"
+stop_run TERM
+assert_eq 0 "$RUN_RC" "exit status after SIGTERM"
+grep -q 'redis cluster .*the slot map changed' "$EDDY_TEST_TMP/run2.log" || fail "the new map was not read"
+grep -E 'redis cluster|paused|resum|is back' "$EDDY_TEST_TMP/run2.log" >&2 || true
+verify_ok $((N + Q))
+m=$(models "$cfg")
+assert_eq $((N + Q)) "$(awk '{ s += $2 } END { print s }' <<< "$m")" "sum of the final next offsets after the crash"
 log "test_redis_cluster: ok"
