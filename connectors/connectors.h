@@ -342,7 +342,9 @@ void eddy_redis_sync_free(struct redisContext *c);
  * master of its key's slot, follows MOVED (and reads the map again) and
  * ASK (with ASKING), and is ready when every slot's master is connected.
  * Replies to commands of one slot come in the order they were sent
- * (except during a slot migration, ASK). Keys carry a hash tag per
+ * (except during a slot migration, ASK); writes of one slot are applied
+ * in order, across failovers too. Closing answers what is on its way
+ * (redirections followed) up to request_timeout. Keys carry a hash tag per
  * pipeline and partition (eddy_redis_key_head), so that a partition's
  * entities and checkpoint share one slot and a Lua script may touch them
  * together. */
