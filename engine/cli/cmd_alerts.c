@@ -221,14 +221,20 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
   redisSetTimeout(c, tv);
   const char **argv = calloc(4 + 2 * n_st, sizeof *argv);
   int rc = 0;
-  while (!stop_flag) {
+  /* On a Redis Cluster the streams lie in different slots: one XREAD
+   * per stream, in turn, sharing the second. */
+  int one = eddy_redis_sync_is_cluster(c) && n_st > 1;
+  char block[16];
+  snprintf(block, sizeof block, "%d", one ? (int)(1000 / n_st > 50 ? 1000 / n_st : 50) : 1000);
+  for (size_t round = 0; !stop_flag; round++) {
     int k = 0;
     argv[k++] = "XREAD";
     argv[k++] = "BLOCK";
-    argv[k++] = "1000";
+    argv[k++] = block;
     argv[k++] = "STREAMS";
-    for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].key;
-    for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].last;
+    size_t from = one ? round % n_st : 0, to = one ? from + 1 : n_st;
+    for (size_t s = from; s < to; s++) argv[k++] = st[s].key;
+    for (size_t s = from; s < to; s++) argv[k++] = st[s].last;
     redisReply *r = eddy_redis_sync_argv(c, k, argv, NULL);
     if (!r) {
       if (stop_flag) break;
