@@ -41,7 +41,7 @@ LDLIBS += $(PKG_LIBS) -lm
 
 DIRS := engine learners detectors connectors generators
 LIB_SRC := $(filter-out engine/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/dash_assets.o
 LIB := $(BUILD)/libeddy.a
 ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/eddy
@@ -70,6 +70,31 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The dashboard's page (engine/dashboard/) and uPlot (npm, pinned in
+# tools/deps.sh, fetched into .cache/npm) embedded in the binary as C arrays.
+UPLOT := .cache/npm/node_modules/uplot/dist
+DASH_FILES := /|text/html;charset=utf-8|engine/dashboard/index.html \
+              /app.js|text/javascript;charset=utf-8|engine/dashboard/app.js \
+              /style.css|text/css;charset=utf-8|engine/dashboard/style.css \
+              /uplot.js|text/javascript;charset=utf-8|$(UPLOT)/uPlot.iife.min.js \
+              /uplot.css|text/css;charset=utf-8|$(UPLOT)/uPlot.min.css
+
+$(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css:
+	@tools/deps.sh npm
+
+$(BUILD)/gen/dash_assets.c: $(foreach f,$(DASH_FILES),$(lastword $(subst |, ,$(f)))) tools/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)tools/embed.sh $@ $(foreach f,$(DASH_FILES),'$(f)')
+
+$(BUILD)/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -139,7 +164,7 @@ FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undef
               -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link \
               -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
               -pthread -MMD -MP -I. $(PKG_CFLAGS)
-FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/dash_assets.o
 FUZZ_LIB := $(FUZZ_BUILD)/libeddy.a
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/make_corpus
