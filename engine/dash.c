@@ -162,12 +162,16 @@ static void sample_task(eddy_dash_t *d, eddy__dash_pl_t *e, const eddy_pipeline_
   }
   p->task = t->replica->schema->task;
   p->live = 1;
-  eddy__dash_point_t *pt = &p->ring[p->head];
+  /* A second sampled again (the last figures at a stop) adds to its point. */
+  eddy__dash_point_t *last = p->n ? &p->ring[(p->head + d->seconds - 1) % d->seconds] : NULL;
+  int merge = last && last->t == second;
+  eddy__dash_point_t *pt = merge ? last : &p->ring[p->head];
+  if (!merge) memset(pt, 0, sizeof *pt);
   pt->t = second;
-  pt->records = (float)(t->records - p->prev_records);
-  pt->predictions = (float)(t->predictions - p->prev_predictions);
-  pt->dead_letters = (float)(t->dead_lettered - p->prev_dead);
-  pt->learned = (float)(t->learned - p->prev_learned);
+  pt->records += (float)(t->records - p->prev_records);
+  pt->predictions += (float)(t->predictions - p->prev_predictions);
+  pt->dead_letters += (float)(t->dead_lettered - p->prev_dead);
+  pt->learned += (float)(t->learned - p->prev_learned);
   p->prev_records = t->records;
   p->prev_predictions = t->predictions;
   p->prev_dead = t->dead_lettered;
@@ -177,9 +181,12 @@ static void sample_task(eddy_dash_t *d, eddy__dash_pl_t *e, const eddy_pipeline_
   eddy_metrics_t m;
   eddy_evaluator_windowed(t->replica->eval, &m);
   pt->metric = !m.n ? NAN : (float)(p->task == EDDY_CLASSIFICATION ? m.accuracy : m.mae);
-  pt->p50 = p50;
-  pt->p99 = p99;
+  if (!merge || !isnan(p50)) {
+    pt->p50 = p50;
+    pt->p99 = p99;
+  }
   pt->version = (uint32_t)t->replica->version;
+  if (merge) return;
   p->head = (p->head + 1) % d->seconds;
   if (p->n < d->seconds) p->n++;
 }
@@ -251,7 +258,8 @@ void eddy_dash_sample(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int
       if (e) e->state = pls[i]->state;
       continue;
     }
-    sample_pipeline(d, pls[i], new_second ? second : 0, models, &scratch, now);
+    /* Forced (a stop) within the second: the counts since go into its point. */
+    sample_pipeline(d, pls[i], new_second || models ? second : 0, models, &scratch, now);
   }
   eddy_buf_free(&scratch);
   if (models) d->last_models = now;
