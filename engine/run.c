@@ -153,6 +153,7 @@ static const struct family {
     {"eddy_outputs_in_flight", "gauge", "Outputs awaiting their delivery report."},
     {"eddy_paused", "gauge", "1 while consumption is paused (backpressure, state store, drain)."},
     {"eddy_kafka_reachable", "gauge", "0 while every broker is unreachable."},
+    {"eddy_state_store_reachable", "gauge", "0 while the pipeline's state store (Redis) is unreachable; 1 for memory."},
     {"eddy_latency_seconds", "histogram",
      "End to end: the source record's Kafka timestamp to its prediction's delivery report."},
     {"eddy_partition_records_total", "counter", "Records consumed by the partition's current task."},
