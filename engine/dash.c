@@ -234,8 +234,11 @@ static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second,
 }
 
 void eddy_dash_sample(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int models) {
+  eddy__dash_sample_at(d, pls, n, models, eddy_wallclock());
+}
+
+void eddy__dash_sample_at(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int models, double now) {
   if (!d) return;
-  double now = eddy_wallclock();
   int64_t second = (int64_t)floor(now);
   int new_second = second != d->last_second;
   if (!new_second && !models && pls) return;
@@ -253,7 +256,7 @@ void eddy_dash_sample(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int
   eddy_buf_t scratch;
   eddy_buf_init(&scratch);
   for (size_t i = 0; i < n; i++) {
-    if (pls[i]->state != EDDY_PL_RUNNING && pls[i]->state != EDDY_PL_DRAINING) {
+    if (pls[i]->state == EDDY_PL_CLOSED) {
       eddy__dash_pl_t *e = pl_entry(d, pls[i]->conf->pipeline.name);
       if (e) e->state = pls[i]->state;
       continue;

@@ -72,7 +72,7 @@ typedef struct eddy__dash_pl {
 /* One alert, copied into fixed fields (alerts come from the record path:
  * no allocation there). Longer strings are cut. */
 typedef struct eddy__dash_alert {
-  char pipeline[128], detector[32], kind[16], action[16], feature[64];
+  char pipeline[128], detector[64], kind[16], action[16], feature[256];
   int32_t partition;
   int64_t offset;
   uint64_t index, version_before, version_after;
@@ -93,6 +93,8 @@ struct eddy_dash {
   double last_models;
 };
 
+/* eddy_dash_sample at wall clock `now` (tests give their own clock). */
+void eddy__dash_sample_at(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int models, double now);
 /* The alert at position i (0 = oldest held). */
 const eddy__dash_alert_t *eddy__dash_alert_at(const eddy_dash_t *d, size_t i);
 /* Writes a held alert exactly as eddy_alert_json does. */
