@@ -93,14 +93,13 @@ static void api_pipelines(const eddy_dash_t *d, eddy_buf_t *b) {
 /* One column of a partition's points after `since`. */
 enum { C_RECORDS, C_PREDICTIONS, C_DEAD, C_LEARNED, C_LAG, C_METRIC, C_P50, C_P99, C_VERSION, C_T };
 
-static void column(const eddy_dash_t *d, const eddy__dash_part_t *p, int64_t since, int col, eddy_buf_t *b) {
+static void column(const eddy_dash_t *d, const eddy__dash_part_t *p, size_t from, int col, eddy_buf_t *b) {
   static const char *const names[] = {"records", "predictions", "dead_letters", "learned", "lag",
                                       "metric",  "p50",         "p99",          "version", "t"};
   eddy_buf_printf(b, ",\"%s\":[", names[col]);
   int first = 1;
-  for (size_t i = 0; i < p->n; i++) {
+  for (size_t i = from; i < p->n; i++) {
     const eddy__dash_point_t *pt = &p->ring[(p->head + d->seconds - p->n + i) % d->seconds];
-    if (pt->t <= since) continue;
     if (!first) eddy_buf_put_u8(b, ',');
     first = 0;
     switch (col) {
@@ -133,26 +132,32 @@ static void api_series(const eddy_dash_t *d, const char *pipeline, int64_t since
     jstr(b, p->pipeline);
     eddy_buf_printf(b, ",\"partition\":%d,\"metric\":\"%s\"", (int)p->partition,
                     p->task == EDDY_REGRESSION ? "mae" : "accuracy");
-    column(d, p, since, C_T, b);
-    for (int c = C_RECORDS; c <= C_VERSION; c++) column(d, p, since, c, b);
+    /* Points are in time order: a poll's few new ones are found from the newest. */
+    size_t from = p->n;
+    while (from > 0 && p->ring[(p->head + d->seconds - p->n + from - 1) % d->seconds].t > since) from--;
+    column(d, p, from, C_T, b);
+    for (int c = C_RECORDS; c <= C_VERSION; c++) column(d, p, from, c, b);
     eddy_buf_put_u8(b, '}');
   }
   eddy_buf_put(b, "]}\n", 3);
 }
 
 static void api_alerts(const eddy_dash_t *d, const char *query, eddy_buf_t *b) {
-  char pipeline[256], part[32], detector[64], kind[32];
+  char pipeline[256], part[32], detector[64], kind[32], since[48];
   const char *fp = query_get(query, "pipeline", pipeline, sizeof pipeline);
   const char *fpart = query_get(query, "partition", part, sizeof part);
   const char *fdet = query_get(query, "detector", detector, sizeof detector);
   const char *fkind = query_get(query, "kind", kind, sizeof kind);
+  const char *fsince = query_get(query, "since", since, sizeof since);
   int64_t want_part = 0;
+  double t0 = 0;
   if (fpart && eddy_parse_int(fpart, &want_part)) fpart = NULL;
+  if (fsince && eddy_parse_double(fsince, &t0)) fsince = NULL;
   eddy_buf_put_u8(b, '[');
   int first = 1;
   for (size_t i = 0; i < d->n_alerts; i++) {
     const eddy__dash_alert_t *a = eddy__dash_alert_at(d, i);
-    if ((fp && strcmp(a->pipeline, fp)) || (fpart && a->partition != want_part) ||
+    if ((fsince && a->time < t0) || (fp && strcmp(a->pipeline, fp)) || (fpart && a->partition != want_part) ||
         (fdet && strcmp(a->detector, fdet)) || (fkind && strcmp(a->kind, fkind)))
       continue;
     if (!first) eddy_buf_put(b, ",\n", 2);

@@ -244,8 +244,12 @@ async function poll() {
     const pl = pls.pipelines.find((p) => p.name === state.pipeline);
     if (pl) {
       const q = encodeURIComponent(state.pipeline);
+      // Alerts since the newest held (its time is cut to the millisecond:
+      // it comes again, and is known by its text).
+      const newest = state.alerts.length ? Date.parse(state.alerts[state.alerts.length - 1].time) / 1000 : 0;
       const [series, alerts] = await Promise.all([
-        getJSON(`/api/series?pipeline=${q}&since=${state.since}`), getJSON(`/api/alerts?pipeline=${q}`)]);
+        getJSON(`/api/series?pipeline=${q}&since=${state.since}`),
+        getJSON(`/api/alerts?pipeline=${q}` + (newest ? `&since=${newest}` : ""))]);
       for (const p of series.partitions) {
         let s = state.parts.get(p.partition);
         if (!s) { s = {}; for (const k of Object.keys(p)) if (Array.isArray(p[k])) s[k] = []; state.parts.set(p.partition, s); }
@@ -254,9 +258,9 @@ async function poll() {
         const drop = s.t.findIndex((t) => t > state.since - KEEP_SECONDS);
         if (drop > 0) for (const k of Object.keys(s)) s[k].splice(0, drop);
       }
-      const keepSel = state.selected && JSON.stringify(state.selected);
-      state.alerts = alerts;
-      if (keepSel) state.selected = alerts.find((a) => JSON.stringify(a) === keepSel) || null;
+      const known = new Set(state.alerts.map((a) => JSON.stringify(a)));
+      for (const a of alerts) if (!known.has(JSON.stringify(a))) state.alerts.push(a);
+      if (state.alerts.length > 4096) state.alerts.splice(0, state.alerts.length - 4096); // as the server keeps
       if (Date.now() - state.lastModels > 5000) {
         state.models = (await getJSON(`/api/models?pipeline=${q}`)).models;
         state.lastModels = Date.now();

@@ -145,6 +145,9 @@ Test(dash, alerts_ring_keeps_the_newest_in_order_and_filters) {
   cr_assert_eq(json_array_size(f), 1);
   cr_assert_eq(json_integer_value(json_object_get(json_array_get(f, 0), "partition")), 2);
   json_decref(f);
+  f = get(d, "/api/alerts", "since=1796670002.25", 200);
+  cr_assert_eq(json_array_size(f), 2, "alerts at or after since");
+  json_decref(f);
   f = get(d, "/api/alerts", "partition=1&detector=adwin", 200);
   cr_assert_eq(json_array_size(f), 1);
   json_decref(f);
