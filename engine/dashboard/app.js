@@ -74,7 +74,8 @@ function makeChart(id, seriesLabels, opts = {}) {
     width, height: opts.height || 170, series,
     scales: { x: { time: true }, y: opts.y || { auto: true } },
     // whole seconds at least: the points are a second apart
-    axes: [{ incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600] }, { size: 60 }],
+    axes: [{ incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600], space: 60,
+             values: (u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString("en-GB")) }, { size: 60 }],
     plugins: opts.plugins || [],
     cursor: { drag: { x: true, y: false } },
   }, [[]].concat(seriesLabels.map(() => [])), el);
