@@ -39,8 +39,11 @@ CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-missing-field-in
 LDFLAGS += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS += $(PKG_LIBS) -lm
 
-DIRS := engine learners detectors connectors generators
-LIB_SRC := $(filter-out engine/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
+# Every .c under these folders (and their subfolders) is part of the
+# library, except the command line's main; and the dashboard's page,
+# generated into $(BUILD)/gen/.
+DIRS := core learners detectors generators connectors engine
+LIB_SRC := $(filter-out engine/cli/main.c,$(sort $(shell find $(DIRS) -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/dash_assets.o
 LIB := $(BUILD)/libeddy.a
 ifeq ($(SANITIZE),1)
@@ -101,7 +104,7 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)ar rcs $@ $^
 
-$(BIN): $(BUILD)/engine/main.o $(LIB)
+$(BIN): $(BUILD)/engine/cli/main.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -222,5 +225,5 @@ faults: deps
 clean:
 	rm -rf build build-san build-fuzz eddy
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
 -include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/*/*.d)

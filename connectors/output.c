@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 int eddy_utf8_valid(const void *p, size_t len) {
   const unsigned char *s = p, *end = s + len;

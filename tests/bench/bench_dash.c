@@ -7,8 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/dash_int.h"
-#include "engine/pipeline_int.h"
+#include "engine/stream/dash_int.h"
+#include "engine/stream/pipeline_int.h"
 
 #define PARTS 16
 

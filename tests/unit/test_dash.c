@@ -1,5 +1,5 @@
-/* test_dash.c: the dashboard's figures and API (engine/dash.c,
- * engine/dash_api.c): per-second points from a task's counters, a second
+/* test_dash.c: the dashboard's figures and API (engine/stream/dash.c,
+ * engine/stream/dash_api.c): per-second points from a task's counters, a second
  * sampled again adds to its point, the ring keeps the last N seconds, the
  * alerts ring the newest M in order with the filters, alerts written as
  * eddy_alert_json writes them, the embedded page served. */
@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/dash_int.h"
-#include "engine/pipeline_int.h"
+#include "engine/stream/dash_int.h"
+#include "engine/stream/pipeline_int.h"
 
 static json_t *get(eddy_dash_t *d, const char *path, const char *query, int want) {
   eddy_buf_t b;

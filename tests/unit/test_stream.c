@@ -5,8 +5,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
-#include "engine/stream.h"
+#include "engine/stream/stream.h"
 
 /* ------------------------------------------------------------ watermark */
 
