@@ -53,6 +53,8 @@ struct eddy_run {
   double started_at;
   eddy_dash_t *dash;        /* the dashboard's figures: kept until eddy_run_free */
   eddy_pipeline_t **seen;   /* scratch: the pipelines the dashboard samples */
+  uint64_t http_requests;
+  double http_seconds;      /* loop time spent answering them */
   size_t cap_seen;
 };
 
@@ -175,6 +177,11 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   eddy_prom_sample(b, "eddy_config_reloads_total", NULL, (double)r->reloads);
   eddy_prom_family(b, "eddy_config_reload_failures_total", "counter", "Config reloads refused.");
   eddy_prom_sample(b, "eddy_config_reload_failures_total", NULL, (double)r->reload_failures);
+  eddy_prom_family(b, "eddy_http_requests_total", "counter", "HTTP requests answered (dashboard, its API, /metrics, /healthz).");
+  eddy_prom_sample(b, "eddy_http_requests_total", NULL, (double)r->http_requests);
+  eddy_prom_family(b, "eddy_http_seconds_total", "counter",
+                   "Loop time spent building HTTP answers (time the record path waited for them).");
+  eddy_prom_sample(b, "eddy_http_seconds_total", NULL, r->http_seconds);
   eddy_prom_family(b, "eddy_pipelines", "gauge", "Pipelines running.");
   eddy_prom_sample(b, "eddy_pipelines", NULL, (double)r->n_pls);
   for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
@@ -185,9 +192,23 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   }
 }
 
+static int answer(eddy_run_t *r, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                  const char **content_type);
+
+/* Answers, and counts the loop time they take: it is time the record path
+ * waits (eddy_http_seconds_total, what `make bench` bounds). */
 int eddy_run_http(void *ctx, const char *method, const char *path, const char *query, eddy_buf_t *body,
                   const char **content_type) {
   eddy_run_t *r = ctx;
+  uint64_t t0 = uv_hrtime();
+  int status = answer(r, method, path, query, body, content_type);
+  r->http_requests++;
+  r->http_seconds += (double)(uv_hrtime() - t0) / 1e9;
+  return status;
+}
+
+static int answer(eddy_run_t *r, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                  const char **content_type) {
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
     eddy_buf_printf(body, "only GET\n");
     return 405;

@@ -24,8 +24,12 @@
 #     (tests/bench/dash_poll.py asks the JSON API as the page does, once a
 #     second, and BENCH_DASH_STRESS_HZ (20) times a second: 20 pages) against
 #     the same run with nobody polling, runs interleaved, best of
-#     BENCH_DASH_RUNS (5) each; the bench fails when the page's polling
-#     costs 5% or more.
+#     BENCH_DASH_RUNS (5) each; and the share of the loop's time spent
+#     answering the poller (eddy_http_seconds_total over the run's time).
+#     The bench fails when answering the page takes 5% of the loop or more,
+#     or when the throughput with the page is 5% or more under the one
+#     without while the machine is quiet enough to tell (the runs without
+#     polling within 5% of each other; otherwise it says so).
 # The load generator batches for 1 ms at a fixed rate (librdkafka's
 # linger.ms), which the latencies include; eddy's [kafka] sets linger.ms = 1,
 # and with `eddy broker` fetch.wait.max.ms = 2 (the mock answers an empty
@@ -175,7 +179,7 @@ aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_edd
   local dash_row="n/a (eddy broker only)" dash_fail=0
   if [ "$kind" = eddy ]; then
     local dash_runs=${BENCH_DASH_RUNS:-5} hz mode off_best=0 on_best=0 st_best=0 off_all="" on_all="" st_all=""
-    local stress=${BENCH_DASH_STRESS_HZ:-20} dport poll_pid polled=""
+    local stress=${BENCH_DASH_STRESS_HZ:-20} dport poll_pid polled="" off_min=0 share share_page=0 share_st=0 hs
     for r in $(seq 1 "$dash_runs"); do
       for mode in off on stress; do
         dport=$(free_port)
@@ -192,21 +196,37 @@ listen = 127.0.0.1:$dport" start_eddy "d$mode$r" "d${mode}o$r"
         fi
         out=$("$LOAD" live -b "$BOOTSTRAP" -t "d$mode$r" -o "d${mode}o$r" -n "$n" -r 0) || fail "dashboard run $r ($mode): $out"
         [ -n "$poll_pid" ] && stop_pid "$poll_pid" && polled=$(tail -1 "$EDDY_TEST_TMP/poll-$mode$r.log")
+        hs=$(curl -sf "http://127.0.0.1:$dport/metrics" | awk '$1 == "eddy_http_seconds_total" { print $2 }')
         stop_eddy
         rps=$(json_field "$out" records_per_second)
+        # the loop's share spent answering, over the run's time (n / rps)
+        share=$(awk -v h="${hs:-0}" -v n="$n" -v r="$rps" 'BEGIN { printf "%.3f", h * 100 * r / n }')
         case $mode in
-          off) off_all+="${off_all:+, }$rps"; [ "$rps" -gt "$off_best" ] && off_best=$rps ;;
-          on) on_all+="${on_all:+, }$rps"; [ "$rps" -gt "$on_best" ] && on_best=$rps ;;
-          stress) st_all+="${st_all:+, }$rps"; [ "$rps" -gt "$st_best" ] && st_best=$rps ;;
+          off) off_all+="${off_all:+, }$rps"; [ "$rps" -gt "$off_best" ] && off_best=$rps
+               { [ "$off_min" = 0 ] || [ "$rps" -lt "$off_min" ]; } && off_min=$rps ;;
+          on) on_all+="${on_all:+, }$rps"; [ "$rps" -gt "$on_best" ] && on_best=$rps
+              share_page=$(awk -v a="$share" -v b="$share_page" 'BEGIN { print (a > b ? a : b) }') ;;
+          stress) st_all+="${st_all:+, }$rps"; [ "$rps" -gt "$st_best" ] && st_best=$rps
+                  share_st=$(awk -v a="$share" -v b="$share_st" 'BEGIN { print (a > b ? a : b) }') ;;
         esac
-        log "dashboard run $r, $mode: $rps records/s ${poll_pid:+(poller: $polled)}"
+        log "dashboard run $r, $mode: $rps records/s, answering took $share% of the loop ${poll_pid:+(poller: $polled)}"
       done
     done
     local diff st_diff
     diff=$(awk -v a="$off_best" -v b="$on_best" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
     st_diff=$(awk -v a="$off_best" -v b="$st_best" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
-    awk -v d="$diff" 'BEGIN { exit !(d < 5) }' || dash_fail=1
-    dash_row="$on_best records/s with the page polling, $off_best without: $diff% lost ($([ $dash_fail = 0 ] && echo "within" || echo "NOT within") the 5% bound); $st_best at ${stress} Hz ($st_diff% lost) [runs: none $off_all; page $on_all; ${stress} Hz $st_all]"
+    local noise verdict
+    noise=$(awk -v a="$off_best" -v b="$off_min" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
+    if awk -v d="$diff" 'BEGIN { exit !(d < 5) }'; then
+      verdict="within the 5% bound"
+    elif awk -v x="$noise" 'BEGIN { exit !(x < 5) }'; then
+      verdict="NOT within the 5% bound"
+      dash_fail=1
+    else
+      verdict="not resolvable here: the runs without polling themselves spread $noise%"
+    fi
+    awk -v x="$share_page" 'BEGIN { exit !(x < 5) }' || { dash_fail=1; verdict+="; answering the page took 5% of the loop or more"; }
+    dash_row="$on_best records/s with the page polling, $off_best without: $diff% lost ($verdict); answering the page took at most $share_page% of the loop's time; $st_best at ${stress} Hz ($st_diff% lost, answering $share_st% of the loop) [runs: none $off_all; page $on_all; ${stress} Hz $st_all]"
   fi
   printf '\nend to end through %s: %d partitions, JSON records of 10 numeric features, %s\n' "$name" "$P" "$LEARNER"
   printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' "records/s, produce to prediction read" \
