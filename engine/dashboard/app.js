@@ -135,7 +135,12 @@ function draw() {
   set("lag", col("lag"));
   set("latency", [lat("p50"), lat("p99")]);
   set("version", col("version"));
-  if (state.focus !== null) state.charts.metric.setScale("x", { min: state.focus - 60, max: state.focus + 60 });
+  if (state.focus !== null && xs.length) { // the alert in the middle of a sixth of the curve (at most 2 minutes)
+    const half = Math.max(3, Math.min(60, (xs[xs.length - 1] - xs[0]) / 6));
+    state.charts.metric.setScale("x", { min: state.focus - half, max: state.focus + half });
+  }
+  const xs0 = state.charts.metric.scales.x;
+  window.eddyDash.view = { focus: state.focus, min: xs0.min, max: xs0.max };
   window.eddyDash.points = xs.length;
 }
 

@@ -7,7 +7,8 @@ and saves a screenshot.
     dash_browser.py URL SCREENSHOT.png [--drifts N] [--alerts N] [--timeout S]
 
 Exits 0 when the page showed at least 5 points on the curve, N drift marks
-and N alert rows (when given) before the timeout; 1 otherwise (printing the
+and N alert rows (when given) before the timeout, and the newest alert's
+link put its time in the middle of the curve's view; 1 otherwise (printing the
 last state seen); 77 when chromium or the websocket module is missing."""
 import argparse
 import base64
@@ -112,6 +113,17 @@ def main():
         shot = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         with open(a.screenshot, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
+        if ok and seen["rows"]:
+            # The newest alert's link shows its point on the curve.
+            page.eval("document.querySelector('#alerts tbody tr a').click()")
+            time.sleep(1.5)  # uPlot commits a new scale after the call: the next poll's draw records it
+            view = json.loads(page.eval("""JSON.stringify({v: window.eddyDash.view,
+              t: Date.parse(document.querySelector('#alerts tbody tr a').textContent.replace(' ', 'T') + 'Z') / 1000,
+              sel: document.querySelectorAll('#alerts tbody tr.selected').length})"""))
+            v = view["v"] or {}
+            seen["link"] = view
+            ok = (v.get("focus") is not None and abs(v["focus"] - view["t"]) < 0.01 and view["sel"] == 1 and
+                  v["min"] <= view["t"] <= v["max"] and v["max"] - v["min"] < d["view"]["max"] - d["view"]["min"])
         print(json.dumps(seen))
         return 0 if ok else 1
     finally:
