@@ -205,7 +205,8 @@ function drawModels() {
 
 function drawSummary(pl) {
   const cards = [];
-  const card = (k, v) => cards.push(`<div class="card"><span class="muted">${k}</span><b>${v}</b></div>`);
+  const esc = (v) => String(v).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  const card = (k, v) => cards.push(`<div class="card"><span class="muted">${esc(k)}</span><b>${esc(v)}</b></div>`);
   const last = (key) => {
     let sum = 0, any = false;
     for (const s of state.parts.values()) if (s[key].length) { sum += s[key][s[key].length - 1] || 0; any = true; }
