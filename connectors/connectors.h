@@ -549,9 +549,9 @@ const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const ch
  * for the call. */
 typedef struct eddy_prediction {
   const char *pipeline;
-  const char *topic;        /* source topic */
+  const char *topic;        /* source topic; NULL offline: no topic or partition, */
   int32_t partition;
-  int64_t offset;
+  int64_t offset;           /* and offset is the record's index ("index") */
   const void *key;          /* the source record's key; NULL when it had none */
   size_t key_len;
   const char *id;           /* [features] id of the record; NULL when none */
