@@ -268,7 +268,8 @@ async function poll() {
       const known = new Set(state.alerts.map((a) => JSON.stringify(a)));
       for (const a of alerts) if (!known.has(JSON.stringify(a))) state.alerts.push(a);
       if (state.alerts.length > 4096) state.alerts.splice(0, state.alerts.length - 4096); // as the server keeps
-      if (Date.now() - state.lastModels > 5000) {
+      // Every 5 s (every second until the engine has taken its first snapshot).
+      if (Date.now() - state.lastModels > 5000 || !state.models.length) {
         state.models = (await getJSON(`/api/models?pipeline=${q}`)).models;
         state.lastModels = Date.now();
         drawModels();

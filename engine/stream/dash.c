@@ -242,7 +242,9 @@ void eddy__dash_sample_at(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n,
   int64_t second = (int64_t)floor(now);
   int new_second = second != d->last_second;
   if (!new_second && !models && pls) return;
-  if (now - d->last_models >= EDDY_DASH_MODEL_EVERY) models = 1;
+  /* Saving and hashing a model costs the loop in proportion to its size:
+   * done only while someone asks for them (and at a stop). */
+  if (now < d->models_wanted_until && now - d->last_models >= EDDY_DASH_MODEL_EVERY) models = 1;
   if (!pls) { /* the run is over: every pipeline is closed */
     for (size_t i = 0; i < d->n_pls; i++) d->pls[i].state = EDDY_PL_CLOSED;
     for (size_t i = 0; i < d->n_parts; i++) d->parts[i].live = 0;

@@ -222,6 +222,8 @@ int eddy_dash_http(eddy_dash_t *d, const char *path, const char *query, eddy_buf
   } else if (!strcmp(path, "/api/alerts")) {
     api_alerts(d, query, body);
   } else if (!strcmp(path, "/api/models")) {
+    if (d->models_wanted_until == 0) d->last_models = 0; /* the first ask: a snapshot at the next second */
+    d->models_wanted_until = eddy_wallclock() + 6 * EDDY_DASH_MODEL_EVERY;
     api_models(d, pl, body);
   } else {
     *content_type = "text/plain; charset=utf-8";

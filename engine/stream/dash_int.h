@@ -91,6 +91,7 @@ struct eddy_dash {
   uint64_t alerts_dropped;    /* older alerts overwritten */
   int64_t last_second;
   double last_models;
+  double models_wanted_until; /* wall clock: /api/models was asked for lately */
 };
 
 /* eddy_dash_sample at wall clock `now` (tests give their own clock). */

@@ -236,14 +236,15 @@ typedef struct eddy_dash eddy_dash_t;
 
 #define EDDY_DASH_SECONDS 900 /* seconds of points kept per partition */
 #define EDDY_DASH_ALERTS 4096 /* alerts kept per process */
-#define EDDY_DASH_MODEL_EVERY 5.0 /* seconds between the models' snapshots */
+#define EDDY_DASH_MODEL_EVERY 5.0 /* seconds between the models' snapshots, while /api/models is asked */
 
 /* NULL when out of memory. Free with eddy_dash_free. */
 eddy_dash_t *eddy_dash_new(size_t seconds, size_t max_alerts);
 void eddy_dash_free(eddy_dash_t *d);
 /* Called often (the run's tick); adds a point per assigned partition once
  * the wall clock's second changes. models: snapshot the models now
- * (otherwise every EDDY_DASH_MODEL_EVERY seconds). Pipelines no longer in
+ * (otherwise every EDDY_DASH_MODEL_EVERY seconds while /api/models is
+ * asked for). Pipelines no longer in
  * pls are shown as closed, with their figures; pls NULL: all of them (the
  * run is over). */
 void eddy_dash_sample(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int models);
