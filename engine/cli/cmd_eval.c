@@ -28,6 +28,7 @@ static const char usage[] =
     "  -d, --delay N|DURATION each label revealed N records after its record, or DURATION\n"
     "                         (500ms, 30s, 15m, 2h, 7d) after its [features] timestamp,\n"
     "                         as River's progressive_val_score(delay=...)\n"
+    "      --save-model FILE  the model's checkpoint at the end (for eddy predict)\n"
     "  -P, --predictions FILE one JSON line per record, the predictions topic's fields\n"
     "                         (with the record's index for topic/partition/offset); '-': stdout\n"
     "      --describe         print the model (e.g. a tree's splits) at the end\n"
@@ -39,12 +40,9 @@ typedef struct eval {
   eddy_path_t path;          /* the one record path */
   eddy_store_t *store;       /* entity aggregates (memory), or NULL */
   eddy_state_batch_t *batch;
-  eddy_lines_t *lines;
-  char **names;              /* the records' fields */
-  int n_names;
-  char *first_line;          /* JSON: the first record, read for its keys */
-  size_t first_len;
+  eddy__records_file_t file; /* the input */
   const char *predictions_path;
+  const char *save_model;    /* --save-model: the replica's checkpoint at the end */
   FILE *predictions;         /* --predictions: one JSON line per record */
   uint64_t learn_errors;
   int64_t delay_records;     /* --delay N: labels revealed N records later (-1: none) */
@@ -331,7 +329,7 @@ static void on_rejected(void *ctx, const eddy_path_input_t *in, eddy_path_stage_
   (void)err;
   if (e->errors++ < 10)
     fprintf(stderr, "eddy eval: %s:%llu: skipped (%s): %s\n", e->input ? e->input : "stdin",
-            (unsigned long long)eddy_lines_number(e->lines), eddy_path_stage_name(stage), msg);
+            (unsigned long long)eddy_lines_number(e->file.lines), eddy_path_stage_name(stage), msg);
 }
 
 static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
@@ -341,7 +339,7 @@ static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
     e->labelled++;
   } else if (e->learn_errors++ < 10) {
     fprintf(stderr, "eddy eval: %s:%llu: learner %s: %s\n", e->input ? e->input : "stdin",
-            (unsigned long long)eddy_lines_number(e->lines), e->pc->model.learner, eddy_strerror(err));
+            (unsigned long long)eddy_lines_number(e->file.lines), e->pc->model.learner, eddy_strerror(err));
   }
 }
 
@@ -407,7 +405,8 @@ static int parse_args(eval_t *e, int argc, char **argv, const char **path, const
       {"window", required_argument, 0, 'w'}, {"format", required_argument, 0, 'f'},
       {"max", required_argument, 0, 'n'},    {"describe", no_argument, 0, 'D'},
       {"quiet", no_argument, 0, 'q'},        {"predictions", required_argument, 0, 'P'},
-      {"delay", required_argument, 0, 'd'},  {"help", no_argument, 0, 'h'},
+      {"delay", required_argument, 0, 'd'},  {"save-model", required_argument, 0, 'S'},
+      {"help", no_argument, 0, 'h'},
       {0, 0, 0, 0}};
   uint64_t v;
   int o;
@@ -418,6 +417,7 @@ static int parse_args(eval_t *e, int argc, char **argv, const char **path, const
     case 'p': *pipeline = optarg; break;
     case 'i': e->input = optarg; break;
     case 'P': e->predictions_path = optarg; break;
+    case 'S': e->save_model = optarg; break;
     case 'd':
       if (parse_delay(e, optarg)) goto bad;
       break;
@@ -454,50 +454,15 @@ bad:
   return 2;
 }
 
-/* Reads the first line: the format (the config's for a file source, else
- * by the first byte) and the field names (the CSV header, or the first
- * JSON record's keys, which is then a record too). */
-static int read_header(eval_t *e, eddy_format_t *fmt, char *err, size_t size) {
-  char *line;
-  size_t len;
-  const char *in = e->input ? e->input : "stdin";
-  int first = eddy_lines_next(e->lines, &line, &len);
-  if (first == EDDY_EEOF) return eddy_seterr(err, size, EDDY_EINVAL, "%s: empty input", in);
-  if (first) return eddy_seterr(err, size, first, "%s: %s", in, eddy_strerror(first));
-  size_t skip = strspn(line, " \t");
-  *fmt = line[skip] == '{' ? EDDY_FORMAT_JSON : EDDY_FORMAT_CSV;
-  if (e->pc->has_source && e->pc->source.type == EDDY_SOURCE_FILE) *fmt = e->pc->source.format;
-  if (*fmt == EDDY_FORMAT_AVRO)
-    return eddy_seterr(err, size, EDDY_EINVAL, "eval reads CSV or JSON lines; convert Avro first");
-  if (*fmt == EDDY_FORMAT_JSON) {
-    int n = eddy_json_keys(line, len, &e->names, err, size);
-    if (n < 0) return n;
-    e->n_names = n;
-    e->first_line = line;
-    e->first_len = len;
-    return 0;
-  }
-  char **cols = calloc(len + 1, sizeof *cols);
-  size_t *lens = calloc(len + 1, sizeof *lens);
-  int n = cols && lens ? eddy_csv_split(line, len, cols, lens, len + 1) : EDDY_ENOMEM;
-  if (n > 0 && (e->names = calloc((size_t)n, sizeof *e->names)))
-    for (int i = 0; i < n; i++) e->names[i] = eddy_strndup(cols[i], lens[i]);
-  free(cols);
-  free(lens);
-  if (n <= 0 || !e->names) return eddy_seterr(err, size, EDDY_EINVAL, "%s:1: cannot read the CSV header", in);
-  e->n_names = n;
-  return 0;
-}
-
 /* The path, the replica and, with aggregates, a memory store: eval keeps
  * entity state in memory whatever [state] store says (a file has no
  * checkpoints to share). */
-static int setup(eval_t *e, eddy_format_t fmt, char *err, size_t size) {
+static int setup(eval_t *e, char *err, size_t size) {
   e->conf = *e->pc;
   e->conf.state.store = (char *)"memory";
   e->conf.sink.format = EDDY_FORMAT_JSON;
-  int rc = eddy_path_init(&e->path, &e->conf, fmt, (const char *const *)e->names, (size_t)e->n_names,
-                          e->predictions != NULL, err, size);
+  int rc = eddy_path_init(&e->path, &e->conf, e->file.fmt, (const char *const *)e->file.names,
+                          (size_t)e->file.n_names, e->predictions != NULL, err, size);
   if (rc) return rc;
   if (!(e->rep = eddy_replica_new(&e->conf, e->path.fields, e->window, err, size))) return EDDY_EINVAL;
   e->rep->on_alert = on_alert;
@@ -525,7 +490,7 @@ static void after_record(eval_t *e, double *next_progress) {
     flush_out(e);
   }
   if (e->progress && (e->records & 4095) == 0 && eddy_now() > *next_progress) {
-    progress(e, e->lines, 0);
+    progress(e, e->file.lines, 0);
     *next_progress = eddy_now() + 0.25;
   }
 }
@@ -534,9 +499,9 @@ static void after_record(eval_t *e, double *next_progress) {
 static int run_records(eval_t *e, char *err, size_t size) {
   eddy_path_state_t st = {.batch = e->batch, .store = e->store, .pre = EDDY_PATH_ENTITY_NOW};
   double now = eddy_wallclock(), next_progress = eddy_now() + 0.25;
-  char *line = e->first_line;
-  size_t len = e->first_len;
-  int rc = line ? 0 : eddy_lines_next(e->lines, &line, &len);
+  char *line;
+  size_t len;
+  int rc = eddy__records_file_next(&e->file, &line, &len);
   uint64_t index = 0;
   while (rc == 0 && (!e->max || e->records < e->max)) {
     if (len > 0 && line[strspn(line, " \t\r")] != '\0') { /* blank lines are not records */
@@ -547,12 +512,12 @@ static int run_records(eval_t *e, char *err, size_t size) {
         after_record(e, &next_progress);
       }
     }
-    rc = eddy_lines_next(e->lines, &line, &len);
+    rc = eddy__records_file_next(&e->file, &line, &len);
   }
   if (rc != 0 && rc != EDDY_EEOF)
     return eddy_seterr(err, size, rc, "%s: read error", e->input ? e->input : "stdin");
   if (e->pending) reveal(e, NAN); /* the labels still waiting at the end, as River does */
-  if (e->progress) progress(e, e->lines, 1);
+  if (e->progress) progress(e, e->file.lines, 1);
   if (e->errors > 10) fprintf(stderr, "eddy eval: %llu records skipped in all (first 10 shown)\n",
                               (unsigned long long)e->errors);
   if (e->learn_errors > 10) fprintf(stderr, "eddy eval: %llu learner errors in all (first 10 shown)\n",
@@ -563,15 +528,30 @@ static int run_records(eval_t *e, char *err, size_t size) {
   return 0;
 }
 
+/* The replica's checkpoint, as `eddy run` keeps it in Redis. */
+static int save_model(eval_t *e, char *err, size_t size) {
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  int rc = eddy_replica_save(e->rep, &b);
+  FILE *f = rc ? NULL : fopen(e->save_model, "wb");
+  if (!rc && !f) rc = eddy_seterr(err, size, EDDY_EIO, "--save-model %s: %s", e->save_model, strerror(errno));
+  else if (rc) eddy_seterr(err, size, rc, "the model cannot be saved: %s", eddy_strerror(rc));
+  if (f) {
+    if (fwrite(b.data, 1, b.len, f) != b.len || fclose(f))
+      rc = eddy_seterr(err, size, EDDY_EIO, "--save-model %s: %s", e->save_model, strerror(errno));
+    else fprintf(stderr, "eddy eval: model saved to %s (%zu bytes)\n", e->save_model, b.len);
+  }
+  eddy_buf_free(&b);
+  return rc;
+}
+
 static void eval_free(eval_t *e) {
   eddy_delay_free(e->pending);
   eddy_state_batch_free(e->batch);
   eddy_store_free(e->store);
   eddy_replica_free(e->rep);
   eddy_path_free(&e->path);
-  for (int i = 0; i < e->n_names; i++) free(e->names[i]);
-  free(e->names);
-  eddy_lines_close(e->lines);
+  eddy__records_file_close(&e->file);
   if (e->predictions && e->predictions != stdout) fclose(e->predictions);
   eddy_buf_free(&e->out);
 }
@@ -596,18 +576,16 @@ int eddy_cmd_eval(int argc, char **argv) {
   e.progress = e.progress && isatty(2);
   eddy_buf_init(&e.out);
   rc = 1;
-  eddy_format_t fmt = EDDY_FORMAT_CSV;
   if (e.predictions_path &&
       !(e.predictions = strcmp(e.predictions_path, "-") ? fopen(e.predictions_path, "w") : stdout)) {
     snprintf(err, sizeof err, "--predictions %s: %s", e.predictions_path, strerror(errno));
-  } else if ((e.lines = eddy_lines_open(e.input, err, sizeof err)) && !read_header(&e, &fmt, err, sizeof err) &&
-             !setup(&e, fmt, err, sizeof err)) {
+  } else if (!eddy__records_file_open(&e.file, e.input, e.pc, err, sizeof err) && !setup(&e, err, sizeof err)) {
     e.t0 = eddy_now();
     if (!run_records(&e, err, sizeof err)) {
       report(&e, 1);
       flush_out(&e);
       if (e.describe) eddy_learner_describe(e.rep->learner, stdout);
-      rc = 0;
+      rc = e.save_model ? save_model(&e, err, sizeof err) : 0;
     }
   }
   if (rc) {

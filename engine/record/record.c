@@ -192,8 +192,8 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
   int k = eddy_replica_predict(rep, &p->rec.in);
   if (in->emit && p->output) emit(p, rep, in, k, sink, ctx);
   if (p->rec.in.has_y && in->learn) {
-    if (in->defer && sink && sink->deferred) {
-      sink->deferred(ctx, in, &p->rec.in, rep->pred, k, t_ms);
+    if (in->defer) {
+      if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, k, t_ms);
     } else {
       int lerr = eddy_replica_learn(rep, &p->rec.in);
       if (sink && sink->learned) sink->learned(ctx, in, lerr);

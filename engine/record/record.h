@@ -48,7 +48,7 @@ typedef struct eddy_path_input {
   int emit;             /* encode and hand over its prediction (0: replaying) */
   int learn;            /* learn it when labelled (0: the model has learned it) */
   int defer;            /* its label is revealed later: a labelled record goes to
-                           sink->deferred instead of being learned now */
+                           sink->deferred (when set) instead of being learned now */
   void *opaque;         /* the caller's (the Kafka message), for its sink */
 } eddy_path_input_t;
 
