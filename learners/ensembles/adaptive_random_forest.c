@@ -395,6 +395,29 @@ static void arf_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+/* {"family": "forest", "trees": [{"vote_weight", "accuracy", "tree"}]}:
+ * each tree's vote weight as predict uses it (its accuracy in percent, or
+ * 1 while that is not above 0 or votes are not weighted). */
+static int arf_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const arf_params_t *p = l->params;
+  const arf_t *s = l->state;
+  eddy_buf_printf(b, "{\"family\":\"forest\",\"trees\":[");
+  for (size_t i = 0; i < s->n; i++) {
+    const arf_member_t *m = &s->m[i];
+    double acc = (m->eval_sum / m->eval_len) * 100.0;
+    eddy_buf_printf(b, "%s{\"vote_weight\":", i ? "," : "");
+    eddy_json_double(b, p->weighted_vote && acc > 0.0 ? acc : 1.0);
+    eddy_buf_printf(b, ",\"accuracy\":");
+    eddy_json_double(b, m->eval_len > 0 ? m->eval_sum / m->eval_len : 0.0);
+    eddy_buf_printf(b, ",\"tree\":");
+    int err = eddy__ht_tree_export(&m->tree, b);
+    if (err) return err;
+    eddy_buf_put_u8(b, '}');
+  }
+  eddy_buf_printf(b, "]}");
+  return b->err;
+}
+
 const eddy_learner_type_t eddy_learner_adaptive_random_forest = {
     .name = "adaptive_random_forest",
     .description = "adaptive random forest: random-subspace Hoeffding trees, Poisson(6) "
@@ -413,4 +436,5 @@ const eddy_learner_type_t eddy_learner_adaptive_random_forest = {
     .memory = arf_memory,
     .destroy = arf_destroy,
     .describe = arf_describe,
+    .export_json = arf_export,
 };

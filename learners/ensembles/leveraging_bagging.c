@@ -336,6 +336,11 @@ static void levbag_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+static int levbag_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const levbag_t *s = l->state;
+  return eddy_ensemble_export(&s->e, NULL, b);
+}
+
 const eddy_learner_type_t eddy_learner_leveraging_bagging = {
     .name = "leveraging_bagging",
     .description = "leveraging bagging: Poisson(6) weights, an ADWIN per member, the worst "
@@ -353,6 +358,7 @@ const eddy_learner_type_t eddy_learner_leveraging_bagging = {
     .memory = levbag_memory,
     .destroy = levbag_destroy,
     .describe = levbag_describe,
+    .export_json = levbag_export,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };
 

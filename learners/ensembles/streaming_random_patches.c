@@ -500,6 +500,39 @@ static void srp_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+/* {"family": "forest", "trees": [{"vote_weight", "accuracy", "attributes", "tree"}]}:
+ * each tree's vote weight as predict uses it (its accuracy in percent, or
+ * 1 while that is not above 0 or votes are not weighted). */
+static int srp_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const srp_params_t *p = l->params;
+  const srp_t *s = l->state;
+  eddy_buf_printf(b, "{\"family\":\"forest\",\"trees\":[");
+  for (size_t i = 0; i < s->n; i++) {
+    const srp_member_t *m = &s->m[i];
+    double acc = (m->eval_sum / m->eval_len) * 100.0;
+    eddy_buf_printf(b, "%s{\"vote_weight\":", i ? "," : "");
+    eddy_json_double(b, p->weighted_vote && acc > 0.0 ? acc : 1.0);
+    eddy_buf_printf(b, ",\"accuracy\":");
+    eddy_json_double(b, m->eval_len > 0 ? m->eval_sum / m->eval_len : 0.0);
+    if (s->method != TRAIN_RESAMPLING) {
+      eddy_buf_printf(b, ",\"attributes\":[");
+      for (size_t a = 0, j = 0; a < l->schema->n_attrs; a++)
+        if (m->mask[a]) {
+          if (j++) eddy_buf_put_u8(b, ',');
+          const char *nm = l->schema->attrs[a].name;
+          eddy_json_string(b, nm, strlen(nm));
+        }
+      eddy_buf_put_u8(b, ']');
+    }
+    eddy_buf_printf(b, ",\"tree\":");
+    int err = eddy__ht_tree_export(&m->tree, b);
+    if (err) return err;
+    eddy_buf_put_u8(b, '}');
+  }
+  eddy_buf_printf(b, "]}");
+  return b->err;
+}
+
 const eddy_learner_type_t eddy_learner_streaming_random_patches = {
     .name = "streaming_random_patches",
     .description = "streaming random patches: Hoeffding trees on random attribute subsets and "
@@ -518,4 +551,5 @@ const eddy_learner_type_t eddy_learner_streaming_random_patches = {
     .memory = srp_memory,
     .destroy = srp_destroy,
     .describe = srp_describe,
+    .export_json = srp_export,
 };
