@@ -59,6 +59,11 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
                                size_t n_names, const char *const *aux, size_t n_aux,
                                char *errstr, size_t errstr_size);
 void eddy_fields_free(eddy_fields_t *f);
+/* The checks of [features] that need no record: no name both an attribute
+ * and another role, numeric and nominal, excluded and listed, or listed
+ * twice. Errors name file:line of the list's key. eddy_fields_new runs it;
+ * the config validation too. */
+int eddy_fields_check(const eddy_pipeline_conf_t *c, char *errstr, size_t errstr_size);
 /* The field called name (len bytes), or NULL. */
 const eddy_field_t *eddy_fields_find(const eddy_fields_t *f, const char *name, size_t len);
 /* A fresh schema with the fields' attributes and target. */
