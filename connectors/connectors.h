@@ -657,6 +657,15 @@ eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *to
                                            size_t errstr_size);
 int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len, const void *key,
                           size_t key_len);
+/* Waits up to timeout_ms for a broker to answer a metadata request for the
+ * topic: EDDY_EIO, saying so, when none does (librdkafka's own log lines
+ * are not printed: the last one is in that error). */
+int eddy_kafka_writer_connect(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size);
+/* Waits up to timeout_ms for every delivery report. */
+void eddy_kafka_writer_flush(eddy_kafka_writer_t *w, int timeout_ms);
+/* Records delivered to each partition so far: the count of partitions seen
+ * (0..n-1), *delivered pointing at the counts (owned by w). */
+size_t eddy_kafka_writer_partitions(const eddy_kafka_writer_t *w, const uint64_t **delivered);
 /* Records delivered so far, and those that failed for good. */
 uint64_t eddy_kafka_writer_delivered(const eddy_kafka_writer_t *w);
 uint64_t eddy_kafka_writer_failed(const eddy_kafka_writer_t *w);
