@@ -392,6 +392,12 @@ static int parse_number(const char *t, size_t len, double *out) {
   return 0;
 }
 
+int eddy_field_is_text(const char *t, size_t len, int is_string) {
+  double v;
+  if (is_string ? len == 0 : is_missing(t, len)) return 0;
+  return parse_number(t, len, &v) != 0;
+}
+
 /* For tests: the number parser records use. */
 int eddy__parse_number(const char *t, size_t len, double *out) { return parse_number(t, len, out); }
 
@@ -417,7 +423,9 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       return 0;
     }
     if (field->attr_kind == EDDY_NUMERIC) {
-      if (parse_number(text, len, &v)) return type_error(errstr, errstr_size, field, "a number", text, len);
+      if (parse_number(text, len, &v))
+        return type_error(errstr, errstr_size, field, "a number (a category? list it in [features] nominal)",
+                          text, len);
       r->in.x[i] = v;
     } else {
       if (len > EDDY_MAX_VALUE_BYTES)

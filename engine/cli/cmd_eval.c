@@ -260,6 +260,102 @@ static void progress(eval_t *e, eddy_lines_t *l, int done) {
   if (done) fprintf(stderr, "\r%*s\r", 100, "");
 }
 
+/* ------------------------------------------------------------- input */
+
+enum { INFER_RECORDS = 1000 }; /* records read ahead to infer nominal attributes */
+
+/* The first record that names JSON fields: lines before it that are not a
+ * JSON object are skipped here (the record loop reports them). */
+static int json_names(eddy_lines_t *l, const char *in, char ***names, int *n_names, char *err, size_t size) {
+  char *line, msg[512] = "";
+  size_t len;
+  uint64_t first_bad = 0;
+  int st;
+  while ((st = eddy_input_next(l, &line, &len)) == 0) {
+    int n = eddy_json_keys(line, len, names, msg, sizeof msg);
+    if (n >= 0) {
+      *n_names = n;
+      return 0;
+    }
+    if (!first_bad) first_bad = eddy_lines_number(l);
+    if (eddy_lines_number(l) - first_bad >= INFER_RECORDS) break;
+  }
+  if (first_bad)
+    snprintf(err, size, "%s:%llu: no JSON record to take field names from (%s)", in,
+             (unsigned long long)first_bad, msg);
+  else
+    snprintf(err, size, "%s: %s", in, st == EDDY_EEOF ? "no records (empty, or blank lines only)" : eddy_strerror(st));
+  return -1;
+}
+
+/* The input's format and field names, past a byte order mark and blank
+ * lines; then, when [features] lists no numeric attributes, the fields
+ * whose first records hold text become nominal (said on stderr). Leaves
+ * lines before the first record. */
+static int open_input(const char *input, eddy_pipeline_conf_t *pc, eddy_lines_t *lines, eddy_format_t *fmt,
+                      char ***names, int *n_names, char *err, size_t size) {
+  const char *in = input ? input : "stdin";
+  char *line;
+  size_t len;
+  eddy_lines_mark(lines);
+  int st = eddy_input_next(lines, &line, &len);
+  if (st) {
+    snprintf(err, size, "%s: %s", in, st == EDDY_EEOF ? "empty input (or blank lines only)" : eddy_strerror(st));
+    return -1;
+  }
+  *fmt = eddy_input_format(pc, input, line);
+  if (*fmt == EDDY_FORMAT_AVRO) {
+    snprintf(err, size, "eval reads CSV or JSON lines; convert Avro first");
+    return -1;
+  }
+  if (*fmt == EDDY_FORMAT_JSON) {
+    eddy_lines_rewind(lines);
+    eddy_lines_mark(lines);
+    if (json_names(lines, in, names, n_names, err, size)) return -1;
+    eddy_lines_rewind(lines);
+  } else {
+    int n = eddy_csv_header(line, len, names);
+    if (n <= 0) {
+      snprintf(err, size, "%s:%llu: cannot read the CSV header (%s)", in,
+               (unsigned long long)eddy_lines_number(lines), eddy_strerror(n ? n : EDDY_EPARSE));
+      return -1;
+    }
+    *n_names = n;
+  }
+  eddy_lines_mark(lines);
+  char *inferred;
+  size_t records;
+  if (eddy_input_infer_nominal(pc, *fmt, (const char *const *)*names, (size_t)*n_names, lines, INFER_RECORDS,
+                               &inferred, &records, err, size))
+    return -1;
+  eddy_lines_rewind(lines);
+  if (!inferred) return 0;
+  fprintf(stderr, "eddy eval: nominal attributes inferred from text values in the first %zu records: %s "
+                  "(name them in [features] nominal or numeric to choose)\n", records, inferred);
+  const char *had = pc->features.nominal && *pc->features.nominal ? pc->features.nominal : NULL;
+  char *joined = malloc((had ? strlen(had) + 2 : 0) + strlen(inferred) + 1);
+  if (!joined) {
+    free(inferred);
+    snprintf(err, size, "out of memory");
+    return -1;
+  }
+  sprintf(joined, "%s%s%s", had ? had : "", had ? ", " : "", inferred);
+  free(inferred);
+  free(pc->features.nominal);
+  pc->features.nominal = joined;
+  return 0;
+}
+
+/* Says which input the field map failed on: "[features] names 'a', which
+ * the records do not have" is about the header (or first JSON record). */
+static void input_context(char *err, size_t size, const char *input, eddy_format_t fmt) {
+  char msg[2048];
+  snprintf(msg, sizeof msg, "%s", err);
+  if (snprintf(err, size, "%s (the fields of %s's %s)", msg, input ? input : "stdin",
+           fmt == EDDY_FORMAT_JSON ? "first JSON record" : "CSV header") < 0)
+    snprintf(err, size, "%s", msg);
+}
+
 static int parse_uint(const char *s, uint64_t *out) {
   int64_t v;
   if (eddy_parse_int(s, &v) || v < 0) return EDDY_EINVAL;
@@ -333,47 +429,18 @@ int eddy_cmd_eval(int argc, char **argv) {
   eddy_record_t rec = {0};
   char **names = NULL;
   int n_names = 0;
-  char *line;
-  size_t len;
+  char *line = NULL;
+  size_t len = 0;
   eddy_lines_t *lines = eddy_lines_open(e.input, err, sizeof err);
   if (!lines) goto fail;
-  int first = eddy_lines_next(lines, &line, &len);
-  if (first == EDDY_EEOF) {
-    snprintf(err, sizeof err, "%s: empty input", e.input ? e.input : "stdin");
+  eddy_format_t fmt;
+  if (open_input(e.input, &cfg->pipelines[e.pc - cfg->pipelines], lines, &fmt, &names, &n_names, err, sizeof err))
     goto fail;
-  }
-  if (first) {
-    snprintf(err, sizeof err, "%s: %s", e.input ? e.input : "stdin", eddy_strerror(first));
-    goto fail;
-  }
-  /* The format: the config's for a file source, else by the first byte. */
-  size_t skip = strspn(line, " \t");
-  eddy_format_t fmt = line[skip] == '{' ? EDDY_FORMAT_JSON : EDDY_FORMAT_CSV;
-  if (e.pc->has_source && e.pc->source.type == EDDY_SOURCE_FILE) fmt = e.pc->source.format;
-  if (fmt == EDDY_FORMAT_AVRO) {
-    snprintf(err, sizeof err, "eval reads CSV or JSON lines; convert Avro first");
-    goto fail;
-  }
-  int header_is_data = fmt == EDDY_FORMAT_JSON;
-  if (fmt == EDDY_FORMAT_JSON) {
-    n_names = eddy_json_keys(line, len, &names, err, sizeof err);
-    if (n_names < 0) goto fail;
-  } else {
-    char **cols = calloc(len + 1, sizeof *cols);
-    size_t *lens = calloc(len + 1, sizeof *lens);
-    int n = cols && lens ? eddy_csv_split(line, len, cols, lens, len + 1) : EDDY_ENOMEM;
-    if (n > 0 && (names = calloc((size_t)n, sizeof *names)))
-      for (int i = 0; i < n; i++) names[i] = eddy_strndup(cols[i], lens[i]);
-    free(cols);
-    free(lens);
-    if (n <= 0 || !names) {
-      snprintf(err, sizeof err, "%s:1: cannot read the CSV header", e.input ? e.input : "stdin");
-      goto fail;
-    }
-    n_names = n;
-  }
   fields = eddy_fields_new(e.pc, (const char *const *)names, (size_t)n_names, NULL, 0, err, sizeof err);
-  if (!fields) goto fail;
+  if (!fields) {
+    input_context(err, sizeof err, e.input, fmt);
+    goto fail;
+  }
   dec = eddy_decoder_new(fmt, fields, e.pc, (const char *const *)names, (size_t)n_names, err, sizeof err);
   if (!dec) goto fail;
   e.rep = eddy_replica_new(e.pc, fields, e.window, err, sizeof err);
@@ -387,7 +454,7 @@ int eddy_cmd_eval(int argc, char **argv) {
 
   e.t0 = eddy_now();
   double next_progress = e.t0 + 0.25;
-  int st = header_is_data ? 0 : eddy_lines_next(lines, &line, &len);
+  int st = eddy_lines_next(lines, &line, &len); /* open_input left lines at the first record */
   while (st == 0 && (!e.max || e.records < e.max)) {
     if (len == 0 || line[strspn(line, " \t\r")] == '\0') {
       st = eddy_lines_next(lines, &line, &len);
@@ -428,7 +495,8 @@ int eddy_cmd_eval(int argc, char **argv) {
     goto fail;
   }
   if (e.progress) progress(&e, lines, 1);
-  if (e.errors > 10) fprintf(stderr, "eddy eval: %llu records skipped in all\n", (unsigned long long)e.errors);
+  if (e.errors > 10)
+    fprintf(stderr, "eddy eval: %llu records skipped in all (first 10 shown)\n", (unsigned long long)e.errors);
   report(&e, 1);
   flush_out(&e);
   if (e.describe) eddy_learner_describe(e.rep->learner, stdout);

@@ -108,14 +108,14 @@ Test(fields, errors) {
   cr_assert_null(eddy_fields_new(&c->pipelines[0], cols, 2, NULL, 0, err, sizeof err));
   cr_assert(strstr(err, "'user'") && strstr(err, "t.ini"), "%s", err);
   eddy_config_free(c);
-  c = conf("numeric = a, b\nnominal = b\ntarget = y");
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "'b'"), "%s", err);
-  eddy_config_free(c);
-  c = conf("numeric = y\ntarget = y");
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "target"), "%s", err);
-  eddy_config_free(c);
+  /* Names in two roles: refused by the config's validation already (the
+   * same check, eddy_fields_check), at the list's line. */
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnumeric = a, b\nnominal = b\ntarget = y\n",
+                                   "t.ini", err, sizeof err));
+  cr_assert(strstr(err, "t.ini:5:") && strstr(err, "'b'"), "%s", err);
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnumeric = y\ntarget = y\n", "t.ini", err,
+                                   sizeof err));
+  cr_assert(strstr(err, "t.ini:4:") && strstr(err, "target"), "%s", err);
 }
 
 /* Found by fuzz_csv: a header with unnamed columns (pandas writes its index
@@ -148,15 +148,12 @@ Test(fields, unnamed_columns_are_ignored) {
 /* Found by fuzz_config: `numeric = a, b, c, a` passed, then made no schema
  * ("cannot add attribute 'a'") where records bring no field names. */
 Test(fields, a_name_listed_twice_is_named) {
-  eddy_config_t *c = conf("numeric = a, b, c, a\ntarget = y");
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "t.ini:1:") && strstr(err, "numeric lists 'a' twice"), "%s", err);
-  eddy_config_free(c);
-  c = conf("nominal = d, e, d\ntarget = y");
-  const char *cols[] = {"d", "e", "y"};
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], cols, 3, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "nominal lists 'd' twice"), "%s", err);
-  eddy_config_free(c);
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnumeric = a, b, c, a\ntarget = y\n",
+                                   "t.ini", err, sizeof err));
+  cr_assert(strstr(err, "t.ini:4:") && strstr(err, "lists 'a' twice"), "%s", err);
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\ntarget = y\nnominal = d, e, d\n", "t.ini",
+                                   err, sizeof err));
+  cr_assert(strstr(err, "t.ini:5:") && strstr(err, "'nominal': lists 'd' twice"), "%s", err);
 }
 
 Test(json, flat_objects_types_and_escapes) {
