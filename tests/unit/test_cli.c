@@ -231,3 +231,36 @@ Test(cli, eval_adult_without_nominal_list) {
   free(out);
   remove("/tmp/eddy-cli4.ini");
 }
+
+/* The linear learners standardize by default (River's documented usage is
+ * StandardScaler | LogisticRegression): on Pima's raw attributes logistic
+ * regression scored 0.582 unscaled, below the majority class's 0.650;
+ * standardized 0.7396. The shipped winequality-linreg.ini reaches R² 0.2472
+ * (River's StandardScaler | LinearRegression(AdaGrad(0.1), intercept_lr=0.1)
+ * gives 0.247196 on the same file); it was -0.645. */
+Test(cli, linear_defaults_standardize_on_real_data) {
+  const char *dir = getenv("EDDY_DATASETS") ? getenv("EDDY_DATASETS") : "../shared/datasets";
+  char path[512], cmd[1024], *out;
+  snprintf(path, sizeof path, "%s/pima_indians_diabetes.csv", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) cr_skip_test("%s absent", path);
+  fclose(f);
+  write_file("/tmp/eddy-cli5.ini",
+             "[pipeline]\nname = t\n[features]\ntarget = diabetes\n[model]\nlearner = logistic_regression\n");
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli5.ini -i %s -f jsonl -e 0 -q 2>&1", bin(), path);
+  cr_assert_eq(run(cmd, &out), 0, "%s", out);
+  double acc = 0;
+  char *a = strstr(out, "\"accuracy\":");
+  cr_assert(a && sscanf(a, "\"accuracy\":%lf", &acc) == 1, "%s", out);
+  cr_assert(acc > 0.70, "pima logistic regression %.4f (majority 0.650)", acc);
+  free(out);
+  remove("/tmp/eddy-cli5.ini");
+  snprintf(cmd, sizeof cmd, "%s eval -c configs/winequality-linreg.ini -i %s/winequality-red.csv -f jsonl -e 0 -q 2>&1",
+           bin(), dir);
+  cr_assert_eq(run(cmd, &out), 0, "%s", out);
+  double r2 = -1;
+  a = strstr(out, "\"r2\":");
+  cr_assert(a && sscanf(a, "\"r2\":%lf", &r2) == 1, "%s", out);
+  cr_assert(r2 > 0.24 && r2 < 0.26, "winequality-linreg R² %.6f (River: 0.247196)", r2);
+  free(out);
+}

@@ -587,7 +587,9 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds):
       'minutes apart on the same files.' % EDDY_REPEAT)
     w('- **Parameters**: eddy\'s defaults for trees, naive Bayes and the ensembles are MOA\'s, so MOA runs '
       'with its defaults and River\'s parameters are set to MOA\'s where its defaults differ; eddy\'s linear '
-      'models take River\'s defaults, so River runs with its defaults and MOA\'s SGD is set to them. The '
+      'models take River\'s defaults and standardize their inputs (standardize = true), so River runs with its '
+      'defaults behind a StandardScaler, as River documents its linear models; the MOA rows of logistic '
+      'regression run eddy unscaled (standardize = false), as MOA\'s SGD, which is set to River\'s rates. The '
       'exact parameters are in the table under "What ran".')
     w('- **Rows**: MOA and eddy read every row of every stream. River runs every row for the single models; '
       'for the ensembles of 10 trees on the %s-row synthetic streams, and for the reference rows '
