@@ -592,7 +592,10 @@ void eddy_config_reference(FILE *out) {
           "A file holds one or more pipelines: each starts at a `[pipeline]` section and owns the "
           "sections after it; sections before the first `[pipeline]` are defaults for every "
           "pipeline. A long value continues on indented lines (lists join with commas). An unknown "
-          "section or key, or a bad value, is an error naming file:line:key.\n\n");
+          "section or key, or a bad value, is an error naming file:line:key. A section appears once "
+          "per pipeline (and once among the defaults; [http] once per file): a repeated section is an "
+          "error, as a repeated key is. `eddy config --check`, `eddy run`, `eddy eval` and a SIGHUP "
+          "reload validate a file alike.\n\n");
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {
     fprintf(out, "## [%s]\n\n%s\n\n", eddy_conf_sections[i].name, eddy_conf_sections[i].help);
     if (!eddy_conf_sections[i].options) continue;
