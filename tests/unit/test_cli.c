@@ -160,7 +160,8 @@ Test(cli, eval_input_bom_blank_lines_and_header_blanks) {
   cr_assert(strstr(out, ".jsonl:1: skipped") && strstr(out, "\"instances\":2,") &&
             strstr(out, "\"errors\":1"), "%s", out);
   free(out);
-  cr_assert_eq(eval_text(MAJ "[features]\n", "csv", "", "-i @", &out), 1);
+  cr_assert_eq(eval_text(MAJ, "csv", "\n  \n", "-i @", &out), 1);
+  cr_assert(strstr(out, ".csv: empty input (or blank lines only)"), "%s", out);
   free(out);
   cr_assert_eq(eval_text("[pipeline]\nname = t\n[features]\nnumeric = a, b\ntarget = y\n[model]\nlearner = majority\n",
                          "csv", "a, b, y\n1, 2, p\n3, 4, p\n", "-i @", &out), 0,

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "engine/config/config.h"
@@ -361,4 +362,61 @@ Test(fields, long_declared_value_lists_are_whole) {
   eddy_fields_free(f);
   eddy_config_free(c);
   free(text);
+}
+
+/* Blanks around a field are no part of it (issue 19: a header "a, b, y"
+ * did not name b); inside quotes they are kept. */
+Test(csv, blanks_around_fields_dropped) {
+  char line[] = " a , b,\t\"c d \" , ,y ";
+  char *f[8];
+  size_t l[8];
+  int n = eddy_csv_split(line, strlen(line), f, l, 8);
+  cr_assert_eq(n, 5);
+  const char *want[] = {"a", "b", "c d ", "", "y"};
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(l[i], strlen(want[i]), "field %d", i);
+    cr_assert(strncmp(f[i], want[i], l[i]) == 0, "field %d: '%.*s'", i, (int)l[i], f[i]);
+  }
+  char **names;
+  cr_assert_eq(eddy_csv_header("a, b, y", 7, &names), 3);
+  cr_assert_str_eq(names[1], "b");
+  cr_assert_str_eq(names[2], "y");
+  for (int i = 0; i < 3; i++) free(names[i]);
+  free(names);
+}
+
+/* A first line's byte order mark is dropped; a mark lets setup read ahead
+ * and read the same lines again, also past a buffer refill. */
+Test(lines, bom_and_mark_rewind) {
+  char path[] = "/tmp/eddy_lines_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  FILE *fp = fdopen(fd, "w");
+  fputs("\xef\xbb\xbfh,y\r\n", fp);
+  for (int i = 0; i < 200000; i++) fprintf(fp, "%d,row\n", i); /* > the 1 MiB buffer */
+  fclose(fp);
+  eddy_lines_t *l = eddy_lines_open(path, err, sizeof err);
+  cr_assert_not_null(l, "%s", err);
+  char *line;
+  size_t len;
+  eddy_lines_mark(l);
+  cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+  cr_assert_str_eq(line, "h,y");
+  cr_assert_eq(len, 3);
+  for (int i = 0; i < 150000; i++) cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+  cr_assert_str_eq(line, "149999,row");
+  eddy_lines_rewind(l);
+  cr_assert_eq(eddy_lines_number(l), 0);
+  cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+  cr_assert_str_eq(line, "h,y", "the byte order mark dropped again, the \\r too");
+  for (int i = 0; i < 200000; i++) {
+    cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+    char want[32];
+    snprintf(want, sizeof want, "%d,row", i);
+    cr_assert_str_eq(line, want);
+  }
+  cr_assert_eq(eddy_lines_next(l, &line, &len), EDDY_EEOF);
+  cr_assert_eq(eddy_lines_number(l), 200001);
+  eddy_lines_close(l);
+  unlink(path);
 }
