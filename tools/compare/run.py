@@ -830,15 +830,17 @@ def main():
         if not os.path.exists(need):
             sys.exit('compare: %s is missing: %s' % (need, what))
     learners_in_eddy, detectors_in_eddy, has_detect = eddy_names()
-    present = [l['name'] for l in table.LEARNERS if l['name'] in learners_in_eddy]
+    # A row's eddy learner is the registry name its config sets (a row name
+    # may differ: logistic_regression_std is logistic_regression's default).
+    present = [l['name'] for l in table.LEARNERS if l['eddy']['learner'] in learners_in_eddy]
     missing = ['%s (%s): not in this build of eddy (its branch is not merged yet), skipped' % (l['label'], l['name'])
-               for l in table.LEARNERS if l['name'] not in learners_in_eddy]
+               for l in table.LEARNERS if l['eddy']['learner'] not in learners_in_eddy]
     for m in missing:
         log(m)
     streams = prepare_streams()
     recs, win = [], {}
     for l in table.LEARNERS:
-        if l['name'] not in learners_in_eddy or (ONLY and l['name'] not in ONLY):
+        if l['eddy']['learner'] not in learners_in_eddy or (ONLY and l['name'] not in ONLY):
             continue
         for sname, s in streams.items():
             if sname in l.get('streams', list(table.STREAMS)):
