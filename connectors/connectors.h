@@ -230,8 +230,8 @@ int eddy_input_infer_nominal(const eddy_pipeline_conf_t *c, eddy_format_t fmt, c
  * (rdkafka_mock.h), listening on loopback TCP, so kcat and any Kafka client
  * in any process can use it. All topic data lives in the memory of the
  * process that owns it (`eddy broker` runs it as its own process; `eddy
- * demo` may embed one). Limits of librdkafka 2.0.2's mock: see
- * ../shared/PITFALLS.md (5 MB per partition, unknown topics auto-created
+ * demo` may embed one). Limits of librdkafka 2.0.2's mock:
+ * 5 MB per partition, unknown topics auto-created
  * with 4 partitions, first group join waits ~3 s, no CreateTopics). */
 typedef struct eddy_mock_broker eddy_mock_broker_t;
 struct rd_kafka_mock_cluster_s;
@@ -595,9 +595,9 @@ const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const ch
  * for the call. */
 typedef struct eddy_prediction {
   const char *pipeline;
-  const char *topic;        /* source topic */
+  const char *topic;        /* source topic; NULL offline: no topic or partition, */
   int32_t partition;
-  int64_t offset;
+  int64_t offset;           /* and offset is the record's index ("index") */
   const void *key;          /* the source record's key; NULL when it had none */
   size_t key_len;
   const char *id;           /* [features] id of the record; NULL when none */

@@ -67,18 +67,23 @@ double eddy_replica_predicted(const eddy_replica_t *r) {
   return (double)eddy_argmax(r->pred, (size_t)r->pred_k);
 }
 
-int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
+int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k) {
   if (!in->has_y) return 0;
-  int err = eddy_evaluator_add(r->eval, r->pred, (size_t)r->pred_k, in->y);
+  int err = eddy_evaluator_add(r->eval, pred, (size_t)k, in->y);
   if (err) return err;
   err = eddy_learner_learn(r->learner, in);
   if (err) return err;
   r->learned++;
   if (!r->drift) return 0;
-  /* The detector watches the 0/1 error, or the absolute error. */
-  double p = eddy_replica_predicted(r);
+  /* The detector watches the 0/1 error (or the absolute error) of the
+   * prediction that was made for this instance. */
+  double p = r->schema->task == EDDY_REGRESSION ? (k ? pred[0] : 0.0) : (double)eddy_argmax(pred, (size_t)k);
   double loss = r->schema->task == EDDY_CLASSIFICATION ? (double)(p != in->y) : fabs(p - in->y);
   return eddy__drift_learned(r, r->drift, in, loss);
+}
+
+int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
+  return eddy_replica_learn_with(r, in, r->pred, r->pred_k);
 }
 
 #define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')

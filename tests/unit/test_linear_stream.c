@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "learners/linear/linear.h"
 #include "linear_data.h"
 
 /* These tests check the linear maths on raw attributes (against

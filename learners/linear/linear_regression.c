@@ -4,7 +4,7 @@
  * learning rates halved). */
 #include <math.h>
 
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 static const eddy_option_t options[] = {
     EDDY_LINEAR_OPTIONS(eddy_linear_opts_t, , "0.01", "0.01",

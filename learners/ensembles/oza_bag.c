@@ -7,7 +7,7 @@
  * without normalising each. For regression (which MOA's OzaBag does not
  * really support: normalising a one-value vote gives 1) the prediction is
  * the members' mean, as River's BaggingRegressor. */
-#include "learners.h"
+#include "learners/ensembles/ensembles.h"
 
 typedef struct {
   char base_learner[64];

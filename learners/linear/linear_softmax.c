@@ -7,7 +7,7 @@
  * over the classes seen before it, the new class's probability being 0. */
 #include <math.h>
 
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 static const eddy_option_t options[] = {
     EDDY_LINEAR_OPTIONS(eddy_linear_opts_t, , "0.01", "0.01",

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/ensembles/ensembles.h"
 
 typedef struct {
   char base_learner[64];

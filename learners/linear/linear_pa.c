@@ -10,7 +10,7 @@
  * not counting it. Probabilities are sigmoid(margin), as River's. */
 #include <math.h>
 
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 typedef struct {
   eddy_linear_opts_t lin;

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "detectors/detectors.h"
-#include "learners.h"
+#include "learners/ensembles/ensembles.h"
 
 typedef struct {
   char base_learner[64];

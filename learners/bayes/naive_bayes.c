@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/bayes/bayes.h"
 
 #define LOG_2PI 1.8378770664093454836
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/learners.h"
 
 typedef struct {
   double *counts; /* weight seen per class */

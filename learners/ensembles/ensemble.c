@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/ensembles/ensembles.h"
 
 /* Scratch for one member's votes is sized at creation for this many
  * classes (or the schema's bound, if lower), so that predict does not
