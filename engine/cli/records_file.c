@@ -73,7 +73,7 @@ int eddy__records_file_infer(eddy__records_file_t *f, eddy_pipeline_conf_t *pc, 
                                     INFER_RECORDS, &inferred, &records, err, size);
   eddy_lines_rewind(f->lines);
   if (rc || !inferred) return rc;
-  fprintf(stderr, "eddy eval: nominal attributes inferred from text values in the first %zu records: %s "
+  fprintf(stderr, "eddy: nominal attributes inferred from text values in the first %zu records: %s "
                   "(name them in [features] nominal or numeric to choose)\n", records, inferred);
   const char *had = pc->features.nominal && *pc->features.nominal ? pc->features.nominal : NULL;
   char *joined = malloc((had ? strlen(had) + 2 : 0) + strlen(inferred) + 1);
