@@ -74,7 +74,7 @@ static void put_num(eddy_buf_t *b, double v, int json) {
 }
 
 static void flush_out(eval_t *e) {
-  fwrite(e->out.data, 1, e->out.len, stdout);
+  if (e->out.len) fwrite(e->out.data, 1, e->out.len, stdout); /* data is NULL before the first write */
   fflush(stdout);
   eddy_buf_clear(&e->out);
 }
