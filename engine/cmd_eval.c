@@ -400,8 +400,8 @@ int eddy_cmd_eval(int argc, char **argv) {
     } else {
       eddy_replica_predict(e.rep, &rec.in);
       e.records++;
-      if (rec.in.has_y) {
-        e.labelled++;
+      if (eddy_replica_learns(e.rep, &rec.in)) {
+        e.labelled += rec.in.has_y;
         int lerr = eddy_replica_learn(e.rep, &rec.in);
         if (lerr) {
           snprintf(err, sizeof err, "learner %s: %s", e.pc->model.learner, eddy_strerror(lerr));

@@ -72,7 +72,7 @@ static const eddy_option_t features_options[] = {
                    "Numeric attributes (comma-separated). Empty: every field not named by another key."),
     EDDY_OPT_TEXT_(F, "nominal", nominal, NULL,
                    "Nominal attributes, dictionary-encoded as their values appear; `values.NAME = a, b, c` declares NAME's values (or the classes') in order first, as an ARFF header does."),
-    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required."),
+    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required, except for an anomaly detector (half_space_trees), for which it is optional and only evaluated: ROC AUC of the score, positive = the second class (declare `values.TARGET = normal, anomaly`)."),
     EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
     EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, echoed in every prediction as `id` (to join labels that arrive later)."),
     EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,
@@ -155,6 +155,8 @@ static const eddy_option_t sink_options[] = {
                   "Outputs awaiting their delivery report before the pipeline pauses consumption (resumes at half)."),
     EDDY_OPT_BOOL_(K, "aggregates", aggregates, "false",
                    "Predictions carry the aggregates joined into their record, as \"aggregates\": {NAME: value} (null when missing)."),
+    EDDY_OPT_DOUBLE_(K, "anomaly_threshold", anomaly_threshold, "1", 0, 1,
+                     "An anomaly detector's score (half_space_trees) above this is an alert of kind \"anomaly\" on the alerts topic (1: never)."),
     EDDY_OPT_END,
 };
 #undef K
@@ -511,8 +513,9 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
       return fail(p, c->line, "pipeline", "name", "'%s': use letters, digits, '-', '_' or '.'",
                   c->pipeline.name), p->err;
-  if (!c->features.target || !*c->features.target)
-    return fail(p, c->line, "features", "target", "required: the label field"), p->err;
+  const eddy_learner_type_t *lt = eddy_learner_type_find(c->model.learner);
+  if ((!c->features.target || !*c->features.target) && !(lt && lt->unsupervised))
+    return fail(p, c->line, "features", "target", "required: the label field (optional only for an anomaly detector)"), p->err;
   if (c->has_source && c->source.type == EDDY_SOURCE_FILE && (!c->source.path || !*c->source.path))
     return fail(p, c->line, "source", "path", "required when type = file"), p->err;
   if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))

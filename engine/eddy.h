@@ -543,6 +543,7 @@ typedef struct eddy_sink_section {
   int64_t alerts_maxlen;
   int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
   int aggregates;        /* predictions carry the joined aggregates */
+  double anomaly_threshold; /* anomaly scores above it are alerts (1: none) */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {
@@ -790,7 +791,9 @@ typedef struct eddy_replica {
   int64_t offset;          /* offset of the current record, -1 offline */
   double *pred;            /* scratch: the last prediction */
   size_t pred_cap;
-  int pred_k;              /* values in pred (classes, or 1) */
+  int pred_k;              /* values in pred (classes, or 1); 0 for an anomaly detector */
+  int unsupervised;        /* the learner is an anomaly detector (learns every record) */
+  double score;            /* its anomaly score of the last record; NAN for other learners */
   eddy_alert_cb on_alert;  /* may be NULL */
   void *alert_ctx;
   void *drift;             /* drift detection and actions (replica_drift.c) */
@@ -801,8 +804,16 @@ typedef struct eddy_replica {
 eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const struct eddy_fields *f,
                                  size_t window, char *errstr, size_t errstr_size);
 void eddy_replica_free(eddy_replica_t *r);
-/* Predicts in into r->pred; returns the number of values (classes or 1). */
+/* Predicts in into r->pred; returns the number of values (classes or 1).
+ * An anomaly detector's score goes to r->score instead (pred_k and the
+ * result 0), and a score above [sink] anomaly_threshold is an alert of kind
+ * "anomaly" (statistic: the score) through on_alert. */
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
+/* 1 when eddy_replica_learn has something to learn from in: a labelled
+ * record, or any record for an anomaly detector. */
+static inline int eddy_replica_learns(const eddy_replica_t *r, const eddy_instance_t *in) {
+  return in->has_y || r->unsupervised;
+}
 /* For a labelled instance: evaluates the last prediction, learns, feeds the
  * drift detectors and acts on their signals (alerts through on_alert).
  * Call after eddy_replica_predict on the same instance. */

@@ -110,6 +110,8 @@ void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptas
           .schema = rep->schema,
           .scores = rep->pred,
           .k = k > 0 ? k : 0,
+          .has_score = rep->unsupervised,
+          .score = rep->score,
           .predicted = eddy_replica_predicted(rep),
           .has_label = pl->rec.in.has_y,
           .label = pl->rec.in.y,
@@ -127,7 +129,7 @@ void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptas
                     t->topic, (int)t->partition, (int64_t)m->offset);
       }
     }
-    if (pl->rec.in.has_y && learn) {
+    if (eddy_replica_learns(rep, &pl->rec.in) && learn) {
       err = eddy_replica_learn(rep, &pl->rec.in);
       if (err) {
         eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": learner %s: %s", t->topic,

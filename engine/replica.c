@@ -35,6 +35,8 @@ eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_field
     eddy_replica_free(r);
     return NULL;
   }
+  r->unsupervised = r->learner->type->unsupervised;
+  r->score = NAN;
   r->drift = eddy__drift_new(r, errstr, errstr_size);
   if (!r->drift && errstr_size && errstr[0]) {
     eddy_replica_free(r);
@@ -53,11 +55,38 @@ void eddy_replica_free(eddy_replica_t *r) {
   free(r);
 }
 
+/* An anomaly detector's score above [sink] anomaly_threshold. */
+static void anomaly_alert(eddy_replica_t *r) {
+  double thr = r->conf->sink.anomaly_threshold;
+  if (!r->on_alert || !(r->score > thr)) return;
+  eddy_alert_t a = {
+      .pipeline = r->conf->pipeline.name,
+      .partition = r->partition,
+      .offset = r->offset,
+      .index = r->index - 1,
+      .detector = r->learner->type->name,
+      .kind = "anomaly",
+      .statistic = r->score,
+      .threshold = thr,
+      .action = "none",
+      .version_before = r->version,
+      .version_after = r->version,
+      .time = eddy_wallclock(),
+  };
+  r->on_alert(r->alert_ctx, &a);
+}
+
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
   r->pred_k = k > 0 ? k : 0;
   r->index++;
+  if (r->unsupervised) {
+    r->score = k > 0 ? r->pred[0] : NAN;
+    r->pred_k = 0; /* a score, not class probabilities */
+    if (k > 0) k = 0;
+  }
   if (r->drift) eddy__drift_inputs(r, r->drift, in);
+  if (r->unsupervised) anomaly_alert(r);
   return k;
 }
 
@@ -66,7 +95,24 @@ double eddy_replica_predicted(const eddy_replica_t *r) {
   return (double)eddy_argmax(r->pred, (size_t)r->pred_k);
 }
 
+/* An anomaly detector learns every record; a label only evaluates its
+ * score: as the probability of the second class (ROC AUC of the score),
+ * or as the value (regression). No error-driven drift detection. */
+static int learn_unsupervised(eddy_replica_t *r, const eddy_instance_t *in) {
+  if (in->has_y && r->score == r->score) {
+    double p[2] = {1.0 - r->score, r->score};
+    int reg = r->schema->task == EDDY_REGRESSION;
+    int err = eddy_evaluator_add(r->eval, reg ? p + 1 : p, reg ? 1 : 2, in->y);
+    if (err) return err;
+  }
+  int err = eddy_learner_learn(r->learner, in);
+  if (err) return err;
+  r->learned++;
+  return 0;
+}
+
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
+  if (r->unsupervised) return learn_unsupervised(r, in);
   if (!in->has_y) return 0;
   int err = eddy_evaluator_add(r->eval, r->pred, (size_t)r->pred_k, in->y);
   if (err) return err;

@@ -54,6 +54,11 @@ typedef struct eddy_learner_type {
    * combine members' votes from this, as MOA does, so that their sums
    * (subnormal, infinite) and ties are MOA's; NULL: from predict. */
   int (*votes)(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len);
+  /* 1: an anomaly detector (half_space_trees). It needs no target: learn
+   * takes every record, labelled or not (the label is ignored), and predict
+   * writes the anomaly score in [0, 1] to out[0] and returns 1, whatever
+   * the schema's task. */
+  int unsupervised;
 } eddy_learner_type_t;
 
 struct eddy_learner {

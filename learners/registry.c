@@ -9,6 +9,7 @@ extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
 extern const eddy_learner_type_t eddy_learner_oza_boost;
 extern const eddy_learner_type_t eddy_learner_oza_bag;
 extern const eddy_learner_type_t eddy_learner_adwin_bagging;
+extern const eddy_learner_type_t eddy_learner_half_space_trees;
 
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
@@ -26,5 +27,6 @@ const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_oza_boost,
     &eddy_learner_oza_bag,
     &eddy_learner_adwin_bagging,
+    &eddy_learner_half_space_trees,
     NULL,
 };
