@@ -33,7 +33,7 @@ typedef struct eval {
   const char *input;
   eddy_replica_t *rep;
   uint64_t records, labelled, errors;
-  uint64_t alerts_warning, alerts_drift, alerts_data;
+  uint64_t alerts_warning, alerts_drift, alerts_data, alerts_anomaly;
   uint64_t last_row; /* instances at the last row printed */
   int header_done;
   double t0;
@@ -107,11 +107,12 @@ static void report(eval_t *e, int final) {
       double dt = eddy_now() - e->t0;
       eddy_buf_printf(b, ",\"final\":true,\"labelled\":%llu,\"errors\":%llu,\"seconds\":%.6f,"
                       "\"instances_per_second\":%.0f,\"memory_bytes\":%zu,\"alerts\":{\"warning\":%llu,"
-                      "\"drift\":%llu,\"data_drift\":%llu}",
+                      "\"drift\":%llu,\"data_drift\":%llu,\"anomaly\":%llu}",
                       (unsigned long long)e->labelled, (unsigned long long)e->errors, dt,
                       dt > 0 ? (double)e->records / dt : 0.0,
                       eddy_learner_memory(e->rep->learner), (unsigned long long)e->alerts_warning,
-                      (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data);
+                      (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data,
+                      (unsigned long long)e->alerts_anomaly);
       if (e->pc->pipeline.task == EDDY_CLASSIFICATION) {
         size_t k, stride;
         const uint64_t *m = eddy_evaluator_confusion(e->rep->eval, &k, &stride);
@@ -198,10 +199,11 @@ static void report(eval_t *e, int final) {
         eddy_buf_printf(b, "confusion matrix: %zu classes (see --format jsonl)\n", k);
       }
     }
-    if (e->alerts_warning + e->alerts_drift + e->alerts_data)
-      eddy_buf_printf(b, "alerts: %llu warning, %llu drift, %llu data_drift; model version %llu\n",
+    if (e->alerts_warning + e->alerts_drift + e->alerts_data + e->alerts_anomaly)
+      eddy_buf_printf(b, "alerts: %llu warning, %llu drift, %llu data_drift, %llu anomaly; model version %llu\n",
                       (unsigned long long)e->alerts_warning, (unsigned long long)e->alerts_drift,
-                      (unsigned long long)e->alerts_data, (unsigned long long)e->rep->version);
+                      (unsigned long long)e->alerts_data, (unsigned long long)e->alerts_anomaly,
+                      (unsigned long long)e->rep->version);
     eddy_buf_printf(b, "time %.3f s, %.0f instances/s\nmodel memory %zu bytes\n", dt,
                     dt > 0 ? (double)e->records / dt : 0.0, eddy_learner_memory(e->rep->learner));
   }
@@ -217,6 +219,7 @@ static void on_alert(void *ctx, const eddy_alert_t *a) {
   eval_t *e = ctx;
   if (!strcmp(a->kind, "warning")) e->alerts_warning++;
   else if (!strcmp(a->kind, "drift")) e->alerts_drift++;
+  else if (!strcmp(a->kind, "anomaly")) e->alerts_anomaly++;
   else e->alerts_data++;
   eddy_buf_t *b = &e->out;
   if (e->format == FMT_JSONL) {

@@ -72,7 +72,7 @@ static const eddy_option_t features_options[] = {
                    "Numeric attributes (comma-separated). Empty: every field not named by another key."),
     EDDY_OPT_TEXT_(F, "nominal", nominal, NULL,
                    "Nominal attributes, dictionary-encoded as their values appear; `values.NAME = a, b, c` declares NAME's values (or the classes') in order first, as an ARFF header does."),
-    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required, except for an anomaly detector (half_space_trees), for which it is optional and only evaluated: ROC AUC of the score, positive = the second class (declare `values.TARGET = normal, anomaly`)."),
+    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required, except for an anomaly detector (half_space_trees), for which it is optional and only evaluated: ROC AUC of the score, positive = the second class (declare `values.TARGET = normal, anomaly`); accuracy and the confusion matrix are those of [sink] anomaly_threshold's alerts."),
     EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
     EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, echoed in every prediction as `id` (to join labels that arrive later)."),
     EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,

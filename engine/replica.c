@@ -96,11 +96,17 @@ double eddy_replica_predicted(const eddy_replica_t *r) {
 }
 
 /* An anomaly detector learns every record; a label only evaluates its
- * score: as the probability of the second class (ROC AUC of the score),
- * or as the value (regression). No error-driven drift detection. */
+ * score: as the probability of the second class (regression: as the value).
+ * The score is mapped monotonically (ROC AUC unchanged) so that it is over
+ * 0.5 exactly when above [sink] anomaly_threshold: accuracy and the
+ * confusion matrix are then those of the alerts. No error-driven drift
+ * detection. */
 static int learn_unsupervised(eddy_replica_t *r, const eddy_instance_t *in) {
   if (in->has_y && r->score == r->score) {
-    double p[2] = {1.0 - r->score, r->score};
+    double s = r->score, thr = r->conf->sink.anomaly_threshold;
+    double p1 = s > thr ? 0.5 + 0.5 * (s - thr) / (1.0 - thr) : thr > 0 ? 0.5 * s / thr : 0.0;
+    double p[2] = {1.0 - p1, p1};
+    if (r->schema->task == EDDY_REGRESSION) p[1] = s;
     int reg = r->schema->task == EDDY_REGRESSION;
     int err = eddy_evaluator_add(r->eval, reg ? p + 1 : p, reg ? 1 : 2, in->y);
     if (err) return err;

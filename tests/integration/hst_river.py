@@ -4,6 +4,7 @@ for test_hst_river.sh and the bench.
   hst_river.py gen PATH N SEED     writes a CSV: x1..x4, label (normal/anomaly)
   hst_river.py river PATH SEED...  River's prequential ROC AUC per seed, one a line
   hst_river.py speed PATH          River's records/s (score_one + learn_one)
+  hst_river.py config SEED         eddy's pipeline for the stream (same parameters)
 
 The stream: normal records from three Gaussian clusters (sd 0.06) in
 [0, 1]^3, x4 = 100 x a fourth coordinate (limits.x4 = 0, 100); 2% anomalies
@@ -53,8 +54,28 @@ def river_scores(rows, seed):
     return out
 
 
+CONFIG = """[pipeline]
+name = hst
+seed = {seed}
+
+[features]
+numeric = x1, x2, x3, x4
+target = label
+values.label = normal, anomaly
+
+[model]
+learner = half_space_trees
+n_trees = 10
+height = 8
+window_size = 250
+limits.x4 = 0, 100
+"""
+
+
 def main():
-    if sys.argv[1] == "gen":
+    if sys.argv[1] == "config":
+        sys.stdout.write(CONFIG.format(seed=int(sys.argv[2])))
+    elif sys.argv[1] == "gen":
         gen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "river":
         from sklearn.metrics import roc_auc_score
