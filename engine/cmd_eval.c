@@ -9,6 +9,7 @@
 
 #include "connectors/connectors.h"
 #include "eddy.h"
+#include "internal.h"
 #include "learners/learners.h"
 
 static const char usage[] =
@@ -33,7 +34,8 @@ typedef struct eval {
   const char *input;
   eddy_replica_t *rep;
   uint64_t records, labelled, errors;
-  uint64_t alerts_warning, alerts_drift, alerts_data, alerts_anomaly;
+  uint64_t alerts_warning, alerts_drift, alerts_data, alerts_anomaly, alerts_switch;
+  uint64_t served_fallback; /* predictions the [model] fallback answered */
   uint64_t last_row; /* instances at the last row printed */
   int header_done;
   double t0;
@@ -113,6 +115,9 @@ static void report(eval_t *e, int final) {
                       eddy_learner_memory(e->rep->learner), (unsigned long long)e->alerts_warning,
                       (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data,
                       (unsigned long long)e->alerts_anomaly);
+      if (e->rep->fallback)
+        eddy_buf_printf(b, ",\"served_by_fallback\":%llu,\"fallback_switches\":%llu",
+                        (unsigned long long)e->served_fallback, (unsigned long long)e->alerts_switch);
       if (e->pc->pipeline.task == EDDY_CLASSIFICATION) {
         size_t k, stride;
         const uint64_t *m = eddy_evaluator_confusion(e->rep->eval, &k, &stride);
@@ -204,6 +209,10 @@ static void report(eval_t *e, int final) {
                       (unsigned long long)e->alerts_warning, (unsigned long long)e->alerts_drift,
                       (unsigned long long)e->alerts_data, (unsigned long long)e->alerts_anomaly,
                       (unsigned long long)e->rep->version);
+    if (e->rep->fallback)
+      eddy_buf_printf(b, "served by the fallback (%s): %llu of %llu predictions, %llu switches\n",
+                      e->pc->model.fallback, (unsigned long long)e->served_fallback,
+                      (unsigned long long)e->records, (unsigned long long)e->alerts_switch);
     eddy_buf_printf(b, "time %.3f s, %.0f instances/s\nmodel memory %zu bytes\n", dt,
                     dt > 0 ? (double)e->records / dt : 0.0, eddy_learner_memory(e->rep->learner));
   }
@@ -220,6 +229,7 @@ static void on_alert(void *ctx, const eddy_alert_t *a) {
   if (!strcmp(a->kind, "warning")) e->alerts_warning++;
   else if (!strcmp(a->kind, "drift")) e->alerts_drift++;
   else if (!strcmp(a->kind, "anomaly")) e->alerts_anomaly++;
+  else if (!strcmp(a->detector, "fallback")) e->alerts_switch++;
   else e->alerts_data++;
   eddy_buf_t *b = &e->out;
   if (e->format == FMT_JSONL) {
@@ -403,6 +413,7 @@ int eddy_cmd_eval(int argc, char **argv) {
     } else {
       eddy_replica_predict(e.rep, &rec.in);
       e.records++;
+      e.served_fallback += (uint64_t)e.rep->served;
       if (eddy_replica_learns(e.rep, &rec.in)) {
         e.labelled += rec.in.has_y;
         int lerr = eddy_replica_learn(e.rep, &rec.in);
@@ -433,6 +444,7 @@ int eddy_cmd_eval(int argc, char **argv) {
   report(&e, 1);
   flush_out(&e);
   if (e.describe) eddy_learner_describe(e.rep->learner, stdout);
+  if (e.describe && e.rep->fallback) eddy__fallback_describe(e.rep, e.rep->fallback, stdout);
   rc = 0;
 fail:
   if (rc) {

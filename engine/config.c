@@ -117,6 +117,17 @@ static const eddy_option_t state_options[] = {
 static const eddy_option_t model_options[] = {
     EDDY_OPT_STRING_(M, "learner", learner, "hoeffding_tree",
                      "Learner type (a registry name); the section's other keys are its parameters."),
+    EDDY_OPT_STRING_(M, "fallback", fallback, NULL,
+                     "A second learner (a registry name, e.g. majority or no_change; its keys as `fallback.KEY`) "
+                     "that answers while the model has learned fewer than `warmup` records, while its windowed "
+                     "accuracy ([pipeline] window) is under `fallback_below`, or when its prediction fails. It learns "
+                     "every labelled record too; predictions say \"served_by\": \"model\" or \"fallback\", and each "
+                     "switch is an alert (detector fallback, kind fallback or model). Empty: none."),
+    EDDY_OPT_INT_(M, "warmup", warmup, "0", 0, 9007199254740991.0,
+                  "Records the model learns (since its last reset, retrain or swap) before it answers instead of the fallback."),
+    EDDY_OPT_DOUBLE_(M, "fallback_below", fallback_below, "0", 0, 1,
+                     "Classification: the fallback answers while the model's accuracy over the last [pipeline] window "
+                     "labelled records is under this (0: never)."),
     EDDY_OPT_END,
 };
 #undef M
@@ -257,6 +268,7 @@ static void conf_free(eddy_pipeline_conf_t *c) {
       eddy_options_free(sections[i].options, (char *)c + sections[i].offset);
   eddy_kvlist_free(&c->kafka);
   eddy_kvlist_free(&c->model_params);
+  eddy_kvlist_free(&c->fallback_params);
   eddy_kvlist_free(&c->drift_params);
   eddy_kvlist_free(&c->values);
   eddy_kvlist_free(&c->where);
@@ -310,6 +322,7 @@ static int pipeline_begin(parser_t *p) {
   c->has_source = d->has_source;
   if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
       (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
+      (err = eddy_kvlist_copy(&c->fallback_params, d->fallback_params.v, d->fallback_params.n)) ||
       (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)) ||
       (err = eddy_kvlist_copy(&c->values, d->values.v, d->values.n)) ||
       (err = eddy_kvlist_copy(&c->where, d->where.v, d->where.n)))
@@ -399,6 +412,10 @@ static int handler(void *user, const char *section, const char *key, const char 
       /* Not the section's own key: the learner's or detector's, checked
        * once the whole section is known. */
       eddy_kvlist_t *l = si == SEC_MODEL ? &c->model_params : &c->drift_params;
+      if (si == SEC_MODEL && strncmp(key, "fallback.", 9) == 0 && key[9]) {
+        l = &c->fallback_params;
+        key += 9;
+      }
       if (eddy_kvlist_set(l, key, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
     } else if (!o) {
       char known[1024];
@@ -497,6 +514,41 @@ static int check_declared(parser_t *p, const eddy_kv_t *kv, int64_t bound, const
   return err ? (p->err = err) : 0;
 }
 
+/* [model] fallback: a learner of the task that is not an anomaly
+ * detector, its fallback.* keys valid; its other keys need it. */
+static int check_fallback(parser_t *p, eddy_pipeline_conf_t *c, const eddy_learner_type_t *main) {
+  char msg[1024];
+  if (!c->model.fallback[0]) {
+    const char *keys[] = {"warmup", "fallback_below"};
+    for (size_t i = 0; i < 2; i++) {
+      const eddy_kv_t *w = eddy_conf_where(c, "model", keys[i]);
+      if (w)
+        return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [model] key '%s': needs a fallback learner (fallback = ...)",
+                           p->file, w->line, keys[i]), p->err = EDDY_EINVAL;
+    }
+    if (c->fallback_params.n)
+      return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [model] key 'fallback.%s': no fallback learner is set",
+                         p->file, c->fallback_params.v[0].line, c->fallback_params.v[0].key), p->err = EDDY_EINVAL;
+    return 0;
+  }
+  const eddy_learner_type_t *ft = eddy_learner_type_find(c->model.fallback);
+  if ((main && main->unsupervised) || (ft && ft->unsupervised))
+    return fail(p, c->line, "model", "fallback", "an anomaly detector has no fallback and is none"), p->err;
+  eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);
+  if (!s) return fail(p, c->line, "model", "fallback", "%s", msg), p->err;
+  eddy_learner_t *l = eddy_learner_new(c->model.fallback, s, c->fallback_params.v, c->fallback_params.n, 1,
+                                       msg, sizeof msg);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+  if (l) return 0;
+  if (strncmp(msg, p->file, strlen(p->file)) == 0) {
+    eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [model] fallback.*, learner '%s')", msg,
+                c->model.fallback);
+    return p->err = EDDY_EINVAL;
+  }
+  return fail(p, c->line, "model", "fallback", "%s", msg), p->err;
+}
+
 static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   char msg[1024];
   /* [state] key and [features] key name the same field. */
@@ -556,6 +608,8 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     }
     return fail(p, c->line, "model", "learner", "%s", msg), p->err;
   }
+
+  if (check_fallback(p, c, lt)) return p->err;
 
   /* Detector parameters: psi.* and ks.* go to the data detectors. */
   eddy_kvlist_t own = {0};
@@ -736,7 +790,8 @@ int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_
     }
   }
   return a->has_source == b->has_source && kv_equal(&a->kafka, &b->kafka) &&
-         kv_equal(&a->model_params, &b->model_params) && kv_equal(&a->drift_params, &b->drift_params);
+         kv_equal(&a->model_params, &b->model_params) && kv_equal(&a->drift_params, &b->drift_params) &&
+         kv_equal(&a->fallback_params, &b->fallback_params);
 }
 
 const eddy_kv_t *eddy_conf_where(const eddy_pipeline_conf_t *c, const char *section,

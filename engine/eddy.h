@@ -522,6 +522,9 @@ typedef struct eddy_state_section {
 
 typedef struct eddy_model_section {
   char learner[64];
+  char fallback[64];      /* empty: no fallback learner */
+  int64_t warmup;         /* the fallback answers until the model learned this many */
+  double fallback_below;  /* ... and while the model's windowed accuracy is under this */
 } eddy_model_section_t;
 
 typedef struct eddy_drift_section {
@@ -556,6 +559,7 @@ typedef struct eddy_pipeline_conf {
   eddy_state_section_t state;
   eddy_model_section_t model;
   eddy_kvlist_t model_params; /* [model] keys other than its own: the learner's */
+  eddy_kvlist_t fallback_params; /* [model] fallback.KEY: the fallback's, prefix removed */
   eddy_drift_section_t drift;
   eddy_kvlist_t drift_params; /* the detector's keys, and psi.* / ks.* ones */
   eddy_kvlist_t values; /* [features] values.NAME = v1, v2: declared nominal values, in order */
@@ -797,6 +801,8 @@ typedef struct eddy_replica {
   eddy_alert_cb on_alert;  /* may be NULL */
   void *alert_ctx;
   void *drift;             /* drift detection and actions (replica_drift.c) */
+  void *fallback;          /* [model] fallback (fallback.c); NULL when none */
+  int served;              /* 1: the fallback answered the last prediction */
 } eddy_replica_t;
 
 /* A replica for pipeline c with a fresh schema from the field map. window

@@ -42,11 +42,17 @@ eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_field
     eddy_replica_free(r);
     return NULL;
   }
+  r->fallback = eddy__fallback_new(r, errstr, errstr_size);
+  if (!r->fallback && errstr_size && errstr[0]) {
+    eddy_replica_free(r);
+    return NULL;
+  }
   return r;
 }
 
 void eddy_replica_free(eddy_replica_t *r) {
   if (!r) return;
+  eddy__fallback_free(r->fallback);
   eddy__drift_free(r->drift);
   eddy_learner_free(r->learner);
   eddy_evaluator_free(r->eval);
@@ -80,6 +86,10 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
   r->pred_k = k > 0 ? k : 0;
   r->index++;
+  if (r->fallback) {
+    k = eddy__fallback_predict(r, r->fallback, in, k);
+    r->pred_k = k > 0 ? k : 0;
+  }
   if (r->unsupervised) {
     r->score = k > 0 ? r->pred[0] : NAN;
     r->pred_k = 0; /* a score, not class probabilities */
@@ -125,6 +135,7 @@ int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
   err = eddy_learner_learn(r->learner, in);
   if (err) return err;
   r->learned++;
+  if (r->fallback && (err = eddy__fallback_learned(r, r->fallback, in))) return err;
   if (!r->drift) return 0;
   /* The detector watches the 0/1 error, or the absolute error. */
   double p = eddy_replica_predicted(r);
@@ -133,6 +144,7 @@ int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
 }
 
 #define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')
+#define SECTION_FALLBACK EDDY_TAG('F', 'L', 'B', 'K')
 
 int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b) {
   eddy_ckpt_begin(b);
@@ -152,7 +164,26 @@ int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b) {
     eddy_ckpt_section_end(b, mark);
     if (err) return err;
   }
+  if (r->fallback) {
+    mark = eddy_ckpt_section_begin(b, SECTION_FALLBACK);
+    err = eddy__fallback_save(r, r->fallback, b);
+    eddy_ckpt_section_end(b, mark);
+    if (err) return err;
+  }
   return eddy_ckpt_finish(b);
+}
+
+/* The fallback section into t (a fresh fallback of t's config). */
+static int load_fallback(eddy_replica_t *t, const void *p, size_t len, char *errstr, size_t errstr_size) {
+  char msg[512] = "";
+  eddy_reader_t rd;
+  t->served = 0;
+  t->fallback = eddy__fallback_new(t, msg, sizeof msg);
+  if (!t->fallback && msg[0]) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+  int has = eddy_ckpt_section(p, len, SECTION_FALLBACK, 0, &rd) == 0;
+  if (has != (t->fallback != NULL))
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint and config disagree on [model] fallback");
+  return t->fallback ? eddy__fallback_load(t, t->fallback, &rd, errstr, errstr_size) : 0;
 }
 
 int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size) {
@@ -163,6 +194,7 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
   t.schema = NULL;
   t.learner = NULL;
   t.drift = NULL;
+  t.fallback = NULL;
   eddy_reader_t rd;
   if (eddy_ckpt_section(p, len, EDDY_SECTION_SCHEMA, 0, &rd))
     return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no schema section");
@@ -220,12 +252,15 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
       goto fail;
     }
   }
+  if ((err = load_fallback(&t, p, len, errstr, errstr_size))) goto fail;
+  eddy__fallback_free(r->fallback);
   eddy__drift_free(r->drift);
   eddy_learner_free(r->learner);
   eddy_schema_free(r->schema);
   *r = t;
   return 0;
 fail:
+  eddy__fallback_free(t.fallback);
   eddy__drift_free(t.drift);
   eddy_learner_free(t.learner);
   eddy_schema_free(t.schema);
@@ -234,5 +269,6 @@ fail:
 
 size_t eddy_replica_memory(const eddy_replica_t *r) {
   size_t m = eddy_learner_memory(r->learner) + eddy_schema_memory(r->schema);
+  if (r->fallback) m += eddy__fallback_memory(r->fallback);
   return r->drift ? m + eddy__drift_memory(r->drift) : m;
 }
