@@ -826,6 +826,10 @@ static inline int eddy_replica_learns(const eddy_replica_t *r, const eddy_instan
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
 /* The predicted label index (classification) or value (regression). */
 double eddy_replica_predicted(const eddy_replica_t *r);
+/* Who answered the last prediction, for the record's "served_by":
+ * "fallback", a model_selection's candidate, "model" (with a fallback), or
+ * NULL (the model, and nothing to say). */
+const char *eddy_replica_served_by(const eddy_replica_t *r);
 /* The replica as one checkpoint: schema, learner, counters and the drift
  * state (detectors, background model, retrain window). The bytes depend on
  * the model alone (no clock), so two runs over the same records give the

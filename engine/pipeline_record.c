@@ -112,7 +112,7 @@ void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptas
           .k = k > 0 ? k : 0,
           .has_score = rep->unsupervised,
           .score = rep->score,
-          .served_by = rep->fallback ? (rep->served ? "fallback" : "model") : NULL,
+          .served_by = eddy_replica_served_by(rep),
           .predicted = eddy_replica_predicted(rep),
           .has_label = pl->rec.in.has_y,
           .label = pl->rec.in.y,

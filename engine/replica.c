@@ -127,6 +127,12 @@ static int learn_unsupervised(eddy_replica_t *r, const eddy_instance_t *in) {
   return 0;
 }
 
+const char *eddy_replica_served_by(const eddy_replica_t *r) {
+  if (r->served) return "fallback";
+  const char *s = r->learner->type->served ? r->learner->type->served(r->learner) : NULL;
+  return s ? s : r->fallback ? "model" : NULL;
+}
+
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
   if (r->unsupervised) return learn_unsupervised(r, in);
   if (!in->has_y) return 0;

@@ -44,7 +44,8 @@ typedef struct eddy_learner_type {
   /* Optional (NULL): keys starting with this prefix (ensembles: "base.")
    * are not checked against `options`; the type reads them from l->kv
    * itself (ensembles pass them, prefix removed, to their members, whose
-   * own option tables then validate them with the file:line of the pair). */
+   * own option tables then validate them with the file:line of the pair).
+   * ".": every key with a dot (model_selection's NAME.KEY). */
   const char *pass_prefix;
   /* Optional (NULL), classification: the class votes as MOA's
    * getVotesForInstance returns them, before predict normalises them (a
@@ -59,6 +60,9 @@ typedef struct eddy_learner_type {
    * writes the anomaly score in [0, 1] to out[0] and returns 1, whatever
    * the schema's task. */
   int unsupervised;
+  /* Optional (NULL): the name of what answered the last predict (a
+   * model_selection's candidate), for the prediction's "served_by". */
+  const char *(*served)(const eddy_learner_t *l);
 } eddy_learner_type_t;
 
 struct eddy_learner {

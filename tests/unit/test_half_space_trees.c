@@ -44,7 +44,7 @@ void free(void *p) { __libc_free(p); }
 
 static eddy_schema_t *schema(size_t d) {
   eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
-  char name[8];
+  char name[32];
   for (size_t j = 0; j < d; j++) {
     snprintf(name, sizeof name, "x%zu", j);
     eddy_schema_add(s, name, EDDY_NUMERIC);
