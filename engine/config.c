@@ -610,6 +610,9 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   }
 
   if (check_fallback(p, c, lt)) return p->err;
+  if (lt && lt->unsupervised && c->drift.detector[0])
+    return fail(p, c->line, "drift", "detector", "watches a model's errors, and an anomaly detector makes none "
+                "(data_detectors watch its inputs)"), p->err;
 
   /* Detector parameters: psi.* and ks.* go to the data detectors. */
   eddy_kvlist_t own = {0};

@@ -7,7 +7,11 @@
 # Then `eddy run` without a target (unsupervised: every record learned): each
 # prediction carries a score in [0, 1] and no class, and exactly the records
 # whose score is above [sink] anomaly_threshold have an alert, whose
-# statistic is that score. Skips (passes, saying why) without River.
+# statistic is that score. A second pipeline of the same run, naive Bayes
+# with the fallback majority (warmup 100) on the records' labels, says
+# "served_by": "fallback" for exactly the first 100 records and "model"
+# after, with one alert (kind model) at the switch. Skips (passes, saying
+# why) without River.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
 
@@ -45,10 +49,14 @@ scenario() {
   create_topic hin 1
   create_topic hst.predictions 1
   create_topic hst.alerts 1
+  create_topic fb.predictions 1
+  create_topic fb.alerts 1
   head -$((N + 1)) "$data" | "$py" -c '
 import csv, json, sys
 for row in csv.DictReader(sys.stdin):
-    print(json.dumps({k: float(row[k]) for k in ("x1", "x2", "x3", "x4")}))
+    rec = {k: float(row[k]) for k in ("x1", "x2", "x3", "x4")}
+    rec["label"] = row["label"]
+    print(json.dumps(rec))
 ' | produce hin
   local cfg=$EDDY_TEST_TMP/run.ini
   cat > "$cfg" <<CFG
@@ -69,6 +77,26 @@ limits.x4 = 0, 100
 predictions = hst.predictions
 alerts = hst.alerts
 anomaly_threshold = 0.99
+
+[pipeline]
+name = fb
+[source]
+topics = hin
+[kafka]
+bootstrap.servers = $BOOTSTRAP
+session.timeout.ms = 6000
+fetch.wait.max.ms = 10
+[features]
+numeric = x1, x2, x3, x4
+target = label
+values.label = normal, anomaly
+[model]
+learner = naive_bayes
+fallback = majority
+warmup = 100
+[sink]
+predictions = fb.predictions
+alerts = fb.alerts
 CFG
   start_run "$cfg" "$EDDY_TEST_TMP/run.log"
   CONSUME_FORMAT='%s\n' consume hst.predictions $N > "$EDDY_TEST_TMP/pred.jsonl"
@@ -87,6 +115,8 @@ PY
   log "$N predictions with a score, $n_alerts above 0.99"
   [ "$n_alerts" -gt 0 ] && [ "$n_alerts" -lt $((N / 2)) ] || fail "alerts expected: $n_alerts"
   CONSUME_FORMAT='%s\n' consume hst.alerts "$n_alerts" > "$EDDY_TEST_TMP/alerts.jsonl"
+  CONSUME_FORMAT='%s\n' consume fb.predictions $N > "$EDDY_TEST_TMP/fb.jsonl"
+  CONSUME_FORMAT='%s\n' consume fb.alerts 1 > "$EDDY_TEST_TMP/fb-alerts.jsonl"
   stop_run
   "$py" - "$EDDY_TEST_TMP/pred.jsonl" "$EDDY_TEST_TMP/alerts.jsonl" <<'PY' || fail "alerts"
 import json, sys
@@ -99,6 +129,20 @@ for a in map(json.loads, open(sys.argv[2])):
     got[a["offset"]] = a
 assert set(got) == want, (len(got), len(want))
 PY
+  "$py" - "$EDDY_TEST_TMP/fb.jsonl" "$EDDY_TEST_TMP/fb-alerts.jsonl" <<'PY' || fail "fallback"
+import json, sys
+preds = sorted(map(json.loads, open(sys.argv[1])), key=lambda p: p["offset"])
+assert [p["offset"] for p in preds] == list(range(len(preds)))
+for p in preds:
+    want = "fallback" if p["offset"] < 100 else "model"
+    assert p["served_by"] == want and "score" not in p, p
+    if p["offset"] < 100:  # majority: the more frequent class so far
+        assert p["prediction"] in ("normal", None), p
+a = [json.loads(l) for l in open(sys.argv[2])]
+assert len(a) == 1 and a[0]["detector"] == "fallback" and a[0]["kind"] == "model" and a[0]["offset"] == 100, a
+PY
+  assert_eq 1 "$(CONSUME_TIMEOUT=5 consume fb.alerts 2 | wc -l || true)" "fallback switches"
+  log "fallback: records 0-99 served by the fallback, the rest by the model, one switch alert"
   # No more alerts than that (a later one would be past the last record).
   assert_eq "$n_alerts" "$(CONSUME_TIMEOUT=5 consume hst.alerts $((n_alerts + 1)) | wc -l || true)" "alerts"
 }

@@ -224,6 +224,8 @@ Test(hst, checkpoint_continues_bit_for_bit_without_allocation) {
   }
 #ifndef NO_INTERPOSE
   cr_assert_eq(allocs, 0, "allocations per record: %zu", allocs);
+#else
+  (void)allocs;
 #endif
   eddy_buf_clear(&b1);
   cr_assert_eq(eddy_model_save(s, a, &b1), 0);
@@ -281,6 +283,10 @@ Test(hst, replica_without_target) {
                                          "[model]\nlearner = naive_bayes\n", "b.ini", err, sizeof err);
   cr_assert_null(bad);
   cr_assert(strstr(err, "target"), "%s", err);
+  bad = eddy_config_parse("[pipeline]\nname = a\n[features]\nnumeric = x0\n[model]\nlearner = half_space_trees\n"
+                          "[drift]\ndetector = adwin\n", "b.ini", err, sizeof err);
+  cr_assert_null(bad);
+  cr_assert(strstr(err, "detector") && strstr(err, "anomaly"), "%s", err);
   eddy_fields_t *f = eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err);
   cr_assert_not_null(f, "%s", err);
   eddy_replica_t *r = eddy_replica_new(&c->pipelines[0], f, 100, err, sizeof err);
