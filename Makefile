@@ -39,8 +39,10 @@ CFLAGS += -std=gnu11 $(OPT) -Wall -Wextra -Werror -Wshadow -Wno-missing-field-in
 LDFLAGS += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS += $(PKG_LIBS) -lm
 
-DIRS := engine learners detectors connectors generators
-LIB_SRC := $(filter-out engine/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
+# Every .c under these folders (and their subfolders) is part of the
+# library, except the command line's main.
+DIRS := core learners detectors generators connectors engine
+LIB_SRC := $(filter-out engine/cli/main.c,$(sort $(shell find $(DIRS) -name '*.c')))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libeddy.a
 ifeq ($(SANITIZE),1)
@@ -54,7 +56,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps peers test unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
+.PHONY: all deps peers test layers unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN)
@@ -76,7 +78,7 @@ $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)ar rcs $@ $^
 
-$(BIN): $(BUILD)/engine/main.o $(LIB)
+$(BIN): $(BUILD)/engine/cli/main.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -94,7 +96,12 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 # Criterion binary prints its "Synthesis" line, kept visible here.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory layers unit integration
+
+# The folders' includes point one way (tests/check_layers.py).
+layers:
+	@python3 tests/check_layers.py > $(BUILD)/layers.log || { cat $(BUILD)/layers.log; exit 1; }
+	@tail -1 $(BUILD)/layers.log
 
 unit: $(UNIT_BIN) $(BIN)
 	@EDDY_BIN=$(abspath $(BIN)) tools/run-tests.sh $(UNIT_BIN)
@@ -197,5 +204,5 @@ faults: deps
 clean:
 	rm -rf build build-san build-fuzz eddy
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(BUILD)/engine/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
 -include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/*/*.d)

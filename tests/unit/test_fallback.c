@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "connectors/connectors.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "learners/learners.h"
 
 static char err[1024];

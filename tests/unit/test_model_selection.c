@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "connectors/connectors.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "learners/learners.h"
 
 #define KV(k, v) {(char *)(k), (char *)(v), (char *)"m.ini", 3}
