@@ -11,33 +11,45 @@
 # with the fallback majority (warmup 100) on the records' labels, says
 # "served_by": "fallback" for exactly the first 100 records and "model"
 # after, with one alert (kind model) at the switch. Skips (passes, saying
-# why) without River.
+# why, exit 77) without River.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
 
 py=$EDDY_ROOT/.cache/venv/bin/python
 hst=$EDDY_ROOT/tests/integration/hst_river.py
 if [ ! -x "$py" ] || ! "$py" -c 'import river, sklearn' 2>/dev/null; then
-  echo "SKIP test_hst_river: no River/scikit-learn in .cache/venv (run 'make peers')"; exit 0
+  echo "SKIP test_hst_river: no River/scikit-learn in .cache/venv (run 'make peers')"; exit 77
 fi
 
 data=$EDDY_TEST_TMP/anomaly.csv
 "$py" "$hst" gen "$data" 20000 7
 river=$("$py" "$hst" river "$data" 1 2 3 4 5)
-eddy=""
+# eddy's AUC twice: as `eddy eval` reports it (score histogram), and
+# sklearn's exact figure from the scores in its prediction records.
+eddy="" exact=""
 for s in 1 2 3 4 5; do
   "$py" "$hst" config $s > "$EDDY_TEST_TMP/hst$s.ini"
-  a=$("$EDDY_BIN" eval -c "$EDDY_TEST_TMP/hst$s.ini" --input "$data" -e 0 -q -f jsonl |
+  a=$("$EDDY_BIN" eval -c "$EDDY_TEST_TMP/hst$s.ini" --input "$data" -e 0 -q -f jsonl \
+        --predictions "$EDDY_TEST_TMP/p$s.jsonl" | tail -1 |
     "$py" -c 'import json,sys; print(json.loads(sys.stdin.read())["auc"])')
-  eddy="$eddy $a"
+  x=$("$py" - "$EDDY_TEST_TMP/p$s.jsonl" <<'PY'
+import json, sys
+from sklearn.metrics import roc_auc_score
+p = [json.loads(l) for l in open(sys.argv[1])]
+assert len(p) == 20000 and all(0 <= r["score"] <= 1 for r in p)
+print(roc_auc_score([r["label"] == "anomaly" for r in p], [r["score"] for r in p]))
+PY
+)
+  eddy="$eddy $a" exact="$exact $x"
 done
 log "River AUC by seed: $(echo $river)"
-log "eddy  AUC by seed:$eddy"
-"$py" - "$eddy" "$river" <<'PY' || fail "AUC parity with River"
+log "eddy  AUC by seed:$eddy (eval), $exact (exact)"
+"$py" - "$eddy" "$exact" "$river" <<'PY' || fail "AUC parity with River"
 import statistics, sys
-e = [float(v) for v in sys.argv[1].split()]
-r = [float(v) for v in sys.argv[2].split()]
-me, mr = statistics.mean(e), statistics.mean(r)
+e, x, r = ([float(v) for v in a.split()] for a in sys.argv[1:4])
+for a, b in zip(e, x):  # eval's histogram AUC is the exact one to 1e-3
+    assert abs(a - b) < 1e-3, (a, b)
+me, mr = statistics.mean(x), statistics.mean(r)
 print(f"mean AUC: eddy {me:.4f}, River {mr:.4f}, difference {me - mr:+.4f}")
 # The stream's outliers are there to be found: both detectors must see them.
 assert mr > 0.7 and me > 0.7, (me, mr)
