@@ -155,3 +155,33 @@ Test(model_selection, served_by_in_a_replica) {
   eddy_fields_free(f);
   eddy_config_free(c);
 }
+
+/* Regression: the lowest mean absolute error over the window answers. A
+ * stream whose target is 3x: linear_regression learns it, majority (the
+ * mean) cannot; after a while linear_regression answers. */
+Test(model_selection, regression_by_mae) {
+  eddy_schema_t *s = eddy_schema_new(EDDY_REGRESSION, "y", 0, 0, NULL, 0);
+  eddy_schema_add(s, "a", EDDY_NUMERIC);
+  eddy_kv_t kv[] = {KV("candidates", "majority, linear_regression"), KV("window", "50")};
+  char err[512];
+  eddy_learner_t *ms = eddy_learner_new("model_selection", s, kv, 2, 1, err, sizeof err);
+  cr_assert_not_null(ms, "%s", err);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  in.missing[0] = 0;
+  eddy_rng_t g;
+  eddy_rng_seed(&g, 2);
+  double out[1];
+  for (int i = 0; i < 3000; i++) {
+    in.x[0] = eddy_rng_uniform(&g);
+    cr_assert_eq(eddy_learner_predict(ms, &in, out, 1), 1);
+    in.y = 3 * in.x[0];
+    in.has_y = 1;
+    eddy_learner_learn(ms, &in);
+  }
+  cr_assert_str_eq(ms->type->served(ms), "linear_regression");
+  cr_assert_float_eq(out[0], 3 * in.x[0], 0.3, "%g vs %g", out[0], 3 * in.x[0]);
+  eddy_learner_free(ms);
+  eddy_instance_free(&in);
+  eddy_schema_free(s);
+}
