@@ -10,7 +10,10 @@
 # statistic is that score. A second pipeline of the same run, naive Bayes
 # with the fallback majority (warmup 100) on the records' labels, says
 # "served_by": "fallback" for exactly the first 100 records and "model"
-# after, with one alert (kind model) at the switch. Skips (passes, saying
+# after, with one alert (kind model) at the switch. Both checkpoint to
+# Redis, and `eddy verify` finds every checkpointed model (the detector's
+# trees and masses; the model, its fallback and their record) equal to the
+# one it recomputes through the record path. Skips (passes, saying
 # why, exit 77) without River.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
@@ -58,6 +61,7 @@ PY
 
 N=3000
 scenario() {
+  start_redis
   create_topic hin 1
   create_topic hst.predictions 1
   create_topic hst.alerts 1
@@ -82,6 +86,9 @@ session.timeout.ms = 6000
 fetch.wait.max.ms = 10
 [features]
 numeric = x1, x2, x3, x4
+[state]
+store = $REDIS_URL
+checkpoint_interval = 0.3
 [model]
 learner = half_space_trees
 limits.x4 = 0, 100
@@ -102,6 +109,9 @@ fetch.wait.max.ms = 10
 numeric = x1, x2, x3, x4
 target = label
 values.label = normal, anomaly
+[state]
+store = $REDIS_URL
+checkpoint_interval = 0.3
 [model]
 learner = naive_bayes
 fallback = majority
@@ -155,6 +165,17 @@ assert len(a) == 1 and a[0]["detector"] == "fallback" and a[0]["kind"] == "model
 PY
   assert_eq 1 "$(CONSUME_TIMEOUT=5 consume fb.alerts 2 | wc -l || true)" "fallback switches"
   log "fallback: records 0-99 served by the fallback, the rest by the model, one switch alert"
+  local p out
+  for p in hst fb; do
+    out=$("$EDDY_BIN" verify -c "$cfg" -p $p --json) || fail "eddy verify -p $p: $out"
+    "$py" -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["violation"] is None and v["lost"] == 0 and v["predictions"] == '$N', v
+assert v["models_checked"] >= 1 and v["models_equal"] == v["models_checked"], v
+' "$out" || fail "eddy verify -p $p: $out"
+  done
+  log "eddy verify: both pipelines' checkpointed models equal the recomputed ones"
   # No more alerts than that (a later one would be past the last record).
   assert_eq "$n_alerts" "$(CONSUME_TIMEOUT=5 consume hst.alerts $((n_alerts + 1)) | wc -l || true)" "alerts"
 }
