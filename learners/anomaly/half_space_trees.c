@@ -30,6 +30,15 @@ typedef struct {
   uint64_t learned;  /* records learned since init or reset */
   int built;         /* trees exist (made at the first learn, as River does) */
   int first_window;  /* no full window yet: the score is 0 */
+  /* predict-then-learn: the leaf each tree's path reached in the last
+   * predict, reused by learn when the record is the same (its values at
+   * every split attribute) and the masses have not changed since */
+  uint32_t *leaf;    /* n_trees */
+  int32_t *used;     /* the split attributes (made with the trees, or on load) */
+  double *cx;        /* the last predicted record's values at them */
+  uint8_t *cmiss;
+  size_t n_used, used_cap;
+  int cached;
 } hst_t;
 
 static const eddy_option_t hst_options[] = {
@@ -98,7 +107,9 @@ static int hst_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   h->thr = calloc(T * h->n_inner, sizeof *h->thr);
   h->l_mass = calloc(T * h->n_nodes, sizeof *h->l_mass);
   h->r_mass = calloc(T * h->n_nodes, sizeof *h->r_mass);
-  if (!h->feat || !h->thr || !h->l_mass || !h->r_mass) {
+  h->leaf = calloc(T, sizeof *h->leaf);
+  if (!h->feat || !h->thr || !h->l_mass || !h->r_mass || !h->leaf) {
+    free(h->leaf);
     free(h->feat);
     free(h->thr);
     free(h->l_mass);
@@ -142,6 +153,37 @@ static void build_node(eddy_learner_t *l, hst_t *h, size_t tree, size_t node, si
   lo[on] = a;
 }
 
+/* The distinct split attributes of the trees, and room for a record's
+ * values at them (once per tree building or load). */
+static int used_list(const eddy_learner_t *l, hst_t *h) {
+  const hst_params_t *p = l->params;
+  size_t na = l->schema->n_attrs, m = (size_t)p->n_trees * h->n_inner, n = 0;
+  uint8_t *seen = calloc(na ? na : 1, 1);
+  free(h->used);
+  free(h->cx);
+  free(h->cmiss);
+  h->used = malloc((na ? na : 1) * sizeof *h->used);
+  h->cx = malloc((na ? na : 1) * sizeof *h->cx);
+  h->cmiss = malloc(na ? na : 1);
+  h->n_used = 0;
+  h->used_cap = na ? na : 1;
+  h->cached = 0;
+  if (!seen || !h->used || !h->cx || !h->cmiss) {
+    free(seen);
+    return EDDY_ENOMEM;
+  }
+  for (size_t i = 0; i < m; i++) {
+    size_t a = (size_t)h->feat[i];
+    if (a < na && !seen[a]) {
+      seen[a] = 1;
+      h->used[n++] = (int32_t)a;
+    }
+  }
+  h->n_used = n;
+  free(seen);
+  return 0;
+}
+
 /* The trees over the schema's numeric attributes as they are at the first
  * record (River: the first record's features). Runs once: its scratch is
  * the one allocation after init. */
@@ -169,7 +211,29 @@ static int build(eddy_learner_t *l, hst_t *h) {
   free(attrs);
   free(lo);
   free(hi);
-  return 0;
+  return h->built ? used_list(l, h) : 0;
+}
+
+/* x is the record the last predict walked (same values at every split
+ * attribute, bit for bit) and nothing was learned since. */
+static int same_as_cached(const hst_t *h, const eddy_instance_t *x) {
+  if (!h->cached) return 0;
+  for (size_t j = 0; j < h->n_used; j++) {
+    size_t a = (size_t)h->used[j];
+    if (a >= x->n || x->missing[a] != h->cmiss[j]) return 0;
+    if (!x->missing[a] && memcmp(&x->x[a], &h->cx[j], sizeof(double)) != 0) return 0;
+  }
+  return 1;
+}
+
+static void cache_record(hst_t *h, const eddy_instance_t *x) {
+  for (size_t j = 0; j < h->n_used; j++) {
+    size_t a = (size_t)h->used[j];
+    if (a >= x->n) return; /* not cached */
+    h->cmiss[j] = x->missing[a] ? 1 : 0;
+    h->cx[j] = x->missing[a] ? 0.0 : x->x[a];
+  }
+  h->cached = 1;
 }
 
 /* The child of inner node i (in tree arrays f, th, lm) that x goes to: by
@@ -191,15 +255,29 @@ static int hst_learn(eddy_learner_t *l, const eddy_instance_t *x) {
     if (!h->built) return 0; /* no numeric attribute yet */
   }
   size_t H = (size_t)p->height;
-  for (size_t t = 0; t < (size_t)p->n_trees; t++) {
-    uint32_t *lm = h->l_mass + t * h->n_nodes;
-    size_t i = 0;
-    for (size_t d = 0; d < H; d++) {
+  if (same_as_cached(h, x)) {
+    /* The paths predict found: each leaf and its ancestors. */
+    for (size_t t = 0; t < (size_t)p->n_trees; t++) {
+      uint32_t *lm = h->l_mass + t * h->n_nodes;
+      size_t i = h->leaf[t];
       lm[i]++;
-      i = child(h, t * h->n_inner, lm, i, x);
+      while (i) {
+        i = (i - 1) / 2;
+        lm[i]++;
+      }
     }
-    lm[i]++;
+  } else {
+    for (size_t t = 0; t < (size_t)p->n_trees; t++) {
+      uint32_t *lm = h->l_mass + t * h->n_nodes;
+      size_t i = 0;
+      for (size_t d = 0; d < H; d++) {
+        lm[i]++;
+        i = child(h, t * h->n_inner, lm, i, x);
+      }
+      lm[i]++;
+    }
   }
+  h->cached = 0; /* the masses changed */
   h->learned++;
   if (++h->counter == (uint64_t)p->window_size) {
     size_t n = (size_t)p->n_trees * h->n_nodes;
@@ -228,15 +306,22 @@ static int hst_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
     const uint32_t *lm = h->l_mass + t * h->n_nodes, *rm = h->r_mass + t * h->n_nodes;
     size_t i = 0, d = 0;
     double pow2 = 1.0;
+    int done = 0;
+    /* The score stops under size_limit; the walk goes on to the leaf,
+     * for learn. */
     for (; d < H; d++) {
-      double r = (double)rm[i];
-      score += r * pow2;
-      if (r < size_limit) break;
+      if (!done) {
+        double r = (double)rm[i];
+        score += r * pow2;
+        done = r < size_limit;
+        pow2 *= 2.0;
+      }
       i = child(h, t * h->n_inner, lm, i, x);
-      pow2 *= 2.0;
     }
-    if (d == H) score += (double)rm[i] * pow2;
+    if (!done) score += (double)rm[i] * pow2;
+    h->leaf[t] = (uint32_t)i;
   }
+  cache_record(h, x);
   double max_score = (double)p->n_trees * (double)p->window_size * (double)h->n_nodes;
   out[0] = 1.0 - score / max_score;
   return 1;
@@ -253,6 +338,7 @@ static void hst_reset(eddy_learner_t *l) {
   h->counter = h->learned = 0;
   h->built = 0;
   h->first_window = 1;
+  h->cached = 0;
   eddy_rng_seed(&l->rng, l->seed); /* the same trees again */
 }
 
@@ -283,6 +369,7 @@ static int hst_load(eddy_learner_t *l, eddy_reader_t *r) {
   if (built > 1 || first > 1 || counter >= W || (!built && (learned || !first)) ||
       (first && learned != counter) || learned < counter)
     return EDDY_ECORRUPT;
+  h->cached = 0;
   h->built = built;
   h->first_window = first;
   h->counter = counter;
@@ -302,7 +389,7 @@ static int hst_load(eddy_learner_t *l, eddy_reader_t *r) {
   if (r->err) return r->err;
   for (size_t i = 0; i < T * h->n_nodes; i++)
     if (h->l_mass[i] > counter || h->r_mass[i] > W) return EDDY_ECORRUPT;
-  return 0;
+  return used_list(l, h);
 }
 
 static size_t hst_memory(const eddy_learner_t *l) {
@@ -310,7 +397,8 @@ static size_t hst_memory(const eddy_learner_t *l) {
   const hst_t *h = l->state;
   size_t T = (size_t)p->n_trees;
   return sizeof *h + T * h->n_inner * (sizeof *h->feat + sizeof *h->thr) +
-         2 * T * h->n_nodes * sizeof *h->l_mass;
+         2 * T * h->n_nodes * sizeof *h->l_mass + T * sizeof *h->leaf +
+         (h->used ? h->used_cap * (sizeof *h->used + sizeof *h->cx + 1) : 0);
 }
 
 static void hst_destroy(eddy_learner_t *l) {
@@ -319,6 +407,10 @@ static void hst_destroy(eddy_learner_t *l) {
   free(h->thr);
   free(h->l_mass);
   free(h->r_mass);
+  free(h->leaf);
+  free(h->used);
+  free(h->cx);
+  free(h->cmiss);
 }
 
 static void hst_describe(const eddy_learner_t *l, FILE *out) {

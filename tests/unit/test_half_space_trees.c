@@ -261,6 +261,43 @@ Test(hst, checkpoint_continues_bit_for_bit_without_allocation) {
   eddy_schema_free(s);
 }
 
+/* predict-then-learn reuses predict's paths: a model that predicts every
+ * record before learning it, one that predicts another record first, and
+ * one that only learns end with the same bytes (missing values included,
+ * records repeated so that the reuse happens). */
+Test(hst, predicted_paths_change_nothing) {
+  eddy_schema_t *s = schema(3);
+  eddy_kv_t kv[] = {KV("window_size", "50"), KV("height", "6")};
+  eddy_learner_t *m[3];
+  for (int j = 0; j < 3; j++) m[j] = eddy_learner_new("half_space_trees", s, kv, 2, 4, NULL, 0);
+  eddy_instance_t in, other;
+  eddy_instance_init(&in, s->n_attrs);
+  eddy_instance_init(&other, s->n_attrs);
+  eddy_rng_t r;
+  eddy_rng_seed(&r, 9);
+  for (size_t i = 0; i < 2000; i++) {
+    if (i % 5) fill(&in, &r, i); /* every fifth record repeats the last */
+    fill(&other, &r, i + 1);
+    score(m[0], &in);
+    score(m[1], &other);
+    for (int j = 0; j < 3; j++) cr_assert_eq(eddy_learner_learn(m[j], &in), 0);
+  }
+  eddy_buf_t b[3];
+  for (int j = 0; j < 3; j++) {
+    eddy_buf_init(&b[j]);
+    cr_assert_eq(eddy_model_save(s, m[j], &b[j]), 0);
+  }
+  for (int j = 1; j < 3; j++)
+    cr_assert(b[0].len == b[j].len && memcmp(b[0].data, b[j].data, b[0].len) == 0, "model %d differs", j);
+  for (int j = 0; j < 3; j++) {
+    eddy_buf_free(&b[j]);
+    eddy_learner_free(m[j]);
+  }
+  eddy_instance_free(&in);
+  eddy_instance_free(&other);
+  eddy_schema_free(s);
+}
+
 /* A pipeline without a target: the replica learns every record, the score
  * goes to r->score (no class), and scores above anomaly_threshold are
  * alerts. */
