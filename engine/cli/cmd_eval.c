@@ -25,6 +25,10 @@ static const char usage[] =
     "  -w, --window N         sliding window of the windowed figures (default 1000)\n"
     "  -f, --format FMT       text (default), csv or jsonl\n"
     "  -n, --max N            stop after N records\n"
+    "  -d, --delay N|DURATION each label revealed N records after its record, or DURATION\n"
+    "                         (500ms, 30s, 15m, 2h, 7d) after its [features] timestamp,\n"
+    "                         as River's progressive_val_score(delay=...)\n"
+    "      --save-model FILE  the model's checkpoint at the end (for eddy predict)\n"
     "  -P, --predictions FILE one JSON line per record, the predictions topic's fields\n"
     "                         (with the record's index for topic/partition/offset); '-': stdout\n"
     "      --describe         print the model (e.g. a tree's splits) at the end\n"
@@ -36,14 +40,15 @@ typedef struct eval {
   eddy_path_t path;          /* the one record path */
   eddy_store_t *store;       /* entity aggregates (memory), or NULL */
   eddy_state_batch_t *batch;
-  eddy_lines_t *lines;
-  char **names;              /* the records' fields */
-  int n_names;
-  char *first_line;          /* JSON: the first record, read for its keys */
-  size_t first_len;
+  eddy__records_file_t file; /* the input */
   const char *predictions_path;
+  const char *save_model;    /* --save-model: the replica's checkpoint at the end */
   FILE *predictions;         /* --predictions: one JSON line per record */
   uint64_t learn_errors;
+  int64_t delay_records;     /* --delay N: labels revealed N records later (-1: none) */
+  double delay_ms;           /* --delay 15m: against the record time (NAN: none) */
+  eddy_delay_t *pending;     /* labelled instances waiting for their label */
+  uint64_t revealed, deferred;
   int format; /* 0 text, 1 csv, 2 jsonl */
   uint64_t every, max;
   size_t window;
@@ -120,11 +125,11 @@ static void report_jsonl(eval_t *e, int final, size_t n, const char **names, con
   eddy_buf_printf(b, "},\"model_version\":%llu", (unsigned long long)e->rep->version);
   if (final) {
     double dt = eddy_now() - e->t0;
-    eddy_buf_printf(b, ",\"final\":true,\"labelled\":%llu,\"errors\":%llu,\"learn_errors\":%llu,"
+    eddy_buf_printf(b, ",\"final\":true,\"labelled\":%llu,\"errors\":%llu,\"learn_errors\":%llu,\"revealed_later\":%llu,"
                     "\"seconds\":%.6f,\"instances_per_second\":%.0f,\"memory_bytes\":%zu,"
                     "\"alerts\":{\"warning\":%llu,\"drift\":%llu,\"data_drift\":%llu,\"anomaly\":%llu}",
                     (unsigned long long)e->labelled, (unsigned long long)e->errors,
-                    (unsigned long long)e->learn_errors, dt, dt > 0 ? (double)e->records / dt : 0.0,
+                    (unsigned long long)e->learn_errors, (unsigned long long)e->revealed, dt, dt > 0 ? (double)e->records / dt : 0.0,
                     eddy_learner_memory(e->rep->learner), (unsigned long long)e->alerts_warning,
                     (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data,
                     (unsigned long long)e->alerts_anomaly);
@@ -224,6 +229,9 @@ static void report_summary(eval_t *e, size_t n, const char **names, const double
                   (unsigned long long)e->labelled, (unsigned long long)e->errors);
   if (e->learn_errors) eddy_buf_printf(b, ", %llu learner errors", (unsigned long long)e->learn_errors);
   eddy_buf_printf(b, ")\n");
+  if (e->pending)
+    eddy_buf_printf(b, "labels revealed later %llu (%llu by the end of the stream)\n",
+                    (unsigned long long)e->revealed, (unsigned long long)e->deferred);
   for (size_t i = 0; i < n; i++) {
     eddy_buf_printf(b, "%-10s %.6f", names[i], cum[i]);
     eddy_buf_printf(b, "   (last %zu: %.6f)\n", e->window, win[i]);
@@ -333,7 +341,7 @@ static void on_rejected(void *ctx, const eddy_path_input_t *in, eddy_path_stage_
   (void)err;
   if (e->errors++ < 10)
     fprintf(stderr, "eddy eval: %s:%llu: skipped (%s): %s\n", e->input ? e->input : "stdin",
-            (unsigned long long)eddy_lines_number(e->lines), eddy_path_stage_name(stage), msg);
+            (unsigned long long)eddy_lines_number(e->file.lines), eddy_path_stage_name(stage), msg);
 }
 
 static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
@@ -343,15 +351,64 @@ static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
     e->labelled += (uint64_t)e->path.rec.in.has_y; /* an anomaly detector learns unlabelled ones too */
   } else if (e->learn_errors++ < 10) {
     fprintf(stderr, "eddy eval: %s:%llu: learner %s: %s\n", e->input ? e->input : "stdin",
-            (unsigned long long)eddy_lines_number(e->lines), e->pc->model.learner, eddy_strerror(err));
+            (unsigned long long)eddy_lines_number(e->file.lines), e->pc->model.learner, eddy_strerror(err));
   }
+}
+
+/* Learns every waiting instance due by now (all of them when now is NAN),
+ * evaluating the prediction made when it was seen. */
+static void reveal(eval_t *e, double now) {
+  const double *pred;
+  int k;
+  const eddy_instance_t *x;
+  while ((x = eddy_delay_due(e->pending, now, &pred, &k))) {
+    e->revealed++;
+    on_learned(e, NULL, eddy_replica_learn_with(e->rep, x, pred, k));
+    eddy_delay_pop(e->pending);
+  }
+}
+
+static void on_decoded(void *ctx, const eddy_path_input_t *in, double t_ms) {
+  eval_t *e = ctx;
+  if (e->pending) reveal(e, e->delay_records >= 0 ? (double)in->offset : t_ms);
+}
+
+static void on_deferred(void *ctx, const eddy_path_input_t *in, const eddy_instance_t *x, const double *pred,
+                        int k, double t_ms) {
+  eval_t *e = ctx;
+  double due = e->delay_records >= 0 ? (double)in->offset + (double)e->delay_records : t_ms + e->delay_ms;
+  int err = eddy_delay_push(e->pending, x, pred, k, due);
+  if (err) on_learned(e, in, err);
+  else e->deferred++;
 }
 
 static const eddy_path_sink_t eval_sink = {
     .predicted = on_predicted,
     .rejected = on_rejected,
     .learned = on_learned,
+    .decoded = on_decoded,
+    .deferred = on_deferred,
 };
+
+/* --delay N (records) or a duration: 500ms, 30s, 15m, 2h, 7d. */
+static int parse_delay(eval_t *e, const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || !(v >= 0) || !isfinite(v)) return EDDY_EINVAL;
+  if (!*end) {
+    if (v != floor(v)) return EDDY_EINVAL;
+    e->delay_records = (int64_t)v;
+    return 0;
+  }
+  static const struct { const char *unit; double ms; } units[] = {
+      {"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"min", 60e3}, {"h", 3600e3}, {"d", 86400e3}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (!strcmp(end, units[i].unit)) {
+      e->delay_ms = v * units[i].ms;
+      return 0;
+    }
+  return EDDY_EINVAL;
+}
 
 static int parse_args(eval_t *e, int argc, char **argv, const char **path, const char **pipeline) {
   static const struct option longopts[] = {
@@ -360,16 +417,22 @@ static int parse_args(eval_t *e, int argc, char **argv, const char **path, const
       {"window", required_argument, 0, 'w'}, {"format", required_argument, 0, 'f'},
       {"max", required_argument, 0, 'n'},    {"describe", no_argument, 0, 'D'},
       {"quiet", no_argument, 0, 'q'},        {"predictions", required_argument, 0, 'P'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"delay", required_argument, 0, 'd'},  {"save-model", required_argument, 0, 'S'},
+      {"help", no_argument, 0, 'h'},
+      {0, 0, 0, 0}};
   uint64_t v;
   int o;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "c:p:i:e:w:f:n:P:qh", longopts, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "c:p:i:e:w:f:n:P:d:qh", longopts, NULL)) != -1) {
     switch (o) {
     case 'c': *path = optarg; break;
     case 'p': *pipeline = optarg; break;
     case 'i': e->input = optarg; break;
     case 'P': e->predictions_path = optarg; break;
+    case 'S': e->save_model = optarg; break;
+    case 'd':
+      if (parse_delay(e, optarg)) goto bad;
+      break;
     case 'e':
       if (parse_uint(optarg, &e->every)) goto bad;
       break;
@@ -399,58 +462,30 @@ static int parse_args(eval_t *e, int argc, char **argv, const char **path, const
   return -1;
 bad:
   fprintf(stderr, "eddy eval: bad value '%s' for --%s\n%s", optarg,
-          o == 'e' ? "every" : o == 'w' ? "window" : o == 'n' ? "max" : "format", usage);
+          o == 'e' ? "every" : o == 'w' ? "window" : o == 'n' ? "max" : o == 'd' ? "delay" : "format", usage);
   return 2;
-}
-
-/* Reads the first line: the format (the config's for a file source, else
- * by the first byte) and the field names (the CSV header, or the first
- * JSON record's keys, which is then a record too). */
-static int read_header(eval_t *e, eddy_format_t *fmt, char *err, size_t size) {
-  char *line;
-  size_t len;
-  const char *in = e->input ? e->input : "stdin";
-  int first = eddy_lines_next(e->lines, &line, &len);
-  if (first == EDDY_EEOF) return eddy_seterr(err, size, EDDY_EINVAL, "%s: empty input", in);
-  if (first) return eddy_seterr(err, size, first, "%s: %s", in, eddy_strerror(first));
-  size_t skip = strspn(line, " \t");
-  *fmt = line[skip] == '{' ? EDDY_FORMAT_JSON : EDDY_FORMAT_CSV;
-  if (e->pc->has_source && e->pc->source.type == EDDY_SOURCE_FILE) *fmt = e->pc->source.format;
-  if (*fmt == EDDY_FORMAT_AVRO)
-    return eddy_seterr(err, size, EDDY_EINVAL, "eval reads CSV or JSON lines; convert Avro first");
-  if (*fmt == EDDY_FORMAT_JSON) {
-    int n = eddy_json_keys(line, len, &e->names, err, size);
-    if (n < 0) return n;
-    e->n_names = n;
-    e->first_line = line;
-    e->first_len = len;
-    return 0;
-  }
-  char **cols = calloc(len + 1, sizeof *cols);
-  size_t *lens = calloc(len + 1, sizeof *lens);
-  int n = cols && lens ? eddy_csv_split(line, len, cols, lens, len + 1) : EDDY_ENOMEM;
-  if (n > 0 && (e->names = calloc((size_t)n, sizeof *e->names)))
-    for (int i = 0; i < n; i++) e->names[i] = eddy_strndup(cols[i], lens[i]);
-  free(cols);
-  free(lens);
-  if (n <= 0 || !e->names) return eddy_seterr(err, size, EDDY_EINVAL, "%s:1: cannot read the CSV header", in);
-  e->n_names = n;
-  return 0;
 }
 
 /* The path, the replica and, with aggregates, a memory store: eval keeps
  * entity state in memory whatever [state] store says (a file has no
  * checkpoints to share). */
-static int setup(eval_t *e, eddy_format_t fmt, char *err, size_t size) {
+static int setup(eval_t *e, char *err, size_t size) {
   e->conf = *e->pc;
   e->conf.state.store = (char *)"memory";
   e->conf.sink.format = EDDY_FORMAT_JSON;
-  int rc = eddy_path_init(&e->path, &e->conf, fmt, (const char *const *)e->names, (size_t)e->n_names,
-                          e->predictions != NULL, err, size);
+  int rc = eddy_path_init(&e->path, &e->conf, e->file.fmt, (const char *const *)e->file.names,
+                          (size_t)e->file.n_names, e->predictions != NULL, err, size);
   if (rc) return rc;
   if (!(e->rep = eddy_replica_new(&e->conf, e->path.fields, e->window, err, size))) return EDDY_EINVAL;
   e->rep->on_alert = on_alert;
   e->rep->alert_ctx = e;
+  if (e->delay_records >= 0 || !isnan(e->delay_ms)) {
+    if (!isnan(e->delay_ms) && !(e->conf.features.timestamp && *e->conf.features.timestamp))
+      return eddy_seterr(err, size, EDDY_EINVAL,
+                         "--delay with a duration reveals labels by the record time: set [features] timestamp");
+    if (!(e->pending = eddy_delay_new(e->rep->schema->n_attrs)))
+      return eddy_seterr(err, size, EDDY_ENOMEM, "out of memory");
+  }
   if (e->path.aggs->n) {
     if (!(e->store = eddy_store_new(&e->conf, e->path.aggs, NULL, err, size))) return EDDY_EINVAL;
     if (!(e->batch = eddy_state_batch_new(e->path.aggs, -1)))
@@ -467,7 +502,7 @@ static void after_record(eval_t *e, double *next_progress) {
     flush_out(e);
   }
   if (e->progress && (e->records & 4095) == 0 && eddy_now() > *next_progress) {
-    progress(e, e->lines, 0);
+    progress(e, e->file.lines, 0);
     *next_progress = eddy_now() + 0.25;
   }
 }
@@ -476,25 +511,26 @@ static void after_record(eval_t *e, double *next_progress) {
 static int run_records(eval_t *e, char *err, size_t size) {
   eddy_path_state_t st = {.batch = e->batch, .store = e->store, .pre = EDDY_PATH_ENTITY_NOW};
   double now = eddy_wallclock(), next_progress = eddy_now() + 0.25;
-  char *line = e->first_line;
-  size_t len = e->first_len;
-  int rc = line ? 0 : eddy_lines_next(e->lines, &line, &len);
+  char *line;
+  size_t len;
+  int rc = eddy__records_file_next(&e->file, &line, &len);
   uint64_t index = 0;
   while (rc == 0 && (!e->max || e->records < e->max)) {
     if (len > 0 && line[strspn(line, " \t\r")] != '\0') { /* blank lines are not records */
       eddy_path_input_t in = {.value = line, .len = len, .offset = (int64_t)index++, .time = now,
-                              .emit = e->predictions != NULL, .learn = 1};
+                              .emit = e->predictions != NULL, .learn = 1, .defer = e->pending != NULL};
       if (eddy_path_handle(&e->path, e->rep, &st, &in, &eval_sink, e) == 0) {
         e->records++;
         e->served_fallback += (uint64_t)e->rep->served;
         after_record(e, &next_progress);
       }
     }
-    rc = eddy_lines_next(e->lines, &line, &len);
+    rc = eddy__records_file_next(&e->file, &line, &len);
   }
   if (rc != 0 && rc != EDDY_EEOF)
     return eddy_seterr(err, size, rc, "%s: read error", e->input ? e->input : "stdin");
-  if (e->progress) progress(e, e->lines, 1);
+  if (e->pending) reveal(e, NAN); /* the labels still waiting at the end, as River does */
+  if (e->progress) progress(e, e->file.lines, 1);
   if (e->errors > 10) fprintf(stderr, "eddy eval: %llu records skipped in all (first 10 shown)\n",
                               (unsigned long long)e->errors);
   if (e->learn_errors > 10) fprintf(stderr, "eddy eval: %llu learner errors in all (first 10 shown)\n",
@@ -505,20 +541,36 @@ static int run_records(eval_t *e, char *err, size_t size) {
   return 0;
 }
 
+/* The replica's checkpoint, as `eddy run` keeps it in Redis. */
+static int save_model(eval_t *e, char *err, size_t size) {
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  int rc = eddy_replica_save(e->rep, &b);
+  FILE *f = rc ? NULL : fopen(e->save_model, "wb");
+  if (!rc && !f) rc = eddy_seterr(err, size, EDDY_EIO, "--save-model %s: %s", e->save_model, strerror(errno));
+  else if (rc) eddy_seterr(err, size, rc, "the model cannot be saved: %s", eddy_strerror(rc));
+  if (f) {
+    if (fwrite(b.data, 1, b.len, f) != b.len || fclose(f))
+      rc = eddy_seterr(err, size, EDDY_EIO, "--save-model %s: %s", e->save_model, strerror(errno));
+    else fprintf(stderr, "eddy eval: model saved to %s (%zu bytes)\n", e->save_model, b.len);
+  }
+  eddy_buf_free(&b);
+  return rc;
+}
+
 static void eval_free(eval_t *e) {
+  eddy_delay_free(e->pending);
   eddy_state_batch_free(e->batch);
   eddy_store_free(e->store);
   eddy_replica_free(e->rep);
   eddy_path_free(&e->path);
-  for (int i = 0; i < e->n_names; i++) free(e->names[i]);
-  free(e->names);
-  eddy_lines_close(e->lines);
+  eddy__records_file_close(&e->file);
   if (e->predictions && e->predictions != stdout) fclose(e->predictions);
   eddy_buf_free(&e->out);
 }
 
 int eddy_cmd_eval(int argc, char **argv) {
-  eval_t e = {.every = 10000, .window = 1000, .progress = 1};
+  eval_t e = {.every = 10000, .window = 1000, .progress = 1, .delay_records = -1, .delay_ms = NAN};
   const char *path = NULL, *pipeline = NULL;
   int rc = parse_args(&e, argc, argv, &path, &pipeline);
   if (rc >= 0) return rc;
@@ -537,19 +589,17 @@ int eddy_cmd_eval(int argc, char **argv) {
   e.progress = e.progress && isatty(2);
   eddy_buf_init(&e.out);
   rc = 1;
-  eddy_format_t fmt = EDDY_FORMAT_CSV;
   if (e.predictions_path &&
       !(e.predictions = strcmp(e.predictions_path, "-") ? fopen(e.predictions_path, "w") : stdout)) {
     snprintf(err, sizeof err, "--predictions %s: %s", e.predictions_path, strerror(errno));
-  } else if ((e.lines = eddy_lines_open(e.input, err, sizeof err)) && !read_header(&e, &fmt, err, sizeof err) &&
-             !setup(&e, fmt, err, sizeof err)) {
+  } else if (!eddy__records_file_open(&e.file, e.input, e.pc, err, sizeof err) && !setup(&e, err, sizeof err)) {
     e.t0 = eddy_now();
     if (!run_records(&e, err, sizeof err)) {
       report(&e, 1);
       flush_out(&e);
       if (e.describe) eddy_learner_describe(e.rep->learner, stdout);
       if (e.describe) eddy_replica_describe_fallback(e.rep, stdout);
-      rc = 0;
+      rc = e.save_model ? save_model(&e, err, sizeof err) : 0;
     }
   }
   if (rc) {

@@ -68,6 +68,14 @@ static void sync_version(const eddy_replica_t *r, eddy__fallback_t *f) {
   memset(f->ring, 0, f->window);
 }
 
+/* What the model answered for the record being handled. */
+static void note_main(const eddy_replica_t *r, eddy__fallback_t *f, const double *pred, int k) {
+  f->main_k = k;
+  f->main_value = k <= 0 ? -1.0
+                  : r->schema->task == EDDY_REGRESSION ? pred[0]
+                                                       : (double)eddy_argmax(pred, (size_t)k);
+}
+
 static double main_accuracy(const eddy__fallback_t *f) {
   return f->filled ? (double)f->correct / (double)f->filled : NAN;
 }
@@ -94,10 +102,7 @@ static void switch_alert(eddy_replica_t *r, eddy__fallback_t *f, int to_fallback
 int eddy__fallback_predict(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in, int k) {
   const eddy_model_section_t *m = &r->conf->model;
   sync_version(r, f);
-  f->main_k = k;
-  f->main_value = k <= 0 ? -1.0
-                  : r->schema->task == EDDY_REGRESSION ? r->pred[0]
-                                                       : (double)eddy_argmax(r->pred, (size_t)k);
+  note_main(r, f, r->pred, k);
   double acc = main_accuracy(f);
   int want = k < 0 || f->learned < (uint64_t)m->warmup ||
              (r->schema->task == EDDY_CLASSIFICATION && m->fallback_below > 0 && acc < m->fallback_below);
@@ -114,6 +119,10 @@ int eddy__fallback_predict(eddy_replica_t *r, eddy__fallback_t *f, const eddy_in
   if (served != r->served && r->index > 1) switch_alert(r, f, served);
   r->served = served;
   return k;
+}
+
+void eddy__fallback_remeasure(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in) {
+  note_main(r, f, f->pred, eddy_learner_predict(r->learner, in, f->pred, r->pred_cap));
 }
 
 int eddy__fallback_learned(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in) {

@@ -37,6 +37,10 @@ void eddy__fallback_free(eddy__fallback_t *f);
  * an alert when who answers changes). Returns the number of values in
  * r->pred, or the model's error when neither could predict. */
 int eddy__fallback_predict(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in, int k);
+/* A label that arrived after other records were predicted (eval --delay):
+ * the model's prediction for it now, before it learns it, replaces the one
+ * kept from the last predict for the windowed hits. */
+void eddy__fallback_remeasure(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in);
 /* After the model learned a labelled record: the model's windowed hits,
  * and the fallback learns it. */
 int eddy__fallback_learned(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in);

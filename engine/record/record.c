@@ -189,16 +189,19 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
   }
   rep->offset = in->topic ? in->offset : -1;
   int64_t entity = -1;
-  double t_ms = 0;
-  if (p->aggs->n) {
-    t_ms = eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms);
-    entity = join_state(p, st, in, t_ms, sink, ctx);
-  }
+  double t_ms = p->aggs->n || in->defer ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
+  if (sink && sink->decoded) sink->decoded(ctx, in, t_ms);
+  if (p->aggs->n) entity = join_state(p, st, in, t_ms, sink, ctx);
   int k = eddy_replica_predict(rep, &p->rec.in);
   if (in->emit && p->output) emit(p, rep, in, k, sink, ctx);
   if (eddy_replica_learns(rep, &p->rec.in) && in->learn) {
-    int lerr = eddy_replica_learn(rep, &p->rec.in);
-    if (sink && sink->learned) sink->learned(ctx, in, lerr);
+    /* An anomaly detector learns every record at once: no label to wait for. */
+    if (in->defer && !rep->unsupervised) {
+      if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, k, t_ms);
+    } else {
+      int lerr = eddy_replica_learn(rep, &p->rec.in);
+      if (sink && sink->learned) sink->learned(ctx, in, lerr);
+    }
   }
   if (entity >= 0 && in->learn) {
     eddy_state_batch_update(st->batch, (size_t)entity, &p->rec, t_ms);

@@ -47,6 +47,8 @@ typedef struct eddy_path_input {
   double time;          /* the prediction's time, seconds since the epoch */
   int emit;             /* encode and hand over its prediction (0: replaying) */
   int learn;            /* learn it when labelled (0: the model has learned it) */
+  int defer;            /* its label is revealed later: a labelled record goes to
+                           sink->deferred (when set) instead of being learned now */
   void *opaque;         /* the caller's (the Kafka message), for its sink */
 } eddy_path_input_t;
 
@@ -77,6 +79,15 @@ typedef struct eddy_path_sink {
                    const char *msg);
   /* After a labelled record was learned (err 0) or the learner failed. */
   void (*learned)(void *ctx, const eddy_path_input_t *in, int err);
+  /* After the checks, before the state join and the prediction: t_ms is
+   * the record time (its [features] timestamp, else in->fallback_ms).
+   * Labels due by now are learned here, before this record is predicted,
+   * as River's simulate_qa reveals them. */
+  void (*decoded)(void *ctx, const eddy_path_input_t *in, double t_ms);
+  /* in->defer: the joined instance and the prediction made (k values),
+   * to learn when its label is revealed (eddy_replica_learn_with). */
+  void (*deferred)(void *ctx, const eddy_path_input_t *in, const eddy_instance_t *x, const double *pred,
+                   int k, double t_ms);
   /* The entity key was not read before the batch (Redis): joined as new. */
   void (*entity_missed)(void *ctx, const eddy_path_input_t *in);
 } eddy_path_sink_t;
