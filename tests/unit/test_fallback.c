@@ -168,3 +168,53 @@ Test(fallback, prediction_record_says_who_served) {
   eddy_buf_free(&b);
   eddy_schema_free(s);
 }
+
+/* Labels that arrive later (eddy_replica_learn_with, as eval --delay): the
+ * model's windowed record is its answer re-measured just before it learns
+ * each label, which, labels being learned in order, is the answer it would
+ * have given without the delay: the same window as an undelayed replica's
+ * (and not the fallback's answers that were served meanwhile). */
+static void window_text(eddy_replica_t *r, char *buf, size_t size) {
+  FILE *f = fmemopen(buf, size, "w");
+  eddy_replica_describe_fallback(r, f);
+  fclose(f);
+  char *p = strstr(buf, "windowed accuracy");
+  cr_assert_not_null(p, "%s", buf);
+  memmove(buf, p, strlen(p) + 1);
+  char *nl = strchr(buf, ')');
+  if (nl) *nl = '\0';
+}
+
+Test(fallback, delayed_labels_measure_the_model) {
+  fx_t a, b;
+  const char *model = "learner = no_change\nfallback = majority\nfallback_below = 0.5";
+  make(&a, model);
+  make(&b, model);
+  enum { N = 60, D = 4 };
+  eddy_instance_t keep[N];
+  double preds[N][2];
+  int ks[N];
+  for (int i = 0; i < N; i++) {
+    int y = i < 30 ? i % 2 : (i / 5) % 2;
+    double pred;
+    step(&a, y, &pred);
+    eddy_instance_init(&keep[i], b.r->schema->n_attrs);
+    eddy_instance_clear(&keep[i]);
+    keep[i].x[0] = 0.5;
+    keep[i].missing[0] = 0;
+    keep[i].y = y;
+    keep[i].has_y = 1;
+    eddy_replica_predict(b.r, &keep[i]);
+    ks[i] = b.r->pred_k;
+    memcpy(preds[i], b.r->pred, sizeof preds[i]);
+    if (i >= D) cr_assert_eq(eddy_replica_learn_with(b.r, &keep[i - D], preds[i - D], ks[i - D]), 0);
+  }
+  for (int i = N - D; i < N; i++) cr_assert_eq(eddy_replica_learn_with(b.r, &keep[i], preds[i], ks[i]), 0);
+  char wa[512], wb[512];
+  window_text(a.r, wa, sizeof wa);
+  window_text(b.r, wb, sizeof wb);
+  cr_assert_str_eq(wa, wb);
+  for (int i = 0; i < N; i++) eddy_instance_free(&keep[i]);
+  destroy(&a);
+  destroy(&b);
+}
