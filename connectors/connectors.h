@@ -655,6 +655,9 @@ typedef struct eddy_prediction {
   const eddy_schema_t *schema; /* class names */
   const double *scores;     /* class probabilities; regression: the value in scores[0] */
   int k;                    /* values in scores */
+  int has_score;            /* an anomaly detector's prediction: score, no class */
+  double score;             /* its anomaly score in [0, 1] */
+  const char *served_by;    /* "model" or "fallback" with a [model] fallback, else NULL */
   double predicted;         /* class index, or the value */
   int has_label;            /* the record carried its label (then learned) */
   double label;             /* class index or value */
@@ -684,7 +687,8 @@ struct eddy_output {
 };
 
 /* JSON (the default): {"pipeline", "topic", "partition", "offset", "key",
- * "id", "prediction", "probabilities": {class: p}, "label",
+ * "id", "prediction", "probabilities": {class: p}, "score" (anomaly
+ * detectors only), "served_by" (with a fallback only), "label",
  * "model_version", "time"}; a key that is not UTF-8 is "key_base64". */
 extern const eddy_output_format_t eddy_output_json;
 /* Avro binary against [sink] output_schema (default: the built-in schema,
