@@ -1,0 +1,67 @@
+"""Builds eddy's Python package: the extension eddy._core compiled from this
+repository's C sources (every *.c of the library folders, as the Makefile's
+build/libeddy.a holds them) against the Debian libraries pkg-config finds.
+
+Sources, not build/libeddy.a: that archive is built without -fPIC (it cannot
+go into a shared object), and compiling the sources here needs no `make`
+first. Build from the clone (pip builds ./python in place)."""
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+from setuptools import Extension, setup
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# The library's folders; whichever exist (main moves the foundation to core/).
+DIRS = ["core", "engine", "learners", "detectors", "connectors", "generators"]
+# Programs, not library code.
+EXCLUDE = {"engine/main.c"}
+
+
+def makefile_pkgs():
+    """The pkg-config packages the Makefile links (its PKGS line)."""
+    text = (ROOT / "Makefile").read_text()
+    m = re.search(r"^PKGS\s*:=\s*(.+)$", text, re.M)
+    if not m:
+        raise SystemExit("setup.py: no PKGS line in the Makefile")
+    return m.group(1).split()
+
+
+def pkg_config(*args):
+    try:
+        out = subprocess.run(["pkg-config", *args], check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise SystemExit(f"setup.py: pkg-config {' '.join(args)} failed ({e}); run 'make deps'")
+    return shlex.split(out.stdout)
+
+
+def sources():
+    found = []
+    for d in DIRS:
+        for p in sorted((ROOT / d).glob("*.c")):
+            rel = p.relative_to(ROOT).as_posix()
+            if rel not in EXCLUDE:
+                found.append(str(p))
+    if not found:
+        raise SystemExit(f"setup.py: no C sources under {ROOT}: build from the eddy clone")
+    return found
+
+
+pkgs = makefile_pkgs()
+cflags = pkg_config("--cflags", *pkgs)
+libs = pkg_config("--libs", *pkgs) + ["-lhttp_parser", "-lm"]
+
+core = Extension(
+    "eddy._core",
+    sources=[str(HERE / "eddy" / "_core.c")] + sources(),
+    include_dirs=[str(ROOT)],
+    extra_compile_args=["-std=gnu11", "-O2", "-pthread", "-Wall", "-Wextra", "-Werror",
+                        "-Wno-missing-field-initializers", "-Wno-cast-function-type",
+                        "-Wno-unused-parameter"] + cflags,
+    extra_link_args=["-pthread"] + libs,
+)
+
+setup(ext_modules=[core])
