@@ -496,8 +496,9 @@ class LogisticRegression(_Classifier):
         return self._model.predict_proba_one(x) or {False: 0.5, True: 0.5}
 
     def predict_one(self, x):
-        p = self.predict_proba_one(x)
-        return p[True] > p[False]
+        # the first largest, as eddy: False on a tie and before any learning
+        y = self._model.predict_one(x)
+        return False if y is None else y
 
 
 class LinearRegression(_Regressor):
