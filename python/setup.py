@@ -17,19 +17,26 @@ from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# The library's folders; whichever exist (main moves the foundation to core/).
-DIRS = ["core", "engine", "learners", "detectors", "connectors", "generators"]
-# Programs, not library code.
-EXCLUDE = {"engine/main.c"}
+MAKEFILE = (ROOT / "Makefile").read_text() if (ROOT / "Makefile").exists() else ""
+
+
+def makefile_var(name):
+    m = re.search(rf"^{name}\s*:=\s*(.+)$", MAKEFILE, re.M)
+    if not m:
+        raise SystemExit(f"setup.py: no {name} line in {ROOT / 'Makefile'}: build from the eddy clone")
+    return m.group(1)
+
+
+# The library's folders and the programs' files left out, as the Makefile's
+# DIRS and LIB_SRC say: the extension holds what build/libeddy.a holds.
+DIRS = makefile_var("DIRS").split()
+EXCLUDE = set(re.findall(r"filter-out\s+([^,]+),", makefile_var("LIB_SRC"))[0].split()) \
+    if "filter-out" in makefile_var("LIB_SRC") else set()
 
 
 def makefile_pkgs():
     """The pkg-config packages the Makefile links (its PKGS line)."""
-    text = (ROOT / "Makefile").read_text()
-    m = re.search(r"^PKGS\s*:=\s*(.+)$", text, re.M)
-    if not m:
-        raise SystemExit("setup.py: no PKGS line in the Makefile")
-    return m.group(1).split()
+    return makefile_var("PKGS").split()
 
 
 def pkg_config(*args):
@@ -43,7 +50,7 @@ def pkg_config(*args):
 def sources():
     found = []
     for d in DIRS:
-        for p in sorted((ROOT / d).glob("*.c")):
+        for p in sorted((ROOT / d).rglob("*.c")):
             rel = p.relative_to(ROOT).as_posix()
             if rel not in EXCLUDE:
                 found.append(str(p))
@@ -54,7 +61,9 @@ def sources():
 
 pkgs = makefile_pkgs()
 cflags = pkg_config("--cflags", *pkgs)
-libs = pkg_config("--libs", *pkgs) + ["-lhttp_parser", "-lm"]
+# what the Makefile's PKG_LIBS adds after pkg-config's (-lhttp_parser)
+_extra = re.search(r"^PKG_LIBS\s*=.*\)\s*(.*)$", MAKEFILE, re.M)
+libs = pkg_config("--libs", *pkgs) + (_extra.group(1).split() if _extra else []) + ["-lm"]
 
 FLAGS = ["-std=gnu11", "-O2", "-pthread", "-Wall", "-Wextra", "-Werror",
          "-Wno-missing-field-initializers"] + cflags

@@ -8,6 +8,7 @@ names, which is the order eddy.river gives attributes (ties between equally
 good splits are broken by attribute order)."""
 import csv
 import json
+import struct
 import math
 import os
 import subprocess
@@ -50,7 +51,23 @@ def _sorted_csv(tmp_path, rows, target):
     return path
 
 
-def _eval(tmp_path, model, csv_path, target, task, nominal=()):
+def _sections(ck):
+    """{tag: body} of an eddy checkpoint (core/checkpoint.h's framing)."""
+    assert ck[:4] == b"EDDY"
+    pos, out = 8, {}
+    while pos < len(ck) - 4:
+        tag, n = struct.unpack_from("<4sQ", ck, pos)
+        out.setdefault(tag, ck[pos + 12:pos + 12 + n])
+        pos += 12 + n
+    return out
+
+
+def _supports_save_model():
+    out = subprocess.run([str(EDDY), "eval", "--help"], capture_output=True, text=True)
+    return "--save-model" in out.stdout + out.stderr
+
+
+def _eval(tmp_path, model, csv_path, target, task, nominal=(), extra=()):
     lines = ["[pipeline]", "name = parity", f"task = {task}", "", "[features]",
              f"target = {target}"]
     if nominal:
@@ -60,7 +77,7 @@ def _eval(tmp_path, model, csv_path, target, task, nominal=()):
     ini = tmp_path / "parity.ini"
     ini.write_text("\n".join(lines) + "\n")
     out = subprocess.run([str(EDDY), "eval", "-c", str(ini), "-i", str(csv_path), "-e", "0",
-                          "-f", "jsonl", "-q"], check=True, capture_output=True, text=True)
+                          "-f", "jsonl", "-q", *extra], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -131,3 +148,29 @@ def test_regressor_matches_engine(tmp_path, model):
     # eddy eval prints 6 decimals
     assert math.isclose(abs_err / n, engine["mae"], abs_tol=1e-6)
     assert math.isclose(math.sqrt(sq_err / n), engine["rmse"], abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("model", [er.HoeffdingTreeClassifier(), er.HoeffdingAdaptiveTreeClassifier(),
+                                   er.ADWINBagging(n_models=3)],
+                         ids=["HoeffdingTreeClassifier", "HoeffdingAdaptiveTreeClassifier",
+                              "ADWINBagging"])
+def test_saved_model_is_the_engines_byte_for_byte(tmp_path, model):
+    """`eddy eval --save-model` over the stream, and the same estimator after
+    learn_one on every row: the learner sections are the same bytes, and
+    eddy.load of the engine's file predicts as the estimator does."""
+    if not _supports_save_model():
+        pytest.skip("this eddy has no eval --save-model")
+    import eddy
+
+    rows = _read("elec2.csv", "class", nominal=("day",), limit=8000)
+    saved = tmp_path / "engine.eddy"
+    _eval(tmp_path, model, _sorted_csv(tmp_path, rows, "class"), "class", "classification",
+          nominal=("day",), extra=("--save-model", str(saved)))
+    for x, y in rows:
+        model.predict_one(x)
+        model.learn_one(x, y)
+    engine = saved.read_bytes()
+    assert _sections(engine)[b"LRNR"] == _sections(model.eddy_model.checkpoint())[b"LRNR"]
+    loaded = eddy.load(saved)
+    for x, _ in rows[:500]:
+        assert loaded.predict_proba_one(x) == model.predict_proba_one(x)
