@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 /* KEYS: the checkpoint hash, the set of partitions.
  * ARGV: next offset, model bytes, version, learner, time, partition. */

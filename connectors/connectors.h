@@ -7,7 +7,8 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "../engine/eddy.h"
+#include "core/core.h"
+#include "connectors/aggregates.h"
 
 /* ------------------------------------------------------------ field map */
 
@@ -183,8 +184,8 @@ void eddy_lines_close(eddy_lines_t *l);
  * (rdkafka_mock.h), listening on loopback TCP, so kcat and any Kafka client
  * in any process can use it. All topic data lives in the memory of the
  * process that owns it (`eddy broker` runs it as its own process; `eddy
- * demo` may embed one). Limits of librdkafka 2.0.2's mock: see
- * ../shared/PITFALLS.md (5 MB per partition, unknown topics auto-created
+ * demo` may embed one). Limits of librdkafka 2.0.2's mock:
+ * 5 MB per partition, unknown topics auto-created
  * with 4 partitions, first group join waits ~3 s, no CreateTopics). */
 typedef struct eddy_mock_broker eddy_mock_broker_t;
 struct rd_kafka_mock_cluster_s;
@@ -324,7 +325,7 @@ struct redisContext *eddy_redis_connect_sync(const char *url, double timeout, ch
 
 /* ----------------------------------------------------------- state store */
 
-/* Per-entity aggregate state (engine/eddy.h, eddy_aggs_t) kept in a store,
+/* Per-entity aggregate state (connectors/aggregates.h, eddy_aggs_t) kept in a store,
  * read and written per batch of records so that Redis costs one pipelined
  * round trip per batch, never one per record. One batch object per task
  * (partition), reused for every batch:
@@ -524,10 +525,21 @@ const char *eddy_ckpt_key(char *buf, size_t size, const char *prefix, const char
 
 /* ---------------------------------------------------------- alert stream */
 
+/* One alert as the stream keeps it: a few fields to filter on and the whole
+ * alert as JSON (engine/model formats it). Strings are borrowed. */
+typedef struct eddy_alert_entry {
+  const char *pipeline, *kind, *detector;
+  int32_t partition;
+  int64_t offset;
+  double time;
+  const char *json;
+  size_t json_len;
+} eddy_alert_entry_t;
+
 /* Appends an alert to the Redis stream KEY_PREFIX:PIPELINE:alerts (XADD
  * MAXLEN ~ maxlen) with fields kind, detector, partition, offset, time and
- * json (eddy_alert_json); replayed after a reconnect (at least once). */
-int eddy_alert_xadd(eddy_redis_t *r, const char *prefix, int64_t maxlen, const eddy_alert_t *a);
+ * json; replayed after a reconnect (at least once). */
+int eddy_alerts_xadd(eddy_redis_t *r, const char *prefix, int64_t maxlen, const eddy_alert_entry_t *e);
 /* "PREFIX:PIPELINE:alerts" into buf. */
 const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const char *pipeline);
 
@@ -537,9 +549,9 @@ const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const ch
  * for the call. */
 typedef struct eddy_prediction {
   const char *pipeline;
-  const char *topic;        /* source topic */
+  const char *topic;        /* source topic; NULL offline: no topic or partition, */
   int32_t partition;
-  int64_t offset;
+  int64_t offset;           /* and offset is the record's index ("index") */
   const void *key;          /* the source record's key; NULL when it had none */
   size_t key_len;
   const char *id;           /* [features] id of the record; NULL when none */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 typedef struct {
   const eddy_field_t **cols; /* column -> field (NULL: ignored) */

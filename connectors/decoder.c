@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 eddy_decoder_t *eddy_decoder_new(eddy_format_t format, const eddy_fields_t *fields,
                                  const eddy_pipeline_conf_t *conf, const char *const *columns,

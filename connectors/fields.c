@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 #define MAX_LIST 65536
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 #define MAX_DEPTH 64
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 /* Defaults for keys the config leaves out; "%s" stands for the pipeline's
  * name. */

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 struct eddy_lines {
   int fd;

@@ -20,7 +20,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 #define MAX_BROKERS 64
 

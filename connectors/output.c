@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 int eddy_utf8_valid(const void *p, size_t len) {
   const unsigned char *s = p, *end = s + len;
@@ -160,6 +160,10 @@ static void json_destroy(eddy_output_t *o) {
 static void put_prefix(eddy_buf_t *b, const eddy_prediction_t *p) {
   LIT(b, "{\"pipeline\":");
   eddy_json_string(b, p->pipeline, strlen(p->pipeline));
+  if (!p->topic) { /* offline (eval): the record's index stands for the offset */
+    LIT(b, ",\"index\":");
+    return;
+  }
   LIT(b, ",\"topic\":");
   eddy_json_string(b, p->topic, strlen(p->topic));
   LIT(b, ",\"partition\":");

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <uv.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_SETUP, ST_READY, ST_CLOSING } conn_state_t;
 

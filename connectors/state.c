@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 static uint64_t new_incarnation(void) {
   uint64_t v = 0;

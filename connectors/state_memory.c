@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 #define NIL UINT32_MAX
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors.h"
+#include "connectors/connectors.h"
 
 #define MAGIC 0x31545345u /* "EST1" little-endian */
 #define HEADER 40

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 #define ADWIN_M 5           /* buckets per row (MOA's MAXBUCKETS) */
 #define ADWIN_MIN_WIDTH 10  /* no check below this width (mintMinimLongitudWindow) */

@@ -10,7 +10,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 typedef struct {
   int64_t min_instances;

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 const eddy_detector_type_t *eddy_detector_type_find(const char *name) {
   for (const eddy_detector_type_t *const *t = eddy_detector_types; *t; t++)

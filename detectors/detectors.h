@@ -5,7 +5,7 @@
 #ifndef EDDY_DETECTORS_H
 #define EDDY_DETECTORS_H
 
-#include "../engine/eddy.h"
+#include "core/core.h"
 
 typedef enum { EDDY_DRIFT_NONE = 0, EDDY_DRIFT_WARNING = 1, EDDY_DRIFT_DRIFT = 2 } eddy_drift_t;
 

@@ -12,7 +12,7 @@
  * n + 1 > 30). */
 #include <math.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 typedef struct {
   int64_t min_instances, min_errors;

@@ -10,7 +10,7 @@
  * as a drift; MOA (and eddy) only restart. */
 #include <math.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 typedef struct {
   double drift_confidence, warning_confidence;

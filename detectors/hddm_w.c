@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 typedef struct {
   double drift_confidence, warning_confidence, lambda;

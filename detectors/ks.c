@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 typedef struct {
   int64_t reference_size, window_size, interval;

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 static double clip01(double p) { return p < 0 ? 0 : p > 1 ? 1 : p; }
 

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 typedef struct {
   double alpha;

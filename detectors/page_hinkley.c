@@ -16,7 +16,7 @@
  * PageHinkley defaults to both directions, and tests from the 30th value. */
 #include <math.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 enum { DIR_UP, DIR_DOWN, DIR_BOTH };
 static const char *const ph_directions[] = {"up", "down", "both", NULL};

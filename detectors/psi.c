@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors.h"
+#include "detectors/detectors.h"
 
 #define PSI_FLOOR 1e-4
 

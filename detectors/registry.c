@@ -1,6 +1,7 @@
 /* registry.c: every drift detector type, by the name configs use. One line
- * per detector; keep the order of DESIGN.md. */
-#include "detectors.h"
+ * per detector; the reference and `eddy detect` list them in this order:
+ * error-stream detectors, then data-drift checks. */
+#include "detectors/detectors.h"
 
 extern const eddy_detector_type_t eddy_detector_adwin, eddy_detector_ddm, eddy_detector_eddm,
     eddy_detector_page_hinkley, eddy_detector_hddm_a, eddy_detector_hddm_w, eddy_detector_kswin,

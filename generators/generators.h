@@ -5,7 +5,7 @@
 #ifndef EDDY_GENERATORS_H
 #define EDDY_GENERATORS_H
 
-#include "../engine/eddy.h"
+#include "core/core.h"
 
 typedef struct eddy_generator eddy_generator_t;
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/learners.h"
 
 const eddy_learner_type_t *eddy_learner_type_find(const char *name) {
   for (const eddy_learner_type_t *const *t = eddy_learner_types; *t; t++)

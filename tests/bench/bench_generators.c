@@ -3,8 +3,11 @@
  * number formatting that dominates `eddy gen`'s output. */
 #include <math.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "bench.h"
-#include "engine/internal.h"
+#include "core/core_int.h"
 #include "generators/generators.h"
 
 static int bench_gen(const char *label, const char *name, const eddy_kv_t *kv, size_t n_kv,

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "../unit/redis_util.h"
 #include "connectors/connectors.h"
 

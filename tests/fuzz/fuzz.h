@@ -16,7 +16,9 @@
 
 #include "connectors/connectors.h"
 #include "detectors/detectors.h"
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "learners/learners.h"
 
 #define FUZZ_CHECK(cond, ...)                                        \

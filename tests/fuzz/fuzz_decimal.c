@@ -1,4 +1,4 @@
-/* fuzz_decimal.c: eddy_parse_decimal (engine/parse.c: Clinger's and the
+/* fuzz_decimal.c: eddy_parse_decimal (core/parse.c: Clinger's and the
  * Eisel-Lemire fast paths before strtod), the number parser of the CSV and
  * JSON decoders, differentially against glibc's strtod, as its contract
  * says: when strtod reads all of the input, the same bits (NaN's sign

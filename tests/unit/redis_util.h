@@ -23,7 +23,9 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 #define REDIS_SERVER_BIN "/usr/bin/redis-server"
 

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "detectors/detectors.h"
 
 /* The series whose cuts were computed with MOA 2024.07.0's ADWIN class

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "connectors/connectors.h"
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 static char err[2048];
 

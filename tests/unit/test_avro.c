@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
 
 static const char *avsc =

@@ -4,6 +4,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "learners/learners.h"
 
 static eddy_schema_t *schema3(void) {

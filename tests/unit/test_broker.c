@@ -13,6 +13,9 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
 
 /* ------------------------------------------------------------- helpers */

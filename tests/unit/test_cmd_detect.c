@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 static const char *bin(void) {
   const char *b = getenv("EDDY_BIN");

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 static char err[2048];
 

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 Test(buf, round_trip_little_endian) {
   eddy_buf_t b;

@@ -9,6 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "detectors/detectors.h"
 
 static eddy_detector_t *make(const char *name, const eddy_kv_t *kv, size_t n) {

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 #define PY ".cache/venv/bin/python"
 

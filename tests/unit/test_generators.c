@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/internal.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
+#include "core/core_int.h"
 #include "generators/generators.h"
 
 /* ---------------------------------------------------------------- helpers */

@@ -1,4 +1,4 @@
-/* test_jrandom.c: eddy_jrandom_t (java.util.Random, engine/rng.c) and
+/* test_jrandom.c: eddy_jrandom_t (java.util.Random, core/rng.c) and
  * MOA's MiscUtils.poisson on it, against values printed by Java.
  *
  * Every expected value below was printed by OpenJDK 17.0.15 (Debian 12)
@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "engine/eddy.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 
 static uint64_t bits(double x) {
   uint64_t b;

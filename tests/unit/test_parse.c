@@ -1,4 +1,4 @@
-/* test_parse.c: eddy_parse_decimal (engine/parse.c) against glibc's strtod,
+/* test_parse.c: eddy_parse_decimal (core/parse.c) against glibc's strtod,
  * bit for bit, on millions of texts: printed doubles, random digit
  * strings over the whole exponent range, exact ties and near-ties between
  * doubles, classic hard cases, malformed and long texts; its 128-bit table
@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/internal.h"
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
+#include "core/core_int.h"
 
 static long scaled(long n) {
   const char *s = getenv("EDDY_TEST_SLOW");

@@ -6,6 +6,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
 #include "redis_util.h"
 

@@ -4,6 +4,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "learners/learners.h"
 #include "testutil.h"
 

@@ -9,6 +9,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
 #include "learners/learners.h"
 #include "redis_util.h"

@@ -8,6 +8,9 @@
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
 #include "learners/learners.h"
 #include "redis_util.h"

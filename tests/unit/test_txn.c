@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
-#include "engine/stream.h"
+#include "engine/stream/stream.h"
 #include <librdkafka/rdkafka_mock.h> /* after rdkafka.h */
 
 /* ----------------------------------------------------- start positions */

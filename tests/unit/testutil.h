@@ -7,6 +7,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "core/core.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
 #include "connectors/connectors.h"
 #include "generators/generators.h"
 

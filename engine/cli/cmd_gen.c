@@ -1,0 +1,415 @@
+/* cmd_gen.c: `eddy gen NAME`: a synthetic stream (generators/) written as
+ * CSV (a header, then one row per instance) or JSON lines, to stdout or a
+ * file. Rows are formatted into one large buffer and written with fwrite;
+ * nothing is allocated per row. The same seed and arguments give the same
+ * bytes. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/cli/cli.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
+#include "connectors/connectors.h"
+#include "generators/generators.h"
+
+#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE | --topic T --bootstrap HOST:PORT [--rate R]] [--KEY VALUE ...]"
+
+/* ------------------------------------------------------------------ help */
+
+static void print_options(FILE *out, const eddy_option_t *table) {
+  static const char *const types[] = {"integer", "real", "boolean", "choice", "string", "text"};
+  for (const eddy_option_t *o = table; o && o->name; o++) {
+    char flag[64];
+    size_t i = 0;
+    for (const char *c = o->name; *c && i < sizeof flag - 1; c++) flag[i++] = *c == '_' ? '-' : *c;
+    flag[i] = '\0';
+    char range[96] = "";
+    if (o->type == EDDY_OPT_INT || o->type == EDDY_OPT_DOUBLE) {
+      char lo[32], hi[32];
+      eddy_fmt_double(lo, sizeof lo, o->min);
+      eddy_fmt_double(hi, sizeof hi, o->max);
+      snprintf(range, sizeof range, ", in [%s, %s]", lo, hi);
+    }
+    fprintf(out, "  --%-16s %s\n  %18s (%s, default %s%s)\n", flag, o->help, "", types[o->type],
+            o->def && *o->def ? o->def : "none", range);
+  }
+}
+
+static void usage_all(FILE *out) {
+  fprintf(out, "usage: eddy gen %s\n\nSynthetic streams with concept drift.\n\n", GEN_USAGE);
+  fprintf(out, "  --n N              instances to write (default 100000)\n"
+               "  --seed S           seed of every random choice (default 1)\n"
+               "  --format F         csv (a header, then rows) or jsonl (default csv)\n"
+               "  --output FILE      write there instead of stdout\n"
+               "  --topic T          produce each row as one record to Kafka topic T (format\n"
+               "                     jsonl unless --format csv; CSV's header is not sent)\n"
+               "  --bootstrap B      the brokers for --topic (default 127.0.0.1:9092)\n"
+               "  --rate R           with --topic: at most R records a second (default 0: no limit)\n\n"
+               "generators (`eddy gen NAME --help` for their options):\n");
+  for (const eddy_generator_type_t *const *t = eddy_generator_types; *t; t++)
+    fprintf(out, "  %-12s %s\n", (*t)->name, (*t)->description);
+  fprintf(out, "\nconcept drift (every generator), as MOA's ConceptDriftStream:\n");
+  print_options(out, eddy_generator_drift_options);
+}
+
+static void usage_type(FILE *out, const eddy_generator_type_t *t) {
+  fprintf(out, "usage: eddy gen %s [--n N] [--seed S] [--format csv|jsonl] [--output FILE] "
+               "[--KEY VALUE ...]\n\n%s\n\noptions of %s:\n",
+          t->name, t->description, t->name);
+  print_options(out, t->options);
+  fprintf(out, "\nconcept drift (drift_to sets '%s' after the drift):\n",
+          t->concept_key ? t->concept_key : "nothing: not supported");
+  print_options(out, eddy_generator_drift_options);
+}
+
+/* "--a, --b-c": the options a generator accepts, in CLI spelling. */
+static void option_list(const eddy_generator_type_t *t, char *buf, size_t size) {
+  size_t n = 0;
+  buf[0] = '\0';
+  const eddy_option_t *tables[2] = {t->options, eddy_generator_drift_options};
+  for (int k = 0; k < 2; k++) {
+    for (const eddy_option_t *o = tables[k]; o && o->name && n + 64 < size; o++) {
+      n += (size_t)snprintf(buf + n, size - n, "%s--", n ? ", " : "");
+      for (const char *c = o->name; *c; c++) buf[n++] = *c == '_' ? '-' : *c;
+      buf[n] = '\0';
+    }
+  }
+}
+
+/* ---------------------------------------------------------------- writer */
+
+typedef struct {
+  FILE *f;
+  char *buf;
+  size_t len, cap, max_row;
+  int err;
+} writer_t;
+
+static void w_flush(writer_t *w) {
+  if (w->len && fwrite(w->buf, 1, w->len, w->f) != w->len) w->err = 1;
+  w->len = 0;
+}
+
+static inline void w_put(writer_t *w, const char *s, size_t n) {
+  memcpy(w->buf + w->len, s, n);
+  w->len += n;
+}
+
+static inline void w_char(writer_t *w, char c) { w->buf[w->len++] = c; }
+
+/* A JSON string literal of s, into dst (at least 6 * len + 3 bytes). */
+static size_t json_quote(char *dst, const char *s) {
+  size_t n = 0;
+  dst[n++] = '"';
+  for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+    if (*c == '"' || *c == '\\') {
+      dst[n++] = '\\';
+      dst[n++] = (char)*c;
+    } else if (*c < 0x20) {
+      n += (size_t)sprintf(dst + n, "\\u%04x", *c);
+    } else {
+      dst[n++] = (char)*c;
+    }
+  }
+  dst[n++] = '"';
+  dst[n] = '\0';
+  return n;
+}
+
+/* A nominal attribute's (or the target's) values as output text. */
+typedef struct {
+  char **text;
+  size_t *len;
+  uint32_t n;
+} texts_t;
+
+static int texts_make(texts_t *t, const eddy_dict_t *d, int json) {
+  t->n = eddy_dict_size(d);
+  t->text = calloc(t->n ? t->n : 1, sizeof *t->text);
+  t->len = calloc(t->n ? t->n : 1, sizeof *t->len);
+  if (!t->text || !t->len) return EDDY_ENOMEM;
+  for (uint32_t v = 0; v < t->n; v++) {
+    const char *name = eddy_dict_name(d, v);
+    t->text[v] = malloc(6 * strlen(name) + 3);
+    if (!t->text[v]) return EDDY_ENOMEM;
+    if (json) {
+      t->len[v] = json_quote(t->text[v], name);
+    } else {
+      strcpy(t->text[v], name);
+      t->len[v] = strlen(name);
+    }
+  }
+  return 0;
+}
+
+static void texts_free(texts_t *t) {
+  for (uint32_t v = 0; t->text && v < t->n; v++) free(t->text[v]);
+  free(t->text);
+  free(t->len);
+  memset(t, 0, sizeof *t);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static int parse_count(const char *flag, const char *s, int64_t *out) {
+  if (eddy_parse_int(s, out) || *out < 0) {
+    fprintf(stderr, "eddy gen: %s: '%s' is not a whole number >= 0\n", flag, s);
+    return -1;
+  }
+  return 0;
+}
+
+int eddy_cmd_gen(int argc, char **argv) {
+  const char *name = NULL, *output = NULL, *topic = NULL, *bootstrap = "127.0.0.1:9092";
+  int64_t n = 100000, seed = 1;
+  double rate = 0;
+  int json = 0, help = 0, format_given = 0;
+  eddy_kafka_writer_t *kw = NULL;
+  eddy_kvlist_t kv = {0};
+  int rc = 2;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      help = 1;
+      continue;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      if (name) {
+        fprintf(stderr, "eddy gen: one generator only ('%s', then '%s')\n", name, a);
+        goto out;
+      }
+      name = a;
+      continue;
+    }
+    /* --key value or --key=value; dashes in the key become underscores. */
+    char key[128];
+    const char *value;
+    const char *eq = strchr(a + 2, '=');
+    size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+    if (klen == 0 || klen >= sizeof key) {
+      fprintf(stderr, "eddy gen: bad option '%s'\n", a);
+      goto out;
+    }
+    for (size_t k = 0; k < klen; k++) key[k] = a[2 + k] == '-' ? '_' : a[2 + k];
+    key[klen] = '\0';
+    if (eq) {
+      value = eq + 1;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      fprintf(stderr, "eddy gen: option '%s' needs a value\n", a);
+      goto out;
+    }
+    if (strcmp(key, "n") == 0) {
+      if (parse_count("--n", value, &n)) goto out;
+    } else if (strcmp(key, "seed") == 0) {
+      if (parse_count("--seed", value, &seed)) goto out;
+    } else if (strcmp(key, "format") == 0) {
+      format_given = 1;
+      if (strcmp(value, "csv") == 0)
+        json = 0;
+      else if (strcmp(value, "jsonl") == 0 || strcmp(value, "json") == 0)
+        json = 1;
+      else {
+        fprintf(stderr, "eddy gen: --format: '%s' is not csv or jsonl\n", value);
+        goto out;
+      }
+    } else if (strcmp(key, "output") == 0) {
+      output = value;
+    } else if (strcmp(key, "topic") == 0) {
+      topic = value;
+    } else if (strcmp(key, "bootstrap") == 0) {
+      bootstrap = value;
+    } else if (strcmp(key, "rate") == 0) {
+      if (eddy_parse_double(value, &rate) || rate < 0) {
+        fprintf(stderr, "eddy gen: --rate: '%s' is not a number >= 0\n", value);
+        goto out;
+      }
+    } else if (eddy_kvlist_set(&kv, key, value, NULL, 0)) {
+      fprintf(stderr, "eddy gen: out of memory\n");
+      rc = 1;
+      goto out;
+    }
+  }
+  const eddy_generator_type_t *type = name ? eddy_generator_type_find(name) : NULL;
+  if (help) {
+    if (type)
+      usage_type(stdout, type);
+    else
+      usage_all(stdout);
+    rc = 0;
+    goto out;
+  }
+  if (!name) {
+    usage_all(stderr);
+    goto out;
+  }
+  if (!type) {
+    char known[512];
+    eddy_generator_type_names(known, sizeof known);
+    fprintf(stderr, "eddy gen: unknown generator '%s' (known: %s)\n", name, known);
+    goto out;
+  }
+  for (size_t i = 0; i < kv.n; i++) {
+    if (!eddy_options_find(type->options, kv.v[i].key) &&
+        !eddy_options_find(eddy_generator_drift_options, kv.v[i].key)) {
+      char list[1024];
+      option_list(type, list, sizeof list);
+      for (char *c = kv.v[i].key; *c; c++)
+        if (*c == '_') *c = '-';
+      fprintf(stderr, "eddy gen: unknown option '--%s' for generator '%s' (options: %s)\n",
+              kv.v[i].key, type->name, list);
+      goto out;
+    }
+  }
+  if (topic && output) {
+    fprintf(stderr, "eddy gen: --topic and --output: one destination only\n");
+    goto out;
+  }
+  if (topic && !format_given) json = 1;
+  char err[1024];
+  eddy_generator_t *g = eddy_generator_new(name, kv.v, kv.n, (uint64_t)seed, err, sizeof err);
+  if (!g) {
+    fprintf(stderr, "eddy gen %s: %s\n", name, err);
+    goto out;
+  }
+  rc = 1;
+  const eddy_schema_t *s = eddy_generator_schema(g);
+  size_t na = s->n_attrs;
+  eddy_instance_t in;
+  texts_t *nominal = calloc(na + 1, sizeof *nominal); /* [na] is the target */
+  char **keys = calloc(na + 1, sizeof *keys);        /* JSON: {"a": ,"b": ... */
+  size_t *key_len = calloc(na + 1, sizeof *key_len);
+  writer_t w = {0};
+  if (eddy_instance_init(&in, na) || !nominal || !keys || !key_len) {
+    fprintf(stderr, "eddy gen: out of memory\n");
+    goto done;
+  }
+  /* The longest a row can be: a number takes at most 24 bytes (and its
+   * formatter is given 32). */
+  size_t max_row = 2;
+  for (size_t i = 0; i <= na; i++) {
+    const eddy_attr_t *at = i < na ? &s->attrs[i] : &s->target;
+    size_t widest = 32;
+    if (at->kind == EDDY_NOMINAL) {
+      if (texts_make(&nominal[i], at->dict, json)) {
+        fprintf(stderr, "eddy gen: out of memory\n");
+        goto done;
+      }
+      for (uint32_t v = 0; v < nominal[i].n; v++)
+        if (nominal[i].len[v] > widest) widest = nominal[i].len[v];
+    }
+    keys[i] = malloc(6 * strlen(at->name) + 5);
+    if (!keys[i]) {
+      fprintf(stderr, "eddy gen: out of memory\n");
+      goto done;
+    }
+    keys[i][0] = i ? ',' : '{';
+    key_len[i] = 1 + json_quote(keys[i] + 1, at->name);
+    keys[i][key_len[i]++] = ':';
+    max_row += widest + 1 + (json ? key_len[i] : 0);
+  }
+  w.max_row = max_row;
+  w.cap = max_row * 4 > (1u << 20) ? max_row * 4 : (1u << 20);
+  w.buf = malloc(w.cap);
+  if (!w.buf) {
+    fprintf(stderr, "eddy gen: out of memory\n");
+    goto done;
+  }
+  if (topic) {
+    if (!(kw = eddy_kafka_writer_new(bootstrap, topic, err, sizeof err))) {
+      fprintf(stderr, "eddy gen: --bootstrap %s: %s\n", bootstrap, err);
+      goto done;
+    }
+  } else if (!(w.f = output ? fopen(output, "wb") : stdout)) {
+    fprintf(stderr, "eddy gen: cannot write '%s': %s\n", output, strerror(errno));
+    goto done;
+  }
+  double t0 = eddy_now();
+  if (!json && !kw) {
+    for (size_t i = 0; i < na; i++) {
+      w_put(&w, s->attrs[i].name, strlen(s->attrs[i].name));
+      w_char(&w, ',');
+    }
+    w_put(&w, s->target.name, strlen(s->target.name));
+    w_char(&w, '\n');
+  }
+  for (int64_t r = 0; r < n && !w.err; r++) {
+    if (kw) {
+      w.len = 0; /* one row, one record */
+      if (rate > 0) {
+        double wait = t0 + (double)r / rate - eddy_now();
+        if (wait > 0.001) {
+          struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+          nanosleep(&ts, NULL);
+        }
+      }
+    } else if (w.len + w.max_row > w.cap) {
+      w_flush(&w);
+    }
+    int e = eddy_generator_next(g, &in);
+    if (e) {
+      fprintf(stderr, "eddy gen: %s\n", eddy_strerror(e));
+      goto done;
+    }
+    for (size_t i = 0; i <= na; i++) {
+      double v = i < na ? in.x[i] : in.y;
+      if (json) w_put(&w, keys[i], key_len[i]);
+      else if (i) w_char(&w, ',');
+      if (nominal[i].text) {
+        uint32_t k = (uint32_t)v;
+        w_put(&w, nominal[i].text[k], nominal[i].len[k]);
+      } else if (json && !isfinite(v)) {
+        w_put(&w, "null", 4);
+      } else {
+        w.len += (size_t)eddy_fmt_double(w.buf + w.len, 32, v);
+      }
+    }
+    if (json) w_char(&w, '}');
+    if (kw) {
+      if (eddy_kafka_writer_put(kw, w.buf, w.len, NULL, 0)) {
+        fprintf(stderr, "eddy gen: cannot produce to %s\n", topic);
+        goto done;
+      }
+      continue;
+    }
+    w_char(&w, '\n');
+  }
+  if (kw) {
+    int e = eddy_kafka_writer_close(kw, 60000, err, sizeof err);
+    kw = NULL;
+    if (e) {
+      fprintf(stderr, "eddy gen: %s: %s\n", topic, err);
+      goto done;
+    }
+    rc = 0;
+    goto done;
+  }
+  w_flush(&w);
+  if (fflush(w.f) || w.err) {
+    fprintf(stderr, "eddy gen: write failed\n");
+    goto done;
+  }
+  rc = 0;
+done:
+  if (w.f && w.f != stdout && fclose(w.f) && rc == 0) {
+    fprintf(stderr, "eddy gen: write failed\n");
+    rc = 1;
+  }
+  if (kw) eddy_kafka_writer_close(kw, 1000, NULL, 0);
+  free(w.buf);
+  for (size_t i = 0; nominal && i <= na; i++) texts_free(&nominal[i]);
+  for (size_t i = 0; keys && i <= na; i++) free(keys[i]);
+  free(nominal);
+  free(keys);
+  free(key_len);
+  eddy_instance_free(&in);
+  eddy_generator_free(g);
+out:
+  eddy_kvlist_free(&kv);
+  return rc;
+}

@@ -1,0 +1,143 @@
+/* engine/model/model.h: the model around a learner: the prequential
+ * evaluator, alerts, and the replica (schema, learner, evaluator, drift). */
+#ifndef EDDY_MODEL_H
+#define EDDY_MODEL_H
+
+#include "core/core.h"
+
+/* ------------------------------------------------------------ evaluation */
+
+/* Prequential metrics, cumulative and over a sliding window of the last W
+ * labelled instances. Classification: accuracy, Cohen's kappa, log loss,
+ * macro F1 (over the classes seen as truth or prediction, as scikit-learn
+ * does), ROC AUC when there are exactly two classes (positive = index 1;
+ * cumulative AUC from 10,000 score bins, windowed AUC exact). Regression:
+ * MAE, RMSE, R^2. Unweighted. */
+typedef struct eddy_evaluator eddy_evaluator_t;
+
+typedef struct eddy_metrics {
+  uint64_t n; /* labelled instances counted */
+  double accuracy, kappa, log_loss, f1_macro, auc; /* auc is NAN unless binary */
+  double mae, rmse, r2;
+} eddy_metrics_t;
+
+eddy_evaluator_t *eddy_evaluator_new(eddy_task_t task, size_t window);
+void eddy_evaluator_free(eddy_evaluator_t *e);
+/* One labelled prediction: pred is what predict wrote (k class scores, or
+ * the value in pred[0]), y the true class index or value. Allocates only
+ * when a new class appears. */
+int eddy_evaluator_add(eddy_evaluator_t *e, const double *pred, size_t k, double y);
+void eddy_evaluator_cumulative(const eddy_evaluator_t *e, eddy_metrics_t *m);
+void eddy_evaluator_windowed(const eddy_evaluator_t *e, eddy_metrics_t *m);
+/* The cumulative confusion matrix: k x k counts, row = true class, column
+ * = predicted class, row-major with the given stride. */
+const uint64_t *eddy_evaluator_confusion(const eddy_evaluator_t *e, size_t *k, size_t *stride);
+void eddy_evaluator_reset(eddy_evaluator_t *e);
+
+/* ---------------------------------------------------------------- alerts */
+
+/* One warning, drift or data-drift event: what happened, where, and what
+ * was done. Sinks (eval's output, the alerts topic, the Redis stream) all
+ * carry this one type. Strings are borrowed for the call. */
+typedef struct eddy_alert {
+  const char *pipeline;
+  int32_t partition;        /* -1 when not from Kafka */
+  int64_t offset;           /* source offset, -1 when none */
+  uint64_t index;           /* 0-based instance index within the model replica */
+  const char *detector;     /* registry name */
+  const char *kind;         /* "warning", "drift" or "data_drift" */
+  double statistic;         /* the detector's statistic and its threshold */
+  double threshold;
+  const char *feature;      /* data drift: the feature; NULL otherwise */
+  const char *action;       /* "alert", "reset", "retrain", "swap", or "none" for warnings */
+  uint64_t version_before;  /* model versions before and after the action */
+  uint64_t version_after;
+  double time;              /* wall clock, seconds since the epoch */
+} eddy_alert_t;
+
+/* Appends the alert as one JSON object (no newline). */
+void eddy_alert_json(const eddy_alert_t *a, eddy_buf_t *b);
+/* Appends one readable line (no newline). */
+void eddy_alert_text(const eddy_alert_t *a, eddy_buf_t *b);
+
+struct eddy_redis;
+/* Appends the alert to its pipeline's Redis stream (connectors'
+ * eddy_alerts_xadd with the alert's JSON). */
+int eddy_alert_xadd(struct eddy_redis *r, const char *prefix, int64_t maxlen, const eddy_alert_t *a);
+
+typedef void (*eddy_alert_cb)(void *ctx, const eddy_alert_t *a);
+
+/* --------------------------------------------------------------- replicas */
+
+struct eddy_learner;
+struct eddy_fields;
+
+/* A model replica: the schema, learner, evaluator and drift handling of one
+ * partition (or of an offline evaluation). Owns all of them. */
+typedef struct eddy_replica {
+  const eddy_pipeline_conf_t *conf; /* borrowed */
+  eddy_schema_t *schema;
+  struct eddy_learner *learner;
+  eddy_evaluator_t *eval;
+  uint64_t version;        /* model version: bumps at every reset, retrain or swap */
+  uint64_t index;          /* instances seen (predicted) */
+  uint64_t learned;        /* instances learned */
+  int32_t partition;       /* -1 offline */
+  int64_t offset;          /* offset of the current record, -1 offline */
+  double *pred;            /* scratch: the last prediction */
+  size_t pred_cap;
+  int pred_k;              /* values in pred (classes, or 1) */
+  eddy_alert_cb on_alert;  /* may be NULL */
+  void *alert_ctx;
+  void *drift;             /* drift detection and actions (replica_drift.c) */
+} eddy_replica_t;
+
+/* A replica for pipeline c with a fresh schema from the field map. window
+ * is the evaluator's window. Free with eddy_replica_free. */
+eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const struct eddy_fields *f,
+                                 size_t window, char *errstr, size_t errstr_size);
+void eddy_replica_free(eddy_replica_t *r);
+/* Predicts in into r->pred; returns the number of values (classes or 1). */
+int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
+/* For a labelled instance: evaluates the last prediction, learns, feeds the
+ * drift detectors and acts on their signals (alerts through on_alert).
+ * Call after eddy_replica_predict on the same instance. */
+int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
+/* The same for an instance predicted earlier, whose label came later: the
+ * evaluator and the drift detectors see pred (k values), the prediction
+ * made then. */
+int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k);
+/* The predicted label index (classification) or value (regression). */
+double eddy_replica_predicted(const eddy_replica_t *r);
+/* The replica as one checkpoint: schema, learner, counters and the drift
+ * state (detectors, background model, retrain window). The bytes depend on
+ * the model alone (no clock), so two runs over the same records give the
+ * same bytes. */
+int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b);
+/* Replaces r's model with a checkpoint's. Refused (r unchanged) when it does
+ * not verify, or was made by another learner or drift set-up than r's
+ * config now asks for. */
+int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size);
+/* Bytes used by the model: learner, schema and drift state. */
+size_t eddy_replica_memory(const eddy_replica_t *r);
+
+/* ----------------------------------------------------- labels that wait */
+
+/* Instances predicted before their label was revealed, in order, each with
+ * the prediction made then and the moment its label is due (a record
+ * index, or a time in ms): `eddy eval --delay`. Grows as needed and keeps
+ * its slots: once grown, push and pop allocate nothing. */
+typedef struct eddy_delay eddy_delay_t;
+
+/* For instances of n attributes. Free with eddy_delay_free. */
+eddy_delay_t *eddy_delay_new(size_t n);
+void eddy_delay_free(eddy_delay_t *d);
+/* Appends a copy of in and pred[0..k) due at `due`. */
+int eddy_delay_push(eddy_delay_t *d, const eddy_instance_t *in, const double *pred, int k, double due);
+/* The oldest waiting instance when it is due at or before now (any when
+ * now is NAN); NULL when none. The pointers stay valid until the next pop. */
+const eddy_instance_t *eddy_delay_due(const eddy_delay_t *d, double now, const double **pred, int *k);
+void eddy_delay_pop(eddy_delay_t *d);
+size_t eddy_delay_count(const eddy_delay_t *d);
+
+#endif /* EDDY_MODEL_H */

@@ -1,0 +1,28 @@
+/* engine/model/model_int.h: engine/model/'s internals: drift detection and
+ * actions of one replica (drift.c), used by replica.c. */
+#ifndef EDDY_MODEL_INT_H
+#define EDDY_MODEL_INT_H
+
+#include "engine/model/model.h"
+
+/* Drift detection and actions of one replica (drift.c). */
+typedef struct eddy__drift eddy__drift_t;
+
+/* NULL with *errstr empty when the pipeline has no [drift] detector and no
+ * data detectors; NULL with a message on error. */
+eddy__drift_t *eddy__drift_new(eddy_replica_t *r, char *errstr, size_t errstr_size);
+void eddy__drift_free(eddy__drift_t *d);
+/* Feeds the data-drift checks with a record's inputs (every record). */
+void eddy__drift_inputs(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance_t *in);
+/* After the learner learned a labelled instance whose prediction was
+ * `correct` (or had absolute error `loss` for regression): buffers it,
+ * trains a background model, updates the concept detector and acts. */
+int eddy__drift_learned(eddy_replica_t *r, eddy__drift_t *d, const eddy_instance_t *in, double loss);
+size_t eddy__drift_memory(const eddy__drift_t *d);
+/* The drift state, as the body of a checkpoint section. */
+int eddy__drift_save(const eddy__drift_t *d, eddy_buf_t *b);
+/* Reads what eddy__drift_save wrote into d (made from the same config). */
+int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, char *errstr,
+                     size_t errstr_size);
+
+#endif /* EDDY_MODEL_INT_H */

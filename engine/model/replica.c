@@ -1,0 +1,192 @@
+/* replica.c: one model replica (a partition's, or an offline run's):
+ * test-then-train on its schema and learner, with prequential metrics. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/connectors.h"
+#include "engine/config/config.h"
+#include "engine/model/model.h"
+#include "engine/model/model_int.h"
+#include "learners/learners.h"
+
+eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_fields_t *f,
+                                 size_t window, char *errstr, size_t errstr_size) {
+  eddy_replica_t *r = calloc(1, sizeof *r);
+  if (!r) {
+    eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    return NULL;
+  }
+  r->conf = c;
+  r->partition = -1;
+  r->offset = -1;
+  r->version = 1;
+  r->pred_cap = c->pipeline.task == EDDY_CLASSIFICATION ? (size_t)c->features.max_classes : 1;
+  r->pred = calloc(r->pred_cap, sizeof *r->pred);
+  r->schema = eddy_fields_schema(f, errstr, errstr_size);
+  r->eval = eddy_evaluator_new(c->pipeline.task, window);
+  if (!r->pred || !r->schema || !r->eval) {
+    if (r->schema && !r->eval) eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    eddy_replica_free(r);
+    return NULL;
+  }
+  r->learner = eddy_learner_new(c->model.learner, r->schema, c->model_params.v, c->model_params.n,
+                                (uint64_t)c->pipeline.seed, errstr, errstr_size);
+  if (!r->learner) {
+    eddy_replica_free(r);
+    return NULL;
+  }
+  r->drift = eddy__drift_new(r, errstr, errstr_size);
+  if (!r->drift && errstr_size && errstr[0]) {
+    eddy_replica_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void eddy_replica_free(eddy_replica_t *r) {
+  if (!r) return;
+  eddy__drift_free(r->drift);
+  eddy_learner_free(r->learner);
+  eddy_evaluator_free(r->eval);
+  eddy_schema_free(r->schema);
+  free(r->pred);
+  free(r);
+}
+
+int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
+  int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
+  r->pred_k = k > 0 ? k : 0;
+  r->index++;
+  if (r->drift) eddy__drift_inputs(r, r->drift, in);
+  return k;
+}
+
+double eddy_replica_predicted(const eddy_replica_t *r) {
+  if (r->schema->task == EDDY_REGRESSION) return r->pred_k ? r->pred[0] : 0.0;
+  return (double)eddy_argmax(r->pred, (size_t)r->pred_k);
+}
+
+int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k) {
+  if (!in->has_y) return 0;
+  int err = eddy_evaluator_add(r->eval, pred, (size_t)k, in->y);
+  if (err) return err;
+  err = eddy_learner_learn(r->learner, in);
+  if (err) return err;
+  r->learned++;
+  if (!r->drift) return 0;
+  /* The detector watches the 0/1 error (or the absolute error) of the
+   * prediction that was made for this instance. */
+  double p = r->schema->task == EDDY_REGRESSION ? (k ? pred[0] : 0.0) : (double)eddy_argmax(pred, (size_t)k);
+  double loss = r->schema->task == EDDY_CLASSIFICATION ? (double)(p != in->y) : fabs(p - in->y);
+  return eddy__drift_learned(r, r->drift, in, loss);
+}
+
+int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
+  return eddy_replica_learn_with(r, in, r->pred, r->pred_k);
+}
+
+#define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')
+
+int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b) {
+  eddy_ckpt_begin(b);
+  size_t mark = eddy_ckpt_section_begin(b, EDDY_SECTION_SCHEMA);
+  eddy_schema_save(r->schema, b);
+  eddy_ckpt_section_end(b, mark);
+  int err = eddy_learner_save(r->learner, b);
+  if (err) return err;
+  mark = eddy_ckpt_section_begin(b, EDDY_SECTION_META);
+  eddy_buf_put_u64(b, r->version);
+  eddy_buf_put_u64(b, r->index);
+  eddy_buf_put_u64(b, r->learned);
+  eddy_ckpt_section_end(b, mark);
+  if (r->drift) {
+    mark = eddy_ckpt_section_begin(b, SECTION_DRIFT);
+    err = eddy__drift_save(r->drift, b);
+    eddy_ckpt_section_end(b, mark);
+    if (err) return err;
+  }
+  return eddy_ckpt_finish(b);
+}
+
+int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size) {
+  int err = eddy_ckpt_verify(p, len, errstr, errstr_size);
+  if (err) return err;
+  /* Everything is read into a scratch replica; r changes only on success. */
+  eddy_replica_t t = *r;
+  t.schema = NULL;
+  t.learner = NULL;
+  t.drift = NULL;
+  eddy_reader_t rd;
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_SCHEMA, 0, &rd))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no schema section");
+  if (!(t.schema = eddy_schema_load(&rd, errstr, errstr_size))) return EDDY_ECORRUPT;
+  err = EDDY_ECORRUPT;
+  if (t.schema->n_attrs != r->schema->n_attrs || t.schema->task != r->schema->task) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint's attributes differ from the config's");
+    goto fail;
+  }
+  for (size_t i = 0; i < t.schema->n_attrs; i++)
+    if (strcmp(t.schema->attrs[i].name, r->schema->attrs[i].name) ||
+        t.schema->attrs[i].kind != r->schema->attrs[i].kind) {
+      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint's attribute %zu is '%s', the config's '%s'",
+                        i, t.schema->attrs[i].name, r->schema->attrs[i].name);
+      goto fail;
+    }
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_LEARNER, 0, &rd)) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint has no learner section");
+    goto fail;
+  }
+  if (!(t.learner = eddy_learner_load(&rd, t.schema, errstr, errstr_size))) goto fail;
+  if (t.learner->type != r->learner->type) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint holds a '%s', the config asks for '%s'",
+                      t.learner->type->name, r->learner->type->name);
+    goto fail;
+  }
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_META, 0, &rd)) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint has no meta section");
+    goto fail;
+  }
+  t.version = eddy_read_u64(&rd);
+  t.index = eddy_read_u64(&rd);
+  t.learned = eddy_read_u64(&rd);
+  if (rd.err) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint's meta section is truncated");
+    goto fail;
+  }
+  char msg[512] = "";
+  t.drift = eddy__drift_new(&t, msg, sizeof msg);
+  if (!t.drift && msg[0]) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+    goto fail;
+  }
+  int has = eddy_ckpt_section(p, len, SECTION_DRIFT, 0, &rd) == 0;
+  if (has != (t.drift != NULL)) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint and config disagree on [drift]");
+    goto fail;
+  }
+  if (t.drift) {
+    if (errstr_size) errstr[0] = '\0';
+    if ((err = eddy__drift_load(&t, t.drift, &rd, errstr, errstr_size))) {
+      /* Not every refusal of the drift state says why. */
+      if (errstr_size && !errstr[0])
+        eddy_seterr(errstr, errstr_size, err, "checkpoint's drift section is corrupt (%s)", eddy_strerror(err));
+      goto fail;
+    }
+  }
+  eddy__drift_free(r->drift);
+  eddy_learner_free(r->learner);
+  eddy_schema_free(r->schema);
+  *r = t;
+  return 0;
+fail:
+  eddy__drift_free(t.drift);
+  eddy_learner_free(t.learner);
+  eddy_schema_free(t.schema);
+  return err;
+}
+
+size_t eddy_replica_memory(const eddy_replica_t *r) {
+  size_t m = eddy_learner_memory(r->learner) + eddy_schema_memory(r->schema);
+  return r->drift ? m + eddy__drift_memory(r->drift) : m;
+}

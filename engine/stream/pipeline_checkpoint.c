@@ -1,0 +1,154 @@
+/* pipeline_checkpoint.c: a pipeline's model checkpoints: written per task when
+ * its outputs are delivered, on a timer, at revocation and at the end; the
+ * store's answers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/stream/pipeline_int.h"
+
+/* ------------------------------------------------------------- checkpoints */
+
+/* Test only (tests/faults): EDDY_TEST_CRASH_AT=STEP[:N] ends the process
+ * with _exit(137), as a SIGKILL would, the Nth time (default 1) it reaches
+ * STEP: ckpt_before_write (a checkpoint about to be sent to the store) or
+ * ckpt_after_write (the store has acknowledged one; its offsets are not
+ * committed yet). Unset: one getenv, then nothing. */
+static void test_crash_at(const char *step) {
+  static int init;
+  static char want[32];
+  static long left;
+  if (!init) {
+    init = 1;
+    const char *e = getenv("EDDY_TEST_CRASH_AT");
+    if (e && *e) {
+      snprintf(want, sizeof want, "%s", e);
+      char *c = strchr(want, ':');
+      left = 1;
+      if (c) {
+        *c = '\0';
+        left = strtol(c + 1, NULL, 10);
+        if (left < 1) left = 1;
+      }
+    }
+  }
+  if (!want[0] || strcmp(want, step) != 0 || --left > 0) return;
+  fprintf(stderr, "eddy: EDDY_TEST_CRASH_AT=%s: exiting with 137\n", step);
+  _exit(137);
+}
+
+/* Writes t's model with the offset after the last record it handled. */
+void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
+  eddy_buf_t *b = &pl->ckpt_buf;
+  eddy_buf_clear(b);
+  int err = eddy_replica_save(t->replica, b);
+  if (!err && b->err) err = EDDY_ENOMEM;
+  if (!err) test_crash_at("ckpt_before_write");
+  if (!err) err = pl->store.type->checkpoint(&pl->store, t, t->wm.next, b->data, b->len, kind);
+  if (err) {
+    pl->st.checkpoint_failures++;
+    eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "%s [%d]: checkpoint at offset %" PRId64 " not written: %s", t->topic,
+                (int)t->partition, t->wm.next, eddy_strerror(err));
+    return;
+  }
+  t->ckpt_offset = t->wm.next;
+  pl->ckpts_pending++;
+  if (kind == EDDY_CKPT_REVOKE) pl->revoke_ckpts++;
+}
+
+/* A task's model moved since its last checkpoint. */
+int eddy__pl_has_news(const eddy_ptask_t *t) {
+  return !t->retired && t->restored && t->wm.next >= 0 && t->wm.next > t->ckpt_offset &&
+         (!t->pl->eos || t->wm.next <= t->wm.committed);
+}
+
+/* Checkpoints every task whose model moved and whose records' outputs
+ * are all delivered: a restart from a checkpoint then re-predicts records
+ * (duplicates) but never skips one whose prediction was lost. Returns 1
+ * when no task with news is left waiting for deliveries. */
+int eddy__pl_checkpoint_tasks(eddy_pipeline_t *pl, int kind) {
+  int all = 1;
+  for (size_t i = 0; i < pl->n_tasks; i++) {
+    eddy_ptask_t *t = pl->tasks[i];
+    if (!eddy__pl_has_news(t)) continue;
+    if (eddy_wm_open(&t->wm)) {
+      all = 0;
+      continue;
+    }
+    eddy__pl_checkpoint_task(pl, t, kind);
+  }
+  return all;
+}
+
+/* Timer checkpoints, between batches: consumption waits (a delivery
+ * round trip, at most CKPT_WAIT) for the outputs of the tasks with news;
+ * tasks still waiting then are left to the next round. Returns 1 when
+ * consumption may go on. */
+#define CKPT_WAIT 2.0
+
+int eddy__pl_ckpt_gate(eddy_pipeline_t *pl) {
+  /* Exactly once: checkpoints follow the transactions' commits. */
+  if (!pl->ckpt || pl->state != EDDY_PL_RUNNING || pl->eos) return 1;
+  double now = eddy_now();
+  if (!pl->ckpt_due) {
+    if (now < pl->next_ckpt) return 1;
+    pl->ckpt_due = 1;
+    pl->ckpt_since = now;
+  }
+  int all = eddy__pl_checkpoint_tasks(pl, EDDY_CKPT_TIMER);
+  if (!all && now - pl->ckpt_since < CKPT_WAIT) return 0;
+  if (!all)
+    eddy__pl_log_limited(pl, EDDY_LOG_WARN, "checkpoints: some partitions' outputs still await delivery after %.0f s: "
+                "they are checkpointed at a later round", CKPT_WAIT);
+  pl->ckpt_due = 0;
+  pl->next_ckpt = now + pl->conf->state.checkpoint_interval;
+  return 1;
+}
+
+void eddy__pl_unassign_now(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts) {
+  pl->unassign_due = 0;
+  if (!pl->consumer) return;
+  if (strcmp(rd_kafka_rebalance_protocol(pl->consumer), "COOPERATIVE") == 0 && parts) {
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(pl->consumer, parts);
+    if (e) rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(pl->consumer, NULL);
+  }
+}
+
+void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int kind,
+                                 int status, int64_t stored) {
+  if (pl->ckpts_pending) pl->ckpts_pending--;
+  const char *name = pl->conf->pipeline.name;
+  if (status == 0 || (status == EDDY_ESTATE && stored > offset)) {
+    /* The store holds a checkpoint of the partition: its offsets may be
+     * committed (pipeline_commit.c). */
+    for (size_t i = 0; i < pl->n_tasks; i++) {
+      eddy_ptask_t *t = pl->tasks[i];
+      if (t->partition == partition && !t->retired && t->ckpt_offset >= offset) t->ckpt_stored = 1;
+    }
+  }
+  if (status == 0) {
+    test_crash_at("ckpt_after_write");
+    pl->st.checkpoints++;
+  } else if (status == EDDY_ESTATE && stored > offset) {
+    pl->st.checkpoint_failures++;
+    eddy_log(EDDY_LOG_WARN, "pipeline %s: partition %d: Redis holds a checkpoint at offset %" PRId64
+             ", past this one (%" PRId64 "): another instance has gone further; this one was not kept",
+             name, (int)partition, stored, offset);
+  } else if (status != EDDY_ESTATE) {
+    pl->st.checkpoint_failures++;
+    eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "partition %d: checkpoint at offset %" PRId64 " not written",
+                (int)partition, offset);
+  }
+  if (kind == EDDY_CKPT_REVOKE && pl->revoke_ckpts && --pl->revoke_ckpts == 0 && pl->unassign_due) {
+    eddy_log(EDDY_LOG_INFO, "pipeline %s: checkpoints of the revoked partitions written", name);
+    eddy__pl_unassign_now(pl, pl->unassign_parts);
+    if (pl->unassign_parts) rd_kafka_topic_partition_list_destroy(pl->unassign_parts);
+    pl->unassign_parts = NULL;
+  }
+}

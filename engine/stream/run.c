@@ -1,0 +1,506 @@
+/* run.c: the process of `eddy run`: one libuv loop with the pipelines of a
+ * config, a timer that commits and moves drains along, signals (SIGINT and
+ * SIGTERM stop within 10 s, SIGHUP reloads the config), the HTTP endpoint
+ * (/metrics, /healthz), and config reloads: pipelines added start, removed
+ * ones drain, flush and commit, changed ones are replaced, unchanged ones
+ * keep running with their models. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/stream/stream.h"
+
+#define TICK_MS 50
+#define STOP_BUDGET 9.0    /* seconds from the signal to the end of every drain */
+#define WATCHDOG 9.7       /* seconds: the process exits then whatever happens */
+#define REMOVE_BUDGET 30.0 /* seconds a pipeline removed by a reload may take */
+
+/* A config and how many running pipelines borrow from it. */
+typedef struct cfgref {
+  eddy_config_t *cfg;
+  int refs;
+} cfgref_t;
+
+typedef struct slot {
+  eddy_pipeline_t *pl;
+  cfgref_t *ref;
+  eddy_pipeline_t *after; /* a replacement starts once this one has closed */
+} slot_t;
+
+struct eddy_run {
+  uv_loop_t *loop;
+  eddy_run_opts_t opts;
+  char *config_path;
+  cfgref_t *current; /* the config the running set follows */
+  slot_t *pls;       /* running (or starting) pipelines */
+  size_t n_pls, cap_pls;
+  slot_t *gone;      /* draining pipelines */
+  size_t n_gone, cap_gone;
+  uv_timer_t tick;
+  uv_signal_t sig[3];
+  int n_sig;
+  eddy_http_t *http;
+  char listen[128];
+  int started, stopping, closed, failed;
+  double stop_deadline;
+  uint64_t reloads, reload_failures;
+  double started_at;
+};
+
+static cfgref_t *ref_new(eddy_config_t *cfg) {
+  cfgref_t *r = calloc(1, sizeof *r);
+  if (r) r->cfg = cfg;
+  return r;
+}
+
+static void ref_drop(cfgref_t *r) {
+  if (r && --r->refs <= 0) {
+    eddy_config_free(r->cfg);
+    free(r);
+  }
+}
+
+uv_loop_t *eddy__run_loop(eddy_run_t *r) { return r->loop; }
+uv_loop_t *eddy_run_loop(const eddy_run_t *r) { return r->loop; }
+int eddy__run_stopping(const eddy_run_t *r) { return r->stopping; }
+int eddy_run_status(const eddy_run_t *r) { return r->failed ? 1 : 0; }
+int eddy_run_http_port(const eddy_run_t *r) { return eddy_http_port(r->http); }
+
+size_t eddy_run_pipelines(const eddy_run_t *r, eddy_pipeline_t **out, size_t max) {
+  for (size_t i = 0; i < r->n_pls && i < max; i++) out[i] = r->pls[i].pl;
+  return r->n_pls;
+}
+
+void eddy__run_alert(eddy_run_t *r, const eddy_pipeline_t *pl, const eddy_alert_t *a) {
+  if (r && r->opts.on_alert) r->opts.on_alert(r->opts.ctx, pl, a);
+}
+
+void eddy__run_failed(eddy_run_t *r, eddy_pipeline_t *pl) {
+  if (!r) return; /* an offline replay (eddy verify): the caller sees the stats */
+  if (!r->failed)
+    eddy_log(EDDY_LOG_ERROR, "pipeline %s failed: stopping", eddy_pipeline_conf(pl)->pipeline.name);
+  r->failed = 1;
+  eddy_run_stop(r);
+}
+
+/* --------------------------------------------------------------- plans */
+
+size_t eddy_run_plan(const eddy_config_t *old, const eddy_config_t *cur, eddy_plan_item_t *items,
+                     size_t max) {
+  size_t n = 0;
+  for (size_t j = 0; j < cur->n_pipelines; j++) {
+    const eddy_pipeline_conf_t *c = &cur->pipelines[j];
+    eddy_plan_item_t it = {EDDY_PLAN_ADD, c->pipeline.name, 0, j};
+    for (size_t i = 0; old && i < old->n_pipelines; i++)
+      if (strcmp(old->pipelines[i].pipeline.name, c->pipeline.name) == 0) {
+        it.op = eddy_pipeline_conf_equal(&old->pipelines[i], c) ? EDDY_PLAN_KEEP : EDDY_PLAN_REPLACE;
+        it.old_index = i;
+      }
+    if (n < max) items[n] = it;
+    n++;
+  }
+  for (size_t i = 0; old && i < old->n_pipelines; i++) {
+    int found = 0;
+    for (size_t j = 0; j < cur->n_pipelines && !found; j++)
+      found = strcmp(old->pipelines[i].pipeline.name, cur->pipelines[j].pipeline.name) == 0;
+    if (found) continue;
+    if (n < max) items[n] = (eddy_plan_item_t){EDDY_PLAN_REMOVE, old->pipelines[i].pipeline.name, i, 0};
+    n++;
+  }
+  return n;
+}
+
+/* --------------------------------------------------------------- HTTP */
+
+static const struct family {
+  const char *name, *type, *help;
+} families[] = {
+    {"eddy_records_in_total", "counter", "Records consumed."},
+    {"eddy_bytes_in_total", "counter", "Bytes of record values consumed."},
+    {"eddy_predictions_total", "counter", "Predictions produced."},
+    {"eddy_predictions_delivered_total", "counter", "Predictions the broker acknowledged."},
+    {"eddy_decode_errors_total", "counter", "Records that did not decode."},
+    {"eddy_invalid_records_total", "counter", "Records without a required field."},
+    {"eddy_oversized_records_total", "counter", "Records larger than max_record_bytes."},
+    {"eddy_dead_lettered_total", "counter", "Records sent to the dead-letter topic (all reasons)."},
+    {"eddy_dead_letters_delivered_total", "counter", "Dead letters the broker acknowledged."},
+    {"eddy_dropped_total", "counter", "Bad records skipped because no dead-letter topic is set."},
+    {"eddy_learn_total", "counter", "Labelled records learned."},
+    {"eddy_alerts_total", "counter", "Drift alerts by detector and kind (warning, drift, data_drift)."},
+    {"eddy_delivery_retries_total", "counter", "Outputs produced again after a failed delivery."},
+    {"eddy_delivery_failures_total", "counter", "Outputs lost to a permanent delivery error."},
+    {"eddy_commits_total", "counter", "Offset commits acknowledged."},
+    {"eddy_commit_failures_total", "counter", "Offset commits that failed (retried)."},
+    {"eddy_rebalances_total", "counter", "Partition assignments and revocations."},
+    {"eddy_checkpoints_total", "counter", "Model checkpoints written to the state store."},
+    {"eddy_checkpoint_failures_total", "counter", "Model checkpoints not written (refused, lost or failed)."},
+    {"eddy_replayed_records_total", "counter",
+     "Exactly once: records handled again after a restore or an abort, without outputs (theirs are committed)."},
+    {"eddy_transactions_committed_total", "counter", "Exactly once: Kafka transactions committed."},
+    {"eddy_transactions_aborted_total", "counter", "Exactly once: Kafka transactions aborted (their records handled again)."},
+    {"eddy_outputs_in_flight", "gauge", "Outputs awaiting their delivery report."},
+    {"eddy_paused", "gauge", "1 while consumption is paused (backpressure, state store, drain)."},
+    {"eddy_kafka_reachable", "gauge", "0 while every broker is unreachable."},
+    {"eddy_latency_seconds", "histogram",
+     "End to end: the source record's Kafka timestamp to its prediction's delivery report."},
+    {"eddy_partition_records_total", "counter", "Records consumed by the partition's current task."},
+    {"eddy_partition_learn_total", "counter", "Records learned by the partition's current model."},
+    {"eddy_accuracy_windowed", "gauge", "Accuracy over the last [pipeline] window labelled records."},
+    {"eddy_mae_windowed", "gauge", "Mean absolute error over the last [pipeline] window labelled records."},
+    {"eddy_model_version", "gauge", "Model version of the partition (bumps at each drift reset, retrain or swap)."},
+    {"eddy_consumer_lag", "gauge", "High watermark minus the next offset to consume."},
+    {"eddy_committed_offset", "gauge", "Last offset committed for the partition."},
+};
+
+void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
+  eddy_prom_family(b, "eddy_build_info", "gauge", "eddy's version.");
+  char labels[64];
+  eddy_prom_sample(b, "eddy_build_info", eddy_prom_labels(labels, sizeof labels, "version", EDDY_VERSION, NULL), 1);
+  eddy_prom_family(b, "eddy_uptime_seconds", "gauge", "Seconds since the process started.");
+  eddy_prom_sample(b, "eddy_uptime_seconds", NULL, eddy_now() - r->started_at);
+  eddy_prom_family(b, "eddy_config_reloads_total", "counter", "Config reloads applied.");
+  eddy_prom_sample(b, "eddy_config_reloads_total", NULL, (double)r->reloads);
+  eddy_prom_family(b, "eddy_config_reload_failures_total", "counter", "Config reloads refused.");
+  eddy_prom_sample(b, "eddy_config_reload_failures_total", NULL, (double)r->reload_failures);
+  eddy_prom_family(b, "eddy_pipelines", "gauge", "Pipelines running.");
+  eddy_prom_sample(b, "eddy_pipelines", NULL, (double)r->n_pls);
+  for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
+    eddy_prom_family(b, families[f].name, families[f].type, families[f].help);
+    for (size_t i = 0; i < r->n_pls; i++)
+      if (eddy_pipeline_state(r->pls[i].pl) == EDDY_PL_RUNNING)
+        eddy_pipeline_metrics(r->pls[i].pl, families[f].name, b);
+  }
+}
+
+static int on_http(void *ctx, const char *method, const char *path, eddy_buf_t *body,
+                   const char **content_type) {
+  eddy_run_t *r = ctx;
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    eddy_buf_printf(body, "only GET\n");
+    return 405;
+  }
+  if (strcmp(path, "/metrics") == 0) {
+    *content_type = "text/plain; version=0.0.4; charset=utf-8";
+    eddy_run_metrics(r, body);
+    return 200;
+  }
+  if (strcmp(path, "/healthz") == 0) {
+    *content_type = "application/json";
+    int ok = !r->stopping && !r->failed;
+    eddy_buf_printf(body, "{\"status\":\"%s\",\"pipelines\":{", r->failed ? "failed" : r->stopping ? "stopping" : "ok");
+    for (size_t i = 0; i < r->n_pls; i++) {
+      eddy_pipeline_t *pl = r->pls[i].pl;
+      const eddy_pipeline_conf_t *c = eddy_pipeline_conf(pl);
+      static const char *const states[] = {"prepared", "running", "draining", "closed"};
+      eddy_buf_printf(body, "%s", i ? "," : "");
+      eddy_json_string(body, c->pipeline.name, strlen(c->pipeline.name));
+      eddy_ptask_t *t[1];
+      eddy_buf_printf(body, ":{\"state\":\"%s\",\"partitions\":%zu,\"outputs_in_flight\":%" PRIu64 "}",
+                      states[eddy_pipeline_state(pl)], eddy_pipeline_tasks(pl, t, 0), eddy_pipeline_in_flight(pl));
+    }
+    eddy_buf_printf(body, "}}\n");
+    return ok ? 200 : 503;
+  }
+  eddy_buf_printf(body, "not found: try /metrics or /healthz\n");
+  return 404;
+}
+
+/* ------------------------------------------------------------- the loop */
+
+static int push(slot_t **v, size_t *n, size_t *cap, slot_t s) {
+  if (eddy_grow((void **)v, cap, *n + 1, sizeof **v)) return EDDY_ENOMEM;
+  (*v)[(*n)++] = s;
+  return 0;
+}
+
+static void close_all(eddy_run_t *r) {
+  if (r->closed) return;
+  r->closed = 1;
+  uv_timer_stop(&r->tick);
+  uv_close((uv_handle_t *)&r->tick, NULL);
+  for (int i = 0; i < r->n_sig; i++) uv_close((uv_handle_t *)&r->sig[i], NULL);
+  eddy_http_stop(r->http);
+  r->http = NULL;
+}
+
+static void start_pipeline(eddy_run_t *r, slot_t *s) {
+  char err[1024];
+  if (eddy_pipeline_start(s->pl, err, sizeof err)) {
+    eddy_log(EDDY_LOG_ERROR, "%s", err);
+    r->failed = 1;
+    eddy_run_stop(r);
+  }
+}
+
+static void on_tick(uv_timer_t *t) {
+  eddy_run_t *r = t->data;
+  for (size_t i = 0; i < r->n_pls; i++) {
+    slot_t *s = &r->pls[i];
+    if (s->after) continue; /* waits for its predecessor */
+    if (eddy_pipeline_state(s->pl) == EDDY_PL_PREPARED && !r->stopping) start_pipeline(r, s);
+    eddy_pipeline_tick(s->pl);
+  }
+  for (size_t i = 0; i < r->n_gone;) {
+    slot_t *s = &r->gone[i];
+    eddy_pipeline_tick(s->pl);
+    if (eddy_pipeline_state(s->pl) == EDDY_PL_CLOSED) {
+      for (size_t j = 0; j < r->n_pls; j++)
+        if (r->pls[j].after == s->pl) r->pls[j].after = NULL; /* its replacement may start */
+      eddy_pipeline_free(s->pl);
+      ref_drop(s->ref);
+      r->gone[i] = r->gone[--r->n_gone];
+    } else {
+      i++;
+    }
+  }
+  if (r->stopping && r->n_pls == 0 && r->n_gone == 0) close_all(r);
+}
+
+static void *watchdog(void *arg) {
+  (void)arg;
+  struct timespec ts = {(time_t)WATCHDOG, (long)((WATCHDOG - (time_t)WATCHDOG) * 1e9)};
+  while (nanosleep(&ts, &ts) && errno == EINTR) {
+  }
+  eddy_log(EDDY_LOG_ERROR, "shutdown took more than %.1f s: exiting now (offsets not committed are "
+                           "consumed again on restart: nothing is lost)", WATCHDOG);
+  _exit(0);
+  return NULL;
+}
+
+void eddy_run_stop(eddy_run_t *r) {
+  if (r->stopping) return;
+  r->stopping = 1;
+  r->stop_deadline = eddy_now() + STOP_BUDGET;
+  if (!r->opts.no_signals) {
+    pthread_t th;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    pthread_create(&th, &a, watchdog, NULL);
+    pthread_attr_destroy(&a);
+  }
+  for (size_t i = 0; i < r->n_pls; i++) {
+    slot_t s = r->pls[i];
+    eddy_pipeline_drain(s.pl, r->stop_deadline);
+    push(&r->gone, &r->n_gone, &r->cap_gone, s);
+  }
+  for (size_t i = 0; i < r->n_gone; i++) eddy_pipeline_drain(r->gone[i].pl, r->stop_deadline);
+  r->n_pls = 0;
+  if (!r->started) close_all(r);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  eddy_run_t *r = h->data;
+  if (signum == SIGHUP) {
+    char err[2048];
+    if (r->stopping) return;
+    eddy_log(EDDY_LOG_INFO, "SIGHUP: reloading %s", r->config_path);
+    if (eddy_run_reload(r, err, sizeof err))
+      eddy_log(EDDY_LOG_ERROR, "reload refused, the running pipelines go on unchanged: %s", err);
+    return;
+  }
+  if (r->stopping) {
+    eddy_log(EDDY_LOG_WARN, "%s again: exiting now", strsignal(signum));
+    _exit(1);
+  }
+  eddy_log(EDDY_LOG_INFO, "%s: stopping (finishing the batch, flushing outputs, committing)", strsignal(signum));
+  eddy_run_stop(r);
+}
+
+/* Prepares every pipeline of cfg that the plan adds or replaces; on any
+ * error nothing is kept. */
+static int prepare(eddy_run_t *r, cfgref_t *ref, const eddy_plan_item_t *items, size_t n,
+                   eddy_pipeline_t **made, char *errstr, size_t errstr_size) {
+  for (size_t i = 0; i < n; i++) {
+    made[i] = NULL;
+    if (items[i].op != EDDY_PLAN_ADD && items[i].op != EDDY_PLAN_REPLACE) continue;
+    made[i] = eddy_pipeline_new(r, &ref->cfg->pipelines[items[i].new_index], errstr, errstr_size);
+    if (!made[i]) {
+      for (size_t j = 0; j < i; j++) eddy_pipeline_free(made[j]);
+      return EDDY_EINVAL;
+    }
+  }
+  return 0;
+}
+
+eddy_run_t *eddy_run_new(uv_loop_t *loop, const eddy_run_opts_t *opts, eddy_config_t *config, char *errstr,
+                         size_t errstr_size) {
+  if (!config && !(config = eddy_config_load(opts->config_path, errstr, errstr_size))) return NULL;
+  eddy_run_t *r = calloc(1, sizeof *r);
+  cfgref_t *ref = ref_new(config);
+  size_t n = config->n_pipelines;
+  eddy_plan_item_t *items = calloc(n + 1, sizeof *items);
+  eddy_pipeline_t **made = calloc(n + 1, sizeof *made);
+  if (!r || !ref || !items || !made || (opts->config_path && !(r->config_path = strdup(opts->config_path)))) {
+    eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    goto fail;
+  }
+  r->loop = loop;
+  r->opts = *opts;
+  r->started_at = eddy_now();
+  eddy_run_plan(NULL, config, items, n);
+  if (prepare(r, ref, items, n, made, errstr, errstr_size)) goto fail;
+  for (size_t i = 0; i < n; i++) {
+    push(&r->pls, &r->n_pls, &r->cap_pls, (slot_t){made[i], ref, NULL});
+    ref->refs++;
+  }
+  ref->refs++; /* held as the current config */
+  r->current = ref;
+  free(items);
+  free(made);
+  return r;
+fail:
+  free(items);
+  free(made);
+  if (ref) {
+    eddy_config_free(ref->cfg);
+    free(ref);
+  } else {
+    eddy_config_free(config);
+  }
+  if (r) free(r->config_path);
+  free(r);
+  return NULL;
+}
+
+int eddy_run_start(eddy_run_t *r, char *errstr, size_t errstr_size) {
+  uv_timer_init(r->loop, &r->tick);
+  r->tick.data = r;
+  if (!r->opts.no_signals) {
+    int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    for (int i = 0; i < 3; i++) {
+      uv_signal_init(r->loop, &r->sig[i]);
+      r->sig[i].data = r;
+      uv_signal_start(&r->sig[i], on_signal, sigs[i]);
+    }
+    r->n_sig = 3;
+  }
+  r->started = 1;
+  const char *listen = r->current->cfg->http.listen;
+  if (listen[0]) {
+    r->http = eddy_http_start(r->loop, listen, on_http, r, errstr, errstr_size);
+    if (!r->http) {
+      eddy_run_stop(r);
+      uv_timer_start(&r->tick, on_tick, 0, TICK_MS);
+      return EDDY_EIO;
+    }
+    snprintf(r->listen, sizeof r->listen, "%s", listen);
+    eddy_log(EDDY_LOG_INFO, "http: /metrics and /healthz on port %d", eddy_http_port(r->http));
+  }
+  for (size_t i = 0; i < r->n_pls; i++) {
+    if (eddy_pipeline_start(r->pls[i].pl, errstr, errstr_size)) {
+      r->failed = 1;
+      eddy_run_stop(r);
+      uv_timer_start(&r->tick, on_tick, 0, TICK_MS);
+      return EDDY_EINVAL;
+    }
+  }
+  uv_timer_start(&r->tick, on_tick, TICK_MS, TICK_MS);
+  return 0;
+}
+
+int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
+  if (!r->config_path) return eddy_seterr(errstr, errstr_size, EDDY_ESTATE, "no config file to reload");
+  if (r->stopping) return eddy_seterr(errstr, errstr_size, EDDY_ESTATE, "stopping");
+  eddy_config_t *cfg = eddy_config_load(r->config_path, errstr, errstr_size);
+  if (!cfg) {
+    r->reload_failures++;
+    return EDDY_EINVAL;
+  }
+  cfgref_t *ref = ref_new(cfg);
+  size_t cap = cfg->n_pipelines + r->current->cfg->n_pipelines + 1;
+  eddy_plan_item_t *items = calloc(cap, sizeof *items);
+  eddy_pipeline_t **made = calloc(cap, sizeof *made);
+  eddy_http_t *http = NULL;
+  int err = 0;
+  if (!ref || !items || !made) {
+    err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    goto done;
+  }
+  size_t n = eddy_run_plan(r->current->cfg, cfg, items, cap);
+  if ((err = prepare(r, ref, items, n, made, errstr, errstr_size))) goto done;
+  /* A new [http] listen address is bound before anything changes. */
+  int http_changed = strcmp(cfg->http.listen, r->listen) != 0;
+  if (http_changed && cfg->http.listen[0] &&
+      !(http = eddy_http_start(r->loop, cfg->http.listen, on_http, r, errstr, errstr_size))) {
+    for (size_t i = 0; i < n; i++) eddy_pipeline_free(made[i]);
+    err = EDDY_EIO;
+    goto done;
+  }
+  /* Apply: nothing below fails. */
+  char summary[2048];
+  size_t sl = 0;
+  summary[0] = '\0';
+  static const char *const verbs[] = {"kept", "added", "removed", "replaced"};
+  for (size_t i = 0; i < n; i++) {
+    eddy_plan_item_t *it = &items[i];
+    sl += (size_t)snprintf(summary + sl, sl < sizeof summary ? sizeof summary - sl : 0, "%s%s %s",
+                           i ? ", " : "", verbs[it->op], it->name);
+    if (sl >= sizeof summary) sl = sizeof summary - 1;
+    eddy_pipeline_t *old = NULL;
+    size_t oi = 0;
+    if (it->op != EDDY_PLAN_ADD) {
+      for (oi = 0; oi < r->n_pls; oi++)
+        if (strcmp(eddy_pipeline_conf(r->pls[oi].pl)->pipeline.name, it->name) == 0) break;
+      old = oi < r->n_pls ? r->pls[oi].pl : NULL;
+    }
+    if (it->op == EDDY_PLAN_KEEP) continue;
+    if (old && (it->op == EDDY_PLAN_REMOVE || it->op == EDDY_PLAN_REPLACE)) {
+      slot_t s = r->pls[oi];
+      eddy_pipeline_drain(old, eddy_now() + REMOVE_BUDGET);
+      push(&r->gone, &r->n_gone, &r->cap_gone, s);
+      r->pls[oi] = r->pls[--r->n_pls];
+    }
+    if (it->op == EDDY_PLAN_ADD || it->op == EDDY_PLAN_REPLACE) {
+      /* A replacement joins the group after its predecessor has left. */
+      push(&r->pls, &r->n_pls, &r->cap_pls, (slot_t){made[i], ref, it->op == EDDY_PLAN_REPLACE ? old : NULL});
+      ref->refs++;
+    }
+  }
+  if (http_changed) {
+    eddy_http_stop(r->http);
+    r->http = http;
+    snprintf(r->listen, sizeof r->listen, "%s", cfg->http.listen);
+  }
+  ref->refs++;
+  ref_drop(r->current);
+  r->current = ref;
+  ref = NULL;
+  r->reloads++;
+  eddy_log(EDDY_LOG_INFO, "reload applied: %s", summary);
+  /* New pipelines start on the next tick. */
+done:
+  if (err) r->reload_failures++;
+  if (ref && ref->refs == 0) {
+    eddy_config_free(ref->cfg);
+    free(ref);
+  } else if (!ref && err) {
+    eddy_config_free(cfg);
+  }
+  free(items);
+  free(made);
+  return err;
+}
+
+void eddy_run_free(eddy_run_t *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->n_pls; i++) {
+    eddy_pipeline_free(r->pls[i].pl);
+    ref_drop(r->pls[i].ref);
+  }
+  for (size_t i = 0; i < r->n_gone; i++) {
+    eddy_pipeline_free(r->gone[i].pl);
+    ref_drop(r->gone[i].ref);
+  }
+  free(r->pls);
+  free(r->gone);
+  ref_drop(r->current);
+  free(r->config_path);
+  free(r);
+}

@@ -1,0 +1,1299 @@
+/* hoeffding_tree.c: the Hoeffding tree classifier (VFDT, Domingos & Hulten
+ * 2000) exactly as MOA 2016.04's HoeffdingTree defines it, and the tree core
+ * that the Hoeffding Adaptive Tree builds on (hoeffding_adaptive_tree.c).
+ *
+ * MOA's semantics kept on purpose (they decide which splits happen, so
+ * parity with MOA's numbers needs them):
+ *  - split suggestions are the null split (pre-pruning) then each
+ *    attribute's best, sorted stably by Double.compare: on equal merits the
+ *    later attribute wins; the info-gain merit of the null split is -inf
+ *    (fewer than two branches above minBranchFrac), so with info gain
+ *    pre-pruning never wins;
+ *  - the tie threshold forces a split once the bound drops below it, even
+ *    when the class does not depend on the inputs (at n > R^2 ln(1/delta) /
+ *    (2 tau^2), 3224 with two classes and the defaults);
+ *  - new leaves start with the class distribution the split estimated
+ *    (Gaussian estimates, not counts) and attempt splits again once grace
+ *    period weight more has arrived;
+ *  - an instance whose split value is missing stops at the split node: it
+ *    predicts the node's distribution and is not learned;
+ *  - a branch never seen at split time (a new nominal value) gets a new
+ *    leaf when an instance first goes there; predictions use the split
+ *    node's distribution until then;
+ *  - naive Bayes adaptive leaves compare the majority class and naive Bayes
+ *    correct weights per leaf (an empty leaf's majority class is -1);
+ *  - memory management follows estimateModelByteSizes and
+ *    enforceTrackerLimit, with eddy's exact byte sizes instead of Java's.
+ * Additions: max_depth (River's: a leaf at that depth stops splitting and
+ * is deactivated); instances with weight <= 0 are ignored. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detectors/detectors.h"
+#include "learners/trees/trees.h"
+
+static const char *const criteria[] = {"info_gain", "gini", NULL};
+static const char *const predictors[] = {"mc", "nb", "nba", NULL};
+static const char *const boots[] = {"moa", "seeded", "off", NULL};
+
+#define HT_COMMON_OPTIONS                                                                          \
+  EDDY_OPT_INT_(eddy__ht_params_t, "grace_period", grace_period, "200", 1, 1e9,                         \
+                "weight a leaf observes between split attempts"),                                  \
+      EDDY_OPT_DOUBLE_(eddy__ht_params_t, "split_confidence", split_confidence, "1e-7", 1e-300, 1,      \
+                       "delta of the Hoeffding bound: the allowed error of a split decision"),     \
+      EDDY_OPT_DOUBLE_(eddy__ht_params_t, "tie_threshold", tie_threshold, "0.05", 0, 1,                 \
+                       "split anyway once the Hoeffding bound is below this (ties)"),              \
+      EDDY_OPT_ENUM_(eddy__ht_params_t, "split_criterion", split_criterion, "info_gain", criteria,      \
+                     "info_gain or gini"),                                                         \
+      EDDY_OPT_INT_(eddy__ht_params_t, "split_points", n_split_points, "10", 1, 100000,                 \
+                    "candidate split points of a numeric attribute (Gaussian observer)"),         \
+      EDDY_OPT_BOOL_(eddy__ht_params_t, "binary_splits", binary_splits, "false",                        \
+                     "only binary splits on nominal attributes (no multiway)"),                   \
+      EDDY_OPT_ENUM_(eddy__ht_params_t, "leaf_prediction", leaf_prediction, "nba", predictors,          \
+                     "mc (majority class), nb (naive Bayes) or nba (naive Bayes adaptive)"),      \
+      EDDY_OPT_INT_(eddy__ht_params_t, "nb_threshold", nb_threshold, "0", 0, 1e12,                      \
+                    "weight a leaf needs before naive Bayes predicts (leaf_prediction = nb)"),    \
+      EDDY_OPT_INT_(eddy__ht_params_t, "max_depth", max_depth, "0", 0, 1e6,                             \
+                    "leaves at this depth stop splitting; 0 = unlimited"),                        \
+      EDDY_OPT_INT_(eddy__ht_params_t, "max_byte_size", max_byte_size, "33554432", 1024, 1e15,          \
+                    "memory limit of the tree; the least promising leaves are deactivated"),      \
+      EDDY_OPT_INT_(eddy__ht_params_t, "memory_estimate_period", memory_estimate_period, "1000000", 1,  \
+                    1e15, "weight between memory checks"),                                         \
+      EDDY_OPT_BOOL_(eddy__ht_params_t, "stop_mem_management", stop_mem_management, "false",            \
+                     "stop growing when the memory limit is hit (instead of deactivating)"),      \
+      EDDY_OPT_BOOL_(eddy__ht_params_t, "no_preprune", no_preprune, "false",                            \
+                     "do not consider the null split (no pre-pruning)"),                           \
+      EDDY_OPT_DOUBLE_(eddy__ht_params_t, "min_branch_frac", min_branch_frac, "0.01", 0, 0.5,           \
+                       "info gain: fraction of weight at least two branches need")
+
+const eddy_option_t eddy__ht_options[] = {HT_COMMON_OPTIONS, EDDY_OPT_END};
+
+const eddy_option_t hat_options[] = {
+    HT_COMMON_OPTIONS,
+    EDDY_OPT_DOUBLE_(eddy__ht_params_t, "adwin_delta", adwin_delta, "0.002", 1e-12, 1,
+                     "delta of the ADWIN error estimator at each node"),
+    EDDY_OPT_ENUM_(eddy__ht_params_t, "bootstrap", bootstrap, "moa", boots,
+                   "Poisson(1) leaf weights: moa (java.util.Random(1) per node, as MOA), seeded "
+                   "(from the learner's seed) or off"),
+    EDDY_OPT_DOUBLE_(eddy__ht_params_t, "switch_significance", switch_significance, "0.05", 1e-12, 1,
+                     "significance of the test that swaps in or prunes an alternate tree"),
+    EDDY_OPT_INT_(eddy__ht_params_t, "drift_window_threshold", drift_window_threshold, "300", 0, 1e12,
+                  "instances both error estimators need before the swap test"),
+    EDDY_OPT_END};
+
+/* ------------------------------------------------------------ layout and pools */
+
+static int alloc_scratch(eddy__ht_tree_t *t) {
+  const eddy__ht_layout_t *L = &t->L;
+  uint32_t vmax = 2;
+  for (size_t a = 0; a < L->n_attrs; a++)
+    if (L->V[a] > vmax) vmax = L->V[a];
+  size_t C = L->C;
+  size_t obs = 2 * C + L->n_bins + 2;
+  if ((size_t)vmax * C > obs) obs = (size_t)vmax * C;
+  double *v1 = realloc(t->votes, C * sizeof *v1);
+  if (v1) t->votes = v1;
+  double *v2 = realloc(t->votes2, C * sizeof *v2);
+  if (v2) t->votes2 = v2;
+  double *cv = realloc(t->cache_votes, C * sizeof *cv);
+  if (cv) t->cache_votes = cv;
+  double *po = realloc(t->post, (size_t)vmax * C * sizeof *po);
+  if (po) t->post = po;
+  double *os = realloc(t->obs_scratch, obs * sizeof *os);
+  if (os) t->obs_scratch = os;
+  uint32_t *pl = realloc(t->post_len, (vmax + 2) * sizeof *pl);
+  if (pl) t->post_len = pl;
+  uint32_t *ol = realloc(t->obs_len, (vmax + 2) * sizeof *ol);
+  if (ol) t->obs_len = ol;
+  if (!v1 || !v2 || !cv || !po || !os || !pl || !ol) return EDDY_ENOMEM;
+  t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
+  t->cache_nb = 0;
+  return 0;
+}
+
+int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__ht_params_t *p, int adaptive,
+                 uint64_t seed) {
+  memset(t, 0, sizeof *t);
+  t->schema = s;
+  t->p = p;
+  t->adaptive = adaptive;
+  t->seed = seed;
+  t->root = -1;
+  t->free_node = -1;
+  t->growth_allowed = 1;
+  t->overhead = 1.0;
+  t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
+  eddy__ht_kids_init(&t->kids);
+  eddy__ht_layout_t *L = &t->L;
+  L->n_attrs = s->n_attrs;
+  uint32_t k = eddy_schema_n_classes(s);
+  L->C = k > 2 ? k : 2;
+  L->n_bins = (uint32_t)p->n_split_points;
+  L->V = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *L->V);
+  L->off = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *L->off);
+  t->cache_x = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *t->cache_x);
+  t->cache_miss = calloc(s->n_attrs ? s->n_attrs : 1, 1);
+  t->cands = calloc(s->n_attrs + 1, sizeof *t->cands);
+  if (!L->V || !L->off || !t->cache_x || !t->cache_miss || !t->cands) return EDDY_ENOMEM;
+  for (size_t a = 0; a < s->n_attrs; a++) {
+    if (s->attrs[a].kind == EDDY_NOMINAL) {
+      uint32_t n = eddy_schema_n_values(s, a);
+      L->V[a] = n > 2 ? n : 2;
+    }
+  }
+  eddy__ht_layout_compute(L, s);
+  return alloc_scratch(t);
+}
+
+void eddy__ht_tree_free(eddy__ht_tree_t *t) {
+  for (size_t i = 0; i < t->n_nodes; i++) eddy_adwin_free(t->nodes[i].adwin);
+  free(t->nodes);
+  free(t->dist);
+  free(t->stats);
+  free(t->slot_free);
+  eddy__ht_kids_free_all(&t->kids);
+  free(t->L.V);
+  free(t->L.off);
+  free(t->votes);
+  free(t->votes2);
+  free(t->post);
+  free(t->obs_scratch);
+  free(t->post_len);
+  free(t->obs_len);
+  free(t->cands);
+  free(t->walk);
+  free(t->cache_x);
+  free(t->cache_votes);
+  free(t->cache_miss);
+  memset(t, 0, sizeof *t);
+  t->root = -1;
+}
+
+void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
+  const eddy_schema_t *s = t->schema;
+  const eddy__ht_params_t *p = t->p;
+  int adaptive = t->adaptive;
+  uint64_t seed = t->seed;
+  eddy__ht_tree_free(t);
+  eddy__ht_tree_init(t, s, p, adaptive, seed);
+}
+
+/* Re-lays out dist rows and slots for C1 classes and V1 values. */
+static int relayout(eddy__ht_tree_t *t, uint32_t C1, const uint32_t *V1) {
+  const eddy_schema_t *s = t->schema;
+  eddy__ht_layout_t N = t->L;
+  N.C = C1;
+  N.V = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *N.V);
+  N.off = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *N.off);
+  if (!N.V || !N.off) goto oom;
+  memcpy(N.V, V1, s->n_attrs * sizeof *N.V);
+  eddy__ht_layout_compute(&N, s);
+  double *dist = NULL, *stats = NULL;
+  if (t->cap_dist) {
+    dist = calloc(t->cap_dist * C1, sizeof *dist);
+    if (!dist) goto oom;
+    for (size_t i = 0; i < t->n_nodes; i++)
+      memcpy(dist + i * C1, t->dist + i * t->L.C, t->L.C * sizeof *dist);
+  }
+  if (t->cap_slots) {
+    stats = calloc(t->cap_slots * N.stride, sizeof *stats);
+    if (!stats) {
+      free(dist);
+      goto oom;
+    }
+    for (size_t i = 0; i < t->n_slots; i++)
+      eddy__ht_layout_copy_slot(&t->L, t->stats + i * t->L.stride, &N, stats + i * N.stride, s);
+  }
+  free(t->dist);
+  free(t->stats);
+  t->dist = dist;
+  t->stats = stats;
+  free(t->L.V);
+  free(t->L.off);
+  t->L = N;
+  t->stamp++;
+  return alloc_scratch(t);
+oom:
+  free(N.V);
+  free(N.off);
+  return EDDY_ENOMEM;
+}
+
+static uint32_t grow_to(uint32_t cur, uint64_t need) {
+  uint64_t n = cur ? cur : 2;
+  while (n < need) n *= 2;
+  return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  const eddy_schema_t *s = t->schema;
+  int need = 0;
+  uint32_t C1 = t->L.C;
+  if (s->task == EDDY_CLASSIFICATION && x->y >= C1) {
+    C1 = grow_to(C1, (uint64_t)x->y + 1);
+    need = 1;
+  }
+  for (size_t a = 0; a < s->n_attrs && !need; a++)
+    if (s->attrs[a].kind == EDDY_NOMINAL && !(x->missing && x->missing[a]) && x->x[a] >= 0 &&
+        x->x[a] >= t->L.V[a] && x->x[a] < 4294967296.0)
+      need = 1;
+  if (!need) return 0;
+  uint32_t *V1 = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *V1);
+  if (!V1) return EDDY_ENOMEM;
+  for (size_t a = 0; a < s->n_attrs; a++) {
+    V1[a] = t->L.V[a];
+    if (s->attrs[a].kind == EDDY_NOMINAL && !(x->missing && x->missing[a]) && x->x[a] >= 0 &&
+        x->x[a] >= V1[a] && x->x[a] < 4294967296.0)
+      V1[a] = grow_to(V1[a], (uint64_t)x->x[a] + 1);
+  }
+  int err = relayout(t, C1, V1);
+  free(V1);
+  return err;
+}
+
+static int32_t alloc_slot(eddy__ht_tree_t *t) {
+  int32_t slot;
+  if (t->n_slot_free) {
+    slot = t->slot_free[--t->n_slot_free];
+  } else {
+    if (t->n_slots == t->cap_slots) {
+      size_t cap = t->cap_slots ? t->cap_slots * 2 : 8;
+      double *st = realloc(t->stats, cap * t->L.stride * sizeof *st);
+      if (!st) return EDDY_ENOMEM;
+      t->stats = st;
+      int32_t *fr = realloc(t->slot_free, cap * sizeof *fr);
+      if (!fr) return EDDY_ENOMEM;
+      t->slot_free = fr;
+      t->cap_slots = cap;
+    }
+    slot = (int32_t)t->n_slots++;
+  }
+  eddy__ht_layout_clear_slot(&t->L, t->stats + (size_t)slot * t->L.stride, t->schema);
+  return slot;
+}
+
+static void release_slot(eddy__ht_tree_t *t, int32_t slot) {
+  if (slot >= 0) t->slot_free[t->n_slot_free++] = slot;
+}
+
+static int32_t new_node(eddy__ht_tree_t *t) {
+  int32_t id;
+  if (t->free_node >= 0) {
+    id = t->free_node;
+    t->free_node = t->nodes[id].kids;
+  } else {
+    if (t->n_nodes >= INT32_MAX) return EDDY_ERANGE;
+    if (t->n_nodes == t->cap_nodes) {
+      size_t cap = t->cap_nodes ? t->cap_nodes * 2 : 16;
+      eddy__ht_node_t *n = realloc(t->nodes, cap * sizeof *n);
+      if (!n) return EDDY_ENOMEM;
+      t->nodes = n;
+      t->cap_nodes = cap;
+    }
+    if (t->n_nodes == t->cap_dist) {
+      size_t cap = t->cap_dist ? t->cap_dist * 2 : 16;
+      double *d = realloc(t->dist, cap * t->L.C * sizeof *d);
+      if (!d) return EDDY_ENOMEM;
+      t->dist = d;
+      t->cap_dist = cap;
+    }
+    id = (int32_t)t->n_nodes++;
+    t->nodes[id].adwin = NULL;
+  }
+  eddy__ht_node_t *n = &t->nodes[id];
+  eddy_adwin_t *adwin = n->adwin;
+  memset(n, 0, sizeof *n);
+  n->kids = -1;
+  n->slot = -1;
+  n->alt = -1;
+  if (t->adaptive) {
+    if (adwin)
+      eddy_adwin_reset(adwin);
+    else if (!(adwin = eddy_adwin_new(t->p->adwin_delta)))
+      return EDDY_ENOMEM;
+    n->adwin = adwin;
+    if (t->p->bootstrap == EDDY__HT_BOOT_SEEDED)
+      n->rng = eddy_seed_derive(t->seed, t->n_created);
+    else
+      n->rng = eddy__ht_moa_random_state();
+  }
+  t->n_created++;
+  memset(eddy__ht_dist(t, id), 0, t->L.C * sizeof(double));
+  return id;
+}
+
+static void free_node(eddy__ht_tree_t *t, int32_t id) {
+  eddy__ht_node_t *n = &t->nodes[id];
+  switch (n->kind) {
+  case EDDY__HT_LEAF:
+    release_slot(t, n->slot);
+    t->n_active--;
+    break;
+  case EDDY__HT_LEAF_INACTIVE: t->n_inactive--; break;
+  case EDDY__HT_SPLIT:
+    if (n->kids >= 0) eddy__ht_kids_release(&t->kids, n->kids, n->kids_log2);
+    t->n_split--;
+    break;
+  default: return;
+  }
+  t->stamp++;
+  n->kind = EDDY__HT_FREE;
+  n->slot = -1;
+  n->kids = t->free_node;
+  t->free_node = id;
+}
+
+void eddy__ht_free_subtree(eddy__ht_tree_t *t, int32_t id) {
+  if (id < 0 || t->nodes[id].kind == EDDY__HT_FREE) return;
+  eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind == EDDY__HT_SPLIT) {
+    for (int32_t b = 0; b < t->nodes[id].n_kids; b++) eddy__ht_free_subtree(t, eddy__ht_kid(t, id, b));
+  }
+  if (t->nodes[id].alt >= 0) eddy__ht_free_subtree(t, t->nodes[id].alt);
+  t->nodes[id].alt = -1;
+  free_node(t, id);
+}
+
+double eddy__ht_weight(const eddy__ht_tree_t *t, int32_t id) {
+  const double *d = eddy__ht_dist(t, id);
+  double s = 0.0;
+  for (uint32_t c = 0; c < t->nodes[id].dist_len; c++) s += d[c];
+  return s;
+}
+
+int eddy__ht_dist_max_index(const eddy__ht_tree_t *t, int32_t id) {
+  const double *d = eddy__ht_dist(t, id);
+  int m = -1;
+  for (uint32_t c = 0; c < t->nodes[id].dist_len; c++)
+    if (m < 0 || d[c] > d[m]) m = (int)c;
+  return m;
+}
+
+int32_t eddy__ht_new_leaf(eddy__ht_tree_t *t, const double *dist, uint32_t len, int32_t depth) {
+  int32_t id = new_node(t);
+  if (id < 0) return id;
+  int32_t slot = alloc_slot(t);
+  if (slot < 0) {
+    t->nodes[id].kind = EDDY__HT_LEAF_INACTIVE;
+    t->n_inactive++;
+    free_node(t, id);
+    return slot;
+  }
+  eddy__ht_node_t *n = &t->nodes[id];
+  n->kind = EDDY__HT_LEAF;
+  n->slot = slot;
+  n->depth = depth;
+  n->dist_len = len;
+  if (dist) memcpy(eddy__ht_dist(t, id), dist, t->L.C * sizeof(double));
+  n->last_eval = eddy__ht_weight(t, id);
+  t->n_active++;
+  return id;
+}
+
+int eddy__ht_set_child(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id) {
+  t->stamp++;
+  if (parent < 0) {
+    t->root = id;
+    return 0;
+  }
+  eddy__ht_node_t *p = &t->nodes[parent];
+  if (p->kids < 0 || branch >= (1 << p->kids_log2)) {
+    unsigned lg = eddy__ht_log2_ceil((size_t)branch + 1);
+    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
+    if (off < 0) return (int)off;
+    p = &t->nodes[parent];
+    if (p->kids >= 0) {
+      memcpy(t->kids.v + off, t->kids.v + p->kids, ((size_t)1 << p->kids_log2) * sizeof(int32_t));
+      eddy__ht_kids_release(&t->kids, p->kids, p->kids_log2);
+    }
+    p->kids = (int32_t)off;
+    p->kids_log2 = (uint8_t)lg;
+  }
+  t->kids.v[p->kids + branch] = id;
+  if (branch >= p->n_kids) p->n_kids = branch + 1;
+  return 0;
+}
+
+static int32_t get_slot_content(const eddy__ht_tree_t *t, int32_t parent, int branch) {
+  return parent < 0 ? t->root : eddy__ht_kid(t, parent, branch);
+}
+
+/* Puts id at (parent, branch) and frees what was there. */
+static int replace_at(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id) {
+  int32_t old = get_slot_content(t, parent, branch);
+  int err = eddy__ht_set_child(t, parent, branch, id);
+  if (err) return err;
+  if (old >= 0 && old != id) eddy__ht_free_subtree(t, old);
+  return 0;
+}
+
+int32_t eddy__ht_sort(const eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
+                int *branch) {
+  int32_t n = from;
+  while (n >= 0 && t->nodes[n].kind == EDDY__HT_SPLIT) {
+    const eddy__ht_node_t *nd = &t->nodes[n];
+    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
+    if (b < 0) return n;
+    int32_t c = eddy__ht_kid(t, n, b);
+    *parent = n;
+    *branch = b;
+    if (c < 0) return -1;
+    n = c;
+  }
+  return n;
+}
+
+static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  size_t n = t->L.n_attrs;
+  if (memcmp(t->cache_x, x->x, n * sizeof *x->x) != 0) return 0;
+  for (size_t a = 0; a < n; a++)
+    if (t->cache_miss[a] != (x->missing ? x->missing[a] != 0 : 0)) return 0;
+  return 1;
+}
+
+void eddy__ht_cache_sort(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+                   int branch) {
+  memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
+  for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
+  t->cache_stamp = t->stamp;
+  t->cache_node = id;
+  t->cache_parent = parent;
+  t->cache_branch = branch;
+  t->cache_leaf = -1;
+  t->cache_nb = 0;
+}
+
+static int cache_valid(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  return t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x);
+}
+
+int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
+  if (cache_valid(t, x)) {
+    *parent = t->cache_parent;
+    *branch = t->cache_branch;
+    return t->cache_node;
+  }
+  *parent = -1;
+  *branch = -1;
+  return eddy__ht_sort(t, t->root, x, parent, branch);
+}
+
+/* Naive Bayes votes of an active leaf into v, through the cache. */
+static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (t->cache_nb && t->cache_leaf == id && cache_valid(t, x)) {
+    memcpy(v, t->cache_votes, t->L.C * sizeof *v);
+    return;
+  }
+  eddy__ht_obs_nb_votes(&t->L, t->schema, eddy__ht_slot(t, id), n->obs_init, eddy__ht_dist(t, id), n->dist_len, x,
+                  v);
+  if (t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
+    memcpy(t->cache_votes, v, t->L.C * sizeof *v);
+    t->cache_leaf = id;
+    t->cache_nb = 1;
+  }
+}
+
+void eddy__ht_node_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind == EDDY__HT_LEAF) {
+    int pred = t->p->leaf_prediction;
+    int nb = pred == EDDY__HT_PRED_NB ? eddy__ht_weight(t, id) >= (double)t->p->nb_threshold
+                                : pred == EDDY__HT_PRED_NBA && !(n->mc_correct > n->nb_correct);
+    if (nb) {
+      leaf_nb_votes(t, id, x, votes);
+      return;
+    }
+  }
+  memcpy(votes, eddy__ht_dist(t, id), t->L.C * sizeof *votes);
+}
+
+void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
+  eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind == EDDY__HT_LEAF) {
+    if (t->p->leaf_prediction == EDDY__HT_PRED_NBA) {
+      if (eddy__ht_dist_max_index(t, id) == (int)c) n->mc_correct += w;
+      leaf_nb_votes(t, id, x, t->votes2);
+      if (eddy_argmax(t->votes2, n->dist_len) == c) n->nb_correct += w;
+    }
+    n->obs_init = 1;
+    eddy__ht_obs_update(&t->L, t->schema, eddy__ht_slot(t, id), x, c, w);
+  }
+  eddy__ht_dist(t, id)[c] += w;
+  if (n->dist_len < c + 1) n->dist_len = c + 1;
+  t->stamp++;
+}
+
+/* ------------------------------------------------------------ memory management */
+
+static size_t node_bytes(const eddy__ht_tree_t *t, int32_t id) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  size_t b = sizeof *n + t->L.C * sizeof(double);
+  if (n->kind == EDDY__HT_LEAF) b += t->L.stride * sizeof(double);
+  if (n->adwin) b += eddy_adwin_memory(n->adwin);
+  return b;
+}
+
+static void deactivate(eddy__ht_tree_t *t, int32_t id) {
+  eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind != EDDY__HT_LEAF) return;
+  release_slot(t, n->slot);
+  t->stamp++;
+  n->slot = -1;
+  n->kind = EDDY__HT_LEAF_INACTIVE;
+  n->obs_init = 0;
+  n->mc_correct = n->nb_correct = 0;
+  t->n_active--;
+  t->n_inactive++;
+}
+
+static int activate(eddy__ht_tree_t *t, int32_t id) {
+  if (t->nodes[id].kind != EDDY__HT_LEAF_INACTIVE) return 0;
+  int32_t slot = alloc_slot(t);
+  if (slot < 0) return slot;
+  eddy__ht_node_t *n = &t->nodes[id];
+  n->slot = slot;
+  n->kind = EDDY__HT_LEAF;
+  n->obs_init = 0;
+  n->mc_correct = n->nb_correct = 0;
+  n->last_eval = eddy__ht_weight(t, id);
+  t->n_active++;
+  t->n_inactive--;
+  t->stamp++;
+  /* MOA makes a new learning node here: HAT's error estimator and Poisson
+   * stream start over too */
+  if (t->adaptive) {
+    eddy_adwin_reset(n->adwin);
+    n->err_used = 0;
+    n->rng = t->p->bootstrap == EDDY__HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
+                                                : eddy__ht_moa_random_state();
+    t->n_created++;
+  }
+  return 0;
+}
+
+/* The learning nodes of the main tree in MOA's findLearningNodes order. */
+static int find_leaves(eddy__ht_tree_t *t, size_t *n_out) {
+  size_t need = t->n_nodes * 2 + 1;
+  if (need > t->cap_walk) {
+    int32_t *w = realloc(t->walk, need * sizeof *w);
+    if (!w) return EDDY_ENOMEM;
+    t->walk = w;
+    t->cap_walk = need;
+  }
+  /* walk[0 .. n) is the output; a stack grows down from the end */
+  size_t n = 0, top = t->cap_walk;
+  if (t->root >= 0) t->walk[--top] = t->root;
+  while (top < t->cap_walk) {
+    int32_t id = t->walk[top++];
+    const eddy__ht_node_t *nd = &t->nodes[id];
+    if (nd->kind == EDDY__HT_LEAF || nd->kind == EDDY__HT_LEAF_INACTIVE) t->walk[n++] = id;
+    if (nd->kind == EDDY__HT_SPLIT)
+      for (int32_t b = nd->n_kids - 1; b >= 0; b--) {
+        int32_t c = eddy__ht_kid(t, id, b);
+        if (c >= 0) t->walk[--top] = c;
+      }
+  }
+  *n_out = n;
+  return 0;
+}
+
+static double promise(const eddy__ht_tree_t *t, int32_t id) {
+  double total = eddy__ht_weight(t, id);
+  int m = eddy__ht_dist_max_index(t, id);
+  return total > 0.0 ? total - eddy__ht_dist(t, id)[m] : 0.0;
+}
+
+typedef struct {
+  double promise;
+  size_t pos;
+  int32_t id;
+} ranked_t;
+
+static int by_promise(const void *a, const void *b) {
+  const ranked_t *x = a, *y = b;
+  int c = eddy__ht_java_compare(x->promise, y->promise);
+  return c ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
+}
+
+static int enforce_tracker_limit(eddy__ht_tree_t *t) {
+  const eddy__ht_params_t *p = t->p;
+  if (!(t->n_inactive > 0 ||
+        (t->n_active * t->active_est + t->n_inactive * t->inactive_est) * t->overhead >
+            (double)p->max_byte_size))
+    return 0;
+  if (p->stop_mem_management) {
+    t->growth_allowed = 0;
+    return 0;
+  }
+  size_t n;
+  int err = find_leaves(t, &n);
+  if (err) return err;
+  ranked_t *r = malloc((n ? n : 1) * sizeof *r);
+  if (!r) return EDDY_ENOMEM;
+  for (size_t i = 0; i < n; i++) {
+    r[i].id = t->walk[i];
+    r[i].pos = i;
+    r[i].promise = promise(t, t->walk[i]);
+  }
+  qsort(r, n, sizeof *r, by_promise);
+  size_t max_active = 0;
+  while (max_active < n) {
+    max_active++;
+    if ((max_active * t->active_est + (n - max_active) * t->inactive_est) * t->overhead >
+        (double)p->max_byte_size) {
+      max_active--;
+      break;
+    }
+  }
+  size_t cutoff = n - max_active;
+  for (size_t i = 0; i < cutoff; i++) deactivate(t, r[i].id);
+  for (size_t i = cutoff; i < n && !err; i++) err = activate(t, r[i].id);
+  free(r);
+  return err;
+}
+
+/* Bytes the live tree uses (MOA's measureByteSize counts live objects):
+ * the pools' spare capacity is left out, so that deactivating leaves
+ * lowers it. */
+static size_t live_bytes(const eddy__ht_tree_t *t) {
+  size_t m = eddy__ht_tree_memory(t) - t->cap_nodes * sizeof *t->nodes -
+             t->cap_dist * t->L.C * sizeof(double) -
+             t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
+             eddy__ht_kids_memory(&t->kids);
+  for (size_t i = 0; i < t->n_nodes; i++) {
+    const eddy__ht_node_t *n = &t->nodes[i];
+    if (n->kind == EDDY__HT_FREE) continue;
+    m += node_bytes(t, (int32_t)i);
+    if (n->kind == EDDY__HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
+  }
+  return m;
+}
+
+/* estimateModelByteSizes */
+static int estimate_sizes(eddy__ht_tree_t *t) {
+  size_t n;
+  int err = find_leaves(t, &n);
+  if (err) return err;
+  double act = 0, inact = 0;
+  size_t n_act = 0, n_inact = 0;
+  for (size_t i = 0; i < n; i++) {
+    int32_t id = t->walk[i];
+    if (t->nodes[id].kind == EDDY__HT_LEAF) {
+      act += (double)node_bytes(t, id);
+      n_act++;
+    } else {
+      inact += (double)node_bytes(t, id);
+      n_inact++;
+    }
+  }
+  if (act > 0) t->active_est = act / (double)n_act;
+  if (inact > 0) t->inactive_est = inact / (double)n_inact;
+  double actual = (double)live_bytes(t);
+  double estimated = t->n_active * t->active_est + t->n_inactive * t->inactive_est;
+  t->overhead = actual / estimated;
+  if (actual > (double)t->p->max_byte_size) return enforce_tracker_limit(t);
+  return 0;
+}
+
+int eddy__ht_after_learn(eddy__ht_tree_t *t, double w) {
+  t->weight_seen += w;
+  if (fmod(t->weight_seen, (double)t->p->memory_estimate_period) == 0.0) return estimate_sizes(t);
+  return 0;
+}
+
+/* ------------------------------------------------------------ splitting */
+
+static int is_pure(const eddy__ht_tree_t *t, int32_t id) {
+  const double *d = eddy__ht_dist(t, id);
+  int nz = 0;
+  for (uint32_t c = 0; c < t->nodes[id].dist_len; c++) nz += d[c] != 0.0;
+  return nz < 2;
+}
+
+int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
+  const eddy__ht_params_t *p = t->p;
+  if (is_pure(t, leaf)) return 0;
+  const uint32_t C = t->L.C;
+  const double *pre = eddy__ht_dist(t, leaf);
+  size_t n_c = 0;
+  if (!p->no_preprune) {
+    eddy__ht_cand_t *c = &t->cands[n_c++];
+    c->attr = -1;
+    c->test = 0;
+    c->value = 0;
+    c->n_branches = 0;
+    c->merit = eddy__ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre,
+                        &t->nodes[leaf].dist_len, 1);
+  }
+  if (t->nodes[leaf].obs_init) {
+    const double *slot = eddy__ht_slot(t, leaf);
+    for (size_t a = 0; a < t->L.n_attrs; a++) {
+      if (eddy__ht_obs_best_split(&t->L, t->schema, slot, a, p->split_criterion, p->min_branch_frac,
+                            p->binary_splits, pre, t->nodes[leaf].dist_len, t->obs_scratch,
+                            t->obs_len, &t->cands[n_c]) == 0)
+        n_c++;
+    }
+  }
+  /* best and second best as MOA's stable Arrays.sort by Double.compare
+   * leaves them: on equal merits the later candidate ranks higher */
+  int best = -1, second = -1;
+  for (size_t i = 0; i < n_c; i++) {
+    if (best < 0 || eddy__ht_java_compare(t->cands[i].merit, t->cands[best].merit) >= 0) {
+      second = best;
+      best = (int)i;
+    } else if (second < 0 || eddy__ht_java_compare(t->cands[i].merit, t->cands[second].merit) >= 0) {
+      second = (int)i;
+    }
+  }
+  int should_split = 0;
+  if (n_c < 2) {
+    should_split = n_c > 0;
+  } else {
+    double hb = eddy__ht_hoeffding_bound(eddy__ht_merit_range(p->split_criterion, t->nodes[leaf].dist_len),
+                                   p->split_confidence, eddy__ht_weight(t, leaf));
+    if (t->cands[best].merit - t->cands[second].merit > hb || hb < p->tie_threshold)
+      should_split = 1;
+  }
+  if (!should_split) return 0;
+  eddy__ht_cand_t cand = t->cands[best];
+  int err = 0;
+  int replaced = 1;
+  if (cand.attr < 0) {
+    /* pre-pruning: the null split wins and the leaf is deactivated */
+    if (get_slot_content(t, parent, branch) == leaf) {
+      deactivate(t, leaf);
+      replaced = 0;
+    } else {
+      int32_t id = new_node(t);
+      if (id < 0) return id;
+      eddy__ht_node_t *n = &t->nodes[id];
+      n->kind = EDDY__HT_LEAF_INACTIVE;
+      n->depth = t->nodes[leaf].depth;
+      n->dist_len = t->nodes[leaf].dist_len;
+      memcpy(eddy__ht_dist(t, id), eddy__ht_dist(t, leaf), C * sizeof(double));
+      t->n_inactive++;
+      err = replace_at(t, parent, branch, id);
+    }
+  } else {
+    eddy__ht_obs_post_dists(&t->L, t->schema, eddy__ht_slot(t, leaf), &cand, t->post, t->post_len);
+    int32_t sid = new_node(t);
+    if (sid < 0) return sid;
+    eddy__ht_node_t *sn = &t->nodes[sid];
+    sn->kind = EDDY__HT_SPLIT;
+    sn->test = (uint8_t)cand.test;
+    sn->attr = cand.attr;
+    sn->value = cand.value;
+    sn->depth = t->nodes[leaf].depth;
+    sn->dist_len = t->nodes[leaf].dist_len;
+    memcpy(eddy__ht_dist(t, sid), eddy__ht_dist(t, leaf), C * sizeof(double));
+    t->n_split++;
+    unsigned lg = eddy__ht_log2_ceil(cand.n_branches);
+    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
+    if (off < 0) return (int)off;
+    t->nodes[sid].kids = (int32_t)off;
+    t->nodes[sid].kids_log2 = (uint8_t)lg;
+    t->nodes[sid].n_kids = (int32_t)cand.n_branches;
+    for (uint32_t i = 0; i < cand.n_branches && !err; i++) {
+      int32_t child =
+          eddy__ht_new_leaf(t, t->post + (size_t)i * C, t->post_len[i], t->nodes[sid].depth + 1);
+      if (child < 0)
+        err = child;
+      else
+        t->kids.v[t->nodes[sid].kids + i] = child;
+    }
+    if (!err) {
+      if (get_slot_content(t, parent, branch) != leaf) t->n_takeovers++; /* HAT's alternates */
+      err = replace_at(t, parent, branch, sid);
+    }
+  }
+  if (!err) err = enforce_tracker_limit(t);
+  return err ? err : replaced;
+}
+
+/* ------------------------------------------------------------ outputs */
+
+int eddy__ht_votes_out(const double *votes, uint32_t C, double *out, size_t out_len, size_t k) {
+  if (out_len < k) return EDDY_ENOSPC;
+  double sum = 0.0;
+  for (uint32_t c = 0; c < C; c++) sum += votes[c];
+  if (sum > 0.0 && isfinite(sum)) {
+    for (size_t c = 0; c < k; c++) out[c] = c < C ? votes[c] / sum : 0.0;
+  } else {
+    size_t m = eddy_argmax(votes, C);
+    int hot = votes[m] != 0.0; /* NaN or infinite votes: one-hot on MOA's maxIndex */
+    for (size_t c = 0; c < k; c++) out[c] = (hot && c == m) ? 1.0 : 0.0;
+  }
+  return (int)k;
+}
+
+/* ------------------------------------------------------------ size, save, load */
+
+size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t) {
+  size_t m = sizeof *t;
+  m += t->cap_nodes * sizeof *t->nodes;
+  m += t->cap_dist * t->L.C * sizeof(double);
+  m += t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t));
+  m += eddy__ht_kids_memory(&t->kids);
+  m += t->L.n_attrs * (sizeof *t->L.V + sizeof *t->L.off + sizeof(double) + 1);
+  m += (t->L.n_attrs + 1) * sizeof *t->cands;
+  uint32_t vmax = 2;
+  for (size_t a = 0; a < t->L.n_attrs; a++)
+    if (t->L.V[a] > vmax) vmax = t->L.V[a];
+  m += (3 * (size_t)t->L.C + (size_t)vmax * t->L.C) * sizeof(double);
+  m += t->cap_walk * sizeof(int32_t);
+  for (size_t i = 0; i < t->n_nodes; i++)
+    if (t->nodes[i].adwin) m += eddy_adwin_memory(t->nodes[i].adwin);
+  return m;
+}
+
+#define HT_SAVE_VERSION 1
+
+int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
+  const eddy__ht_layout_t *L = &t->L;
+  eddy_buf_put_u32(b, HT_SAVE_VERSION);
+  eddy_buf_put_u32(b, (uint32_t)t->adaptive);
+  eddy_buf_put_u64(b, L->n_attrs);
+  eddy_buf_put_u32(b, L->C);
+  for (size_t a = 0; a < L->n_attrs; a++) eddy_buf_put_u32(b, L->V[a]);
+  eddy_buf_put_u64(b, L->stride);
+  eddy_buf_put_u64(b, t->n_nodes);
+  for (size_t i = 0; i < t->n_nodes; i++) {
+    const eddy__ht_node_t *n = &t->nodes[i];
+    eddy_buf_put_u8(b, n->kind);
+    eddy_buf_put_u8(b, n->test);
+    eddy_buf_put_u8(b, n->kids_log2);
+    eddy_buf_put_u8(b, n->obs_init);
+    eddy_buf_put_u8(b, n->err_used);
+    eddy_buf_put_u32(b, (uint32_t)n->attr);
+    eddy_buf_put_f64(b, n->value);
+    eddy_buf_put_u32(b, (uint32_t)n->kids);
+    eddy_buf_put_u32(b, (uint32_t)n->n_kids);
+    eddy_buf_put_u32(b, (uint32_t)n->slot);
+    eddy_buf_put_u32(b, (uint32_t)n->depth);
+    eddy_buf_put_u32(b, n->dist_len);
+    eddy_buf_put_u32(b, (uint32_t)n->alt);
+    eddy_buf_put_f64(b, n->last_eval);
+    eddy_buf_put_f64(b, n->mc_correct);
+    eddy_buf_put_f64(b, n->nb_correct);
+    eddy_buf_put_u64(b, n->rng);
+    eddy_buf_put_f64s(b, eddy__ht_dist(t, (int32_t)i), L->C);
+    eddy_buf_put_u8(b, n->kind != EDDY__HT_FREE && n->adwin != NULL);
+    if (n->kind != EDDY__HT_FREE && n->adwin) eddy_adwin_save(n->adwin, b);
+  }
+  eddy_buf_put_u32(b, (uint32_t)t->free_node);
+  eddy_buf_put_u64(b, t->n_slots);
+  eddy_buf_put_f64s(b, t->stats, t->n_slots * L->stride);
+  eddy_buf_put_u64(b, t->n_slot_free);
+  for (size_t i = 0; i < t->n_slot_free; i++) eddy_buf_put_u32(b, (uint32_t)t->slot_free[i]);
+  eddy__ht_kids_save(&t->kids, b);
+  eddy_buf_put_u32(b, (uint32_t)t->root);
+  eddy_buf_put_u64(b, t->n_split);
+  eddy_buf_put_u64(b, t->n_active);
+  eddy_buf_put_u64(b, t->n_inactive);
+  eddy_buf_put_u8(b, (uint8_t)t->growth_allowed);
+  eddy_buf_put_f64(b, t->weight_seen);
+  eddy_buf_put_f64(b, t->active_est);
+  eddy_buf_put_f64(b, t->inactive_est);
+  eddy_buf_put_f64(b, t->overhead);
+  eddy_buf_put_u64(b, t->n_created);
+  eddy_buf_put_u64(b, t->n_alternates);
+  eddy_buf_put_u64(b, t->n_switched);
+  eddy_buf_put_u64(b, t->n_pruned);
+  eddy_buf_put_u64(b, t->n_takeovers);
+  return b->err;
+}
+
+static uint32_t ht_slots_bound(uint32_t n) {
+  uint64_t b = 2 * (uint64_t)(n > 2 ? n : 2);
+  return b > (1u << 24) ? (1u << 24) : (uint32_t)b;
+}
+
+static int valid_id(const eddy__ht_tree_t *t, int32_t id) {
+  return id == -1 || (id >= 0 && (size_t)id < t->n_nodes);
+}
+
+int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
+  const eddy_schema_t *s = t->schema;
+  if (eddy_read_u32(r) != HT_SAVE_VERSION) return r->err ? r->err : EDDY_EVERSION;
+  if ((int)eddy_read_u32(r) != t->adaptive) return EDDY_ECORRUPT;
+  if (eddy_read_u64(r) != s->n_attrs) return EDDY_ECORRUPT;
+  uint32_t C = eddy_read_u32(r);
+  if (r->err) return r->err;
+  /* Class and value slots start at what the schema has (at least 2) and
+   * double when a larger index arrives, so they stay below twice what the
+   * schema (which only grows) has now: larger counts are corrupt, and
+   * their products would size the scratch beyond any memory. */
+  if (C < 2 || C > ht_slots_bound(eddy_schema_n_classes(s))) return EDDY_ECORRUPT;
+  uint32_t *V = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *V);
+  if (!V) return EDDY_ENOMEM;
+  for (size_t a = 0; a < s->n_attrs; a++) {
+    V[a] = eddy_read_u32(r);
+    if (s->attrs[a].kind == EDDY_NOMINAL
+            ? (V[a] < 2 || V[a] > ht_slots_bound(eddy_schema_n_values(s, a)))
+            : V[a] != 0) {
+      free(V);
+      return EDDY_ECORRUPT;
+    }
+  }
+  int err = r->err ? r->err : relayout(t, C, V);
+  free(V);
+  if (err) return err;
+  if (eddy_read_u64(r) != t->L.stride) return EDDY_ECORRUPT;
+  size_t n = eddy_read_count(r, 60);
+  if (r->err) return r->err;
+  for (size_t i = 0; i < n; i++) {
+    int32_t id = new_node(t);
+    if (id < 0) return id;
+  }
+  for (size_t i = 0; i < n; i++) {
+    eddy__ht_node_t *nd = &t->nodes[i];
+    eddy_adwin_t *keep = nd->adwin;
+    nd->kind = eddy_read_u8(r);
+    nd->test = eddy_read_u8(r);
+    nd->kids_log2 = eddy_read_u8(r);
+    nd->obs_init = eddy_read_u8(r);
+    nd->err_used = eddy_read_u8(r);
+    nd->attr = (int32_t)eddy_read_u32(r);
+    nd->value = eddy_read_f64(r);
+    nd->kids = (int32_t)eddy_read_u32(r);
+    nd->n_kids = (int32_t)eddy_read_u32(r);
+    nd->slot = (int32_t)eddy_read_u32(r);
+    nd->depth = (int32_t)eddy_read_u32(r);
+    nd->dist_len = eddy_read_u32(r);
+    nd->alt = (int32_t)eddy_read_u32(r);
+    nd->last_eval = eddy_read_f64(r);
+    nd->mc_correct = eddy_read_f64(r);
+    nd->nb_correct = eddy_read_f64(r);
+    nd->rng = eddy_read_u64(r);
+    eddy_read_f64s(r, eddy__ht_dist(t, (int32_t)i), C);
+    if (eddy_read_u8(r)) {
+      nd->adwin = NULL;
+      eddy_adwin_free(keep);
+      keep = eddy_adwin_load(r);
+      if (!keep) return r->err ? r->err : EDDY_ECORRUPT;
+    }
+    nd->adwin = keep;
+    if (r->err) return r->err;
+    if (nd->kind > EDDY__HT_LEAF_INACTIVE || nd->dist_len > C || !valid_id(t, nd->alt) ||
+        nd->depth < 0)
+      return EDDY_ECORRUPT;
+  }
+  t->free_node = (int32_t)eddy_read_u32(r);
+  size_t ns = eddy_read_count(r, 8 * (t->L.stride ? t->L.stride : 1));
+  if (r->err) return r->err;
+  if (ns) {
+    double *st = realloc(t->stats, ns * t->L.stride * sizeof *st);
+    int32_t *fr = realloc(t->slot_free, ns * sizeof *fr);
+    if (st) t->stats = st;
+    if (fr) t->slot_free = fr;
+    if (!st || !fr) return EDDY_ENOMEM;
+    t->cap_slots = ns;
+  }
+  t->n_slots = ns;
+  eddy_read_f64s(r, t->stats, ns * t->L.stride);
+  t->n_slot_free = eddy_read_count(r, 4);
+  if (r->err) return r->err;
+  if (t->n_slot_free > ns) return EDDY_ECORRUPT;
+  for (size_t i = 0; i < t->n_slot_free; i++) {
+    t->slot_free[i] = (int32_t)eddy_read_u32(r);
+    if (t->slot_free[i] < 0 || (size_t)t->slot_free[i] >= ns) return EDDY_ECORRUPT;
+  }
+  err = eddy__ht_kids_load(&t->kids, r);
+  if (err) return err;
+  t->root = (int32_t)eddy_read_u32(r);
+  t->n_split = eddy_read_u64(r);
+  t->n_active = eddy_read_u64(r);
+  t->n_inactive = eddy_read_u64(r);
+  t->growth_allowed = eddy_read_u8(r);
+  t->weight_seen = eddy_read_f64(r);
+  t->active_est = eddy_read_f64(r);
+  t->inactive_est = eddy_read_f64(r);
+  t->overhead = eddy_read_f64(r);
+  t->n_created = eddy_read_u64(r);
+  t->n_alternates = eddy_read_u64(r);
+  t->n_switched = eddy_read_u64(r);
+  t->n_pruned = eddy_read_u64(r);
+  t->n_takeovers = eddy_read_u64(r);
+  if (r->err) return r->err;
+  if (!valid_id(t, t->root) || !valid_id(t, t->free_node)) return EDDY_ECORRUPT;
+  /* every reference must stay inside its pool */
+  for (size_t i = 0; i < n; i++) {
+    const eddy__ht_node_t *nd = &t->nodes[i];
+    if (nd->kind == EDDY__HT_FREE) {
+      if (!valid_id(t, nd->kids)) return EDDY_ECORRUPT;
+      continue;
+    }
+    if (nd->kind == EDDY__HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= ns)) return EDDY_ECORRUPT;
+    if (nd->kind != EDDY__HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
+    if (nd->kind == EDDY__HT_SPLIT) {
+      if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > EDDY__HT_TEST_NOM_MULTI ||
+          nd->kids_log2 > 30 || nd->kids < 0 ||
+          (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
+          nd->n_kids > (1 << nd->kids_log2))
+        return EDDY_ECORRUPT;
+      if ((nd->test == EDDY__HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
+          (nd->test == EDDY__HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
+        return EDDY_ECORRUPT;
+      for (int32_t b = 0; b < nd->n_kids; b++)
+        if (!valid_id(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
+    }
+  }
+  eddy__ht_pool_view_t v = {(const uint8_t *)t->nodes,
+                      t->n_nodes,
+                      sizeof *t->nodes,
+                      offsetof(eddy__ht_node_t, kind),
+                      offsetof(eddy__ht_node_t, kids),
+                      offsetof(eddy__ht_node_t, kids_log2),
+                      offsetof(eddy__ht_node_t, n_kids),
+                      offsetof(eddy__ht_node_t, slot),
+                      offsetof(eddy__ht_node_t, alt)};
+  err = eddy__ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
+                       t->n_split, t->n_active, t->n_inactive);
+  if (err) return err;
+  t->stamp++;
+  t->cache_leaf = -1;
+  t->cache_node = INT32_MIN;
+  return 0;
+}
+
+/* ------------------------------------------------------------ describe */
+
+void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+                   size_t *inactive) {
+  *depth = *nodes = *leaves = *inactive = 0;
+  if (t->root < 0) return;
+  /* iterative DFS over the main tree with depths */
+  size_t cap = t->n_nodes + 1, top = 0;
+  int32_t *stack = malloc(cap * 2 * sizeof *stack);
+  if (!stack) return;
+  stack[top++] = t->root;
+  stack[top++] = 0;
+  while (top) {
+    int32_t d = stack[--top], id = stack[--top];
+    const eddy__ht_node_t *n = &t->nodes[id];
+    (*nodes)++;
+    if ((size_t)d > *depth) *depth = (size_t)d;
+    if (n->kind != EDDY__HT_SPLIT) {
+      (*leaves)++;
+      *inactive += n->kind == EDDY__HT_LEAF_INACTIVE;
+      continue;
+    }
+    for (int32_t b = 0; b < n->n_kids; b++) {
+      int32_t c = eddy__ht_kid(t, id, b);
+      if (c >= 0 && top + 2 <= cap * 2) {
+        stack[top++] = c;
+        stack[top++] = d + 1;
+      }
+    }
+  }
+  free(stack);
+}
+
+static void describe_leaf(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  const eddy_schema_t *s = t->schema;
+  int m = eddy__ht_dist_max_index(t, id);
+  const char *name = m >= 0 ? eddy_dict_name(s->target.dict, (uint32_t)m) : NULL;
+  char w[32];
+  eddy__ht_fmt_value(w, sizeof w, eddy__ht_weight(t, id));
+  fprintf(out, "leaf: %s (n=%s;", name ? name : "?", w);
+  const double *d = eddy__ht_dist(t, id);
+  for (uint32_t c = 0; c < n->dist_len; c++) {
+    const char *cn = eddy_dict_name(s->target.dict, c);
+    eddy__ht_fmt_value(w, sizeof w, d[c]);
+    fprintf(out, " %s %s", cn ? cn : "?", w);
+  }
+  fprintf(out, ")%s", n->kind == EDDY__HT_LEAF_INACTIVE ? " inactive" : "");
+}
+
+static void describe_node(const eddy__ht_tree_t *t, int32_t id, int indent, FILE *out);
+
+/* Weight at the leaves reachable through a node (MOA's
+ * getObservedClassDistributionAtLeavesReachableThroughThisNode): what went
+ * down that branch, as the split estimated it plus what was learned since. */
+static double reachable_weight(const eddy__ht_tree_t *t, int32_t id) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind != EDDY__HT_SPLIT) return eddy__ht_weight(t, id);
+  double w = 0.0;
+  for (int32_t b = 0; b < n->n_kids; b++) {
+    int32_t c = eddy__ht_kid(t, id, b);
+    if (c >= 0) w += reachable_weight(t, c);
+  }
+  return w;
+}
+
+static void describe_error(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (t->adaptive && n->adwin && n->err_used)
+    fprintf(out, " [error %.4f over %llu]", eddy_adwin_estimation(n->adwin),
+            (unsigned long long)eddy_adwin_width(n->adwin));
+}
+
+static void describe_node(const eddy__ht_tree_t *t, int32_t id, int indent, FILE *out) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind != EDDY__HT_SPLIT) {
+    fprintf(out, "%*s", indent, "");
+    describe_leaf(t, id, out);
+    describe_error(t, id, out);
+    fputc('\n', out);
+    return;
+  }
+  if (n->alt >= 0) {
+    fprintf(out, "%*salternate tree:", indent, "");
+    describe_error(t, id, out);
+    fputc('\n', out);
+    describe_node(t, n->alt, indent + 4, out);
+  }
+  for (int32_t b = 0; b < n->n_kids; b++) {
+    int32_t c = eddy__ht_kid(t, id, b);
+    if (c < 0) continue;
+    char cond[256], w[32];
+    eddy__ht_describe_branch(t->schema, n->test, (size_t)n->attr, n->value, b, cond, sizeof cond);
+    eddy__ht_fmt_value(w, sizeof w, reachable_weight(t, c));
+    fprintf(out, "%*sif %s (n=%s)\n", indent, "", cond, w);
+    describe_node(t, c, indent + 2, out);
+  }
+}
+
+void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out) {
+  size_t depth, nodes, leaves, inactive;
+  eddy__ht_tree_shape(t, &depth, &nodes, &leaves, &inactive);
+  fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
+          name, depth, nodes, leaves, leaves - inactive, inactive, eddy__ht_tree_memory(t));
+  if (t->adaptive)
+    fprintf(out,
+            "alternate trees: %llu started, %llu swapped in, %llu pruned, %llu took over by "
+            "splitting\n",
+            (unsigned long long)t->n_alternates, (unsigned long long)t->n_switched,
+            (unsigned long long)t->n_pruned, (unsigned long long)t->n_takeovers);
+  if (t->root >= 0) describe_node(t, t->root, 0, out);
+}
+
+/* ------------------------------------------------------------ the learner */
+
+static int ht_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
+  int err = eddy__ht_tree_init(l->state, l->schema, l->params, 0, l->seed);
+  if (err) eddy_seterr(errstr, errstr_size, err, "hoeffding_tree: out of memory");
+  return err;
+}
+
+/* MOA's getVotesForInstance into t->votes: the node x reaches (its parent
+ * split when the branch has no child); -1 without a tree. */
+static int32_t ht_raw_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  if (t->root < 0) return -1;
+  int32_t parent = -1;
+  int branch = -1;
+  int32_t id = eddy__ht_sort(t, t->root, x, &parent, &branch);
+  eddy__ht_cache_sort(t, x, id, parent, branch);
+  if (id < 0) id = parent;
+  eddy__ht_node_votes(t, id, x, t->votes);
+  return id;
+}
+
+static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
+  eddy__ht_tree_t *t = l->state;
+  size_t k = eddy_schema_n_classes(l->schema);
+  if (out_len < k) return EDDY_ENOSPC;
+  if (ht_raw_votes(t, x) < 0) {
+    for (size_t c = 0; c < k; c++) out[c] = 0.0;
+    return (int)k;
+  }
+  return eddy__ht_votes_out(t->votes, t->L.C, out, out_len, k);
+}
+
+/* The votes unnormalised, as long as MOA's array: the node's class
+ * distribution length (MOA's tree without a root gives numClasses zeros,
+ * which weigh as nothing). */
+static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
+  eddy__ht_tree_t *t = l->state;
+  size_t k = eddy_schema_n_classes(l->schema);
+  if (out_len < k) return EDDY_ENOSPC;
+  int32_t id = ht_raw_votes(t, x);
+  if (id < 0) return 0;
+  size_t n = t->nodes[id].dist_len < k ? t->nodes[id].dist_len : k;
+  memcpy(out, t->votes, n * sizeof *out);
+  return (int)n;
+}
+
+static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
+  eddy__ht_tree_t *t = l->state;
+  const eddy__ht_params_t *p = t->p;
+  double w = x->weight;
+  if (!(w > 0.0) || !x->has_y) return 0;
+  if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
+  uint32_t c = (uint32_t)x->y;
+  int err = eddy__ht_tree_ensure(t, x);
+  if (err) return err;
+  if (t->root < 0) {
+    int32_t r = eddy__ht_new_leaf(t, NULL, 0, 0);
+    if (r < 0) return r;
+    t->root = r;
+  }
+  int32_t parent = -1;
+  int branch = -1;
+  int32_t id = eddy__ht_sort_root(t, x, &parent, &branch);
+  if (id < 0) {
+    id = eddy__ht_new_leaf(t, NULL, 0, t->nodes[parent].depth + 1);
+    if (id < 0) return id;
+    if ((err = eddy__ht_set_child(t, parent, branch, id))) return err;
+  }
+  int kind = t->nodes[id].kind;
+  if (kind == EDDY__HT_LEAF || kind == EDDY__HT_LEAF_INACTIVE) {
+    eddy__ht_leaf_learn(t, id, x, c, w);
+    if (t->growth_allowed && kind == EDDY__HT_LEAF) {
+      double seen = eddy__ht_weight(t, id);
+      if (seen - t->nodes[id].last_eval >= (double)p->grace_period) {
+        if (p->max_depth > 0 && t->nodes[id].depth >= p->max_depth) {
+          deactivate(t, id);
+        } else {
+          int r = eddy__ht_attempt_split(t, id, parent, branch);
+          if (r < 0) return r;
+          if (r == 0) t->nodes[id].last_eval = seen;
+        }
+      }
+    }
+  }
+  return eddy__ht_after_learn(t, w);
+}
+
+static void ht_reset_l(eddy_learner_t *l) { eddy__ht_tree_reset(l->state); }
+
+static int ht_save(const eddy_learner_t *l, eddy_buf_t *b) { return eddy__ht_tree_save(l->state, b); }
+
+static int ht_load(eddy_learner_t *l, eddy_reader_t *r) {
+  eddy__ht_tree_t *t = l->state;
+  eddy__ht_tree_reset(t);
+  return eddy__ht_tree_load(t, r);
+}
+
+static size_t ht_memory(const eddy_learner_t *l) { return eddy__ht_tree_memory(l->state); }
+
+static void ht_destroy(eddy_learner_t *l) { eddy__ht_tree_free(l->state); }
+
+static void ht_describe(const eddy_learner_t *l, FILE *out) {
+  eddy__ht_tree_describe(l->state, "hoeffding_tree", out);
+}
+
+const eddy_learner_type_t eddy_learner_hoeffding_tree = {
+    .name = "hoeffding_tree",
+    .description = "Hoeffding tree (VFDT) as MOA's HoeffdingTree: info gain or Gini, Gaussian "
+                   "numeric observers, naive Bayes adaptive leaves",
+    .tasks = EDDY_CLASSIFICATION,
+    .options = eddy__ht_options,
+    .params_size = sizeof(eddy__ht_params_t),
+    .state_size = sizeof(eddy__ht_tree_t),
+    .init = ht_init,
+    .predict = ht_predict,
+    .learn = ht_learn,
+    .reset = ht_reset_l,
+    .save = ht_save,
+    .load = ht_load,
+    .memory = ht_memory,
+    .destroy = ht_destroy,
+    .describe = ht_describe,
+    .votes = ht_votes,
+};

@@ -1,0 +1,356 @@
+/* ht_common.c: what the Hoeffding trees share besides observers: the
+ * children pool, the slot layout of active leaves, and the few MOA numerics
+ * (log2, the normal CDF, Double.compare, HAT's Poisson weights) that
+ * number-for-number parity with MOA rests on. See "Hoeffding tree
+ * internals" in learners.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "learners/trees/trees.h"
+
+/* ------------------------------------------------------------ children pool */
+
+void eddy__ht_kids_init(eddy__ht_kids_t *k) {
+  memset(k, 0, sizeof *k);
+  for (int i = 0; i < 32; i++) k->free_head[i] = -1;
+}
+
+void eddy__ht_kids_free_all(eddy__ht_kids_t *k) {
+  free(k->v);
+  eddy__ht_kids_init(k);
+}
+
+unsigned eddy__ht_log2_ceil(size_t n) {
+  unsigned l = 0;
+  while (((size_t)1 << l) < n) l++;
+  return l;
+}
+
+int64_t eddy__ht_kids_alloc(eddy__ht_kids_t *k, unsigned log2) {
+  if (log2 > 30) return EDDY_ERANGE;
+  size_t n = (size_t)1 << log2;
+  int32_t off = k->free_head[log2];
+  if (off >= 0) {
+    k->free_head[log2] = k->v[off];
+  } else {
+    if (k->len + n > INT32_MAX) return EDDY_ERANGE;
+    if (eddy_grow((void **)&k->v, &k->cap, k->len + n, sizeof *k->v)) return EDDY_ENOMEM;
+    off = (int32_t)k->len;
+    k->len += n;
+  }
+  for (size_t i = 0; i < n; i++) k->v[off + i] = -1;
+  return off;
+}
+
+void eddy__ht_kids_release(eddy__ht_kids_t *k, int32_t off, unsigned log2) {
+  size_t n = (size_t)1 << log2;
+  for (size_t i = 0; i < n; i++) k->v[off + i] = -1;
+  k->v[off] = k->free_head[log2];
+  k->free_head[log2] = off;
+}
+
+size_t eddy__ht_kids_memory(const eddy__ht_kids_t *k) { return k->cap * sizeof *k->v; }
+
+void eddy__ht_kids_save(const eddy__ht_kids_t *k, eddy_buf_t *b) {
+  eddy_buf_put_u64(b, k->len);
+  for (size_t i = 0; i < k->len; i++) eddy_buf_put_u32(b, (uint32_t)k->v[i]);
+  for (int i = 0; i < 32; i++) eddy_buf_put_u32(b, (uint32_t)k->free_head[i]);
+}
+
+int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r) {
+  eddy__ht_kids_free_all(k);
+  size_t n = eddy_read_count(r, 4);
+  if (r->err) return r->err;
+  if (n && eddy_grow((void **)&k->v, &k->cap, n, sizeof *k->v)) return EDDY_ENOMEM;
+  k->len = n;
+  for (size_t i = 0; i < n; i++) k->v[i] = (int32_t)eddy_read_u32(r);
+  for (int i = 0; i < 32; i++) {
+    k->free_head[i] = (int32_t)eddy_read_u32(r);
+    if (k->free_head[i] < -1 || (k->free_head[i] >= 0 && (size_t)k->free_head[i] >= n))
+      return EDDY_ECORRUPT;
+  }
+  return r->err;
+}
+
+/* ------------------------------------------------------------ loaded pools */
+
+static uint8_t v_u8(const eddy__ht_pool_view_t *v, size_t i, size_t off) {
+  return v->nodes[i * v->size + off];
+}
+static int32_t v_i32(const eddy__ht_pool_view_t *v, size_t i, size_t off) {
+  int32_t x;
+  memcpy(&x, v->nodes + i * v->size + off, sizeof x);
+  return x;
+}
+
+int eddy__ht_check_pools(const eddy__ht_pool_view_t *v, const eddy__ht_kids_t *kids, int32_t root, int32_t free_node,
+                   size_t n_slots, const int32_t *slot_free, size_t n_slot_free, size_t n_split,
+                   size_t n_active, size_t n_inactive) {
+  size_t n = v->n_nodes;
+  uint8_t *seen = calloc(n ? n : 1, 1), *slot_used = calloc(n_slots ? n_slots : 1, 1);
+  uint8_t *kid_used = calloc(kids->len ? kids->len : 1, 1);
+  int32_t *stack = malloc((n ? n : 1) * sizeof *stack);
+  int bad = !seen || !slot_used || !kid_used || !stack;
+  size_t top = 0, counts[4] = {0, 0, 0, 0};
+  if (!bad && root >= 0) {
+    if ((size_t)root >= n) bad = 1;
+    else stack[top++] = root;
+  }
+  while (!bad && top) {
+    int32_t id = stack[--top];
+    if (seen[id]) {
+      bad = 1; /* a cycle, or a node with two parents */
+      break;
+    }
+    seen[id] = 1;
+    uint8_t kind = v_u8(v, (size_t)id, v->kind_off);
+    if (kind == EDDY__HT_FREE || kind > EDDY__HT_LEAF_INACTIVE) {
+      bad = 1;
+      break;
+    }
+    counts[kind]++;
+    if (kind == EDDY__HT_LEAF) {
+      int32_t slot = v_i32(v, (size_t)id, v->slot_off);
+      if (slot < 0 || (size_t)slot >= n_slots || slot_used[slot]) {
+        bad = 1;
+        break;
+      }
+      slot_used[slot] = 1;
+    }
+    if (v->alt_off != SIZE_MAX) {
+      int32_t alt = v_i32(v, (size_t)id, v->alt_off);
+      if (alt >= 0) {
+        if ((size_t)alt >= n || top >= n) bad = 1;
+        else stack[top++] = alt;
+      } else if (alt != -1) {
+        bad = 1;
+      }
+    }
+    if (kind != EDDY__HT_SPLIT) continue;
+    int32_t off = v_i32(v, (size_t)id, v->kids_off);
+    size_t cap = (size_t)1 << v_u8(v, (size_t)id, v->log2_off);
+    for (size_t j = 0; j < cap && !bad; j++) {
+      if (kid_used[off + j]) bad = 1; /* blocks overlap */
+      kid_used[off + j] = 1;
+    }
+    int32_t nk = v_i32(v, (size_t)id, v->n_kids_off);
+    for (int32_t b = 0; b < nk && !bad; b++) {
+      int32_t c = kids->v[off + b];
+      if (c < -1 || (c >= 0 && (size_t)c >= n)) bad = 1;
+      else if (c >= 0) {
+        if (top >= n) bad = 1;
+        else stack[top++] = c;
+      }
+    }
+  }
+  /* the free node list: only free nodes, each once, all of them */
+  size_t n_free = 0;
+  for (int32_t id = free_node; !bad && id >= 0; id = v_i32(v, (size_t)id, v->kids_off)) {
+    if ((size_t)id >= n || seen[id] || v_u8(v, (size_t)id, v->kind_off) != EDDY__HT_FREE) bad = 1;
+    else {
+      seen[id] = 1;
+      n_free++;
+    }
+  }
+  for (size_t i = 0; i < n && !bad; i++) bad = !seen[i]; /* unreachable live node */
+  /* free slots: each once, none in use, together with the used ones all */
+  for (size_t i = 0; i < n_slot_free && !bad; i++) {
+    int32_t sl = slot_free[i];
+    if (sl < 0 || (size_t)sl >= n_slots || slot_used[sl]) bad = 1;
+    else slot_used[sl] = 1;
+  }
+  if (!bad && counts[EDDY__HT_LEAF] + n_slot_free != n_slots) bad = 1;
+  /* free children blocks: inside the pool, aligned to nothing in use */
+  for (unsigned lg = 0; lg < 32 && !bad; lg++) {
+    size_t steps = 0;
+    for (int32_t off = kids->free_head[lg]; !bad && off >= 0; off = kids->v[off]) {
+      size_t cap = (size_t)1 << lg;
+      if (lg > 30 || (size_t)off + cap > kids->len || ++steps > kids->len) {
+        bad = 1;
+        break;
+      }
+      for (size_t j = 0; j < cap && !bad; j++) {
+        if (kid_used[off + j]) bad = 1;
+        kid_used[off + j] = 1;
+      }
+    }
+  }
+  if (!bad && (counts[EDDY__HT_SPLIT] != n_split || counts[EDDY__HT_LEAF] != n_active ||
+               counts[EDDY__HT_LEAF_INACTIVE] != n_inactive))
+    bad = 1;
+  free(seen);
+  free(slot_used);
+  free(kid_used);
+  free(stack);
+  return bad ? EDDY_ECORRUPT : 0;
+}
+
+/* ------------------------------------------------------------ MOA numerics */
+
+double eddy__ht_log2(double a) { return log(a) / M_LN2; }
+
+/* Weka's Statistics.normalProbability, which MOA's Gaussian estimator calls
+ * for its split estimates: Cephes' rational approximations of erf and erfc
+ * (Moshier), evaluated in the same order so that the estimates match MOA's
+ * to the last bit (glibc's erf differs by an ulp here and there, enough to
+ * move a split attempt by one instance once in a while). */
+static double poly(double x, const double *c, int n) { /* Cephes polevl */
+  double r = c[0];
+  for (int i = 1; i <= n; i++) r = r * x + c[i];
+  return r;
+}
+
+static double poly1(double x, const double *c, int n) { /* p1evl: leading 1 */
+  double r = x + c[0];
+  for (int i = 1; i < n; i++) r = r * x + c[i];
+  return r;
+}
+
+static double cephes_erfc(double a);
+
+static double cephes_erf(double x) {
+  static const double T[] = {9.604973739870516, 90.02601972038427, 2232.005345946843,
+                             7003.325141128051, 55592.30130103949};
+  static const double U[] = {33.56171416475031, 521.3579497801527, 4594.323829709801,
+                             22629.000061389095, 49267.39426086359};
+  if (fabs(x) > 1.0) return 1.0 - cephes_erfc(x);
+  double z = x * x;
+  return x * poly(z, T, 4) / poly1(z, U, 5);
+}
+
+static double cephes_erfc(double a) {
+  static const double P[] = {2.461969814735305E-10, 0.5641895648310689, 7.463210564422699,
+                             48.63719709856814,     196.5208329560771,  526.4451949954773,
+                             934.5285271719576,     1027.5518868951572, 557.5353353693994};
+  static const double Q[] = {13.228195115474499, 86.70721408859897,  354.9377788878199,
+                             975.7085017432055,  1823.9091668790973, 2246.3376081871097,
+                             1656.6630919416134, 557.5353408177277};
+  static const double R[] = {0.5641895835477551, 1.275366707599781,  5.019050422511805,
+                             6.160210979930536,  7.4097426995044895, 2.9788666537210022};
+  static const double S[] = {2.2605286322011726, 9.396035249380015, 12.048953980809666,
+                             17.08144507475659,  9.608968090632859, 3.369076451000815};
+  double x = a < 0.0 ? -a : a;
+  if (x < 1.0) return 1.0 - cephes_erf(a);
+  double z = -a * a;
+  if (z < -709.782712893384) return a < 0 ? 2.0 : 0.0;
+  z = exp(z);
+  double p, q;
+  if (x < 8.0) {
+    p = poly(x, P, 8);
+    q = poly1(x, Q, 8);
+  } else {
+    p = poly(x, R, 5);
+    q = poly1(x, S, 6);
+  }
+  double y = (z * p) / q;
+  if (a < 0) y = 2.0 - y;
+  if (y == 0.0) return a < 0 ? 2.0 : 0.0;
+  return y;
+}
+
+double eddy__ht_normal_probability(double a) {
+  const double sqrth = 7.07106781186547524401E-1;
+  double x = a * sqrth, z = fabs(x), y;
+  if (z < sqrth) {
+    y = 0.5 + 0.5 * cephes_erf(x);
+  } else {
+    y = 0.5 * cephes_erfc(z);
+    if (x > 0) y = 1.0 - y;
+  }
+  return y;
+}
+
+/* Java's Double.compare: -0.0 < 0.0 and NaN above everything (MOA sorts
+ * split suggestions with it). */
+int eddy__ht_java_compare(double a, double b) {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  int an = a != a, bn = b != b;
+  if (an || bn) return an - bn;
+  int as = signbit(a) != 0, bs = signbit(b) != 0;
+  return bs - as;
+}
+
+/* The node keeps only the 48-bit state of its java.util.Random: Poisson(1)
+ * draws nextDouble alone, so the cached Gaussian is always empty. */
+uint64_t eddy__ht_moa_random_state(void) {
+  eddy_jrandom_t j;
+  eddy_jrandom_seed(&j, 1);
+  return j.seed;
+}
+
+int eddy__ht_poisson1_java(uint64_t *state) {
+  eddy_jrandom_t j = {.seed = *state};
+  int k = eddy_jrandom_poisson(&j, 1.0);
+  *state = j.seed;
+  return k;
+}
+
+/* MiscUtils.poisson for lambda = 1 on another uniform: inversion against
+ * u * e. */
+static int poisson1(double u) {
+  double product = 1.0, sum = 1.0, threshold = u * exp(1.0);
+  int i = 1;
+  while (i < 100 && sum <= threshold) {
+    product *= 1.0 / i;
+    sum += product;
+    i++;
+  }
+  return i - 1;
+}
+
+int eddy__ht_poisson1_splitmix(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return poisson1((double)(z >> 11) * 0x1.0p-53);
+}
+
+double eddy__ht_hoeffding_bound(double range, double confidence, double n) {
+  return sqrt(((range * range) * log(1.0 / confidence)) / (2.0 * n));
+}
+
+void eddy__ht_fmt_value(char *buf, size_t size, double v) { snprintf(buf, size, "%.6g", v); }
+
+/* ------------------------------------------------------------ slot layout */
+
+#define HTR_HDR 4 /* regression numeric observer header doubles */
+
+void eddy__ht_layout_compute(eddy__ht_layout_t *L, const eddy_schema_t *s) {
+  size_t o = L->extra;
+  for (size_t a = 0; a < L->n_attrs; a++) {
+    L->off[a] = o;
+    int nom = s->attrs[a].kind == EDDY_NOMINAL;
+    if (s->task == EDDY_CLASSIFICATION)
+      o += nom ? (size_t)L->C * (2 + L->V[a]) : (size_t)L->C * 5;
+    else
+      o += nom ? (size_t)L->V[a] * 3 : HTR_HDR + (size_t)L->n_bins * 3;
+  }
+  L->stride = o;
+}
+
+void eddy__ht_layout_clear_slot(const eddy__ht_layout_t *L, double *slot, const eddy_schema_t *s) {
+  memset(slot, 0, L->stride * sizeof *slot);
+  (void)s;
+}
+
+void eddy__ht_layout_copy_slot(const eddy__ht_layout_t *from, const double *src, const eddy__ht_layout_t *to,
+                         double *dst, const eddy_schema_t *s) {
+  eddy__ht_layout_clear_slot(to, dst, s);
+  memcpy(dst, src, from->extra * sizeof *dst);
+  for (size_t a = 0; a < from->n_attrs; a++) {
+    const double *f = src + from->off[a];
+    double *t = dst + to->off[a];
+    int nom = s->attrs[a].kind == EDDY_NOMINAL;
+    if (s->task == EDDY_CLASSIFICATION) {
+      uint32_t C0 = from->C, C1 = to->C;
+      size_t rows = nom ? 2 + (size_t)from->V[a] : 5;
+      for (size_t r = 0; r < rows; r++) memcpy(t + r * C1, f + r * C0, C0 * sizeof *t);
+    } else {
+      size_t n = nom ? (size_t)from->V[a] * 3 : HTR_HDR + (size_t)from->n_bins * 3;
+      memcpy(t, f, n * sizeof *t);
+    }
+  }
+}
