@@ -16,7 +16,8 @@ def load(path):
     with open(path, "rb") as f:
         data = f.read()
     name, kv, task, seed = _core.checkpoint_learner(data)
-    cls = river._BY_LEARNER.get(name)
+    cls = river.PARegressor if (name, task) == ("passive_aggressive", "regression") \
+        else river._BY_LEARNER.get(name)
     if cls is None:
         raise EddyError(f"{path}: learner '{name}' has no eddy.river class")
     params = cls._from_eddy_params(kv)

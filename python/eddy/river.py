@@ -28,6 +28,10 @@ __all__ = [
     "GaussianNB",
     "LogisticRegression",
     "LinearRegression",
+    "SoftmaxRegression",
+    "Perceptron",
+    "PAClassifier",
+    "PARegressor",
     "OzaBag",
     "OzaBoost",
     "ADWINBagging",
@@ -437,7 +441,36 @@ class GaussianNB(_Classifier):
         self._build()
 
 
-class LogisticRegression(_Classifier):
+class _BinaryLinear(_Classifier):
+    """River's binary linear classifiers: bool labels, True the positive class."""
+
+    # eddy's class index 1 is the positive class: False and True are
+    # registered first, in that order
+    _initial_classes = (False, True)
+
+    @property
+    def _multiclass(self):
+        return False
+
+    def learn_one(self, x, y, w: float = 1.0):
+        self._model.learn_one(x, bool(y), w)
+
+    def learn_many(self, X, y):
+        learn = self._model.learn_one
+        for x, yi in zip(_rows(X), y):
+            learn(x, bool(yi))
+
+    def predict_proba_one(self, x):
+        # before any learning, the model's sigmoid(0)
+        return self._model.predict_proba_one(x) or {False: 0.5, True: 0.5}
+
+    def predict_one(self, x):
+        # the first largest, as eddy: False on a tie and before any learning
+        y = self._model.predict_one(x)
+        return False if y is None else y
+
+
+class LogisticRegression(_BinaryLinear):
     """Binary logistic regression, eddy's `logistic_regression` (River's LogisticRegression).
 
     Labels are booleans (True is the positive class), as River's.
@@ -475,30 +508,146 @@ class LogisticRegression(_Classifier):
         self.standardize = standardize
         self._build()
 
-    @property
-    def _multiclass(self):
-        return False
 
-    # eddy's class index 1 is the positive class: False and True are
-    # registered first, in that order
-    _initial_classes = (False, True)
+class Perceptron(_BinaryLinear):
+    """Binary perceptron, eddy's `perceptron` (River's Perceptron).
 
-    def learn_one(self, x, y, w: float = 1.0):
-        self._model.learn_one(x, bool(y), w)
+    Parameters
+    ----------
+    optimizer
+        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
+    learning_rate
+        The optimizer's rate (River's and scikit-learn's 1).
+    l2
+        L2 penalty.
+    l1
+        L1 penalty.
+    intercept_lr
+        The intercept's SGD rate.
+    clip_gradient
+        Clips the loss derivative.
+    standardize
+        Standardize numeric features online.
+    """
 
-    def learn_many(self, X, y):
-        learn = self._model.learn_one
-        for x, yi in zip(_rows(X), y):
-            learn(x, bool(yi))
+    _learner = "perceptron"
+    _table = _LINEAR
 
-    def predict_proba_one(self, x):
-        # before any learning, the model's sigmoid(0)
-        return self._model.predict_proba_one(x) or {False: 0.5, True: 0.5}
+    def __init__(self, optimizer: str = "sgd", learning_rate: float = 1.0, l2: float = 0.0,
+                 l1: float = 0.0, intercept_lr: float = 1.0, clip_gradient: float = 1e12,
+                 standardize: bool = False):
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.l1 = l1
+        self.intercept_lr = intercept_lr
+        self.clip_gradient = clip_gradient
+        self.standardize = standardize
+        self._build()
 
-    def predict_one(self, x):
-        # the first largest, as eddy: False on a tie and before any learning
-        y = self._model.predict_one(x)
-        return False if y is None else y
+
+_PA_MODES = ("pa", "pa1", "pa2")
+_PA = [
+    ("C", "c", _num, float),
+    ("mode", "mode", lambda v: _PA_MODES[int(v)], _PA_MODES.index),
+    ("learn_intercept", "intercept", _b, _inv_bool),
+    ("standardize", "standardize", _b, _inv_bool),
+]
+
+
+class PAClassifier(_BinaryLinear):
+    """Passive-aggressive classifier (Crammer et al. 2006), eddy's `passive_aggressive`
+    (River's PAClassifier).
+
+    Parameters
+    ----------
+    C
+        Aggressiveness: the largest step (PA-I), the slack cost (PA-II).
+    mode
+        0 (PA), 1 (PA-I) or 2 (PA-II).
+    learn_intercept
+        Learn an intercept.
+    standardize
+        Standardize numeric features online.
+    """
+
+    _learner = "passive_aggressive"
+    _table = _PA
+
+    def __init__(self, C: float = 1.0, mode: int = 1, learn_intercept: bool = True,
+                 standardize: bool = False):
+        self.C = C
+        self.mode = mode
+        self.learn_intercept = learn_intercept
+        self.standardize = standardize
+        self._build()
+
+
+class PARegressor(_Regressor):
+    """Passive-aggressive regressor, eddy's `passive_aggressive` (River's PARegressor).
+
+    Parameters
+    ----------
+    C
+        Aggressiveness.
+    mode
+        0 (PA), 1 (PA-I) or 2 (PA-II).
+    eps
+        The epsilon-insensitive margin.
+    learn_intercept
+        Learn an intercept.
+    standardize
+        Standardize numeric features online.
+    """
+
+    _learner = "passive_aggressive"
+    _table = _PA + [("eps", "eps", _num, float)]
+
+    def __init__(self, C: float = 1.0, mode: int = 1, eps: float = 0.1,
+                 learn_intercept: bool = True, standardize: bool = False):
+        self.C = C
+        self.mode = mode
+        self.eps = eps
+        self.learn_intercept = learn_intercept
+        self.standardize = standardize
+        self._build()
+
+
+class SoftmaxRegression(_Classifier):
+    """Multiclass logistic regression, eddy's `softmax_regression` (River's SoftmaxRegression).
+
+    Parameters
+    ----------
+    optimizer
+        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
+    learning_rate
+        The optimizer's rate.
+    l2
+        L2 penalty.
+    l1
+        L1 penalty.
+    intercept_lr
+        The intercept's SGD rate.
+    clip_gradient
+        Clips the loss derivative.
+    standardize
+        Standardize numeric features online.
+    """
+
+    _learner = "softmax_regression"
+    _table = _LINEAR
+
+    def __init__(self, optimizer: str = "sgd", learning_rate: float = 0.01, l2: float = 0.0,
+                 l1: float = 0.0, intercept_lr: float = 0.01, clip_gradient: float = 1e12,
+                 standardize: bool = False):
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.l2 = l2
+        self.l1 = l1
+        self.intercept_lr = intercept_lr
+        self.clip_gradient = clip_gradient
+        self.standardize = standardize
+        self._build()
 
 
 class LinearRegression(_Regressor):
@@ -836,6 +985,8 @@ class KSWIN(_Detector):
 
 
 ESTIMATORS = [HoeffdingTreeClassifier, HoeffdingAdaptiveTreeClassifier, HoeffdingTreeRegressor,
-              GaussianNB, LogisticRegression, LinearRegression, OzaBag, OzaBoost, ADWINBagging]
+              GaussianNB, LogisticRegression, LinearRegression, SoftmaxRegression, Perceptron,
+              PAClassifier, PARegressor, OzaBag, OzaBoost, ADWINBagging]
 DETECTORS = [ADWIN, DDM, EDDM, PageHinkley, HDDM_A, HDDM_W, KSWIN]
-_BY_LEARNER = {cls._learner: cls for cls in ESTIMATORS}
+# eddy.load's class for a learner (passive_aggressive: by the checkpoint's task)
+_BY_LEARNER = {cls._learner: cls for cls in ESTIMATORS if cls is not PARegressor}

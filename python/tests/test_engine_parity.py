@@ -86,6 +86,7 @@ CLASSIFIERS = [
     er.HoeffdingTreeClassifier(grace_period=50, split_criterion="gini", leaf_prediction="mc"),
     er.HoeffdingAdaptiveTreeClassifier(),
     er.GaussianNB(),
+    er.SoftmaxRegression(standardize=True),
     er.OzaBag(n_models=5),
     er.OzaBoost(n_models=5),
     er.ADWINBagging(n_models=5),
@@ -113,10 +114,13 @@ def test_classifier_matches_engine(tmp_path, model):
     assert engine["instances"] == len(rows)
 
 
-def test_logistic_regression_matches_engine(tmp_path):
-    # River's LogisticRegression is binary on booleans; eddy's class index 1
-    # (the second label of the stream, DOWN here) is its positive class.
-    model = er.LogisticRegression(standardize=True)
+@pytest.mark.parametrize("model", [er.LogisticRegression(standardize=True),
+                                   er.Perceptron(standardize=True),
+                                   er.PAClassifier(standardize=True)],
+                         ids=["LogisticRegression", "Perceptron", "PAClassifier"])
+def test_binary_linear_matches_engine(tmp_path, model):
+    # River's binary linear models learn booleans; eddy's class index 1
+    # (the second label of the stream, DOWN here) is their positive class.
     rows = _read("elec2.csv", "class")
     engine = _eval(tmp_path, model, _sorted_csv(tmp_path, rows, "class"), "class",
                    "classification")
@@ -130,8 +134,9 @@ def test_logistic_regression_matches_engine(tmp_path):
 
 
 @pytest.mark.parametrize("model", [er.LinearRegression(standardize=True),
+                                   er.PARegressor(standardize=True),
                                    er.HoeffdingTreeRegressor()],
-                         ids=["LinearRegression", "HoeffdingTreeRegressor"])
+                         ids=["LinearRegression", "PARegressor", "HoeffdingTreeRegressor"])
 def test_regressor_matches_engine(tmp_path, model):
     if not (DATASETS / "winequality-red.csv").exists():
         pytest.skip("no winequality-red.csv")
