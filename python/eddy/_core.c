@@ -410,11 +410,28 @@ static Py_ssize_t model_class(Model *m, PyObject *y) {
   return n;
 }
 
-static PyObject *Model_learn_one(Model *m, PyObject *args, PyObject *kw) {
-  static char *names[] = {"x", "y", "w", NULL};
-  PyObject *x, *y;
+/* learn_one(x, y, w=1.0), as METH_FASTCALL: the per-record call parses its
+ * arguments without building a tuple. */
+static PyObject *Model_learn_one(Model *m, PyObject *const *args, Py_ssize_t nargs,
+                                 PyObject *kwnames) {
+  PyObject *x = NULL, *y = NULL, *wo = NULL;
+  Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+  if (nargs > 3) return PyErr_Format(PyExc_TypeError, "learn_one takes at most 3 arguments");
+  if (nargs > 0) x = args[0];
+  if (nargs > 1) y = args[1];
+  if (nargs > 2) wo = args[2];
+  for (Py_ssize_t i = 0; i < nkw; i++) {
+    const char *k = PyUnicode_AsUTF8(PyTuple_GET_ITEM(kwnames, i));
+    PyObject **slot = !k ? NULL : !strcmp(k, "x") ? &x : !strcmp(k, "y") ? &y : !strcmp(k, "w") ? &wo : NULL;
+    if (!slot || *slot)
+      return PyErr_Format(PyExc_TypeError, "learn_one: unexpected or repeated argument %R",
+                          PyTuple_GET_ITEM(kwnames, i));
+    *slot = args[nargs + i];
+  }
+  if (!x || !y) return PyErr_Format(PyExc_TypeError, "learn_one(x, y, w=1.0): x and y are required");
   double w = 1.0;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|d", names, &x, &y, &w)) return NULL;
+  if (wo && ((w = PyFloat_AsDouble(wo)) == -1.0 && PyErr_Occurred())) return NULL;
+  if (!(w >= 0) || !isfinite(w)) return PyErr_Format(PyExc_ValueError, "w must be a finite weight >= 0");
   if (!PyDict_Check(x)) return PyErr_Format(PyExc_TypeError, "x must be a dict");
   if (!m->l && model_freeze(m, x)) return NULL;
   if (model_fill(m, x)) return NULL;
@@ -685,7 +702,7 @@ static PyGetSetDef Model_getset[] = {
 };
 
 static PyMethodDef Model_methods[] = {
-    {"learn_one", (PyCFunction)(void (*)(void))Model_learn_one, METH_VARARGS | METH_KEYWORDS,
+    {"learn_one", (PyCFunction)(void (*)(void))Model_learn_one, METH_FASTCALL | METH_KEYWORDS,
      "learn_one(x, y, w=1.0): learns one labelled dict"},
     {"predict_one", (PyCFunction)Model_predict_one, METH_O,
      "predict_one(x): the label (None before any learning) or the value"},
