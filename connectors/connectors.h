@@ -608,11 +608,7 @@ void eddy_output_free(eddy_output_t *o);
 static inline int eddy_output_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t *b) {
   return o->format->encode(o, p, b);
 }
-/* Appends s (len bytes) as a JSON string. Bytes that are not valid UTF-8
- * are written as \u00XX escapes of their Latin-1 reading. */
-void eddy_json_string(eddy_buf_t *b, const char *s, size_t len);
-/* 1 when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-int eddy_utf8_valid(const void *p, size_t len);
+/* eddy_json_string, eddy_utf8_valid: core/util.h. */
 
 /* ------------------------------------------------------------------ Kafka */
 

@@ -118,6 +118,10 @@ int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b);
  * not verify, or was made by another learner or drift set-up than r's
  * config now asks for. */
 int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size);
+/* A replica checkpoint (eddy_replica_save's bytes, a Redis checkpoint's
+ * `model`) as JSON: {"version", "instances", "learned", "learner": the
+ * learner's export (eddy_learner_export)}. Needs no config. */
+int eddy_checkpoint_export(const void *p, size_t len, eddy_buf_t *b, char *errstr, size_t errstr_size);
 /* Bytes used by the model: learner, schema and drift state. */
 size_t eddy_replica_memory(const eddy_replica_t *r);
 

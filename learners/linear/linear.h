@@ -238,6 +238,9 @@ void eddy_linear_learner_destroy(eddy_learner_t *l);
 void eddy_linear_learner_describe(const eddy_learner_t *l, FILE *out);
 
 
+/* The model as JSON (linear_export.c), every linear learner's export_json. */
+int eddy_linear_export(const eddy_learner_t *l, eddy_buf_t *b);
+
 /* ========================== end of linear model core ====================== */
 
 #endif /* EDDY_LINEAR_H */
