@@ -665,6 +665,19 @@ static PyObject *Model_describe(Model *m, PyObject *unused) {
   return r;
 }
 
+/* The model as learners.h's JSON export (eddy models --export's format). */
+static PyObject *Model_export(Model *m, PyObject *unused) {
+  (void)unused;
+  if (!m->l) Py_RETURN_NONE;
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  int err = eddy_learner_export(m->l, &b);
+  PyObject *r = err || b.err ? PyErr_Format(EddyError, "export: %s", eddy_strerror(err ? err : b.err))
+                             : PyUnicode_DecodeUTF8((const char *)b.data, (Py_ssize_t)b.len, "strict");
+  eddy_buf_free(&b);
+  return r;
+}
+
 static PyObject *Model_get_learner(Model *m, void *c) {
   (void)c;
   return PyUnicode_FromString(m->learner);
@@ -713,6 +726,8 @@ static PyMethodDef Model_methods[] = {
     {"load", (PyCFunction)Model_load, METH_VARARGS,
      "load(checkpoint, keys=None, classes=None): replaces the model"},
     {"describe", (PyCFunction)Model_describe, METH_NOARGS, "the learner's description"},
+    {"export", (PyCFunction)Model_export, METH_NOARGS,
+     "the model as JSON text (eddy models --export's format), None before any learning"},
     {"__reduce__", (PyCFunction)Model_reduce, METH_NOARGS, NULL},
     {"__sizeof__", (PyCFunction)Model_sizeof, METH_NOARGS, NULL},
     {"_restore", (PyCFunction)Model_restore, METH_VARARGS | METH_CLASS, NULL},

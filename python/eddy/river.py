@@ -176,6 +176,15 @@ class _EddyModel:
         """The learner's own description (a tree's splits, an ensemble's members)."""
         return self._model.describe()
 
+    def export(self):
+        """The model as eddy's documented JSON export (trees' nodes and splits,
+        linear weights by feature, ensembles' members), parsed; None before
+        any learning."""
+        import json
+
+        text = self._model.export()
+        return None if text is None else json.loads(text)
+
     @property
     def eddy_model(self):
         """The underlying eddy._core.Model."""

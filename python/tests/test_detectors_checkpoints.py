@@ -128,3 +128,16 @@ def test_features_typed_by_value_and_late_features_ignored():
     with pytest.raises(TypeError, match="'b': expected a number"):
         m.learn_one({"a": "red", "b": "oops"}, "x")
     assert set(m.predict_proba_one({})) == {"x", "y"}  # every feature missing
+
+
+def test_export_is_eddys_json():
+    m = er.HoeffdingTreeClassifier(grace_period=50)
+    assert m.export() is None
+    for x, y in _stream(600):
+        m.learn_one(x, y)
+    e = m.export()
+    assert e["type"] == "hoeffding_tree"
+    assert e["params"]["grace_period"] == "50"
+    assert e["model"]["weight_seen"] == 600
+    leaves = [n for n in e["model"]["nodes"] if n["kind"] == "leaf"]
+    assert sum(sum(n["class_weights"].values()) for n in leaves) == 600
