@@ -1,6 +1,7 @@
 """Builds eddy's Python package: the extension eddy._core compiled from this
-repository's C sources (every *.c of the library folders, as the Makefile's
-build/libeddy.a holds them) against the Debian libraries pkg-config finds.
+repository's C sources (every *.c of core/, detectors/ and learners/, as the
+Makefile's build/libeddy.a holds them) against the Debian libraries
+pkg-config finds.
 
 Sources, not build/libeddy.a: that archive is built without -fPIC (it cannot
 go into a shared object), and compiling the sources here needs no `make`
@@ -27,9 +28,14 @@ def makefile_var(name):
     return m.group(1)
 
 
-# The library's folders and the programs' files left out, as the Makefile's
-# DIRS and LIB_SRC say: the extension holds what build/libeddy.a holds.
-DIRS = makefile_var("DIRS").split()
+# The layers eddy._core needs (HACKING.md's map: learners include only core
+# and detectors), each of the Makefile's DIRS: what build/libeddy.a holds of
+# them, the programs' files (LIB_SRC's filter-out) left out. The stream
+# engine and the connectors stay out: the extension needs neither.
+LAYERS = ("core", "detectors", "learners")
+DIRS = [d for d in makefile_var("DIRS").split() if d in LAYERS]
+if sorted(DIRS) != sorted(LAYERS):
+    raise SystemExit(f"setup.py: the Makefile's DIRS lack one of {LAYERS}: build from the eddy clone")
 EXCLUDE = set(re.findall(r"filter-out\s+([^,]+),", makefile_var("LIB_SRC"))[0].split()) \
     if "filter-out" in makefile_var("LIB_SRC") else set()
 

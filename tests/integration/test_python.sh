@@ -26,7 +26,7 @@ log "pip install ./python"
 # copy must find the C sources, so it is the whole tree minus build outputs
 SRC=$EDDY_TEST_TMP/src
 mkdir -p "$SRC"
-(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- Makefile core engine learners detectors connectors generators python |
+(cd "$ROOT" && git ls-files -z --cached --others --exclude-standard -- Makefile core learners detectors python |
   xargs -0 cp --parents -t "$SRC" 2>/dev/null) || true
 [ -f "$SRC/python/setup.py" ] || fail "could not copy the sources"
 start=$(date +%s)
