@@ -86,7 +86,8 @@ typedef struct eddy_replica {
   int64_t offset;          /* offset of the current record, -1 offline */
   double *pred;            /* scratch: the last prediction */
   size_t pred_cap;
-  int pred_k;              /* values in pred (classes, or 1) */
+  int pred_k;              /* values in pred (classes, or 1); 0: no prediction (nothing learned yet) */
+  int scored_k;            /* values the evaluator scores (the learner's k: an abstention counts as MOA counts it) */
   eddy_alert_cb on_alert;  /* may be NULL */
   void *alert_ctx;
   void *drift;             /* drift detection and actions (replica_drift.c) */
@@ -97,7 +98,10 @@ typedef struct eddy_replica {
 eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const struct eddy_fields *f,
                                  size_t window, char *errstr, size_t errstr_size);
 void eddy_replica_free(eddy_replica_t *r);
-/* Predicts in into r->pred; returns the number of values (classes or 1). */
+/* Predicts in into r->pred; returns the number of values (classes or 1).
+ * Class scores are probabilities: they sum to 1 and the predicted class has
+ * the largest (uniform when the model gives every class 0). Returns 0, no
+ * prediction, while the model has learned nothing. */
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
 /* For a labelled instance: evaluates the last prediction, learns, feeds the
  * drift detectors and acts on their signals (alerts through on_alert).

@@ -54,9 +54,33 @@ void eddy_replica_free(eddy_replica_t *r) {
   free(r);
 }
 
+/* Class scores as probabilities: votes (a tree's counts) divided by their
+ * sum, so the predicted class has the largest one and they sum to 1. A
+ * model that has learned nothing predicts nothing (k = 0: the prediction is
+ * null); one that has learned but gives every class 0 (a fresh tree leaf)
+ * has no preference: uniform, the first class predicted, as MOA and the
+ * evaluator score it. */
+static int normalise(eddy_replica_t *r, int k) {
+  if (k <= 0 || r->schema->task != EDDY_CLASSIFICATION) return k > 0 ? k : 0;
+  if (r->learned == 0) return 0;
+  double sum = 0;
+  for (int c = 0; c < k; c++) {
+    if (!(r->pred[c] > 0)) r->pred[c] = 0; /* negative or NaN: no support */
+    sum += r->pred[c];
+  }
+  if (sum > 0 && isfinite(sum)) {
+    for (int c = 0; c < k; c++) r->pred[c] /= sum;
+  } else {
+    for (int c = 0; c < k; c++) r->pred[c] = 1.0 / k;
+  }
+  return k;
+}
+
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
-  r->pred_k = k > 0 ? k : 0;
+  r->scored_k = k > 0 ? k : 0;
+  k = normalise(r, k);
+  r->pred_k = k;
   r->index++;
   if (r->drift) eddy__drift_inputs(r, r->drift, in);
   return k;
@@ -69,7 +93,7 @@ double eddy_replica_predicted(const eddy_replica_t *r) {
 
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
   if (!in->has_y) return 0;
-  int err = eddy_evaluator_add(r->eval, r->pred, (size_t)r->pred_k, in->y);
+  int err = eddy_evaluator_add(r->eval, r->pred, (size_t)r->scored_k, in->y);
   if (err) return err;
   err = eddy_learner_learn(r->learner, in);
   if (err) return err;
