@@ -105,7 +105,7 @@ eddy_ptask_t *eddy__pl_find_task(eddy_pipeline_t *pl, const char *topic, int32_t
 
 /* The task of a consumed message: the last one, else by its topic handle,
  * else by name (then the handle is remembered). */
-eddy_ptask_t *eddy__pl_task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
+static eddy_ptask_t *task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
   eddy_ptask_t *t = pl->last;
   if (t && t->rkt == m->rkt && t->partition == m->partition && !t->retired) return t;
   for (size_t i = 0; i < pl->n_tasks; i++) {
@@ -117,6 +117,12 @@ eddy_ptask_t *eddy__pl_task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m)
     t->rkt = m->rkt;
     pl->last = t;
   }
+  return t;
+}
+
+eddy_ptask_t *eddy__pl_task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
+  eddy_ptask_t *t = task_of(pl, m);
+  if (t) eddy__pl_offset_seen(pl, t, m);
   return t;
 }
 

@@ -176,6 +176,9 @@ void eddy__pl_retry_deliveries(eddy_pipeline_t *pl);
 
 /* pipeline_record.c */
 void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_t *t, int64_t pre);
+/* Every consumed record of t, in consumption order: counts and logs the
+ * offsets jumped over that the broker no longer had (pipeline_skip.c). */
+void eddy__pl_offset_seen(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
 void eddy__pl_unhold(eddy_pipeline_t *pl, size_t n);
 void eddy__pl_batch_forget(eddy_pipeline_t *pl, eddy_ptask_t *t);
 void eddy__pl_batch_drop(eddy_pipeline_t *pl);

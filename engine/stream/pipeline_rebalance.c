@@ -43,6 +43,7 @@ int eddy__pl_restore_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int64_t *offset)
   if (err == EDDY_EAGAIN) return err;
   t->restored = 1;
   t->ckpt_stored = t->ckpt_offset >= 0;
+  if (*offset >= 0) t->expect = *offset; /* the start eddy chose: its checkpoint */
   return 0;
 }
 
