@@ -71,15 +71,14 @@ static void pass(eddy_mock_watch_t *w) {
           lo <= s->lo)
         continue;
       dropped += (uint64_t)(lo - s->lo);
-      if (n < sizeof where - 48)
-        n += (size_t)snprintf(where + n, sizeof where - n, "%s%d at %" PRId64, n ? ", " : "",
+      if (n < sizeof where - 64)
+        n += (size_t)snprintf(where + n, sizeof where - n, "%spartition %d now starts at offset %" PRId64, n ? ", " : "",
                               (int)t->partitions[p].id, lo);
       s->lo = lo;
     }
     if (dropped)
       eddy_log(EDDY_LOG_WARN,
-               "eddy broker: topic %s: dropped its %" PRIu64 " oldest records (partition now starting at "
-               "offset: %s): this "
+               "eddy broker: topic %s: dropped its %" PRIu64 " oldest records (%s): this "
                "broker keeps ~5 MB per partition; a real Kafka keeps them for its retention time",
                t->topic, dropped, where);
   }
