@@ -681,6 +681,7 @@ static void finish(eddy_pipeline_t *pl) {
   }
   /* The store's connection closes once its answers are in. */
   if (pl->store_started) pl->store.type->stop(&pl->store);
+  eddy__pl_dlq_report(pl, eddy_now(), 1);
   eddy_log(EDDY_LOG_INFO, "pipeline %s: stopped after %" PRIu64 " records (%" PRIu64 " predictions, %" PRIu64
            " dead-lettered)", pl->conf->pipeline.name, pl->st.records_in, pl->st.predictions_delivered,
            pl->st.dead_lettered);
@@ -715,6 +716,7 @@ void eddy_pipeline_drain(eddy_pipeline_t *pl, double deadline) {
 
 void eddy_pipeline_tick(eddy_pipeline_t *pl) {
   double now = eddy_now();
+  eddy__pl_dlq_report(pl, now, 0);
   if (pl->state == EDDY_PL_RUNNING || (pl->state == EDDY_PL_DRAINING && pl->consumer)) {
     if (pl->retries && !pl->unreachable) eddy__pl_retry_deliveries(pl);
     if (pl->held || (pl->paused & EDDY_PAUSE_BACKPRESSURE)) eddy__pl_check_backpressure(pl);
