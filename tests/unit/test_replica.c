@@ -201,12 +201,59 @@ Test(replica, retrain_window_rows_are_checked) {
  * class 0. Each prediction is encoded as the sink would (JSON) and read
  * back: null with no probabilities until something was learned, then
  * probabilities summing to 1 with the predicted class's the largest. */
+#include <avro.h>
 #include <jansson.h>
 
 typedef struct {
-  eddy_output_t *out;
+  eddy_output_t *out, *avro_out;
+  eddy_config_t *avro_conf;
+  avro_schema_t schema;
+  avro_value_iface_t *iface;
   uint64_t n, nulls;
 } probe_t;
+
+/* The same prediction through the Avro encoder (configs/prediction.avsc),
+ * read back with avro-c: null with an empty map, or the largest of
+ * probabilities summing to 1. */
+static void check_avro(probe_t *pr, const eddy_prediction_t *p, int learned) {
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_output_encode(pr->avro_out, p, &b), 0);
+  avro_value_t v, fv, br, pv;
+  avro_generic_value_new(pr->iface, &v);
+  avro_reader_t rd = avro_reader_memory((const char *)b.data, (int64_t)b.len);
+  cr_assert_eq(avro_value_read(rd, &v), 0, "%s", avro_strerror());
+  avro_reader_free(rd);
+  avro_value_get_by_name(&v, "prediction", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  avro_value_get_by_name(&v, "probabilities", &pv, NULL);
+  size_t n = 0;
+  avro_value_get_size(&pv, &n);
+  if (!learned) {
+    cr_assert_eq(avro_value_get_type(&br), AVRO_NULL, "record %llu: Avro prediction not null", (unsigned long long)pr->n);
+    cr_assert_eq(n, 0);
+  } else {
+    const char *cls;
+    size_t len;
+    cr_assert_eq(avro_value_get_string(&br, &cls, &len), 0, "record %llu", (unsigned long long)pr->n);
+    double sum = 0, top = -1, mine = -1;
+    for (size_t i = 0; i < n; i++) {
+      avro_value_t e;
+      const char *name;
+      double d;
+      avro_value_get_by_index(&pv, i, &e, &name);
+      avro_value_get_double(&e, &d);
+      sum += d;
+      if (d > top) top = d;
+      if (!strcmp(name, cls)) mine = d;
+    }
+    cr_assert_eq(mine, top, "record %llu: Avro prediction %s has %g, the largest is %g", (unsigned long long)pr->n,
+                 cls, mine, top);
+    cr_assert_float_eq(sum, 1.0, 1e-12, "record %llu: Avro probabilities sum to %.17g", (unsigned long long)pr->n, sum);
+  }
+  avro_value_decref(&v);
+  eddy_buf_free(&b);
+}
 
 static void check_prediction(void *ctx, eddy_replica_t *r, const eddy_instance_t *in, int k) {
   probe_t *pr = ctx;
@@ -245,6 +292,7 @@ static void check_prediction(void *ctx, eddy_replica_t *r, const eddy_instance_t
   }
   json_decref(j);
   eddy_buf_free(&b);
+  check_avro(pr, &p, r->learned > 0);
   pr->n++;
 }
 
@@ -253,12 +301,29 @@ static void check_predictions(const char *model) {
   make(&a, model);
   probe_t pr = {.out = eddy_output_new(&a.c->pipelines[0], err, sizeof err)};
   cr_assert_not_null(pr.out, "%s", err);
+  char text[1024];
+  snprintf(text, sizeof text, "[pipeline]\nname = t\n[features]\nnumeric = a\ntarget = y\n[sink]\nformat = avro\n");
+  pr.avro_conf = eddy_config_parse(text, "a.ini", err, sizeof err);
+  cr_assert_not_null(pr.avro_conf, "%s", err);
+  cr_assert_not_null(pr.avro_out = eddy_output_new(&pr.avro_conf->pipelines[0], err, sizeof err), "%s", err);
+  FILE *f = fopen("configs/prediction.avsc", "r");
+  if (!f) cr_skip_test("configs/prediction.avsc not found (run from the repository root)");
+  char json[4096];
+  size_t len = fread(json, 1, sizeof json - 1, f);
+  json[len] = '\0';
+  fclose(f);
+  cr_assert_eq(avro_schema_from_json_length(json, len, &pr.schema), 0);
+  pr.iface = avro_generic_class_from_schema(pr.schema);
   eddy_kv_t kv[] = {{"function", "1", NULL, 0}, {"drift_to", "5", NULL, 0}, {"drift_at", "3000", NULL, 0},
                     {"drift_width", "1", NULL, 0}};
   feed_generator_cb(a.r, "agrawal", kv, 4, 9, 0, 20000, 20000, check_prediction, &pr);
   cr_assert_eq(pr.nulls, 1, "%s: one prediction before anything was learned, %llu null", model,
                (unsigned long long)pr.nulls);
   eddy_output_free(pr.out);
+  eddy_output_free(pr.avro_out);
+  eddy_config_free(pr.avro_conf);
+  avro_value_iface_decref(pr.iface);
+  avro_schema_decref(pr.schema);
   destroy(&a);
 }
 
