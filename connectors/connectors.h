@@ -286,13 +286,33 @@ typedef void (*eddy_redis_ready_cb)(void *ctx, int ready);
 #define EDDY_REDIS_REPLAY 1u
 
 /* Splits redis://HOST[:PORT][/DB] (HOST may be [v6]; PORT 6379, DB 0 by
- * default). */
+ * default), ignoring credentials. */
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size);
+/* A Redis server and the credentials to AUTH with: redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]
+ * (%XX escapes in USER and PASSWORD; redis://:PASSWORD@HOST: the default user;
+ * redis://USER@HOST: the password from [state] password_file). */
+typedef struct eddy_redis_url {
+  char host[256];
+  int port, db;
+  char user[128];     /* empty: the default user */
+  char password[256]; /* empty: no AUTH */
+} eddy_redis_url_t;
+int eddy_redis_url_split(const char *url, eddy_redis_url_t *u, char *errstr, size_t errstr_size);
+/* A pipeline's [state] store, with the password of [state] password_file
+ * when set (read now: a rotated file is read at the next connection).
+ * Errors name the config's file:line:key. */
+int eddy_redis_url_of(const eddy_pipeline_conf_t *c, eddy_redis_url_t *u, char *errstr, size_t errstr_size);
+/* The URL with its password shown as "***", in buf (for messages). */
+const char *eddy_redis_url_redact(const char *url, char *buf, size_t size);
 /* Starts connecting (the first attempt is made before this returns; the
  * result arrives on the loop). o may be NULL for the defaults. */
 eddy_redis_t *eddy_redis_new(struct uv_loop_s *loop, const char *url, const eddy_redis_options_t *o,
                              char *errstr, size_t errstr_size);
+/* The same for a split URL (its credentials are copied: AUTH at every
+ * connection; refused credentials are retried as any setup error). */
+eddy_redis_t *eddy_redis_new_url(struct uv_loop_s *loop, const eddy_redis_url_t *u, const eddy_redis_options_t *o,
+                                 char *errstr, size_t errstr_size);
 /* Called with 0 when the connection is lost and 1 when it is ready again
  * (and once at the first connection). */
 void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx);
@@ -332,6 +352,13 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx);
  * the connect and for every reply. Free with redisFree. */
 struct redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                              size_t errstr_size);
+/* The same for a split URL; *code (may be NULL) gets 0, EDDY_EIO, or
+ * EDDY_EACCES when the server refused the credentials (or wants some). */
+struct redisContext *eddy_redis_connect_sync_url(const eddy_redis_url_t *u, double timeout, int *code,
+                                                 char *errstr, size_t errstr_size);
+/* The same for a pipeline's [state] store (eddy_redis_url_of). */
+struct redisContext *eddy_redis_connect_conf(const eddy_pipeline_conf_t *c, double timeout, int *code,
+                                             char *errstr, size_t errstr_size);
 
 /* ----------------------------------------------------------- state store */
 

@@ -8,6 +8,9 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libuv.h>
 #include <openssl/evp.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -40,6 +43,7 @@ struct eddy_redis {
   uv_loop_t *loop;
   char host[256];
   int port, db;
+  char user[128], password[256]; /* AUTH at every connection (password empty: none) */
   char name[300];
   eddy_redis_options_t o;
   redisAsyncContext *ac;
@@ -114,48 +118,144 @@ void eddy_resp_argz(eddy_buf_t *b, const char *s) { eddy_resp_arg(b, s, strlen(s
 
 /* -------------------------------------------------------------------- URL */
 
-int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
-                         char *errstr, size_t errstr_size) {
+/* %XX escapes decoded (a password may hold ':', '@' or '/'). */
+static int pct_decode(const char *s, size_t n, char *out, size_t size) {
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int c = (unsigned char)s[i];
+    if (c == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+      char hex[3] = {s[i + 1], s[i + 2], 0};
+      c = (int)strtol(hex, NULL, 16);
+      i += 2;
+    }
+    if (k + 1 >= size) return EDDY_ENOSPC;
+    out[k++] = (char)c;
+  }
+  out[k] = '\0';
+  return 0;
+}
+
+const char *eddy_redis_url_redact(const char *url, char *buf, size_t size) {
+  const char *at = NULL, *p = url && !strncmp(url, "redis://", 8) ? url + 8 : NULL;
+  for (const char *q = p; q && *q && *q != '/'; q++)
+    if (*q == '@') at = q;
+  const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
+  if (!colon) {
+    snprintf(buf, size, "%s", url ? url : "");
+  } else {
+    snprintf(buf, size, "%.*s:***%s", (int)(colon - url), url, at);
+  }
+  return buf;
+}
+
+int eddy_redis_url_split(const char *url, eddy_redis_url_t *u, char *errstr, size_t errstr_size) {
+  char shown[512];
+  eddy_redis_url_redact(url, shown, sizeof shown);
+  memset(u, 0, sizeof *u);
   const char *p = url;
   if (strncmp(p, "redis://", 8) != 0)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://HOST[:PORT][/DB]", url);
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]",
+                       shown);
   p += 8;
+  /* USER[:PASSWORD]@ (the last '@' before the path: a password may hold one) */
+  const char *at = NULL;
+  for (const char *q = p; *q && *q != '/'; q++)
+    if (*q == '@') at = q;
+  if (at) {
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    const char *ue = colon ? colon : at;
+    if (pct_decode(p, (size_t)(ue - p), u->user, sizeof u->user) ||
+        (colon && pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof u->password)))
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': user or password too long", shown);
+    if (colon && !u->password[0])
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': empty password", shown);
+    p = at + 1;
+  }
   const char *hs = p, *he;
   if (*p == '[') {
     hs = ++p;
     he = strchr(p, ']');
-    if (!he) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': unclosed [", url);
+    if (!he) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': unclosed [", shown);
     p = he + 1;
   } else {
     while (*p && *p != ':' && *p != '/') p++;
     he = p;
   }
-  if (he == hs || (size_t)(he - hs) >= host_size)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': no host", url);
-  memcpy(host, hs, (size_t)(he - hs));
-  host[he - hs] = '\0';
-  *port = 6379;
-  *db = 0;
+  if (he == hs || (size_t)(he - hs) >= sizeof u->host)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': no host", shown);
+  memcpy(u->host, hs, (size_t)(he - hs));
+  u->host[he - hs] = '\0';
+  u->port = 6379;
+  u->db = 0;
   int64_t v;
   char num[32];
   if (*p == ':') {
     const char *s = ++p;
     while (*p && *p != '/') p++;
-    if ((size_t)(p - s) >= sizeof num) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port", url);
+    if ((size_t)(p - s) >= sizeof num) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port", shown);
     memcpy(num, s, (size_t)(p - s));
     num[p - s] = '\0';
     if (eddy_parse_int(num, &v) || v < 1 || v > 65535)
-      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port '%s'", url, num);
-    *port = (int)v;
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port '%s'", shown, num);
+    u->port = (int)v;
   }
   if (*p == '/' && p[1]) {
     if (eddy_parse_int(p + 1, &v) || v < 0 || v > 1000000)
-      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad database number '%s'", url, p + 1);
-    *db = (int)v;
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad database number '%s'", shown, p + 1);
+    u->db = (int)v;
   } else if (*p && strcmp(p, "/") != 0) {
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://HOST[:PORT][/DB]", url);
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]",
+                       shown);
   }
   return 0;
+}
+
+int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
+                         char *errstr, size_t errstr_size) {
+  eddy_redis_url_t u;
+  int err = eddy_redis_url_split(url, &u, errstr, errstr_size);
+  if (err) return err;
+  if (strlen(u.host) >= host_size) return eddy_seterr(errstr, errstr_size, EDDY_ENOSPC, "host name too long");
+  snprintf(host, host_size, "%s", u.host);
+  *port = u.port;
+  *db = u.db;
+  return 0;
+}
+
+int eddy_redis_url_of(const eddy_pipeline_conf_t *c, eddy_redis_url_t *u, char *errstr, size_t errstr_size) {
+  char why[600];
+  const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
+  if (eddy_redis_url_split(c->state.store ? c->state.store : "", u, why, sizeof why))
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [state] key 'store': %s",
+                       w && w->file ? w->file : c->file, w ? w->line : c->line, why);
+  if (!c->state.password_file || !*c->state.password_file) return 0;
+  w = eddy_conf_where(c, "state", "password_file");
+  const char *file = w && w->file ? w->file : c->file;
+  int line = w ? w->line : c->line;
+  if (u->password[0])
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                       "%s:%d: [state] key 'password_file': the store URL has a password already", file, line);
+  FILE *f = fopen(c->state.password_file, "r");
+  if (!f)
+    return eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s:%d: [state] key 'password_file': '%s': %s", file, line,
+                       c->state.password_file, strerror(errno));
+  char buf[sizeof u->password + 2];
+  int ok = fgets(buf, sizeof buf, f) != NULL;
+  fclose(f);
+  size_t n = ok ? strcspn(buf, "\r\n") : 0;
+  buf[n] = '\0';
+  if (!n || n >= sizeof u->password)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [state] key 'password_file': '%s': %s", file, line,
+                       c->state.password_file, n ? "first line too long" : "no password on its first line");
+  memcpy(u->password, buf, n + 1);
+  memset(buf, 0, sizeof buf);
+  return 0;
+}
+
+/* An error reply that means the credentials were refused (or missing). */
+static int auth_refused(const char *msg) {
+  return msg && (!strncmp(msg, "WRONGPASS", 9) || !strncmp(msg, "NOAUTH", 6) || !strncmp(msg, "NOPERM", 6) ||
+                 strstr(msg, "invalid password") || strstr(msg, "invalid username-password"));
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -343,6 +443,8 @@ static void on_connect(const redisAsyncContext *cac, int status) {
   r->reason[0] = '\0';
   char db[16];
   snprintf(db, sizeof db, "%d", r->db);
+  if (r->password[0] && r->user[0]) send_setup(r, 3, (const char *[]){"AUTH", r->user, r->password});
+  else if (r->password[0]) send_setup(r, 2, (const char *[]){"AUTH", r->password});
   if (r->db) send_setup(r, 2, (const char *[]){"SELECT", db});
   for (size_t i = 0; i < r->n_scripts; i++)
     send_setup(r, 3, (const char *[]){"SCRIPT", "LOAD", r->scripts[i].source});
@@ -442,15 +544,25 @@ static void on_disconnect(const redisAsyncContext *cac, int status) {
 
 eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_options_t *o,
                              char *errstr, size_t errstr_size) {
+  eddy_redis_url_t u;
+  if (eddy_redis_url_split(url, &u, errstr, errstr_size)) return NULL;
+  eddy_redis_t *r = eddy_redis_new_url(loop, &u, o, errstr, errstr_size);
+  memset(&u, 0, sizeof u);
+  return r;
+}
+
+eddy_redis_t *eddy_redis_new_url(uv_loop_t *loop, const eddy_redis_url_t *u, const eddy_redis_options_t *o,
+                                 char *errstr, size_t errstr_size) {
   eddy_redis_t *r = calloc(1, sizeof *r);
   if (!r) {
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     return NULL;
   }
-  if (eddy_redis_url_parse(url, r->host, sizeof r->host, &r->port, &r->db, errstr, errstr_size)) {
-    free(r);
-    return NULL;
-  }
+  snprintf(r->host, sizeof r->host, "%s", u->host);
+  r->port = u->port;
+  r->db = u->db;
+  snprintf(r->user, sizeof r->user, "%s", u->user);
+  snprintf(r->password, sizeof r->password, "%s", u->password);
   snprintf(r->name, sizeof r->name, "%s:%d/%d", r->host, r->port, r->db);
   r->loop = loop;
   r->o = (eddy_redis_options_t){2.0, 10.0, 0.1, 5.0, 0};
@@ -603,29 +715,70 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
 
 redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                       size_t errstr_size) {
-  char host[256];
-  int port, db;
-  if (eddy_redis_url_parse(url, host, sizeof host, &port, &db, errstr, errstr_size)) return NULL;
+  eddy_redis_url_t u;
+  if (eddy_redis_url_split(url, &u, errstr, errstr_size)) return NULL;
+  redisContext *c = eddy_redis_connect_sync_url(&u, timeout, NULL, errstr, errstr_size);
+  memset(&u, 0, sizeof u);
+  return c;
+}
+
+/* One setup command of a blocking connection; 0, or the error (refused
+ * credentials: EDDY_EACCES). */
+static int sync_setup(redisContext *c, const eddy_redis_url_t *u, int argc, const char **argv, char *errstr,
+                      size_t errstr_size) {
+  redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+  int err = 0;
+  if (!rep || rep->type == REDIS_REPLY_ERROR) {
+    const char *msg = rep ? rep->str : c->errstr;
+    err = rep && auth_refused(msg) ? EDDY_EACCES : EDDY_EIO;
+    if (err == EDDY_EACCES)
+      eddy_seterr(errstr, errstr_size, err, "redis %s:%d: authentication failed%s%s%s: %s", u->host, u->port,
+                  u->user[0] ? " (user " : "", u->user, u->user[0] ? ")" : "",
+                  u->password[0] ? msg : "the server wants a password: redis://USER:PASSWORD@HOST or [state] password_file");
+    else
+      eddy_seterr(errstr, errstr_size, err, "redis %s:%d: %s: %s", u->host, u->port, argv[0], msg);
+  }
+  if (rep) freeReplyObject(rep);
+  return err;
+}
+
+redisContext *eddy_redis_connect_sync_url(const eddy_redis_url_t *u, double timeout, int *code, char *errstr,
+                                          size_t errstr_size) {
+  int dummy;
+  if (!code) code = &dummy;
+  *code = EDDY_EIO;
   struct timeval tv = {(time_t)timeout, (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6)};
-  redisContext *c = redisConnectWithTimeout(host, port, tv);
+  redisContext *c = redisConnectWithTimeout(u->host, u->port, tv);
   if (!c || c->err) {
-    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: cannot connect: %s", host, port,
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: cannot connect: %s", u->host, u->port,
                 c ? c->errstr : "out of memory");
     if (c) redisFree(c);
     return NULL;
   }
   redisSetTimeout(c, tv);
-  if (db) {
-    redisReply *rep = redisCommand(c, "SELECT %d", db);
-    int ok = rep && rep->type != REDIS_REPLY_ERROR;
-    if (!ok)
-      eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: SELECT %d: %s", host, port, db,
-                  rep ? rep->str : c->errstr);
-    if (rep) freeReplyObject(rep);
-    if (!ok) {
-      redisFree(c);
-      return NULL;
-    }
+  char db[16];
+  snprintf(db, sizeof db, "%d", u->db);
+  int err = 0;
+  if (u->password[0] && u->user[0]) err = sync_setup(c, u, 3, (const char *[]){"AUTH", u->user, u->password}, errstr, errstr_size);
+  else if (u->password[0]) err = sync_setup(c, u, 2, (const char *[]){"AUTH", u->password}, errstr, errstr_size);
+  if (!err && u->db) err = sync_setup(c, u, 2, (const char *[]){"SELECT", db}, errstr, errstr_size);
+  /* A server that wants a password refuses the first command without one. */
+  if (!err && !u->password[0]) err = sync_setup(c, u, 1, (const char *[]){"PING"}, errstr, errstr_size);
+  if (err) {
+    *code = err;
+    redisFree(c);
+    return NULL;
   }
+  *code = 0;
   return c;
+}
+
+redisContext *eddy_redis_connect_conf(const eddy_pipeline_conf_t *c, double timeout, int *code, char *errstr,
+                                      size_t errstr_size) {
+  eddy_redis_url_t u;
+  if (code) *code = EDDY_EINVAL;
+  int err = eddy_redis_url_of(c, &u, errstr, errstr_size);
+  redisContext *rc = err ? NULL : eddy_redis_connect_sync_url(&u, timeout, code, errstr, errstr_size);
+  memset(&u, 0, sizeof u);
+  return rc;
 }

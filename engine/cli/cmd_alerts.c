@@ -183,9 +183,9 @@ typedef struct rstream {
   char last[96]; /* the id to read after */
 } rstream_t;
 
-static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_t *o) {
+static int redis_alerts(const eddy_pipeline_conf_t *pc, rstream_t *st, size_t n_st, const opts_t *o) {
   char err[1024];
-  redisContext *c = eddy_redis_connect_sync(url, o->timeout, err, sizeof err);
+  redisContext *c = eddy_redis_connect_conf(pc, o->timeout, NULL, err, sizeof err);
   if (!c) {
     fprintf(stderr, "eddy alerts: %s\n", err);
     return 1;
@@ -232,7 +232,8 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     redisReply *r = redisCommandArgv(c, k, argv, NULL);
     if (!r) {
       if (stop_flag) break;
-      fprintf(stderr, "eddy alerts: %s: %s\n", url, c->errstr);
+      char shown[512];
+      fprintf(stderr, "eddy alerts: %s: %s\n", eddy_redis_url_redact(pc->state.store, shown, sizeof shown), c->errstr);
       rc = 1;
       break;
     }
@@ -489,7 +490,7 @@ int eddy_cmd_alerts(int argc, char **argv) {
     for (size_t j = i; j < n; j++)
       if (eddy_store_is_redis(sel[j]) && !strcmp(sel[j]->state.store, pc->state.store))
         eddy_alerts_key(st[m++].key, sizeof st[0].key, sel[j]->state.key_prefix, sel[j]->pipeline.name);
-    rc |= redis_alerts(pc->state.store, st, m, &o);
+    rc |= redis_alerts(pc, st, m, &o);
   }
   eddy_config_free(cfg);
   return rc;

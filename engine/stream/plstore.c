@@ -58,13 +58,10 @@ static const char *prefix_of(const eddy_pipeline_conf_t *c) {
 
 static int rps_open(eddy_plstore_t *s, char *errstr, size_t errstr_size) {
   const eddy_pipeline_conf_t *c = eddy_pipeline_conf(s->pl);
-  const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
-  const char *file = w && w->file ? w->file : c->file;
-  int line = w ? w->line : c->line;
-  char host[256], why[512];
-  int port, db;
-  if (eddy_redis_url_parse(c->state.store, host, sizeof host, &port, &db, why, sizeof why))
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [state] key 'store': %s", file, line, why);
+  eddy_redis_url_t u;
+  int uerr = eddy_redis_url_of(c, &u, errstr, errstr_size); /* the URL and the password file */
+  memset(&u, 0, sizeof u);
+  if (uerr) return uerr;
   /* Checkpoints and entity states are kept per partition number: one
    * topic, so that a partition number names one stream. */
   const char *t = c->source.topics ? c->source.topics : "";
@@ -90,7 +87,21 @@ static int rps_start(eddy_plstore_t *s, uv_loop_t *loop, char *errstr, size_t er
   rps_t *x = s->impl;
   eddy_redis_options_t o = {.connect_timeout = 2, .request_timeout = 10, .backoff_min = 0.1,
                             .backoff_max = 5};
-  x->redis = eddy_redis_new(loop, x->conf->state.store, &o, errstr, errstr_size);
+  eddy_redis_url_t u;
+  if (eddy_redis_url_of(x->conf, &u, errstr, errstr_size)) return EDDY_EINVAL;
+  /* Refused credentials are a clear error at start, not a retry loop (a
+   * server that cannot be reached yet is waited for, as always). */
+  int code;
+  char why[600];
+  redisContext *probe = eddy_redis_connect_sync_url(&u, 2.0, &code, why, sizeof why);
+  if (code == EDDY_EACCES) {
+    memset(&u, 0, sizeof u);
+    return eddy_seterr(errstr, errstr_size, EDDY_EACCES, "%s", why);
+  }
+  if (probe && !x->sync) x->sync = probe; /* kept for the restores */
+  else if (probe) redisFree(probe);
+  x->redis = eddy_redis_new_url(loop, &u, &o, errstr, errstr_size);
+  memset(&u, 0, sizeof u);
   if (!x->redis) return EDDY_EIO;
   eddy_redis_on_ready(x->redis, rps_on_ready, s);
   if (s->aggs->n && !(s->entities = eddy_store_new(x->conf, s->aggs, x->redis, errstr, errstr_size))) {
@@ -156,7 +167,7 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
   /* A connection kept from an earlier assignment may have been closed
    * (Redis restarted): one more try on a new one. */
   for (int attempt = 0; attempt < 2 && e == EDDY_EIO; attempt++) {
-    if (!x->sync && !(x->sync = eddy_redis_connect_sync(c->state.store, 2.0, err, sizeof err))) break;
+    if (!x->sync && !(x->sync = eddy_redis_connect_conf(c, 2.0, NULL, err, sizeof err))) break;
     e = eddy_ckpt_read_sync(x->sync, prefix_of(c), name, t->partition, &ck, err, sizeof err);
     if (e == EDDY_EIO && x->sync->err) {
       redisFree(x->sync);

@@ -1056,8 +1056,8 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
   }
   if (eddy_store_is_redis(c)) {
     char why[1024];
-    if (!(rc = eddy_redis_connect_sync(c->state.store, o->timeout, why, sizeof why))) {
-      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "Redis %s: %s", c->state.store, why);
+    if (!(rc = eddy_redis_connect_conf(c, o->timeout, NULL, why, sizeof why))) {
+      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s", why);
       goto out;
     }
   }
