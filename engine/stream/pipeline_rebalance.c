@@ -109,6 +109,7 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
       /* Stored offsets go on the list given to assign (seeking later has
        * a timeout bug in librdkafka 2.0.2); none: the committed offset. */
       p->offset = RD_KAFKA_OFFSET_INVALID;
+      t->expect = -1; /* another member may have consumed it meanwhile */
       if (!wait && eddy__pl_restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
     if (!wait && pl->eos && eddy__pl_eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;

@@ -22,7 +22,8 @@ redis-cli -p "$REDIS_PORT" -a "$PASS" --no-auth-warning ACL SETUSER eddyu on ">$
 start_eddy_broker --topic ra:2
 
 good() { seq "$1" "$2" | awk '{ printf "{\"x1\":%d,\"x2\":1,\"c\":\"a\",\"y\":\"%s\",\"id\":\"%d\"}\n", $1 % 7, $1 % 2 ? "p" : "n", $1 }'; }
-good 1 "$N" | produce ra
+good 1 $((N / 2)) | produce ra -p 0
+good $((N / 2 + 1)) "$N" | produce ra -p 1
 
 secrets_absent() {
   local f
