@@ -1,6 +1,6 @@
 /* avro.c: Avro binary records against a schema file (.avsc), plain or in
  * the Confluent wire format (byte 0, a 4-byte big-endian schema id, then the
- * body). avro-c decodes; this file checks what avro-c does not (PITFALLS.md):
+ * body). avro-c decodes; this file checks what avro-c does not:
  * the schema id before decoding, and trailing bytes after the record. */
 #include <avro.h>
 #include <errno.h>

@@ -184,8 +184,8 @@ void eddy_lines_close(eddy_lines_t *l);
  * (rdkafka_mock.h), listening on loopback TCP, so kcat and any Kafka client
  * in any process can use it. All topic data lives in the memory of the
  * process that owns it (`eddy broker` runs it as its own process; `eddy
- * demo` may embed one). Limits of librdkafka 2.0.2's mock: see
- * ../shared/PITFALLS.md (5 MB per partition, unknown topics auto-created
+ * demo` may embed one). Limits of librdkafka 2.0.2's mock:
+ * 5 MB per partition, unknown topics auto-created
  * with 4 partitions, first group join waits ~3 s, no CreateTopics). */
 typedef struct eddy_mock_broker eddy_mock_broker_t;
 struct rd_kafka_mock_cluster_s;
@@ -586,9 +586,9 @@ const char *eddy_alerts_key(char *buf, size_t size, const char *prefix, const ch
  * for the call. */
 typedef struct eddy_prediction {
   const char *pipeline;
-  const char *topic;        /* source topic */
+  const char *topic;        /* source topic; NULL offline: no topic or partition, */
   int32_t partition;
-  int64_t offset;
+  int64_t offset;           /* and offset is the record's index ("index") */
   const void *key;          /* the source record's key; NULL when it had none */
   size_t key_len;
   const char *id;           /* [features] id of the record; NULL when none */
@@ -645,11 +645,7 @@ void eddy_output_free(eddy_output_t *o);
 static inline int eddy_output_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t *b) {
   return o->format->encode(o, p, b);
 }
-/* Appends s (len bytes) as a JSON string. Bytes that are not valid UTF-8
- * are written as \u00XX escapes of their Latin-1 reading. */
-void eddy_json_string(eddy_buf_t *b, const char *s, size_t len);
-/* 1 when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
-int eddy_utf8_valid(const void *p, size_t len);
+/* eddy_json_string, eddy_utf8_valid: core/util.h. */
 
 /* ------------------------------------------------------------------ Kafka */
 

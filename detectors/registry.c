@@ -1,5 +1,6 @@
 /* registry.c: every drift detector type, by the name configs use. One line
- * per detector; keep the order of DESIGN.md. */
+ * per detector; the reference and `eddy detect` list them in this order:
+ * error-stream detectors, then data-drift checks. */
 #include "detectors/detectors.h"
 
 extern const eddy_detector_type_t eddy_detector_adwin, eddy_detector_ddm, eddy_detector_eddm,

@@ -1,5 +1,5 @@
 /* registry.c: every generator type, by the name `eddy gen` uses. One line
- * per generator; keep the order of DESIGN.md. */
+ * per generator; `eddy gen` lists them in this order. */
 #include "generators.h"
 
 const eddy_generator_type_t *const eddy_generator_types[] = {

@@ -1,7 +1,17 @@
-/* registry.c: every learner type, by the name configs use. One line per
- * learner; keep the order of DESIGN.md. */
-#include "learners.h"
+/* registry.c: every learner type, by the name configs use: the one place
+ * that names them all. Adding a learner is its file plus one line here (an
+ * extern and an entry); the order is the one `eddy config --reference`
+ * lists them in: baselines, linear models, naive Bayes, trees, ensembles. */
+#include "learners/learners.h"
 
+extern const eddy_learner_type_t eddy_learner_majority;
+extern const eddy_learner_type_t eddy_learner_no_change;
+extern const eddy_learner_type_t eddy_learner_logistic_regression;
+extern const eddy_learner_type_t eddy_learner_softmax_regression;
+extern const eddy_learner_type_t eddy_learner_linear_regression;
+extern const eddy_learner_type_t eddy_learner_linear_svm;
+extern const eddy_learner_type_t eddy_learner_perceptron;
+extern const eddy_learner_type_t eddy_learner_passive_aggressive;
 extern const eddy_learner_type_t eddy_learner_naive_bayes;
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree;
 extern const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree;

@@ -87,12 +87,48 @@ Test(cli, eval_bad_records_are_skipped_and_named) {
   snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli2.ini -i /tmp/eddy-cli2.csv -f jsonl -e 0 2>&1", b);
   int rc = run(cmd, &out);
   cr_assert_eq(rc, 0, "%s", out);
-  cr_assert(strstr(out, "eddy-cli2.csv:3: skipped: field 'x': expected a number"), "%s", out);
-  cr_assert(strstr(out, "eddy-cli2.csv:4: skipped: expected 2 CSV fields"), "%s", out);
+  cr_assert(strstr(out, "eddy-cli2.csv:3: skipped (decode): field 'x': expected a number"), "%s", out);
+  cr_assert(strstr(out, "eddy-cli2.csv:4: skipped (decode): expected 2 CSV fields"), "%s", out);
   cr_assert(strstr(out, "\"instances\":2,") && strstr(out, "\"errors\":2"), "%s", out);
   free(out);
   remove("/tmp/eddy-cli2.csv");
   remove("/tmp/eddy-cli2.ini");
+}
+
+/* eval goes through run's record path: [features] required skips a record
+ * (stage validate) as run dead-letters it, the aggregates are joined, and a
+ * file of which nothing could be evaluated exits 1. */
+Test(cli, eval_runs_the_record_path_of_run) {
+  const char *b = bin();
+  write_file("/tmp/eddy-cli5.csv", "u,x,c\nk1,1,a\nk1,,a\nk1,3,b\nk2,5,a\n");
+  write_file("/tmp/eddy-cli5.ini",
+             "[pipeline]\nname = t\n[features]\nkey = u\ntarget = c\nrequired = x\n"
+             "[state]\naggregates = count(*), mean(x)\n[sink]\naggregates = true\n"
+             "[model]\nlearner = majority\n");
+  char cmd[512], *out;
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli5.ini -i /tmp/eddy-cli5.csv -e 0 -f jsonl "
+           "--predictions /tmp/eddy-cli5.jsonl 2>&1", b);
+  cr_assert_eq(run(cmd, &out), 0, "%s", out);
+  cr_assert(strstr(out, "eddy-cli5.csv:3: skipped (validate): required field 'x' is missing"), "%s", out);
+  cr_assert(strstr(out, "\"instances\":3,") && strstr(out, "\"errors\":1"), "%s", out);
+  free(out);
+  cr_assert_eq(run("cat /tmp/eddy-cli5.jsonl", &out), 0);
+  /* k1's third record sees the state of its first one only (the second
+   * was skipped); k2 is a new entity. */
+  cr_assert(strstr(out, "\"index\":0,") && strstr(out, "\"label\":\"a\",\"aggregates\":{\"count\":0,\"x_mean\":null}"),
+            "%s", out);
+  cr_assert_null(strstr(out, "\"index\":1,"), "%s", out);
+  cr_assert(strstr(out, "\"index\":2,") && strstr(out, "\"aggregates\":{\"count\":1,\"x_mean\":1}"), "%s", out);
+  cr_assert(strstr(out, "\"index\":3,") && strstr(out, "\"aggregates\":{\"count\":0,\"x_mean\":null}"), "%s", out);
+  free(out);
+  write_file("/tmp/eddy-cli5.csv", "u,x,c\nk1,,a\nk1,,b\n");
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli5.ini -i /tmp/eddy-cli5.csv -e 0 2>&1", b);
+  cr_assert_eq(run(cmd, &out), 1, "%s", out);
+  cr_assert(strstr(out, "no instance was evaluated (2 records skipped)"), "%s", out);
+  free(out);
+  remove("/tmp/eddy-cli5.csv");
+  remove("/tmp/eddy-cli5.ini");
+  remove("/tmp/eddy-cli5.jsonl");
 }
 
 Test(cli, reference_md_is_current) {

@@ -53,7 +53,7 @@ Test(registry, names_kinds_and_unknown) {
   size_t n = 0;
   for (const eddy_detector_type_t *const *t = eddy_detector_types; *t; t++, n++) {
     cr_assert_lt(n, 9);
-    cr_assert_str_eq((*t)->name, names[n], "registry order of DESIGN.md");
+    cr_assert_str_eq((*t)->name, names[n], "registry order");
     cr_assert_eq((*t)->kind, n < 7 ? EDDY_DETECTOR_CONCEPT : EDDY_DETECTOR_DATA, "%s", (*t)->name);
     cr_assert_not_null((*t)->stat, "%s has a stat()", (*t)->name);
   }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "learners/ensembles/ensembles.h"
 #include "core/core.h"
 #include "engine/config/config.h"
 #include "engine/model/model.h"

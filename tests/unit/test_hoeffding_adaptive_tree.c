@@ -5,6 +5,7 @@
  * checkpoints with ADWIN state, reset, allocation. */
 #include <math.h>
 
+#include "learners/trees/trees.h"
 #include "ht_test.h"
 
 #define HAT "hoeffding_adaptive_tree"
@@ -12,11 +13,11 @@
 Test(hat, options) {
   eddy_generator_t *g = t_gen("sea", 1, NULL, 0);
   eddy_learner_t *l = t_learner(HAT, eddy_generator_schema(g), NULL, 0);
-  const ht_params_t *p = l->params;
+  const eddy__ht_params_t *p = l->params;
   cr_assert_eq(p->grace_period, 200);
-  cr_assert_eq(p->leaf_prediction, HT_PRED_NBA);
+  cr_assert_eq(p->leaf_prediction, EDDY__HT_PRED_NBA);
   cr_assert_eq(p->adwin_delta, 0.002);
-  cr_assert_eq(p->bootstrap, HT_BOOT_MOA);
+  cr_assert_eq(p->bootstrap, EDDY__HT_BOOT_MOA);
   cr_assert_eq(p->switch_significance, 0.05);
   cr_assert_eq(p->drift_window_threshold, 300);
   eddy_learner_free(l);
@@ -62,7 +63,7 @@ static void after_drift(const char *from, const char *to, double *ht, double *ha
     eddy_learner_t *l = t_learner(h ? HAT : "hoeffding_tree", eddy_generator_schema(g), NULL, 0);
     t_prequential(g, l, 60000, 59000, 60000, h ? hat : ht);
     if (h) {
-      const ht_tree_t *t = l->state;
+      const eddy__ht_tree_t *t = l->state;
       cr_assert_gt(t->n_alternates, 0u, "F%s->F%s: alternates were started", from, to);
       cr_assert_gt(t->n_switched + t->n_takeovers, 0u,
                    "F%s->F%s: an alternate replaced a subtree", from, to);
@@ -123,21 +124,21 @@ Test(hat, poisson_weights) {
   kvp_t off[] = {{"bootstrap", "off"}, {"grace_period", "1000000"}};
   eddy_learner_t *l = t_learner(HAT, eddy_generator_schema(g), off, 2);
   t_prequential(g, l, 150, 0, 0, NULL);
-  const ht_tree_t *t = l->state;
-  cr_assert_eq(ht_weight(t, t->root), 150.0);
+  const eddy__ht_tree_t *t = l->state;
+  cr_assert_eq(eddy__ht_weight(t, t->root), 150.0);
   eddy_learner_free(l);
   kvp_t moa[] = {{"grace_period", "1000000"}};
   l = t_learner(HAT, eddy_generator_schema(g), moa, 1);
   t_prequential(g, l, 150, 0, 0, NULL);
   t = l->state;
   /* the same java.util.Random(1) draws as MOA's first leaf */
-  uint64_t r = ht_moa_random_state();
+  uint64_t r = eddy__ht_moa_random_state();
   double expect = 0;
   for (int i = 0; i < 150; i++) {
-    int k = ht_poisson1_java(&r);
+    int k = eddy__ht_poisson1_java(&r);
     expect += k > 0 ? k : 1;
   }
-  cr_assert_eq(ht_weight(t, t->root), expect);
+  cr_assert_eq(eddy__ht_weight(t, t->root), expect);
   cr_assert(fabs(expect / 150 - (1 + exp(-1))) < 0.1, "%f", expect / 150);
   eddy_learner_free(l);
   /* seeded: reproducible for one seed, another stream than MOA's */
@@ -148,7 +149,7 @@ Test(hat, poisson_weights) {
     g = t_gen("sea", 2, NULL, 0);
     l = t_learner(HAT, eddy_generator_schema(g), seeded, 2);
     t_prequential(g, l, 150, 0, 0, NULL);
-    w[i] = ht_weight(l->state, ((const ht_tree_t *)l->state)->root);
+    w[i] = eddy__ht_weight(l->state, ((const eddy__ht_tree_t *)l->state)->root);
     eddy_learner_free(l);
   }
   cr_assert_eq(w[0], w[1]);
@@ -170,10 +171,10 @@ Test(hat, checkpoint_with_alternates_and_adwin_state) {
   size_t cut = 0;
   for (size_t i = 0; i < n && !cut; i++) {
     eddy_learner_learn(l, &rows[i]);
-    const ht_tree_t *t = l->state;
+    const eddy__ht_tree_t *t = l->state;
     /* save while an alternate tree is growing */
     for (size_t j = 0; j < t->n_nodes && !cut && i > 20000; j++)
-      if (t->nodes[j].kind == HT_SPLIT && t->nodes[j].alt >= 0) cut = i + 1;
+      if (t->nodes[j].kind == EDDY__HT_SPLIT && t->nodes[j].alt >= 0) cut = i + 1;
   }
   cr_assert_gt(cut, 0u, "an alternate tree existed at some point");
   eddy_learner_t *l2 = t_round_trip(l);
@@ -185,7 +186,7 @@ Test(hat, checkpoint_with_alternates_and_adwin_state) {
     eddy_learner_learn(l, &rows[i]);
     eddy_learner_learn(l2, &rows[i]);
   }
-  const ht_tree_t *a = l->state, *b = l2->state;
+  const eddy__ht_tree_t *a = l->state, *b = l2->state;
   cr_assert_eq(a->n_switched, b->n_switched);
   cr_assert_eq(a->n_pruned, b->n_pruned);
   /* reset: a fresh tree */
@@ -248,7 +249,7 @@ Test(hat, learning_allocates_only_when_the_tree_grows) {
     eddy_learner_predict(l, &in, out, 2);
     eddy_learner_learn(l, &in);
     size_t now = t_heap();
-    const ht_tree_t *t = l->state;
+    const eddy__ht_tree_t *t = l->state;
     if (now != heap) {
       changes++;
       if (t->n_created == created) idle++;

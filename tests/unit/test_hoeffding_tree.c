@@ -5,6 +5,7 @@
  * allocation-free learning, online classes, missing values, describe. */
 #include <math.h>
 
+#include "learners/trees/trees.h"
 #include "ht_test.h"
 
 /* ------------------------------------------------------------ MOA numerics */
@@ -12,42 +13,42 @@
 Test(ht_numerics, match_moa_and_java) {
   /* Values printed by MOA 2016.04 (HoeffdingTree.computeHoeffdingBound,
    * InfoGainSplitCriterion, GiniSplitCriterion) and java.util.Random. */
-  cr_assert_eq(ht_hoeffding_bound(1.0, 1e-7, 200), 0.20073674085078647);
+  cr_assert_eq(eddy__ht_hoeffding_bound(1.0, 1e-7, 200), 0.20073674085078647);
   const double pre[2] = {30, 10}, post[4] = {25, 2, 5, 8};
   const uint32_t len2[2] = {2, 2};
-  cr_assert_float_eq(ht_merit(HT_INFO_GAIN, 0.01, pre, 2, post, len2, 2), 0.24173728257305882,
+  cr_assert_float_eq(eddy__ht_merit(EDDY__HT_INFO_GAIN, 0.01, pre, 2, post, len2, 2), 0.24173728257305882,
                      1e-15);
   const double pre3[3] = {30, 10, 5}, post3[9] = {25, 2, 1, 5, 8, 0, 0, 0, 4};
   const uint32_t len3[3] = {3, 3, 3};
-  cr_assert_float_eq(ht_merit(HT_INFO_GAIN, 0.01, pre3, 3, post3, len3, 3), 0.5798253579694927,
+  cr_assert_float_eq(eddy__ht_merit(EDDY__HT_INFO_GAIN, 0.01, pre3, 3, post3, len3, 3), 0.5798253579694927,
                      1e-15);
   /* one branch at or below minBranchFrac (1%): -inf */
   const double thin[4] = {29.9, 10, 0.1, 0};
-  cr_assert(isinf(ht_merit(HT_INFO_GAIN, 0.01, pre, 2, thin, len2, 2)));
-  cr_assert_float_eq(ht_merit_range(HT_INFO_GAIN, 3), 1.5849625007211563, 1e-15);
-  cr_assert_eq(ht_merit_range(HT_INFO_GAIN, 1), 1.0, "at least two classes");
-  cr_assert_eq(ht_merit_range(HT_GINI, 5), 1.0);
-  cr_assert_float_eq(ht_merit(HT_GINI, 0.01, pre, 2, post, len2, 2), 0.7535612535612536, 1e-15);
-  cr_assert_float_eq(ht_merit(HT_GINI, 0.01, pre, 2, pre, len2, 1), 0.625, 1e-15);
+  cr_assert(isinf(eddy__ht_merit(EDDY__HT_INFO_GAIN, 0.01, pre, 2, thin, len2, 2)));
+  cr_assert_float_eq(eddy__ht_merit_range(EDDY__HT_INFO_GAIN, 3), 1.5849625007211563, 1e-15);
+  cr_assert_eq(eddy__ht_merit_range(EDDY__HT_INFO_GAIN, 1), 1.0, "at least two classes");
+  cr_assert_eq(eddy__ht_merit_range(EDDY__HT_GINI, 5), 1.0);
+  cr_assert_float_eq(eddy__ht_merit(EDDY__HT_GINI, 0.01, pre, 2, post, len2, 2), 0.7535612535612536, 1e-15);
+  cr_assert_float_eq(eddy__ht_merit(EDDY__HT_GINI, 0.01, pre, 2, pre, len2, 1), 0.625, 1e-15);
   /* MOA's Gini of a split with an empty branch whose array is not empty */
   const double empty[4] = {30, 10, 0, 0};
-  cr_assert(isnan(ht_merit(HT_GINI, 0.01, pre, 2, empty, len2, 2)));
+  cr_assert(isnan(eddy__ht_merit(EDDY__HT_GINI, 0.01, pre, 2, empty, len2, 2)));
   /* Double.compare: NaN above everything, -0.0 below 0.0 */
-  cr_assert_gt(ht_java_compare(NAN, INFINITY), 0);
-  cr_assert_lt(ht_java_compare(-0.0, 0.0), 0);
-  cr_assert_eq(ht_java_compare(NAN, NAN), 0);
+  cr_assert_gt(eddy__ht_java_compare(NAN, INFINITY), 0);
+  cr_assert_lt(eddy__ht_java_compare(-0.0, 0.0), 0);
+  cr_assert_eq(eddy__ht_java_compare(NAN, NAN), 0);
   /* new Random(1).nextDouble() and MiscUtils.poisson(1.0, new Random(1)) */
   eddy_jrandom_t j;
   eddy_jrandom_seed(&j, 1);
   cr_assert_eq(eddy_jrandom_double(&j), 0.7308781907032909);
   cr_assert_eq(eddy_jrandom_double(&j), 0.41008081149220166);
   const int poisson[20] = {1, 1, 0, 0, 3, 0, 3, 3, 3, 3, 1, 0, 0, 1, 0, 2, 1, 0, 1, 0};
-  uint64_t r = ht_moa_random_state();
-  for (int i = 0; i < 20; i++) cr_assert_eq(ht_poisson1_java(&r), poisson[i], "draw %d", i);
+  uint64_t r = eddy__ht_moa_random_state();
+  for (int i = 0; i < 20; i++) cr_assert_eq(eddy__ht_poisson1_java(&r), poisson[i], "draw %d", i);
   /* weka.core.Statistics.normalProbability, to the last bit */
-  cr_assert_eq(ht_normal_probability(-1.5), 0.06680720126885807);
-  cr_assert_eq(ht_normal_probability(-3.0), 0.0013498980316300933);
-  cr_assert_eq(ht_normal_probability(1.0), 0.8413447460685429);
+  cr_assert_eq(eddy__ht_normal_probability(-1.5), 0.06680720126885807);
+  cr_assert_eq(eddy__ht_normal_probability(-3.0), 0.0013498980316300933);
+  cr_assert_eq(eddy__ht_normal_probability(1.0), 0.8413447460685429);
 }
 
 Test(ht_numerics, gaussian_observer_matches_moa) {
@@ -59,8 +60,8 @@ Test(ht_numerics, gaussian_observer_matches_moa) {
   eddy_schema_add(s, "x", EDDY_NUMERIC);
   uint32_t V[1] = {0};
   size_t off[1];
-  ht_layout_t L = {.n_attrs = 1, .C = 2, .V = V, .off = off, .n_bins = 10};
-  ht_layout_compute(&L, s);
+  eddy__ht_layout_t L = {.n_attrs = 1, .C = 2, .V = V, .off = off, .n_bins = 10};
+  eddy__ht_layout_compute(&L, s);
   cr_assert_eq(L.stride, 10u);
   double slot[10] = {0};
   eddy_instance_t in;
@@ -69,13 +70,13 @@ Test(ht_numerics, gaussian_observer_matches_moa) {
   in.missing[0] = 0;
   for (int i = 0; i < 5; i++) {
     in.x[0] = xs[i];
-    ht_obs_update(&L, s, slot, &in, 0, 1.0);
+    eddy__ht_obs_update(&L, s, slot, &in, 0, 1.0);
   }
   cr_assert_eq(slot[2], 2.6, "mean");
-  ht_cand_t c = {.attr = 0, .test = HT_TEST_NUM_LE, .value = 2.2, .n_branches = 2};
+  eddy__ht_cand_t c = {.attr = 0, .test = EDDY__HT_TEST_NUM_LE, .value = 2.2, .n_branches = 2};
   double post[4];
   uint32_t lens[2];
-  ht_obs_post_dists(&L, s, slot, &c, post, lens);
+  eddy__ht_obs_post_dists(&L, s, slot, &c, post, lens);
   cr_assert_eq(post[0], -0.2084592211312275 + 1.9021668114869694);
   cr_assert_eq(post[2], 3.306292409644258);
   cr_assert_eq(lens[0], 1u);
@@ -83,8 +84,8 @@ Test(ht_numerics, gaussian_observer_matches_moa) {
   /* split points: 10 evenly spaced strictly inside [1.5, 4] */
   double pre[2] = {5, 0}, scratch[64];
   uint32_t sl[8];
-  ht_cand_t best;
-  cr_assert_eq(ht_obs_best_split(&L, s, slot, 0, HT_INFO_GAIN, 0.01, 0, pre, 1, scratch, sl, &best),
+  eddy__ht_cand_t best;
+  cr_assert_eq(eddy__ht_obs_best_split(&L, s, slot, 0, EDDY__HT_INFO_GAIN, 0.01, 0, pre, 1, scratch, sl, &best),
                0);
   cr_assert_eq(best.value, 2.5 / 11.0 * 1 + 1.5, "first candidate wins when all merits are -inf");
   eddy_instance_free(&in);
@@ -96,13 +97,13 @@ Test(ht_numerics, gaussian_observer_matches_moa) {
 Test(ht, defaults_are_moa_s) {
   eddy_generator_t *g = t_gen("sea", 1, NULL, 0);
   eddy_learner_t *l = t_learner("hoeffding_tree", eddy_generator_schema(g), NULL, 0);
-  const ht_params_t *p = l->params;
+  const eddy__ht_params_t *p = l->params;
   cr_assert_eq(p->grace_period, 200);
   cr_assert_eq(p->split_confidence, 1e-7);
   cr_assert_eq(p->tie_threshold, 0.05);
-  cr_assert_eq(p->split_criterion, HT_INFO_GAIN);
+  cr_assert_eq(p->split_criterion, EDDY__HT_INFO_GAIN);
   cr_assert_eq(p->n_split_points, 10);
-  cr_assert_eq(p->leaf_prediction, HT_PRED_NBA);
+  cr_assert_eq(p->leaf_prediction, EDDY__HT_PRED_NBA);
   cr_assert_eq(p->binary_splits, 0);
   cr_assert_eq(p->no_preprune, 0);
   cr_assert_eq(p->max_byte_size, 33554432);
@@ -125,8 +126,8 @@ Test(ht, defaults_are_moa_s) {
 /* ------------------------------------------------------------ split behaviour */
 
 static const char *root_attr(const eddy_learner_t *l) {
-  const ht_tree_t *t = l->state;
-  if (t->root < 0 || t->nodes[t->root].kind != HT_SPLIT) return NULL;
+  const eddy__ht_tree_t *t = l->state;
+  if (t->root < 0 || t->nodes[t->root].kind != EDDY__HT_SPLIT) return NULL;
   return l->schema->attrs[t->nodes[t->root].attr].name;
 }
 
@@ -188,11 +189,11 @@ static size_t nodes_after(eddy_learner_t *l, eddy_schema_t *s, size_t n, uint64_
     in.has_y = 1;
     in.weight = 1;
     cr_assert_eq(eddy_learner_learn(l, &in), 0);
-    const ht_tree_t *t = l->state;
+    const eddy__ht_tree_t *t = l->state;
     if (!*first_split && t->n_split) *first_split = i + 1;
   }
   eddy_instance_free(&in);
-  const ht_tree_t *t = l->state;
+  const eddy__ht_tree_t *t = l->state;
   return t->n_split + t->n_active + t->n_inactive;
 }
 
@@ -324,7 +325,7 @@ Test(ht, checkpoint_round_trip_and_continuation) {
   double out[2], out2[2];
   for (size_t i = 0; i < n / 2; i++) eddy_learner_learn(l, &rows[i]);
   eddy_learner_t *l2 = t_round_trip(l);
-  const ht_tree_t *t = l->state;
+  const eddy__ht_tree_t *t = l->state;
   cr_assert_gt(t->n_split, 3u, "a grown tree (%zu splits)", t->n_split);
   /* the loaded model predicts bit-identically and keeps learning the same */
   for (size_t i = n / 2; i < n; i++) {
@@ -406,7 +407,7 @@ Test(ht, learning_allocates_only_when_the_tree_grows) {
   for (size_t i = 0; i < n; i++) {
     eddy_learner_predict(l, &rows[i], out, 2);
     eddy_learner_learn(l, &rows[i]);
-    const ht_tree_t *t = l->state;
+    const eddy__ht_tree_t *t = l->state;
     size_t now = t_heap(), nn = t->n_split + t->n_active + t->n_inactive;
     if (now != heap) {
       cr_assert(nn != nodes || i == 0, "instance %zu: heap changed without the tree growing", i);
@@ -432,7 +433,7 @@ Test(ht, memory_limit_deactivates_the_least_promising_leaves) {
   kvp_t p[] = {{"max_byte_size", "40000"}, {"memory_estimate_period", "10000"}};
   eddy_learner_t *l = t_learner("hoeffding_tree", eddy_generator_schema(g), p, 2);
   double acc = t_prequential(g, l, 100000, 0, 0, NULL);
-  const ht_tree_t *t = l->state;
+  const eddy__ht_tree_t *t = l->state;
   cr_assert_gt(t->n_inactive, 0u, "some leaves deactivated (active %zu)", t->n_active);
   cr_assert_leq((t->n_active * t->active_est + t->n_inactive * t->inactive_est) * t->overhead,
                 40000.0 * 1.0001, "MOA's estimate fits the limit");
@@ -503,21 +504,21 @@ Test(ht, missing_split_value_predicts_the_split_nodes_distribution) {
   eddy_instance_t *rows = sea_rows(20000, 6, &g);
   eddy_learner_t *l = t_learner("hoeffding_tree", eddy_generator_schema(g), NULL, 0);
   for (size_t i = 0; i < 20000; i++) eddy_learner_learn(l, &rows[i]);
-  const ht_tree_t *t = l->state;
-  cr_assert_eq(t->nodes[t->root].kind, HT_SPLIT);
+  const eddy__ht_tree_t *t = l->state;
+  cr_assert_eq(t->nodes[t->root].kind, EDDY__HT_SPLIT);
   eddy_instance_t x;
   eddy_instance_init(&x, 3);
   eddy_instance_copy(&x, &rows[0]);
   x.missing[t->nodes[t->root].attr] = 1;
   double out[2];
   eddy_learner_predict(l, &x, out, 2);
-  const double *d = ht_dist(t, t->root);
+  const double *d = eddy__ht_dist(t, t->root);
   cr_assert_float_eq(out[0], d[0] / (d[0] + d[1]), 1e-12);
   /* and learning it changes nothing (MOA stops at the split node) */
   size_t w = t->n_split + t->n_active;
-  double before = ht_weight(t, t->root);
+  double before = eddy__ht_weight(t, t->root);
   cr_assert_eq(eddy_learner_learn(l, &x), 0);
-  cr_assert_eq(ht_weight(t, t->root), before);
+  cr_assert_eq(eddy__ht_weight(t, t->root), before);
   cr_assert_eq(t->n_split + t->n_active, w);
   eddy_instance_free(&x);
   eddy_learner_free(l);
@@ -595,7 +596,7 @@ Test(ht, damaged_checkpoints_are_refused_or_harmless) {
     kvp_t p[] = {{"grace_period", "50"}, {"tie_threshold", "0.3"}};
     eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 2);
     for (size_t i = 0; i < 2000; i++) eddy_learner_learn(l, &rows[i]);
-    cr_assert_gt(((const ht_tree_t *)l->state)->n_split, 3u);
+    cr_assert_gt(((const eddy__ht_tree_t *)l->state)->n_split, 3u);
     size_t loaded = t_corruption_sweep(l, rows + 3000, 20);
     cr_log_info("%s: %zu altered bodies loaded", names[h], loaded);
     eddy_learner_free(l);
@@ -691,7 +692,7 @@ Test(ht, max_depth_bounds_the_tree) {
     eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 1);
     t_prequential(g, l, 50000, 0, 0, NULL);
     size_t depth, nodes, leaves, inactive;
-    ht_tree_shape(l->state, &depth, &nodes, &leaves, &inactive);
+    eddy__ht_tree_shape(l->state, &depth, &nodes, &leaves, &inactive);
     cr_assert_eq(depth, 2u, "%s: depth %zu", names[h], depth);
     if (h == 0) cr_assert_gt(inactive, 0u, "HT: leaves at depth 2 deactivated");
     eddy_learner_free(l);

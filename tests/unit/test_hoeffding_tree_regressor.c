@@ -5,6 +5,7 @@
  * checkpoints, reset, allocation, missing values, describe. */
 #include <math.h>
 
+#include "learners/trees/trees.h"
 #include "ht_test.h"
 
 #define HTR "hoeffding_tree_regressor"
@@ -74,8 +75,8 @@ Test(htr, histogram_observer) {
   eddy_schema_t *s = numeric_schema(1);
   uint32_t V[1] = {0};
   size_t off[1];
-  ht_layout_t L = {.n_attrs = 1, .V = V, .off = off, .n_bins = 4};
-  ht_layout_compute(&L, s);
+  eddy__ht_layout_t L = {.n_attrs = 1, .V = V, .off = off, .n_bins = 4};
+  eddy__ht_layout_compute(&L, s);
   cr_assert_eq(L.stride, 4u + 4 * 3);
   double slot[16] = {0};
   eddy_instance_t in;
@@ -101,19 +102,19 @@ Test(htr, histogram_observer) {
   cr_assert_float_eq(slot[4 + 1], 16.0 / 3, 1e-12);
   cr_assert_eq(slot[4 + 6], 1.0, "9.5 in bin 2");
   /* the best candidate splits {1, 1, 3} from {9.5}: boundary 5 (x < 5) */
-  ht_var_t pre = {0, 0, 0}, scratch[16];
-  for (int i = 0; i < 4; i++) ht_var_add(&pre, ys[i], 1.0);
-  ht_cand_t c;
+  eddy__ht_var_t pre = {0, 0, 0}, scratch[16];
+  for (int i = 0; i < 4; i++) eddy__ht_var_add(&pre, ys[i], 1.0);
+  eddy__ht_cand_t c;
   cr_assert_eq(htr_obs_best_split(&L, s, slot, 0, &pre, 1.0, 0, scratch, &c), 0);
-  cr_assert_eq(c.test, HT_TEST_NUM_LE);
+  cr_assert_eq(c.test, EDDY__HT_TEST_NUM_LE);
   cr_assert_eq(nextafter(c.value, INFINITY), 5.0);
   /* variance reduction: var{2,4,10,20} - 3/4 var{2,4,10} - 1/4 var{20} */
-  ht_var_t a = {0, 0, 0}, b = {0, 0, 0};
-  ht_var_add(&a, 2, 1);
-  ht_var_add(&a, 4, 1);
-  ht_var_add(&a, 10, 1);
-  ht_var_add(&b, 20, 1);
-  cr_assert_float_eq(c.merit, ht_var_get(&pre) - 0.75 * ht_var_get(&a) - 0.25 * ht_var_get(&b),
+  eddy__ht_var_t a = {0, 0, 0}, b = {0, 0, 0};
+  eddy__ht_var_add(&a, 2, 1);
+  eddy__ht_var_add(&a, 4, 1);
+  eddy__ht_var_add(&a, 10, 1);
+  eddy__ht_var_add(&b, 20, 1);
+  cr_assert_float_eq(c.merit, eddy__ht_var_get(&pre) - 0.75 * eddy__ht_var_get(&a) - 0.25 * eddy__ht_var_get(&b),
                      1e-9);
   /* River's rule: a branch below min_samples_split makes the merit 0 */
   cr_assert_eq(htr_obs_best_split(&L, s, slot, 0, &pre, 2.0, 0, scratch, &c), 0);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "learners/linear/linear.h"
 #include "linear_data.h"
 
 #define PY ".cache/venv/bin/python"

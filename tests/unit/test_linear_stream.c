@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "learners/linear/linear.h"
 #include "linear_data.h"
 
 #define KV(k, v) {(char *)(k), (char *)(v), NULL, 0}

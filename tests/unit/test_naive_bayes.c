@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "learners/bayes/bayes.h"
 #include "core/core.h"
 #include "engine/config/config.h"
 #include "engine/model/model.h"

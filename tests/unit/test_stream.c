@@ -494,7 +494,7 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
   cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[1], err, sizeof err));
   cr_assert(strstr(err, "p.ini:11: [features] numeric or nominal"), "%s", err);
   cr_assert_null(eddy_pipeline_new(NULL, &c->pipelines[2], err, sizeof err));
-  cr_assert(strstr(err, "[features] required: 'z'"), "%s", err);
+  cr_assert(strstr(err, "p.ini:26: [features] key 'required': 'z'"), "%s", err); /* the key's line */
   /* Redis: prepared without connecting (the URL is checked); one topic. */
   pl = eddy_pipeline_new(NULL, &c->pipelines[3], err, sizeof err);
   cr_assert_not_null(pl, "%s", err);

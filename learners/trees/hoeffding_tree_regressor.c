@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/trees/trees.h"
 
 enum { HTR_MEAN = 0, HTR_MODEL = 1, HTR_ADAPTIVE = 2 };
 
@@ -86,7 +86,7 @@ typedef struct {
   int32_t attr;
   double value;
   int32_t kids, n_kids, slot, depth;
-  ht_var_t stats; /* the target at this node */
+  eddy__ht_var_t stats; /* the target at this node */
   double last_eval;
   double fmse_mean, fmse_model;
 } htr_node_t;
@@ -94,7 +94,7 @@ typedef struct {
 typedef struct {
   const eddy_schema_t *schema;
   const htr_params_t *p;
-  ht_layout_t L;
+  eddy__ht_layout_t L;
   size_t n_num;      /* numeric attributes: the linear model's inputs */
   size_t *num_attr;  /* their attribute indices */
   htr_node_t *nodes;
@@ -105,15 +105,15 @@ typedef struct {
   size_t n_slots, cap_slots;
   int32_t *slot_free;
   size_t n_slot_free;
-  ht_kids_t kids;
+  eddy__ht_kids_t kids;
   int32_t root;
   size_t n_split, n_active, n_inactive;
   int growth_allowed;
   double weight_seen;
-  ht_var_t *norm;    /* n_num + 1: the inputs' and (last) the target's statistics */
+  eddy__ht_var_t *norm;    /* n_num + 1: the inputs' and (last) the target's statistics */
   double *xn;        /* standardized inputs of the current instance */
-  ht_cand_t *cands;
-  ht_var_t *scratch, *post;
+  eddy__ht_cand_t *cands;
+  eddy__ht_var_t *scratch, *post;
   size_t n_scratch, n_post;
   int64_t *walk;
   size_t cap_walk;
@@ -140,7 +140,7 @@ static int htr_tree_init(htr_t *t, const eddy_schema_t *s, const htr_params_t *p
   t->root = -1;
   t->free_node = -1;
   t->growth_allowed = 1;
-  ht_kids_init(&t->kids);
+  eddy__ht_kids_init(&t->kids);
   size_t na = s->n_attrs ? s->n_attrs : 1;
   t->L.n_attrs = s->n_attrs;
   t->L.n_bins = (uint32_t)((p->bins + 1) / 2 * 2);
@@ -160,7 +160,7 @@ static int htr_tree_init(htr_t *t, const eddy_schema_t *s, const htr_params_t *p
   t->norm = calloc(t->n_num + 1, sizeof *t->norm);
   t->xn = calloc(t->n_num + 1, sizeof *t->xn);
   if (!t->norm || !t->xn) return EDDY_ENOMEM;
-  ht_layout_compute(&t->L, s);
+  eddy__ht_layout_compute(&t->L, s);
   t->n_scratch = 2 * (size_t)t->L.n_bins + 2;
   t->scratch = calloc(t->n_scratch, sizeof *t->scratch);
   uint32_t vmax = 2;
@@ -180,7 +180,7 @@ static void htr_tree_free(htr_t *t) {
   free(t->model);
   free(t->stats);
   free(t->slot_free);
-  ht_kids_free_all(&t->kids);
+  eddy__ht_kids_free_all(&t->kids);
   free(t->norm);
   free(t->xn);
   free(t->scratch);
@@ -199,7 +199,7 @@ static int htr_ensure(htr_t *t, const eddy_instance_t *x) {
         x->x[a] >= t->L.V[a] && x->x[a] < 4294967296.0)
       need = 1;
   if (!need) return 0;
-  ht_layout_t N = t->L;
+  eddy__ht_layout_t N = t->L;
   size_t na = s->n_attrs ? s->n_attrs : 1;
   N.V = malloc(na * sizeof *N.V);
   N.off = malloc(na * sizeof *N.off);
@@ -215,15 +215,15 @@ static int htr_ensure(htr_t *t, const eddy_instance_t *x) {
     }
     if (N.V[a] > vmax) vmax = N.V[a];
   }
-  ht_layout_compute(&N, s);
+  eddy__ht_layout_compute(&N, s);
   double *stats = NULL;
   if (t->cap_slots) {
     stats = calloc(t->cap_slots * N.stride, sizeof *stats);
     if (!stats) goto oom;
     for (size_t i = 0; i < t->n_slots; i++)
-      ht_layout_copy_slot(&t->L, t->stats + i * t->L.stride, &N, stats + i * N.stride, s);
+      eddy__ht_layout_copy_slot(&t->L, t->stats + i * t->L.stride, &N, stats + i * N.stride, s);
   }
-  ht_var_t *post = realloc(t->post, vmax * sizeof *post);
+  eddy__ht_var_t *post = realloc(t->post, vmax * sizeof *post);
   if (!post) {
     free(stats);
     goto oom;
@@ -293,43 +293,43 @@ static int32_t new_node(htr_t *t) {
 static void free_node(htr_t *t, int32_t id) {
   htr_node_t *n = &t->nodes[id];
   switch (n->kind) {
-  case HT_LEAF:
+  case EDDY__HT_LEAF:
     t->slot_free[t->n_slot_free++] = n->slot;
     t->n_active--;
     break;
-  case HT_LEAF_INACTIVE: t->n_inactive--; break;
-  case HT_SPLIT:
-    if (n->kids >= 0) ht_kids_release(&t->kids, n->kids, n->kids_log2);
+  case EDDY__HT_LEAF_INACTIVE: t->n_inactive--; break;
+  case EDDY__HT_SPLIT:
+    if (n->kids >= 0) eddy__ht_kids_release(&t->kids, n->kids, n->kids_log2);
     t->n_split--;
     break;
   default: return;
   }
-  n->kind = HT_FREE;
+  n->kind = EDDY__HT_FREE;
   n->slot = -1;
   n->kids = t->free_node;
   t->free_node = id;
 }
 
 static void free_subtree(htr_t *t, int32_t id) {
-  if (id < 0 || t->nodes[id].kind == HT_FREE) return;
-  if (t->nodes[id].kind == HT_SPLIT)
+  if (id < 0 || t->nodes[id].kind == EDDY__HT_FREE) return;
+  if (t->nodes[id].kind == EDDY__HT_SPLIT)
     for (int32_t b = 0; b < t->nodes[id].n_kids; b++) free_subtree(t, kid(t, id, b));
   free_node(t, id);
 }
 
 /* A new active leaf; `from` (or -1) gives the linear model and faded errors. */
-static int32_t new_leaf(htr_t *t, const ht_var_t *stats, int32_t depth, int32_t from) {
+static int32_t new_leaf(htr_t *t, const eddy__ht_var_t *stats, int32_t depth, int32_t from) {
   int32_t id = new_node(t);
   if (id < 0) return id;
   int32_t slot = alloc_slot(t);
   if (slot < 0) {
-    t->nodes[id].kind = HT_LEAF_INACTIVE;
+    t->nodes[id].kind = EDDY__HT_LEAF_INACTIVE;
     t->n_inactive++;
     free_node(t, id);
     return slot;
   }
   htr_node_t *n = &t->nodes[id];
-  n->kind = HT_LEAF;
+  n->kind = EDDY__HT_LEAF;
   n->slot = slot;
   n->depth = depth;
   if (stats) n->stats = *stats;
@@ -350,13 +350,13 @@ static int set_child(htr_t *t, int32_t parent, int branch, int32_t id) {
   }
   htr_node_t *p = &t->nodes[parent];
   if (p->kids < 0 || branch >= (1 << p->kids_log2)) {
-    unsigned lg = ht_log2_ceil((size_t)branch + 1);
-    int64_t off = ht_kids_alloc(&t->kids, lg);
+    unsigned lg = eddy__ht_log2_ceil((size_t)branch + 1);
+    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
     if (off < 0) return (int)off;
     p = &t->nodes[parent];
     if (p->kids >= 0) {
       memcpy(t->kids.v + off, t->kids.v + p->kids, ((size_t)1 << p->kids_log2) * sizeof(int32_t));
-      ht_kids_release(&t->kids, p->kids, p->kids_log2);
+      eddy__ht_kids_release(&t->kids, p->kids, p->kids_log2);
     }
     p->kids = (int32_t)off;
     p->kids_log2 = (uint8_t)lg;
@@ -368,9 +368,9 @@ static int set_child(htr_t *t, int32_t parent, int branch, int32_t id) {
 
 static int32_t sort_x(const htr_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
   int32_t n = t->root;
-  while (n >= 0 && t->nodes[n].kind == HT_SPLIT) {
+  while (n >= 0 && t->nodes[n].kind == EDDY__HT_SPLIT) {
     const htr_node_t *nd = &t->nodes[n];
-    int b = ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
+    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
     if (b < 0) return n;
     int32_t c = kid(t, n, b);
     *parent = n;
@@ -383,7 +383,7 @@ static int32_t sort_x(const htr_t *t, const eddy_instance_t *x, int32_t *parent,
 
 /* ------------------------------------------------------------ leaf models */
 
-static double norm_sd(const ht_var_t *v) { return sqrt(ht_var_get(v)); }
+static double norm_sd(const eddy__ht_var_t *v) { return sqrt(eddy__ht_var_get(v)); }
 
 /* Standardizes x's numeric inputs into t->xn with the tree's statistics. */
 static void standardize(htr_t *t, const eddy_instance_t *x) {
@@ -406,13 +406,13 @@ static double model_raw(const htr_t *t, int32_t id) {
 }
 
 static double model_predict(const htr_t *t, int32_t id) {
-  const ht_var_t *ty = &t->norm[t->n_num];
+  const eddy__ht_var_t *ty = &t->norm[t->n_num];
   double sd = norm_sd(ty);
   return sd > 0.0 ? ty->mean + 3.0 * sd * model_raw(t, id) : ty->mean;
 }
 
 static void model_learn(htr_t *t, int32_t id, double y, double w) {
-  const ht_var_t *ty = &t->norm[t->n_num];
+  const eddy__ht_var_t *ty = &t->norm[t->n_num];
   double sd = norm_sd(ty);
   if (!(sd > 0.0)) return;
   double err = (y - ty->mean) / (3.0 * sd) - model_raw(t, id);
@@ -437,21 +437,21 @@ static size_t htr_memory_bytes(const htr_t *t) {
   size_t m = sizeof *t;
   m += t->cap_nodes * (sizeof *t->nodes + model_len(t) * sizeof(double));
   m += t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t));
-  m += ht_kids_memory(&t->kids);
+  m += eddy__ht_kids_memory(&t->kids);
   m += t->L.n_attrs * (sizeof *t->L.V + sizeof *t->L.off + sizeof *t->num_attr);
   m += (t->L.n_attrs + 1) * sizeof *t->cands;
   m += (t->n_num + 1) * (sizeof *t->norm + sizeof *t->xn);
-  m += (t->n_scratch + t->n_post) * sizeof(ht_var_t);
+  m += (t->n_scratch + t->n_post) * sizeof(eddy__ht_var_t);
   m += t->cap_walk * sizeof(int64_t);
   return m;
 }
 
 static void deactivate(htr_t *t, int32_t id) {
   htr_node_t *n = &t->nodes[id];
-  if (n->kind != HT_LEAF) return;
+  if (n->kind != EDDY__HT_LEAF) return;
   t->slot_free[t->n_slot_free++] = n->slot;
   n->slot = -1;
-  n->kind = HT_LEAF_INACTIVE;
+  n->kind = EDDY__HT_LEAF_INACTIVE;
   t->n_active--;
   t->n_inactive++;
 }
@@ -467,13 +467,13 @@ static int cmp_key(const void *a, const void *b) {
 static size_t live_bytes(const htr_t *t) {
   size_t m = htr_memory_bytes(t) - t->cap_nodes * (sizeof *t->nodes + model_len(t) * sizeof(double)) -
              t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
-             ht_kids_memory(&t->kids);
+             eddy__ht_kids_memory(&t->kids);
   for (size_t i = 0; i < t->n_nodes; i++) {
     const htr_node_t *n = &t->nodes[i];
-    if (n->kind == HT_FREE) continue;
+    if (n->kind == EDDY__HT_FREE) continue;
     m += sizeof *n + model_len(t) * sizeof(double);
-    if (n->kind == HT_LEAF) m += t->L.stride * sizeof(double);
-    if (n->kind == HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
+    if (n->kind == EDDY__HT_LEAF) m += t->L.stride * sizeof(double);
+    if (n->kind == EDDY__HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
   }
   return m;
 }
@@ -497,7 +497,7 @@ static int enforce_size(htr_t *t) {
   /* deepest first, then by id: keys (INT32_MAX - depth, id) ascending */
   size_t n = 0;
   for (size_t i = 0; i < t->n_nodes; i++)
-    if (t->nodes[i].kind == HT_LEAF)
+    if (t->nodes[i].kind == EDDY__HT_LEAF)
       t->walk[n++] = ((int64_t)(INT32_MAX - t->nodes[i].depth) << 32) | (int64_t)i;
   qsort(t->walk, n, sizeof *t->walk, cmp_key);
   size_t per_leaf = t->L.stride * sizeof(double);
@@ -514,12 +514,12 @@ static int attempt_split(htr_t *t, int32_t leaf, int32_t parent, int branch) {
   const htr_params_t *p = t->p;
   size_t n_c = 0;
   if (!p->no_preprune) {
-    ht_cand_t *c = &t->cands[n_c++];
+    eddy__ht_cand_t *c = &t->cands[n_c++];
     memset(c, 0, sizeof *c);
     c->attr = -1;
     c->merit = -INFINITY;
   }
-  const ht_var_t pre = t->nodes[leaf].stats;
+  const eddy__ht_var_t pre = t->nodes[leaf].stats;
   const double *slot = node_slot(t, leaf);
   for (size_t a = 0; a < t->L.n_attrs; a++)
     if (htr_obs_best_split(&t->L, t->schema, slot, a, &pre, (double)p->min_samples_split,
@@ -539,12 +539,12 @@ static int attempt_split(htr_t *t, int32_t leaf, int32_t parent, int branch) {
   if (n_c < 2) {
     should = n_c > 0;
   } else {
-    double hb = ht_hoeffding_bound(1.0, p->split_confidence, pre.n);
+    double hb = eddy__ht_hoeffding_bound(1.0, p->split_confidence, pre.n);
     double bm = t->cands[best].merit, sm = t->cands[second].merit;
     if (bm > 0.0 && (sm / bm < 1.0 - hb || hb < p->tie_threshold)) should = 1;
   }
   if (!should) return 0;
-  ht_cand_t cand = t->cands[best];
+  eddy__ht_cand_t cand = t->cands[best];
   if (cand.attr < 0) {
     deactivate(t, leaf);
     return enforce_size(t);
@@ -553,7 +553,7 @@ static int attempt_split(htr_t *t, int32_t leaf, int32_t parent, int branch) {
   int32_t sid = new_node(t);
   if (sid < 0) return sid;
   htr_node_t *sn = &t->nodes[sid];
-  sn->kind = HT_SPLIT;
+  sn->kind = EDDY__HT_SPLIT;
   sn->test = (uint8_t)cand.test;
   sn->attr = cand.attr;
   sn->value = cand.value;
@@ -561,8 +561,8 @@ static int attempt_split(htr_t *t, int32_t leaf, int32_t parent, int branch) {
   sn->stats = t->nodes[leaf].stats;
   memcpy(node_model(t, sid), node_model(t, leaf), model_len(t) * sizeof(double));
   t->n_split++;
-  unsigned lg = ht_log2_ceil(cand.n_branches);
-  int64_t off = ht_kids_alloc(&t->kids, lg);
+  unsigned lg = eddy__ht_log2_ceil(cand.n_branches);
+  int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
   if (off < 0) return (int)off;
   t->nodes[sid].kids = (int32_t)off;
   t->nodes[sid].kids_log2 = (uint8_t)lg;
@@ -597,7 +597,7 @@ static int htr_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   int branch = -1;
   int32_t id = sort_x(t, x, &parent, &branch);
   if (id < 0) id = parent;
-  if (t->nodes[id].kind == HT_SPLIT) {
+  if (t->nodes[id].kind == EDDY__HT_SPLIT) {
     out[0] = t->nodes[id].stats.mean;
   } else {
     standardize(t, x);
@@ -616,9 +616,9 @@ static int htr_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   /* the tree-level statistics that standardize the leaf models */
   for (size_t j = 0; j < t->n_num; j++) {
     size_t a = t->num_attr[j];
-    if (!(x->missing && x->missing[a]) && isfinite(x->x[a])) ht_var_add(&t->norm[j], x->x[a], w);
+    if (!(x->missing && x->missing[a]) && isfinite(x->x[a])) eddy__ht_var_add(&t->norm[j], x->x[a], w);
   }
-  ht_var_add(&t->norm[t->n_num], y, w);
+  eddy__ht_var_add(&t->norm[t->n_num], y, w);
   if (t->root < 0) {
     int32_t r = new_leaf(t, NULL, 0, -1);
     if (r < 0) return r;
@@ -633,17 +633,17 @@ static int htr_learn(eddy_learner_t *l, const eddy_instance_t *x) {
     if ((err = set_child(t, parent, branch, id))) return err;
   }
   htr_node_t *n = &t->nodes[id];
-  if (n->kind != HT_SPLIT) {
+  if (n->kind != EDDY__HT_SPLIT) {
     standardize(t, x);
     if (p->leaf_prediction == HTR_ADAPTIVE) {
       double em = y - n->stats.mean, ed = y - model_predict(t, id);
       n->fmse_mean = p->model_selector_decay * n->fmse_mean + em * em;
       n->fmse_model = p->model_selector_decay * n->fmse_model + ed * ed;
     }
-    ht_var_add(&n->stats, y, w);
-    if (n->kind == HT_LEAF) htr_obs_update(&t->L, t->schema, node_slot(t, id), x, y, w);
+    eddy__ht_var_add(&n->stats, y, w);
+    if (n->kind == EDDY__HT_LEAF) htr_obs_update(&t->L, t->schema, node_slot(t, id), x, y, w);
     if (p->leaf_prediction != HTR_MEAN) model_learn(t, id, y, w);
-    if (t->growth_allowed && n->kind == HT_LEAF && n->stats.n - n->last_eval >= p->grace_period) {
+    if (t->growth_allowed && n->kind == EDDY__HT_LEAF && n->stats.n - n->last_eval >= p->grace_period) {
       if (p->max_depth > 0 && n->depth >= p->max_depth) {
         deactivate(t, id);
       } else {
@@ -669,13 +669,13 @@ static void htr_reset(eddy_learner_t *l) {
 
 #define HTR_SAVE_VERSION 1
 
-static void put_var(eddy_buf_t *b, const ht_var_t *v) {
+static void put_var(eddy_buf_t *b, const eddy__ht_var_t *v) {
   eddy_buf_put_f64(b, v->n);
   eddy_buf_put_f64(b, v->mean);
   eddy_buf_put_f64(b, v->m2);
 }
 
-static void get_var(eddy_reader_t *r, ht_var_t *v) {
+static void get_var(eddy_reader_t *r, eddy__ht_var_t *v) {
   v->n = eddy_read_f64(r);
   v->mean = eddy_read_f64(r);
   v->m2 = eddy_read_f64(r);
@@ -712,7 +712,7 @@ static int htr_save(const eddy_learner_t *l, eddy_buf_t *b) {
   eddy_buf_put_f64s(b, t->stats, t->n_slots * t->L.stride);
   eddy_buf_put_u64(b, t->n_slot_free);
   for (size_t i = 0; i < t->n_slot_free; i++) eddy_buf_put_u32(b, (uint32_t)t->slot_free[i]);
-  ht_kids_save(&t->kids, b);
+  eddy__ht_kids_save(&t->kids, b);
   eddy_buf_put_u32(b, (uint32_t)t->root);
   eddy_buf_put_u64(b, t->n_split);
   eddy_buf_put_u64(b, t->n_active);
@@ -744,11 +744,11 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
       return EDDY_ECORRUPT;
     t->L.V[a] = v;
   }
-  ht_layout_compute(&t->L, s);
+  eddy__ht_layout_compute(&t->L, s);
   uint32_t vmax = 2;
   for (size_t a = 0; a < s->n_attrs; a++)
     if (t->L.V[a] > vmax) vmax = t->L.V[a];
-  ht_var_t *post = realloc(t->post, vmax * sizeof *post);
+  eddy__ht_var_t *post = realloc(t->post, vmax * sizeof *post);
   if (!post) return EDDY_ENOMEM;
   t->post = post;
   t->n_post = vmax;
@@ -775,7 +775,7 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
     nd->fmse_model = eddy_read_f64(r);
     eddy_read_f64s(r, node_model(t, (int32_t)i), model_len(t));
     if (r->err) return r->err;
-    if (nd->kind > HT_LEAF_INACTIVE || nd->depth < 0) return EDDY_ECORRUPT;
+    if (nd->kind > EDDY__HT_LEAF_INACTIVE || nd->depth < 0) return EDDY_ECORRUPT;
   }
   t->free_node = (int32_t)eddy_read_u32(r);
   size_t ns = eddy_read_count(r, 8 * t->L.stride);
@@ -797,7 +797,7 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
     t->slot_free[i] = (int32_t)eddy_read_u32(r);
     if (t->slot_free[i] < 0 || (size_t)t->slot_free[i] >= ns) return EDDY_ECORRUPT;
   }
-  int err = ht_kids_load(&t->kids, r);
+  int err = eddy__ht_kids_load(&t->kids, r);
   if (err) return err;
   t->root = (int32_t)eddy_read_u32(r);
   t->n_split = eddy_read_u64(r);
@@ -809,25 +809,25 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
   if (!valid(t, t->root) || !valid(t, t->free_node)) return EDDY_ECORRUPT;
   for (size_t i = 0; i < n; i++) {
     const htr_node_t *nd = &t->nodes[i];
-    if (nd->kind == HT_FREE) {
+    if (nd->kind == EDDY__HT_FREE) {
       if (!valid(t, nd->kids)) return EDDY_ECORRUPT;
       continue;
     }
-    if (nd->kind == HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= ns)) return EDDY_ECORRUPT;
-    if (nd->kind != HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
-    if (nd->kind == HT_SPLIT) {
-      if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > HT_TEST_NOM_MULTI ||
+    if (nd->kind == EDDY__HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= ns)) return EDDY_ECORRUPT;
+    if (nd->kind != EDDY__HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
+    if (nd->kind == EDDY__HT_SPLIT) {
+      if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > EDDY__HT_TEST_NOM_MULTI ||
           nd->kids_log2 > 30 || nd->kids < 0 ||
           (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
           nd->n_kids > (1 << nd->kids_log2) ||
-          (nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
-          (nd->test == HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
+          (nd->test == EDDY__HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
+          (nd->test == EDDY__HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
         return EDDY_ECORRUPT;
       for (int32_t b = 0; b < nd->n_kids; b++)
         if (!valid(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
     }
   }
-  ht_pool_view_t v = {(const uint8_t *)t->nodes,
+  eddy__ht_pool_view_t v = {(const uint8_t *)t->nodes,
                       t->n_nodes,
                       sizeof *t->nodes,
                       offsetof(htr_node_t, kind),
@@ -836,7 +836,7 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
                       offsetof(htr_node_t, n_kids),
                       offsetof(htr_node_t, slot),
                       SIZE_MAX};
-  return ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
+  return eddy__ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
                         t->n_split, t->n_active, t->n_inactive);
 }
 
@@ -846,7 +846,7 @@ static void htr_destroy(eddy_learner_t *l) { htr_tree_free(l->state); }
 
 static double reach_weight(const htr_t *t, int32_t id) {
   const htr_node_t *n = &t->nodes[id];
-  if (n->kind != HT_SPLIT) return n->stats.n;
+  if (n->kind != EDDY__HT_SPLIT) return n->stats.n;
   double w = 0;
   for (int32_t b = 0; b < n->n_kids; b++) {
     int32_t c = kid(t, id, b);
@@ -861,18 +861,18 @@ static void describe_node(const htr_t *t, int32_t id, int indent, size_t depth, 
   (*nodes)++;
   if (depth > *maxd) *maxd = depth;
   char a[32], b[32], c[32];
-  if (n->kind != HT_SPLIT) {
+  if (n->kind != EDDY__HT_SPLIT) {
     (*leaves)++;
     if (out) {
-      ht_fmt_value(a, sizeof a, n->stats.mean);
-      ht_fmt_value(b, sizeof b, sqrt(ht_var_get(&n->stats)));
-      ht_fmt_value(c, sizeof c, n->stats.n);
+      eddy__ht_fmt_value(a, sizeof a, n->stats.mean);
+      eddy__ht_fmt_value(b, sizeof b, sqrt(eddy__ht_var_get(&n->stats)));
+      eddy__ht_fmt_value(c, sizeof c, n->stats.n);
       const char *by = t->p->leaf_prediction == HTR_MEAN    ? "mean"
                        : t->p->leaf_prediction == HTR_MODEL ? "model"
                        : n->fmse_mean < n->fmse_model       ? "mean"
                                                             : "model";
       fprintf(out, "%*sleaf: mean %s, sd %s (n=%s) predicts by %s%s\n", indent, "", a, b, c, by,
-              n->kind == HT_LEAF_INACTIVE ? ", inactive" : "");
+              n->kind == EDDY__HT_LEAF_INACTIVE ? ", inactive" : "");
     }
     return;
   }
@@ -883,14 +883,14 @@ static void describe_node(const htr_t *t, int32_t id, int indent, size_t depth, 
       char cond[256];
       double v = n->value;
       /* numeric tests hold the bin boundary as x <= nextafter(boundary): show x < boundary */
-      if (n->test == HT_TEST_NUM_LE) {
-        ht_fmt_value(a, sizeof a, nextafter(v, INFINITY));
+      if (n->test == EDDY__HT_TEST_NUM_LE) {
+        eddy__ht_fmt_value(a, sizeof a, nextafter(v, INFINITY));
         snprintf(cond, sizeof cond, "%s %s %s", t->schema->attrs[n->attr].name,
                  br == 0 ? "<" : ">=", a);
       } else {
-        ht_describe_branch(t->schema, n->test, (size_t)n->attr, v, br, cond, sizeof cond);
+        eddy__ht_describe_branch(t->schema, n->test, (size_t)n->attr, v, br, cond, sizeof cond);
       }
-      ht_fmt_value(c, sizeof c, reach_weight(t, ch));
+      eddy__ht_fmt_value(c, sizeof c, reach_weight(t, ch));
       fprintf(out, "%*sif %s (n=%s)\n", indent, "", cond, c);
     }
     describe_node(t, ch, indent + 2, depth + 1, maxd, nodes, leaves, out);

@@ -16,7 +16,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/trees/trees.h"
 
 /* Rows of a numeric (Gaussian) observer block. */
 enum { G_W = 0, G_MEAN = 1, G_VAR = 2, G_MIN = 3, G_MAX = 4 };
@@ -27,7 +27,7 @@ static double gauss_pdf(double w, double mean, double vsum, double v) {
     double sd = sqrt(w > 1.0 ? vsum / (w - 1.0) : 0.0);
     if (sd > 0.0) {
       double diff = v - mean;
-      return (1.0 / (HT_NORMAL_CONSTANT * sd)) * exp(-(diff * diff / (2.0 * sd * sd)));
+      return (1.0 / (EDDY__HT_NORMAL_CONSTANT * sd)) * exp(-(diff * diff / (2.0 * sd * sd)));
     }
     return v == mean ? 1.0 : 0.0;
   }
@@ -47,7 +47,7 @@ static inline int numeric_missing(const eddy_instance_t *x, size_t a) {
   return (x->missing && x->missing[a]) || !isfinite(x->x[a]);
 }
 
-void ht_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
+void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
                    const eddy_instance_t *x, uint32_t c, double w) {
   const uint32_t C = L->C;
   for (size_t a = 0; a < L->n_attrs; a++) {
@@ -78,7 +78,7 @@ void ht_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
   }
 }
 
-void ht_obs_nb_votes(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
+void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
                      const double *dist, uint32_t len, const eddy_instance_t *x, double *votes) {
   const uint32_t C = L->C;
   double sum = 0.0;
@@ -122,18 +122,18 @@ static double entropy(const double *d, uint32_t C) {
   double e = 0.0, sum = 0.0;
   for (uint32_t c = 0; c < C; c++) {
     if (d[c] > 0.0) {
-      e -= d[c] * ht_log2(d[c]);
+      e -= d[c] * eddy__ht_log2(d[c]);
       sum += d[c];
     }
   }
-  return sum > 0.0 ? (e + sum * ht_log2(sum)) / sum : 0.0;
+  return sum > 0.0 ? (e + sum * eddy__ht_log2(sum)) / sum : 0.0;
 }
 
-double ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
+double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
                 const double *post, const uint32_t *lens, uint32_t n_post) {
   double total = 0.0;
   for (uint32_t i = 0; i < n_post; i++) total += row_sum(post + (size_t)i * C, C);
-  if (criterion == HT_GINI) {
+  if (criterion == EDDY__HT_GINI) {
     /* MOA: 1 - sum_i (w_i / W) gini_i over each branch's array of lens[i]
      * entries; a branch without weight whose array is not empty makes the
      * merit NaN (0 * (0/0)), which Double.compare ranks above everything:
@@ -164,9 +164,9 @@ double ht_merit(int criterion, double min_branch_frac, const double *pre, uint32
   return entropy(pre, C) - e / total;
 }
 
-double ht_merit_range(int criterion, uint32_t pre_len) {
-  if (criterion == HT_GINI) return 1.0;
-  return ht_log2(pre_len > 2 ? (double)pre_len : 2.0);
+double eddy__ht_merit_range(int criterion, uint32_t pre_len) {
+  if (criterion == EDDY__HT_GINI) return 1.0;
+  return eddy__ht_log2(pre_len > 2 ? (double)pre_len : 2.0);
 }
 
 /* ------------------------------------------------------------ split candidates */
@@ -191,7 +191,7 @@ static void gauss_split(const double *blk, uint32_t C, double sv, double *lhs, d
       double mean = blk[G_MEAN * C + c], vs = blk[G_VAR * C + c];
       double eq = gauss_pdf(W, mean, vs, sv) * W;
       double sd = sqrt(W > 1.0 ? vs / (W - 1.0) : 0.0);
-      double less = sd > 0.0 ? ht_normal_probability((sv - mean) / sd) * W - eq
+      double less = sd > 0.0 ? eddy__ht_normal_probability((sv - mean) / sd) * W - eq
                              : (sv < mean ? W - eq : 0.0);
       double greater = W - eq - less;
       if (greater < 0.0) greater = 0.0;
@@ -270,9 +270,9 @@ static uint32_t gauss_split_points(const double *blk, uint32_t C, uint32_t n_bin
   return n;
 }
 
-int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
                       int criterion, double min_branch_frac, int binary_only, const double *pre,
-                      uint32_t pre_len, double *scratch, uint32_t *scratch_len, ht_cand_t *out) {
+                      uint32_t pre_len, double *scratch, uint32_t *scratch_len, eddy__ht_cand_t *out) {
   (void)pre_len;
   const uint32_t C = L->C;
   const double *blk = slot + L->off[a];
@@ -284,10 +284,10 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
     uint32_t n = gauss_split_points(blk, C, L->n_bins, pts);
     for (uint32_t i = 0; i < n; i++) {
       gauss_split(blk, C, pts[i], scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
-      double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
+      double m = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
       if (!found || m > out->merit) {
         out->attr = (int32_t)a;
-        out->test = HT_TEST_NUM_LE;
+        out->test = EDDY__HT_TEST_NUM_LE;
         out->value = pts[i];
         out->merit = m;
         out->n_branches = 2;
@@ -302,18 +302,18 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
   if (!binary_only) {
     nominal_multi(blk, C, V, maxv, scratch, scratch_len);
     out->attr = (int32_t)a;
-    out->test = HT_TEST_NOM_MULTI;
+    out->test = EDDY__HT_TEST_NOM_MULTI;
     out->value = 0;
-    out->merit = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, maxv);
+    out->merit = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, maxv);
     out->n_branches = maxv;
     found = 1;
   }
   for (uint32_t v = 0; v < maxv; v++) {
     nominal_binary(blk, C, V, v, scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
-    double m = ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
+    double m = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
     if (!found || m > out->merit) {
       out->attr = (int32_t)a;
-      out->test = HT_TEST_NOM_EQ;
+      out->test = EDDY__HT_TEST_NOM_EQ;
       out->value = v;
       out->merit = m;
       out->n_branches = 2;
@@ -323,16 +323,16 @@ int ht_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double
   return 0;
 }
 
-void ht_obs_post_dists(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
-                       const ht_cand_t *cand, double *post, uint32_t *post_len) {
+void eddy__ht_obs_post_dists(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                       const eddy__ht_cand_t *cand, double *post, uint32_t *post_len) {
   (void)s;
   const uint32_t C = L->C;
   const double *blk = slot + L->off[cand->attr];
   switch (cand->test) {
-  case HT_TEST_NUM_LE:
+  case EDDY__HT_TEST_NUM_LE:
     gauss_split(blk, C, cand->value, post, post + C, &post_len[0], &post_len[1]);
     break;
-  case HT_TEST_NOM_EQ:
+  case EDDY__HT_TEST_NOM_EQ:
     nominal_binary(blk, C, L->V[cand->attr], (uint32_t)cand->value, post, post + C, &post_len[0],
                    &post_len[1]);
     break;
@@ -342,22 +342,22 @@ void ht_obs_post_dists(const ht_layout_t *L, const eddy_schema_t *s, const doubl
   }
 }
 
-void ht_describe_branch(const eddy_schema_t *s, int test, size_t attr, double value, int b,
+void eddy__ht_describe_branch(const eddy_schema_t *s, int test, size_t attr, double value, int b,
                         char *buf, size_t size) {
   const eddy_attr_t *at = &s->attrs[attr];
   char v[64];
-  if (test == HT_TEST_NUM_LE) {
-    ht_fmt_value(v, sizeof v, value);
+  if (test == EDDY__HT_TEST_NUM_LE) {
+    eddy__ht_fmt_value(v, sizeof v, value);
     snprintf(buf, size, "%s %s %s", at->name, b == 0 ? "<=" : ">", v);
     return;
   }
-  uint32_t idx = test == HT_TEST_NOM_EQ ? (uint32_t)value : (uint32_t)b;
+  uint32_t idx = test == EDDY__HT_TEST_NOM_EQ ? (uint32_t)value : (uint32_t)b;
   const char *name = at->dict ? eddy_dict_name(at->dict, idx) : NULL;
   if (name)
     snprintf(v, sizeof v, "%s", name);
   else
     snprintf(v, sizeof v, "#%u", idx);
-  snprintf(buf, size, "%s %s %s", at->name, (test == HT_TEST_NOM_EQ && b == 1) ? "!=" : "=", v);
+  snprintf(buf, size, "%s %s %s", at->name, (test == EDDY__HT_TEST_NOM_EQ && b == 1) ? "!=" : "=", v);
 }
 
 /* ================================================== regression observers */
@@ -366,7 +366,7 @@ enum { B_LO = 0, B_WIDTH = 1, B_STATE = 2, B_X0 = 3 }; /* header of a numeric bl
 enum { B_EMPTY = 0, B_PENDING = 1, B_RANGED = 2 };
 #define B_HDR 4
 
-void ht_var_merge(ht_var_t *a, const ht_var_t *b) {
+void eddy__ht_var_merge(eddy__ht_var_t *a, const eddy__ht_var_t *b) {
   if (!(b->n > 0.0)) return;
   if (!(a->n > 0.0)) {
     *a = *b;
@@ -378,32 +378,32 @@ void ht_var_merge(ht_var_t *a, const ht_var_t *b) {
   a->n = n;
 }
 
-static inline ht_var_t *bins_of(double *blk) { return (ht_var_t *)(blk + B_HDR); }
-static inline const ht_var_t *cbins_of(const double *blk) {
-  return (const ht_var_t *)(blk + B_HDR);
+static inline eddy__ht_var_t *bins_of(double *blk) { return (eddy__ht_var_t *)(blk + B_HDR); }
+static inline const eddy__ht_var_t *cbins_of(const double *blk) {
+  return (const eddy__ht_var_t *)(blk + B_HDR);
 }
 
 /* Doubles the width toward x's side until x falls inside. */
 static void bins_extend(double *blk, uint32_t K, double x) {
-  ht_var_t *b = bins_of(blk);
+  eddy__ht_var_t *b = bins_of(blk);
   for (int guard = 0; guard < 2100; guard++) {
     double lo = blk[B_LO], w = blk[B_WIDTH];
     if (x >= lo && x < lo + K * w) return;
     if (x < lo) { /* old bins move to the upper half */
       for (uint32_t j = K; j-- > K / 2;) {
-        ht_var_t m = b[2 * (j - K / 2)];
-        ht_var_merge(&m, &b[2 * (j - K / 2) + 1]);
+        eddy__ht_var_t m = b[2 * (j - K / 2)];
+        eddy__ht_var_merge(&m, &b[2 * (j - K / 2) + 1]);
         b[j] = m;
       }
-      for (uint32_t j = 0; j < K / 2; j++) b[j] = (ht_var_t){0, 0, 0};
+      for (uint32_t j = 0; j < K / 2; j++) b[j] = (eddy__ht_var_t){0, 0, 0};
       blk[B_LO] = lo - K * w;
     } else { /* old bins move to the lower half */
       for (uint32_t j = 0; j < K / 2; j++) {
-        ht_var_t m = b[2 * j];
-        ht_var_merge(&m, &b[2 * j + 1]);
+        eddy__ht_var_t m = b[2 * j];
+        eddy__ht_var_merge(&m, &b[2 * j + 1]);
         b[j] = m;
       }
-      for (uint32_t j = K / 2; j < K; j++) b[j] = (ht_var_t){0, 0, 0};
+      for (uint32_t j = K / 2; j < K; j++) b[j] = (eddy__ht_var_t){0, 0, 0};
     }
     blk[B_WIDTH] = 2 * w;
   }
@@ -416,7 +416,7 @@ static uint32_t bin_index(const double *blk, uint32_t K, double x) {
   return (uint32_t)i;
 }
 
-void htr_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
+void htr_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
                     const eddy_instance_t *x, double y, double w) {
   const uint32_t K = L->n_bins;
   for (size_t a = 0; a < L->n_attrs; a++) {
@@ -424,14 +424,14 @@ void htr_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
     if (s->attrs[a].kind == EDDY_NUMERIC) {
       if (numeric_missing(x, a)) continue;
       double v = x->x[a];
-      ht_var_t *b = bins_of(blk);
+      eddy__ht_var_t *b = bins_of(blk);
       if (blk[B_STATE] == B_EMPTY) {
         blk[B_STATE] = B_PENDING;
         blk[B_X0] = v;
       }
       if (blk[B_STATE] == B_PENDING) {
         if (v == blk[B_X0]) {
-          ht_var_add(&b[0], y, w);
+          eddy__ht_var_add(&b[0], y, w);
           continue;
         }
         /* a second value: the range spans both, with as much room again */
@@ -445,26 +445,26 @@ void htr_obs_update(const ht_layout_t *L, const eddy_schema_t *s, double *slot,
         uint32_t i0 = bin_index(blk, K, blk[B_X0]);
         if (i0 != 0) {
           b[i0] = b[0];
-          b[0] = (ht_var_t){0, 0, 0};
+          b[0] = (eddy__ht_var_t){0, 0, 0};
         }
       }
       bins_extend(blk, K, v);
-      ht_var_add(&b[bin_index(blk, K, v)], y, w);
+      eddy__ht_var_add(&b[bin_index(blk, K, v)], y, w);
     } else {
       int64_t vi = nominal_index(x, a);
       if (vi < 0 || (uint64_t)vi >= L->V[a]) continue;
-      ht_var_add((ht_var_t *)(blk + 3 * (size_t)vi), y, w);
+      eddy__ht_var_add((eddy__ht_var_t *)(blk + 3 * (size_t)vi), y, w);
     }
   }
 }
 
-double htr_merit(const ht_var_t *pre, const ht_var_t *post, uint32_t n_post,
+double htr_merit(const eddy__ht_var_t *pre, const eddy__ht_var_t *post, uint32_t n_post,
                  double min_samples) {
   for (uint32_t i = 0; i < n_post; i++)
     if (post[i].n > 0.0 && post[i].n < min_samples) return 0.0;
-  double vr = ht_var_get(pre);
+  double vr = eddy__ht_var_get(pre);
   for (uint32_t i = 0; i < n_post; i++)
-    if (post[i].n > 0.0) vr -= post[i].n / pre->n * ht_var_get(&post[i]);
+    if (post[i].n > 0.0) vr -= post[i].n / pre->n * eddy__ht_var_get(&post[i]);
   return vr;
 }
 
@@ -474,28 +474,28 @@ static double boundary_value(const double *blk, int32_t i) {
   return nextafter(blk[B_LO] + i * blk[B_WIDTH], -INFINITY);
 }
 
-int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
-                       const ht_var_t *pre, double min_samples, int binary_only,
-                       ht_var_t *scratch, ht_cand_t *out) {
+int htr_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+                       const eddy__ht_var_t *pre, double min_samples, int binary_only,
+                       eddy__ht_var_t *scratch, eddy__ht_cand_t *out) {
   const double *blk = slot + L->off[a];
   int found = 0;
   if (s->attrs[a].kind == EDDY_NUMERIC) {
     const uint32_t K = L->n_bins;
     if (blk[B_STATE] != B_RANGED) return 1;
-    const ht_var_t *b = cbins_of(blk);
-    ht_var_t *suffix = scratch; /* suffix[i] = bins i..K-1 */
-    suffix[K] = (ht_var_t){0, 0, 0};
+    const eddy__ht_var_t *b = cbins_of(blk);
+    eddy__ht_var_t *suffix = scratch; /* suffix[i] = bins i..K-1 */
+    suffix[K] = (eddy__ht_var_t){0, 0, 0};
     for (uint32_t i = K; i-- > 0;) {
       suffix[i] = suffix[i + 1];
-      ht_var_merge(&suffix[i], &b[i]);
+      eddy__ht_var_merge(&suffix[i], &b[i]);
     }
     /* candidates are scored on what this observer saw (the union of the
      * branches): a leaf's statistics also hold what it inherited at its
      * creation, which no branch can account for */
     pre = &suffix[0];
-    ht_var_t post[2] = {{0, 0, 0}, {0, 0, 0}};
+    eddy__ht_var_t post[2] = {{0, 0, 0}, {0, 0, 0}};
     for (uint32_t i = 1; i < K; i++) {
-      ht_var_merge(&post[0], &b[i - 1]);
+      eddy__ht_var_merge(&post[0], &b[i - 1]);
       if (!(post[0].n > 0.0)) continue;
       post[1] = suffix[i];
       if (!(post[1].n > 0.0)) break;
@@ -503,7 +503,7 @@ int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const doubl
       double m = htr_merit(pre, post, 2, min_samples);
       if (!found || m > out->merit) {
         out->attr = (int32_t)a;
-        out->test = HT_TEST_NUM_LE;
+        out->test = EDDY__HT_TEST_NUM_LE;
         out->value = boundary_value(blk, (int32_t)i);
         out->aux = (int32_t)i;
         out->merit = m;
@@ -514,20 +514,20 @@ int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const doubl
     return found ? 0 : 1;
   }
   const uint32_t V = L->V[a];
-  const ht_var_t *vals = (const ht_var_t *)blk;
+  const eddy__ht_var_t *vals = (const eddy__ht_var_t *)blk;
   uint32_t maxv = 0, seen = 0;
-  ht_var_t all = {0, 0, 0};
+  eddy__ht_var_t all = {0, 0, 0};
   for (uint32_t v = 0; v < V; v++)
     if (vals[v].n > 0.0) {
       maxv = v + 1;
       seen++;
-      ht_var_merge(&all, &vals[v]);
+      eddy__ht_var_merge(&all, &vals[v]);
     }
   if (seen < 2) return 1;
   pre = &all;
   if (!binary_only) {
     out->attr = (int32_t)a;
-    out->test = HT_TEST_NOM_MULTI;
+    out->test = EDDY__HT_TEST_NOM_MULTI;
     out->value = 0;
     out->aux = 0;
     out->merit = htr_merit(pre, vals, maxv, min_samples);
@@ -536,13 +536,13 @@ int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const doubl
   }
   for (uint32_t v = 0; v < maxv; v++) {
     if (!(vals[v].n > 0.0)) continue;
-    ht_var_t post[2] = {vals[v], {0, 0, 0}};
+    eddy__ht_var_t post[2] = {vals[v], {0, 0, 0}};
     for (uint32_t u = 0; u < maxv; u++)
-      if (u != v) ht_var_merge(&post[1], &vals[u]);
+      if (u != v) eddy__ht_var_merge(&post[1], &vals[u]);
     double m = htr_merit(pre, post, 2, min_samples);
     if (!found || m > out->merit) {
       out->attr = (int32_t)a;
-      out->test = HT_TEST_NOM_EQ;
+      out->test = EDDY__HT_TEST_NOM_EQ;
       out->value = v;
       out->aux = 0;
       out->merit = m;
@@ -554,23 +554,23 @@ int htr_obs_best_split(const ht_layout_t *L, const eddy_schema_t *s, const doubl
   return 0;
 }
 
-void htr_obs_post_stats(const ht_layout_t *L, const eddy_schema_t *s, const double *slot,
-                        const ht_cand_t *cand, ht_var_t *post) {
+void htr_obs_post_stats(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const eddy__ht_cand_t *cand, eddy__ht_var_t *post) {
   (void)s;
   const double *blk = slot + L->off[cand->attr];
-  if (cand->test == HT_TEST_NUM_LE) {
-    const ht_var_t *b = cbins_of(blk);
-    post[0] = post[1] = (ht_var_t){0, 0, 0};
-    for (uint32_t i = 0; i < L->n_bins; i++) ht_var_merge(&post[i < (uint32_t)cand->aux ? 0 : 1], &b[i]);
+  if (cand->test == EDDY__HT_TEST_NUM_LE) {
+    const eddy__ht_var_t *b = cbins_of(blk);
+    post[0] = post[1] = (eddy__ht_var_t){0, 0, 0};
+    for (uint32_t i = 0; i < L->n_bins; i++) eddy__ht_var_merge(&post[i < (uint32_t)cand->aux ? 0 : 1], &b[i]);
     return;
   }
-  const ht_var_t *vals = (const ht_var_t *)blk;
-  if (cand->test == HT_TEST_NOM_MULTI) {
+  const eddy__ht_var_t *vals = (const eddy__ht_var_t *)blk;
+  if (cand->test == EDDY__HT_TEST_NOM_MULTI) {
     for (uint32_t v = 0; v < cand->n_branches; v++) post[v] = vals[v];
     return;
   }
   post[0] = vals[(uint32_t)cand->value];
-  post[1] = (ht_var_t){0, 0, 0};
+  post[1] = (eddy__ht_var_t){0, 0, 0};
   for (uint32_t v = 0; v < L->V[cand->attr]; v++)
-    if (v != (uint32_t)cand->value) ht_var_merge(&post[1], &vals[v]);
+    if (v != (uint32_t)cand->value) eddy__ht_var_merge(&post[1], &vals[v]);
 }

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "detectors/detectors.h"
-#include "learners.h"
+#include "learners/trees/trees.h"
 
 /* The class predicted for the ADWINs of the split nodes on the main path,
  * computed once per instance: every split node on the path reaches the same
@@ -42,17 +42,17 @@ typedef struct {
   uint32_t pred;
 } path_pred_t;
 
-static uint32_t node_pred(ht_tree_t *t, int32_t id, const eddy_instance_t *x) {
-  ht_node_votes(t, id, x, t->votes);
+static uint32_t node_pred(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x) {
+  eddy__ht_node_votes(t, id, x, t->votes);
   return (uint32_t)eddy_argmax(t->votes, t->nodes[id].dist_len);
 }
 
-static uint32_t path_pred(ht_tree_t *t, int32_t from, const eddy_instance_t *x, path_pred_t *pp) {
+static uint32_t path_pred(eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, path_pred_t *pp) {
   if (!pp->done) {
     int32_t parent = -1;
     int branch = -1;
-    int32_t id = from == t->root ? ht_sort_root(t, x, &parent, &branch)
-                                 : ht_sort(t, from, x, &parent, &branch);
+    int32_t id = from == t->root ? eddy__ht_sort_root(t, x, &parent, &branch)
+                                 : eddy__ht_sort(t, from, x, &parent, &branch);
     pp->pred = id < 0 ? 0 : node_pred(t, id, x);
     pp->done = 1;
   }
@@ -61,8 +61,8 @@ static uint32_t path_pred(ht_tree_t *t, int32_t from, const eddy_instance_t *x, 
 
 /* Feeds the node's ADWIN with this instance's error; 1 when it detected an
  * increase of the error (MOA ignores a cut after which the mean fell). */
-static int error_change(ht_tree_t *t, int32_t id, int wrong) {
-  ht_node_t *n = &t->nodes[id];
+static int error_change(eddy__ht_tree_t *t, int32_t id, int wrong) {
+  eddy__ht_node_t *n = &t->nodes[id];
   double old = n->err_used ? eddy_adwin_estimation(n->adwin) : 0.0;
   n->err_used = 1;
   int change = eddy_adwin_update(n->adwin, wrong ? 1.0 : 0.0);
@@ -70,11 +70,11 @@ static int error_change(ht_tree_t *t, int32_t id, int wrong) {
   return change;
 }
 
-static double leaf_weight_factor(ht_tree_t *t, int32_t id) {
+static double leaf_weight_factor(eddy__ht_tree_t *t, int32_t id) {
   int k;
   switch (t->p->bootstrap) {
-  case HT_BOOT_MOA: k = ht_poisson1_java(&t->nodes[id].rng); break;
-  case HT_BOOT_SEEDED: k = ht_poisson1_splitmix(&t->nodes[id].rng); break;
+  case EDDY__HT_BOOT_MOA: k = eddy__ht_poisson1_java(&t->nodes[id].rng); break;
+  case EDDY__HT_BOOT_SEEDED: k = eddy__ht_poisson1_splitmix(&t->nodes[id].rng); break;
   default: k = 0; break;
   }
   return k > 0 ? (double)k : 1.0;
@@ -84,34 +84,34 @@ static double leaf_weight_factor(ht_tree_t *t, int32_t id) {
  * is the alternate of the node there. Returns 1 when id no longer holds
  * that place (it was swapped out, or an alternate's split replaced it),
  * 0 otherwise, or a negative code. */
-static int learn_node(ht_tree_t *t, int32_t id, int32_t parent, int branch,
+static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch,
                       const eddy_instance_t *x, uint32_t c, double w, path_pred_t *pp) {
-  const ht_params_t *p = t->p;
+  const eddy__ht_params_t *p = t->p;
   int kind = t->nodes[id].kind;
-  if (kind == HT_LEAF) {
+  if (kind == EDDY__HT_LEAF) {
     double wl = w * leaf_weight_factor(t, id);
     uint32_t pred = node_pred(t, id, x);
     error_change(t, id, pred != c);
-    ht_leaf_learn(t, id, x, c, wl);
-    double seen = ht_weight(t, id);
+    eddy__ht_leaf_learn(t, id, x, c, wl);
+    double seen = eddy__ht_weight(t, id);
     if (seen - t->nodes[id].last_eval >= (double)p->grace_period) {
       if (p->max_depth > 0 && t->nodes[id].depth >= p->max_depth) return 0;
-      int r = ht_attempt_split(t, id, parent, branch);
+      int r = eddy__ht_attempt_split(t, id, parent, branch);
       if (r < 0) return r;
       if (r == 0) t->nodes[id].last_eval = seen;
       return r;
     }
     return 0;
   }
-  if (kind == HT_LEAF_INACTIVE) {
-    ht_leaf_learn(t, id, x, c, w);
+  if (kind == EDDY__HT_LEAF_INACTIVE) {
+    eddy__ht_leaf_learn(t, id, x, c, w);
     return 0;
   }
   /* split node */
   uint32_t pred = path_pred(t, id, x, pp);
   if (error_change(t, id, pred != c)) {
-    if (t->nodes[id].alt >= 0) ht_free_subtree(t, t->nodes[id].alt);
-    int32_t alt = ht_new_leaf(t, NULL, 0, t->nodes[id].depth);
+    if (t->nodes[id].alt >= 0) eddy__ht_free_subtree(t, t->nodes[id].alt);
+    int32_t alt = eddy__ht_new_leaf(t, NULL, 0, t->nodes[id].depth);
     if (alt < 0) return alt;
     t->nodes[id].alt = alt;
     t->n_alternates++;
@@ -127,14 +127,14 @@ static int learn_node(ht_tree_t *t, int32_t id, int32_t parent, int branch,
       if (bound < old_rate - alt_rate) {
         /* the alternate takes this node's place; it then learns x there */
         t->nodes[id].alt = -1;
-        int err = ht_set_child(t, parent, branch, alt);
+        int err = eddy__ht_set_child(t, parent, branch, alt);
         if (err) return err;
-        ht_free_subtree(t, id);
+        eddy__ht_free_subtree(t, id);
         t->n_switched++;
         int r = learn_node(t, alt, parent, branch, x, c, w, pp);
         return r < 0 ? r : 1;
       } else if (bound < alt_rate - old_rate) {
-        ht_free_subtree(t, alt);
+        eddy__ht_free_subtree(t, alt);
         t->nodes[id].alt = -1;
         t->n_pruned++;
       }
@@ -145,9 +145,9 @@ static int learn_node(ht_tree_t *t, int32_t id, int32_t parent, int branch,
     if (r < 0) return r;
     if (r == 1) return 1; /* the alternate split and replaced this node */
   }
-  const ht_node_t *n = &t->nodes[id];
-  int b = ht_branch(n->test, (size_t)n->attr, n->value, x);
-  int32_t child = ht_kid(t, id, b);
+  const eddy__ht_node_t *n = &t->nodes[id];
+  int b = eddy__ht_branch(n->test, (size_t)n->attr, n->value, x);
+  int32_t child = eddy__ht_kid(t, id, b);
   if (child >= 0) {
     int r = learn_node(t, child, id, b, x, c, w, pp);
     if (r < 0) return r;
@@ -156,13 +156,13 @@ static int learn_node(ht_tree_t *t, int32_t id, int32_t parent, int branch,
 }
 
 static int hat_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  int err = ht_tree_init(l->state, l->schema, l->params, 1, l->seed);
+  int err = eddy__ht_tree_init(l->state, l->schema, l->params, 1, l->seed);
   if (err) eddy_seterr(errstr, errstr_size, err, "hoeffding_adaptive_tree: out of memory");
   return err;
 }
 
 static int hat_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  ht_tree_t *t = l->state;
+  eddy__ht_tree_t *t = l->state;
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
   if (t->root < 0) {
@@ -171,47 +171,47 @@ static int hat_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   }
   int32_t parent = -1;
   int branch = -1;
-  int32_t id = ht_sort(t, t->root, x, &parent, &branch);
-  ht_cache_sort(t, x, id, parent, branch);
+  int32_t id = eddy__ht_sort(t, t->root, x, &parent, &branch);
+  eddy__ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
-  ht_node_votes(t, id, x, t->votes);
-  return ht_votes_out(t->votes, t->L.C, out, out_len, k);
+  eddy__ht_node_votes(t, id, x, t->votes);
+  return eddy__ht_votes_out(t->votes, t->L.C, out, out_len, k);
 }
 
 static int hat_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  ht_tree_t *t = l->state;
+  eddy__ht_tree_t *t = l->state;
   double w = x->weight;
   if (!(w > 0.0) || !x->has_y) return 0;
   if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
-  int err = ht_tree_ensure(t, x);
+  int err = eddy__ht_tree_ensure(t, x);
   if (err) return err;
   if (t->root < 0) {
-    int32_t r = ht_new_leaf(t, NULL, 0, 0);
+    int32_t r = eddy__ht_new_leaf(t, NULL, 0, 0);
     if (r < 0) return r;
     t->root = r;
   }
   path_pred_t pp = {0, 0};
   int r = learn_node(t, t->root, -1, -1, x, (uint32_t)x->y, w, &pp);
   if (r < 0) return r;
-  return ht_after_learn(t, w);
+  return eddy__ht_after_learn(t, w);
 }
 
-static void hat_reset(eddy_learner_t *l) { ht_tree_reset(l->state); }
+static void hat_reset(eddy_learner_t *l) { eddy__ht_tree_reset(l->state); }
 
-static int hat_save(const eddy_learner_t *l, eddy_buf_t *b) { return ht_tree_save(l->state, b); }
+static int hat_save(const eddy_learner_t *l, eddy_buf_t *b) { return eddy__ht_tree_save(l->state, b); }
 
 static int hat_load(eddy_learner_t *l, eddy_reader_t *r) {
-  ht_tree_t *t = l->state;
-  ht_tree_reset(t);
-  return ht_tree_load(t, r);
+  eddy__ht_tree_t *t = l->state;
+  eddy__ht_tree_reset(t);
+  return eddy__ht_tree_load(t, r);
 }
 
-static size_t hat_memory(const eddy_learner_t *l) { return ht_tree_memory(l->state); }
+static size_t hat_memory(const eddy_learner_t *l) { return eddy__ht_tree_memory(l->state); }
 
-static void hat_destroy(eddy_learner_t *l) { ht_tree_free(l->state); }
+static void hat_destroy(eddy_learner_t *l) { eddy__ht_tree_free(l->state); }
 
 static void hat_describe(const eddy_learner_t *l, FILE *out) {
-  ht_tree_describe(l->state, "hoeffding_adaptive_tree", out);
+  eddy__ht_tree_describe(l->state, "hoeffding_adaptive_tree", out);
 }
 
 const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree = {
@@ -220,8 +220,8 @@ const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree = {
                    "alternate subtrees swapped in when significantly better",
     .tasks = EDDY_CLASSIFICATION,
     .options = hat_options,
-    .params_size = sizeof(ht_params_t),
-    .state_size = sizeof(ht_tree_t),
+    .params_size = sizeof(eddy__ht_params_t),
+    .state_size = sizeof(eddy__ht_tree_t),
     .init = hat_init,
     .predict = hat_predict,
     .learn = hat_learn,

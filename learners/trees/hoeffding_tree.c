@@ -31,61 +31,61 @@
 #include <string.h>
 
 #include "detectors/detectors.h"
-#include "learners.h"
+#include "learners/trees/trees.h"
 
 static const char *const criteria[] = {"info_gain", "gini", NULL};
 static const char *const predictors[] = {"mc", "nb", "nba", NULL};
 static const char *const boots[] = {"moa", "seeded", "off", NULL};
 
 #define HT_COMMON_OPTIONS                                                                          \
-  EDDY_OPT_INT_(ht_params_t, "grace_period", grace_period, "200", 1, 1e9,                         \
+  EDDY_OPT_INT_(eddy__ht_params_t, "grace_period", grace_period, "200", 1, 1e9,                         \
                 "weight a leaf observes between split attempts"),                                  \
-      EDDY_OPT_DOUBLE_(ht_params_t, "split_confidence", split_confidence, "1e-7", 1e-300, 1,      \
+      EDDY_OPT_DOUBLE_(eddy__ht_params_t, "split_confidence", split_confidence, "1e-7", 1e-300, 1,      \
                        "delta of the Hoeffding bound: the allowed error of a split decision"),     \
-      EDDY_OPT_DOUBLE_(ht_params_t, "tie_threshold", tie_threshold, "0.05", 0, 1,                 \
+      EDDY_OPT_DOUBLE_(eddy__ht_params_t, "tie_threshold", tie_threshold, "0.05", 0, 1,                 \
                        "split anyway once the Hoeffding bound is below this (ties)"),              \
-      EDDY_OPT_ENUM_(ht_params_t, "split_criterion", split_criterion, "info_gain", criteria,      \
+      EDDY_OPT_ENUM_(eddy__ht_params_t, "split_criterion", split_criterion, "info_gain", criteria,      \
                      "info_gain or gini"),                                                         \
-      EDDY_OPT_INT_(ht_params_t, "split_points", n_split_points, "10", 1, 100000,                 \
+      EDDY_OPT_INT_(eddy__ht_params_t, "split_points", n_split_points, "10", 1, 100000,                 \
                     "candidate split points of a numeric attribute (Gaussian observer)"),         \
-      EDDY_OPT_BOOL_(ht_params_t, "binary_splits", binary_splits, "false",                        \
+      EDDY_OPT_BOOL_(eddy__ht_params_t, "binary_splits", binary_splits, "false",                        \
                      "only binary splits on nominal attributes (no multiway)"),                   \
-      EDDY_OPT_ENUM_(ht_params_t, "leaf_prediction", leaf_prediction, "nba", predictors,          \
+      EDDY_OPT_ENUM_(eddy__ht_params_t, "leaf_prediction", leaf_prediction, "nba", predictors,          \
                      "mc (majority class), nb (naive Bayes) or nba (naive Bayes adaptive)"),      \
-      EDDY_OPT_INT_(ht_params_t, "nb_threshold", nb_threshold, "0", 0, 1e12,                      \
+      EDDY_OPT_INT_(eddy__ht_params_t, "nb_threshold", nb_threshold, "0", 0, 1e12,                      \
                     "weight a leaf needs before naive Bayes predicts (leaf_prediction = nb)"),    \
-      EDDY_OPT_INT_(ht_params_t, "max_depth", max_depth, "0", 0, 1e6,                             \
+      EDDY_OPT_INT_(eddy__ht_params_t, "max_depth", max_depth, "0", 0, 1e6,                             \
                     "leaves at this depth stop splitting; 0 = unlimited"),                        \
-      EDDY_OPT_INT_(ht_params_t, "max_byte_size", max_byte_size, "33554432", 1024, 1e15,          \
+      EDDY_OPT_INT_(eddy__ht_params_t, "max_byte_size", max_byte_size, "33554432", 1024, 1e15,          \
                     "memory limit of the tree; the least promising leaves are deactivated"),      \
-      EDDY_OPT_INT_(ht_params_t, "memory_estimate_period", memory_estimate_period, "1000000", 1,  \
+      EDDY_OPT_INT_(eddy__ht_params_t, "memory_estimate_period", memory_estimate_period, "1000000", 1,  \
                     1e15, "weight between memory checks"),                                         \
-      EDDY_OPT_BOOL_(ht_params_t, "stop_mem_management", stop_mem_management, "false",            \
+      EDDY_OPT_BOOL_(eddy__ht_params_t, "stop_mem_management", stop_mem_management, "false",            \
                      "stop growing when the memory limit is hit (instead of deactivating)"),      \
-      EDDY_OPT_BOOL_(ht_params_t, "no_preprune", no_preprune, "false",                            \
+      EDDY_OPT_BOOL_(eddy__ht_params_t, "no_preprune", no_preprune, "false",                            \
                      "do not consider the null split (no pre-pruning)"),                           \
-      EDDY_OPT_DOUBLE_(ht_params_t, "min_branch_frac", min_branch_frac, "0.01", 0, 0.5,           \
+      EDDY_OPT_DOUBLE_(eddy__ht_params_t, "min_branch_frac", min_branch_frac, "0.01", 0, 0.5,           \
                        "info gain: fraction of weight at least two branches need")
 
-const eddy_option_t ht_options[] = {HT_COMMON_OPTIONS, EDDY_OPT_END};
+const eddy_option_t eddy__ht_options[] = {HT_COMMON_OPTIONS, EDDY_OPT_END};
 
 const eddy_option_t hat_options[] = {
     HT_COMMON_OPTIONS,
-    EDDY_OPT_DOUBLE_(ht_params_t, "adwin_delta", adwin_delta, "0.002", 1e-12, 1,
+    EDDY_OPT_DOUBLE_(eddy__ht_params_t, "adwin_delta", adwin_delta, "0.002", 1e-12, 1,
                      "delta of the ADWIN error estimator at each node"),
-    EDDY_OPT_ENUM_(ht_params_t, "bootstrap", bootstrap, "moa", boots,
+    EDDY_OPT_ENUM_(eddy__ht_params_t, "bootstrap", bootstrap, "moa", boots,
                    "Poisson(1) leaf weights: moa (java.util.Random(1) per node, as MOA), seeded "
                    "(from the learner's seed) or off"),
-    EDDY_OPT_DOUBLE_(ht_params_t, "switch_significance", switch_significance, "0.05", 1e-12, 1,
+    EDDY_OPT_DOUBLE_(eddy__ht_params_t, "switch_significance", switch_significance, "0.05", 1e-12, 1,
                      "significance of the test that swaps in or prunes an alternate tree"),
-    EDDY_OPT_INT_(ht_params_t, "drift_window_threshold", drift_window_threshold, "300", 0, 1e12,
+    EDDY_OPT_INT_(eddy__ht_params_t, "drift_window_threshold", drift_window_threshold, "300", 0, 1e12,
                   "instances both error estimators need before the swap test"),
     EDDY_OPT_END};
 
 /* ------------------------------------------------------------ layout and pools */
 
-static int alloc_scratch(ht_tree_t *t) {
-  const ht_layout_t *L = &t->L;
+static int alloc_scratch(eddy__ht_tree_t *t) {
+  const eddy__ht_layout_t *L = &t->L;
   uint32_t vmax = 2;
   for (size_t a = 0; a < L->n_attrs; a++)
     if (L->V[a] > vmax) vmax = L->V[a];
@@ -113,7 +113,7 @@ static int alloc_scratch(ht_tree_t *t) {
   return 0;
 }
 
-int ht_tree_init(ht_tree_t *t, const eddy_schema_t *s, const ht_params_t *p, int adaptive,
+int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__ht_params_t *p, int adaptive,
                  uint64_t seed) {
   memset(t, 0, sizeof *t);
   t->schema = s;
@@ -126,8 +126,8 @@ int ht_tree_init(ht_tree_t *t, const eddy_schema_t *s, const ht_params_t *p, int
   t->overhead = 1.0;
   t->cache_leaf = -1;
   t->cache_node = INT32_MIN;
-  ht_kids_init(&t->kids);
-  ht_layout_t *L = &t->L;
+  eddy__ht_kids_init(&t->kids);
+  eddy__ht_layout_t *L = &t->L;
   L->n_attrs = s->n_attrs;
   uint32_t k = eddy_schema_n_classes(s);
   L->C = k > 2 ? k : 2;
@@ -144,17 +144,17 @@ int ht_tree_init(ht_tree_t *t, const eddy_schema_t *s, const ht_params_t *p, int
       L->V[a] = n > 2 ? n : 2;
     }
   }
-  ht_layout_compute(L, s);
+  eddy__ht_layout_compute(L, s);
   return alloc_scratch(t);
 }
 
-void ht_tree_free(ht_tree_t *t) {
+void eddy__ht_tree_free(eddy__ht_tree_t *t) {
   for (size_t i = 0; i < t->n_nodes; i++) eddy_adwin_free(t->nodes[i].adwin);
   free(t->nodes);
   free(t->dist);
   free(t->stats);
   free(t->slot_free);
-  ht_kids_free_all(&t->kids);
+  eddy__ht_kids_free_all(&t->kids);
   free(t->L.V);
   free(t->L.off);
   free(t->votes);
@@ -172,25 +172,25 @@ void ht_tree_free(ht_tree_t *t) {
   t->root = -1;
 }
 
-void ht_tree_reset(ht_tree_t *t) {
+void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
   const eddy_schema_t *s = t->schema;
-  const ht_params_t *p = t->p;
+  const eddy__ht_params_t *p = t->p;
   int adaptive = t->adaptive;
   uint64_t seed = t->seed;
-  ht_tree_free(t);
-  ht_tree_init(t, s, p, adaptive, seed);
+  eddy__ht_tree_free(t);
+  eddy__ht_tree_init(t, s, p, adaptive, seed);
 }
 
 /* Re-lays out dist rows and slots for C1 classes and V1 values. */
-static int relayout(ht_tree_t *t, uint32_t C1, const uint32_t *V1) {
+static int relayout(eddy__ht_tree_t *t, uint32_t C1, const uint32_t *V1) {
   const eddy_schema_t *s = t->schema;
-  ht_layout_t N = t->L;
+  eddy__ht_layout_t N = t->L;
   N.C = C1;
   N.V = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *N.V);
   N.off = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *N.off);
   if (!N.V || !N.off) goto oom;
   memcpy(N.V, V1, s->n_attrs * sizeof *N.V);
-  ht_layout_compute(&N, s);
+  eddy__ht_layout_compute(&N, s);
   double *dist = NULL, *stats = NULL;
   if (t->cap_dist) {
     dist = calloc(t->cap_dist * C1, sizeof *dist);
@@ -205,7 +205,7 @@ static int relayout(ht_tree_t *t, uint32_t C1, const uint32_t *V1) {
       goto oom;
     }
     for (size_t i = 0; i < t->n_slots; i++)
-      ht_layout_copy_slot(&t->L, t->stats + i * t->L.stride, &N, stats + i * N.stride, s);
+      eddy__ht_layout_copy_slot(&t->L, t->stats + i * t->L.stride, &N, stats + i * N.stride, s);
   }
   free(t->dist);
   free(t->stats);
@@ -228,7 +228,7 @@ static uint32_t grow_to(uint32_t cur, uint64_t need) {
   return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 }
 
-int ht_tree_ensure(ht_tree_t *t, const eddy_instance_t *x) {
+int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   const eddy_schema_t *s = t->schema;
   int need = 0;
   uint32_t C1 = t->L.C;
@@ -254,7 +254,7 @@ int ht_tree_ensure(ht_tree_t *t, const eddy_instance_t *x) {
   return err;
 }
 
-static int32_t alloc_slot(ht_tree_t *t) {
+static int32_t alloc_slot(eddy__ht_tree_t *t) {
   int32_t slot;
   if (t->n_slot_free) {
     slot = t->slot_free[--t->n_slot_free];
@@ -271,15 +271,15 @@ static int32_t alloc_slot(ht_tree_t *t) {
     }
     slot = (int32_t)t->n_slots++;
   }
-  ht_layout_clear_slot(&t->L, t->stats + (size_t)slot * t->L.stride, t->schema);
+  eddy__ht_layout_clear_slot(&t->L, t->stats + (size_t)slot * t->L.stride, t->schema);
   return slot;
 }
 
-static void release_slot(ht_tree_t *t, int32_t slot) {
+static void release_slot(eddy__ht_tree_t *t, int32_t slot) {
   if (slot >= 0) t->slot_free[t->n_slot_free++] = slot;
 }
 
-static int32_t new_node(ht_tree_t *t) {
+static int32_t new_node(eddy__ht_tree_t *t) {
   int32_t id;
   if (t->free_node >= 0) {
     id = t->free_node;
@@ -288,7 +288,7 @@ static int32_t new_node(ht_tree_t *t) {
     if (t->n_nodes >= INT32_MAX) return EDDY_ERANGE;
     if (t->n_nodes == t->cap_nodes) {
       size_t cap = t->cap_nodes ? t->cap_nodes * 2 : 16;
-      ht_node_t *n = realloc(t->nodes, cap * sizeof *n);
+      eddy__ht_node_t *n = realloc(t->nodes, cap * sizeof *n);
       if (!n) return EDDY_ENOMEM;
       t->nodes = n;
       t->cap_nodes = cap;
@@ -303,7 +303,7 @@ static int32_t new_node(ht_tree_t *t) {
     id = (int32_t)t->n_nodes++;
     t->nodes[id].adwin = NULL;
   }
-  ht_node_t *n = &t->nodes[id];
+  eddy__ht_node_t *n = &t->nodes[id];
   eddy_adwin_t *adwin = n->adwin;
   memset(n, 0, sizeof *n);
   n->kids = -1;
@@ -315,99 +315,99 @@ static int32_t new_node(ht_tree_t *t) {
     else if (!(adwin = eddy_adwin_new(t->p->adwin_delta)))
       return EDDY_ENOMEM;
     n->adwin = adwin;
-    if (t->p->bootstrap == HT_BOOT_SEEDED)
+    if (t->p->bootstrap == EDDY__HT_BOOT_SEEDED)
       n->rng = eddy_seed_derive(t->seed, t->n_created);
     else
-      n->rng = ht_moa_random_state();
+      n->rng = eddy__ht_moa_random_state();
   }
   t->n_created++;
-  memset(ht_dist(t, id), 0, t->L.C * sizeof(double));
+  memset(eddy__ht_dist(t, id), 0, t->L.C * sizeof(double));
   return id;
 }
 
-static void free_node(ht_tree_t *t, int32_t id) {
-  ht_node_t *n = &t->nodes[id];
+static void free_node(eddy__ht_tree_t *t, int32_t id) {
+  eddy__ht_node_t *n = &t->nodes[id];
   switch (n->kind) {
-  case HT_LEAF:
+  case EDDY__HT_LEAF:
     release_slot(t, n->slot);
     t->n_active--;
     break;
-  case HT_LEAF_INACTIVE: t->n_inactive--; break;
-  case HT_SPLIT:
-    if (n->kids >= 0) ht_kids_release(&t->kids, n->kids, n->kids_log2);
+  case EDDY__HT_LEAF_INACTIVE: t->n_inactive--; break;
+  case EDDY__HT_SPLIT:
+    if (n->kids >= 0) eddy__ht_kids_release(&t->kids, n->kids, n->kids_log2);
     t->n_split--;
     break;
   default: return;
   }
   t->stamp++;
-  n->kind = HT_FREE;
+  n->kind = EDDY__HT_FREE;
   n->slot = -1;
   n->kids = t->free_node;
   t->free_node = id;
 }
 
-void ht_free_subtree(ht_tree_t *t, int32_t id) {
-  if (id < 0 || t->nodes[id].kind == HT_FREE) return;
-  ht_node_t *n = &t->nodes[id];
-  if (n->kind == HT_SPLIT) {
-    for (int32_t b = 0; b < t->nodes[id].n_kids; b++) ht_free_subtree(t, ht_kid(t, id, b));
+void eddy__ht_free_subtree(eddy__ht_tree_t *t, int32_t id) {
+  if (id < 0 || t->nodes[id].kind == EDDY__HT_FREE) return;
+  eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind == EDDY__HT_SPLIT) {
+    for (int32_t b = 0; b < t->nodes[id].n_kids; b++) eddy__ht_free_subtree(t, eddy__ht_kid(t, id, b));
   }
-  if (t->nodes[id].alt >= 0) ht_free_subtree(t, t->nodes[id].alt);
+  if (t->nodes[id].alt >= 0) eddy__ht_free_subtree(t, t->nodes[id].alt);
   t->nodes[id].alt = -1;
   free_node(t, id);
 }
 
-double ht_weight(const ht_tree_t *t, int32_t id) {
-  const double *d = ht_dist(t, id);
+double eddy__ht_weight(const eddy__ht_tree_t *t, int32_t id) {
+  const double *d = eddy__ht_dist(t, id);
   double s = 0.0;
   for (uint32_t c = 0; c < t->nodes[id].dist_len; c++) s += d[c];
   return s;
 }
 
-int ht_dist_max_index(const ht_tree_t *t, int32_t id) {
-  const double *d = ht_dist(t, id);
+int eddy__ht_dist_max_index(const eddy__ht_tree_t *t, int32_t id) {
+  const double *d = eddy__ht_dist(t, id);
   int m = -1;
   for (uint32_t c = 0; c < t->nodes[id].dist_len; c++)
     if (m < 0 || d[c] > d[m]) m = (int)c;
   return m;
 }
 
-int32_t ht_new_leaf(ht_tree_t *t, const double *dist, uint32_t len, int32_t depth) {
+int32_t eddy__ht_new_leaf(eddy__ht_tree_t *t, const double *dist, uint32_t len, int32_t depth) {
   int32_t id = new_node(t);
   if (id < 0) return id;
   int32_t slot = alloc_slot(t);
   if (slot < 0) {
-    t->nodes[id].kind = HT_LEAF_INACTIVE;
+    t->nodes[id].kind = EDDY__HT_LEAF_INACTIVE;
     t->n_inactive++;
     free_node(t, id);
     return slot;
   }
-  ht_node_t *n = &t->nodes[id];
-  n->kind = HT_LEAF;
+  eddy__ht_node_t *n = &t->nodes[id];
+  n->kind = EDDY__HT_LEAF;
   n->slot = slot;
   n->depth = depth;
   n->dist_len = len;
-  if (dist) memcpy(ht_dist(t, id), dist, t->L.C * sizeof(double));
-  n->last_eval = ht_weight(t, id);
+  if (dist) memcpy(eddy__ht_dist(t, id), dist, t->L.C * sizeof(double));
+  n->last_eval = eddy__ht_weight(t, id);
   t->n_active++;
   return id;
 }
 
-int ht_set_child(ht_tree_t *t, int32_t parent, int branch, int32_t id) {
+int eddy__ht_set_child(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id) {
   t->stamp++;
   if (parent < 0) {
     t->root = id;
     return 0;
   }
-  ht_node_t *p = &t->nodes[parent];
+  eddy__ht_node_t *p = &t->nodes[parent];
   if (p->kids < 0 || branch >= (1 << p->kids_log2)) {
-    unsigned lg = ht_log2_ceil((size_t)branch + 1);
-    int64_t off = ht_kids_alloc(&t->kids, lg);
+    unsigned lg = eddy__ht_log2_ceil((size_t)branch + 1);
+    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
     if (off < 0) return (int)off;
     p = &t->nodes[parent];
     if (p->kids >= 0) {
       memcpy(t->kids.v + off, t->kids.v + p->kids, ((size_t)1 << p->kids_log2) * sizeof(int32_t));
-      ht_kids_release(&t->kids, p->kids, p->kids_log2);
+      eddy__ht_kids_release(&t->kids, p->kids, p->kids_log2);
     }
     p->kids = (int32_t)off;
     p->kids_log2 = (uint8_t)lg;
@@ -417,27 +417,27 @@ int ht_set_child(ht_tree_t *t, int32_t parent, int branch, int32_t id) {
   return 0;
 }
 
-static int32_t get_slot_content(const ht_tree_t *t, int32_t parent, int branch) {
-  return parent < 0 ? t->root : ht_kid(t, parent, branch);
+static int32_t get_slot_content(const eddy__ht_tree_t *t, int32_t parent, int branch) {
+  return parent < 0 ? t->root : eddy__ht_kid(t, parent, branch);
 }
 
 /* Puts id at (parent, branch) and frees what was there. */
-static int replace_at(ht_tree_t *t, int32_t parent, int branch, int32_t id) {
+static int replace_at(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id) {
   int32_t old = get_slot_content(t, parent, branch);
-  int err = ht_set_child(t, parent, branch, id);
+  int err = eddy__ht_set_child(t, parent, branch, id);
   if (err) return err;
-  if (old >= 0 && old != id) ht_free_subtree(t, old);
+  if (old >= 0 && old != id) eddy__ht_free_subtree(t, old);
   return 0;
 }
 
-int32_t ht_sort(const ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
+int32_t eddy__ht_sort(const eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
                 int *branch) {
   int32_t n = from;
-  while (n >= 0 && t->nodes[n].kind == HT_SPLIT) {
-    const ht_node_t *nd = &t->nodes[n];
-    int b = ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
+  while (n >= 0 && t->nodes[n].kind == EDDY__HT_SPLIT) {
+    const eddy__ht_node_t *nd = &t->nodes[n];
+    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
     if (b < 0) return n;
-    int32_t c = ht_kid(t, n, b);
+    int32_t c = eddy__ht_kid(t, n, b);
     *parent = n;
     *branch = b;
     if (c < 0) return -1;
@@ -446,7 +446,7 @@ int32_t ht_sort(const ht_tree_t *t, int32_t from, const eddy_instance_t *x, int3
   return n;
 }
 
-static int same_instance(const ht_tree_t *t, const eddy_instance_t *x) {
+static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
   size_t n = t->L.n_attrs;
   if (memcmp(t->cache_x, x->x, n * sizeof *x->x) != 0) return 0;
   for (size_t a = 0; a < n; a++)
@@ -454,7 +454,7 @@ static int same_instance(const ht_tree_t *t, const eddy_instance_t *x) {
   return 1;
 }
 
-void ht_cache_sort(ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+void eddy__ht_cache_sort(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
                    int branch) {
   memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
   for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
@@ -466,11 +466,11 @@ void ht_cache_sort(ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t p
   t->cache_nb = 0;
 }
 
-static int cache_valid(const ht_tree_t *t, const eddy_instance_t *x) {
+static int cache_valid(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
   return t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x);
 }
 
-int32_t ht_sort_root(ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
+int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
   if (cache_valid(t, x)) {
     *parent = t->cache_parent;
     *branch = t->cache_branch;
@@ -478,17 +478,17 @@ int32_t ht_sort_root(ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, in
   }
   *parent = -1;
   *branch = -1;
-  return ht_sort(t, t->root, x, parent, branch);
+  return eddy__ht_sort(t, t->root, x, parent, branch);
 }
 
 /* Naive Bayes votes of an active leaf into v, through the cache. */
-static void leaf_nb_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
-  const ht_node_t *n = &t->nodes[id];
+static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
+  const eddy__ht_node_t *n = &t->nodes[id];
   if (t->cache_nb && t->cache_leaf == id && cache_valid(t, x)) {
     memcpy(v, t->cache_votes, t->L.C * sizeof *v);
     return;
   }
-  ht_obs_nb_votes(&t->L, t->schema, ht_slot(t, id), n->obs_init, ht_dist(t, id), n->dist_len, x,
+  eddy__ht_obs_nb_votes(&t->L, t->schema, eddy__ht_slot(t, id), n->obs_init, eddy__ht_dist(t, id), n->dist_len, x,
                   v);
   if (t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
     memcpy(t->cache_votes, v, t->L.C * sizeof *v);
@@ -497,69 +497,69 @@ static void leaf_nb_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, do
   }
 }
 
-void ht_node_votes(ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes) {
-  const ht_node_t *n = &t->nodes[id];
-  if (n->kind == HT_LEAF) {
+void eddy__ht_node_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind == EDDY__HT_LEAF) {
     int pred = t->p->leaf_prediction;
-    int nb = pred == HT_PRED_NB ? ht_weight(t, id) >= (double)t->p->nb_threshold
-                                : pred == HT_PRED_NBA && !(n->mc_correct > n->nb_correct);
+    int nb = pred == EDDY__HT_PRED_NB ? eddy__ht_weight(t, id) >= (double)t->p->nb_threshold
+                                : pred == EDDY__HT_PRED_NBA && !(n->mc_correct > n->nb_correct);
     if (nb) {
       leaf_nb_votes(t, id, x, votes);
       return;
     }
   }
-  memcpy(votes, ht_dist(t, id), t->L.C * sizeof *votes);
+  memcpy(votes, eddy__ht_dist(t, id), t->L.C * sizeof *votes);
 }
 
-void ht_leaf_learn(ht_tree_t *t, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
-  ht_node_t *n = &t->nodes[id];
-  if (n->kind == HT_LEAF) {
-    if (t->p->leaf_prediction == HT_PRED_NBA) {
-      if (ht_dist_max_index(t, id) == (int)c) n->mc_correct += w;
+void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
+  eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind == EDDY__HT_LEAF) {
+    if (t->p->leaf_prediction == EDDY__HT_PRED_NBA) {
+      if (eddy__ht_dist_max_index(t, id) == (int)c) n->mc_correct += w;
       leaf_nb_votes(t, id, x, t->votes2);
       if (eddy_argmax(t->votes2, n->dist_len) == c) n->nb_correct += w;
     }
     n->obs_init = 1;
-    ht_obs_update(&t->L, t->schema, ht_slot(t, id), x, c, w);
+    eddy__ht_obs_update(&t->L, t->schema, eddy__ht_slot(t, id), x, c, w);
   }
-  ht_dist(t, id)[c] += w;
+  eddy__ht_dist(t, id)[c] += w;
   if (n->dist_len < c + 1) n->dist_len = c + 1;
   t->stamp++;
 }
 
 /* ------------------------------------------------------------ memory management */
 
-static size_t node_bytes(const ht_tree_t *t, int32_t id) {
-  const ht_node_t *n = &t->nodes[id];
+static size_t node_bytes(const eddy__ht_tree_t *t, int32_t id) {
+  const eddy__ht_node_t *n = &t->nodes[id];
   size_t b = sizeof *n + t->L.C * sizeof(double);
-  if (n->kind == HT_LEAF) b += t->L.stride * sizeof(double);
+  if (n->kind == EDDY__HT_LEAF) b += t->L.stride * sizeof(double);
   if (n->adwin) b += eddy_adwin_memory(n->adwin);
   return b;
 }
 
-static void deactivate(ht_tree_t *t, int32_t id) {
-  ht_node_t *n = &t->nodes[id];
-  if (n->kind != HT_LEAF) return;
+static void deactivate(eddy__ht_tree_t *t, int32_t id) {
+  eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind != EDDY__HT_LEAF) return;
   release_slot(t, n->slot);
   t->stamp++;
   n->slot = -1;
-  n->kind = HT_LEAF_INACTIVE;
+  n->kind = EDDY__HT_LEAF_INACTIVE;
   n->obs_init = 0;
   n->mc_correct = n->nb_correct = 0;
   t->n_active--;
   t->n_inactive++;
 }
 
-static int activate(ht_tree_t *t, int32_t id) {
-  if (t->nodes[id].kind != HT_LEAF_INACTIVE) return 0;
+static int activate(eddy__ht_tree_t *t, int32_t id) {
+  if (t->nodes[id].kind != EDDY__HT_LEAF_INACTIVE) return 0;
   int32_t slot = alloc_slot(t);
   if (slot < 0) return slot;
-  ht_node_t *n = &t->nodes[id];
+  eddy__ht_node_t *n = &t->nodes[id];
   n->slot = slot;
-  n->kind = HT_LEAF;
+  n->kind = EDDY__HT_LEAF;
   n->obs_init = 0;
   n->mc_correct = n->nb_correct = 0;
-  n->last_eval = ht_weight(t, id);
+  n->last_eval = eddy__ht_weight(t, id);
   t->n_active++;
   t->n_inactive--;
   t->stamp++;
@@ -568,15 +568,15 @@ static int activate(ht_tree_t *t, int32_t id) {
   if (t->adaptive) {
     eddy_adwin_reset(n->adwin);
     n->err_used = 0;
-    n->rng = t->p->bootstrap == HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
-                                                : ht_moa_random_state();
+    n->rng = t->p->bootstrap == EDDY__HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
+                                                : eddy__ht_moa_random_state();
     t->n_created++;
   }
   return 0;
 }
 
 /* The learning nodes of the main tree in MOA's findLearningNodes order. */
-static int find_leaves(ht_tree_t *t, size_t *n_out) {
+static int find_leaves(eddy__ht_tree_t *t, size_t *n_out) {
   size_t need = t->n_nodes * 2 + 1;
   if (need > t->cap_walk) {
     int32_t *w = realloc(t->walk, need * sizeof *w);
@@ -589,11 +589,11 @@ static int find_leaves(ht_tree_t *t, size_t *n_out) {
   if (t->root >= 0) t->walk[--top] = t->root;
   while (top < t->cap_walk) {
     int32_t id = t->walk[top++];
-    const ht_node_t *nd = &t->nodes[id];
-    if (nd->kind == HT_LEAF || nd->kind == HT_LEAF_INACTIVE) t->walk[n++] = id;
-    if (nd->kind == HT_SPLIT)
+    const eddy__ht_node_t *nd = &t->nodes[id];
+    if (nd->kind == EDDY__HT_LEAF || nd->kind == EDDY__HT_LEAF_INACTIVE) t->walk[n++] = id;
+    if (nd->kind == EDDY__HT_SPLIT)
       for (int32_t b = nd->n_kids - 1; b >= 0; b--) {
-        int32_t c = ht_kid(t, id, b);
+        int32_t c = eddy__ht_kid(t, id, b);
         if (c >= 0) t->walk[--top] = c;
       }
   }
@@ -601,10 +601,10 @@ static int find_leaves(ht_tree_t *t, size_t *n_out) {
   return 0;
 }
 
-static double promise(const ht_tree_t *t, int32_t id) {
-  double total = ht_weight(t, id);
-  int m = ht_dist_max_index(t, id);
-  return total > 0.0 ? total - ht_dist(t, id)[m] : 0.0;
+static double promise(const eddy__ht_tree_t *t, int32_t id) {
+  double total = eddy__ht_weight(t, id);
+  int m = eddy__ht_dist_max_index(t, id);
+  return total > 0.0 ? total - eddy__ht_dist(t, id)[m] : 0.0;
 }
 
 typedef struct {
@@ -615,12 +615,12 @@ typedef struct {
 
 static int by_promise(const void *a, const void *b) {
   const ranked_t *x = a, *y = b;
-  int c = ht_java_compare(x->promise, y->promise);
+  int c = eddy__ht_java_compare(x->promise, y->promise);
   return c ? c : (x->pos < y->pos ? -1 : x->pos > y->pos);
 }
 
-static int enforce_tracker_limit(ht_tree_t *t) {
-  const ht_params_t *p = t->p;
+static int enforce_tracker_limit(eddy__ht_tree_t *t) {
+  const eddy__ht_params_t *p = t->p;
   if (!(t->n_inactive > 0 ||
         (t->n_active * t->active_est + t->n_inactive * t->inactive_est) * t->overhead >
             (double)p->max_byte_size))
@@ -659,22 +659,22 @@ static int enforce_tracker_limit(ht_tree_t *t) {
 /* Bytes the live tree uses (MOA's measureByteSize counts live objects):
  * the pools' spare capacity is left out, so that deactivating leaves
  * lowers it. */
-static size_t live_bytes(const ht_tree_t *t) {
-  size_t m = ht_tree_memory(t) - t->cap_nodes * sizeof *t->nodes -
+static size_t live_bytes(const eddy__ht_tree_t *t) {
+  size_t m = eddy__ht_tree_memory(t) - t->cap_nodes * sizeof *t->nodes -
              t->cap_dist * t->L.C * sizeof(double) -
              t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
-             ht_kids_memory(&t->kids);
+             eddy__ht_kids_memory(&t->kids);
   for (size_t i = 0; i < t->n_nodes; i++) {
-    const ht_node_t *n = &t->nodes[i];
-    if (n->kind == HT_FREE) continue;
+    const eddy__ht_node_t *n = &t->nodes[i];
+    if (n->kind == EDDY__HT_FREE) continue;
     m += node_bytes(t, (int32_t)i);
-    if (n->kind == HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
+    if (n->kind == EDDY__HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
   }
   return m;
 }
 
 /* estimateModelByteSizes */
-static int estimate_sizes(ht_tree_t *t) {
+static int estimate_sizes(eddy__ht_tree_t *t) {
   size_t n;
   int err = find_leaves(t, &n);
   if (err) return err;
@@ -682,7 +682,7 @@ static int estimate_sizes(ht_tree_t *t) {
   size_t n_act = 0, n_inact = 0;
   for (size_t i = 0; i < n; i++) {
     int32_t id = t->walk[i];
-    if (t->nodes[id].kind == HT_LEAF) {
+    if (t->nodes[id].kind == EDDY__HT_LEAF) {
       act += (double)node_bytes(t, id);
       n_act++;
     } else {
@@ -699,7 +699,7 @@ static int estimate_sizes(ht_tree_t *t) {
   return 0;
 }
 
-int ht_after_learn(ht_tree_t *t, double w) {
+int eddy__ht_after_learn(eddy__ht_tree_t *t, double w) {
   t->weight_seen += w;
   if (fmod(t->weight_seen, (double)t->p->memory_estimate_period) == 0.0) return estimate_sizes(t);
   return 0;
@@ -707,32 +707,32 @@ int ht_after_learn(ht_tree_t *t, double w) {
 
 /* ------------------------------------------------------------ splitting */
 
-static int is_pure(const ht_tree_t *t, int32_t id) {
-  const double *d = ht_dist(t, id);
+static int is_pure(const eddy__ht_tree_t *t, int32_t id) {
+  const double *d = eddy__ht_dist(t, id);
   int nz = 0;
   for (uint32_t c = 0; c < t->nodes[id].dist_len; c++) nz += d[c] != 0.0;
   return nz < 2;
 }
 
-int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
-  const ht_params_t *p = t->p;
+int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
+  const eddy__ht_params_t *p = t->p;
   if (is_pure(t, leaf)) return 0;
   const uint32_t C = t->L.C;
-  const double *pre = ht_dist(t, leaf);
+  const double *pre = eddy__ht_dist(t, leaf);
   size_t n_c = 0;
   if (!p->no_preprune) {
-    ht_cand_t *c = &t->cands[n_c++];
+    eddy__ht_cand_t *c = &t->cands[n_c++];
     c->attr = -1;
     c->test = 0;
     c->value = 0;
     c->n_branches = 0;
-    c->merit = ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre,
+    c->merit = eddy__ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre,
                         &t->nodes[leaf].dist_len, 1);
   }
   if (t->nodes[leaf].obs_init) {
-    const double *slot = ht_slot(t, leaf);
+    const double *slot = eddy__ht_slot(t, leaf);
     for (size_t a = 0; a < t->L.n_attrs; a++) {
-      if (ht_obs_best_split(&t->L, t->schema, slot, a, p->split_criterion, p->min_branch_frac,
+      if (eddy__ht_obs_best_split(&t->L, t->schema, slot, a, p->split_criterion, p->min_branch_frac,
                             p->binary_splits, pre, t->nodes[leaf].dist_len, t->obs_scratch,
                             t->obs_len, &t->cands[n_c]) == 0)
         n_c++;
@@ -742,10 +742,10 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
    * leaves them: on equal merits the later candidate ranks higher */
   int best = -1, second = -1;
   for (size_t i = 0; i < n_c; i++) {
-    if (best < 0 || ht_java_compare(t->cands[i].merit, t->cands[best].merit) >= 0) {
+    if (best < 0 || eddy__ht_java_compare(t->cands[i].merit, t->cands[best].merit) >= 0) {
       second = best;
       best = (int)i;
-    } else if (second < 0 || ht_java_compare(t->cands[i].merit, t->cands[second].merit) >= 0) {
+    } else if (second < 0 || eddy__ht_java_compare(t->cands[i].merit, t->cands[second].merit) >= 0) {
       second = (int)i;
     }
   }
@@ -753,13 +753,13 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
   if (n_c < 2) {
     should_split = n_c > 0;
   } else {
-    double hb = ht_hoeffding_bound(ht_merit_range(p->split_criterion, t->nodes[leaf].dist_len),
-                                   p->split_confidence, ht_weight(t, leaf));
+    double hb = eddy__ht_hoeffding_bound(eddy__ht_merit_range(p->split_criterion, t->nodes[leaf].dist_len),
+                                   p->split_confidence, eddy__ht_weight(t, leaf));
     if (t->cands[best].merit - t->cands[second].merit > hb || hb < p->tie_threshold)
       should_split = 1;
   }
   if (!should_split) return 0;
-  ht_cand_t cand = t->cands[best];
+  eddy__ht_cand_t cand = t->cands[best];
   int err = 0;
   int replaced = 1;
   if (cand.attr < 0) {
@@ -770,36 +770,36 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
     } else {
       int32_t id = new_node(t);
       if (id < 0) return id;
-      ht_node_t *n = &t->nodes[id];
-      n->kind = HT_LEAF_INACTIVE;
+      eddy__ht_node_t *n = &t->nodes[id];
+      n->kind = EDDY__HT_LEAF_INACTIVE;
       n->depth = t->nodes[leaf].depth;
       n->dist_len = t->nodes[leaf].dist_len;
-      memcpy(ht_dist(t, id), ht_dist(t, leaf), C * sizeof(double));
+      memcpy(eddy__ht_dist(t, id), eddy__ht_dist(t, leaf), C * sizeof(double));
       t->n_inactive++;
       err = replace_at(t, parent, branch, id);
     }
   } else {
-    ht_obs_post_dists(&t->L, t->schema, ht_slot(t, leaf), &cand, t->post, t->post_len);
+    eddy__ht_obs_post_dists(&t->L, t->schema, eddy__ht_slot(t, leaf), &cand, t->post, t->post_len);
     int32_t sid = new_node(t);
     if (sid < 0) return sid;
-    ht_node_t *sn = &t->nodes[sid];
-    sn->kind = HT_SPLIT;
+    eddy__ht_node_t *sn = &t->nodes[sid];
+    sn->kind = EDDY__HT_SPLIT;
     sn->test = (uint8_t)cand.test;
     sn->attr = cand.attr;
     sn->value = cand.value;
     sn->depth = t->nodes[leaf].depth;
     sn->dist_len = t->nodes[leaf].dist_len;
-    memcpy(ht_dist(t, sid), ht_dist(t, leaf), C * sizeof(double));
+    memcpy(eddy__ht_dist(t, sid), eddy__ht_dist(t, leaf), C * sizeof(double));
     t->n_split++;
-    unsigned lg = ht_log2_ceil(cand.n_branches);
-    int64_t off = ht_kids_alloc(&t->kids, lg);
+    unsigned lg = eddy__ht_log2_ceil(cand.n_branches);
+    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
     if (off < 0) return (int)off;
     t->nodes[sid].kids = (int32_t)off;
     t->nodes[sid].kids_log2 = (uint8_t)lg;
     t->nodes[sid].n_kids = (int32_t)cand.n_branches;
     for (uint32_t i = 0; i < cand.n_branches && !err; i++) {
       int32_t child =
-          ht_new_leaf(t, t->post + (size_t)i * C, t->post_len[i], t->nodes[sid].depth + 1);
+          eddy__ht_new_leaf(t, t->post + (size_t)i * C, t->post_len[i], t->nodes[sid].depth + 1);
       if (child < 0)
         err = child;
       else
@@ -816,7 +816,7 @@ int ht_attempt_split(ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
 
 /* ------------------------------------------------------------ outputs */
 
-int ht_votes_out(const double *votes, uint32_t C, double *out, size_t out_len, size_t k) {
+int eddy__ht_votes_out(const double *votes, uint32_t C, double *out, size_t out_len, size_t k) {
   if (out_len < k) return EDDY_ENOSPC;
   double sum = 0.0;
   for (uint32_t c = 0; c < C; c++) sum += votes[c];
@@ -832,12 +832,12 @@ int ht_votes_out(const double *votes, uint32_t C, double *out, size_t out_len, s
 
 /* ------------------------------------------------------------ size, save, load */
 
-size_t ht_tree_memory(const ht_tree_t *t) {
+size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t) {
   size_t m = sizeof *t;
   m += t->cap_nodes * sizeof *t->nodes;
   m += t->cap_dist * t->L.C * sizeof(double);
   m += t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t));
-  m += ht_kids_memory(&t->kids);
+  m += eddy__ht_kids_memory(&t->kids);
   m += t->L.n_attrs * (sizeof *t->L.V + sizeof *t->L.off + sizeof(double) + 1);
   m += (t->L.n_attrs + 1) * sizeof *t->cands;
   uint32_t vmax = 2;
@@ -852,8 +852,8 @@ size_t ht_tree_memory(const ht_tree_t *t) {
 
 #define HT_SAVE_VERSION 1
 
-int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b) {
-  const ht_layout_t *L = &t->L;
+int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
+  const eddy__ht_layout_t *L = &t->L;
   eddy_buf_put_u32(b, HT_SAVE_VERSION);
   eddy_buf_put_u32(b, (uint32_t)t->adaptive);
   eddy_buf_put_u64(b, L->n_attrs);
@@ -862,7 +862,7 @@ int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_put_u64(b, L->stride);
   eddy_buf_put_u64(b, t->n_nodes);
   for (size_t i = 0; i < t->n_nodes; i++) {
-    const ht_node_t *n = &t->nodes[i];
+    const eddy__ht_node_t *n = &t->nodes[i];
     eddy_buf_put_u8(b, n->kind);
     eddy_buf_put_u8(b, n->test);
     eddy_buf_put_u8(b, n->kids_log2);
@@ -880,16 +880,16 @@ int ht_tree_save(const ht_tree_t *t, eddy_buf_t *b) {
     eddy_buf_put_f64(b, n->mc_correct);
     eddy_buf_put_f64(b, n->nb_correct);
     eddy_buf_put_u64(b, n->rng);
-    eddy_buf_put_f64s(b, ht_dist(t, (int32_t)i), L->C);
-    eddy_buf_put_u8(b, n->kind != HT_FREE && n->adwin != NULL);
-    if (n->kind != HT_FREE && n->adwin) eddy_adwin_save(n->adwin, b);
+    eddy_buf_put_f64s(b, eddy__ht_dist(t, (int32_t)i), L->C);
+    eddy_buf_put_u8(b, n->kind != EDDY__HT_FREE && n->adwin != NULL);
+    if (n->kind != EDDY__HT_FREE && n->adwin) eddy_adwin_save(n->adwin, b);
   }
   eddy_buf_put_u32(b, (uint32_t)t->free_node);
   eddy_buf_put_u64(b, t->n_slots);
   eddy_buf_put_f64s(b, t->stats, t->n_slots * L->stride);
   eddy_buf_put_u64(b, t->n_slot_free);
   for (size_t i = 0; i < t->n_slot_free; i++) eddy_buf_put_u32(b, (uint32_t)t->slot_free[i]);
-  ht_kids_save(&t->kids, b);
+  eddy__ht_kids_save(&t->kids, b);
   eddy_buf_put_u32(b, (uint32_t)t->root);
   eddy_buf_put_u64(b, t->n_split);
   eddy_buf_put_u64(b, t->n_active);
@@ -912,11 +912,11 @@ static uint32_t ht_slots_bound(uint32_t n) {
   return b > (1u << 24) ? (1u << 24) : (uint32_t)b;
 }
 
-static int valid_id(const ht_tree_t *t, int32_t id) {
+static int valid_id(const eddy__ht_tree_t *t, int32_t id) {
   return id == -1 || (id >= 0 && (size_t)id < t->n_nodes);
 }
 
-int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
+int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
   const eddy_schema_t *s = t->schema;
   if (eddy_read_u32(r) != HT_SAVE_VERSION) return r->err ? r->err : EDDY_EVERSION;
   if ((int)eddy_read_u32(r) != t->adaptive) return EDDY_ECORRUPT;
@@ -950,7 +950,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
     if (id < 0) return id;
   }
   for (size_t i = 0; i < n; i++) {
-    ht_node_t *nd = &t->nodes[i];
+    eddy__ht_node_t *nd = &t->nodes[i];
     eddy_adwin_t *keep = nd->adwin;
     nd->kind = eddy_read_u8(r);
     nd->test = eddy_read_u8(r);
@@ -969,7 +969,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
     nd->mc_correct = eddy_read_f64(r);
     nd->nb_correct = eddy_read_f64(r);
     nd->rng = eddy_read_u64(r);
-    eddy_read_f64s(r, ht_dist(t, (int32_t)i), C);
+    eddy_read_f64s(r, eddy__ht_dist(t, (int32_t)i), C);
     if (eddy_read_u8(r)) {
       nd->adwin = NULL;
       eddy_adwin_free(keep);
@@ -978,7 +978,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
     }
     nd->adwin = keep;
     if (r->err) return r->err;
-    if (nd->kind > HT_LEAF_INACTIVE || nd->dist_len > C || !valid_id(t, nd->alt) ||
+    if (nd->kind > EDDY__HT_LEAF_INACTIVE || nd->dist_len > C || !valid_id(t, nd->alt) ||
         nd->depth < 0)
       return EDDY_ECORRUPT;
   }
@@ -1002,7 +1002,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
     t->slot_free[i] = (int32_t)eddy_read_u32(r);
     if (t->slot_free[i] < 0 || (size_t)t->slot_free[i] >= ns) return EDDY_ECORRUPT;
   }
-  err = ht_kids_load(&t->kids, r);
+  err = eddy__ht_kids_load(&t->kids, r);
   if (err) return err;
   t->root = (int32_t)eddy_read_u32(r);
   t->n_split = eddy_read_u64(r);
@@ -1022,36 +1022,36 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
   if (!valid_id(t, t->root) || !valid_id(t, t->free_node)) return EDDY_ECORRUPT;
   /* every reference must stay inside its pool */
   for (size_t i = 0; i < n; i++) {
-    const ht_node_t *nd = &t->nodes[i];
-    if (nd->kind == HT_FREE) {
+    const eddy__ht_node_t *nd = &t->nodes[i];
+    if (nd->kind == EDDY__HT_FREE) {
       if (!valid_id(t, nd->kids)) return EDDY_ECORRUPT;
       continue;
     }
-    if (nd->kind == HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= ns)) return EDDY_ECORRUPT;
-    if (nd->kind != HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
-    if (nd->kind == HT_SPLIT) {
-      if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > HT_TEST_NOM_MULTI ||
+    if (nd->kind == EDDY__HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= ns)) return EDDY_ECORRUPT;
+    if (nd->kind != EDDY__HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
+    if (nd->kind == EDDY__HT_SPLIT) {
+      if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > EDDY__HT_TEST_NOM_MULTI ||
           nd->kids_log2 > 30 || nd->kids < 0 ||
           (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
           nd->n_kids > (1 << nd->kids_log2))
         return EDDY_ECORRUPT;
-      if ((nd->test == HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
-          (nd->test == HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
+      if ((nd->test == EDDY__HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
+          (nd->test == EDDY__HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
         return EDDY_ECORRUPT;
       for (int32_t b = 0; b < nd->n_kids; b++)
         if (!valid_id(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
     }
   }
-  ht_pool_view_t v = {(const uint8_t *)t->nodes,
+  eddy__ht_pool_view_t v = {(const uint8_t *)t->nodes,
                       t->n_nodes,
                       sizeof *t->nodes,
-                      offsetof(ht_node_t, kind),
-                      offsetof(ht_node_t, kids),
-                      offsetof(ht_node_t, kids_log2),
-                      offsetof(ht_node_t, n_kids),
-                      offsetof(ht_node_t, slot),
-                      offsetof(ht_node_t, alt)};
-  err = ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
+                      offsetof(eddy__ht_node_t, kind),
+                      offsetof(eddy__ht_node_t, kids),
+                      offsetof(eddy__ht_node_t, kids_log2),
+                      offsetof(eddy__ht_node_t, n_kids),
+                      offsetof(eddy__ht_node_t, slot),
+                      offsetof(eddy__ht_node_t, alt)};
+  err = eddy__ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
                        t->n_split, t->n_active, t->n_inactive);
   if (err) return err;
   t->stamp++;
@@ -1062,7 +1062,7 @@ int ht_tree_load(ht_tree_t *t, eddy_reader_t *r) {
 
 /* ------------------------------------------------------------ describe */
 
-void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
                    size_t *inactive) {
   *depth = *nodes = *leaves = *inactive = 0;
   if (t->root < 0) return;
@@ -1074,16 +1074,16 @@ void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *lea
   stack[top++] = 0;
   while (top) {
     int32_t d = stack[--top], id = stack[--top];
-    const ht_node_t *n = &t->nodes[id];
+    const eddy__ht_node_t *n = &t->nodes[id];
     (*nodes)++;
     if ((size_t)d > *depth) *depth = (size_t)d;
-    if (n->kind != HT_SPLIT) {
+    if (n->kind != EDDY__HT_SPLIT) {
       (*leaves)++;
-      *inactive += n->kind == HT_LEAF_INACTIVE;
+      *inactive += n->kind == EDDY__HT_LEAF_INACTIVE;
       continue;
     }
     for (int32_t b = 0; b < n->n_kids; b++) {
-      int32_t c = ht_kid(t, id, b);
+      int32_t c = eddy__ht_kid(t, id, b);
       if (c >= 0 && top + 2 <= cap * 2) {
         stack[top++] = c;
         stack[top++] = d + 1;
@@ -1093,49 +1093,49 @@ void ht_tree_shape(const ht_tree_t *t, size_t *depth, size_t *nodes, size_t *lea
   free(stack);
 }
 
-static void describe_leaf(const ht_tree_t *t, int32_t id, FILE *out) {
-  const ht_node_t *n = &t->nodes[id];
+static void describe_leaf(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
+  const eddy__ht_node_t *n = &t->nodes[id];
   const eddy_schema_t *s = t->schema;
-  int m = ht_dist_max_index(t, id);
+  int m = eddy__ht_dist_max_index(t, id);
   const char *name = m >= 0 ? eddy_dict_name(s->target.dict, (uint32_t)m) : NULL;
   char w[32];
-  ht_fmt_value(w, sizeof w, ht_weight(t, id));
+  eddy__ht_fmt_value(w, sizeof w, eddy__ht_weight(t, id));
   fprintf(out, "leaf: %s (n=%s;", name ? name : "?", w);
-  const double *d = ht_dist(t, id);
+  const double *d = eddy__ht_dist(t, id);
   for (uint32_t c = 0; c < n->dist_len; c++) {
     const char *cn = eddy_dict_name(s->target.dict, c);
-    ht_fmt_value(w, sizeof w, d[c]);
+    eddy__ht_fmt_value(w, sizeof w, d[c]);
     fprintf(out, " %s %s", cn ? cn : "?", w);
   }
-  fprintf(out, ")%s", n->kind == HT_LEAF_INACTIVE ? " inactive" : "");
+  fprintf(out, ")%s", n->kind == EDDY__HT_LEAF_INACTIVE ? " inactive" : "");
 }
 
-static void describe_node(const ht_tree_t *t, int32_t id, int indent, FILE *out);
+static void describe_node(const eddy__ht_tree_t *t, int32_t id, int indent, FILE *out);
 
 /* Weight at the leaves reachable through a node (MOA's
  * getObservedClassDistributionAtLeavesReachableThroughThisNode): what went
  * down that branch, as the split estimated it plus what was learned since. */
-static double reachable_weight(const ht_tree_t *t, int32_t id) {
-  const ht_node_t *n = &t->nodes[id];
-  if (n->kind != HT_SPLIT) return ht_weight(t, id);
+static double reachable_weight(const eddy__ht_tree_t *t, int32_t id) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind != EDDY__HT_SPLIT) return eddy__ht_weight(t, id);
   double w = 0.0;
   for (int32_t b = 0; b < n->n_kids; b++) {
-    int32_t c = ht_kid(t, id, b);
+    int32_t c = eddy__ht_kid(t, id, b);
     if (c >= 0) w += reachable_weight(t, c);
   }
   return w;
 }
 
-static void describe_error(const ht_tree_t *t, int32_t id, FILE *out) {
-  const ht_node_t *n = &t->nodes[id];
+static void describe_error(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
+  const eddy__ht_node_t *n = &t->nodes[id];
   if (t->adaptive && n->adwin && n->err_used)
     fprintf(out, " [error %.4f over %llu]", eddy_adwin_estimation(n->adwin),
             (unsigned long long)eddy_adwin_width(n->adwin));
 }
 
-static void describe_node(const ht_tree_t *t, int32_t id, int indent, FILE *out) {
-  const ht_node_t *n = &t->nodes[id];
-  if (n->kind != HT_SPLIT) {
+static void describe_node(const eddy__ht_tree_t *t, int32_t id, int indent, FILE *out) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  if (n->kind != EDDY__HT_SPLIT) {
     fprintf(out, "%*s", indent, "");
     describe_leaf(t, id, out);
     describe_error(t, id, out);
@@ -1149,21 +1149,21 @@ static void describe_node(const ht_tree_t *t, int32_t id, int indent, FILE *out)
     describe_node(t, n->alt, indent + 4, out);
   }
   for (int32_t b = 0; b < n->n_kids; b++) {
-    int32_t c = ht_kid(t, id, b);
+    int32_t c = eddy__ht_kid(t, id, b);
     if (c < 0) continue;
     char cond[256], w[32];
-    ht_describe_branch(t->schema, n->test, (size_t)n->attr, n->value, b, cond, sizeof cond);
-    ht_fmt_value(w, sizeof w, reachable_weight(t, c));
+    eddy__ht_describe_branch(t->schema, n->test, (size_t)n->attr, n->value, b, cond, sizeof cond);
+    eddy__ht_fmt_value(w, sizeof w, reachable_weight(t, c));
     fprintf(out, "%*sif %s (n=%s)\n", indent, "", cond, w);
     describe_node(t, c, indent + 2, out);
   }
 }
 
-void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out) {
+void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out) {
   size_t depth, nodes, leaves, inactive;
-  ht_tree_shape(t, &depth, &nodes, &leaves, &inactive);
+  eddy__ht_tree_shape(t, &depth, &nodes, &leaves, &inactive);
   fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
-          name, depth, nodes, leaves, leaves - inactive, inactive, ht_tree_memory(t));
+          name, depth, nodes, leaves, leaves - inactive, inactive, eddy__ht_tree_memory(t));
   if (t->adaptive)
     fprintf(out,
             "alternate trees: %llu started, %llu swapped in, %llu pruned, %llu took over by "
@@ -1176,40 +1176,40 @@ void ht_tree_describe(const ht_tree_t *t, const char *name, FILE *out) {
 /* ------------------------------------------------------------ the learner */
 
 static int ht_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  int err = ht_tree_init(l->state, l->schema, l->params, 0, l->seed);
+  int err = eddy__ht_tree_init(l->state, l->schema, l->params, 0, l->seed);
   if (err) eddy_seterr(errstr, errstr_size, err, "hoeffding_tree: out of memory");
   return err;
 }
 
 /* MOA's getVotesForInstance into t->votes: the node x reaches (its parent
  * split when the branch has no child); -1 without a tree. */
-static int32_t ht_raw_votes(ht_tree_t *t, const eddy_instance_t *x) {
+static int32_t ht_raw_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   if (t->root < 0) return -1;
   int32_t parent = -1;
   int branch = -1;
-  int32_t id = ht_sort(t, t->root, x, &parent, &branch);
-  ht_cache_sort(t, x, id, parent, branch);
+  int32_t id = eddy__ht_sort(t, t->root, x, &parent, &branch);
+  eddy__ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
-  ht_node_votes(t, id, x, t->votes);
+  eddy__ht_node_votes(t, id, x, t->votes);
   return id;
 }
 
 static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  ht_tree_t *t = l->state;
+  eddy__ht_tree_t *t = l->state;
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
   if (ht_raw_votes(t, x) < 0) {
     for (size_t c = 0; c < k; c++) out[c] = 0.0;
     return (int)k;
   }
-  return ht_votes_out(t->votes, t->L.C, out, out_len, k);
+  return eddy__ht_votes_out(t->votes, t->L.C, out, out_len, k);
 }
 
 /* The votes unnormalised, as long as MOA's array: the node's class
  * distribution length (MOA's tree without a root gives numClasses zeros,
  * which weigh as nothing). */
 static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  ht_tree_t *t = l->state;
+  eddy__ht_tree_t *t = l->state;
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
   int32_t id = ht_raw_votes(t, x);
@@ -1220,62 +1220,62 @@ static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, si
 }
 
 static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  ht_tree_t *t = l->state;
-  const ht_params_t *p = t->p;
+  eddy__ht_tree_t *t = l->state;
+  const eddy__ht_params_t *p = t->p;
   double w = x->weight;
   if (!(w > 0.0) || !x->has_y) return 0;
   if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
   uint32_t c = (uint32_t)x->y;
-  int err = ht_tree_ensure(t, x);
+  int err = eddy__ht_tree_ensure(t, x);
   if (err) return err;
   if (t->root < 0) {
-    int32_t r = ht_new_leaf(t, NULL, 0, 0);
+    int32_t r = eddy__ht_new_leaf(t, NULL, 0, 0);
     if (r < 0) return r;
     t->root = r;
   }
   int32_t parent = -1;
   int branch = -1;
-  int32_t id = ht_sort_root(t, x, &parent, &branch);
+  int32_t id = eddy__ht_sort_root(t, x, &parent, &branch);
   if (id < 0) {
-    id = ht_new_leaf(t, NULL, 0, t->nodes[parent].depth + 1);
+    id = eddy__ht_new_leaf(t, NULL, 0, t->nodes[parent].depth + 1);
     if (id < 0) return id;
-    if ((err = ht_set_child(t, parent, branch, id))) return err;
+    if ((err = eddy__ht_set_child(t, parent, branch, id))) return err;
   }
   int kind = t->nodes[id].kind;
-  if (kind == HT_LEAF || kind == HT_LEAF_INACTIVE) {
-    ht_leaf_learn(t, id, x, c, w);
-    if (t->growth_allowed && kind == HT_LEAF) {
-      double seen = ht_weight(t, id);
+  if (kind == EDDY__HT_LEAF || kind == EDDY__HT_LEAF_INACTIVE) {
+    eddy__ht_leaf_learn(t, id, x, c, w);
+    if (t->growth_allowed && kind == EDDY__HT_LEAF) {
+      double seen = eddy__ht_weight(t, id);
       if (seen - t->nodes[id].last_eval >= (double)p->grace_period) {
         if (p->max_depth > 0 && t->nodes[id].depth >= p->max_depth) {
           deactivate(t, id);
         } else {
-          int r = ht_attempt_split(t, id, parent, branch);
+          int r = eddy__ht_attempt_split(t, id, parent, branch);
           if (r < 0) return r;
           if (r == 0) t->nodes[id].last_eval = seen;
         }
       }
     }
   }
-  return ht_after_learn(t, w);
+  return eddy__ht_after_learn(t, w);
 }
 
-static void ht_reset_l(eddy_learner_t *l) { ht_tree_reset(l->state); }
+static void ht_reset_l(eddy_learner_t *l) { eddy__ht_tree_reset(l->state); }
 
-static int ht_save(const eddy_learner_t *l, eddy_buf_t *b) { return ht_tree_save(l->state, b); }
+static int ht_save(const eddy_learner_t *l, eddy_buf_t *b) { return eddy__ht_tree_save(l->state, b); }
 
 static int ht_load(eddy_learner_t *l, eddy_reader_t *r) {
-  ht_tree_t *t = l->state;
-  ht_tree_reset(t);
-  return ht_tree_load(t, r);
+  eddy__ht_tree_t *t = l->state;
+  eddy__ht_tree_reset(t);
+  return eddy__ht_tree_load(t, r);
 }
 
-static size_t ht_memory(const eddy_learner_t *l) { return ht_tree_memory(l->state); }
+static size_t ht_memory(const eddy_learner_t *l) { return eddy__ht_tree_memory(l->state); }
 
-static void ht_destroy(eddy_learner_t *l) { ht_tree_free(l->state); }
+static void ht_destroy(eddy_learner_t *l) { eddy__ht_tree_free(l->state); }
 
 static void ht_describe(const eddy_learner_t *l, FILE *out) {
-  ht_tree_describe(l->state, "hoeffding_tree", out);
+  eddy__ht_tree_describe(l->state, "hoeffding_tree", out);
 }
 
 const eddy_learner_type_t eddy_learner_hoeffding_tree = {
@@ -1283,9 +1283,9 @@ const eddy_learner_type_t eddy_learner_hoeffding_tree = {
     .description = "Hoeffding tree (VFDT) as MOA's HoeffdingTree: info gain or Gini, Gaussian "
                    "numeric observers, naive Bayes adaptive leaves",
     .tasks = EDDY_CLASSIFICATION,
-    .options = ht_options,
-    .params_size = sizeof(ht_params_t),
-    .state_size = sizeof(ht_tree_t),
+    .options = eddy__ht_options,
+    .params_size = sizeof(eddy__ht_params_t),
+    .state_size = sizeof(eddy__ht_tree_t),
     .init = ht_init,
     .predict = ht_predict,
     .learn = ht_learn,

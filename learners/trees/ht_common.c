@@ -7,27 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/trees/trees.h"
 
 /* ------------------------------------------------------------ children pool */
 
-void ht_kids_init(ht_kids_t *k) {
+void eddy__ht_kids_init(eddy__ht_kids_t *k) {
   memset(k, 0, sizeof *k);
   for (int i = 0; i < 32; i++) k->free_head[i] = -1;
 }
 
-void ht_kids_free_all(ht_kids_t *k) {
+void eddy__ht_kids_free_all(eddy__ht_kids_t *k) {
   free(k->v);
-  ht_kids_init(k);
+  eddy__ht_kids_init(k);
 }
 
-unsigned ht_log2_ceil(size_t n) {
+unsigned eddy__ht_log2_ceil(size_t n) {
   unsigned l = 0;
   while (((size_t)1 << l) < n) l++;
   return l;
 }
 
-int64_t ht_kids_alloc(ht_kids_t *k, unsigned log2) {
+int64_t eddy__ht_kids_alloc(eddy__ht_kids_t *k, unsigned log2) {
   if (log2 > 30) return EDDY_ERANGE;
   size_t n = (size_t)1 << log2;
   int32_t off = k->free_head[log2];
@@ -43,23 +43,23 @@ int64_t ht_kids_alloc(ht_kids_t *k, unsigned log2) {
   return off;
 }
 
-void ht_kids_release(ht_kids_t *k, int32_t off, unsigned log2) {
+void eddy__ht_kids_release(eddy__ht_kids_t *k, int32_t off, unsigned log2) {
   size_t n = (size_t)1 << log2;
   for (size_t i = 0; i < n; i++) k->v[off + i] = -1;
   k->v[off] = k->free_head[log2];
   k->free_head[log2] = off;
 }
 
-size_t ht_kids_memory(const ht_kids_t *k) { return k->cap * sizeof *k->v; }
+size_t eddy__ht_kids_memory(const eddy__ht_kids_t *k) { return k->cap * sizeof *k->v; }
 
-void ht_kids_save(const ht_kids_t *k, eddy_buf_t *b) {
+void eddy__ht_kids_save(const eddy__ht_kids_t *k, eddy_buf_t *b) {
   eddy_buf_put_u64(b, k->len);
   for (size_t i = 0; i < k->len; i++) eddy_buf_put_u32(b, (uint32_t)k->v[i]);
   for (int i = 0; i < 32; i++) eddy_buf_put_u32(b, (uint32_t)k->free_head[i]);
 }
 
-int ht_kids_load(ht_kids_t *k, eddy_reader_t *r) {
-  ht_kids_free_all(k);
+int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r) {
+  eddy__ht_kids_free_all(k);
   size_t n = eddy_read_count(r, 4);
   if (r->err) return r->err;
   if (n && eddy_grow((void **)&k->v, &k->cap, n, sizeof *k->v)) return EDDY_ENOMEM;
@@ -75,16 +75,16 @@ int ht_kids_load(ht_kids_t *k, eddy_reader_t *r) {
 
 /* ------------------------------------------------------------ loaded pools */
 
-static uint8_t v_u8(const ht_pool_view_t *v, size_t i, size_t off) {
+static uint8_t v_u8(const eddy__ht_pool_view_t *v, size_t i, size_t off) {
   return v->nodes[i * v->size + off];
 }
-static int32_t v_i32(const ht_pool_view_t *v, size_t i, size_t off) {
+static int32_t v_i32(const eddy__ht_pool_view_t *v, size_t i, size_t off) {
   int32_t x;
   memcpy(&x, v->nodes + i * v->size + off, sizeof x);
   return x;
 }
 
-int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root, int32_t free_node,
+int eddy__ht_check_pools(const eddy__ht_pool_view_t *v, const eddy__ht_kids_t *kids, int32_t root, int32_t free_node,
                    size_t n_slots, const int32_t *slot_free, size_t n_slot_free, size_t n_split,
                    size_t n_active, size_t n_inactive) {
   size_t n = v->n_nodes;
@@ -105,12 +105,12 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
     }
     seen[id] = 1;
     uint8_t kind = v_u8(v, (size_t)id, v->kind_off);
-    if (kind == HT_FREE || kind > HT_LEAF_INACTIVE) {
+    if (kind == EDDY__HT_FREE || kind > EDDY__HT_LEAF_INACTIVE) {
       bad = 1;
       break;
     }
     counts[kind]++;
-    if (kind == HT_LEAF) {
+    if (kind == EDDY__HT_LEAF) {
       int32_t slot = v_i32(v, (size_t)id, v->slot_off);
       if (slot < 0 || (size_t)slot >= n_slots || slot_used[slot]) {
         bad = 1;
@@ -127,7 +127,7 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
         bad = 1;
       }
     }
-    if (kind != HT_SPLIT) continue;
+    if (kind != EDDY__HT_SPLIT) continue;
     int32_t off = v_i32(v, (size_t)id, v->kids_off);
     size_t cap = (size_t)1 << v_u8(v, (size_t)id, v->log2_off);
     for (size_t j = 0; j < cap && !bad; j++) {
@@ -147,7 +147,7 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
   /* the free node list: only free nodes, each once, all of them */
   size_t n_free = 0;
   for (int32_t id = free_node; !bad && id >= 0; id = v_i32(v, (size_t)id, v->kids_off)) {
-    if ((size_t)id >= n || seen[id] || v_u8(v, (size_t)id, v->kind_off) != HT_FREE) bad = 1;
+    if ((size_t)id >= n || seen[id] || v_u8(v, (size_t)id, v->kind_off) != EDDY__HT_FREE) bad = 1;
     else {
       seen[id] = 1;
       n_free++;
@@ -160,7 +160,7 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
     if (sl < 0 || (size_t)sl >= n_slots || slot_used[sl]) bad = 1;
     else slot_used[sl] = 1;
   }
-  if (!bad && counts[HT_LEAF] + n_slot_free != n_slots) bad = 1;
+  if (!bad && counts[EDDY__HT_LEAF] + n_slot_free != n_slots) bad = 1;
   /* free children blocks: inside the pool, aligned to nothing in use */
   for (unsigned lg = 0; lg < 32 && !bad; lg++) {
     size_t steps = 0;
@@ -176,8 +176,8 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
       }
     }
   }
-  if (!bad && (counts[HT_SPLIT] != n_split || counts[HT_LEAF] != n_active ||
-               counts[HT_LEAF_INACTIVE] != n_inactive))
+  if (!bad && (counts[EDDY__HT_SPLIT] != n_split || counts[EDDY__HT_LEAF] != n_active ||
+               counts[EDDY__HT_LEAF_INACTIVE] != n_inactive))
     bad = 1;
   free(seen);
   free(slot_used);
@@ -188,7 +188,7 @@ int ht_check_pools(const ht_pool_view_t *v, const ht_kids_t *kids, int32_t root,
 
 /* ------------------------------------------------------------ MOA numerics */
 
-double ht_log2(double a) { return log(a) / M_LN2; }
+double eddy__ht_log2(double a) { return log(a) / M_LN2; }
 
 /* Weka's Statistics.normalProbability, which MOA's Gaussian estimator calls
  * for its split estimates: Cephes' rational approximations of erf and erfc
@@ -249,7 +249,7 @@ static double cephes_erfc(double a) {
   return y;
 }
 
-double ht_normal_probability(double a) {
+double eddy__ht_normal_probability(double a) {
   const double sqrth = 7.07106781186547524401E-1;
   double x = a * sqrth, z = fabs(x), y;
   if (z < sqrth) {
@@ -263,7 +263,7 @@ double ht_normal_probability(double a) {
 
 /* Java's Double.compare: -0.0 < 0.0 and NaN above everything (MOA sorts
  * split suggestions with it). */
-int ht_java_compare(double a, double b) {
+int eddy__ht_java_compare(double a, double b) {
   if (a < b) return -1;
   if (a > b) return 1;
   int an = a != a, bn = b != b;
@@ -274,13 +274,13 @@ int ht_java_compare(double a, double b) {
 
 /* The node keeps only the 48-bit state of its java.util.Random: Poisson(1)
  * draws nextDouble alone, so the cached Gaussian is always empty. */
-uint64_t ht_moa_random_state(void) {
+uint64_t eddy__ht_moa_random_state(void) {
   eddy_jrandom_t j;
   eddy_jrandom_seed(&j, 1);
   return j.seed;
 }
 
-int ht_poisson1_java(uint64_t *state) {
+int eddy__ht_poisson1_java(uint64_t *state) {
   eddy_jrandom_t j = {.seed = *state};
   int k = eddy_jrandom_poisson(&j, 1.0);
   *state = j.seed;
@@ -300,7 +300,7 @@ static int poisson1(double u) {
   return i - 1;
 }
 
-int ht_poisson1_splitmix(uint64_t *state) {
+int eddy__ht_poisson1_splitmix(uint64_t *state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
@@ -308,17 +308,17 @@ int ht_poisson1_splitmix(uint64_t *state) {
   return poisson1((double)(z >> 11) * 0x1.0p-53);
 }
 
-double ht_hoeffding_bound(double range, double confidence, double n) {
+double eddy__ht_hoeffding_bound(double range, double confidence, double n) {
   return sqrt(((range * range) * log(1.0 / confidence)) / (2.0 * n));
 }
 
-void ht_fmt_value(char *buf, size_t size, double v) { snprintf(buf, size, "%.6g", v); }
+void eddy__ht_fmt_value(char *buf, size_t size, double v) { snprintf(buf, size, "%.6g", v); }
 
 /* ------------------------------------------------------------ slot layout */
 
 #define HTR_HDR 4 /* regression numeric observer header doubles */
 
-void ht_layout_compute(ht_layout_t *L, const eddy_schema_t *s) {
+void eddy__ht_layout_compute(eddy__ht_layout_t *L, const eddy_schema_t *s) {
   size_t o = L->extra;
   for (size_t a = 0; a < L->n_attrs; a++) {
     L->off[a] = o;
@@ -331,14 +331,14 @@ void ht_layout_compute(ht_layout_t *L, const eddy_schema_t *s) {
   L->stride = o;
 }
 
-void ht_layout_clear_slot(const ht_layout_t *L, double *slot, const eddy_schema_t *s) {
+void eddy__ht_layout_clear_slot(const eddy__ht_layout_t *L, double *slot, const eddy_schema_t *s) {
   memset(slot, 0, L->stride * sizeof *slot);
   (void)s;
 }
 
-void ht_layout_copy_slot(const ht_layout_t *from, const double *src, const ht_layout_t *to,
+void eddy__ht_layout_copy_slot(const eddy__ht_layout_t *from, const double *src, const eddy__ht_layout_t *to,
                          double *dst, const eddy_schema_t *s) {
-  ht_layout_clear_slot(to, dst, s);
+  eddy__ht_layout_clear_slot(to, dst, s);
   memcpy(dst, src, from->extra * sizeof *dst);
   for (size_t a = 0; a < from->n_attrs; a++) {
     const double *f = src + from->off[a];

@@ -2,7 +2,7 @@
  * and scikit-learn define it: the hinge loss with threshold 0, plain SGD at
  * rate 1, intercept rate 1, no penalty (River's Perceptron, scikit-learn's
  * Perceptron). Probabilities are sigmoid(margin), as River's. */
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 static const eddy_option_t options[] = {
     EDDY_LINEAR_OPTIONS(eddy_linear_opts_t, , "1", "1",
@@ -48,5 +48,6 @@ const eddy_learner_type_t eddy_learner_perceptron = {
     .load = eddy_linear_learner_load,
     .memory = eddy_linear_learner_memory,
     .destroy = eddy_linear_learner_destroy,
+    .export_json = eddy_linear_export,
     .describe = eddy_linear_learner_describe,
 };

@@ -2,7 +2,7 @@
  * loss max(0, 1 - y z), y in {-1, +1} (scikit-learn's SGDClassifier(
  * loss='hinge'); River has it as LogisticRegression(loss=Hinge())). The
  * probabilities given are sigmoid(margin), as River's linear classifiers. */
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 static const eddy_option_t options[] = {
     EDDY_LINEAR_OPTIONS(eddy_linear_opts_t, , "0.01", "0.01",
@@ -50,5 +50,6 @@ const eddy_learner_type_t eddy_learner_linear_svm = {
     .load = eddy_linear_learner_load,
     .memory = eddy_linear_learner_memory,
     .destroy = eddy_linear_learner_destroy,
+    .export_json = eddy_linear_export,
     .describe = eddy_linear_learner_describe,
 };

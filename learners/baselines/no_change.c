@@ -3,7 +3,7 @@
  * baseline to beat. */
 #include <math.h>
 
-#include "learners.h"
+#include "learners/learners.h"
 
 typedef struct {
   double last;

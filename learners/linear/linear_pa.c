@@ -10,7 +10,7 @@
  * not counting it. Probabilities are sigmoid(margin), as River's. */
 #include <math.h>
 
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 typedef struct {
   eddy_linear_opts_t lin;
@@ -111,5 +111,6 @@ const eddy_learner_type_t eddy_learner_passive_aggressive = {
     .load = eddy_linear_learner_load,
     .memory = eddy_linear_learner_memory,
     .destroy = eddy_linear_learner_destroy,
+    .export_json = eddy_linear_export,
     .describe = eddy_linear_learner_describe,
 };

@@ -4,7 +4,7 @@
  * 1 is the positive class; a third class is refused. */
 #include <math.h>
 
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 static const eddy_option_t options[] = {
     EDDY_LINEAR_OPTIONS(eddy_linear_opts_t, , "0.01", "0.01",
@@ -57,5 +57,6 @@ const eddy_learner_type_t eddy_learner_logistic_regression = {
     .load = eddy_linear_learner_load,
     .memory = eddy_linear_learner_memory,
     .destroy = eddy_linear_learner_destroy,
+    .export_json = eddy_linear_export,
     .describe = eddy_linear_learner_describe,
 };

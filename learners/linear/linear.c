@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "learners.h"
+#include "learners/linear/linear.h"
 
 const char *const eddy_linear_optimizer_names[] = {"sgd",  "adagrad", "rmsprop", "adam",
                                                    "ftrl", "vw",      NULL};

@@ -1,0 +1,130 @@
+/* learners/ensembles/ensembles.h: the ensembles' internals: members from
+ * the registry, their `base.` keys, and the Poisson weights drawn as MOA does. */
+#ifndef EDDY_ENSEMBLES_H
+#define EDDY_ENSEMBLES_H
+
+#include "learners/learners.h"
+
+/* ------------------------------------------------------------ ensembles */
+/* Member handling shared by oza_boost, oza_bag and adwin_bagging
+ * (learners/ensemble.c). Members are ordinary learners from the registry;
+ * an ensemble passes them its `base.`-prefixed keys with the prefix removed
+ * (`base.grace_period = 100` -> `grace_period = 100`), so that the members'
+ * option tables validate them. */
+#define EDDY_ENSEMBLE_PREFIX "base."
+
+/* Where an ensemble's Poisson weights come from (its `random` option).
+ * moa: one java.util.Random (eddy_jrandom_t) seeded with the learner's
+ * seed, as MOA's AbstractClassifier seeds classifierRandom with its -r
+ * randomSeed (default 1, as eddy's [pipeline] seed), drawn in MOA's order,
+ * so that an ensemble of members that MOA reproduces exactly (Hoeffding
+ * trees) predicts as MOA does, row for row. eddy: eddy's own generator
+ * (l->rng, xoshiro256**) from the same seed: the same distribution, other
+ * draws. */
+enum { EDDY_ENSEMBLE_RANDOM_MOA = 0, EDDY_ENSEMBLE_RANDOM_EDDY = 1 };
+extern const char *const eddy_ensemble_random_names[]; /* "moa", "eddy" */
+#define EDDY_ENSEMBLE_RANDOM_OPTION(st, field)                                                 \
+  EDDY_OPT_ENUM_(st, "random", field, "moa", eddy_ensemble_random_names,                      \
+                 "generator of the members' Poisson weights: moa = a java.util.Random seeded " \
+                 "with the pipeline seed, as MOA seeds its classifier's random (-r, default "  \
+                 "1), drawn in MOA's order: with Hoeffding tree members the predictions are " \
+                 "MOA's, row for row; eddy = eddy's own generator from the same seed (the "    \
+                 "same distribution, other draws)")
+
+typedef struct eddy_ensemble {
+  eddy_learner_t **members;
+  size_t n;
+  int random;        /* EDDY_ENSEMBLE_RANDOM_* */
+  uint64_t seed;     /* the ensemble's seed (reset reseeds jr) */
+  eddy_jrandom_t jr; /* MOA's classifierRandom, when random = moa */
+  double *votes; /* scratch: one member's prediction */
+  size_t votes_cap;
+  /* What each member predicted (argmax, or -1) for the last instance the
+   * ensemble predicted, while that member has not changed: in prequential
+   * use, a member that draws k = 0 need not predict again in learn. */
+  int32_t *known;
+  double *last_x;
+  uint64_t *last_h;
+  uint8_t *last_missing;
+  size_t last_cap, last_n, last_classes;
+  int last_valid;
+} eddy_ensemble_t;
+
+/* Creates n members of type `base` over l->schema, each with the base.*
+ * pairs of l->kv and the seed eddy_seed_derive(l->seed, i), and seeds the
+ * Poisson draws (`random`: EDDY_ENSEMBLE_RANDOM_*). MOA's members are copies
+ * of one base learner, whose own randomness (none for a HoeffdingTree)
+ * has its own seed; eddy's get distinct seeds. On failure the error names
+ * the member key's file:line and nothing is left allocated. */
+int eddy_ensemble_init(eddy_ensemble_t *e, const eddy_learner_t *l, const char *base, size_t n,
+                       int random, char *errstr, size_t errstr_size);
+void eddy_ensemble_destroy(eddy_ensemble_t *e);
+/* Member i back to its state after creation, RNG reseeded (MOA's
+ * resetLearning). */
+void eddy_ensemble_reset_member(eddy_ensemble_t *e, size_t i);
+/* Every member reset, and the Poisson draws reseeded (MOA's resetLearning:
+ * classifierRandom = new Random(randomSeed)); l is the ensemble. */
+void eddy_ensemble_reset(eddy_ensemble_t *e, eddy_learner_t *l);
+/* One Poisson(lambda) weight from the ensemble's generator: MOA's
+ * MiscUtils.poisson on its java.util.Random (random = moa), else
+ * eddy_rng_poisson on l->rng. */
+int eddy_ensemble_poisson(eddy_ensemble_t *e, eddy_learner_t *l, double lambda);
+/* Call at the start of the ensemble's predict (remembers x, forgets what
+ * the members predicted before) and of its learn (keeps what the members
+ * predicted when x is the instance last predicted). */
+void eddy_ensemble_begin_predict(eddy_ensemble_t *e, const eddy_instance_t *x);
+void eddy_ensemble_begin_learn(eddy_ensemble_t *e, const eddy_instance_t *x);
+/* Member i learns x with weight x->weight * k (nothing when k <= 0). */
+int eddy_ensemble_learn_member(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double k);
+/* Member i's votes into e->votes (classification: its type's `votes`,
+ * MOA's unnormalised votes, when it has one, else its probabilities;
+ * regression: its prediction); returns their number or an error. */
+int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
+/* 1 when member i predicts x->y (argmax, first on ties: MOA's
+ * correctlyClassifies), 0 when not, or a negative error. Uses what the
+ * member predicted for x in the ensemble's predict when it has not learned
+ * since (x must be the instance given to eddy_ensemble_begin_learn). */
+int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
+/* Adds member i's votes to out[0..k) as MOA's ensembles do: nothing when
+ * they do not sum to more than 0; else each times 1 / (the sum of their
+ * absolute values), then times weight (when weight != 1: OzaBoost's
+ * scaleValues). A subnormal sum makes that factor infinite, as in MOA: the
+ * member adds infinity to its classes with a vote and NaN (0 x infinity)
+ * to the others. Returns 0 or an error. */
+int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double weight,
+                           double *out, size_t k);
+/* Bagging's vote (MOA's OzaBag and OzaBagAdwin): the sum of the members'
+ * normalised votes (eddy_ensemble_add_vote), made probabilities by
+ * eddy_ensemble_finish_vote; for regression the members' mean. */
+int eddy_ensemble_bagging_predict(eddy_ensemble_t *e, const eddy_schema_t *schema,
+                                  const eddy_instance_t *x, double *out, size_t out_len);
+/* Turns a combined vote v[0..k) (MOA returns it as it is; its evaluator
+ * takes Utils.maxIndex, the first largest, NaN never larger) into
+ * probabilities whose first largest is that same class: v divided by its
+ * sum when that is finite and positive (and the class nudged up by an ulp
+ * should the division tie it with an earlier one), else one-hot on MOA's
+ * class (infinite or NaN votes), or left at 0 when nothing voted. */
+void eddy_ensemble_finish_vote(double *v, size_t k);
+/* Members as nested learner sections (eddy_learner_save). */
+int eddy_ensemble_save(const eddy_ensemble_t *e, eddy_buf_t *b);
+/* Replaces the members with the ones saved (their number must match). */
+int eddy_ensemble_load(eddy_ensemble_t *e, const eddy_learner_t *l, eddy_reader_t *r);
+size_t eddy_ensemble_memory(const eddy_ensemble_t *e); /* members and scratch */
+/* "  member i: <head>\n" then the member's own description indented. */
+void eddy_ensemble_describe_member(const eddy_ensemble_t *e, size_t i, const char *head,
+                                   FILE *out);
+/* Boosting's per-member statistics (for tests and describe): the weight of
+ * instances member i classified correctly (scms) and wrongly (swms), and
+ * its vote weight log(1/beta) (0 when excluded). EDDY_EINVAL when l is not
+ * an oza_boost or i is out of range. */
+/* The members as JSON: {"family": "ensemble", "members": [{"vote_weight",
+ * "learner": eddy_learner_export}]}; weights NULL: every vote counts 1. */
+int eddy_ensemble_export(const eddy_ensemble_t *e, const double *weights, eddy_buf_t *b);
+
+int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double *swm,
+                          double *vote_weight);
+/* ADWIN bagging: how many members were replaced on a change so far. */
+uint64_t eddy_adwin_bagging_replacements(const eddy_learner_t *l);
+/* ---------------------------------------------------------- end ensembles */
+
+#endif /* EDDY_ENSEMBLES_H */

@@ -1,0 +1,376 @@
+/* learners/trees/trees.h: the Hoeffding trees' internals (node pools,
+ * observers, split attempts, checkpoint walks), shared by the classifier,
+ * the adaptive tree and the regressor. Private: eddy__ht_ names. */
+#ifndef EDDY_TREES_H
+#define EDDY_TREES_H
+
+#include "learners/learners.h"
+
+/* ===================================================================
+ * Hoeffding tree internals
+ * Shared by learners/ht_common.c (pools, MOA numerics), ht_observers.c
+ * (attribute observers and split criteria), hoeffding_tree.c (the
+ * classification tree core and `hoeffding_tree`),
+ * hoeffding_adaptive_tree.c and hoeffding_tree_regressor.c. Not a public
+ * API: names start with ht_ and may change.
+ *
+ * A tree is a pool of nodes indexed by id (int32, -1 = none), not one
+ * allocation per node: ids are recycled through a free list, children lists
+ * live in a second pool (power-of-two blocks), and the statistics of active
+ * leaves (attribute observers) live in a third pool of fixed-stride slots.
+ * Save/load is a straight serialization of the pools and memory is their
+ * capacity. The learn path allocates only when a pool grows (a node split,
+ * a new branch) or when a class or nominal value first appears (the slot
+ * stride grows and every slot is re-laid out).
+ * =================================================================== */
+
+/* Split tests. Branch 0 of EDDY__HT_TEST_NUM_LE is x <= value (MOA's
+ * NumericAttributeBinaryTest with equalsPassesTest); branch 0 of
+ * EDDY__HT_TEST_NOM_EQ is x == value; EDDY__HT_TEST_NOM_MULTI has one branch per
+ * nominal value index. A missing value has no branch (-1). */
+enum { EDDY__HT_TEST_NUM_LE = 0, EDDY__HT_TEST_NOM_EQ = 1, EDDY__HT_TEST_NOM_MULTI = 2 };
+
+/* Node kinds. */
+enum { EDDY__HT_FREE = 0, EDDY__HT_SPLIT = 1, EDDY__HT_LEAF = 2, EDDY__HT_LEAF_INACTIVE = 3 };
+
+/* Split criteria and leaf predictors (option indices). */
+enum { EDDY__HT_INFO_GAIN = 0, EDDY__HT_GINI = 1 };
+enum { EDDY__HT_PRED_MC = 0, EDDY__HT_PRED_NB = 1, EDDY__HT_PRED_NBA = 2 };
+/* HAT's Poisson(1) leaf weights: java.util.Random(1) per node as MOA does
+ * (number-for-number parity), per-node streams derived from the learner's
+ * seed, or none (River's bootstrap_sampling = False). */
+enum { EDDY__HT_BOOT_MOA = 0, EDDY__HT_BOOT_SEEDED = 1, EDDY__HT_BOOT_OFF = 2 };
+
+/* Children lists: int32 node ids in blocks of 1 << log2 entries; a freed
+ * block goes to the free list of its size (its first entry links on). */
+typedef struct eddy__ht_kids {
+  int32_t *v;
+  size_t len, cap;
+  int32_t free_head[32];
+} eddy__ht_kids_t;
+
+void eddy__ht_kids_init(eddy__ht_kids_t *k);
+void eddy__ht_kids_free_all(eddy__ht_kids_t *k);
+/* A block of 1 << log2 entries, all -1; its offset, or a negative code. */
+int64_t eddy__ht_kids_alloc(eddy__ht_kids_t *k, unsigned log2);
+void eddy__ht_kids_release(eddy__ht_kids_t *k, int32_t off, unsigned log2);
+/* Smallest log2 with (1 << log2) >= n. */
+unsigned eddy__ht_log2_ceil(size_t n);
+size_t eddy__ht_kids_memory(const eddy__ht_kids_t *k);
+void eddy__ht_kids_save(const eddy__ht_kids_t *k, eddy_buf_t *b);
+int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r);
+
+/* Checks a loaded tree's pools (either tree's node type, through the
+ * offsets of its fields; alt_off SIZE_MAX when there are no alternates):
+ * the root's subtree (children and alternates) is a tree of live nodes,
+ * every live node is in it, the free lists hold exactly the free nodes,
+ * slots and children blocks without cycles or sharing, and the counts
+ * match. Returns 0 or EDDY_ECORRUPT. */
+typedef struct eddy__ht_pool_view {
+  const uint8_t *nodes;
+  size_t n_nodes, size;
+  size_t kind_off, kids_off, log2_off, n_kids_off, slot_off, alt_off;
+} eddy__ht_pool_view_t;
+int eddy__ht_check_pools(const eddy__ht_pool_view_t *v, const eddy__ht_kids_t *kids, int32_t root, int32_t free_node,
+                   size_t n_slots, const int32_t *slot_free, size_t n_slot_free, size_t n_split,
+                   size_t n_active, size_t n_inactive);
+
+/* MOA numerics, so that results match MOA's number for number. */
+#define EDDY__HT_NORMAL_CONSTANT 2.5066282746310002 /* Math.sqrt(2 * Math.PI) */
+double eddy__ht_log2(double a);                       /* moa.core.Utils.log2 */
+double eddy__ht_normal_probability(double a);         /* weka Statistics.normalProbability */
+int eddy__ht_java_compare(double a, double b);        /* Double.compare */
+/* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
+ * Random(1)): the 48-bit state of an eddy_jrandom_t (core/rng.c), which
+ * is all of it while only Poisson(1) draws it. */
+uint64_t eddy__ht_moa_random_state(void);
+/* MOA's MiscUtils.poisson(1.0, r) on that state (eddy_jrandom_poisson). */
+int eddy__ht_poisson1_java(uint64_t *state);
+/* The same inversion on a splitmix64 state (EDDY__HT_BOOT_SEEDED). */
+int eddy__ht_poisson1_splitmix(uint64_t *state);
+/* Hoeffding bound sqrt(R^2 ln(1/delta) / 2n), MOA's formula. */
+double eddy__ht_hoeffding_bound(double range, double confidence, double n);
+/* Prints a number for describe (%.6g, C locale). */
+void eddy__ht_fmt_value(char *buf, size_t size, double v);
+
+/* The layout of an active leaf's statistics slot (doubles), for a tree
+ * with C class slots and V[a] value slots per nominal attribute:
+ *   classification, numeric attribute (MOA's Gaussian observer), 5 rows
+ *     of C: weight, mean, variance sum, min, max per class;
+ *   classification, nominal attribute (MOA's nominal observer): len[C]
+ *     (MOA's per-class DoubleVector length: highest value index seen + 1),
+ *     sum[C] (weight per class), then counts[V][C];
+ *   regression, numeric attribute: 4 header doubles (lo, width, state,
+ *     spare) then n_bins rows of 3: weight, mean, M2 of the target;
+ *   regression, nominal attribute: V rows of 3 (weight, mean, M2).
+ * off[a] is attribute a's first double; `extra` doubles precede them. */
+typedef struct eddy__ht_layout {
+  size_t n_attrs;
+  uint32_t C;    /* class slots (classification) */
+  uint32_t *V;   /* value slots per attribute (0 for numeric) */
+  size_t *off;   /* per attribute */
+  size_t extra;  /* doubles before the first attribute (regression: leaf model) */
+  size_t stride; /* doubles per slot */
+  uint32_t n_bins; /* regression numeric observer bins */
+} eddy__ht_layout_t;
+
+/* Fills off/stride from C, V and the schema (task decides the blocks). */
+void eddy__ht_layout_compute(eddy__ht_layout_t *L, const eddy_schema_t *s);
+/* Copies one slot from layout `from` to layout `to` (same attributes, C and
+ * V only grow); new class or value entries start empty. */
+void eddy__ht_layout_copy_slot(const eddy__ht_layout_t *from, const double *src, const eddy__ht_layout_t *to,
+                         double *dst, const eddy_schema_t *s);
+/* An empty slot (what a fresh observer holds). */
+void eddy__ht_layout_clear_slot(const eddy__ht_layout_t *L, double *slot, const eddy_schema_t *s);
+
+/* ----- classification observers (ht_observers.c) ----- */
+
+/* One split candidate: an attribute's best test, or the null split
+ * (attr = -1) that pre-pruning adds. */
+typedef struct eddy__ht_cand {
+  int32_t attr;
+  int test;
+  double value;
+  double merit;
+  uint32_t n_branches;
+  int32_t aux; /* regression numeric: the bin boundary index */
+} eddy__ht_cand_t;
+
+/* Observes (x[a], class c, weight w) in the slot. */
+void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
+                   const eddy_instance_t *x, uint32_t c, double w);
+/* MOA's NaiveBayes.doNaiveBayesPrediction: votes[c] for c < len (the
+ * node's class-distribution length), 0 beyond, up to L->C. `init` is 0
+ * when the leaf has no observers yet (MOA skips every attribute then). */
+void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
+                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes);
+/* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
+ * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
+ * doubles and V[a] + 2 lengths. */
+int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+                      int criterion, double min_branch_frac, int binary_only, const double *pre,
+                      uint32_t pre_len, double *scratch, uint32_t *scratch_len, eddy__ht_cand_t *out);
+/* The class distributions (n_branches rows of C) and their MOA lengths that
+ * the candidate's test gives on the slot's observations. */
+void eddy__ht_obs_post_dists(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                       const eddy__ht_cand_t *cand, double *post, uint32_t *post_len);
+/* Split criteria (MOA's InfoGainSplitCriterion and GiniSplitCriterion) on
+ * rows of C doubles; lens[i] is row i's MOA array length (Gini's 0/0). */
+double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
+                const double *post, const uint32_t *lens, uint32_t n_post);
+double eddy__ht_merit_range(int criterion, uint32_t pre_len);
+/* Branch of x under a test, -1 when the value is missing. */
+static inline int eddy__ht_branch(int test, size_t attr, double value, const eddy_instance_t *x) {
+  if (x->missing && x->missing[attr]) return -1;
+  double v = x->x[attr];
+  switch (test) {
+  case EDDY__HT_TEST_NUM_LE: return v != v ? -1 : (v <= value ? 0 : 1);
+  case EDDY__HT_TEST_NOM_EQ: return v == value ? 0 : 1;
+  default: return (v >= 0 && v < 2147483648.0) ? (int)v : -1;
+  }
+}
+/* Describes branch b of a test ("x <= 0.5", "day = 3", "day != 3"). */
+void eddy__ht_describe_branch(const eddy_schema_t *s, int test, size_t attr, double value, int b,
+                        char *buf, size_t size);
+
+/* ----- regression observers (ht_observers.c) ----- */
+
+/* Weighted mean and sum of squared deviations (River's stats.Var, ddof 1). */
+typedef struct eddy__ht_var {
+  double n, mean, m2;
+} eddy__ht_var_t;
+
+static inline void eddy__ht_var_add(eddy__ht_var_t *v, double y, double w) {
+  double old = v->mean;
+  v->n += w;
+  v->mean += (w / v->n) * (y - old);
+  v->m2 += w * (y - old) * (y - v->mean);
+}
+/* Chan et al.'s parallel combination: a += b. */
+void eddy__ht_var_merge(eddy__ht_var_t *a, const eddy__ht_var_t *b);
+static inline double eddy__ht_var_get(const eddy__ht_var_t *v) {
+  return v->n > 1.0 ? v->m2 / (v->n - 1.0) : 0.0;
+}
+
+/* Numeric observer of the regression tree: n_bins equal-width bins of the
+ * target's statistics over [lo, lo + n_bins * width); the first value is
+ * held alone until a second, different one sets the range, and a value
+ * outside doubles the width (merging neighbour bins) toward its side, so
+ * memory is fixed and nothing is allocated. Candidates are the bin
+ * boundaries (x < boundary goes left). Nominal: statistics per value. */
+void htr_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
+                    const eddy_instance_t *x, double y, double w);
+/* River's VarianceReductionSplitCriterion: 0 when a branch has fewer than
+ * min_samples; branches with no weight at all are left out (a multiway
+ * split has branches only for the values seen). */
+double htr_merit(const eddy__ht_var_t *pre, const eddy__ht_var_t *post, uint32_t n_post,
+                 double min_samples);
+/* Best candidate of attribute a (as River's splitters choose: the first
+ * strictly best merit); 1 when there is none. Merits are variance
+ * reductions of what the observer saw (pre is the union of the branches;
+ * the `pre` argument is not used: a leaf's own statistics include what it
+ * inherited, and River instead puts that share in the right branch).
+ * scratch: 2 * n_bins + 2 eddy__ht_var_t. */
+int htr_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, size_t a,
+                       const eddy__ht_var_t *pre, double min_samples, int binary_only,
+                       eddy__ht_var_t *scratch, eddy__ht_cand_t *out);
+/* Branch statistics of a candidate (n_branches of them). */
+void htr_obs_post_stats(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const eddy__ht_cand_t *cand, eddy__ht_var_t *post);
+
+/* ----- the classification tree (hoeffding_tree.c), also HAT's ----- */
+
+typedef struct eddy__ht_params {
+  int64_t grace_period;
+  double split_confidence;
+  double tie_threshold;
+  int split_criterion;
+  int64_t n_split_points;
+  int binary_splits;
+  int leaf_prediction;
+  int64_t nb_threshold;
+  int64_t max_depth; /* 0: unlimited */
+  int64_t max_byte_size;
+  int64_t memory_estimate_period;
+  int stop_mem_management;
+  int no_preprune;
+  double min_branch_frac;
+  /* HAT */
+  double adwin_delta;
+  int bootstrap;
+  double switch_significance;
+  int64_t drift_window_threshold;
+} eddy__ht_params_t;
+
+typedef struct eddy_adwin eddy_adwin_t;
+
+typedef struct eddy__ht_node {
+  uint8_t kind;
+  uint8_t test;
+  uint8_t kids_log2;
+  uint8_t obs_init;  /* the active leaf has observed an instance */
+  uint8_t err_used;  /* HAT: the error estimator has seen an instance */
+  uint8_t pad[3];
+  int32_t attr;
+  double value;
+  int32_t kids;      /* offset in the children pool; free list link when free */
+  int32_t n_kids;    /* branches (MOA's AutoExpandVector size) */
+  int32_t slot;      /* statistics slot of an active leaf, else -1 */
+  int32_t depth;
+  uint32_t dist_len; /* MOA's class-distribution length */
+  int32_t alt;       /* HAT: alternate tree, -1 */
+  double last_eval;  /* weight seen at the last split attempt */
+  double mc_correct, nb_correct; /* naive Bayes adaptive */
+  uint64_t rng;      /* HAT: Poisson weight stream */
+  eddy_adwin_t *adwin; /* HAT: error estimator (allocated with the node) */
+} eddy__ht_node_t;
+
+typedef struct eddy__ht_tree {
+  const eddy_schema_t *schema;
+  const eddy__ht_params_t *p;
+  int adaptive;     /* HAT nodes (ADWIN, alternates) */
+  uint64_t seed;    /* EDDY__HT_BOOT_SEEDED streams */
+  eddy__ht_layout_t L;
+  eddy__ht_node_t *nodes;
+  size_t n_nodes, cap_nodes;
+  int32_t free_node;
+  double *dist;     /* n_nodes rows of L.C */
+  size_t cap_dist;  /* rows */
+  double *stats;    /* n_slots rows of L.stride */
+  size_t n_slots, cap_slots;
+  int32_t *slot_free; /* stack of free slots (cap_slots entries) */
+  size_t n_slot_free;
+  eddy__ht_kids_t kids;
+  int32_t root;
+  size_t n_split, n_active, n_inactive;
+  int growth_allowed;
+  double weight_seen;
+  /* MOA's memory estimates (estimateModelByteSizes), with exact sizes */
+  double active_est, inactive_est, overhead;
+  uint64_t n_created; /* nodes ever created (EDDY__HT_BOOT_SEEDED streams) */
+  uint64_t n_alternates, n_switched, n_pruned; /* HAT */
+  uint64_t n_takeovers; /* HAT: alternates whose first split replaced their owner */
+  /* scratch, sized with the layout */
+  double *votes, *votes2, *post, *obs_scratch;
+  uint32_t *post_len, *obs_len;
+  eddy__ht_cand_t *cands;
+  int32_t *walk; /* node ids for traversals (memory management) */
+  size_t cap_walk;
+  /* prediction cache: where the last predict's instance went and the
+   * naive Bayes votes it got, reused by learn when the same instance
+   * arrives on an unchanged tree (predict-then-learn); `stamp` counts
+   * changes of the tree */
+  double *cache_x, *cache_votes;
+  uint8_t *cache_miss;
+  int32_t cache_leaf, cache_node, cache_parent;
+  int cache_branch, cache_nb;
+  uint64_t cache_stamp, stamp;
+} eddy__ht_tree_t;
+
+int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__ht_params_t *p, int adaptive,
+                 uint64_t seed);
+void eddy__ht_tree_free(eddy__ht_tree_t *t);
+void eddy__ht_tree_reset(eddy__ht_tree_t *t);
+/* Grows the layout for x's class and nominal values (learn only). */
+int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x);
+static inline double *eddy__ht_dist(const eddy__ht_tree_t *t, int32_t id) {
+  return t->dist + (size_t)id * t->L.C;
+}
+static inline double *eddy__ht_slot(const eddy__ht_tree_t *t, int32_t id) {
+  return t->stats + (size_t)t->nodes[id].slot * t->L.stride;
+}
+static inline int32_t eddy__ht_kid(const eddy__ht_tree_t *t, int32_t id, int b) {
+  const eddy__ht_node_t *n = &t->nodes[id];
+  return (b >= 0 && b < n->n_kids) ? t->kids.v[n->kids + b] : -1;
+}
+/* A new active leaf with an initial class distribution (NULL: empty). */
+int32_t eddy__ht_new_leaf(eddy__ht_tree_t *t, const double *dist, uint32_t len, int32_t depth);
+/* Frees a node, its children and alternates. */
+void eddy__ht_free_subtree(eddy__ht_tree_t *t, int32_t id);
+/* Puts id where (parent, branch) points (the root when parent < 0). */
+int eddy__ht_set_child(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id);
+/* MOA's filterInstanceToLeaf from `from`: the leaf reached, or the split
+ * node whose value is missing in x, or -1 when the branch has no child
+ * (then *parent and *branch say where). */
+int32_t eddy__ht_sort(const eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
+                int *branch);
+/* eddy__ht_sort from the root through the prediction cache: the result of the
+ * last predict when x is that instance and the tree has not changed. */
+int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch);
+/* Notes where predict's instance went (for eddy__ht_sort_root). */
+void eddy__ht_cache_sort(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
+                   int branch);
+/* MOA's getClassVotes of a node (before any HAT weighting), L.C entries. */
+void eddy__ht_node_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes);
+/* Sum of the node's class distribution (MOA's getWeightSeen). */
+double eddy__ht_weight(const eddy__ht_tree_t *t, int32_t id);
+/* DoubleVector.maxIndex of the distribution: -1 when empty. */
+int eddy__ht_dist_max_index(const eddy__ht_tree_t *t, int32_t id);
+/* LearningNode.learnFromInstance (naive Bayes adaptive counts, class
+ * distribution, observers). */
+void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, uint32_t c, double w);
+/* MOA's attemptToSplit(leaf, parent, branch): 1 when the leaf was replaced
+ * (split or deactivated: its id is no longer a leaf, or is freed), 0 when it
+ * stays, or a negative code. The new node goes where (parent, branch)
+ * points, whatever is there (HAT passes an alternate's owner: see
+ * hoeffding_adaptive_tree.c). */
+int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch);
+/* After each instance: the periodic memory check. */
+int eddy__ht_after_learn(eddy__ht_tree_t *t, double w);
+/* out[c] for the caller's k classes from raw votes (normalized; one-hot on
+ * the first largest when the sum is not a positive number). */
+int eddy__ht_votes_out(const double *votes, uint32_t C, double *out, size_t out_len, size_t k);
+size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t);
+int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b);
+int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r);
+void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out);
+/* Depth (edges from the root to the deepest leaf) and node counts of the
+ * main tree (HAT's alternates left out). */
+void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
+                   size_t *inactive);
+
+extern const eddy_option_t eddy__ht_options[];
+extern const eddy_option_t hat_options[];
+
+
+#endif /* EDDY_TREES_H */
