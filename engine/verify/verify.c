@@ -1057,7 +1057,9 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
   if (eddy_store_is_redis(c)) {
     char why[1024];
     if (!(rc = eddy_redis_connect_conf(c, o->timeout, NULL, why, sizeof why))) {
-      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s", why);
+      char shown[512];
+      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "Redis %s: %s",
+                        eddy_redis_url_redact(c->state.store, shown, sizeof shown), why);
       goto out;
     }
   }
