@@ -43,10 +43,11 @@ LDFLAGS += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS += $(PKG_LIBS) -lm
 
 # Every .c under these folders (and their subfolders) is part of the
-# library, except the command line's main.
+# library, except the command line's main; and the dashboard's page,
+# generated into $(BUILD)/gen/.
 DIRS := core learners detectors generators connectors engine
 LIB_SRC := $(filter-out engine/cli/main.c,$(sort $(shell find $(DIRS) -name '*.c')))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/dash_assets.o
 LIB := $(BUILD)/libeddy.a
 ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/eddy
@@ -75,6 +76,31 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The dashboard's page (engine/dashboard/) and uPlot (npm, pinned in
+# tools/deps.sh, fetched into .cache/npm) embedded in the binary as C arrays.
+UPLOT := .cache/npm/node_modules/uplot/dist
+DASH_FILES := /|text/html;charset=utf-8|engine/dashboard/index.html \
+              /app.js|text/javascript;charset=utf-8|engine/dashboard/app.js \
+              /style.css|text/css;charset=utf-8|engine/dashboard/style.css \
+              /uplot.js|text/javascript;charset=utf-8|$(UPLOT)/uPlot.iife.min.js \
+              /uplot.css|text/css;charset=utf-8|$(UPLOT)/uPlot.min.css
+
+$(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css:
+	@tools/deps.sh npm
+
+$(BUILD)/gen/dash_assets.c: $(foreach f,$(DASH_FILES),$(lastword $(subst |, ,$(f)))) tools/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)tools/embed.sh $@ $(foreach f,$(DASH_FILES),'$(f)')
+
+$(BUILD)/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -149,7 +175,7 @@ FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undef
               -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link \
               -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
               -pthread -MMD -MP -I. $(PKG_CFLAGS)
-FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/dash_assets.o
 FUZZ_LIB := $(FUZZ_BUILD)/libeddy.a
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/make_corpus
@@ -212,12 +238,17 @@ faults: deps
 PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^\#define EDDY_VERSION "\(.*\)"/\1/p' core/error.h)
 SOVERSION := $(firstword $(subst ., ,$(VERSION)))
-PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/gen/dash_assets.o
 SHLIB := $(BUILD)/libeddy.so.$(VERSION)
 PUBLIC_H := include/eddy/eddy.h $(filter-out core/core_int.h,$(wildcard core/*.h)) learners/learners.h \
             detectors/detectors.h
 
 $(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/pic/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<

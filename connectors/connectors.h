@@ -285,34 +285,15 @@ typedef void (*eddy_redis_ready_cb)(void *ctx, int ready);
 
 #define EDDY_REDIS_REPLAY 1u
 
-/* Splits redis://HOST[:PORT][/DB] (HOST may be [v6]; PORT 6379, DB 0 by
- * default), ignoring credentials. */
+/* Splits redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (HOST may be [v6];
+ * PORT 6379, DB 0 by default); a redis+cluster:// URL gives its first
+ * node. */
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size);
-/* A Redis server and the credentials to AUTH with: redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]
- * (%XX escapes in USER and PASSWORD; redis://:PASSWORD@HOST: the default user;
- * redis://USER@HOST: the password from [state] password_file). */
-typedef struct eddy_redis_url {
-  char host[256];
-  int port, db;
-  char user[128];     /* empty: the default user */
-  char password[256]; /* empty: no AUTH */
-} eddy_redis_url_t;
-int eddy_redis_url_split(const char *url, eddy_redis_url_t *u, char *errstr, size_t errstr_size);
-/* A pipeline's [state] store, with the password of [state] password_file
- * when set (read now: a rotated file is read at the next connection).
- * Errors name the config's file:line:key. */
-int eddy_redis_url_of(const eddy_pipeline_conf_t *c, eddy_redis_url_t *u, char *errstr, size_t errstr_size);
-/* The URL with its password shown as "***", in buf (for messages). */
-const char *eddy_redis_url_redact(const char *url, char *buf, size_t size);
 /* Starts connecting (the first attempt is made before this returns; the
  * result arrives on the loop). o may be NULL for the defaults. */
 eddy_redis_t *eddy_redis_new(struct uv_loop_s *loop, const char *url, const eddy_redis_options_t *o,
                              char *errstr, size_t errstr_size);
-/* The same for a split URL (its credentials are copied: AUTH at every
- * connection; refused credentials are retried as any setup error). */
-eddy_redis_t *eddy_redis_new_url(struct uv_loop_s *loop, const eddy_redis_url_t *u, const eddy_redis_options_t *o,
-                                 char *errstr, size_t errstr_size);
 /* Called with 0 when the connection is lost and 1 when it is ready again
  * (and once at the first connection). */
 void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx);
@@ -349,16 +330,51 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx);
 
 /* A blocking connection for command-line tools and for restoring on
  * partition assignment: connected, SELECTed, with `timeout` seconds for
- * the connect and for every reply. Free with redisFree. */
+ * the connect and for every reply. Send commands with
+ * eddy_redis_sync_command / _argv (they follow a cluster's redirections);
+ * free with eddy_redis_sync_free. */
 struct redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                              size_t errstr_size);
-/* The same for a split URL; *code (may be NULL) gets 0, EDDY_EIO, or
- * EDDY_EACCES when the server refused the credentials (or wants some). */
-struct redisContext *eddy_redis_connect_sync_url(const eddy_redis_url_t *u, double timeout, int *code,
-                                                 char *errstr, size_t errstr_size);
-/* The same for a pipeline's [state] store (eddy_redis_url_of). */
-struct redisContext *eddy_redis_connect_conf(const eddy_pipeline_conf_t *c, double timeout, int *code,
-                                             char *errstr, size_t errstr_size);
+/* redisCommand / redisCommandArgv that, on a connection made from a
+ * cluster URL, follow MOVED and ASK to the node named. The reply is the
+ * caller's (freeReplyObject); NULL with c->errstr set on a lost connection. */
+struct redisReply *eddy_redis_sync_command(struct redisContext *c, const char *fmt, ...);
+struct redisReply *eddy_redis_sync_argv(struct redisContext *c, int argc, const char **argv,
+                                        const size_t *lens);
+/* 1 when c was made from a redis+cluster:// URL. */
+int eddy_redis_sync_is_cluster(const struct redisContext *c);
+void eddy_redis_sync_free(struct redisContext *c);
+
+/* Redis Cluster: `redis+cluster://HOST:PORT[,HOST:PORT...]` names a
+ * cluster by one or more of its nodes (redis_cluster.c). eddy_redis_new
+ * gives a handle with the interface above: it reads the slot map (CLUSTER
+ * SLOTS), keeps one connection per master, sends each command to the
+ * master of its key's slot, follows MOVED (and reads the map again) and
+ * ASK (with ASKING), and is ready when every slot's master is connected.
+ * Replies to commands of one slot come in the order they were sent
+ * (except during a slot migration, ASK); writes of one slot are applied
+ * in order, across failovers too. Closing answers what is on its way
+ * (redirections followed) up to request_timeout. Keys carry a hash tag per
+ * pipeline and partition (eddy_redis_key_head), so that a partition's
+ * entities and checkpoint share one slot and a Lua script may touch them
+ * together. */
+int eddy_redis_url_is_cluster(const char *url);
+/* The URL's credentials ("" when absent): USER:PASSWORD@ (an ACL user),
+ * :PASSWORD@ or PASSWORD@ (requirepass); sent with AUTH at every
+ * connection, to every node of a cluster. 0, or EDDY_ERANGE. */
+int eddy_redis_url_credentials(const char *url, char *user, size_t user_size, char *pass, size_t pass_size);
+/* The URL with its password as *** (for messages). */
+const char *eddy_redis_url_mask(const char *url, char *buf, size_t size);
+int eddy_redis_is_cluster(const eddy_redis_t *r);
+/* The cluster's key slot: CRC16 (XMODEM) of the key, or of its hash tag
+ * (the bytes between the first '{' and the next '}', when not empty),
+ * modulo 16384. */
+uint16_t eddy_redis_cluster_slot(const void *key, size_t len);
+uint16_t eddy_redis_cluster_crc16(const void *p, size_t n);
+/* The head of a pipeline's keys: "PREFIX:PIPELINE" for one Redis,
+ * "PREFIX:{PIPELINE:PARTITION}" for a cluster. */
+const char *eddy_redis_key_head(char *buf, size_t size, int cluster, const char *prefix,
+                                const char *pipeline, int32_t partition);
 
 /* ----------------------------------------------------------- state store */
 
@@ -438,6 +454,12 @@ struct eddy_state_batch {
   void *done_ctx;
   eddy_store_t *store;
   uint64_t stale_epochs; /* entities whose epoch is past the restored checkpoint */
+  /* Each entity's (batch, index), the context of its fetch reply: replies
+   * need not come in order (a Redis Cluster slot being migrated). */
+  struct eddy_state_ref {
+    eddy_state_batch_t *b;
+    size_t i;
+  } *refs;
 };
 
 /* A batch for one task (partition -1 when not from Kafka). Free with
@@ -556,8 +578,9 @@ int eddy_ckpt_read_sync(struct redisContext *c, const char *prefix, const char *
 int eddy_ckpt_partitions_sync(struct redisContext *c, const char *prefix, const char *pipeline,
                               int32_t **parts, char *errstr, size_t errstr_size);
 void eddy_ckpt_clear(eddy_ckpt_t *ck);
-/* "PREFIX:PIPELINE:ckpt:PARTITION" into buf. */
-const char *eddy_ckpt_key(char *buf, size_t size, const char *prefix, const char *pipeline,
+/* "PREFIX:PIPELINE:ckpt:PARTITION" into buf; on a cluster (cluster = 1)
+ * "PREFIX:{PIPELINE:PARTITION}:ckpt", the set "PREFIX:{PIPELINE}:ckpts". */
+const char *eddy_ckpt_key(char *buf, size_t size, int cluster, const char *prefix, const char *pipeline,
                           int32_t partition);
 
 /* ---------------------------------------------------------- alert stream */

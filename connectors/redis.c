@@ -8,15 +8,12 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libuv.h>
 #include <openssl/evp.h>
-#include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <uv.h>
 
-#include "connectors/connectors.h"
+#include "connectors/redis_int.h"
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_SETUP, ST_READY, ST_CLOSING } conn_state_t;
 
@@ -40,10 +37,11 @@ typedef struct script {
 } script_t;
 
 struct eddy_redis {
+  eddy__cluster_t *cluster; /* a redis+cluster:// handle: every call goes there */
   uv_loop_t *loop;
+  char user[128], pass[256]; /* AUTH at every connection when pass is set */
   char host[256];
   int port, db;
-  char user[128], password[256]; /* AUTH at every connection (password empty: none) */
   char name[300];
   eddy_redis_options_t o;
   redisAsyncContext *ac;
@@ -118,144 +116,99 @@ void eddy_resp_argz(eddy_buf_t *b, const char *s) { eddy_resp_arg(b, s, strlen(s
 
 /* -------------------------------------------------------------------- URL */
 
-/* %XX escapes decoded (a password may hold ':', '@' or '/'). */
-static int pct_decode(const char *s, size_t n, char *out, size_t size) {
-  size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    int c = (unsigned char)s[i];
-    if (c == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
-      char hex[3] = {s[i + 1], s[i + 2], 0};
-      c = (int)strtol(hex, NULL, 16);
-      i += 2;
-    }
-    if (k + 1 >= size) return EDDY_ENOSPC;
-    out[k++] = (char)c;
-  }
-  out[k] = '\0';
+/* Where the userinfo of a redis:// or redis+cluster:// URL starts, and
+ * the '@' that ends it (NULL: none). */
+static const char *userinfo(const char *url, const char **at) {
+  const char *p = eddy_redis_url_is_cluster(url) ? url + 16 : strncmp(url, "redis://", 8) == 0 ? url + 8 : NULL;
+  *at = p ? strrchr(p, '@') : NULL;
+  return p;
+}
+
+int eddy_redis_url_credentials(const char *url, char *user, size_t user_size, char *pass, size_t pass_size) {
+  const char *at, *p = userinfo(url, &at);
+  user[0] = pass[0] = '\0';
+  if (!at) return 0;
+  const char *colon = memchr(p, ':', (size_t)(at - p));
+  const char *ps = colon ? colon + 1 : p;
+  size_t ul = colon ? (size_t)(colon - p) : 0, pl = (size_t)(at - ps);
+  if (ul >= user_size || pl >= pass_size) return EDDY_ERANGE;
+  memcpy(user, p, ul);
+  user[ul] = '\0';
+  memcpy(pass, ps, pl);
+  pass[pl] = '\0';
   return 0;
 }
 
-const char *eddy_redis_url_redact(const char *url, char *buf, size_t size) {
-  const char *at = NULL, *p = url && !strncmp(url, "redis://", 8) ? url + 8 : NULL;
-  for (const char *q = p; q && *q && *q != '/'; q++)
-    if (*q == '@') at = q;
-  const char *colon = at ? memchr(p, ':', (size_t)(at - p)) : NULL;
-  if (!colon) {
-    snprintf(buf, size, "%s", url ? url : "");
-  } else {
-    snprintf(buf, size, "%.*s:***%s", (int)(colon - url), url, at);
+const char *eddy_redis_url_mask(const char *url, char *buf, size_t size) {
+  const char *at, *p = userinfo(url, &at);
+  if (!at) {
+    snprintf(buf, size, "%s", url);
+    return buf;
   }
+  const char *colon = memchr(p, ':', (size_t)(at - p));
+  snprintf(buf, size, "%.*s%s%s", (int)((colon ? colon + 1 : p) - url), url, "***", at);
   return buf;
 }
 
-int eddy_redis_url_split(const char *url, eddy_redis_url_t *u, char *errstr, size_t errstr_size) {
-  char shown[512];
-  eddy_redis_url_redact(url, shown, sizeof shown);
-  memset(u, 0, sizeof *u);
+int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
+                         char *errstr, size_t errstr_size) {
   const char *p = url;
-  if (strncmp(p, "redis://", 8) != 0)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]",
-                       shown);
-  p += 8;
-  /* USER[:PASSWORD]@ (the last '@' before the path: a password may hold one) */
-  const char *at = NULL;
-  for (const char *q = p; *q && *q != '/'; q++)
-    if (*q == '@') at = q;
-  if (at) {
-    const char *colon = memchr(p, ':', (size_t)(at - p));
-    const char *ue = colon ? colon : at;
-    if (pct_decode(p, (size_t)(ue - p), u->user, sizeof u->user) ||
-        (colon && pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof u->password)))
-      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': user or password too long", shown);
-    if (colon && !u->password[0])
-      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': empty password", shown);
-    p = at + 1;
+  if (eddy_redis_url_is_cluster(url)) {
+    /* The first node; the rest are checked too. */
+    eddy__seed_t seeds[EDDY__CLUSTER_MAX_SEEDS];
+    int n;
+    int err = eddy__cluster_url_parse(url, seeds, &n, errstr, errstr_size);
+    if (err) return err;
+    if (strlen(seeds[0].host) >= host_size) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': host too long", url);
+    strcpy(host, seeds[0].host);
+    *port = seeds[0].port;
+    *db = 0;
+    return 0;
   }
+  char shown[600];
+  eddy_redis_url_mask(url, shown, sizeof shown);
+  if (strncmp(p, "redis://", 8) != 0)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]", shown);
+  const char *at;
+  userinfo(url, &at);
+  p = at ? at + 1 : p + 8;
+  url = shown; /* in the messages below */
   const char *hs = p, *he;
   if (*p == '[') {
     hs = ++p;
     he = strchr(p, ']');
-    if (!he) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': unclosed [", shown);
+    if (!he) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': unclosed [", url);
     p = he + 1;
   } else {
     while (*p && *p != ':' && *p != '/') p++;
     he = p;
   }
-  if (he == hs || (size_t)(he - hs) >= sizeof u->host)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': no host", shown);
-  memcpy(u->host, hs, (size_t)(he - hs));
-  u->host[he - hs] = '\0';
-  u->port = 6379;
-  u->db = 0;
+  if (he == hs || (size_t)(he - hs) >= host_size)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': no host", url);
+  memcpy(host, hs, (size_t)(he - hs));
+  host[he - hs] = '\0';
+  *port = 6379;
+  *db = 0;
   int64_t v;
   char num[32];
   if (*p == ':') {
     const char *s = ++p;
     while (*p && *p != '/') p++;
-    if ((size_t)(p - s) >= sizeof num) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port", shown);
+    if ((size_t)(p - s) >= sizeof num) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port", url);
     memcpy(num, s, (size_t)(p - s));
     num[p - s] = '\0';
     if (eddy_parse_int(num, &v) || v < 1 || v > 65535)
-      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port '%s'", shown, num);
-    u->port = (int)v;
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad port '%s'", url, num);
+    *port = (int)v;
   }
   if (*p == '/' && p[1]) {
     if (eddy_parse_int(p + 1, &v) || v < 0 || v > 1000000)
-      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad database number '%s'", shown, p + 1);
-    u->db = (int)v;
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': bad database number '%s'", url, p + 1);
+    *db = (int)v;
   } else if (*p && strcmp(p, "/") != 0) {
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[USER[:PASSWORD]@]HOST[:PORT][/DB]",
-                       shown);
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://HOST[:PORT][/DB]", url);
   }
   return 0;
-}
-
-int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
-                         char *errstr, size_t errstr_size) {
-  eddy_redis_url_t u;
-  int err = eddy_redis_url_split(url, &u, errstr, errstr_size);
-  if (err) return err;
-  if (strlen(u.host) >= host_size) return eddy_seterr(errstr, errstr_size, EDDY_ENOSPC, "host name too long");
-  snprintf(host, host_size, "%s", u.host);
-  *port = u.port;
-  *db = u.db;
-  return 0;
-}
-
-int eddy_redis_url_of(const eddy_pipeline_conf_t *c, eddy_redis_url_t *u, char *errstr, size_t errstr_size) {
-  char why[600];
-  const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
-  if (eddy_redis_url_split(c->state.store ? c->state.store : "", u, why, sizeof why))
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [state] key 'store': %s",
-                       w && w->file ? w->file : c->file, w ? w->line : c->line, why);
-  if (!c->state.password_file || !*c->state.password_file) return 0;
-  w = eddy_conf_where(c, "state", "password_file");
-  const char *file = w && w->file ? w->file : c->file;
-  int line = w ? w->line : c->line;
-  if (u->password[0])
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                       "%s:%d: [state] key 'password_file': the store URL has a password already", file, line);
-  FILE *f = fopen(c->state.password_file, "r");
-  if (!f)
-    return eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s:%d: [state] key 'password_file': '%s': %s", file, line,
-                       c->state.password_file, strerror(errno));
-  char buf[sizeof u->password + 2];
-  int ok = fgets(buf, sizeof buf, f) != NULL;
-  fclose(f);
-  size_t n = ok ? strcspn(buf, "\r\n") : 0;
-  buf[n] = '\0';
-  if (!n || n >= sizeof u->password)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [state] key 'password_file': '%s': %s", file, line,
-                       c->state.password_file, n ? "first line too long" : "no password on its first line");
-  memcpy(u->password, buf, n + 1);
-  memset(buf, 0, sizeof buf);
-  return 0;
-}
-
-/* An error reply that means the credentials were refused (or missing). */
-static int auth_refused(const char *msg) {
-  return msg && (!strncmp(msg, "WRONGPASS", 9) || !strncmp(msg, "NOAUTH", 6) || !strncmp(msg, "NOPERM", 6) ||
-                 strstr(msg, "invalid password") || strstr(msg, "invalid username-password"));
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -443,8 +396,8 @@ static void on_connect(const redisAsyncContext *cac, int status) {
   r->reason[0] = '\0';
   char db[16];
   snprintf(db, sizeof db, "%d", r->db);
-  if (r->password[0] && r->user[0]) send_setup(r, 3, (const char *[]){"AUTH", r->user, r->password});
-  else if (r->password[0]) send_setup(r, 2, (const char *[]){"AUTH", r->password});
+  if (r->pass[0] && r->user[0]) send_setup(r, 3, (const char *[]){"AUTH", r->user, r->pass});
+  else if (r->pass[0]) send_setup(r, 2, (const char *[]){"AUTH", r->pass});
   if (r->db) send_setup(r, 2, (const char *[]){"SELECT", db});
   for (size_t i = 0; i < r->n_scripts; i++)
     send_setup(r, 3, (const char *[]){"SCRIPT", "LOAD", r->scripts[i].source});
@@ -544,26 +497,31 @@ static void on_disconnect(const redisAsyncContext *cac, int status) {
 
 eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_options_t *o,
                              char *errstr, size_t errstr_size) {
-  eddy_redis_url_t u;
-  if (eddy_redis_url_split(url, &u, errstr, errstr_size)) return NULL;
-  eddy_redis_t *r = eddy_redis_new_url(loop, &u, o, errstr, errstr_size);
-  memset(&u, 0, sizeof u);
-  return r;
-}
-
-eddy_redis_t *eddy_redis_new_url(uv_loop_t *loop, const eddy_redis_url_t *u, const eddy_redis_options_t *o,
-                                 char *errstr, size_t errstr_size) {
   eddy_redis_t *r = calloc(1, sizeof *r);
   if (!r) {
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     return NULL;
   }
-  snprintf(r->host, sizeof r->host, "%s", u->host);
-  r->port = u->port;
-  r->db = u->db;
-  snprintf(r->user, sizeof r->user, "%s", u->user);
-  snprintf(r->password, sizeof r->password, "%s", u->password);
+  if (eddy_redis_url_is_cluster(url)) {
+    const char *at = strrchr(url + 16, '@');
+    snprintf(r->name, sizeof r->name, "%s", at ? at + 1 : url + 16); /* no credentials in messages */
+    r->loop = loop;
+    if (!(r->cluster = eddy__cluster_new(loop, r, url, o, errstr, errstr_size))) {
+      free(r);
+      return NULL;
+    }
+    return r;
+  }
+  if (eddy_redis_url_parse(url, r->host, sizeof r->host, &r->port, &r->db, errstr, errstr_size)) {
+    free(r);
+    return NULL;
+  }
   snprintf(r->name, sizeof r->name, "%s:%d/%d", r->host, r->port, r->db);
+  if (eddy_redis_url_credentials(url, r->user, sizeof r->user, r->pass, sizeof r->pass)) {
+    eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis %s: user name or password too long", r->name);
+    free(r);
+    return NULL;
+  }
   r->loop = loop;
   r->o = (eddy_redis_options_t){2.0, 10.0, 0.1, 5.0, 0};
   if (o) {
@@ -592,19 +550,33 @@ eddy_redis_t *eddy_redis_new_url(uv_loop_t *loop, const eddy_redis_url_t *u, con
 }
 
 void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx) {
+  if (r->cluster) {
+    eddy__cluster_on_ready(r->cluster, cb, ctx);
+    return;
+  }
   r->ready_cb = cb;
   r->ready_ctx = ctx;
 }
 
-int eddy_redis_ready(const eddy_redis_t *r) { return r->state == ST_READY; }
+int eddy_redis_ready(const eddy_redis_t *r) {
+  return r->cluster ? eddy__cluster_ready(r->cluster) : r->state == ST_READY;
+}
+
+int eddy_redis_is_cluster(const eddy_redis_t *r) { return r->cluster != NULL; }
 
 const char *eddy_redis_name(const eddy_redis_t *r) { return r->name; }
 
-size_t eddy_redis_pending(const eddy_redis_t *r) { return r->sent.n + r->lost.n + r->waiting.n; }
+size_t eddy_redis_pending(const eddy_redis_t *r) {
+  return r->cluster ? eddy__cluster_pending(r->cluster) : r->sent.n + r->lost.n + r->waiting.n;
+}
 
-void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out) { *out = r->stats; }
+void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out) {
+  if (r->cluster) eddy__cluster_stats(r->cluster, out);
+  else *out = r->stats;
+}
 
 int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1) {
+  if (r->cluster) return eddy__cluster_script(r->cluster, source, sha1);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (!EVP_Digest(source, strlen(source), md, &n, EVP_sha1(), NULL) || n != 20) return EDDY_EINVAL;
@@ -629,6 +601,7 @@ int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1) {
 
 int eddy_redis_command_raw(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx,
                            const void *cmd, size_t len) {
+  if (r->cluster) return eddy__cluster_command_raw(r->cluster, flags, cb, ctx, cmd, len);
   if (r->state == ST_CLOSING) return EDDY_ESTATE;
   int replay = (flags & EDDY_REDIS_REPLAY) != 0;
   if (!replay && r->state != ST_READY) return EDDY_EAGAIN;
@@ -657,6 +630,25 @@ int eddy_redis_command(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, 
   return eddy_redis_command_raw(r, flags, cb, ctx, r->scratch.data, r->scratch.len);
 }
 
+size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg) {
+  if (r->cluster || r->state == ST_READY || r->state == ST_SETUP || r->state == ST_CLOSING) return 0;
+  size_t n = 0;
+  ring_t *rings[] = {&r->lost, &r->waiting};
+  for (int k = 0; k < 2; k++)
+    while (rings[k]->n) {
+      req_t q = ring_pop(rings[k]);
+      fn(arg, q.cb, q.ctx, r->mut.data + q.off, q.len);
+      n++;
+    }
+  r->mut.len = r->mut_start = 0;
+  return n;
+}
+
+void eddy__redis_owner_free(eddy_redis_t *r) {
+  eddy_buf_free(&r->scratch);
+  free(r);
+}
+
 static void handle_closed(uv_handle_t *h) {
   eddy_redis_t *r = h->data;
   if (--r->handles > 0) return;
@@ -682,6 +674,10 @@ static void finish_close(eddy_redis_t *r) {
 }
 
 void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
+  if (r->cluster) {
+    eddy__cluster_close(r->cluster, closed, ctx); /* frees r too */
+    return;
+  }
   if (r->state == ST_CLOSING) return;
   conn_state_t was = r->state;
   r->state = ST_CLOSING;
@@ -713,72 +709,51 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
 
 /* ------------------------------------------------------------------- sync */
 
+int eddy__redis_auth_sync(redisContext *c, const char *url, char *errstr, size_t errstr_size) {
+  char user[128], pass[256];
+  if (eddy_redis_url_credentials(url, user, sizeof user, pass, sizeof pass))
+    return eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis: user name or password too long");
+  if (!pass[0]) return 0;
+  const char *argv[] = {"AUTH", user[0] ? user : pass, pass};
+  redisReply *rep = redisCommandArgv(c, user[0] ? 3 : 2, argv, NULL);
+  int ok = rep && rep->type != REDIS_REPLY_ERROR;
+  if (!ok)
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: AUTH: %s", c->tcp.host ? c->tcp.host : "?", c->tcp.port,
+                rep ? rep->str : c->errstr);
+  if (rep) freeReplyObject(rep);
+  return ok ? 0 : EDDY_EIO;
+}
+
 redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                       size_t errstr_size) {
-  eddy_redis_url_t u;
-  if (eddy_redis_url_split(url, &u, errstr, errstr_size)) return NULL;
-  redisContext *c = eddy_redis_connect_sync_url(&u, timeout, NULL, errstr, errstr_size);
-  memset(&u, 0, sizeof u);
-  return c;
-}
-
-/* One setup command of a blocking connection; 0, or the error (refused
- * credentials: EDDY_EACCES). */
-static int sync_setup(redisContext *c, const eddy_redis_url_t *u, int argc, const char **argv, char *errstr,
-                      size_t errstr_size) {
-  redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-  int err = 0;
-  if (!rep || rep->type == REDIS_REPLY_ERROR) {
-    const char *msg = rep ? rep->str : c->errstr;
-    err = rep && auth_refused(msg) ? EDDY_EACCES : EDDY_EIO;
-    if (err == EDDY_EACCES)
-      eddy_seterr(errstr, errstr_size, err, "redis %s:%d: authentication failed%s%s%s: %s", u->host, u->port,
-                  u->user[0] ? " (user " : "", u->user, u->user[0] ? ")" : "",
-                  u->password[0] ? msg : "the server wants a password: redis://USER:PASSWORD@HOST or [state] password_file");
-    else
-      eddy_seterr(errstr, errstr_size, err, "redis %s:%d: %s: %s", u->host, u->port, argv[0], msg);
-  }
-  if (rep) freeReplyObject(rep);
-  return err;
-}
-
-redisContext *eddy_redis_connect_sync_url(const eddy_redis_url_t *u, double timeout, int *code, char *errstr,
-                                          size_t errstr_size) {
-  int dummy;
-  if (!code) code = &dummy;
-  *code = EDDY_EIO;
+  if (eddy_redis_url_is_cluster(url)) return eddy__cluster_connect_sync(url, timeout, errstr, errstr_size);
+  char host[256];
+  int port, db;
+  if (eddy_redis_url_parse(url, host, sizeof host, &port, &db, errstr, errstr_size)) return NULL;
   struct timeval tv = {(time_t)timeout, (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6)};
-  redisContext *c = redisConnectWithTimeout(u->host, u->port, tv);
+  redisContext *c = redisConnectWithTimeout(host, port, tv);
   if (!c || c->err) {
-    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: cannot connect: %s", u->host, u->port,
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: cannot connect: %s", host, port,
                 c ? c->errstr : "out of memory");
     if (c) redisFree(c);
     return NULL;
   }
   redisSetTimeout(c, tv);
-  char db[16];
-  snprintf(db, sizeof db, "%d", u->db);
-  int err = 0;
-  if (u->password[0] && u->user[0]) err = sync_setup(c, u, 3, (const char *[]){"AUTH", u->user, u->password}, errstr, errstr_size);
-  else if (u->password[0]) err = sync_setup(c, u, 2, (const char *[]){"AUTH", u->password}, errstr, errstr_size);
-  if (!err && u->db) err = sync_setup(c, u, 2, (const char *[]){"SELECT", db}, errstr, errstr_size);
-  /* A server that wants a password refuses the first command without one. */
-  if (!err && !u->password[0]) err = sync_setup(c, u, 1, (const char *[]){"PING"}, errstr, errstr_size);
-  if (err) {
-    *code = err;
+  if (eddy__redis_auth_sync(c, url, errstr, errstr_size)) {
     redisFree(c);
     return NULL;
   }
-  *code = 0;
+  if (db) {
+    redisReply *rep = redisCommand(c, "SELECT %d", db);
+    int ok = rep && rep->type != REDIS_REPLY_ERROR;
+    if (!ok)
+      eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: SELECT %d: %s", host, port, db,
+                  rep ? rep->str : c->errstr);
+    if (rep) freeReplyObject(rep);
+    if (!ok) {
+      redisFree(c);
+      return NULL;
+    }
+  }
   return c;
-}
-
-redisContext *eddy_redis_connect_conf(const eddy_pipeline_conf_t *c, double timeout, int *code, char *errstr,
-                                      size_t errstr_size) {
-  eddy_redis_url_t u;
-  if (code) *code = EDDY_EINVAL;
-  int err = eddy_redis_url_of(c, &u, errstr, errstr_size);
-  redisContext *rc = err ? NULL : eddy_redis_connect_sync_url(&u, timeout, code, errstr, errstr_size);
-  memset(&u, 0, sizeof u);
-  return rc;
 }

@@ -87,9 +87,7 @@ static const eddy_option_t features_options[] = {
 #define T eddy_state_section_t
 static const eddy_option_t state_options[] = {
     EDDY_OPT_TEXT_(T, "store", store, "memory",
-                   "Feature and model state: memory, or redis://[USER[:PASSWORD]@]HOST:PORT/DB (AUTH, ACL user; %XX escapes in USER and PASSWORD)."),
-    EDDY_OPT_TEXT_(T, "password_file", password_file, NULL,
-                   "Redis: a file whose first line is the password (instead of one in the store URL); read at every connection."),
+                   "Feature and model state: memory, redis://HOST:PORT/DB, or redis+cluster://HOST:PORT[,HOST:PORT...] (a Redis Cluster named by some of its nodes: keys carry a hash tag per pipeline and partition)."),
     EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
                    "Per-entity aggregates joined as features (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME), since_last()."),
     EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,

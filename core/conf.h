@@ -70,7 +70,6 @@ typedef struct eddy_state_section {
   int window;             /* eddy_window_t */
   int64_t window_buckets; /* sliding: buckets per window */
   int time_unit;          /* eddy_time_unit_t: of the timestamp and since_last fields */
-  char *password_file;    /* Redis: the password, its file's first line (not in the URL) */
 } eddy_state_section_t;
 
 typedef struct eddy_model_section {

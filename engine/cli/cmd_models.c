@@ -181,7 +181,7 @@ int eddy_cmd_models(int argc, char **argv) {
       continue;
     }
     any_redis = 1;
-    redisContext *c = eddy_redis_connect_conf(pc, timeout, NULL, err, sizeof err);
+    redisContext *c = eddy_redis_connect_sync(pc->state.store, timeout, err, sizeof err);
     if (!c) {
       fprintf(stderr, "eddy models: pipeline %s: %s\n", pc->pipeline.name, err);
       rc = 1;
@@ -243,7 +243,7 @@ int eddy_cmd_models(int argc, char **argv) {
       if (!outs.export || outs.export != stdout) fwrite(out.data, 1, out.len, stdout);
     }
     free(parts);
-    redisFree(c);
+    eddy_redis_sync_free(c);
   }
   fflush(stdout);
   if (!any_redis) {

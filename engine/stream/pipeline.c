@@ -300,7 +300,7 @@ static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   } else {
     const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
     return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                       "%s:%d: [state] key 'store': '%s' is neither memory nor redis://HOST:PORT/DB",
+                       "%s:%d: [state] key 'store': '%s' is neither memory, redis://HOST:PORT/DB nor redis+cluster://HOST:PORT[,HOST:PORT...]",
                        w && w->file ? w->file : c->file, w ? w->line : c->line, kind);
   }
   pl->store.pl = pl;

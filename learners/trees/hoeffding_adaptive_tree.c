@@ -231,4 +231,5 @@ const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree = {
     .memory = hat_memory,
     .destroy = hat_destroy,
     .describe = hat_describe,
+    .export_json = eddy__ht_export,
 };

@@ -1295,5 +1295,6 @@ const eddy_learner_type_t eddy_learner_hoeffding_tree = {
     .memory = ht_memory,
     .destroy = ht_destroy,
     .describe = ht_describe,
+    .export_json = eddy__ht_export,
     .votes = ht_votes,
 };

@@ -369,6 +369,9 @@ void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *ou
 void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
                    size_t *inactive);
 
+/* A classification tree (HT, HAT) as JSON: nodes in preorder (ht_export.c). */
+int eddy__ht_export(const eddy_learner_t *l, eddy_buf_t *b);
+
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];
 

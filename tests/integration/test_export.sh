@@ -8,7 +8,10 @@
 # - naive Bayes on Elec2: per class its weight, and per numeric attribute
 #   the weight, mean and sample variance of the class's values, as numpy
 #   computes them (to 1e-9 relative); `day`'s value counts per class;
-# - OzaBoost: ten members, each with its vote weight and its own export.
+# - OzaBoost: ten members, each with its vote weight and its own export;
+# - a Hoeffding tree (majority-class leaves) learned on 20,000 Elec2 rows:
+#   walking its exported nodes by hand predicts what `eddy predict` predicts
+#   with the saved model, on every row.
 # Skips (exit 77) without scikit-learn in .cache/venv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,6 +31,11 @@ printf '[pipeline]\nname = x\n[features]\ntarget = class\n[model]\nlearner = log
 "$EDDY_BIN" models --checkpoint "$w/nb.ckpt" > "$w/nb.json"
 "$EDDY_BIN" eval -c configs/elec2-ozaboost.ini -i "$elec2" -e 0 -q -n 2000 --save-model "$w/ob.ckpt" > /dev/null 2>&1
 "$EDDY_BIN" models --checkpoint "$w/ob.ckpt" > "$w/ob.json"
+printf '[pipeline]\nname = t\n[features]\nnominal = day\ntarget = class\n[model]\nlearner = hoeffding_tree\nleaf_prediction = mc\n' > "$w/ht.ini"
+head -20001 "$elec2" > "$w/e20k.csv"
+"$EDDY_BIN" eval -c "$w/ht.ini" -i "$w/e20k.csv" -e 0 -q --save-model "$w/ht.ckpt" > /dev/null 2>&1
+"$EDDY_BIN" models --checkpoint "$w/ht.ckpt" > "$w/ht.json"
+"$EDDY_BIN" predict -c "$w/ht.ini" -m "$w/ht.ckpt" -i "$elec2" -o "$w/ht.pred" 2> /dev/null
 "$py" - "$w" "$elec2" <<'PY'
 import csv, json, sys
 import numpy as np
@@ -75,4 +83,31 @@ ob = json.load(open(f"{w}/ob.json"))["learner"]
 assert ob["type"] == "oza_boost" and len(ob["model"]["members"]) == 10
 assert all(m["learner"]["type"] == "hoeffding_tree" and m["vote_weight"] >= 0 for m in ob["model"]["members"])
 print("OzaBoost: 10 members with their vote weights")
+
+# The exported tree, walked by hand with majority-class leaves, predicts
+# what the model predicts (eddy predict) on every Elec2 row.
+ht = json.load(open(f"{w}/ht.json"))["learner"]
+nodes = {n["id"]: n for n in ht["model"]["nodes"]}
+assert ht["model"]["split_nodes"] >= 5, ht["model"]["split_nodes"]
+def leaf_of(r):
+    n = nodes[0]
+    while n["kind"] == "split":
+        v = r[n["attribute"]]
+        if n["test"] == "<=":
+            b = 0 if float(v) <= n["value"] else 1
+        elif n["test"] == "==":
+            b = 0 if v == n["value"] else 1
+        else:
+            b = n["values"].index(v) if v in n["values"] else None
+        if b is None or n["children"][b] is None:
+            return n
+        n = nodes[n["children"][b]]
+    return n
+preds = [json.loads(l)["prediction"] for l in open(f"{w}/ht.pred")]
+same = 0
+for r, p in zip(rows, preds):
+    cw = leaf_of(r)["class_weights"]
+    same += max(cw, key=lambda c: (cw[c], -list(cw).index(c))) == p
+assert same == len(rows) == len(preds), (same, len(rows), len(preds))
+print(f"Hoeffding tree: {len(nodes)} nodes; walking the export predicts as the model on all {same} rows")
 PY

@@ -104,36 +104,6 @@ Test(redis_url, parse) {
   cr_assert_eq(eddy_redis_url_parse("redis://x:1/db", host, sizeof host, &port, &db, err, sizeof err), EDDY_EINVAL);
 }
 
-/* Credentials (issue 19): user and password, %XX escapes, the default
- * user, a user alone; the password never in an error or a redacted URL. */
-Test(redis_url, credentials) {
-  eddy_redis_url_t u;
-  cr_assert_eq(eddy_redis_url_split("redis://eddy:p%40ss%3Aw%2Frd%25@[::1]:7000/2", &u, err, sizeof err), 0, "%s", err);
-  cr_assert_str_eq(u.user, "eddy");
-  cr_assert_str_eq(u.password, "p@ss:w/rd%");
-  cr_assert_str_eq(u.host, "::1");
-  cr_assert_eq(u.port, 7000);
-  cr_assert_eq(u.db, 2);
-  cr_assert_eq(eddy_redis_url_split("redis://:s3cret@cache:6380", &u, err, sizeof err), 0, "%s", err);
-  cr_assert_str_eq(u.user, "");
-  cr_assert_str_eq(u.password, "s3cret");
-  cr_assert_str_eq(u.host, "cache");
-  cr_assert_eq(eddy_redis_url_split("redis://eddy@cache", &u, err, sizeof err), 0, "%s", err);
-  cr_assert_str_eq(u.user, "eddy");
-  cr_assert_str_eq(u.password, "");
-  /* A raw '@' in the password: the last one before the path ends it. */
-  cr_assert_eq(eddy_redis_url_split("redis://u:a@b@h:1/0", &u, err, sizeof err), 0, "%s", err);
-  cr_assert_str_eq(u.password, "a@b");
-  cr_assert_str_eq(u.host, "h");
-  char buf[128];
-  cr_assert_str_eq(eddy_redis_url_redact("redis://u:a@b@h:1/0", buf, sizeof buf), "redis://u:***@h:1/0");
-  cr_assert_str_eq(eddy_redis_url_redact("redis://h:1/0", buf, sizeof buf), "redis://h:1/0");
-  cr_assert_str_eq(eddy_redis_url_redact("redis://u@h", buf, sizeof buf), "redis://u@h");
-  cr_assert_eq(eddy_redis_url_split("redis://u:topsecret@h:99999", &u, err, sizeof err), EDDY_EINVAL);
-  cr_assert(strstr(err, "bad port") && !strstr(err, "topsecret"), "%s", err);
-  cr_assert_eq(eddy_redis_url_split("redis://u:@h", &u, err, sizeof err), EDDY_EINVAL);
-}
-
 Test(redis_conn, ready_commands_in_order, .init = start_plain, .fini = stop) {
   eddy_redis_t *r = eddy_redis_new(&loop, srv.url, NULL, err, sizeof err);
   cr_assert_not_null(r, "%s", err);

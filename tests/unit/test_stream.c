@@ -513,10 +513,11 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int handler(void *ctx, const char *method, const char *path, eddy_buf_t *body, const char **type) {
+static int handler(void *ctx, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                   const char **type) {
   (void)ctx;
   *type = "text/plain";
-  eddy_buf_printf(body, "%s %s", method, path);
+  eddy_buf_printf(body, "%s %s %s", method, path, query);
   return strcmp(path, "/missing") == 0 ? 404 : 200;
 }
 
@@ -571,8 +572,8 @@ static void ask(const char *request, char *reply, size_t size) {
 Test(http, answers_and_closes) {
   char reply[1024];
   ask("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", reply, sizeof reply);
-  cr_assert_str_eq(reply, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n"
-                          "Connection: close\r\n\r\nGET /metrics");
+  cr_assert_str_eq(reply, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n"
+                          "Connection: close\r\n\r\nGET /metrics x=1");
   ask("GET /missing HTTP/1.0\r\n\r\n", reply, sizeof reply);
   cr_assert(strncmp(reply, "HTTP/1.1 404 Not Found\r\n", 24) == 0, "%s", reply);
   ask("BLAH\r\n\r\n", reply, sizeof reply);
