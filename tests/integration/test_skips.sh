@@ -156,21 +156,36 @@ on_kafka() {
   # Gaps of the log's own are no skips: a transactional producer's commit
   # markers take an offset after each transaction, and an aborted one hides
   # its 50 records from read_committed readers: 150 records, none skipped.
-  "$PYTHON" - "$BOOTSTRAP" <<'PY'
-import json, sys
-from confluent_kafka import Producer
-p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": "eddy-test-skips"})
-p.init_transactions(30)
-for t in range(4):
-    p.begin_transaction()
-    for i in range(50):
-        p.produce("sktx", json.dumps({"attrib1": i % 10, "attrib2": t, "attrib3": 1.5, "class": str(i % 2)}).encode(), partition=0)
-    if t == 2:
-        p.abort_transaction(30)
-    else:
-        p.commit_transaction(30)
+  # (A fresh topic per attempt: a coordinator still loading can fail one.)
+  local tx
+  tx=$("$PYTHON" - "$BOOTSTRAP" <<'PY'
+import json, sys, time
+from confluent_kafka import KafkaException, Producer
+for attempt in range(3):
+    topic = f"sktx{attempt}"
+    try:
+        p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": f"eddy-test-skips-{attempt}"})
+        p.init_transactions(30)
+        for t in range(4):
+            p.begin_transaction()
+            for i in range(50):
+                p.produce(topic, json.dumps({"attrib1": i % 10, "attrib2": t, "attrib3": 1.5,
+                                             "class": str(i % 2)}).encode(), partition=0)
+            p.flush(30)
+            if t == 2:
+                p.abort_transaction(30)
+            else:
+                p.commit_transaction(30)
+        print(topic)
+        break
+    except KafkaException as e:
+        print(f"transactional producer, attempt {attempt + 1}: {e}", file=sys.stderr)
+        time.sleep(2)
+else:
+    sys.exit("no transactional topic written")
 PY
-  write_sea_config "$cfg.tx" sktx # librdkafka reads read_committed by default
+)
+  write_sea_config "$cfg.tx" "$tx" # librdkafka reads read_committed by default
   start_run "$cfg.tx" "$logf.tx"
   consume_all 150 0
   stop_run
