@@ -74,7 +74,7 @@ static void put_num(eddy_buf_t *b, double v, int json) {
 }
 
 static void flush_out(eval_t *e) {
-  fwrite(e->out.data, 1, e->out.len, stdout);
+  if (e->out.len) fwrite(e->out.data, 1, e->out.len, stdout); /* data is NULL before the first write */
   fflush(stdout);
   eddy_buf_clear(&e->out);
 }
@@ -495,6 +495,13 @@ static void after_record(eval_t *e, double *next_progress) {
   }
 }
 
+/* setup, its error saying which file's fields it is about. */
+static int setup_explained(eval_t *e, char *err, size_t size) {
+  int rc = setup(e, err, size);
+  if (rc) eddy__records_file_explain(&e->file, err, size);
+  return rc;
+}
+
 /* Every record through the one record path, test then train. */
 static int run_records(eval_t *e, char *err, size_t size) {
   eddy_path_state_t st = {.batch = e->batch, .store = e->store, .pre = EDDY_PATH_ENTITY_NOW};
@@ -579,7 +586,9 @@ int eddy_cmd_eval(int argc, char **argv) {
   if (e.predictions_path &&
       !(e.predictions = strcmp(e.predictions_path, "-") ? fopen(e.predictions_path, "w") : stdout)) {
     snprintf(err, sizeof err, "--predictions %s: %s", e.predictions_path, strerror(errno));
-  } else if (!eddy__records_file_open(&e.file, e.input, e.pc, err, sizeof err) && !setup(&e, err, sizeof err)) {
+  } else if (!eddy__records_file_open(&e.file, e.input, e.pc, err, sizeof err) &&
+             !eddy__records_file_infer(&e.file, &cfg->pipelines[e.pc - cfg->pipelines], err, sizeof err) &&
+             !setup_explained(&e, err, sizeof err)) {
     e.t0 = eddy_now();
     if (!run_records(&e, err, sizeof err)) {
       report(&e, 1);
