@@ -53,7 +53,7 @@ static const eddy_option_t source_options[] = {
                    "Topic of labels that arrive later (records carrying [features] id and target): a record "
                    "without its label is predicted and waits by id until its label comes, then the partition's "
                    "model learns it once. Co-partitioned with the input: the same partition count, keyed alike."),
-    EDDY_OPT_ENUM_(S, "label_format", label_format, "", label_formats,
+    EDDY_OPT_ENUM_(S, "label_format", label_format, NULL, label_formats,
                    "Format of the label records: json or csv (columns: [features] id, then target); empty: the input's."),
     EDDY_OPT_INT_(S, "label_ttl", label_ttl, "604800", 0, 9007199254740991.0,
                   "Seconds (of record time) a prediction waits for its label; older ones are dropped and counted "
