@@ -191,6 +191,7 @@ int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size);
 void eddy__pl_labels_free(eddy_pipeline_t *pl);
 int eddy__pl_labels_check(eddy_pipeline_t *pl, char *errstr, size_t errstr_size);
 int eddy__pl_labels_task(eddy_pipeline_t *pl, eddy_ptask_t *t);
+int eddy__pl_labels_make(eddy_pipeline_t *pl, eddy_ptask_t *t);
 int eddy__pl_is_label_topic(const eddy_pipeline_t *pl, const char *topic);
 void eddy__pl_labels_attach(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts);
 void eddy__pl_labels_retire(eddy_pipeline_t *pl, eddy_ptask_t *t);

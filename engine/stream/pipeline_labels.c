@@ -142,6 +142,28 @@ int eddy__pl_is_label_topic(const eddy_pipeline_t *pl, const char *topic) {
   return pl->labels_on && strcmp(topic, pl->conf->source.label_topic) == 0;
 }
 
+/* Input task t's label partition (the same number). */
+int eddy__pl_labels_make(eddy_pipeline_t *pl, eddy_ptask_t *t) {
+  eddy_ptask_t *lt = calloc(1, sizeof *lt);
+  size_t slot = 0;
+  while (slot < pl->n_slots && pl->slots[slot]) slot++;
+  if (!lt || !(lt->topic = strdup(pl->conf->source.label_topic)) || eddy_wm_init(&lt->wm, 1024) ||
+      (slot == pl->n_slots && eddy_grow((void **)&pl->slots, &pl->n_slots, slot + 1, sizeof *pl->slots))) {
+    eddy_ptask_free(lt);
+    return EDDY_ENOMEM;
+  }
+  lt->pl = pl;
+  lt->partition = t->partition;
+  lt->owner = t;
+  lt->restored = 1;
+  lt->ckpt_offset = -1;
+  lt->fetched_next = -1;
+  lt->slot = (uint32_t)slot;
+  pl->slots[slot] = lt;
+  t->labels = lt;
+  return 0;
+}
+
 /* The label partitions of an assignment join their input partitions'
  * tasks (made before). */
 void eddy__pl_labels_attach(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts) {
@@ -155,26 +177,11 @@ void eddy__pl_labels_attach(eddy_pipeline_t *pl, const rd_kafka_topic_partition_
                pl->conf->pipeline.name, p->topic, (int)p->partition, pl->conf->source.topics, (int)p->partition);
       continue;
     }
-    if (t->labels) continue;
-    eddy_ptask_t *lt = calloc(1, sizeof *lt);
-    size_t slot = 0;
-    while (slot < pl->n_slots && pl->slots[slot]) slot++;
-    if (!lt || !(lt->topic = strdup(p->topic)) || eddy_wm_init(&lt->wm, 1024) ||
-        (slot == pl->n_slots && eddy_grow((void **)&pl->slots, &pl->n_slots, slot + 1, sizeof *pl->slots))) {
-      eddy_ptask_free(lt);
+    if (!t->labels && eddy__pl_labels_make(pl, t)) {
       eddy_log(EDDY_LOG_ERROR, "pipeline %s: out of memory", pl->conf->pipeline.name);
       eddy__run_failed(pl->run, pl);
       return;
     }
-    lt->pl = pl;
-    lt->partition = p->partition;
-    lt->owner = t;
-    lt->restored = 1;
-    lt->ckpt_offset = -1;
-    lt->fetched_next = -1;
-    lt->slot = (uint32_t)slot;
-    pl->slots[slot] = lt;
-    t->labels = lt;
   }
 }
 
@@ -299,6 +306,11 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
   }
   pl->cur = NULL;
   eddy_wm_done(&lt->wm, seq); /* the guard */
+}
+
+/* `eddy verify`: a label record of t's label partition, replayed. */
+void eddy_pipeline_replay_label(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m) {
+  if (t->labels) handle_label(pl, m, t->labels);
 }
 
 /* ---------------------------------------------------- timestamp order */

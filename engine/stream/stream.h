@@ -352,6 +352,10 @@ eddy_ptask_t *eddy_pipeline_replay_task(eddy_pipeline_t *pl, const char *topic, 
                                         char *errstr, size_t errstr_size);
 void eddy_pipeline_replay(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
 void eddy_pipeline_replay_done(eddy_pipeline_t *pl, eddy_ptask_t *t);
+/* [source] label_topic: a record of the label partition of t's partition
+ * (the caller merges the two in timestamp order, input first on ties, as
+ * the pipeline does). */
+void eddy_pipeline_replay_label(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
 
 /* Tasks (task.c). */
 eddy_ptask_t *eddy_ptask_new(eddy_pipeline_t *pl, const char *topic, int32_t partition,
