@@ -276,12 +276,14 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
     label_rejected(pl, m, "label", EDDY_EMISSING, msg);
   } else {
     double t_ms = eddy_aggs_time_ms(pl->path.aggs, r, ts > 0 ? (double)ts : pl->batch_time * 1000);
-    if (pl->conf->source.label_ttl > 0) pl->st.labels_expired += eddy_waiting_expire(t->waiting, t_ms);
     eddy_instance_t *x;
     const double *pred;
     int k;
     double t_pred;
+    /* Its own prediction first (an expired one says so), then the others
+     * past label_ttl. x stays valid: expiring frees nothing. */
     eddy_wait_status_t s = eddy_waiting_take(t->waiting, r->id, r->id_len, t_ms, &x, &pred, &k, &t_pred);
+    if (pl->conf->source.label_ttl > 0) pl->st.labels_expired += eddy_waiting_expire(t->waiting, t_ms);
     if (s == EDDY_WAIT_JOINED) {
       x->y = r->in.y;
       x->has_y = 1;

@@ -7,6 +7,8 @@
 # 5,000, all joined), the 10 unknown ones are dead-lettered with stage
 # label, nothing waits at the end, and `eddy verify` holds. A label topic
 # with another partition count is refused at start with what to fix.
+# Then, on a running pipeline: labels that come after label_ttl are not
+# learned (their predictions expire), a second label for an id is refused.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/run_lib.sh"
 
@@ -116,5 +118,69 @@ listen = 127.0.0.1:$port"
   assert_eq 0 "$rc" "eddy verify exit status"
 }
 
-for_each_broker scenario
+# Records of ids r<from>..r<to-1> (no label) to TOPIC, or their labels
+# (id, y) to it with --labels.
+send_range() {
+  "$PYTHON" - "$BOOTSTRAP" "$@" <<'EOF'
+import json, random, sys
+from confluent_kafka import Producer
+bs, topic, lo, hi = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+labels = len(sys.argv) > 5
+p = Producer({"bootstrap.servers": bs, "acks": "all", "linger.ms": 5})
+for i in range(lo, hi):
+    rnd = random.Random(i)
+    x1, x2 = rnd.random() * 10, rnd.random() * 10
+    v = {"id": f"r{i}", "y": "1" if x1 + x2 > 10 else "0"} if labels else \
+        {"id": f"r{i}", "x1": round(x1, 6), "x2": round(x2, 6), "c": rnd.choice("abc")}
+    p.produce(topic, key=f"k{i}".encode(), value=json.dumps(v).encode())
+if p.flush(60): sys.exit("not delivered")
+EOF
+}
+
+# Live: labels within label_ttl = 2 s are joined, later ones expire; a
+# second label for an id is dead-lettered as such.
+scenario_ttl() {
+  create_topic ttl.in 2
+  create_topic ttl.labels 2
+  create_topic ttl.predictions 1
+  create_topic ttl.dlq 1
+  create_topic ttl.alerts 1
+  local cfg=$EDDY_TEST_TMP/ttl.ini port
+  port=$(free_port)
+  SOURCE_EXTRA="label_topic = ttl.labels
+label_ttl = 2
+max_task_idle_ms = 200" write_config "$cfg" ttl ttl.in "[http]
+listen = 127.0.0.1:$port"
+  start_run "$cfg" "$EDDY_TEST_TMP/ttl.log"
+  wait_log "$EDDY_TEST_TMP/ttl.log" "assigned" 30
+  send_range ttl.in 0 200
+  sleep 1
+  send_range ttl.labels 0 100 --labels
+  send_range ttl.labels 0 5 --labels
+  wait_metric "$port" eddy_labels_in_total 'pipeline="ttl"' 105 60
+  sleep 3 # past label_ttl of the 100 predictions still waiting
+  send_range ttl.labels 100 200 --labels
+  wait_metric "$port" eddy_labels_in_total 'pipeline="ttl"' 205 60
+  assert_eq 100 "$(metric "$port" eddy_labels_joined_total 'pipeline="ttl"')" "joined"
+  assert_eq 100 "$(metric "$port" eddy_learn_total 'pipeline="ttl"')" "learned"
+  assert_eq 105 "$(metric "$port" eddy_labels_unmatched_total 'pipeline="ttl"')" "unmatched"
+  assert_eq 100 "$(metric "$port" eddy_labels_expired_total 'pipeline="ttl"')" "expired"
+  assert_eq 0 "$(metric "$port" eddy_labels_waiting 'pipeline="ttl"')" "waiting"
+  wait_metric "$port" eddy_dead_letters_delivered_total 'pipeline="ttl"' 105
+  local h
+  h=$(CONSUME_FORMAT='%h %s\n' consume ttl.dlq 105)
+  assert_eq 105 "$(grep -c 'eddy.errors.stage=label' <<< "$h")" "dead letters with stage label"
+  assert_eq 5 "$(grep -c 'label already joined' <<< "$h")" "second labels"
+  assert_eq 100 "$(grep -cE 'expired|unknown id' <<< "$h")" "late labels"
+  grep -q "expired: no prediction waits" <<< "$h" || fail "no late label says expired"
+  stop_run TERM
+  assert_eq 0 "$RUN_RC" "exit status"
+}
+
+both() {
+  scenario
+  scenario_ttl
+}
+
+for_each_broker both
 log "test_labels: ok"
