@@ -187,6 +187,12 @@ static void apply_pause(eddy_pipeline_t *pl, int pause) {
     if (pause) rd_kafka_pause_partitions(pl->consumer, l);
     else rd_kafka_resume_partitions(pl->consumer, l);
   }
+  /* Every partition resumed, those paused for a full buffer too: they
+   * are paused again when it fills (pipeline_labels.c). */
+  for (size_t i = 0; !pause && i < pl->n_tasks; i++) {
+    pl->tasks[i]->buf_paused = 0;
+    if (pl->tasks[i]->labels) pl->tasks[i]->labels->buf_paused = 0;
+  }
   rd_kafka_topic_partition_list_destroy(l);
 }
 
