@@ -92,7 +92,7 @@ void eddy__pl_on_alert(void *ctx, const eddy_alert_t *a) {
   eddy__run_alert(pl->run, pl, a);
   if (pl->store.type->alert) pl->store.type->alert(&pl->store, a);
   eddy_buf_t *b = &pl->alert_out;
-  if (strcmp(a->kind, "warning") != 0) {
+  if (strcmp(a->kind, "warning") != 0 && strcmp(a->kind, "anomaly") != 0) { /* counted, not logged */
     eddy_buf_clear(b);
     eddy_alert_text(a, b);
     eddy_log(EDDY_LOG_INFO, "alert: %s [%s]: %.*s", t->topic, a->kind, (int)b->len, (const char *)b->data);

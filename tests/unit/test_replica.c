@@ -194,3 +194,38 @@ Test(replica, retrain_window_rows_are_checked) {
   destroy(&a);
   destroy(&b);
 }
+
+/* A [model] fallback is part of the checkpoint: its learner, who answered
+ * last, and the model's windowed record (with a drift reset, so that a new
+ * model version starts that record again mid-stream). */
+Test(replica, resume_is_byte_identical_with_fallback) {
+  check_resume("[model]\nlearner = naive_bayes\nfallback = majority\nwarmup = 300\nfallback_below = 0.7\n"
+               "[drift]\ndetector = ddm\naction = reset");
+}
+
+Test(replica, fallback_section_refusals_say_why) {
+  fx_t a, b;
+  const char *model = "[model]\nlearner = naive_bayes\nfallback = majority\nwarmup = 100";
+  make(&a, model);
+  feed(a.r, 0, 300);
+  eddy_buf_t blob, cut;
+  eddy_buf_init(&blob);
+  eddy_buf_init(&cut);
+  cr_assert_eq(eddy_replica_save(a.r, &blob), 0);
+  make(&b, "[model]\nlearner = naive_bayes");
+  cr_assert_eq(eddy_replica_load(b.r, blob.data, blob.len, err, sizeof err), EDDY_EINVAL);
+  cr_assert(strstr(err, "fallback"), "%s", err);
+  destroy(&b);
+  make(&b, model);
+  for (size_t keep = 0; keep < 200; keep += 7) {
+    cut_section(&blob, EDDY_TAG('F', 'L', 'B', 'K'), keep, &cut);
+    strcpy(err, "stale");
+    cr_assert_neq(eddy_replica_load(b.r, cut.data, cut.len, err, sizeof err), 0, "cut at %zu", keep);
+    cr_assert(strcmp(err, "stale") && err[0], "cut at %zu: no reason given", keep);
+    cr_assert_eq(b.r->index, 0);
+  }
+  eddy_buf_free(&blob);
+  eddy_buf_free(&cut);
+  destroy(&a);
+  destroy(&b);
+}
