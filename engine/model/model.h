@@ -167,15 +167,16 @@ size_t eddy_delay_count(const eddy_delay_t *d);
  * (the least recently predicted evicted and counted), each at most ttl_ms
  * of record time (0: no limit). An id whose label was joined is
  * remembered (a tombstone, evicted like the others) so that a second
- * label for it is told apart from an unknown id. Entries are allocated
+ * label for it is told apart from an unknown id; so is one past the ttl,
+ * another ttl (a grave: evicted first). Entries are allocated
  * as they are first used and then reused: once warm, put and take
  * allocate nothing (an id longer than its slot held grows it). */
 typedef struct eddy_waiting eddy_waiting_t;
 
 typedef enum {
   EDDY_WAIT_JOINED = 0, /* found: its instance and prediction are handed over */
-  EDDY_WAIT_UNKNOWN,    /* never predicted here, or evicted, or forgotten */
-  EDDY_WAIT_EXPIRED,    /* predicted more than ttl before the label */
+  EDDY_WAIT_UNKNOWN,    /* never predicted here, evicted, or past twice the ttl */
+  EDDY_WAIT_EXPIRED,    /* predicted more than ttl (less than twice) before the label */
   EDDY_WAIT_DUPLICATE,  /* its label was joined already */
 } eddy_wait_status_t;
 
@@ -200,8 +201,9 @@ int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const edd
  * and the entry becomes a tombstone. */
 eddy_wait_status_t eddy_waiting_take(eddy_waiting_t *w, const void *id, size_t id_len, double t_ms,
                                      eddy_instance_t **in, const double **pred, int *k, double *t_pred);
-/* Drops the entries predicted more than ttl before now_ms, oldest first;
- * returns how many waiting ones went. */
+/* Drops the predictions made more than ttl before now_ms, oldest first
+ * (their ids kept another ttl), and forgets ids past twice the ttl;
+ * returns how many waiting predictions went. */
 size_t eddy_waiting_expire(eddy_waiting_t *w, double now_ms);
 const eddy_waiting_stats_t *eddy_waiting_stats(const eddy_waiting_t *w);
 

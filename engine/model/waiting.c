@@ -1,7 +1,9 @@
 /* waiting.c: predictions waiting for their label by record id ([source]
  * label_topic): a chained hash table over entries allocated as first
  * used, a recency list (head: the latest prediction) for eviction and
- * the ttl, and tombstones of joined ids to tell a second label apart. */
+ * the ttl, tombstones of joined ids to tell a second label apart, and a
+ * second list of those past the ttl, kept another ttl to tell a late
+ * label apart from an unknown id. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,13 +12,14 @@
 
 #define NIL UINT32_MAX
 
-enum { FREE = 0, WAITING, JOINED };
+enum { FREE = 0, WAITING, JOINED, EXPIRED };
 
 typedef struct entry {
   uint64_t hash;
   uint32_t chain;      /* next entry of its bucket */
   uint32_t prev, next; /* recency list */
   int state;
+  int grave;           /* on the list of expired ones */
   char *id;
   size_t id_len, id_cap;
   eddy_instance_t in;  /* n == 0 until first used */
@@ -31,8 +34,8 @@ struct eddy_waiting {
   entry_t *e;
   uint32_t *bucket;
   size_t mask;
-  uint32_t head, tail, free_list; /* free entries chain through `chain` */
-  size_t live;                    /* entries in the table (waiting or tombstones) */
+  uint32_t head[2], tail[2];      /* [0]: in time, [1]: past the ttl (graves) */
+  uint32_t free_list;             /* free entries chain through `chain` */
   eddy_waiting_stats_t st;
 };
 
@@ -63,7 +66,7 @@ eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms) {
     return NULL;
   }
   memset(w->bucket, 0xff, nb * sizeof *w->bucket);
-  w->head = w->tail = w->free_list = NIL;
+  w->head[0] = w->tail[0] = w->head[1] = w->tail[1] = w->free_list = NIL;
   return w;
 }
 
@@ -91,20 +94,22 @@ static uint32_t find(const eddy_waiting_t *w, const void *id, size_t len, uint64
 
 static void unlink_lru(eddy_waiting_t *w, uint32_t i) {
   entry_t *e = &w->e[i];
+  int g = e->grave;
   if (e->prev != NIL) w->e[e->prev].next = e->next;
-  else w->head = e->next;
+  else w->head[g] = e->next;
   if (e->next != NIL) w->e[e->next].prev = e->prev;
-  else w->tail = e->prev;
+  else w->tail[g] = e->prev;
   e->prev = e->next = NIL;
 }
 
-static void push_head(eddy_waiting_t *w, uint32_t i) {
+static void push_head(eddy_waiting_t *w, uint32_t i, int g) {
   entry_t *e = &w->e[i];
+  e->grave = g;
   e->prev = NIL;
-  e->next = w->head;
-  if (w->head != NIL) w->e[w->head].prev = i;
-  w->head = i;
-  if (w->tail == NIL) w->tail = i;
+  e->next = w->head[g];
+  if (w->head[g] != NIL) w->e[w->head[g]].prev = i;
+  w->head[g] = i;
+  if (w->tail[g] == NIL) w->tail[g] = i;
 }
 
 /* Takes entry i out of the table and onto the free list. */
@@ -118,26 +123,35 @@ static void drop(eddy_waiting_t *w, uint32_t i) {
   e->state = FREE;
   e->chain = w->free_list;
   w->free_list = i;
-  w->live--;
 }
 
 static int expired(const eddy_waiting_t *w, const entry_t *e, double now_ms) {
   return w->ttl_ms > 0 && now_ms - e->t_ms > w->ttl_ms;
 }
 
-size_t eddy_waiting_expire(eddy_waiting_t *w, double now_ms) {
-  size_t n = 0;
-  while (w->tail != NIL && expired(w, &w->e[w->tail], now_ms)) {
-    if (w->e[w->tail].state == WAITING) {
-      w->st.expired++;
-      n++;
-    }
-    drop(w, w->tail);
+/* Entry i past the ttl: a waiting prediction is dropped (counted) and
+ * its id kept on the graves' list, as a tombstone is. */
+static void bury(eddy_waiting_t *w, uint32_t i) {
+  entry_t *e = &w->e[i];
+  if (e->state == WAITING) {
+    w->st.expired++;
+    w->st.waiting--;
+    e->state = EXPIRED;
   }
-  return n;
+  unlink_lru(w, i);
+  push_head(w, i, 1);
 }
 
-/* A free entry: a dropped one, a never used one, else the least recent. */
+size_t eddy_waiting_expire(eddy_waiting_t *w, double now_ms) {
+  uint64_t before = w->st.expired;
+  while (w->tail[0] != NIL && expired(w, &w->e[w->tail[0]], now_ms)) bury(w, w->tail[0]);
+  /* Graves are kept another ttl: a label later than that is an unknown id. */
+  while (w->tail[1] != NIL && now_ms - w->e[w->tail[1]].t_ms > 2 * w->ttl_ms) drop(w, w->tail[1]);
+  return (size_t)(w->st.expired - before);
+}
+
+/* A free entry: a dropped one, a never used one, else the oldest grave,
+ * else the least recent. */
 static uint32_t take_slot(eddy_waiting_t *w) {
   if (w->free_list != NIL) {
     uint32_t i = w->free_list;
@@ -145,7 +159,7 @@ static uint32_t take_slot(eddy_waiting_t *w) {
     return i;
   }
   if (w->used < w->max) return (uint32_t)w->used++;
-  uint32_t i = w->tail;
+  uint32_t i = w->tail[1] != NIL ? w->tail[1] : w->tail[0];
   if (w->e[i].state == WAITING) w->st.evicted++;
   drop(w, i);
   w->free_list = w->e[i].chain;
@@ -192,8 +206,7 @@ int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const edd
   e->state = WAITING;
   e->chain = w->bucket[h & w->mask];
   w->bucket[h & w->mask] = i;
-  push_head(w, i);
-  w->live++;
+  push_head(w, i, 0);
   w->st.waiting++;
   return 0;
 nomem:
@@ -208,9 +221,9 @@ eddy_wait_status_t eddy_waiting_take(eddy_waiting_t *w, const void *id, size_t i
   if (i == NIL) return EDDY_WAIT_UNKNOWN;
   entry_t *e = &w->e[i];
   if (e->state == JOINED) return EDDY_WAIT_DUPLICATE;
+  if (e->state == EXPIRED) return EDDY_WAIT_EXPIRED;
   if (expired(w, e, t_ms)) {
-    w->st.expired++;
-    drop(w, i);
+    bury(w, i);
     return EDDY_WAIT_EXPIRED;
   }
   /* A tombstone stays where the prediction was in the recency order: it

@@ -282,8 +282,10 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
     double t_pred;
     /* Its own prediction first (an expired one says so), then the others
      * past label_ttl. x stays valid: expiring frees nothing. */
+    uint64_t expired = eddy_waiting_stats(t->waiting)->expired;
     eddy_wait_status_t s = eddy_waiting_take(t->waiting, r->id, r->id_len, t_ms, &x, &pred, &k, &t_pred);
-    if (pl->conf->source.label_ttl > 0) pl->st.labels_expired += eddy_waiting_expire(t->waiting, t_ms);
+    if (pl->conf->source.label_ttl > 0) eddy_waiting_expire(t->waiting, t_ms);
+    pl->st.labels_expired += eddy_waiting_stats(t->waiting)->expired - expired;
     if (s == EDDY_WAIT_JOINED) {
       x->y = r->in.y;
       x->has_y = 1;
@@ -299,7 +301,6 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
         eddy_hist_observe(&pl->st.label_delay, d > 0 ? d : 0);
       }
     } else {
-      if (s == EDDY_WAIT_EXPIRED) pl->st.labels_expired++;
       pl->st.labels_unmatched++;
       snprintf(msg, sizeof msg, "%s: no prediction waits for id '%.*s'", eddy_wait_status_name(s),
                (int)(r->id_len < 200 ? r->id_len : 200), r->id);

@@ -88,13 +88,37 @@ Test(waiting, ttl_by_record_time) {
   put(w, "c", 3, 900);
   cr_assert_eq(take(w, "a", 1001, NULL, NULL), EDDY_WAIT_EXPIRED); /* 1001 ms after */
   cr_assert_eq(eddy_waiting_stats(w)->expired, 1);
-  cr_assert_eq(take(w, "a", 1002, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "a", 1002, NULL, NULL), EDDY_WAIT_EXPIRED); /* still told apart, counted once */
+  cr_assert_eq(eddy_waiting_stats(w)->expired, 1);
   cr_assert_eq(take(w, "b", 1500, NULL, NULL), EDDY_WAIT_JOINED); /* exactly the ttl: kept */
   cr_assert_eq(eddy_waiting_expire(w, 1899), 0);
-  cr_assert_eq(eddy_waiting_expire(w, 1901), 1); /* "c"; "b"'s tombstone went before it */
+  cr_assert_eq(eddy_waiting_expire(w, 1901), 1); /* "c"; "b"'s tombstone is not a prediction */
   cr_assert_eq(eddy_waiting_stats(w)->expired, 2);
   cr_assert_eq(eddy_waiting_stats(w)->waiting, 0);
-  cr_assert_eq(take(w, "b", 1902, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "b", 1902, NULL, NULL), EDDY_WAIT_DUPLICATE);
+  cr_assert_eq(take(w, "c", 1903, NULL, NULL), EDDY_WAIT_EXPIRED);
+  /* Another ttl later the ids are forgotten. */
+  cr_assert_eq(eddy_waiting_expire(w, 2950), 0);
+  cr_assert_eq(take(w, "a", 2951, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "b", 2951, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "c", 2951, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  /* Their slots are reused without eviction. */
+  put(w, "d", 4, 3000);
+  cr_assert_eq(take(w, "d", 3001, NULL, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 0);
+  eddy_waiting_free(w);
+}
+
+Test(waiting, a_full_store_evicts_graves_first) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 2, 1000);
+  put(w, "old", 1, 0);
+  put(w, "new", 2, 1500);
+  cr_assert_eq(eddy_waiting_expire(w, 1500), 1); /* "old" past the ttl: a grave */
+  put(w, "newer", 3, 1600);                      /* full: the grave goes, not "new" */
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 0);
+  cr_assert_eq(take(w, "old", 1700, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "new", 1700, NULL, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(take(w, "newer", 1700, NULL, NULL), EDDY_WAIT_JOINED);
   eddy_waiting_free(w);
 }
 
