@@ -176,9 +176,67 @@ listen = 127.0.0.1:$port"
   assert_eq 0 "$RUN_RC" "exit status"
 }
 
+# Two members of one group: the range assignor gives each the same input
+# and label partitions, so every label finds its prediction in the member
+# that made it (the group settles before any record is produced: the
+# waiting predictions do not move with a partition yet).
+scenario_group() {
+  create_topic two.in 3
+  create_topic two.labels 3
+  create_topic two.predictions 1
+  create_topic two.dlq 1
+  create_topic two.alerts 1
+  local cfg=$EDDY_TEST_TMP/two.ini pa pb
+  pa=$(free_port)
+  pb=$(free_port)
+  SOURCE_EXTRA="label_topic = two.labels" write_config "$cfg" two two.in
+  sed "s/^\[sink\]/[http]\nlisten = 127.0.0.1:$pa\n[sink]/" "$cfg" > "$cfg.a"
+  sed "s/^\[sink\]/[http]\nlisten = 127.0.0.1:$pb\n[sink]/" "$cfg" > "$cfg.b"
+  start_run "$cfg.a" "$EDDY_TEST_TMP/two.a.log"
+  local a=$RUN_PID
+  wait_log "$EDDY_TEST_TMP/two.a.log" "assigned" 30
+  start_run "$cfg.b" "$EDDY_TEST_TMP/two.b.log"
+  local b=$RUN_PID
+  wait_log "$EDDY_TEST_TMP/two.b.log" "assigned" 60
+  # Range: one member has partitions 0 and 1 of both topics, the other 2.
+  local la lb
+  wait_for 30 "member a to hold a share" grep -qE "assigned two.in\[[0-9]\] two.in\[[0-9]\] two.labels|assigned two.in\[[0-9]\] two.labels\[[0-9]\]$" "$EDDY_TEST_TMP/two.a.log"
+  la=$(grep -o "assigned .*" "$EDDY_TEST_TMP/two.a.log" | tail -1)
+  lb=$(grep -o "assigned .*" "$EDDY_TEST_TMP/two.b.log" | tail -1)
+  log "member a: $la; member b: $lb"
+  local one
+  for one in "$la" "$lb"; do
+    [ "$(grep -o 'two.in\[[0-9]\]' <<< "$one" | tr -dc 0-9)" = "$(grep -o 'two.labels\[[0-9]\]' <<< "$one" | tr -dc 0-9)" ] ||
+      fail "input and label partitions not assigned together: $one"
+  done
+  produce_all two.in two.labels
+  _joined_sum() {
+    local x y
+    x=$(metric "$pa" eddy_labels_in_total 'pipeline="two"')
+    y=$(metric "$pb" eddy_labels_in_total 'pipeline="two"')
+    [ $((${x:-0} + ${y:-0})) -eq $((N + UNKNOWN)) ]
+  }
+  wait_for 90 "both members to read every label" _joined_sum
+  local ja jb
+  ja=$(metric "$pa" eddy_labels_joined_total 'pipeline="two"')
+  jb=$(metric "$pb" eddy_labels_joined_total 'pipeline="two"')
+  log "joined: member a $ja, member b $jb"
+  [ "$ja" -gt 0 ] && [ "$jb" -gt 0 ] || fail "a member joined nothing: $ja, $jb"
+  assert_eq $N $((ja + jb)) "labels joined by the two members"
+  assert_eq $N $(( $(metric "$pa" eddy_learn_total 'pipeline="two"') + $(metric "$pb" eddy_learn_total 'pipeline="two"') )) \
+    "eddy_learn_total of the two members"
+  assert_eq $UNKNOWN $(( $(metric "$pa" eddy_labels_unmatched_total 'pipeline="two"') +
+    $(metric "$pb" eddy_labels_unmatched_total 'pipeline="two"') )) "unmatched"
+  RUN_PID=$a stop_run TERM
+  assert_eq 0 "$RUN_RC" "member a's exit status"
+  RUN_PID=$b stop_run TERM
+  assert_eq 0 "$RUN_RC" "member b's exit status"
+}
+
 both() {
   scenario
   scenario_ttl
+  scenario_group
 }
 
 for_each_broker both
