@@ -271,6 +271,16 @@ int eddy_mock_broker_command(eddy_mock_broker_t *mb, const char *line, char *rep
 /* The control commands, one per line, for `help` and usage texts. */
 const char *eddy_mock_broker_help(void);
 
+/* The eviction watch (mock_watch.c): a thread with its own client that
+ * reads every partition's low watermark of the brokers at `bootstraps`
+ * every `interval` seconds and logs a warning (eddy_log) naming each topic
+ * whose oldest records the mock dropped, and how many. Free with
+ * eddy_mock_watch_free (stops the thread). */
+typedef struct eddy_mock_watch eddy_mock_watch_t;
+eddy_mock_watch_t *eddy_mock_watch_new(const char *bootstraps, double interval, char *errstr,
+                                       size_t errstr_size);
+void eddy_mock_watch_free(eddy_mock_watch_t *w);
+
 /* Kafka protocol helpers the control commands use. A request type by its
  * protocol name (case-insensitive: "Produce", "fetch", "JoinGroup", ...) or
  * its number; returns the API key or EDDY_ENOENT. */

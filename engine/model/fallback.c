@@ -71,9 +71,10 @@ static void sync_version(const eddy_replica_t *r, eddy__fallback_t *f) {
 /* What the model answered for the record being handled. */
 static void note_main(const eddy_replica_t *r, eddy__fallback_t *f, const double *pred, int k) {
   f->main_k = k;
-  f->main_value = k <= 0 ? -1.0
-                  : r->schema->task == EDDY_REGRESSION ? pred[0]
-                                                       : (double)eddy_argmax(pred, (size_t)k);
+  /* A model that abstains (nothing learned yet) is scored as the evaluator
+   * and MOA score it: class 0. */
+  f->main_value = r->schema->task == EDDY_REGRESSION ? (k <= 0 ? -1.0 : pred[0])
+                  : k <= 0 ? 0.0 : (double)eddy_argmax(pred, (size_t)k);
 }
 
 static double main_accuracy(const eddy__fallback_t *f) {
@@ -129,7 +130,7 @@ int eddy__fallback_learned(eddy_replica_t *r, eddy__fallback_t *f, const eddy_in
   sync_version(r, f);
   f->learned++;
   if (r->schema->task == EDDY_CLASSIFICATION) {
-    uint8_t hit = f->main_k > 0 && f->main_value == in->y;
+    uint8_t hit = f->main_value == in->y;
     if (f->filled == f->window) f->correct -= f->ring[f->head];
     else f->filled++;
     f->ring[f->head] = hit;

@@ -86,7 +86,10 @@ typedef struct eddy_replica {
   int64_t offset;          /* offset of the current record, -1 offline */
   double *pred;            /* scratch: the last prediction */
   size_t pred_cap;
-  int pred_k;              /* values in pred (classes, or 1); 0 for an anomaly detector */
+  int pred_k;              /* values in pred (classes, or 1); 0: no prediction (nothing learned
+                              yet), and always 0 for an anomaly detector */
+  int scored_k;            /* values the evaluator scores (the learner's k: an abstention counts as
+                              MOA counts it; what the fallback served when it served) */
   int unsupervised;        /* the learner is an anomaly detector (learns every record) */
   double score;            /* its anomaly score of the last record; NAN for other learners */
   eddy_alert_cb on_alert;  /* may be NULL */
@@ -102,6 +105,9 @@ eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const struct edd
                                  size_t window, char *errstr, size_t errstr_size);
 void eddy_replica_free(eddy_replica_t *r);
 /* Predicts in into r->pred; returns the number of values (classes or 1).
+ * Class scores are probabilities: they sum to 1 and the predicted class has
+ * the largest (uniform when the model gives every class 0). Returns 0, no
+ * prediction, while the model has learned nothing.
  * An anomaly detector's score goes to r->score instead (pred_k and the
  * result 0), and a score above [sink] anomaly_threshold is an alert of kind
  * "anomaly" (statistic: the score) through on_alert. */

@@ -83,13 +83,38 @@ static void anomaly_alert(eddy_replica_t *r) {
   r->on_alert(r->alert_ctx, &a);
 }
 
+/* Class scores as probabilities: votes (a tree's counts) divided by their
+ * sum, so the predicted class has the largest one and they sum to 1. A
+ * model that has learned nothing predicts nothing (k = 0: the prediction is
+ * null); one that has learned but gives every class 0 (a fresh tree leaf)
+ * has no preference: uniform, the first class predicted, as MOA and the
+ * evaluator score it. */
+static int normalise(eddy_replica_t *r, int k) {
+  if (k <= 0 || r->schema->task != EDDY_CLASSIFICATION) return k > 0 ? k : 0;
+  if (r->learned == 0) return 0;
+  double sum = 0;
+  for (int c = 0; c < k; c++) {
+    if (!(r->pred[c] > 0)) r->pred[c] = 0; /* negative or NaN: no support */
+    sum += r->pred[c];
+  }
+  if (sum > 0 && isfinite(sum)) {
+    for (int c = 0; c < k; c++) r->pred[c] /= sum;
+  } else {
+    for (int c = 0; c < k; c++) r->pred[c] = 1.0 / k;
+  }
+  return k;
+}
+
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
+  r->scored_k = k > 0 ? k : 0;
+  if (!r->unsupervised) k = normalise(r, k); /* a score is not a distribution */
   r->pred_k = k > 0 ? k : 0;
   r->index++;
   if (r->fallback) {
     k = eddy__fallback_predict(r, r->fallback, in, k);
     r->pred_k = k > 0 ? k : 0;
+    if (r->served) r->scored_k = r->pred_k; /* the evaluator scores what was served */
   }
   if (r->unsupervised) {
     r->score = k > 0 ? r->pred[0] : NAN;
@@ -159,7 +184,9 @@ int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const 
 }
 
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
-  return eddy_replica_learn_with(r, in, r->pred, r->pred_k);
+  /* Scored over the learner's classes: a prediction withheld (nothing
+   * learned yet) counts as MOA counts it. */
+  return eddy_replica_learn_with(r, in, r->pred, r->scored_k);
 }
 
 #define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')

@@ -197,7 +197,7 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
   if (eddy_replica_learns(rep, &p->rec.in) && in->learn) {
     /* An anomaly detector learns every record at once: no label to wait for. */
     if (in->defer && !rep->unsupervised) {
-      if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, k, t_ms);
+      if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, rep->scored_k, t_ms);
     } else {
       int lerr = eddy_replica_learn(rep, &p->rec.in);
       if (sink && sink->learned) sink->learned(ctx, in, lerr);

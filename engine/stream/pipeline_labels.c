@@ -158,6 +158,7 @@ int eddy__pl_labels_make(eddy_pipeline_t *pl, eddy_ptask_t *t) {
   lt->restored = 1;
   lt->ckpt_offset = -1;
   lt->fetched_next = -1;
+  lt->expect = -1; /* its start is the group's committed offset (pipeline_skip.c) */
   lt->slot = (uint32_t)slot;
   pl->slots[slot] = lt;
   t->labels = lt;

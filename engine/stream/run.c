@@ -139,6 +139,8 @@ static const struct family {
     {"eddy_dead_lettered_total", "counter", "Records sent to the dead-letter topic (all reasons)."},
     {"eddy_dead_letters_delivered_total", "counter", "Dead letters the broker acknowledged."},
     {"eddy_dropped_total", "counter", "Bad records skipped because no dead-letter topic is set."},
+    {"eddy_records_skipped_total", "counter",
+     "Records never consumed: offsets the broker no longer had (retention, an out-of-range reset)."},
     {"eddy_learn_total", "counter", "Labelled records learned (with their label, or joined to a label record)."},
     {"eddy_labels_in_total", "counter", "Label records consumed from [source] label_topic."},
     {"eddy_labels_joined_total", "counter", "Label records joined to a waiting prediction: its instance learned."},
