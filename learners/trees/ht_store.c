@@ -243,23 +243,6 @@ int32_t eddy__ht_store_at(const eddy__ht_store_t *st, int32_t parent, int branch
   return parent < 0 ? st->root : eddy__ht_store_kid(st, parent, branch);
 }
 
-int32_t eddy__ht_store_sort(const eddy__ht_store_t *st, int32_t from, const eddy_instance_t *x,
-                            int32_t *parent, int *branch) {
-  int32_t n = from;
-  while (n >= 0) {
-    const eddy__ht_base_t *nd = eddy__ht_base(st, n);
-    if (nd->kind != EDDY__HT_SPLIT) break;
-    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
-    if (b < 0) return n;
-    int32_t c = eddy__ht_store_kid(st, n, b);
-    *parent = n;
-    *branch = b;
-    if (c < 0) return -1;
-    n = c;
-  }
-  return n;
-}
-
 /* ------------------------------------------------------------ splitting */
 
 void eddy__ht_best_two(const eddy__ht_cand_t *c, size_t n, int java_order, int *best, int *second) {

@@ -8,16 +8,19 @@
 
 /* ===================================================================
  * Hoeffding tree internals
- * Shared by learners/ht_common.c (pools, MOA numerics), ht_observers.c
- * (attribute observers and split criteria), hoeffding_tree.c (the
- * classification tree core and `hoeffding_tree`),
+ * Shared by ht_store.c (the node store: pools, tree edits, checkpoint
+ * walks and checks, describe), ht_common.c (slot layout, MOA numerics),
+ * ht_observers.c (attribute observers and split criteria),
+ * hoeffding_tree.c (the classification tree core and `hoeffding_tree`),
  * hoeffding_adaptive_tree.c and hoeffding_tree_regressor.c. Not a public
- * API: names start with ht_ and may change.
+ * API: names start with eddy__ht_ and may change.
  *
  * A tree is a pool of nodes indexed by id (int32, -1 = none), not one
  * allocation per node: ids are recycled through a free list, children lists
  * live in a second pool (power-of-two blocks), and the statistics of active
  * leaves (attribute observers) live in a third pool of fixed-stride slots.
+ * Both trees keep these pools in one eddy__ht_store_t, whose nodes are the
+ * tree's own type (node_size bytes) starting with eddy__ht_base_t.
  * Save/load is a straight serialization of the pools and memory is their
  * capacity. The learn path allocates only when a pool grows (a node split,
  * a new branch) or when a class or nominal value first appears (the slot
@@ -287,8 +290,26 @@ int32_t eddy__ht_store_at(const eddy__ht_store_t *st, int32_t parent, int branch
 /* MOA's filterInstanceToLeaf from `from`: the leaf reached, or the split
  * node whose value is missing in x, or -1 when the branch has no child
  * (then *parent and *branch say where). */
-int32_t eddy__ht_store_sort(const eddy__ht_store_t *st, int32_t from, const eddy_instance_t *x,
-                            int32_t *parent, int *branch);
+static inline int32_t eddy__ht_store_sort(const eddy__ht_store_t *st, int32_t from,
+                                          const eddy_instance_t *x, int32_t *parent, int *branch) {
+  /* the per-record walk: locals, as *parent and *branch could alias st */
+  const char *nodes = st->nodes;
+  const size_t size = st->node_size;
+  const int32_t *kids = st->kids.v;
+  int32_t n = from;
+  while (n >= 0) {
+    const eddy__ht_base_t *nd = (const eddy__ht_base_t *)(nodes + (size_t)n * size);
+    if (nd->kind != EDDY__HT_SPLIT) break;
+    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
+    if (b < 0) return n;
+    int32_t c = b < nd->n_kids ? kids[nd->kids + b] : -1;
+    *parent = n;
+    *branch = b;
+    if (c < 0) return -1;
+    n = c;
+  }
+  return n;
+}
 /* Makes node sid (fresh from new_node) the split on cand with the leaf's
  * depth and row and an empty children block of cand->n_branches; 0 or a
  * negative code. */
