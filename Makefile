@@ -13,6 +13,9 @@
 #                   failures, hostile input, each run checked by eddy verify;
 #                   FAULTS=short is CI's quick version
 #   make unit-clang the unit suites built by clang with ASan + UBSan
+#   make install    PREFIX=/usr/local (DESTDIR too): bin/eddy, lib/libeddy.{a,so},
+#                   include/eddy/, lib/pkgconfig/eddy.pc, share/man/man1/eddy.1
+#   make uninstall  removes what install put there
 
 SANITIZE ?= 0
 PKGS := rdkafka hiredis libuv avro-c inih jansson libxxhash zlib libcrypto
@@ -40,10 +43,11 @@ LDFLAGS += $(filter -fsanitize=%,$(OPT)) -pthread
 LDLIBS += $(PKG_LIBS) -lm
 
 # Every .c under these folders (and their subfolders) is part of the
-# library, except the command line's main.
+# library, except the command line's main; and the dashboard's page,
+# generated into $(BUILD)/gen/.
 DIRS := core learners detectors generators connectors engine
 LIB_SRC := $(filter-out engine/cli/main.c,$(sort $(shell find $(DIRS) -name '*.c')))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/dash_assets.o
 LIB := $(BUILD)/libeddy.a
 ifeq ($(SANITIZE),1)
 BIN := $(BUILD)/eddy
@@ -56,10 +60,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps peers test unit integration bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
+.PHONY: all deps peers test layers unit integration install uninstall man bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
 .DEFAULT_GOAL := all
 
-all: check-deps $(BIN)
+all: check-deps $(BIN) $(BUILD)/eddy.1
 
 # Fails early, with the command that fixes it, when a library is missing.
 check-deps:
@@ -72,6 +76,31 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The dashboard's page (engine/dashboard/) and uPlot (npm, pinned in
+# tools/deps.sh, fetched into .cache/npm) embedded in the binary as C arrays.
+UPLOT := .cache/npm/node_modules/uplot/dist
+DASH_FILES := /|text/html;charset=utf-8|engine/dashboard/index.html \
+              /app.js|text/javascript;charset=utf-8|engine/dashboard/app.js \
+              /style.css|text/css;charset=utf-8|engine/dashboard/style.css \
+              /uplot.js|text/javascript;charset=utf-8|$(UPLOT)/uPlot.iife.min.js \
+              /uplot.css|text/css;charset=utf-8|$(UPLOT)/uPlot.min.css
+
+$(UPLOT)/uPlot.iife.min.js $(UPLOT)/uPlot.min.css:
+	@tools/deps.sh npm
+
+$(BUILD)/gen/dash_assets.c: $(foreach f,$(DASH_FILES),$(lastword $(subst |, ,$(f)))) tools/embed.sh
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  EMBED   $@")
+	$(Q)tools/embed.sh $@ $(foreach f,$(DASH_FILES),'$(f)')
+
+$(BUILD)/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
@@ -96,7 +125,12 @@ $(BUILD)/bench/%: tests/bench/%.c $(LIB)
 # Criterion binary prints its "Synthesis" line, kept visible here.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory layers unit integration
+
+# The folders' includes point one way (tests/check_layers.py).
+layers:
+	@python3 tests/check_layers.py > $(BUILD)/layers.log || { cat $(BUILD)/layers.log; exit 1; }
+	@tail -1 $(BUILD)/layers.log
 
 unit: $(UNIT_BIN) $(BIN)
 	@EDDY_BIN=$(abspath $(BIN)) tools/run-tests.sh $(UNIT_BIN)
@@ -141,7 +175,7 @@ FUZZ_CFLAGS = -std=gnu11 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undef
               -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link \
               -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
               -pthread -MMD -MP -I. $(PKG_CFLAGS)
-FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o) $(FUZZ_BUILD)/gen/dash_assets.o
 FUZZ_LIB := $(FUZZ_BUILD)/libeddy.a
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%) $(FUZZ_BUILD)/make_corpus
@@ -196,8 +230,62 @@ faults: deps
 	@$(MAKE) --no-print-directory all
 	@EDDY_BIN=$(abspath $(BIN)) BUILD=$(BUILD) tools/run-faults.sh $(FAULTS)
 
+
+# ---- the installed library: libeddy.a, libeddy.so (objects built again
+# with -fPIC in $(BUILD)/pic/), the public headers (include/eddy/eddy.h and
+# what it includes, by their paths from the top: core/, learners/learners.h,
+# detectors/detectors.h), eddy.pc and the man page.
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^\#define EDDY_VERSION "\(.*\)"/\1/p' core/error.h)
+SOVERSION := $(firstword $(subst ., ,$(VERSION)))
+PIC_OBJ := $(LIB_SRC:%.c=$(BUILD)/pic/%.o) $(BUILD)/pic/gen/dash_assets.o
+SHLIB := $(BUILD)/libeddy.so.$(VERSION)
+PUBLIC_H := include/eddy/eddy.h $(filter-out core/core_int.h,$(wildcard core/*.h)) learners/learners.h \
+            detectors/detectors.h
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(BUILD)/pic/gen/dash_assets.o: $(BUILD)/gen/dash_assets.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -fPIC -c -o $@ $<
+
+$(SHLIB): $(PIC_OBJ)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) -shared -Wl,-soname,libeddy.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The man page, from the binary's help and configs/REFERENCE.md: it is made
+# again whenever either changes, so it cannot go stale.
+$(BUILD)/eddy.1: $(BIN) configs/REFERENCE.md tools/gen_man.py
+	@$(if $(Q),echo "  MAN     $@")
+	$(Q)python3 tools/gen_man.py ./$(BIN) configs/REFERENCE.md > $@.tmp && mv $@.tmp $@
+
+man: $(BUILD)/eddy.1
+
+install: all $(LIB) $(SHLIB) $(BUILD)/eddy.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/include/eddy
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/eddy
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libeddy.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(PREFIX)/lib/libeddy.so.$(VERSION)
+	ln -sf libeddy.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libeddy.so.$(SOVERSION)
+	ln -sf libeddy.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libeddy.so
+	for h in $(PUBLIC_H); do d=$(DESTDIR)$(PREFIX)/include/eddy/$$(dirname $${h#include/eddy/}); \
+	  install -d $$d && install -m 644 $$h $$d/; done
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' tools/eddy.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/eddy.pc
+	install -m 644 $(BUILD)/eddy.1 $(DESTDIR)$(PREFIX)/share/man/man1/eddy.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/eddy $(DESTDIR)$(PREFIX)/lib/libeddy.a $(DESTDIR)$(PREFIX)/lib/libeddy.so* \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/eddy.pc $(DESTDIR)$(PREFIX)/share/man/man1/eddy.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/eddy
+
 clean:
 	rm -rf build build-san build-fuzz eddy
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/engine/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(BUILD)/engine/cli/main.d $(UNIT_BIN:=.d) $(BENCH_BIN:=.d)
 -include $(wildcard $(FUZZ_BUILD)/*.d $(FUZZ_BUILD)/*/*.d)

@@ -76,6 +76,8 @@ static const eddy_option_t features_options[] = {
     EDDY_OPT_TEXT_(F, "weight", weight, NULL, "Instance weight field (default weight 1)."),
     EDDY_OPT_TEXT_(F, "required", required, NULL,
                    "Fields every record must carry (not null); a record without one goes to the dead-letter topic. Empty: a missing attribute is a missing value."),
+    EDDY_OPT_TEXT_(F, "exclude", exclude, NULL,
+                   "Fields that are not attributes (e.g. a date or a row id), when numeric is empty and every other field would be one."),
     EDDY_OPT_INT_(F, "max_values", max_values, "1024", 2, 16777216,
                   "Distinct values kept per nominal attribute; later ones share one overflow value."),
     EDDY_OPT_INT_(F, "max_classes", max_classes, "256", 2, 65536,
@@ -87,7 +89,7 @@ static const eddy_option_t features_options[] = {
 #define T eddy_state_section_t
 static const eddy_option_t state_options[] = {
     EDDY_OPT_TEXT_(T, "store", store, "memory",
-                   "Feature and model state: memory, or redis://HOST:PORT/DB."),
+                   "Feature and model state: memory, redis://HOST:PORT/DB, or redis+cluster://HOST:PORT[,HOST:PORT...] (a Redis Cluster named by some of its nodes: keys carry a hash tag per pipeline and partition)."),
     EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
                    "Per-entity aggregates joined as features (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME), since_last()."),
     EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,
@@ -183,6 +185,8 @@ const eddy_conf_section_t eddy_conf_sections[EDDY_N_SECTIONS] = {
                   "Output topics."},
     [EDDY_SEC_HTTP] = {"http", http_options, 0, "The process's HTTP endpoint (one per process)."},
 };
+
+_Static_assert(EDDY_N_SECTIONS == EDDY_N_SECTIONS_, "EDDY_N_SECTIONS_ in conf.h");
 
 void eddy_pipeline_conf_free(eddy_pipeline_conf_t *c) {
   for (int i = 0; i < EDDY_N_SECTIONS; i++)

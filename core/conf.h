@@ -8,6 +8,8 @@
 
 /* ---------------------------------------------------------- configuration */
 
+#define EDDY_N_SECTIONS_ 9 /* = EDDY_N_SECTIONS, below (checked in conf.c) */
+
 /* A config file holds one or more pipelines; each starts at a [pipeline]
  * section and owns the sections after it. Sections before the first
  * [pipeline] are defaults copied into every pipeline; [http] is for the
@@ -52,6 +54,7 @@ typedef struct eddy_features_section {
   char *timestamp;
   char *weight;
   char *required; /* fields a record must carry (non-null) */
+  char *exclude;  /* fields that are not attributes (with numeric empty) */
   int64_t max_values;
   int64_t max_classes;
 } eddy_features_section_t;
@@ -112,6 +115,7 @@ typedef struct eddy_pipeline_conf {
   eddy_kvlist_t values; /* [features] values.NAME = v1, v2: declared nominal values, in order */
   eddy_sink_section_t sink;
   int has_source; /* a [source] section was given */
+  int section_line[EDDY_N_SECTIONS_]; /* line of each section's header (0: not given) */
   /* Every key set for this pipeline as "section.key" = value, with the file
    * and line it was written at: for errors found after parsing (see
    * eddy_conf_where). */

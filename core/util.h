@@ -3,7 +3,7 @@
 #ifndef EDDY_CORE_UTIL_H
 #define EDDY_CORE_UTIL_H
 
-#include "core/error.h"
+#include "core/buf.h"
 
 /* ------------------------------------------------------------------ misc */
 
@@ -24,5 +24,14 @@ size_t eddy_argmax(const double *v, size_t n);
 /* Splits a comma-separated list in place, trimming blanks; returns the
  * number of items (at most max) written to items. */
 size_t eddy_split_list(char *s, char **items, size_t max);
+
+/* JSON text (json.c). Appends s (len bytes) as a JSON string; bytes that
+ * are not valid UTF-8 are written as \u00XX escapes of their Latin-1
+ * reading. */
+void eddy_json_string(eddy_buf_t *b, const char *s, size_t len);
+/* Appends v in its shortest exact form, or null when not finite. */
+void eddy_json_double(eddy_buf_t *b, double v);
+/* 1 when p[0..len) is valid UTF-8 (no overlongs, no surrogates). */
+int eddy_utf8_valid(const void *p, size_t len);
 
 #endif /* EDDY_CORE_UTIL_H */

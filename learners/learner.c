@@ -86,6 +86,62 @@ void eddy_learner_describe(const eddy_learner_t *l, FILE *out) {
     fprintf(out, "%s: %zu bytes\n", l->type->name, eddy_learner_memory(l));
 }
 
+static void put_str(eddy_buf_t *b, const char *s) { eddy_json_string(b, s, strlen(s)); }
+
+static void put_names(eddy_buf_t *b, const eddy_dict_t *d) {
+  eddy_buf_put_u8(b, '[');
+  uint32_t n = eddy_dict_size(d);
+  for (uint32_t i = 0; i < n; i++) {
+    if (i) eddy_buf_put_u8(b, ',');
+    const char *s = eddy_dict_name(d, i);
+    put_str(b, s ? s : "");
+  }
+  eddy_buf_put_u8(b, ']');
+}
+
+void eddy_schema_export(const eddy_schema_t *s, eddy_buf_t *b) {
+  eddy_buf_printf(b, "\"attributes\":[");
+  for (size_t i = 0; i < s->n_attrs; i++) {
+    const eddy_attr_t *a = &s->attrs[i];
+    eddy_buf_printf(b, "%s{\"name\":", i ? "," : "");
+    put_str(b, a->name);
+    eddy_buf_printf(b, ",\"kind\":\"%s\"", a->kind == EDDY_NOMINAL ? "nominal" : "numeric");
+    if (a->kind == EDDY_NOMINAL) {
+      eddy_buf_printf(b, ",\"values\":");
+      put_names(b, a->dict);
+    }
+    eddy_buf_put_u8(b, '}');
+  }
+  eddy_buf_printf(b, "],\"target\":{\"name\":");
+  put_str(b, s->target.name ? s->target.name : "");
+  eddy_buf_printf(b, ",\"task\":\"%s\"", s->task == EDDY_CLASSIFICATION ? "classification" : "regression");
+  if (s->task == EDDY_CLASSIFICATION) {
+    eddy_buf_printf(b, ",\"classes\":");
+    put_names(b, s->target.dict);
+  }
+  eddy_buf_put_u8(b, '}');
+}
+
+int eddy_learner_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  eddy_buf_printf(b, "{\"type\":");
+  put_str(b, l->type->name);
+  eddy_buf_printf(b, ",\"seed\":%llu,\"params\":{", (unsigned long long)l->seed);
+  for (size_t i = 0; i < l->kv.n; i++) {
+    if (i) eddy_buf_put_u8(b, ',');
+    put_str(b, l->kv.v[i].key);
+    eddy_buf_put_u8(b, ':');
+    put_str(b, l->kv.v[i].value);
+  }
+  eddy_buf_printf(b, "},");
+  eddy_schema_export(l->schema, b);
+  eddy_buf_printf(b, ",\"memory_bytes\":%zu,\"model\":", eddy_learner_memory(l));
+  int err = 0;
+  if (l->type->export_json) err = l->type->export_json(l, b);
+  else eddy_buf_printf(b, "null");
+  eddy_buf_put_u8(b, '}');
+  return err ? err : b->err;
+}
+
 int eddy_learner_save(const eddy_learner_t *l, eddy_buf_t *b) {
   size_t mark = eddy_ckpt_section_begin(b, EDDY_SECTION_LEARNER);
   eddy_component_save_header(l->type->name, l->seed, &l->kv, &l->rng, b);

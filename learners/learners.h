@@ -54,6 +54,10 @@ typedef struct eddy_learner_type {
    * combine members' votes from this, as MOA does, so that their sums
    * (subnormal, infinite) and ties are MOA's; NULL: from predict. */
   int (*votes)(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len);
+  /* Optional (NULL): the model's own state as one JSON object (a linear
+   * model's weights by feature, naive Bayes' statistics, a tree's nodes,
+   * an ensemble's members), for `eddy models --export`. */
+  int (*export_json)(const eddy_learner_t *l, eddy_buf_t *b);
 } eddy_learner_type_t;
 
 struct eddy_learner {
@@ -98,6 +102,15 @@ void eddy_learner_reset(eddy_learner_t *l);
 size_t eddy_learner_memory(const eddy_learner_t *l);
 /* Prints the type's description, or one line with its name and size. */
 void eddy_learner_describe(const eddy_learner_t *l, FILE *out);
+
+/* The learner as one JSON object: {"type": NAME, "seed": S, "params":
+ * {KEY: VALUE}, "attributes": [{"name", "kind", "values"}], "target":
+ * {"name", "classes"}, "model": the type's export_json, or null when the
+ * type has none}. The format is documented in the README ("Model export"). */
+int eddy_learner_export(const eddy_learner_t *l, eddy_buf_t *b);
+/* The schema part of it alone: "attributes": [...], "target": {...}
+ * (no braces), for the family exports that name features. */
+void eddy_schema_export(const eddy_schema_t *s, eddy_buf_t *b);
 
 /* The learner as one checkpoint section (EDDY_SECTION_LEARNER): type name,
  * seed, parameters, RNG state, body. */

@@ -6,6 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
 
+# uPlot (npm, pinned) for the dashboard's plots, embedded in the binary at
+# build time (Makefile: build/gen/dash_assets.c); the Makefile runs
+# `tools/deps.sh npm` when it is missing.
+fetch_uplot() {
+  local version=1.6.32 dir=.cache/npm
+  grep -qs "\"version\": \"$version\"" "$dir/node_modules/uplot/package.json" && return 0
+  command -v npm >/dev/null || { echo "deps: npm is needed for uPlot (Debian: npm)"; exit 1; }
+  echo "deps: fetching uplot@$version from npm into $dir"
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --no-save -s "uplot@$version" >/dev/null
+}
+if [ "$what" = npm ]; then fetch_uplot; exit 0; fi
+
 need=()
 have_pc() { pkg-config --exists "$1" 2>/dev/null; }
 for pair in rdkafka:librdkafka-dev hiredis:libhiredis-dev libuv:libuv1-dev avro-c:libavro-dev \
@@ -16,8 +29,13 @@ done
 command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -f /usr/include/http_parser.h ] || need+=(libhttp-parser-dev) # ships no .pc file
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools) # test_redis_cluster.sh: redis-cli --cluster create
 command -v kcat >/dev/null || need+=(kcat)
 command -v java >/dev/null || need+=(default-jre-headless)
+command -v npm >/dev/null || need+=(npm)                 # uPlot for the dashboard
+command -v promtool >/dev/null || need+=(prometheus)     # the alerting rules' check and scrape test
+command -v chromium >/dev/null || need+=(chromium)       # the dashboard's browser test
+/usr/bin/python3 -c 'import websocket' 2>/dev/null || need+=(python3-websocket) # its DevTools client
 command -v mvn >/dev/null || need+=(maven) # fetches the Kafka jars below
 /usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || need+=(python3-confluent-kafka)
 /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
@@ -29,6 +47,8 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 [ "$what" = debian ] && exit 0
+
+fetch_uplot
 
 # Python peers (scikit-learn, River) from PyPI, pinned, in .cache/venv.
 venv=.cache/venv

@@ -198,11 +198,11 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
       snprintf(start, sizeof start, "%.0f-0", o->since_ms < 0 ? 0 : floor(o->since_ms));
     snprintf(st[s].last, sizeof st[s].last, "%s", strcmp(start, "-") ? start : "0-0");
     for (;;) {
-      redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 1000", st[s].key, start);
+      redisReply *r = eddy_redis_sync_command(c, "XRANGE %s %s + COUNT 1000", st[s].key, start);
       if (!r || r->type == REDIS_REPLY_ERROR) {
         fprintf(stderr, "eddy alerts: %s: %s\n", st[s].key, r ? r->str : c->errstr);
         if (r) freeReplyObject(r);
-        redisFree(c);
+        eddy_redis_sync_free(c);
         return 1;
       }
       size_t got = r->elements;
@@ -213,7 +213,7 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     }
   }
   if (!o->follow) {
-    redisFree(c);
+    eddy_redis_sync_free(c);
     return 0;
   }
   /* XREAD BLOCK in 1 s rounds, so that Ctrl-C is noticed. */
@@ -221,18 +221,25 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
   redisSetTimeout(c, tv);
   const char **argv = calloc(4 + 2 * n_st, sizeof *argv);
   int rc = 0;
-  while (!stop_flag) {
+  /* On a Redis Cluster the streams lie in different slots: one XREAD
+   * per stream, in turn, sharing the second. */
+  int one = eddy_redis_sync_is_cluster(c) && n_st > 1;
+  char block[16];
+  snprintf(block, sizeof block, "%d", one ? (int)(1000 / n_st > 50 ? 1000 / n_st : 50) : 1000);
+  for (size_t round = 0; !stop_flag; round++) {
     int k = 0;
     argv[k++] = "XREAD";
     argv[k++] = "BLOCK";
-    argv[k++] = "1000";
+    argv[k++] = block;
     argv[k++] = "STREAMS";
-    for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].key;
-    for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].last;
-    redisReply *r = redisCommandArgv(c, k, argv, NULL);
+    size_t from = one ? round % n_st : 0, to = one ? from + 1 : n_st;
+    for (size_t s = from; s < to; s++) argv[k++] = st[s].key;
+    for (size_t s = from; s < to; s++) argv[k++] = st[s].last;
+    redisReply *r = eddy_redis_sync_argv(c, k, argv, NULL);
     if (!r) {
       if (stop_flag) break;
-      fprintf(stderr, "eddy alerts: %s: %s\n", url, c->errstr);
+      char shown[600];
+      fprintf(stderr, "eddy alerts: %s: %s\n", eddy_redis_url_mask(url, shown, sizeof shown), c->errstr);
       rc = 1;
       break;
     }
@@ -253,7 +260,7 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     freeReplyObject(r);
   }
   free(argv);
-  redisFree(c);
+  eddy_redis_sync_free(c);
   return rc;
 }
 

@@ -6,7 +6,8 @@
  * its models kept in memory. A live line shows events per second, the
  * windowed accuracy and the model version; drift alerts print as they
  * fire; after --events records every prediction is delivered and a
- * summary closes. */
+ * summary closes. The dashboard is served on --http (its URL printed) until
+ * the end, or until Ctrl-C with --linger. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
@@ -26,13 +27,16 @@
 
 static const char usage[] =
     "usage: eddy demo [--events N] [--rate R] [--partitions P] [--learner NAME] [--seed S] [--plain]\n"
+    "                 [--http HOST:PORT] [--linger]\n"
     "An embedded broker, a drifting SEA stream and a pipeline with drift detection, live.\n"
     "  --events N       records to stream (default 200000); the drift comes at N/2\n"
     "  --rate R         records a second (default 25000; 0: as fast as possible)\n"
     "  --partitions P   partitions of the input topic: one model each (default 2)\n"
     "  --learner NAME   the learner (default: hoeffding_tree, else naive_bayes, else majority)\n"
     "  --seed S         the stream's seed (default 1)\n"
-    "  --plain          a line a second instead of the live view (the default when not a terminal)\n";
+    "  --plain          a line a second instead of the live view (the default when not a terminal)\n"
+    "  --http HOST:PORT the dashboard's address (default 127.0.0.1:0: any free port; its URL is printed)\n"
+    "  --linger         keep serving the dashboard after the summary, until Ctrl-C\n";
 
 typedef struct demo {
   eddy_mock_broker_t *mb;
@@ -46,6 +50,8 @@ typedef struct demo {
   uint64_t seed;
   const char *learner;
   int tty, plain;
+  const char *http;
+  int linger;
   /* producer thread */
   pthread_t th;
   atomic_llong produced;
@@ -59,6 +65,7 @@ typedef struct demo {
   double acc_before, acc_min_after, acc_final;
   uint64_t warnings, drifts;
   int stopping, interrupted;
+  int port; /* the dashboard's */
   char alerts[16][256];
   int n_alerts;
   int repeats[16];       /* drifts folded into each shown one */
@@ -277,6 +284,51 @@ static void on_signal(uv_signal_t *h, int signum) {
   finish(d);
 }
 
+/* ------------------------------------------------------------ --linger */
+
+/* HOST:PORT of the dashboard's URL: the listen address with the port bound. */
+static const char *url_host(const char *listen, int port, char *buf, size_t size) {
+  const char *colon = strrchr(listen, ':');
+  int n = colon ? (int)(colon - listen) : (int)strlen(listen);
+  if (n == 0 || (n == 7 && !strncmp(listen, "0.0.0.0", 7))) snprintf(buf, size, "127.0.0.1:%d", port);
+  else snprintf(buf, size, "%.*s:%d", n, listen, port);
+  return buf;
+}
+
+typedef struct lingering {
+  eddy_http_t *http;
+  uv_signal_t sig[2];
+} lingering_t;
+
+static void on_linger_signal(uv_signal_t *h, int signum) {
+  (void)signum;
+  lingering_t *l = h->data;
+  eddy_http_stop(l->http);
+  for (int i = 0; i < 2; i++) uv_close((uv_handle_t *)&l->sig[i], NULL);
+}
+
+/* Serves the dashboard of the finished run on the same address until a
+ * signal (the run closed its listener when it stopped). */
+static void linger(demo_t *d) {
+  char err[512], addr[160];
+  url_host(d->http, d->port, addr, sizeof addr);
+  eddy_dash_sample(eddy_run_dash(d->run), NULL, 0, 0);
+  lingering_t l;
+  l.http = eddy_http_start(&d->loop, addr, eddy_run_http, d->run, err, sizeof err);
+  if (!l.http) {
+    fprintf(stderr, "eddy demo: --linger: %s\n", err);
+    return;
+  }
+  for (int i = 0; i < 2; i++) {
+    uv_signal_init(&d->loop, &l.sig[i]);
+    l.sig[i].data = &l;
+    uv_signal_start(&l.sig[i], on_linger_signal, i ? SIGTERM : SIGINT);
+  }
+  printf("\nthe dashboard stays at http://%s/ until Ctrl-C\n", addr);
+  fflush(stdout);
+  uv_run(&d->loop, UV_RUN_DEFAULT);
+}
+
 /* ---------------------------------------------------------------- main */
 
 int eddy_cmd_demo(int argc, char **argv) {
@@ -284,8 +336,9 @@ int eddy_cmd_demo(int argc, char **argv) {
       {"events", required_argument, 0, 'n'}, {"rate", required_argument, 0, 'r'},
       {"partitions", required_argument, 0, 'p'}, {"learner", required_argument, 0, 'l'},
       {"seed", required_argument, 0, 's'}, {"plain", no_argument, 0, 'P'},
+      {"http", required_argument, 0, 'H'}, {"linger", no_argument, 0, 'L'},
       {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-  demo_t d = {.events = 200000, .rate = 25000, .partitions = 2, .seed = 1};
+  demo_t d = {.events = 200000, .rate = 25000, .partitions = 2, .seed = 1, .http = "127.0.0.1:0"};
   d.acc_before = d.acc_min_after = d.acc_final = NAN;
   int64_t v;
   int o;
@@ -309,6 +362,11 @@ int eddy_cmd_demo(int argc, char **argv) {
       d.seed = (uint64_t)v;
       break;
     case 'P': d.plain = 1; break;
+    case 'H':
+      if (strlen(optarg) >= 128 || strchr(optarg, '\n')) goto bad;
+      d.http = optarg;
+      break;
+    case 'L': d.linger = 1; break;
     case 'h': fputs(usage, stdout); return 0;
     default: fputs(usage, stderr); return 2;
     }
@@ -341,6 +399,7 @@ int eddy_cmd_demo(int argc, char **argv) {
   }
   char ini[2048];
   snprintf(ini, sizeof ini,
+           "[http]\nlisten = %s\n"
            "[pipeline]\nname = demo\ntask = classification\nwindow = 1000\n"
            "[source]\ntopics = sea\nformat = json\n"
            "[kafka]\nbootstrap.servers = %s\nsession.timeout.ms = 6000\nfetch.wait.max.ms = 10\n"
@@ -349,7 +408,7 @@ int eddy_cmd_demo(int argc, char **argv) {
            "[model]\nlearner = %s\n"
            "[drift]\ndetector = adwin\ndelta = 0.002\naction = reset\n"
            "[sink]\npredictions = sea.predictions\nalerts = sea.alerts\ndead_letter = sea.dlq\n",
-           bs, d.learner);
+           d.http, bs, d.learner);
   eddy_config_t *cfg = eddy_config_parse(ini, "<demo>", err, sizeof err);
   if (!cfg) {
     fprintf(stderr, "eddy demo: %s\n", err);
@@ -385,6 +444,11 @@ int eddy_cmd_demo(int argc, char **argv) {
     uv_run(&d.loop, UV_RUN_DEFAULT);
     goto out;
   }
+  d.port = eddy_run_http_port(d.run);
+  char host[160];
+  printf("  dashboard http://%s/  (the JSON API under /api/, Prometheus at /metrics)\n\n",
+         url_host(d.http, eddy_run_http_port(d.run), host, sizeof host));
+  fflush(stdout);
   uv_timer_init(&d.loop, &d.view);
   d.view.data = &d;
   uv_timer_start(&d.view, on_view, 250, 250);
@@ -426,6 +490,7 @@ int eddy_cmd_demo(int argc, char **argv) {
          d.learner);
   if (d.producer_error[0]) fprintf(stderr, "eddy demo: producer: %s\n", d.producer_error);
   rc = d.producer_error[0] || eddy_run_status(d.run) ? 1 : 0;
+  if (d.linger && !d.interrupted) linger(&d);
 out:
   eddy_run_free(d.run);
   uv_loop_close(&d.loop);

@@ -16,7 +16,7 @@
 #include "connectors/connectors.h"
 #include "generators/generators.h"
 
-#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE | --topic T --bootstrap HOST:PORT [--rate R]] [--KEY VALUE ...]"
+#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE | --topic T --bootstrap HOST:PORT [--rate R] [--key FIELD]] [--KEY VALUE ...]"
 
 /* ------------------------------------------------------------------ help */
 
@@ -48,7 +48,9 @@ static void usage_all(FILE *out) {
                "  --topic T          produce each row as one record to Kafka topic T (format\n"
                "                     jsonl unless --format csv; CSV's header is not sent)\n"
                "  --bootstrap B      the brokers for --topic (default 127.0.0.1:9092)\n"
-               "  --rate R           with --topic: at most R records a second (default 0: no limit)\n\n"
+               "  --rate R           with --topic: at most R records a second (default 0: no limit)\n"
+               "  --key FIELD        with --topic: each record's key is its FIELD value (default:\n"
+               "                     its index 0, 1, ...: records spread over the partitions)\n\n"
                "generators (`eddy gen NAME --help` for their options):\n");
   for (const eddy_generator_type_t *const *t = eddy_generator_types; *t; t++)
     fprintf(out, "  %-12s %s\n", (*t)->name, (*t)->description);
@@ -155,6 +157,27 @@ static void texts_free(texts_t *t) {
 
 /* ------------------------------------------------------------------ main */
 
+/* The attribute index of field name (n_attrs for the target), or SIZE_MAX. */
+static size_t key_index(const eddy_schema_t *s, const char *name) {
+  for (size_t i = 0; i < s->n_attrs; i++)
+    if (strcmp(s->attrs[i].name, name) == 0) return i;
+  return strcmp(s->target.name, name) == 0 ? s->n_attrs : SIZE_MAX;
+}
+
+/* After the last record was delivered (or the wait gave up): one line
+ * on stderr with the records each partition got. */
+static void print_summary(eddy_kafka_writer_t *kw, const char *topic, const char *bootstrap,
+                          const char *key_field, double t0) {
+  eddy_kafka_writer_flush(kw, 60000);
+  const uint64_t *per;
+  size_t np = eddy_kafka_writer_partitions(kw, &per);
+  fprintf(stderr, "eddy gen: %llu records to %s at %s in %.1f s, keyed by %s; by partition:",
+          (unsigned long long)eddy_kafka_writer_delivered(kw), topic, bootstrap, eddy_now() - t0,
+          key_field ? key_field : "record index");
+  for (size_t p = 0; p < np; p++) fprintf(stderr, " %zu:%llu", p, (unsigned long long)per[p]);
+  fprintf(stderr, "\n");
+}
+
 static int parse_count(const char *flag, const char *s, int64_t *out) {
   if (eddy_parse_int(s, out) || *out < 0) {
     fprintf(stderr, "eddy gen: %s: '%s' is not a whole number >= 0\n", flag, s);
@@ -164,7 +187,7 @@ static int parse_count(const char *flag, const char *s, int64_t *out) {
 }
 
 int eddy_cmd_gen(int argc, char **argv) {
-  const char *name = NULL, *output = NULL, *topic = NULL, *bootstrap = "127.0.0.1:9092";
+  const char *name = NULL, *output = NULL, *topic = NULL, *bootstrap = "127.0.0.1:9092", *key_field = NULL;
   int64_t n = 100000, seed = 1;
   double rate = 0;
   int json = 0, help = 0, format_given = 0;
@@ -224,6 +247,8 @@ int eddy_cmd_gen(int argc, char **argv) {
       topic = value;
     } else if (strcmp(key, "bootstrap") == 0) {
       bootstrap = value;
+    } else if (strcmp(key, "key") == 0) {
+      key_field = value;
     } else if (strcmp(key, "rate") == 0) {
       if (eddy_parse_double(value, &rate) || rate < 0) {
         fprintf(stderr, "eddy gen: --rate: '%s' is not a number >= 0\n", value);
@@ -270,6 +295,10 @@ int eddy_cmd_gen(int argc, char **argv) {
     fprintf(stderr, "eddy gen: --topic and --output: one destination only\n");
     goto out;
   }
+  if (key_field && !topic) {
+    fprintf(stderr, "eddy gen: --key is for --topic (records' keys)\n");
+    goto out;
+  }
   if (topic && !format_given) json = 1;
   char err[1024];
   eddy_generator_t *g = eddy_generator_new(name, kv.v, kv.n, (uint64_t)seed, err, sizeof err);
@@ -280,6 +309,14 @@ int eddy_cmd_gen(int argc, char **argv) {
   rc = 1;
   const eddy_schema_t *s = eddy_generator_schema(g);
   size_t na = s->n_attrs;
+  size_t key_at = key_field ? key_index(s, key_field) : SIZE_MAX; /* na: the target */
+  if (key_field && key_at == SIZE_MAX) {
+    fprintf(stderr, "eddy gen %s: --key: no field '%s' (fields:", name, key_field);
+    for (size_t i = 0; i <= na; i++) fprintf(stderr, " %s", i < na ? s->attrs[i].name : s->target.name);
+    fprintf(stderr, ")\n");
+    eddy_generator_free(g);
+    goto out;
+  }
   eddy_instance_t in;
   texts_t *nominal = calloc(na + 1, sizeof *nominal); /* [na] is the target */
   char **keys = calloc(na + 1, sizeof *keys);        /* JSON: {"a": ,"b": ... */
@@ -325,6 +362,12 @@ int eddy_cmd_gen(int argc, char **argv) {
       fprintf(stderr, "eddy gen: --bootstrap %s: %s\n", bootstrap, err);
       goto done;
     }
+    /* An unreachable broker is said within seconds, not after the
+     * delivery timeout amid librdkafka's retry lines. */
+    if (eddy_kafka_writer_connect(kw, 5000, err, sizeof err)) {
+      fprintf(stderr, "eddy gen: cannot reach --bootstrap %s: %s\n", bootstrap, err);
+      goto done;
+    }
   } else if (!(w.f = output ? fopen(output, "wb") : stdout)) {
     fprintf(stderr, "eddy gen: cannot write '%s': %s\n", output, strerror(errno));
     goto done;
@@ -356,10 +399,12 @@ int eddy_cmd_gen(int argc, char **argv) {
       fprintf(stderr, "eddy gen: %s\n", eddy_strerror(e));
       goto done;
     }
+    size_t key_from = 0, key_to = 0; /* the --key field's text in the row */
     for (size_t i = 0; i <= na; i++) {
       double v = i < na ? in.x[i] : in.y;
       if (json) w_put(&w, keys[i], key_len[i]);
       else if (i) w_char(&w, ',');
+      if (i == key_at) key_from = w.len;
       if (nominal[i].text) {
         uint32_t k = (uint32_t)v;
         w_put(&w, nominal[i].text[k], nominal[i].len[k]);
@@ -368,10 +413,21 @@ int eddy_cmd_gen(int argc, char **argv) {
       } else {
         w.len += (size_t)eddy_fmt_double(w.buf + w.len, 32, v);
       }
+      if (i == key_at) key_to = w.len;
     }
     if (json) w_char(&w, '}');
     if (kw) {
-      if (eddy_kafka_writer_put(kw, w.buf, w.len, NULL, 0)) {
+      char index[24];
+      const char *k = index;
+      size_t klen;
+      if (key_field) {
+        k = w.buf + key_from;
+        klen = key_to - key_from;
+        if (klen >= 2 && k[0] == '"') k++, klen -= 2; /* a JSON string's text */
+      } else {
+        klen = (size_t)snprintf(index, sizeof index, "%" PRId64, r);
+      }
+      if (eddy_kafka_writer_put(kw, w.buf, w.len, k, klen)) {
         fprintf(stderr, "eddy gen: cannot produce to %s\n", topic);
         goto done;
       }
@@ -380,6 +436,7 @@ int eddy_cmd_gen(int argc, char **argv) {
     w_char(&w, '\n');
   }
   if (kw) {
+    print_summary(kw, topic, bootstrap, key_field, t0);
     int e = eddy_kafka_writer_close(kw, 60000, err, sizeof err);
     kw = NULL;
     if (e) {

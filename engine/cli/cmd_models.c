@@ -15,11 +15,17 @@
 #include "engine/cli/cli.h"
 
 static const char usage[] =
-    "usage: eddy models -c FILE.ini [--pipeline NAME] [--json]\n"
+    "usage: eddy models -c FILE.ini [--pipeline NAME] [--json] [--export FILE] [--dump DIR]\n"
+    "       eddy models --checkpoint CKPT [--export FILE]\n"
     "Lists the model checkpoints in Redis of every pipeline of FILE whose [state] store is Redis.\n"
     "  -c, --config FILE      pipeline configuration\n"
     "  -p, --pipeline NAME    only this pipeline\n"
     "  -j, --json             JSON lines instead of a table\n"
+    "  -e, --export FILE      each model as one JSON line (trees' nodes, linear weights by feature,\n"
+    "                         naive Bayes statistics, ensembles' members; README \"Model export\");\n"
+    "                         '-': stdout\n"
+    "  -d, --dump DIR         each checkpoint's model bytes to DIR/PIPELINE-PARTITION.ckpt (eddy predict -m)\n"
+    "  -k, --checkpoint CKPT  export a checkpoint file (eddy eval --save-model, --dump) instead\n"
     "  -t, --timeout SECONDS  for connecting and each reply (default 5)\n";
 
 static void sha256_hex(const void *p, size_t len, char *hex) {
@@ -51,19 +57,89 @@ static void json_str(eddy_buf_t *b, const char *s) {
   eddy_buf_put_u8(b, '"');
 }
 
+/* --export and --dump of one checkpoint. */
+typedef struct outputs {
+  FILE *export;
+  const char *dump_dir;
+} outputs_t;
+
+static int export_one(const outputs_t *o, const eddy_pipeline_conf_t *pc, const eddy_ckpt_t *ck, const char *sha) {
+  char err[512];
+  int rc = 0;
+  if (o->export) {
+    eddy_buf_t b;
+    eddy_buf_init(&b);
+    eddy_buf_put(&b, "{\"pipeline\":", 12);
+    json_str(&b, pc->pipeline.name);
+    eddy_buf_printf(&b, ",\"partition\":%d,\"next_offset\":%lld,\"sha256\":\"%s\",\"checkpoint\":",
+                    (int)ck->partition, (long long)ck->offset, sha);
+    if (eddy_checkpoint_export(ck->model, ck->model_len, &b, err, sizeof err)) {
+      fprintf(stderr, "eddy models: %s: %s\n", ck->key, err);
+      rc = 1;
+    } else {
+      eddy_buf_put(&b, "}\n", 2);
+      fwrite(b.data, 1, b.len, o->export);
+    }
+    eddy_buf_free(&b);
+  }
+  if (o->dump_dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s-%d.ckpt", o->dump_dir, pc->pipeline.name, (int)ck->partition);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(ck->model, 1, ck->model_len, f) != ck->model_len) {
+      fprintf(stderr, "eddy models: %s: cannot write it\n", path);
+      rc = 1;
+    }
+    if (f && fclose(f)) rc = 1;
+  }
+  return rc;
+}
+
+/* --checkpoint CKPT: a checkpoint file as JSON, without Redis or a config. */
+static int export_file(const char *ckpt, FILE *out) {
+  FILE *f = fopen(ckpt, "rb");
+  if (!f) {
+    fprintf(stderr, "eddy models: %s: cannot open it\n", ckpt);
+    return 1;
+  }
+  eddy_buf_t in, b;
+  eddy_buf_init(&in);
+  eddy_buf_init(&b);
+  char chunk[65536], err[512];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(&in, chunk, n);
+  fclose(f);
+  int rc = eddy_checkpoint_export(in.data, in.len, &b, err, sizeof err);
+  if (rc) fprintf(stderr, "eddy models: %s: %s\n", ckpt, err);
+  else {
+    eddy_buf_put_u8(&b, '\n');
+    fwrite(b.data, 1, b.len, out);
+  }
+  eddy_buf_free(&in);
+  eddy_buf_free(&b);
+  return rc ? 1 : 0;
+}
+
 int eddy_cmd_models(int argc, char **argv) {
   static const struct option longopts[] = {{"config", required_argument, 0, 'c'},
                                             {"pipeline", required_argument, 0, 'p'},
                                             {"json", no_argument, 0, 'j'},
                                             {"timeout", required_argument, 0, 't'},
+                                            {"export", required_argument, 0, 'e'},
+                                            {"dump", required_argument, 0, 'd'},
+                                            {"checkpoint", required_argument, 0, 'k'},
                                             {"help", no_argument, 0, 'h'},
                                             {0, 0, 0, 0}};
-  const char *path = NULL, *only = NULL;
+  const char *path = NULL, *only = NULL, *export_path = NULL, *ckpt = NULL;
+  outputs_t outs = {0};
   int json = 0, o;
   double timeout = 5;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "c:p:jt:h", longopts, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "c:p:jt:e:d:k:h", longopts, NULL)) != -1) {
     switch (o) {
+    case 'e': export_path = optarg; break;
+    case 'd': outs.dump_dir = optarg; break;
+    case 'k': ckpt = optarg; break;
     case 'c': path = optarg; break;
     case 'p': only = optarg; break;
     case 'j': json = 1; break;
@@ -77,9 +153,18 @@ int eddy_cmd_models(int argc, char **argv) {
     default: fputs(usage, stderr); return 2;
     }
   }
-  if (!path || optind < argc) {
+  if ((!path && !ckpt) || optind < argc) {
     fputs(usage, stderr);
     return 2;
+  }
+  if (export_path && !(outs.export = strcmp(export_path, "-") ? fopen(export_path, "w") : stdout)) {
+    fprintf(stderr, "eddy models: --export %s: cannot create it\n", export_path);
+    return 1;
+  }
+  if (ckpt) {
+    int r = export_file(ckpt, outs.export ? outs.export : stdout);
+    if (outs.export && outs.export != stdout) fclose(outs.export);
+    return r;
   }
   char err[2048];
   eddy_config_t *cfg = eddy__cmd_config("models", path, only);
@@ -152,12 +237,13 @@ int eddy_cmd_models(int argc, char **argv) {
                           (int)ck.partition, ck.learner, (unsigned long long)ck.version,
                           (long long)ck.offset, ck.model_len, sha, when);
         }
+        if (export_one(&outs, pc, &ck, sha)) rc = 1;
         eddy_ckpt_clear(&ck);
       }
-      fwrite(out.data, 1, out.len, stdout);
+      if (!outs.export || outs.export != stdout) fwrite(out.data, 1, out.len, stdout);
     }
     free(parts);
-    redisFree(c);
+    eddy_redis_sync_free(c);
   }
   fflush(stdout);
   if (!any_redis) {
@@ -167,5 +253,6 @@ int eddy_cmd_models(int argc, char **argv) {
   }
   eddy_buf_free(&out);
   eddy_config_free(cfg);
+  if (outs.export && outs.export != stdout && fclose(outs.export)) rc = 1;
   return rc;
 }

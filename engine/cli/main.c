@@ -7,23 +7,14 @@
 #include "engine/config/config.h"
 #include "engine/model/model.h"
 
-int eddy_cmd_config(int argc, char **argv);
-int eddy_cmd_eval(int argc, char **argv);
-int eddy_cmd_gen(int argc, char **argv);
-int eddy_cmd_run(int argc, char **argv);
-int eddy_cmd_demo(int argc, char **argv);
-int eddy_cmd_broker(int argc, char **argv);
-int eddy_cmd_detect(int argc, char **argv);
-int eddy_cmd_models(int argc, char **argv);
-int eddy_cmd_alerts(int argc, char **argv);
-int eddy_cmd_verify(int argc, char **argv);
-
 static const eddy_command_t commands[] = {
     {"run", eddy_cmd_run, "-c FILE.ini", "run the pipelines of FILE as a Kafka stream processor"},
     {"demo", eddy_cmd_demo, "[--events N] [--rate R] [--learner NAME]",
      "everything embedded: broker, drifting stream, pipeline with drift detection, live view"},
     {"eval", eddy_cmd_eval, "-c FILE.ini [--input PATH|-] [--every N] [--window N] [--format F]",
      "prequential evaluation of a pipeline's model on a CSV or JSON-lines file"},
+    {"predict", eddy_cmd_predict, "-c FILE.ini -m CHECKPOINT [--input PATH|-] [--output FILE] [--format F]",
+     "score a file of records with a saved model (eval --save-model, or a checkpoint from Redis)"},
     {"config", eddy_cmd_config, "--reference | --check -c FILE",
      "print every config key, or validate a config file"},
     {"gen", eddy_cmd_gen, "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE]",
@@ -39,11 +30,12 @@ static const eddy_command_t commands[] = {
     {"verify", eddy_cmd_verify, "-c FILE.ini [--pipeline NAME] [--exactly-once] [--expect-dlq N] [--json]",
      "check a run's outputs and checkpoints against its input (offline, after the run)"},
 };
+static const size_t n_commands = sizeof commands / sizeof commands[0];
 
 static void usage(FILE *out) {
   fprintf(out, "eddy %s: streaming online learning on Kafka\n\nusage: eddy COMMAND [ARGS]\n\n",
           EDDY_VERSION);
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+  for (size_t i = 0; i < n_commands; i++)
     fprintf(out, "  eddy %-8s %s\n  %14s %s\n", commands[i].name, commands[i].usage, "",
             commands[i].summary);
   fprintf(out, "\n`eddy COMMAND --help` for a command's options.\n");
@@ -59,7 +51,7 @@ int main(int argc, char **argv) {
     printf("eddy %s\n", EDDY_VERSION);
     return 0;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+  for (size_t i = 0; i < n_commands; i++)
     if (strcmp(argv[1], commands[i].name) == 0) return commands[i].main(argc - 1, argv + 1);
   fprintf(stderr, "eddy: unknown command '%s'\n\n", argv[1]);
   usage(stderr);

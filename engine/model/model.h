@@ -103,6 +103,10 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
  * drift detectors and acts on their signals (alerts through on_alert).
  * Call after eddy_replica_predict on the same instance. */
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
+/* The same for an instance predicted earlier, whose label came later: the
+ * evaluator and the drift detectors see pred (k values), the prediction
+ * made then. */
+int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k);
 /* The predicted label index (classification) or value (regression). */
 double eddy_replica_predicted(const eddy_replica_t *r);
 /* The replica as one checkpoint: schema, learner, counters and the drift
@@ -114,7 +118,30 @@ int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b);
  * not verify, or was made by another learner or drift set-up than r's
  * config now asks for. */
 int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size);
+/* A replica checkpoint (eddy_replica_save's bytes, a Redis checkpoint's
+ * `model`) as JSON: {"version", "instances", "learned", "learner": the
+ * learner's export (eddy_learner_export)}. Needs no config. */
+int eddy_checkpoint_export(const void *p, size_t len, eddy_buf_t *b, char *errstr, size_t errstr_size);
 /* Bytes used by the model: learner, schema and drift state. */
 size_t eddy_replica_memory(const eddy_replica_t *r);
+
+/* ----------------------------------------------------- labels that wait */
+
+/* Instances predicted before their label was revealed, in order, each with
+ * the prediction made then and the moment its label is due (a record
+ * index, or a time in ms): `eddy eval --delay`. Grows as needed and keeps
+ * its slots: once grown, push and pop allocate nothing. */
+typedef struct eddy_delay eddy_delay_t;
+
+/* For instances of n attributes. Free with eddy_delay_free. */
+eddy_delay_t *eddy_delay_new(size_t n);
+void eddy_delay_free(eddy_delay_t *d);
+/* Appends a copy of in and pred[0..k) due at `due`. */
+int eddy_delay_push(eddy_delay_t *d, const eddy_instance_t *in, const double *pred, int k, double due);
+/* The oldest waiting instance when it is due at or before now (any when
+ * now is NAN); NULL when none. The pointers stay valid until the next pop. */
+const eddy_instance_t *eddy_delay_due(const eddy_delay_t *d, double now, const double **pred, int *k);
+void eddy_delay_pop(eddy_delay_t *d);
+size_t eddy_delay_count(const eddy_delay_t *d);
 
 #endif /* EDDY_MODEL_H */

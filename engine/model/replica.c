@@ -67,18 +67,23 @@ double eddy_replica_predicted(const eddy_replica_t *r) {
   return (double)eddy_argmax(r->pred, (size_t)r->pred_k);
 }
 
-int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
+int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k) {
   if (!in->has_y) return 0;
-  int err = eddy_evaluator_add(r->eval, r->pred, (size_t)r->pred_k, in->y);
+  int err = eddy_evaluator_add(r->eval, pred, (size_t)k, in->y);
   if (err) return err;
   err = eddy_learner_learn(r->learner, in);
   if (err) return err;
   r->learned++;
   if (!r->drift) return 0;
-  /* The detector watches the 0/1 error, or the absolute error. */
-  double p = eddy_replica_predicted(r);
+  /* The detector watches the 0/1 error (or the absolute error) of the
+   * prediction that was made for this instance. */
+  double p = r->schema->task == EDDY_REGRESSION ? (k ? pred[0] : 0.0) : (double)eddy_argmax(pred, (size_t)k);
   double loss = r->schema->task == EDDY_CLASSIFICATION ? (double)(p != in->y) : fabs(p - in->y);
   return eddy__drift_learned(r, r->drift, in, loss);
+}
+
+int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
+  return eddy_replica_learn_with(r, in, r->pred, r->pred_k);
 }
 
 #define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')
@@ -184,4 +189,34 @@ fail:
 size_t eddy_replica_memory(const eddy_replica_t *r) {
   size_t m = eddy_learner_memory(r->learner) + eddy_schema_memory(r->schema);
   return r->drift ? m + eddy__drift_memory(r->drift) : m;
+}
+
+int eddy_checkpoint_export(const void *p, size_t len, eddy_buf_t *b, char *errstr, size_t errstr_size) {
+  int err = eddy_ckpt_verify(p, len, errstr, errstr_size);
+  if (err) return err;
+  eddy_reader_t rd;
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_SCHEMA, 0, &rd))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no schema section");
+  eddy_schema_t *schema = eddy_schema_load(&rd, errstr, errstr_size);
+  if (!schema) return EDDY_ECORRUPT;
+  eddy_learner_t *l = NULL;
+  err = EDDY_ECORRUPT;
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_LEARNER, 0, &rd)) {
+    eddy_seterr(errstr, errstr_size, err, "checkpoint has no learner section");
+  } else if ((l = eddy_learner_load(&rd, schema, errstr, errstr_size))) {
+    uint64_t version = 0, index = 0, learned = 0;
+    if (eddy_ckpt_section(p, len, EDDY_SECTION_META, 0, &rd) == 0) {
+      version = eddy_read_u64(&rd);
+      index = eddy_read_u64(&rd);
+      learned = eddy_read_u64(&rd);
+    }
+    eddy_buf_printf(b, "{\"version\":%llu,\"instances\":%llu,\"learned\":%llu,\"learner\":",
+                    (unsigned long long)version, (unsigned long long)index, (unsigned long long)learned);
+    err = eddy_learner_export(l, b);
+    eddy_buf_put_u8(b, '}');
+    if (err) eddy_seterr(errstr, errstr_size, err, "export: %s", eddy_strerror(err));
+  }
+  eddy_learner_free(l);
+  eddy_schema_free(schema);
+  return err;
 }

@@ -1,4 +1,4 @@
-/* http.c: the process's HTTP endpoint (/metrics, /healthz) on the loop,
+/* http.c: the process's HTTP endpoint (/metrics, /healthz, the dashboard) on the loop,
  * parsed with Debian's http-parser. Requests are small GETs: a request
  * larger than 16 KiB, or a connection idle for 10 s, is closed, so that a
  * hostile client costs bounded memory. Every answer closes its
@@ -104,13 +104,17 @@ static int on_message_complete(http_parser *p) {
   conn_t *c = p->data;
   if (c->done) return 0;
   eddy_http_t *h = c->http;
-  /* The path without its query. */
+  /* The path, and its query apart. */
   char *q = strchr(c->url, '?');
-  if (q) *q = '\0';
+  const char *query = "";
+  if (q) {
+    *q = '\0';
+    query = q + 1;
+  }
   eddy_buf_t body;
   eddy_buf_init(&body);
   const char *type = "text/plain; charset=utf-8";
-  int status = h->handler(h->ctx, http_method_str((enum http_method)p->method), c->url, &body, &type);
+  int status = h->handler(h->ctx, http_method_str((enum http_method)p->method), c->url, query, &body, &type);
   respond(c, status, type, &body);
   eddy_buf_free(&body);
   http_parser_pause(p, 1); /* one request per connection */

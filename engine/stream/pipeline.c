@@ -135,7 +135,7 @@ void eddy__pl_task_drop(eddy_pipeline_t *pl, eddy_ptask_t *t) {
 
 eddy_ptask_t *eddy__pl_task_add(eddy_pipeline_t *pl, const char *topic, int32_t partition) {
   char err[512];
-  eddy_ptask_t *t = eddy_ptask_new(pl, topic, partition, pl->fields, err, sizeof err);
+  eddy_ptask_t *t = eddy_ptask_new(pl, topic, partition, pl->path.fields, err, sizeof err);
   if (!t) {
     eddy_log(EDDY_LOG_ERROR, "pipeline %s: %s [%d]: cannot make a model replica: %s",
              pl->conf->pipeline.name, topic, (int)partition, err);
@@ -153,7 +153,7 @@ eddy_ptask_t *eddy__pl_task_add(eddy_pipeline_t *pl, const char *topic, int32_t 
     eddy_ptask_free(t);
     return NULL;
   }
-  if (pl->store.entities && !(t->store = eddy_state_batch_new(pl->aggs, partition))) {
+  if (pl->store.entities && !(t->store = eddy_state_batch_new(pl->path.aggs, partition))) {
     eddy_ptask_free(t);
     return NULL;
   }
@@ -294,13 +294,13 @@ static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   } else {
     const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
     return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                       "%s:%d: [state] key 'store': '%s' is neither memory nor redis://HOST:PORT/DB",
+                       "%s:%d: [state] key 'store': '%s' is neither memory, redis://HOST:PORT/DB nor redis+cluster://HOST:PORT[,HOST:PORT...]",
                        w && w->file ? w->file : c->file, w ? w->line : c->line, kind);
   }
   pl->store.pl = pl;
-  pl->store.aggs = pl->aggs;
+  pl->store.aggs = pl->path.aggs;
   pl->ckpt = pl->store.type->checkpoint != NULL;
-  pl->batched = pl->ckpt && pl->aggs->n;
+  pl->batched = pl->ckpt && pl->path.aggs->n;
   return pl->store.type->open ? pl->store.type->open(&pl->store, errstr, errstr_size) : 0;
 }
 
@@ -374,7 +374,6 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   pl->conf = c;
   pl->cpipe[0] = pl->cpipe[1] = pl->ppipe[0] = pl->ppipe[1] = -1;
   pl->revoke_budget_ms = 5000;
-  eddy_buf_init(&pl->out);
   eddy_buf_init(&pl->alert_out);
   eddy_buf_init(&pl->ckpt_buf);
   eddy_hist_init(&pl->st.latency, eddy_latency_bounds, eddy_latency_n_bounds);
@@ -417,32 +416,18 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
     FAIL("%s:%d: [features] numeric or nominal: JSON records from Kafka need their attributes listed", c->file,
          c->line);
   }
-  /* Per-entity aggregates: their inputs are extra fields, their outputs
-   * attributes joined from the state store before predict. */
-  if (!(pl->aggs = eddy_aggs_new(c, errstr, errstr_size))) {
-    err = EDDY_EINVAL;
+  /* The one record path over these fields (engine/record/). */
+  if ((err = eddy_path_init(&pl->path, c, c->source.format, (const char *const *)names, n_names, 1, errstr,
+                            errstr_size)))
     goto fail;
-  }
-  if (!(pl->fields = eddy_fields_new(c, (const char *const *)names, n_names,
-                                     (const char *const *)pl->aggs->inputs, pl->aggs->n_inputs, errstr,
-                                     errstr_size)) ||
-      (pl->aggs->n && eddy_aggs_bind(pl->aggs, pl->fields, errstr, errstr_size))) {
-    err = EDDY_EINVAL;
-    goto fail;
-  }
-  if (pl->aggs->n) {
-    const char *key = c->features.key && *c->features.key ? c->features.key : c->state.key;
-    if (!key || !*key)
-      FAIL("%s:%d: [state] aggregates need the entity key: [features] key (or [state] key)", c->file, c->line);
-  }
   if ((err = store_open(pl, errstr, errstr_size))) goto fail;
   if (pl->batched) {
     /* The batch's first pass reads the entity key alone: the same field
      * map with every other field ignored. */
-    pl->keyfields = *pl->fields;
-    if (!(pl->keyfields.v = malloc(pl->fields->n * sizeof *pl->keyfields.v))) FAIL("out of memory");
-    for (size_t i = 0; i < pl->fields->n; i++) {
-      pl->keyfields.v[i] = pl->fields->v[i];
+    pl->keyfields = *pl->path.fields;
+    if (!(pl->keyfields.v = malloc(pl->path.fields->n * sizeof *pl->keyfields.v))) FAIL("out of memory");
+    for (size_t i = 0; i < pl->path.fields->n; i++) {
+      pl->keyfields.v[i] = pl->path.fields->v[i];
       if (pl->keyfields.v[i].kind != EDDY_FIELD_KEY) pl->keyfields.v[i].kind = EDDY_FIELD_IGNORE;
     }
     if (!(pl->keydec = eddy_decoder_new(c->source.format, &pl->keyfields, c, (const char *const *)names,
@@ -450,37 +435,11 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
       err = EDDY_EINVAL;
       goto fail;
     }
-    if (eddy_record_init(&pl->keyrec, pl->fields)) FAIL("out of memory");
-  }
-  if (!(pl->decoder = eddy_decoder_new(c->source.format, pl->fields, c, (const char *const *)names, n_names,
-                                       errstr, errstr_size)) ||
-      !(pl->output = eddy_output_new(c, errstr, errstr_size))) {
-    err = EDDY_EINVAL;
-    goto fail;
-  }
-  if (eddy_record_init(&pl->rec, pl->fields)) FAIL("out of memory");
-  /* Required fields must be ones the decoder fills. */
-  if (c->features.required && *c->features.required) {
-    char *copy = strdup(c->features.required), *items[1024];
-    size_t n = copy ? eddy_split_list(copy, items, 1024) : 0;
-    pl->required = calloc(n ? n : 1, sizeof *pl->required);
-    for (size_t i = 0; pl->required && i < n; i++) {
-      const eddy_field_t *f = eddy_fields_find(pl->fields, items[i], strlen(items[i]));
-      if (!f || f->kind == EDDY_FIELD_IGNORE || f->kind == EDDY_FIELD_WEIGHT) {
-        eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                    "%s:%d: [features] required: '%s' is not an attribute, the target, key, id or timestamp",
-                    c->file, c->line, items[i]);
-        free(copy);
-        err = EDDY_EINVAL;
-        goto fail;
-      }
-      pl->required[pl->n_required++] = f;
-    }
-    free(copy);
+    if (eddy_record_init(&pl->keyrec, pl->path.fields)) FAIL("out of memory");
   }
   /* The learner and detectors over this field map (config.c checked them
    * over an empty schema). */
-  eddy_replica_t *probe = eddy_replica_new(c, pl->fields, 10, errstr, errstr_size);
+  eddy_replica_t *probe = eddy_replica_new(c, pl->path.fields, 10, errstr, errstr_size);
   if (!probe) {
     err = EDDY_EINVAL;
     goto fail;
@@ -786,7 +745,6 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (pl->cconf) rd_kafka_conf_destroy(pl->cconf);
   if (pl->pconf) rd_kafka_conf_destroy(pl->pconf);
   if (pl->topics) rd_kafka_topic_partition_list_destroy(pl->topics);
-  eddy_record_free(&pl->rec);
   eddy_record_free(&pl->keyrec);
   eddy_decoder_free(pl->keydec);
   free(pl->keyfields.v);
@@ -795,12 +753,7 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (pl->assign_wait) rd_kafka_topic_partition_list_destroy(pl->assign_wait);
   if (pl->unassign_parts) rd_kafka_topic_partition_list_destroy(pl->unassign_parts);
   eddy_buf_free(&pl->ckpt_buf);
-  eddy_aggs_free(pl->aggs);
-  eddy_decoder_free(pl->decoder);
-  eddy_output_free(pl->output);
-  eddy_fields_free(pl->fields);
-  free(pl->required);
-  eddy_buf_free(&pl->out);
+  eddy_path_free(&pl->path);
   eddy_buf_free(&pl->alert_out);
   free(pl->st.alerts);
   free(pl);

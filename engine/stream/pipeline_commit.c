@@ -150,7 +150,7 @@ static int in_list(const rd_kafka_topic_partition_list_t *l, const eddy_ptask_t 
 static int rewind_task(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l) {
   const eddy_pipeline_conf_t *c = pl->conf;
   char err[512];
-  eddy_replica_t *r = eddy_replica_new(c, pl->fields, (size_t)c->pipeline.window, err, sizeof err);
+  eddy_replica_t *r = eddy_replica_new(c, pl->path.fields, (size_t)c->pipeline.window, err, sizeof err);
   if (!r) {
     eddy_log(EDDY_LOG_ERROR, "pipeline %s: %s [%d]: cannot make a model replica: %s", c->pipeline.name, t->topic,
              (int)t->partition, err);

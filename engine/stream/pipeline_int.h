@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "learners/learners.h"
+#include "engine/record/record.h"
 #include "engine/stream/stream.h"
 
 _Static_assert(sizeof(void *) == 8, "delivery opaques pack 64 bits into a pointer");
@@ -41,20 +42,14 @@ struct eddy_pipeline {
   int failed;
 
   /* Made by eddy_pipeline_new. */
-  eddy_fields_t *fields;
-  eddy_decoder_t *decoder;
-  eddy_output_t *output;
+  eddy_path_t path;         /* the one record path: fields, decoder, aggregates, output */
   eddy_plstore_t store;     /* checkpoints, and the aggregates' store.entities */
-  eddy_aggs_t *aggs;        /* [state] aggregates (n == 0: none) */
   int ckpt;                 /* the store keeps checkpoints (Redis) */
   int batched;              /* entities fetched per batch (Redis, with aggregates) */
   eddy_fields_t keyfields;  /* the field map with the entity key alone (first pass) */
   eddy_decoder_t *keydec;
   eddy_record_t keyrec;
-  const eddy_field_t **required;
-  size_t n_required;
-  eddy_record_t rec;
-  eddy_buf_t out, alert_out;
+  eddy_buf_t alert_out;
   rd_kafka_conf_t *cconf, *pconf;
   rd_kafka_topic_partition_list_t *topics;
   char bootstrap[256];
@@ -148,8 +143,8 @@ struct eddy_pipeline {
   eddy_pipeline_stats_t st;
 };
 
-/* eddy__pl_handle's `pre`: fetch the record's entity now (pipeline_record.c). */
-#define ENTITY_NOW (-2)
+/* eddy__pl_handle's `pre`: fetch the record's entity now (engine/record/). */
+#define ENTITY_NOW EDDY_PATH_ENTITY_NOW
 #define UNASSIGN_WAIT 10.0 /* seconds revoked partitions wait for their checkpoints */
 
 /* pipeline.c */

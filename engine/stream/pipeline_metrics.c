@@ -56,6 +56,9 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
     eddy_prom_sample(b, family, labels, pl->paused || pl->held ? 1 : 0);
   } else if (!strcmp(family, "eddy_kafka_reachable")) {
     eddy_prom_sample(b, family, labels, pl->unreachable ? 0 : 1);
+  } else if (!strcmp(family, "eddy_state_store_reachable")) {
+    const eddy_plstore_t *s = &pl->store;
+    eddy_prom_sample(b, family, labels, !s->type || !s->type->ready || s->type->ready(s) ? 1 : 0);
   } else if (!strcmp(family, "eddy_alerts_total")) {
     for (size_t i = 0; i < st->n_alerts; i++) {
       eddy_prom_labels(labels, sizeof labels, "pipeline", name, "detector", st->alerts[i].detector, "kind",

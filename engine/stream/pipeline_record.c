@@ -11,31 +11,60 @@
 
 /* ------------------------------------------------------------ record path */
 
-static int check_required(eddy_pipeline_t *pl, char *msg, size_t size) {
-  const eddy_record_t *r = &pl->rec;
-  for (size_t i = 0; i < pl->n_required; i++) {
-    const eddy_field_t *f = pl->required[i];
-    int present = 1;
-    switch (f->kind) {
-    case EDDY_FIELD_ATTR: present = !r->in.missing[f->index]; break;
-    case EDDY_FIELD_TARGET: present = r->in.has_y; break;
-    case EDDY_FIELD_KEY: present = r->key != NULL; break;
-    case EDDY_FIELD_ID: present = r->id != NULL; break;
-    case EDDY_FIELD_TIME: present = r->has_ts; break;
-    case EDDY_FIELD_AUX: present = r->aux_set[f->index]; break;
-    default: break;
-    }
-    if (!present) return eddy_seterr(msg, size, EDDY_EMISSING, "required field '%s' is missing", f->name);
-  }
-  return 0;
+/* What the one record path (engine/record/) hands back: outputs go to
+ * Kafka, outcomes to the pipeline's and the task's counters. */
+static void on_predicted(void *ctx, const eddy_path_input_t *in, const eddy_buf_t *out) {
+  eddy_pipeline_t *pl = ctx;
+  pl->st.predictions++;
+  pl->cur->predictions++;
+  eddy__pl_emit(pl, pl->t_pred, OUT_PREDICTION, out->data, out->len, in->key, in->key_len, NULL);
 }
 
-/* The record path. `pre` is the record's entity in its task's state
- * batch from the batch's first pass (Redis), -1 when that pass found no
- * key, or ENTITY_NOW to fetch it now (the memory store answers at once:
- * one record is one batch). Without a key the record joins the state of
- * an entity never seen, and updates nothing. */
+static void on_encode_failed(void *ctx, const eddy_path_input_t *in) {
+  eddy__pl_log_limited(ctx, EDDY_LOG_ERROR, "cannot encode a prediction of %s [%d] offset %" PRId64, in->topic,
+                       (int)in->partition, in->offset);
+}
 
+static void on_rejected(void *ctx, const eddy_path_input_t *in, eddy_path_stage_t stage, int err,
+                        const char *msg) {
+  eddy_pipeline_t *pl = ctx;
+  if (stage == EDDY_PATH_SIZE) pl->st.oversized++;
+  else if (stage == EDDY_PATH_DECODE) pl->st.decode_errors++;
+  else pl->st.invalid++;
+  eddy__pl_dead_letter(pl, in->opaque, eddy_path_stage_name(stage), err, msg);
+}
+
+static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
+  eddy_pipeline_t *pl = ctx;
+  if (err) {
+    eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": learner %s: %s", in->topic,
+                         (int)in->partition, in->offset, pl->conf->model.learner, eddy_strerror(err));
+  } else {
+    pl->st.learned++;
+    pl->cur->learned++;
+  }
+}
+
+static void on_entity_missed(void *ctx, const eddy_path_input_t *in) {
+  eddy__pl_log_limited(ctx, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": the entity key was not read "
+                       "before the batch: joined as a new entity, not updated", in->topic, (int)in->partition,
+                       in->offset);
+}
+
+static const eddy_path_sink_t pl_sink = {
+    .predicted = on_predicted,
+    .encode_failed = on_encode_failed,
+    .rejected = on_rejected,
+    .learned = on_learned,
+    .entity_missed = on_entity_missed,
+};
+
+/* A consumed record through the one record path. `pre` is the record's
+ * entity in its task's state batch from the batch's first pass (Redis),
+ * -1 when that pass found no key, or ENTITY_NOW to fetch it now (the
+ * memory store answers at once: one record is one batch). Without a key
+ * the record joins the state of an entity never seen, and updates
+ * nothing. */
 void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_t *t, int64_t pre) {
   rd_kafka_timestamp_type_t tstype;
   int64_t ts = rd_kafka_message_timestamp(m, &tstype);
@@ -50,98 +79,27 @@ void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptas
   /* Exactly once, after a restore: records whose outputs are committed
    * are handled without outputs; records the model already learned (it
    * was checkpointed past them) without learning. */
-  int learn = m->offset >= t->learn_from;
   pl->replaying = m->offset < t->emit_from;
   if (pl->replaying) pl->st.replayed++;
   pl->st.records_in++;
   pl->st.bytes_in += m->len;
   t->records++;
-  eddy_replica_t *rep = t->replica;
-  char msg[512];
-  int err;
-  if (m->len > (size_t)pl->conf->source.max_record_bytes) {
-    pl->st.oversized++;
-    snprintf(msg, sizeof msg, "record of %zu bytes is larger than max_record_bytes = %" PRId64, m->len,
-             pl->conf->source.max_record_bytes);
-    eddy__pl_dead_letter(pl, m, "size", EDDY_ERANGE, msg);
-  } else if ((err = eddy_decoder_decode(pl->decoder, rep->schema, m->payload, m->len, &pl->rec, msg,
-                                        sizeof msg))) {
-    pl->st.decode_errors++;
-    eddy__pl_dead_letter(pl, m, "decode", err, msg);
-  } else if ((err = check_required(pl, msg, sizeof msg))) {
-    pl->st.invalid++;
-    eddy__pl_dead_letter(pl, m, "validate", err, msg);
-  } else {
-    rep->offset = m->offset;
-    int64_t entity = -1;
-    double t_ms = 0;
-    eddy_state_batch_t *b = t->store;
-    if (pl->aggs->n) {
-      t_ms = eddy_aggs_time_ms(pl->aggs, &pl->rec, ts > 0 ? (double)ts : pl->batch_time * 1000);
-      if (b && pl->rec.key) {
-        if (pre == ENTITY_NOW) {
-          eddy_state_batch_clear(b);
-          entity = eddy_state_batch_add(b, pl->rec.key, pl->rec.key_len);
-          if (entity >= 0 && eddy_store_fetch(pl->store.entities, b, NULL, NULL) != 0) entity = -1;
-        } else if (pre >= 0 && b->key_len[pre] == pl->rec.key_len &&
-                   memcmp(b->keys + b->key_off[pre], pl->rec.key, pl->rec.key_len) == 0) {
-          entity = pre;
-        } else {
-          eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": the entity key was not read "
-                      "before the batch: joined as a new entity, not updated", t->topic, (int)t->partition,
-                      (int64_t)m->offset);
-        }
-      }
-      if (entity >= 0) eddy_state_batch_join(b, (size_t)entity, &pl->rec, t_ms);
-      else eddy_aggs_join(pl->aggs, pl->aggs->fresh, &pl->rec, t_ms);
-    }
-    int k = eddy_replica_predict(rep, &pl->rec.in);
-    if (pl->t_pred && !pl->replaying) {
-      eddy_buf_clear(&pl->out);
-      eddy_prediction_t p = {
-          .pipeline = pl->conf->pipeline.name,
-          .topic = t->topic,
-          .partition = t->partition,
-          .offset = m->offset,
-          .key = m->key,
-          .key_len = m->key_len,
-          .id = pl->rec.id,
-          .id_len = pl->rec.id_len,
-          .schema = rep->schema,
-          .scores = rep->pred,
-          .k = k > 0 ? k : 0,
-          .predicted = eddy_replica_predicted(rep),
-          .has_label = pl->rec.in.has_y,
-          .label = pl->rec.in.y,
-          .model_version = rep->version,
-          .time = pl->batch_time,
-          .aggs = pl->conf->sink.aggregates && pl->aggs->n ? pl->aggs : NULL,
-          .in = &pl->rec.in,
-      };
-      if (eddy_output_encode(pl->output, &p, &pl->out) == 0) {
-        pl->st.predictions++;
-        t->predictions++;
-        eddy__pl_emit(pl, pl->t_pred, OUT_PREDICTION, pl->out.data, pl->out.len, m->key, m->key_len, NULL);
-      } else {
-        eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "cannot encode a prediction of %s [%d] offset %" PRId64,
-                    t->topic, (int)t->partition, (int64_t)m->offset);
-      }
-    }
-    if (pl->rec.in.has_y && learn) {
-      err = eddy_replica_learn(rep, &pl->rec.in);
-      if (err) {
-        eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "%s [%d] offset %" PRId64 ": learner %s: %s", t->topic,
-                    (int)t->partition, (int64_t)m->offset, pl->conf->model.learner, eddy_strerror(err));
-      } else {
-        pl->st.learned++;
-        t->learned++;
-      }
-    }
-    if (entity >= 0 && learn) {
-      eddy_state_batch_update(b, (size_t)entity, &pl->rec, t_ms);
-      if (pre == ENTITY_NOW) eddy_store_write(pl->store.entities, b);
-    }
-  }
+  eddy_path_input_t in = {
+      .value = m->payload,
+      .len = m->len,
+      .key = m->key,
+      .key_len = m->key_len,
+      .topic = t->topic,
+      .partition = t->partition,
+      .offset = m->offset,
+      .fallback_ms = ts > 0 ? (double)ts : pl->batch_time * 1000,
+      .time = pl->batch_time,
+      .emit = pl->t_pred && !pl->replaying,
+      .learn = m->offset >= t->learn_from,
+      .opaque = (void *)m,
+  };
+  eddy_path_state_t st = {.batch = t->store, .store = pl->store.entities, .pre = pre};
+  eddy_path_handle(&pl->path, t->replica, &st, &in, &pl_sink, pl);
   pl->cur = NULL;
   pl->replaying = 0;
   eddy_wm_done(&t->wm, seq); /* the guard */

@@ -15,10 +15,10 @@ eddy_ptask_t *eddy_pipeline_replay_task(eddy_pipeline_t *pl, const char *topic, 
                                         char *errstr, size_t errstr_size) {
   if (pl->state != EDDY_PL_PREPARED || pl->consumer)
     return eddy_seterr(errstr, errstr_size, EDDY_ESTATE, "replay needs a pipeline that never started"), NULL;
-  if (pl->aggs->n) {
+  if (pl->path.aggs->n) {
     eddy_pipeline_conf_t mem = *pl->conf;
     mem.state.store = (char *)"memory";
-    eddy_store_t *s = eddy_store_new(&mem, pl->aggs, NULL, errstr, errstr_size);
+    eddy_store_t *s = eddy_store_new(&mem, pl->path.aggs, NULL, errstr, errstr_size);
     if (!s) return NULL;
     eddy_store_free(pl->store.entities);
     pl->store.entities = s;

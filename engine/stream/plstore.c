@@ -121,7 +121,7 @@ static void rps_close(eddy_plstore_t *s) {
   eddy_store_free(s->entities);
   s->entities = NULL;
   if (!x) return;
-  if (x->sync) redisFree(x->sync);
+  if (x->sync) eddy_redis_sync_free(x->sync);
   free(x);
   s->impl = NULL;
 }
@@ -137,7 +137,7 @@ static int rps_ready(const eddy_plstore_t *s) {
 static void set_aside(rps_t *x, const char *key) {
   char aside[600];
   snprintf(aside, sizeof aside, "%s:refused", key);
-  redisReply *r = redisCommand(x->sync, "RENAME %s %s", key, aside);
+  redisReply *r = eddy_redis_sync_command(x->sync, "RENAME %s %s", key, aside);
   if (r && r->type != REDIS_REPLY_ERROR)
     eddy_log(EDDY_LOG_WARN, "pipeline %s: the refused checkpoint is kept as %s", x->conf->pipeline.name, aside);
   else
@@ -159,7 +159,7 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
     if (!x->sync && !(x->sync = eddy_redis_connect_sync(c->state.store, 2.0, err, sizeof err))) break;
     e = eddy_ckpt_read_sync(x->sync, prefix_of(c), name, t->partition, &ck, err, sizeof err);
     if (e == EDDY_EIO && x->sync->err) {
-      redisFree(x->sync);
+      eddy_redis_sync_free(x->sync);
       x->sync = NULL;
     } else {
       break;
@@ -196,7 +196,7 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
     }
   }
   char key[512];
-  eddy_ckpt_key(key, sizeof key, prefix_of(c), name, t->partition);
+  eddy_ckpt_key(key, sizeof key, eddy_redis_url_is_cluster(c->state.store), prefix_of(c), name, t->partition);
   if (e == EDDY_ENOENT) {
     eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: no checkpoint (%s): a fresh model from the group's "
              "committed offset", name, t->topic, (int)t->partition, key);

@@ -51,6 +51,11 @@ struct eddy_run {
   double stop_deadline;
   uint64_t reloads, reload_failures;
   double started_at;
+  eddy_dash_t *dash;        /* the dashboard's figures: kept until eddy_run_free */
+  eddy_pipeline_t **seen;   /* scratch: the pipelines the dashboard samples */
+  uint64_t http_requests;
+  double http_seconds;      /* loop time spent answering them */
+  size_t cap_seen;
 };
 
 static cfgref_t *ref_new(eddy_config_t *cfg) {
@@ -77,7 +82,10 @@ size_t eddy_run_pipelines(const eddy_run_t *r, eddy_pipeline_t **out, size_t max
   return r->n_pls;
 }
 
+eddy_dash_t *eddy_run_dash(const eddy_run_t *r) { return r->dash; }
+
 void eddy__run_alert(eddy_run_t *r, const eddy_pipeline_t *pl, const eddy_alert_t *a) {
+  if (r) eddy_dash_alert(r->dash, a);
   if (r && r->opts.on_alert) r->opts.on_alert(r->opts.ctx, pl, a);
 }
 
@@ -147,6 +155,7 @@ static const struct family {
     {"eddy_outputs_in_flight", "gauge", "Outputs awaiting their delivery report."},
     {"eddy_paused", "gauge", "1 while consumption is paused (backpressure, state store, drain)."},
     {"eddy_kafka_reachable", "gauge", "0 while every broker is unreachable."},
+    {"eddy_state_store_reachable", "gauge", "0 while the pipeline's state store (Redis) is unreachable; 1 for memory."},
     {"eddy_latency_seconds", "histogram",
      "End to end: the source record's Kafka timestamp to its prediction's delivery report."},
     {"eddy_partition_records_total", "counter", "Records consumed by the partition's current task."},
@@ -168,6 +177,11 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   eddy_prom_sample(b, "eddy_config_reloads_total", NULL, (double)r->reloads);
   eddy_prom_family(b, "eddy_config_reload_failures_total", "counter", "Config reloads refused.");
   eddy_prom_sample(b, "eddy_config_reload_failures_total", NULL, (double)r->reload_failures);
+  eddy_prom_family(b, "eddy_http_requests_total", "counter", "HTTP requests answered (dashboard, its API, /metrics, /healthz).");
+  eddy_prom_sample(b, "eddy_http_requests_total", NULL, (double)r->http_requests);
+  eddy_prom_family(b, "eddy_http_seconds_total", "counter",
+                   "Loop time spent building HTTP answers (time the record path waited for them).");
+  eddy_prom_sample(b, "eddy_http_seconds_total", NULL, r->http_seconds);
   eddy_prom_family(b, "eddy_pipelines", "gauge", "Pipelines running.");
   eddy_prom_sample(b, "eddy_pipelines", NULL, (double)r->n_pls);
   for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
@@ -178,9 +192,23 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   }
 }
 
-static int on_http(void *ctx, const char *method, const char *path, eddy_buf_t *body,
-                   const char **content_type) {
+static int answer(eddy_run_t *r, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                  const char **content_type);
+
+/* Answers, and counts the loop time they take: it is time the record path
+ * waits (eddy_http_seconds_total, what `make bench` bounds). */
+int eddy_run_http(void *ctx, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                  const char **content_type) {
   eddy_run_t *r = ctx;
+  uint64_t t0 = uv_hrtime();
+  int status = answer(r, method, path, query, body, content_type);
+  r->http_requests++;
+  r->http_seconds += (double)(uv_hrtime() - t0) / 1e9;
+  return status;
+}
+
+static int answer(eddy_run_t *r, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                  const char **content_type) {
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
     eddy_buf_printf(body, "only GET\n");
     return 405;
@@ -207,7 +235,9 @@ static int on_http(void *ctx, const char *method, const char *path, eddy_buf_t *
     eddy_buf_printf(body, "}}\n");
     return ok ? 200 : 503;
   }
-  eddy_buf_printf(body, "not found: try /metrics or /healthz\n");
+  int status = eddy_dash_http(r->dash, path, query, body, content_type);
+  if (status) return status;
+  eddy_buf_printf(body, "not found: try /, /metrics, /healthz or /api/pipelines\n");
   return 404;
 }
 
@@ -238,8 +268,19 @@ static void start_pipeline(eddy_run_t *r, slot_t *s) {
   }
 }
 
+/* The dashboard's point of this second, from every pipeline running or
+ * draining. */
+static void dash_sample(eddy_run_t *r, int models) {
+  size_t n = r->n_pls + r->n_gone;
+  if (!r->dash || eddy_grow((void **)&r->seen, &r->cap_seen, n + 1, sizeof *r->seen)) return;
+  for (size_t i = 0; i < r->n_pls; i++) r->seen[i] = r->pls[i].pl;
+  for (size_t i = 0; i < r->n_gone; i++) r->seen[r->n_pls + i] = r->gone[i].pl;
+  eddy_dash_sample(r->dash, r->seen, n, models);
+}
+
 static void on_tick(uv_timer_t *t) {
   eddy_run_t *r = t->data;
+  dash_sample(r, 0);
   for (size_t i = 0; i < r->n_pls; i++) {
     slot_t *s = &r->pls[i];
     if (s->after) continue; /* waits for its predecessor */
@@ -277,6 +318,7 @@ void eddy_run_stop(eddy_run_t *r) {
   if (r->stopping) return;
   r->stopping = 1;
   r->stop_deadline = eddy_now() + STOP_BUDGET;
+  dash_sample(r, 1); /* the models as they are now, to be shown after the pipelines are gone */
   if (!r->opts.no_signals) {
     pthread_t th;
     pthread_attr_t a;
@@ -344,6 +386,10 @@ eddy_run_t *eddy_run_new(uv_loop_t *loop, const eddy_run_opts_t *opts, eddy_conf
   r->loop = loop;
   r->opts = *opts;
   r->started_at = eddy_now();
+  if (!(r->dash = eddy_dash_new(EDDY_DASH_SECONDS, EDDY_DASH_ALERTS))) {
+    eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    goto fail;
+  }
   eddy_run_plan(NULL, config, items, n);
   if (prepare(r, ref, items, n, made, errstr, errstr_size)) goto fail;
   for (size_t i = 0; i < n; i++) {
@@ -364,7 +410,10 @@ fail:
   } else {
     eddy_config_free(config);
   }
-  if (r) free(r->config_path);
+  if (r) {
+    free(r->config_path);
+    eddy_dash_free(r->dash);
+  }
   free(r);
   return NULL;
 }
@@ -384,14 +433,14 @@ int eddy_run_start(eddy_run_t *r, char *errstr, size_t errstr_size) {
   r->started = 1;
   const char *listen = r->current->cfg->http.listen;
   if (listen[0]) {
-    r->http = eddy_http_start(r->loop, listen, on_http, r, errstr, errstr_size);
+    r->http = eddy_http_start(r->loop, listen, eddy_run_http, r, errstr, errstr_size);
     if (!r->http) {
       eddy_run_stop(r);
       uv_timer_start(&r->tick, on_tick, 0, TICK_MS);
       return EDDY_EIO;
     }
     snprintf(r->listen, sizeof r->listen, "%s", listen);
-    eddy_log(EDDY_LOG_INFO, "http: /metrics and /healthz on port %d", eddy_http_port(r->http));
+    eddy_log(EDDY_LOG_INFO, "http: the dashboard, /metrics and /healthz on port %d", eddy_http_port(r->http));
   }
   for (size_t i = 0; i < r->n_pls; i++) {
     if (eddy_pipeline_start(r->pls[i].pl, errstr, errstr_size)) {
@@ -428,7 +477,7 @@ int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
   /* A new [http] listen address is bound before anything changes. */
   int http_changed = strcmp(cfg->http.listen, r->listen) != 0;
   if (http_changed && cfg->http.listen[0] &&
-      !(http = eddy_http_start(r->loop, cfg->http.listen, on_http, r, errstr, errstr_size))) {
+      !(http = eddy_http_start(r->loop, cfg->http.listen, eddy_run_http, r, errstr, errstr_size))) {
     for (size_t i = 0; i < n; i++) eddy_pipeline_free(made[i]);
     err = EDDY_EIO;
     goto done;
@@ -502,5 +551,7 @@ void eddy_run_free(eddy_run_t *r) {
   free(r->gone);
   ref_drop(r->current);
   free(r->config_path);
+  eddy_dash_free(r->dash);
+  free(r->seen);
   free(r);
 }

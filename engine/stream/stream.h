@@ -211,8 +211,9 @@ const char *eddy_prom_labels(char *out, size_t size, ...);
 typedef struct eddy_http eddy_http_t;
 
 /* Answers one request: writes the body, sets *content_type, returns the
- * status code. */
-typedef int (*eddy_http_handler_t)(void *ctx, const char *method, const char *path,
+ * status code. path is the URL's path, query what followed its '?' ("" when
+ * none), both still percent-encoded. */
+typedef int (*eddy_http_handler_t)(void *ctx, const char *method, const char *path, const char *query,
                                    eddy_buf_t *body, const char **content_type);
 
 /* Listens on HOST:PORT (PORT 0: any free one) on loop with Debian's
@@ -222,6 +223,39 @@ eddy_http_t *eddy_http_start(uv_loop_t *loop, const char *listen, eddy_http_hand
 int eddy_http_port(const eddy_http_t *h);
 /* Closes the listener and every connection; frees h once libuv is done. */
 void eddy_http_stop(eddy_http_t *h);
+
+/* ----------------------------------------------------------- dashboard */
+
+/* The live dashboard behind [http] listen's / (dash.c, dash_api.c): a ring
+ * of per-second points per partition, sampled by the run's timer from the
+ * counters the record path already keeps (the record path does nothing
+ * more), the last alerts (copied into a ring allocated up front: alerts
+ * come from the record path), the models' figures, and the page itself
+ * (HTML, CSS, JS and uPlot embedded at build time). Loop thread only. */
+typedef struct eddy_dash eddy_dash_t;
+
+#define EDDY_DASH_SECONDS 900 /* seconds of points kept per partition */
+#define EDDY_DASH_ALERTS 4096 /* alerts kept per process */
+#define EDDY_DASH_MODEL_EVERY 5.0 /* seconds between the models' snapshots, while /api/models is asked */
+
+/* NULL when out of memory. Free with eddy_dash_free. */
+eddy_dash_t *eddy_dash_new(size_t seconds, size_t max_alerts);
+void eddy_dash_free(eddy_dash_t *d);
+/* Called often (the run's tick); adds a point per assigned partition once
+ * the wall clock's second changes. models: snapshot the models now
+ * (otherwise every EDDY_DASH_MODEL_EVERY seconds while /api/models is
+ * asked for). Pipelines no longer in
+ * pls are shown as closed, with their figures; pls NULL: all of them (the
+ * run is over). */
+void eddy_dash_sample(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n, int models);
+/* Keeps a copy of an alert (no allocation). */
+void eddy_dash_alert(eddy_dash_t *d, const eddy_alert_t *a);
+/* Answers GET path?query when it is the dashboard's (/, its files, /api/...):
+ * returns the status code, or 0 when the path is not the dashboard's. */
+int eddy_dash_http(eddy_dash_t *d, const char *path, const char *query, eddy_buf_t *body,
+                   const char **content_type);
+/* Bytes one partition's ring costs. */
+size_t eddy_dash_ring_bytes(size_t seconds);
 
 /* ------------------------------------------------------------ pipelines */
 
@@ -385,6 +419,13 @@ int eddy_run_status(const eddy_run_t *r);
 int eddy_run_http_port(const eddy_run_t *r);
 /* /metrics's text. */
 void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b);
+/* The run's dashboard (kept until eddy_run_free, so that it can be served
+ * after the pipelines are done: `eddy demo --linger`). */
+eddy_dash_t *eddy_run_dash(const eddy_run_t *r);
+/* The HTTP handler of the run (/metrics, /healthz, the dashboard), for a
+ * listener started by the caller with the run as ctx. */
+int eddy_run_http(void *run, const char *method, const char *path, const char *query, eddy_buf_t *body,
+                  const char **content_type);
 
 /* What a reload does to each pipeline, by name (run.c; tested alone). */
 typedef enum { EDDY_PLAN_KEEP, EDDY_PLAN_ADD, EDDY_PLAN_REMOVE, EDDY_PLAN_REPLACE } eddy_plan_op_t;

@@ -468,7 +468,7 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
       v->ck = has ? &ck : NULL;
       v->ck_offset = has ? ck.offset : -1;
       v->ck_done = 0;
-      eddy_ckpt_key(v->ck_key, sizeof v->ck_key, v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
+      eddy_ckpt_key(v->ck_key, sizeof v->ck_key, eddy_redis_url_is_cluster(v->c->state.store), v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
                     v->c->pipeline.name, p->partition);
       if (has && p->lo > 0) {
         err = eddy_seterr(errstr, errstr_size, EDDY_ERANGE,
@@ -517,7 +517,7 @@ static void stray_checkpoints(ver_t *v, redisContext *rc) {
       char key[512];
       v->r->stray++;
       violation(v, "checkpoint %s is of partition %d, which the input does not have",
-                eddy_ckpt_key(key, sizeof key, v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
+                eddy_ckpt_key(key, sizeof key, eddy_redis_url_is_cluster(v->c->state.store), v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
                               v->c->pipeline.name, ids[i]), (int)ids[i]);
     }
   }
@@ -1039,7 +1039,9 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
   if (eddy_store_is_redis(c)) {
     char why[1024];
     if (!(rc = eddy_redis_connect_sync(c->state.store, o->timeout, why, sizeof why))) {
-      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "Redis %s: %s", c->state.store, why);
+      char shown[600];
+      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "Redis %s: %s",
+                        eddy_redis_url_mask(c->state.store, shown, sizeof shown), why);
       goto out;
     }
   }
@@ -1066,7 +1068,7 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
       r->violated ? "FAILED" : r->pending[0] ? "NO VERDICT" : "ok",
       r->records_in, r->seconds, r->seconds > 0 ? (double)r->records_in / r->seconds : 0);
 out:
-  if (rc) redisFree(rc);
+  if (rc) eddy_redis_sync_free(rc);
   if (v.rk) {
     rd_kafka_consumer_close(v.rk);
     rd_kafka_destroy(v.rk);

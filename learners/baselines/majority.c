@@ -85,6 +85,29 @@ static void majority_destroy(eddy_learner_t *l) {
   free(m->counts);
 }
 
+/* {"family": "baseline", "class_weights": {CLASS: w}} or {"mean", "weight"}. */
+static int majority_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const majority_t *m = l->state;
+  if (l->schema->task == EDDY_REGRESSION) {
+    eddy_buf_printf(b, "{\"family\":\"baseline\",\"mean\":");
+    eddy_json_double(b, m->mean);
+    eddy_buf_printf(b, ",\"weight\":");
+    eddy_json_double(b, m->sum_w);
+    eddy_buf_put_u8(b, '}');
+    return b->err;
+  }
+  eddy_buf_printf(b, "{\"family\":\"baseline\",\"class_weights\":{");
+  for (size_t c = 0; c < m->n; c++) {
+    const char *name = eddy_dict_name(l->schema->target.dict, (uint32_t)c);
+    if (c) eddy_buf_put_u8(b, ',');
+    eddy_json_string(b, name ? name : "", name ? strlen(name) : 0);
+    eddy_buf_put_u8(b, ':');
+    eddy_json_double(b, m->counts[c]);
+  }
+  eddy_buf_printf(b, "}}");
+  return b->err;
+}
+
 const eddy_learner_type_t eddy_learner_majority = {
     .name = "majority",
     .description = "majority class (classification) or mean (regression) baseline",
@@ -99,4 +122,5 @@ const eddy_learner_type_t eddy_learner_majority = {
     .load = majority_load,
     .memory = majority_memory,
     .destroy = majority_destroy,
+    .export_json = majority_export,
 };

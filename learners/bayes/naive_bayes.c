@@ -807,6 +807,8 @@ static void nb_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+static int nb_export(const eddy_learner_t *l, eddy_buf_t *b);
+
 const eddy_learner_type_t eddy_learner_naive_bayes = {
     .name = "naive_bayes",
     .description = "naive Bayes: Gaussian numeric and Laplace-smoothed nominal attributes "
@@ -825,6 +827,7 @@ const eddy_learner_type_t eddy_learner_naive_bayes = {
     .memory = nb_memory,
     .destroy = nb_destroy,
     .describe = nb_describe,
+    .export_json = nb_export,
 };
 
 /* -------------------------------------------------------------- access */
@@ -856,4 +859,56 @@ int eddy_naive_bayes_gaussian(const eddy_learner_t *l, size_t c, size_t attr, do
 double eddy_naive_bayes_epsilon(const eddy_learner_t *l) {
   const nb_t *m = nb_of(l);
   return m ? m->eps : 0.0;
+}
+
+/* ---------------------------------------------------------------- export */
+
+static void nb_put_name(eddy_buf_t *b, const char *s) { eddy_json_string(b, s ? s : "", s ? strlen(s) : 0); }
+
+/* Naive Bayes as JSON: per class its weight, per numeric attribute the
+ * Gaussian the model uses (weight, mean, variance), per nominal attribute
+ * the weight of each value. */
+static int nb_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const nb_t *m = l->state;
+  const eddy_schema_t *s = l->schema;
+  eddy_buf_printf(b, "{\"family\":\"naive_bayes\",\"classes\":[");
+  for (size_t c = 0; c < m->k; c++) {
+    eddy_buf_printf(b, "%s{\"class\":", c ? "," : "");
+    nb_put_name(b, eddy_dict_name(s->target.dict, (uint32_t)c));
+    eddy_buf_printf(b, ",\"weight\":");
+    eddy_json_double(b, m->cw[c]);
+    eddy_buf_printf(b, ",\"numeric\":{");
+    for (size_t j = 0; j < m->nn; j++) {
+      double w, mean, var;
+      eddy_naive_bayes_gaussian(l, c, m->num_idx[j], &w, &mean, &var);
+      if (j) eddy_buf_put_u8(b, ',');
+      nb_put_name(b, s->attrs[m->num_idx[j]].name);
+      eddy_buf_printf(b, ":{\"weight\":");
+      eddy_json_double(b, w);
+      eddy_buf_printf(b, ",\"mean\":");
+      eddy_json_double(b, mean);
+      eddy_buf_printf(b, ",\"variance\":");
+      eddy_json_double(b, var);
+      eddy_buf_put_u8(b, '}');
+    }
+    eddy_buf_printf(b, "},\"nominal\":{");
+    for (size_t j = 0; j < m->nm; j++) {
+      const nb_nom_t *nm = &m->nom[c * m->nm + j];
+      const eddy_dict_t *d = s->attrs[m->nom_idx[j]].dict;
+      if (j) eddy_buf_put_u8(b, ',');
+      nb_put_name(b, s->attrs[m->nom_idx[j]].name);
+      eddy_buf_put(b, ":{", 2);
+      size_t nv = eddy_dict_size(d) < nm->cap ? eddy_dict_size(d) : nm->cap;
+      for (size_t v = 0; v < nv; v++) {
+        if (v) eddy_buf_put_u8(b, ',');
+        nb_put_name(b, eddy_dict_name(d, (uint32_t)v));
+        eddy_buf_put_u8(b, ':');
+        eddy_json_double(b, nm->cnt[v]);
+      }
+      eddy_buf_put_u8(b, '}');
+    }
+    eddy_buf_printf(b, "}}");
+  }
+  eddy_buf_printf(b, "]}");
+  return b->err;
 }

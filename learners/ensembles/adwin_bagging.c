@@ -179,6 +179,11 @@ static void adwin_bagging_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+static int adwin_bagging_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const adwin_bagging_t *s = l->state;
+  return eddy_ensemble_export(&s->e, NULL, b);
+}
+
 const eddy_learner_type_t eddy_learner_adwin_bagging = {
     .name = "adwin_bagging",
     .description = "online bagging with an ADWIN per member, the worst replaced on drift "
@@ -196,6 +201,7 @@ const eddy_learner_type_t eddy_learner_adwin_bagging = {
     .memory = adwin_bagging_memory,
     .destroy = adwin_bagging_destroy,
     .describe = adwin_bagging_describe,
+    .export_json = adwin_bagging_export,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };
 

@@ -309,3 +309,17 @@ void eddy_ensemble_describe_member(const eddy_ensemble_t *e, size_t i, const cha
   }
   free(text);
 }
+
+int eddy_ensemble_export(const eddy_ensemble_t *e, const double *weights, eddy_buf_t *b) {
+  eddy_buf_printf(b, "{\"family\":\"ensemble\",\"members\":[");
+  for (size_t i = 0; i < e->n; i++) {
+    eddy_buf_printf(b, "%s{\"vote_weight\":", i ? "," : "");
+    eddy_json_double(b, weights ? weights[i] : 1.0);
+    eddy_buf_printf(b, ",\"learner\":");
+    int err = eddy_learner_export(e->members[i], b);
+    if (err) return err;
+    eddy_buf_put_u8(b, '}');
+  }
+  eddy_buf_printf(b, "]}");
+  return b->err;
+}

@@ -117,6 +117,10 @@ void eddy_ensemble_describe_member(const eddy_ensemble_t *e, size_t i, const cha
  * instances member i classified correctly (scms) and wrongly (swms), and
  * its vote weight log(1/beta) (0 when excluded). EDDY_EINVAL when l is not
  * an oza_boost or i is out of range. */
+/* The members as JSON: {"family": "ensemble", "members": [{"vote_weight",
+ * "learner": eddy_learner_export}]}; weights NULL: every vote counts 1. */
+int eddy_ensemble_export(const eddy_ensemble_t *e, const double *weights, eddy_buf_t *b);
+
 int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double *swm,
                           double *vote_weight);
 /* ADWIN bagging: how many members were replaced on a change so far. */

@@ -90,6 +90,11 @@ static void oza_bag_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+static int oza_bag_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const oza_bag_t *s = l->state;
+  return eddy_ensemble_export(&s->e, NULL, b);
+}
+
 const eddy_learner_type_t eddy_learner_oza_bag = {
     .name = "oza_bag",
     .description = "online bagging of Oza & Russell (MOA OzaBag)",
@@ -106,5 +111,6 @@ const eddy_learner_type_t eddy_learner_oza_bag = {
     .memory = oza_bag_memory,
     .destroy = oza_bag_destroy,
     .describe = oza_bag_describe,
+    .export_json = oza_bag_export,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };

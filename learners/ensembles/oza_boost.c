@@ -177,6 +177,17 @@ static void oza_boost_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+/* Members with their vote weights log(1/beta) (0: excluded). */
+static int oza_boost_export(const eddy_learner_t *l, eddy_buf_t *b) {
+  const oza_boost_t *s = l->state;
+  double *w = calloc(s->e.n ? s->e.n : 1, sizeof *w);
+  if (!w) return EDDY_ENOMEM;
+  for (size_t i = 0; i < s->e.n; i++) w[i] = member_weight(s, i);
+  int err = eddy_ensemble_export(&s->e, w, b);
+  free(w);
+  return err;
+}
+
 const eddy_learner_type_t eddy_learner_oza_boost = {
     .name = "oza_boost",
     .description = "online boosting of Oza & Russell (MOA OzaBoost)",
@@ -193,6 +204,7 @@ const eddy_learner_type_t eddy_learner_oza_boost = {
     .memory = oza_boost_memory,
     .destroy = oza_boost_destroy,
     .describe = oza_boost_describe,
+    .export_json = oza_boost_export,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };
 

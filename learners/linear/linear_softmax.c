@@ -76,5 +76,6 @@ const eddy_learner_type_t eddy_learner_softmax_regression = {
     .load = eddy_linear_learner_load,
     .memory = eddy_linear_learner_memory,
     .destroy = eddy_linear_learner_destroy,
+    .export_json = eddy_linear_export,
     .describe = eddy_linear_learner_describe,
 };

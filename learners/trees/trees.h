@@ -497,11 +497,15 @@ void eddy__ht_l_describe(const eddy_learner_t *l, FILE *out);
   .tasks = EDDY_CLASSIFICATION, .params_size = sizeof(eddy__ht_params_t),                        \
   .state_size = sizeof(eddy__ht_tree_t), .init = eddy__ht_l_init, .predict = eddy__ht_l_predict, \
   .reset = eddy__ht_l_reset, .save = eddy__ht_l_save, .load = eddy__ht_l_load,                   \
-  .memory = eddy__ht_l_memory, .destroy = eddy__ht_l_destroy, .describe = eddy__ht_l_describe
+  .memory = eddy__ht_l_memory, .destroy = eddy__ht_l_destroy, .describe = eddy__ht_l_describe, \
+  .export_json = eddy__ht_export
 /* What both learn callbacks do first: 0 when x is not learned (no label,
  * weight <= 0), EDDY_EINVAL for a bad class, else the layout grown for x
  * and a root: 1, or a negative code. */
 int eddy__ht_learn_begin(eddy_learner_t *l, const eddy_instance_t *x);
+
+/* A classification tree (HT, HAT) as JSON: nodes in preorder (ht_export.c). */
+int eddy__ht_export(const eddy_learner_t *l, eddy_buf_t *b);
 
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];

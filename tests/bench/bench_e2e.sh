@@ -19,7 +19,17 @@
 #   - Apache Kafka only: records/s of the same pipeline with
 #     processing.guarantee = exactly_once (transactions every 100 ms;
 #     predictions read back read_committed, so counted once committed),
-#     best of BENCH_RUNS, beside the at-least-once figure above.
+#     best of BENCH_RUNS, beside the at-least-once figure above;
+#   - `eddy broker` only: records/s with the dashboard open and polling
+#     (tests/bench/dash_poll.py asks the JSON API as the page does, once a
+#     second, and BENCH_DASH_STRESS_HZ (20) times a second: 20 pages) against
+#     the same run with nobody polling, runs interleaved, best of
+#     BENCH_DASH_RUNS (5) each; and the share of the loop's time spent
+#     answering the poller (eddy_http_seconds_total over the run's time).
+#     The bench fails when answering the page takes 5% of the loop or more,
+#     or when the throughput with the page is 5% or more under the one
+#     without while the machine is quiet enough to tell (the runs without
+#     polling within 5% of each other; otherwise it says so).
 # The load generator batches for 1 ms at a fixed rate (librdkafka's
 # linger.ms), which the latencies include; eddy's [kafka] sets linger.ms = 1,
 # and with `eddy broker` fetch.wait.max.ms = 2 (the mock answers an empty
@@ -27,7 +37,8 @@
 # answers as soon as records come, so its default 500 ms stays).
 # Environment: BENCH_RUNS (3), BENCH_N (300000 through eddy broker: its
 # partitions keep ~5 MB each), BENCH_N_KAFKA (1000000), BENCH_RATE (50000),
-# BENCH_LAT_SECONDS (6), BENCH_PY_N (20000), EDDY_TEST_BROKERS ("eddy kafka").
+# BENCH_LAT_SECONDS (6), BENCH_PY_N (20000), EDDY_TEST_BROKERS ("eddy kafka"),
+# BENCH_DASH_ONLY=1 (the dashboard's figures alone).
 source "$(dirname "$0")/../integration/lib.sh"
 trap - ERR
 
@@ -52,6 +63,7 @@ start_eddy() {
   create_topic "$in" "$P"
   create_topic "$out" "$P"
   cat > "$cfg" <<EOF
+${E2E_HTTP:-}
 [pipeline]
 name = bench-$in
 ${E2E_PIPELINE:-}
@@ -93,7 +105,9 @@ bench_broker() {
     FETCH_WAIT=""
     export E2E_FETCH_WAIT_MS=500
   fi
-  for r in $(seq 1 "$RUNS"); do
+  local runs_main=$RUNS only=${BENCH_DASH_ONLY:-0}
+  [ "$only" = 1 ] && runs_main=0
+  for r in $(seq 1 "$runs_main"); do
     start_eddy "tp$r" "tpo$r"
     out=$("$LOAD" live -b "$BOOTSTRAP" -t "tp$r" -o "tpo$r" -n "$n" -r 0) || fail "throughput run $r: $out"
     stop_eddy
@@ -115,7 +129,7 @@ bench_broker() {
 
   # The Python job, through the same broker.
   local py_rps="n/a" ratio="n/a"
-  if [ -x "$VENV_PY" ] && "$VENV_PY" -c 'import sklearn' 2>/dev/null; then
+  if [ "$only" != 1 ] && [ -x "$VENV_PY" ] && "$VENV_PY" -c 'import sklearn' 2>/dev/null; then
     create_topic py_in "$P"
     create_topic py_out "$P"
     ( exec setsid "$VENV_PY" "$EDDY_ROOT/tests/bench/py_job.py" "$BOOTSTRAP" py_in py_out py-job \
@@ -130,7 +144,7 @@ bench_broker() {
   fi
   # The same pipeline with its state in Redis: 100,000 entities.
   local redis_best=0 redis_runs="" redis_row="n/a"
-  if command -v redis-server > /dev/null; then
+  if [ "$only" != 1 ] && command -v redis-server > /dev/null; then
     start_redis
     for r in $(seq 1 "$RUNS"); do
       E2E_FEATURES="key = user" E2E_STATE="[state]
@@ -149,7 +163,7 @@ aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_edd
   fi
   # Exactly once (Apache Kafka only: refused on the mock cluster).
   local eos_best=0 eos_runs="" eos_row="n/a (mock cluster: refused)"
-  if [ "$kind" = kafka ]; then
+  if [ "$kind" = kafka ] && [ "$only" != 1 ]; then
     for r in $(seq 1 "$RUNS"); do
       E2E_PIPELINE="processing.guarantee = exactly_once" start_eddy "eo$r" "eoo$r"
       out=$("$LOAD" live -b "$BOOTSTRAP" -t "eo$r" -o "eoo$r" -n "$n" -r 0) || fail "exactly-once run $r: $out"
@@ -160,6 +174,59 @@ aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_edd
       log "exactly-once run $r: $rps records/s"
     done
     eos_row=$eos_best
+  fi
+  # The dashboard polling (eddy broker only: the bound is about the loop).
+  local dash_row="n/a (eddy broker only)" dash_fail=0
+  if [ "$kind" = eddy ]; then
+    local dash_runs=${BENCH_DASH_RUNS:-5} hz mode off_best=0 on_best=0 st_best=0 off_all="" on_all="" st_all=""
+    local stress=${BENCH_DASH_STRESS_HZ:-20} dport poll_pid polled="" off_min=0 share share_page=0 share_st=0 hs
+    for r in $(seq 1 "$dash_runs"); do
+      for mode in off on stress; do
+        dport=$(free_port)
+        E2E_HTTP="[http]
+listen = 127.0.0.1:$dport" start_eddy "d$mode$r" "d${mode}o$r"
+        poll_pid=""
+        if [ "$mode" != off ]; then
+          hz=$([ "$mode" = on ] && echo 1 || echo "$stress")
+          ( exec setsid /usr/bin/python3 "$EDDY_ROOT/tests/bench/dash_poll.py" "$dport" "$hz" \
+              > "$EDDY_TEST_TMP/poll-$mode$r.log" 2>&1 < /dev/null ) &
+          poll_pid=$!
+          _track "$poll_pid"
+          sleep 1
+        fi
+        out=$("$LOAD" live -b "$BOOTSTRAP" -t "d$mode$r" -o "d${mode}o$r" -n "$n" -r 0) || fail "dashboard run $r ($mode): $out"
+        [ -n "$poll_pid" ] && stop_pid "$poll_pid" && polled=$(tail -1 "$EDDY_TEST_TMP/poll-$mode$r.log")
+        hs=$(curl -sf "http://127.0.0.1:$dport/metrics" | awk '$1 == "eddy_http_seconds_total" { print $2 }')
+        stop_eddy
+        rps=$(json_field "$out" records_per_second)
+        # the loop's share spent answering, over the run's time (n / rps)
+        share=$(awk -v h="${hs:-0}" -v n="$n" -v r="$rps" 'BEGIN { printf "%.3f", h * 100 * r / n }')
+        case $mode in
+          off) off_all+="${off_all:+, }$rps"; [ "$rps" -gt "$off_best" ] && off_best=$rps
+               { [ "$off_min" = 0 ] || [ "$rps" -lt "$off_min" ]; } && off_min=$rps ;;
+          on) on_all+="${on_all:+, }$rps"; [ "$rps" -gt "$on_best" ] && on_best=$rps
+              share_page=$(awk -v a="$share" -v b="$share_page" 'BEGIN { print (a > b ? a : b) }') ;;
+          stress) st_all+="${st_all:+, }$rps"; [ "$rps" -gt "$st_best" ] && st_best=$rps
+                  share_st=$(awk -v a="$share" -v b="$share_st" 'BEGIN { print (a > b ? a : b) }') ;;
+        esac
+        log "dashboard run $r, $mode: $rps records/s, answering took $share% of the loop ${poll_pid:+(poller: $polled)}"
+      done
+    done
+    local diff st_diff
+    diff=$(awk -v a="$off_best" -v b="$on_best" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
+    st_diff=$(awk -v a="$off_best" -v b="$st_best" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
+    local noise verdict
+    noise=$(awk -v a="$off_best" -v b="$off_min" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
+    if awk -v d="$diff" 'BEGIN { exit !(d < 5) }'; then
+      verdict="within the 5% bound"
+    elif awk -v x="$noise" 'BEGIN { exit !(x < 5) }'; then
+      verdict="NOT within the 5% bound"
+      dash_fail=1
+    else
+      verdict="not resolvable here: the runs without polling themselves spread $noise%"
+    fi
+    awk -v x="$share_page" 'BEGIN { exit !(x < 5) }' || { dash_fail=1; verdict+="; answering the page took 5% of the loop or more"; }
+    dash_row="$on_best records/s with the page polling, $off_best without: $diff% lost ($verdict); answering the page took at most $share_page% of the loop's time; $st_best at ${stress} Hz ($st_diff% lost, answering $share_st% of the loop) [runs: none $off_all; page $on_all; ${stress} Hz $st_all]"
   fi
   printf '\nend to end through %s: %d partitions, JSON records of 10 numeric features, %s\n' "$name" "$P" "$LEARNER"
   printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' "records/s, produce to prediction read" \
@@ -173,10 +240,12 @@ aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_edd
     "state in Redis, 100k entity keys, 5 aggregates" "$redis_row" "$RUNS" "$n" "$redis_runs"
   printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' \
     "processing.guarantee = exactly_once" "$eos_row" "$RUNS" "$n" "$eos_runs"
+  printf '  %-44s %s\n' "dashboard open and polling (best of each)" "$dash_row"
   printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","exactly_once_records_per_second":"%s","load":"%s"}\n' \
     "$kind" "$LEARNER" "$P" "$best" "$runs" "$RATE" "$(json_field "$lat_best" p50_ms)" \
     "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" "$redis_row" "$eos_row" \
     "$(uptime | sed 's/.*load average: //')"
+  [ "$dash_fail" = 0 ] || { log "FAIL: the dashboard's polling cost 5% or more of the throughput"; return 1; }
 }
 
 echo "bench_e2e: eddy run end to end ($(nproc) cores; load average $(uptime | sed 's/.*load average: //'))"

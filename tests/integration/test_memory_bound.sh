@@ -154,7 +154,7 @@ listen = 127.0.0.1:$port"
 # measures nothing there.
 if ldd "$EDDY_BIN" 2>/dev/null | grep -q libasan; then
   log "SKIP test_memory_bound: $EDDY_BIN is built with AddressSanitizer, whose shadow memory and quarantine make the peak RSS say nothing of eddy's (run it with the plain build: make test)"
-  exit 0
+  exit 77
 fi
 EDDY_TEST_BROKERS=kafka for_each_broker scenario
 log "test_memory_bound: ok"

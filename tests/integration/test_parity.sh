@@ -5,7 +5,7 @@
 # trees, MOA's Poisson draws) exactly at it, and each detector's
 # first drift on a 0/1 series (Bernoulli 0.2 then 0.5) within 32 values of
 # MOA's. Learners and detectors not in this build are skipped, each named.
-# Skips (passes, saying why) when the peers are absent: `make peers` installs
+# Skips (exit 77, saying why) when the peers are absent: `make peers` installs
 # them (MOA's jar in .cache/moa/libs, River in .cache/venv). Takes ~35 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,10 +13,10 @@ export EDDY_BIN=${EDDY_BIN:-$PWD/eddy}
 py=.cache/venv/bin/python
 jar=$(ls .cache/moa/libs/moa-*.jar 2>/dev/null | head -1 || true)
 if [ ! -x "$py" ] || ! "$py" -c 'import river' 2>/dev/null; then
-  echo "SKIP test_parity: no River in .cache/venv (run 'make peers')"; exit 0
+  echo "SKIP test_parity: no River in .cache/venv (run 'make peers')"; exit 77
 fi
 if [ -z "$jar" ] || ! command -v java >/dev/null || ! command -v javac >/dev/null; then
-  echo "SKIP test_parity: needs MOA's jar in .cache/moa/libs, java and javac (run 'make peers')"; exit 0
+  echo "SKIP test_parity: needs MOA's jar in .cache/moa/libs, java and javac (run 'make peers')"; exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/eddy-parity.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -44,7 +44,7 @@ static void setup(fx_t *x, const char *extra) {
   fclose(f);
   char text[1024];
   snprintf(text, sizeof text,
-           "[pipeline]\nname = t\n[source]\nformat = avro\nschema = %s\n%s\n"
+           "[pipeline]\nname = t\n[source]\ntopics = t\nformat = avro\nschema = %s\n%s\n"
            "[features]\nnumeric = amount, hour\nnominal = merchant, day, note\ntarget = fraud\nkey = user\n"
            "[model]\nlearner = majority\n", avsc_path, extra);
   x->c = eddy_config_parse(text, "t.ini", err, sizeof err);
@@ -169,7 +169,7 @@ Test(avro, bad_schema_file) {
   fputs("{\"type\":\"string\"}", f);
   fclose(f);
   char text[512];
-  snprintf(text, sizeof text, "[pipeline]\nname = t\n[source]\nformat = avro\nschema = %s\n"
+  snprintf(text, sizeof text, "[pipeline]\nname = t\n[source]\ntopics = t\nformat = avro\nschema = %s\n"
            "[features]\nnumeric = a\ntarget = y\n[model]\nlearner = majority\n", path);
   eddy_config_t *c = eddy_config_parse(text, "t.ini", err, sizeof err);
   cr_assert_not_null(c, "%s", err);
