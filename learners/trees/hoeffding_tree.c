@@ -869,7 +869,7 @@ void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *ou
 /* The learner callbacks (shared with HAT, whose state is the same tree). */
 
 int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  int adaptive = l->type->options == hat_options;
+  int adaptive = l->type->options == hat_options; /* HAT is the type with HAT's options */
   int err = eddy__ht_tree_init(l->state, l->schema, l->params, adaptive, l->seed);
   if (err) eddy_seterr(errstr, errstr_size, err, "%s: out of memory", l->type->name);
   return err;

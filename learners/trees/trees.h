@@ -229,7 +229,10 @@ typedef struct eddy__ht_base {
  * node (the classifier's class distribution, the regressor's leaf model),
  * the statistics slots of active leaves (L.stride doubles each) and the
  * children blocks; with the counts and the growth state that checkpoints
- * hold. The tree owns it and frees it with eddy__ht_store_free. */
+ * hold. The tree owns it and frees it with eddy__ht_store_free.
+ * node_size and row_len sit in padding (after free_node and root): a
+ * tree's struct size counts in its memory figure, which memory management
+ * holds against max_byte_size, so a field added here changes results. */
 typedef struct eddy__ht_store {
   void *nodes;
   size_t n_nodes, cap_nodes;
