@@ -271,6 +271,16 @@ int eddy_mock_broker_command(eddy_mock_broker_t *mb, const char *line, char *rep
 /* The control commands, one per line, for `help` and usage texts. */
 const char *eddy_mock_broker_help(void);
 
+/* The eviction watch (mock_watch.c): a thread with its own client that
+ * reads every partition's low watermark of the brokers at `bootstraps`
+ * every `interval` seconds and logs a warning (eddy_log) naming each topic
+ * whose oldest records the mock dropped, and how many. Free with
+ * eddy_mock_watch_free (stops the thread). */
+typedef struct eddy_mock_watch eddy_mock_watch_t;
+eddy_mock_watch_t *eddy_mock_watch_new(const char *bootstraps, double interval, char *errstr,
+                                       size_t errstr_size);
+void eddy_mock_watch_free(eddy_mock_watch_t *w);
+
 /* Kafka protocol helpers the control commands use. A request type by its
  * protocol name (case-insensitive: "Produce", "fetch", "JoinGroup", ...) or
  * its number; returns the API key or EDDY_ENOENT. */
@@ -655,6 +665,9 @@ typedef struct eddy_prediction {
   const eddy_schema_t *schema; /* class names */
   const double *scores;     /* class probabilities; regression: the value in scores[0] */
   int k;                    /* values in scores */
+  int has_score;            /* an anomaly detector's prediction: score, no class */
+  double score;             /* its anomaly score in [0, 1] */
+  const char *served_by;    /* "model" or "fallback" with a [model] fallback, else NULL */
   double predicted;         /* class index, or the value */
   int has_label;            /* the record carried its label (then learned) */
   double label;             /* class index or value */
@@ -684,7 +697,8 @@ struct eddy_output {
 };
 
 /* JSON (the default): {"pipeline", "topic", "partition", "offset", "key",
- * "id", "prediction", "probabilities": {class: p}, "label",
+ * "id", "prediction", "probabilities": {class: p}, "score" (anomaly
+ * detectors only), "served_by" (with a fallback only), "label",
  * "model_version", "time"}; a key that is not UTF-8 is "key_base64". */
 extern const eddy_output_format_t eddy_output_json;
 /* Avro binary against [sink] output_schema (default: the built-in schema,

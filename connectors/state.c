@@ -165,7 +165,8 @@ eddy_store_t *eddy_store_new(const eddy_pipeline_conf_t *c, const eddy_aggs_t *a
     return NULL;
   }
   if ((type == &eddy_store_redis) != (redis != NULL)) {
-    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "store %s: %s", url,
+    char shown[600];
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "store %s: %s", eddy_redis_url_mask(url, shown, sizeof shown),
                 redis ? "a memory store takes no Redis connection" : "needs a Redis connection");
     return NULL;
   }

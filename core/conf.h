@@ -77,6 +77,9 @@ typedef struct eddy_state_section {
 
 typedef struct eddy_model_section {
   char learner[64];
+  char fallback[64];      /* empty: no fallback learner */
+  int64_t warmup;         /* the fallback answers until the model learned this many */
+  double fallback_below;  /* ... and while the model's windowed accuracy is under this */
 } eddy_model_section_t;
 
 typedef struct eddy_drift_section {
@@ -98,6 +101,7 @@ typedef struct eddy_sink_section {
   int64_t alerts_maxlen;
   int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
   int aggregates;        /* predictions carry the joined aggregates */
+  double anomaly_threshold; /* anomaly scores above it are alerts (1: none) */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {
@@ -110,6 +114,7 @@ typedef struct eddy_pipeline_conf {
   eddy_state_section_t state;
   eddy_model_section_t model;
   eddy_kvlist_t model_params; /* [model] keys other than its own: the learner's */
+  eddy_kvlist_t fallback_params; /* [model] fallback.KEY: the fallback's, prefix removed */
   eddy_drift_section_t drift;
   eddy_kvlist_t drift_params; /* the detector's keys, and psi.* / ks.* ones */
   eddy_kvlist_t values; /* [features] values.NAME = v1, v2: declared nominal values, in order */

@@ -122,6 +122,7 @@ static int pipeline_begin(parser_t *p) {
   c->has_source = d->has_source;
   if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
       (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
+      (err = eddy_kvlist_copy(&c->fallback_params, d->fallback_params.v, d->fallback_params.n)) ||
       (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)) ||
       (err = eddy_kvlist_copy(&c->values, d->values.v, d->values.n)) ||
       (err = eddy_kvlist_copy(&c->where, d->where.v, d->where.n)))
@@ -245,6 +246,10 @@ static int handler(void *user, const char *section, const char *key, const char 
       /* Not the section's own key: the learner's or detector's, checked
        * once the whole section is known. */
       eddy_kvlist_t *l = si == EDDY_SEC_MODEL ? &c->model_params : &c->drift_params;
+      if (si == EDDY_SEC_MODEL && strncmp(key, "fallback.", 9) == 0 && key[9]) {
+        l = &c->fallback_params;
+        key += 9;
+      }
       if (eddy_kvlist_set(l, key, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
     } else if (!o) {
       char known[1024];
@@ -373,6 +378,41 @@ static int check_kafka(parser_t *p, const eddy_pipeline_conf_t *c) {
   return 0;
 }
 
+/* [model] fallback: a learner of the task that is not an anomaly
+ * detector, its fallback.* keys valid; its other keys need it. */
+static int check_fallback(parser_t *p, eddy_pipeline_conf_t *c, const eddy_learner_type_t *main) {
+  char msg[1024];
+  if (!c->model.fallback[0]) {
+    const char *keys[] = {"warmup", "fallback_below"};
+    for (size_t i = 0; i < 2; i++) {
+      const eddy_kv_t *w = eddy_conf_where(c, "model", keys[i]);
+      if (w)
+        return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [model] key '%s': needs a fallback learner (fallback = ...)",
+                           p->file, w->line, keys[i]), p->err = EDDY_EINVAL;
+    }
+    if (c->fallback_params.n)
+      return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [model] key 'fallback.%s': no fallback learner is set",
+                         p->file, c->fallback_params.v[0].line, c->fallback_params.v[0].key), p->err = EDDY_EINVAL;
+    return 0;
+  }
+  const eddy_learner_type_t *ft = eddy_learner_type_find(c->model.fallback);
+  if ((main && main->unsupervised) || (ft && ft->unsupervised))
+    return fail(p, c->line, "model", "fallback", "an anomaly detector has no fallback and is none"), p->err;
+  eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);
+  if (!s) return fail(p, c->line, "model", "fallback", "%s", msg), p->err;
+  eddy_learner_t *l = eddy_learner_new(c->model.fallback, s, c->fallback_params.v, c->fallback_params.n, 1,
+                                       msg, sizeof msg);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+  if (l) return 0;
+  if (strncmp(msg, p->file, strlen(p->file)) == 0) {
+    eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [model] fallback.*, learner '%s')", msg,
+                c->model.fallback);
+    return p->err = EDDY_EINVAL;
+  }
+  return fail(p, c->line, "model", "fallback", "%s", msg), p->err;
+}
+
 static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   char msg[1024];
   /* [state] key and [features] key name the same field. */
@@ -389,8 +429,10 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
       return fail(p, c->line, "pipeline", "name", "'%s': use letters, digits, '-', '_' or '.'",
                   c->pipeline.name), p->err;
-  if (!c->features.target || !*c->features.target)
-    return fail(p, line_of(c, EDDY_SEC_FEATURES, NULL), "features", "target", "required: the label field"), p->err;
+  const eddy_learner_type_t *lt = eddy_learner_type_find(c->model.learner);
+  if ((!c->features.target || !*c->features.target) && !(lt && lt->unsupervised))
+    return fail(p, line_of(c, EDDY_SEC_FEATURES, NULL), "features", "target",
+                "required: the label field (optional only for an anomaly detector)"), p->err;
   if (c->has_source && c->source.type == EDDY_SOURCE_FILE && (!c->source.path || !*c->source.path))
     return fail(p, line_of(c, EDDY_SEC_SOURCE, "type"), "source", "path", "required when type = file"), p->err;
   if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))
@@ -436,6 +478,11 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     }
     return fail(p, line_of(c, EDDY_SEC_MODEL, "learner"), "model", "learner", "%s", msg), p->err;
   }
+
+  if (check_fallback(p, c, lt)) return p->err;
+  if (lt && lt->unsupervised && c->drift.detector[0])
+    return fail(p, c->line, "drift", "detector", "watches a model's errors, and an anomaly detector makes none "
+                "(data_detectors watch its inputs)"), p->err;
 
   /* Detector parameters: psi.* and ks.* go to the data detectors. */
   eddy_kvlist_t own = {0};

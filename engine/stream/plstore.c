@@ -86,10 +86,37 @@ static void rps_on_ready(void *ctx, int ready) {
   eddy__pipeline_store_ready(s->pl, ready);
 }
 
+/* An error reply that means the credentials were refused, or are wanted. */
+static int auth_refused(const char *msg) {
+  return msg && (strstr(msg, "WRONGPASS") || strstr(msg, "NOAUTH") || strstr(msg, "NOPERM") ||
+                 strstr(msg, "invalid password") || strstr(msg, "invalid username-password"));
+}
+
+/* Credentials Redis refuses (or none where it wants some) are a clear error
+ * at start, not the retry loop of a connection that is not usable; a server
+ * that cannot be reached yet is waited for, as always. */
+static int auth_check(const char *url, char *errstr, size_t errstr_size) {
+  char why[700];
+  redisContext *c = eddy_redis_connect_sync(url, 2.0, why, sizeof why);
+  if (!c) {
+    return auth_refused(why) ? eddy_seterr(errstr, errstr_size, EDDY_EACCES, "authentication failed: %s", why) : 0;
+  }
+  redisReply *r = eddy_redis_sync_command(c, "PING");
+  int refused = r && r->type == REDIS_REPLY_ERROR && auth_refused(r->str);
+  if (refused)
+    eddy_seterr(errstr, errstr_size, EDDY_EACCES, "authentication failed: redis %s: %s (the server wants a "
+                "password: redis://[USER]:PASSWORD@HOST)", c->tcp.host ? c->tcp.host : "?", r->str);
+  if (r) freeReplyObject(r);
+  eddy_redis_sync_free(c);
+  return refused ? EDDY_EACCES : 0;
+}
+
 static int rps_start(eddy_plstore_t *s, uv_loop_t *loop, char *errstr, size_t errstr_size) {
   rps_t *x = s->impl;
   eddy_redis_options_t o = {.connect_timeout = 2, .request_timeout = 10, .backoff_min = 0.1,
                             .backoff_max = 5};
+  int err = auth_check(x->conf->state.store, errstr, errstr_size);
+  if (err) return err;
   x->redis = eddy_redis_new(loop, x->conf->state.store, &o, errstr, errstr_size);
   if (!x->redis) return EDDY_EIO;
   eddy_redis_on_ready(x->redis, rps_on_ready, s);

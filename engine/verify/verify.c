@@ -188,6 +188,16 @@ static int topic_partitions(ver_t *v, const char *topic, int32_t **ids, char *er
 
 typedef int (*on_msg_t)(ver_t *v, void *ctx, const rd_kafka_message_t *m);
 
+/* A partition whose first records are gone: what the run did with them
+ * cannot be known, so no verdict (exit 2), rather than "missing" outputs
+ * that were produced and then dropped. */
+static int headless(const char *topic, int32_t partition, int64_t lo, char *errstr, size_t errstr_size) {
+  return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,
+                     "cannot verify: %s:%d no longer starts at offset 0 (its first %" PRId64 " records are gone: "
+                     "retention, deleted records, or eddy broker's ~5 MB per partition)",
+                     topic, (int)partition, lo);
+}
+
 /* Reads partitions ids[0..n) of topic from their low to their high
  * watermark (as queried now), or to the end a read_committed consumer
  * sees, calling fn for each record. Gives up, with an error, when a
@@ -207,6 +217,10 @@ static int read_topic(ver_t *v, const char *topic, const int32_t *ids, int n, on
     if (e) {
       err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s [%d]: watermarks: %s", topic, (int)ids[i],
                         rd_kafka_err2str(e));
+      goto out;
+    }
+    if (lo[i] > 0) {
+      err = headless(topic, ids[i], lo[i], errstr, errstr_size);
       goto out;
     }
     if (lo[i] >= hi[i]) {
@@ -450,6 +464,10 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
       if (e) {
         err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s [%d]: watermarks: %s", topic, (int)ids[k],
                           rd_kafka_err2str(e));
+        break;
+      }
+      if (p->lo > 0) {
+        err = headless(topic, ids[k], p->lo, errstr, errstr_size);
         break;
       }
       if (!(p->st = calloc((size_t)(p->hi - p->lo) + 1, 1))) {

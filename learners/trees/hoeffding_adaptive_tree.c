@@ -157,7 +157,7 @@ static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch
 
 static int hat_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   eddy__ht_tree_t *t = l->state;
-  int err = eddy__ht_learn_begin(l, x);
+  int err = eddy__ht_learn_begin(t, x);
   if (err <= 0) return err;
   double w = x->weight;
   path_pred_t pp = {0, 0};

@@ -140,7 +140,18 @@ int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__h
     }
   }
   eddy__ht_layout_compute(L, s);
+  t->sub_seed = 1;
+  eddy_jrandom_seed(&t->jr, t->sub_seed);
+  if (p->subspace_size > 0 && (size_t)p->subspace_size < s->n_attrs) {
+    t->sub_k = (size_t)p->subspace_size;
+    if (!(t->sub_pool = malloc(s->n_attrs * sizeof *t->sub_pool))) return EDDY_ENOMEM;
+  }
   return alloc_scratch(t);
+}
+
+void eddy__ht_tree_seed_subspace(eddy__ht_tree_t *t, int64_t seed) {
+  t->sub_seed = seed;
+  eddy_jrandom_seed(&t->jr, seed);
 }
 
 void eddy__ht_tree_free(eddy__ht_tree_t *t) {
@@ -157,6 +168,8 @@ void eddy__ht_tree_free(eddy__ht_tree_t *t) {
   free(t->cache_x);
   free(t->cache_votes);
   free(t->cache_miss);
+  free(t->sub_mask);
+  free(t->sub_pool);
   memset(t, 0, sizeof *t);
   t->st.root = -1;
 }
@@ -166,8 +179,12 @@ void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
   const eddy__ht_params_t *p = t->p;
   int adaptive = t->adaptive;
   uint64_t seed = t->seed;
+  int64_t sub_seed = t->sub_seed;
+  const uint8_t *fixed = t->fixed_mask;
   eddy__ht_tree_free(t);
   eddy__ht_tree_init(t, s, p, adaptive, seed);
+  eddy__ht_tree_seed_subspace(t, sub_seed);
+  t->fixed_mask = fixed;
 }
 
 /* Re-lays out dist rows and slots for C1 classes and V1 values. */
@@ -285,11 +302,31 @@ int eddy__ht_dist_max_index(const eddy__ht_tree_t *t, int32_t id) {
   return m;
 }
 
+/* An ARF leaf's subspace row for its new slot: the masks grow with the
+ * slot pool (its capacity was old_cap before the slot was taken) and the
+ * row starts empty. 0, or EDDY_ENOMEM. */
+static int fit_sub_mask(eddy__ht_tree_t *t, int32_t slot, size_t old_cap) {
+  if (!t->sub_k) return 0;
+  size_t n = t->st.L.n_attrs;
+  if (t->st.cap_slots != old_cap) {
+    uint8_t *m = realloc(t->sub_mask, t->st.cap_slots * n);
+    if (!m) return EDDY_ENOMEM;
+    t->sub_mask = m;
+  }
+  memset(t->sub_mask + (size_t)slot * n, 0, n);
+  return 0;
+}
+
 int32_t eddy__ht_new_leaf(eddy__ht_tree_t *t, const double *dist, uint32_t len, int32_t depth) {
   int32_t id = new_node(t);
   if (id < 0) return id;
+  size_t cap = t->st.cap_slots;
   id = eddy__ht_store_new_leaf(&t->st, id, depth);
   if (id < 0) return id;
+  if (fit_sub_mask(t, eddy__ht_node(t, id)->b.slot, cap)) {
+    eddy__ht_store_free_node(&t->st, id);
+    return EDDY_ENOMEM;
+  }
   eddy__ht_node_t *n = eddy__ht_node(t, id);
   n->dist_len = len;
   if (dist) memcpy(eddy__ht_dist(t, id), dist, t->st.L.C * sizeof(double));
@@ -341,6 +378,29 @@ int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t
   return eddy__ht_store_sort(&t->st, t->st.root, x, parent, branch);
 }
 
+/* The attributes an active leaf observes (NULL: all). */
+static const uint8_t *ht_sub_mask(const eddy__ht_tree_t *t, int32_t id) {
+  if (t->fixed_mask) return t->fixed_mask;
+  return t->sub_k ? t->sub_mask + (size_t)eddy__ht_node(t, id)->b.slot * t->st.L.n_attrs : NULL;
+}
+
+/* ARFHoeffdingTree's RandomLearningNode on its first instance: sub_k
+ * attributes drawn without replacement, each nextInt(remaining) an index
+ * into the remaining ones in order (MOA's ArrayList.remove). */
+static void draw_subspace(eddy__ht_tree_t *t, int32_t id) {
+  size_t n = t->st.L.n_attrs;
+  uint8_t *m = t->sub_mask + (size_t)eddy__ht_node(t, id)->b.slot * n;
+  memset(m, 0, n);
+  for (size_t a = 0; a < n; a++) t->sub_pool[a] = (int32_t)a;
+  size_t left = n;
+  for (size_t i = 0; i < t->sub_k; i++) {
+    size_t j = (size_t)eddy_jrandom_int(&t->jr, (int32_t)left);
+    m[t->sub_pool[j]] = 1;
+    memmove(t->sub_pool + j, t->sub_pool + j + 1, (left - j - 1) * sizeof *t->sub_pool);
+    left--;
+  }
+}
+
 /* Naive Bayes votes of an active leaf into v, through the cache. */
 static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
   const eddy__ht_node_t *n = eddy__ht_node(t, id);
@@ -348,8 +408,8 @@ static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t 
     memcpy(v, t->cache_votes, t->st.L.C * sizeof *v);
     return;
   }
-  eddy__ht_obs_nb_votes(&t->st.L, t->schema, eddy__ht_slot(t, id), n->b.obs_init, eddy__ht_dist(t, id), n->dist_len, x,
-                  v);
+  eddy__ht_obs_nb_votes(&t->st.L, t->schema, eddy__ht_slot(t, id), n->b.obs_init, eddy__ht_dist(t, id),
+                        n->dist_len, x, v, ht_sub_mask(t, id));
   if (t->cache_stamp == t->st.stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
     memcpy(t->cache_votes, v, t->st.L.C * sizeof *v);
     t->cache_leaf = id;
@@ -379,8 +439,9 @@ void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
       leaf_nb_votes(t, id, x, t->votes2);
       if (eddy_argmax(t->votes2, n->dist_len) == c) n->nb_correct += w;
     }
+    if (!n->b.obs_init && t->sub_k) draw_subspace(t, id);
     n->b.obs_init = 1;
-    eddy__ht_obs_update(&t->st.L, t->schema, eddy__ht_slot(t, id), x, c, w);
+    eddy__ht_obs_update(&t->st.L, t->schema, eddy__ht_slot(t, id), x, c, w, ht_sub_mask(t, id));
   }
   eddy__ht_dist(t, id)[c] += w;
   if (n->dist_len < c + 1) n->dist_len = c + 1;
@@ -407,8 +468,13 @@ static void deactivate(eddy__ht_tree_t *t, int32_t id) {
 
 static int activate(eddy__ht_tree_t *t, int32_t id) {
   if (eddy__ht_node(t, id)->b.kind != EDDY__HT_LEAF_INACTIVE) return 0;
+  size_t cap = t->st.cap_slots;
   int32_t slot = eddy__ht_store_alloc_slot(&t->st);
   if (slot < 0) return slot;
+  if (fit_sub_mask(t, slot, cap)) {
+    t->st.slot_free[t->st.n_slot_free++] = slot;
+    return EDDY_ENOMEM;
+  }
   eddy__ht_node_t *n = eddy__ht_node(t, id);
   n->b.slot = slot;
   n->b.kind = EDDY__HT_LEAF;
@@ -570,8 +636,10 @@ static size_t gather_cands(eddy__ht_tree_t *t, int32_t leaf) {
   }
   if (!n->b.obs_init) return n_c;
   const double *slot = eddy__ht_slot(t, leaf);
+  const uint8_t *mask = ht_sub_mask(t, leaf);
   for (size_t a = 0; a < t->st.L.n_attrs; a++)
-    if (eddy__ht_obs_best_split(&t->st.L, t->schema, slot, a, p->split_criterion,
+    if ((!mask || mask[a]) && /* MOA: no observer, no suggestion */
+        eddy__ht_obs_best_split(&t->st.L, t->schema, slot, a, p->split_criterion,
                                 p->min_branch_frac, p->binary_splits, pre, n->dist_len,
                                 t->obs_scratch, t->obs_len, &t->cands[n_c]) == 0)
       n_c++;
@@ -703,6 +771,11 @@ int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_put_u64(b, t->n_switched);
   eddy_buf_put_u64(b, t->n_pruned);
   eddy_buf_put_u64(b, t->n_takeovers);
+  if (t->sub_k) { /* ARF trees only: plain trees' checkpoints end above */
+    eddy_buf_put_i64(b, t->sub_seed);
+    eddy_jrandom_save(&t->jr, b);
+    eddy_buf_put(b, t->sub_mask, t->st.n_slots * t->st.L.n_attrs);
+  }
   return b->err;
 }
 
@@ -790,6 +863,28 @@ int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
   t->n_switched = eddy_read_u64(r);
   t->n_pruned = eddy_read_u64(r);
   t->n_takeovers = eddy_read_u64(r);
+  if (t->sub_k) {
+    t->sub_seed = eddy_read_i64(r);
+    eddy_jrandom_load(&t->jr, r);
+    if (r->err) return r->err;
+    size_t ns = t->st.n_slots, bytes = ns * t->st.L.n_attrs;
+    if (bytes > r->len - r->pos) return EDDY_ECORRUPT;
+    if (ns) {
+      uint8_t *m = realloc(t->sub_mask, bytes);
+      if (!m) return EDDY_ENOMEM;
+      t->sub_mask = m;
+      eddy_read(r, m, bytes);
+      /* a leaf that has learned observes exactly sub_k attributes */
+      for (size_t i = 0; i < ns; i++) {
+        size_t k = 0;
+        for (size_t a = 0; a < t->st.L.n_attrs; a++) {
+          if (m[i * t->st.L.n_attrs + a] > 1) return EDDY_ECORRUPT;
+          k += m[i * t->st.L.n_attrs + a];
+        }
+        if (k != t->sub_k && k != 0) return EDDY_ECORRUPT;
+      }
+    }
+  }
   if (r->err) return r->err;
   if ((err = eddy__ht_store_check(&t->st, t->schema, offsetof(eddy__ht_node_t, alt)))) return err;
   t->st.stamp++;
@@ -913,10 +1008,9 @@ static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, si
   return (int)n;
 }
 
-int eddy__ht_learn_begin(eddy_learner_t *l, const eddy_instance_t *x) {
-  eddy__ht_tree_t *t = l->state;
+int eddy__ht_learn_begin(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   if (!(x->weight > 0.0) || !x->has_y) return 0;
-  if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
+  if (!(x->y >= 0) || x->y >= t->schema->max_classes) return EDDY_EINVAL;
   int err = eddy__ht_tree_ensure(t, x);
   if (err) return err;
   if (t->st.root < 0) {
@@ -927,10 +1021,48 @@ int eddy__ht_learn_begin(eddy_learner_t *l, const eddy_instance_t *x) {
   return 1;
 }
 
+int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int32_t id = ht_raw_votes(t, x);
+  return id < 0 ? 0 : (int)eddy__ht_node(t, id)->dist_len;
+}
+
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int n = eddy__ht_tree_votes(t, x);
+  return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
+}
+
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b) {
+  eddy_buf_t tb;
+  eddy_buf_init(&tb);
+  int err = eddy__ht_tree_save(t, &tb);
+  if (!err) {
+    eddy_buf_put_u64(b, tb.len);
+    eddy_buf_put(b, tb.data, tb.len);
+  }
+  eddy_buf_free(&tb);
+  return err ? err : b->err;
+}
+
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r) {
+  uint64_t len = eddy_read_u64(r);
+  if (r->err) return r->err;
+  if (len > r->len - r->pos) return EDDY_ECORRUPT;
+  eddy_reader_t sub;
+  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
+  r->pos += (size_t)len;
+  eddy__ht_tree_reset(t);
+  int err = eddy__ht_tree_load(t, &sub);
+  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
+  return err;
+}
+
 static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  eddy__ht_tree_t *t = l->state;
+  return eddy__ht_tree_learn(l->state, x);
+}
+
+int eddy__ht_tree_learn(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   const eddy__ht_params_t *p = t->p;
-  int err = eddy__ht_learn_begin(l, x);
+  int err = eddy__ht_learn_begin(t, x);
   if (err <= 0) return err;
   double w = x->weight;
   uint32_t c = (uint32_t)x->y;
