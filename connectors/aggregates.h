@@ -34,7 +34,8 @@
  * class index (0, 1, ... in the order of values.CLASS), so last(class) is
  * the class of the previous labelled record and, with two classes,
  * ewma(class, A) the recent share of the second one. Records without a
- * label leave such aggregates unchanged.
+ * label leave such aggregates unchanged, and so do records whose label is
+ * revealed later (the record path hides it from the update).
  *
  * The entity is the record's key ([features] key), or under [state]
  * scope = stream the whole stream (EDDY_STREAM_KEY for every record).

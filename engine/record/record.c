@@ -207,7 +207,12 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
     }
   }
   if (entity >= 0 && in->learn) {
+    /* A label revealed later (eval --delay, eddy predict) is not known yet:
+     * the aggregates of the target (last(class), ...) must not see it. */
+    int has_y = p->rec.in.has_y;
+    if (in->defer) p->rec.in.has_y = 0;
     eddy_state_batch_update(st->batch, (size_t)entity, &p->rec, t_ms);
+    p->rec.in.has_y = has_y;
     if (st->pre == EDDY_PATH_ENTITY_NOW) eddy_store_write(st->store, st->batch);
   }
   return 0;

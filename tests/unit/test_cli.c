@@ -336,6 +336,26 @@ Test(cli, eval_stream_scope_last_class) {
       cr_assert(acc > 0.95, "alternating labels with last(y): %.4f", acc);
     free(out);
   }
+  /* Labels revealed 5 records late: the previous label is not known at the
+   * next record, so last(y) stays missing and alternating labels give 0.5
+   * (the record's own label in the state would give ~1). */
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-ss.ini -i /tmp/eddy-cli-ss.csv -f jsonl -e 0 -q --delay 5 2>&1",
+           bin());
+  FILE *f = fopen("/tmp/eddy-cli-ss.csv", "w");
+  cr_assert_not_null(f);
+  fputs("x,y\n", f);
+  uint64_t s = 7;
+  for (int i = 0; i < 4000; i++) {
+    s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+    fprintf(f, "%.3f,%s\n", (double)((s >> 20) % 1000) / 1000.0, i % 2 ? "B" : "A");
+  }
+  fclose(f);
+  cr_assert_eq(run(cmd, &out), 0, "%s", out);
+  double acc = -1;
+  char *a = strstr(out, "\"accuracy\":");
+  cr_assert(a && sscanf(a, "\"accuracy\":%lf", &acc) == 1, "%s", out);
+  cr_assert(acc < 0.6, "alternating labels revealed 5 records late, last(y): %.4f", acc);
+  free(out);
   remove("/tmp/eddy-cli-ss.ini");
   remove("/tmp/eddy-cli-ss.csv");
 }
