@@ -93,7 +93,7 @@ static void *produce(void *arg) {
   snprintf(at, sizeof at, "%" PRId64, d->drift_at);
   eddy_kv_t kv[] = {{"drift_to", to, NULL, 0}, {"drift_at", at, NULL, 0}, {"drift_width", "1", NULL, 0}};
   eddy_generator_t *g = eddy_generator_new("sea", kv, 3, d->seed, err, sizeof err);
-  eddy_kafka_writer_t *w = g ? eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea", err, sizeof err) : NULL;
+  eddy_kafka_writer_t *w = g ? eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea", NULL, err, sizeof err) : NULL;
   eddy_instance_t in = {0};
   if (!g || !w || eddy_instance_init(&in, 3)) {
     snprintf(d->producer_error, sizeof d->producer_error, "%s", err);

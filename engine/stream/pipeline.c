@@ -252,6 +252,20 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     eddy__run_failed(pl->run, pl);
     return;
   }
+  char shown[1024];
+  reason = eddy_kafka_scrub(pl->conf, reason, shown, sizeof shown);
+  if (pl->auth_failed) return; /* the brokers "down" that follow are that refusal */
+  if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && eddy_kafka_auth_refused(reason)) {
+    /* Wrong credentials do not heal by retrying: librdkafka would go on
+     * reconnecting forever, the run idling. (A connection lost during the
+     * SASL exchange is also reported as an authentication error: that one
+     * is retried, below.) */
+    pl->auth_failed = 1;
+    eddy_log(EDDY_LOG_ERROR, "pipeline %s: Kafka authentication failed at %s: %s (check [kafka] sasl.mechanisms, "
+             "sasl.username and sasl.password)", pl->conf->pipeline.name, pl->bootstrap, reason);
+    eddy__run_failed(pl->run, pl);
+    return;
+  }
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__RESOLVE) {
     double now = eddy_now();
     if (!pl->unreachable) {
@@ -280,6 +294,8 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
   /* With [kafka] debug = ..., everything librdkafka says (the config is
    * not changed after start: reading it from this thread is safe). */
   const eddy_pipeline_t *pl = rd_kafka_opaque(rk);
+  char shown[1024];
+  if (pl) buf = eddy_kafka_scrub(pl->conf, buf, shown, sizeof shown); /* no secret in the log */
   if (pl && eddy_kvlist_get(&pl->conf->kafka, "debug")) {
     eddy_log(level > 6 ? EDDY_LOG_DEBUG : EDDY_LOG_WARN, "librdkafka %s: %s", fac, buf);
     return;
