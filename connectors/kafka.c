@@ -319,11 +319,18 @@ int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len,
 }
 
 int eddy_kafka_writer_connect(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size) {
-  const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, w->rkt, &md, timeout_ms);
-  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_resp_err_t e;
+  double deadline = eddy_now() + timeout_ms / 1000.0;
+  do { /* in steps, so that refused credentials end it at once */
+    const struct rd_kafka_metadata *md = NULL;
+    e = rd_kafka_metadata(w->rk, 0, w->rkt, &md, 500);
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_poll(w->rk, 0); /* its log lines and errors, into last_error */
+    if (e && eddy_kafka_auth_refused(w->last_error))
+      return eddy_seterr(errstr, errstr_size, EDDY_EIO, "Kafka authentication failed: %s (check "
+                         "sasl.mechanisms, sasl.username and sasl.password)", w->last_error);
+  } while (e && eddy_now() < deadline);
   if (!e) return 0;
-  rd_kafka_poll(w->rk, 0); /* its log lines and errors, into last_error */
   return eddy_seterr(errstr, errstr_size, EDDY_EIO, "no broker answered within %d s (%s%s%s)", timeout_ms / 1000,
                      rd_kafka_err2str(e), w->last_error[0] ? ": " : "", w->last_error);
 }

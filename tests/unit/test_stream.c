@@ -669,3 +669,30 @@ Test(http, listens_on_loopback_unless_told) {
   listen_check("127.0.0.1:0", "0100007F");
   listen_check("0.0.0.0:0", "00000000");
 }
+
+/* ------------------------------------------------ secrets of [kafka] */
+
+Test(kafka, secrets_scrubbed_from_lines) {
+  char err[256], out[256];
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = s\n[kafka]\nsasl.username = eddy\n"
+                                       "sasl.password = pw-1\nssl.key.password = k2\n"
+                                       "sasl.oauthbearer.client.secret = pw-1-long\n[features]\n"
+                                       "numeric = x\ntarget = y\n[model]\nlearner = majority\n",
+                                       "s.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  const eddy_pipeline_conf_t *p = &c->pipelines[0];
+  cr_assert(eddy_kafka_key_secret("sasl.password") && eddy_kafka_key_secret("ssl.keystore.password") &&
+            eddy_kafka_key_secret("ssl.truststore.password") && eddy_kafka_key_secret("ssl.key.pem") &&
+            !eddy_kafka_key_secret("sasl.username") && !eddy_kafka_key_secret("ssl.ca.location"));
+  const char *plain = "connected as eddy";
+  cr_assert_eq(eddy_kafka_scrub(p, plain, out, sizeof out), plain, "no secret: the text itself");
+  /* The longest value at a place wins (pw-1-long, not pw-1 then -long). */
+  cr_assert_str_eq(eddy_kafka_scrub(p, "a pw-1 b k2 c pw-1-long d pw-1", out, sizeof out), "a *** b *** c *** d ***");
+  char tiny[6];
+  cr_assert_str_eq(eddy_kafka_scrub(p, "xxxxxxxx pw-1", tiny, sizeof tiny), "xxxxx", "cut, never the secret");
+  cr_assert(eddy_kafka_auth_refused("SASL authentication error: Authentication failed during authentication due "
+                                    "to invalid credentials with SASL mechanism SCRAM-SHA-512"));
+  cr_assert(!eddy_kafka_auth_refused("SASL authentication error: SaslAuthenticateRequest failed: Local: Broker "
+                                     "transport failure"));
+  eddy_config_free(c);
+}
