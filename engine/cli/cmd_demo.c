@@ -293,7 +293,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* HOST:PORT of the dashboard's URL: the listen address with the port bound. */
 static const char *url_host(const char *listen, int port, char *buf, size_t size) {
   const char *colon = strrchr(listen, ':');
-  int n = colon ? (int)(colon - listen) : (int)strlen(listen);
+  int n = colon ? (int)(colon - listen) : 0; /* PORT alone: loopback */
   if (n == 0 || (n == 7 && !strncmp(listen, "0.0.0.0", 7))) snprintf(buf, size, "127.0.0.1:%d", port);
   else snprintf(buf, size, "%.*s:%d", n, listen, port);
   return buf;

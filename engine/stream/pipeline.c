@@ -509,7 +509,10 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   rd_kafka_conf_set_error_cb(pl->pconf, on_error);
   rd_kafka_conf_set_log_cb(pl->pconf, on_log);
   pl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pl->pconf, msg, sizeof msg);
-  if (!pl->producer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: producer: %s", c->pipeline.name, msg);
+  char shown[sizeof msg];
+  if (!pl->producer)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: producer: %s", c->pipeline.name,
+                       eddy_kafka_scrub(c, msg, shown, sizeof shown));
   pl->pconf = NULL;
   if (pl->eos) {
     char why[768];
@@ -526,7 +529,9 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
       pl->fault_abort_every = 0;
   }
   pl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, pl->cconf, msg, sizeof msg);
-  if (!pl->consumer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: consumer: %s", c->pipeline.name, msg);
+  if (!pl->consumer)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: consumer: %s", c->pipeline.name,
+                       eddy_kafka_scrub(c, msg, shown, sizeof shown));
   pl->cconf = NULL;
   rd_kafka_poll_set_consumer(pl->consumer);
   pl->cq = rd_kafka_queue_get_consumer(pl->consumer);

@@ -190,7 +190,8 @@ static rd_kafka_t *consumer_new(ver_t *v, int uncommitted, char *errstr, size_t 
     rd_kafka_conf_set(conf, "queued.min.messages", "1000000", msg, sizeof msg);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
   if (!rk) {
-    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "kafka: %s", msg);
+    char shown[sizeof msg];
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "kafka: %s", eddy_kafka_scrub(c, msg, shown, sizeof shown));
     return NULL;
   }
   rd_kafka_poll_set_consumer(rk);
