@@ -103,6 +103,10 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
  * drift detectors and acts on their signals (alerts through on_alert).
  * Call after eddy_replica_predict on the same instance. */
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
+/* Predicts as eddy_replica_predict (into r->pred), read-only: the instance
+ * is not counted and the data-drift detectors do not see it (HTTP
+ * predicts); nothing saved in a checkpoint changes. */
+int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in);
 /* The same for an instance predicted earlier, whose label came later: the
  * evaluator and the drift detectors see pred (k values), the prediction
  * made then. */

@@ -62,6 +62,12 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   return k;
 }
 
+int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in) {
+  int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
+  r->pred_k = k > 0 ? k : 0;
+  return k;
+}
+
 double eddy_replica_predicted(const eddy_replica_t *r) {
   if (r->schema->task == EDDY_REGRESSION) return r->pred_k ? r->pred[0] : 0.0;
   return (double)eddy_argmax(r->pred, (size_t)r->pred_k);

@@ -140,6 +140,13 @@ struct eddy_pipeline {
   double commit_interval; /* seconds */
   char txn_id[256];
 
+  /* HTTP serving (pipeline_serve.c): the input topic's partition count,
+   * cached, and the schema the key-only decode is given (it adds nothing). */
+  char serve_topic[256];
+  int32_t serve_parts;
+  double serve_parts_at;
+  eddy_schema_t *serve_schema;
+
   eddy_pipeline_stats_t st;
 };
 
