@@ -48,7 +48,11 @@ static const char *skip_value(const char *p, const char *e, int depth) {
       p = ws(p + 1, e);
     }
   }
-  while (p < e && !strchr(",}] \t\r\n", *p)) p++;
+  for (; p < e; p++)
+    switch (*p) {
+    case ',': case '}': case ']': case ' ': case '\t': case '\r': case '\n': return p;
+    default: break;
+    }
   return p;
 }
 
