@@ -3,6 +3,7 @@
 #   make test       installs what is missing (make deps), runs every suite
 #   make SANITIZE=1 test   the same with ASan + UBSan, in build-san/
 #   make bench      learner, detector and end-to-end figures
+#   make python     the Python package (python/) installed in a fresh virtualenv and tested
 #   make demo       the embedded demo (broker, generator, pipeline, live view)
 #   make peers      River, scikit-learn (PyPI) and MOA (Maven Central) into .cache/
 #   make compare    eddy beside MOA, River and scikit-learn: docs/COMPARISON.md
@@ -60,7 +61,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps peers test layers unit integration install uninstall man bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
+.PHONY: all deps peers test layers unit integration python install uninstall man bench demo compare reference clean check-deps fuzz fuzz-build valgrind unit-clang faults
 .DEFAULT_GOAL := all
 
 all: check-deps $(BIN) $(BUILD)/eddy.1
@@ -145,6 +146,12 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN) demo
+
+# The Python package (python/): `pip install` into a fresh virtualenv, then
+# its tests (River's check_estimator, parity with eddy eval); `make test`
+# runs the same script among the integration tests.
+python: $(BIN)
+	@EDDY_BIN=$(abspath $(BIN)) bash tests/integration/test_python.sh
 
 # The peers eddy is measured against (tools/peers.sh): make deps, then MOA's
 # jar (tools/moa/pom.xml) and its drivers, each only when absent.

@@ -10,19 +10,29 @@
 
 #include "connectors/connectors.h"
 
-/* KEYS: the checkpoint hash, the set of partitions.
+/* KEYS: the checkpoint hash, the set of partitions (not on a cluster: it
+ * lies in another slot and is added to by its own SADD).
  * ARGV: next offset, model bytes, version, learner, time, partition. */
 static const char script[] =
     "local cur = redis.call('HGET', KEYS[1], 'offset')\n"
     "if cur and tonumber(cur) >= tonumber(ARGV[1]) then return {0, cur} end\n"
     "redis.call('HSET', KEYS[1], 'offset', ARGV[1], 'model', ARGV[2], 'version', ARGV[3],\n"
     "           'learner', ARGV[4], 'time', ARGV[5], 'bytes', tostring(string.len(ARGV[2])))\n"
-    "redis.call('SADD', KEYS[2], ARGV[6])\n"
+    "if KEYS[2] then redis.call('SADD', KEYS[2], ARGV[6]) end\n"
     "return {1, ARGV[1]}\n";
 
-const char *eddy_ckpt_key(char *buf, size_t size, const char *prefix, const char *pipeline,
+const char *eddy_ckpt_key(char *buf, size_t size, int cluster, const char *prefix, const char *pipeline,
                           int32_t partition) {
-  snprintf(buf, size, "%s:%s:ckpt:%d", prefix, pipeline, (int)partition);
+  if (cluster)
+    snprintf(buf, size, "%s:{%s:%d}:ckpt", prefix, pipeline, (int)partition);
+  else
+    snprintf(buf, size, "%s:%s:ckpt:%d", prefix, pipeline, (int)partition);
+  return buf;
+}
+
+/* The set of partitions with a checkpoint. */
+static const char *ckpts_key(char *buf, size_t size, int cluster, const char *prefix, const char *pipeline) {
+  snprintf(buf, size, cluster ? "%s:{%s}:ckpts" : "%s:%s:ckpts", prefix, pipeline);
   return buf;
 }
 
@@ -33,7 +43,7 @@ typedef struct ckpt_req {
   void *ctx;
   char key[512], set[512], offset[32], version[32], learner[64], time[40], partition[16];
   size_t len;
-  int retried;
+  int retried, cluster;
   uint8_t model[]; /* len bytes */
 } ckpt_req_t;
 
@@ -67,12 +77,18 @@ static int send_ckpt(ckpt_req_t *q, int eval) {
   char sha[41];
   int err = eddy_redis_script(q->r, script, sha);
   if (err) return err;
-  const char *argv[] = {eval ? "EVAL" : "EVALSHA", eval ? script : sha, "2", q->key, q->set,
-                        q->offset, (const char *)q->model, q->version, q->learner, q->time,
+  /* On a cluster, without the set (KEYS[2]): one key, one slot. */
+  int k = q->cluster ? 1 : 2;
+  const char *argv[] = {eval ? "EVAL" : "EVALSHA", eval ? script : sha, k == 1 ? "1" : "2", q->key,
+                        q->set, q->offset, (const char *)q->model, q->version, q->learner, q->time,
                         q->partition};
   size_t lens[11];
   for (int i = 0; i < 11; i++) lens[i] = i == 6 ? q->len : strlen(argv[i]);
-  return eddy_redis_command(q->r, EDDY_REDIS_REPLAY, on_ckpt, q, 11, argv, lens);
+  if (k == 1) {
+    memmove(&argv[4], &argv[5], 6 * sizeof argv[0]);
+    memmove(&lens[4], &lens[5], 6 * sizeof lens[0]);
+  }
+  return eddy_redis_command(q->r, EDDY_REDIS_REPLAY, on_ckpt, q, 9 + k, argv, lens);
 }
 
 int eddy_ckpt_write(eddy_redis_t *r, const char *prefix, const char *pipeline, int32_t partition,
@@ -85,8 +101,9 @@ int eddy_ckpt_write(eddy_redis_t *r, const char *prefix, const char *pipeline, i
   q->ctx = ctx;
   q->len = len;
   q->retried = 0;
-  eddy_ckpt_key(q->key, sizeof q->key, prefix, pipeline, partition);
-  snprintf(q->set, sizeof q->set, "%s:%s:ckpts", prefix, pipeline);
+  q->cluster = eddy_redis_is_cluster(r);
+  eddy_ckpt_key(q->key, sizeof q->key, q->cluster, prefix, pipeline, partition);
+  ckpts_key(q->set, sizeof q->set, q->cluster, prefix, pipeline);
   snprintf(q->offset, sizeof q->offset, "%lld", (long long)next_offset);
   snprintf(q->version, sizeof q->version, "%llu", (unsigned long long)version);
   snprintf(q->learner, sizeof q->learner, "%s", learner ? learner : "");
@@ -94,7 +111,16 @@ int eddy_ckpt_write(eddy_redis_t *r, const char *prefix, const char *pipeline, i
   snprintf(q->partition, sizeof q->partition, "%d", (int)partition);
   if (len) memcpy(q->model, model, len);
   int err = send_ckpt(q, 0);
-  if (err) free(q);
+  if (err) {
+    free(q);
+    return err;
+  }
+  /* The set's own write, after the checkpoint's (at least once; it is
+   * only a list: a partition's checkpoint is read by its key). */
+  if (q->cluster) {
+    const char *argv[] = {"SADD", q->set, q->partition};
+    err = eddy_redis_command(r, EDDY_REDIS_REPLAY, NULL, NULL, 3, argv, NULL);
+  }
   return err;
 }
 
@@ -106,11 +132,11 @@ void eddy_ckpt_clear(eddy_ckpt_t *ck) {
 int eddy_ckpt_read_sync(redisContext *c, const char *prefix, const char *pipeline,
                         int32_t partition, eddy_ckpt_t *out, char *errstr, size_t errstr_size) {
   memset(out, 0, sizeof *out);
-  eddy_ckpt_key(out->key, sizeof out->key, prefix, pipeline, partition);
+  eddy_ckpt_key(out->key, sizeof out->key, eddy_redis_sync_is_cluster(c), prefix, pipeline, partition);
   snprintf(out->pipeline, sizeof out->pipeline, "%s", pipeline);
   out->partition = partition;
   out->offset = -1;
-  redisReply *rep = redisCommand(c, "HGETALL %s", out->key);
+  redisReply *rep = eddy_redis_sync_command(c, "HGETALL %s", out->key);
   if (!rep)
     return eddy_seterr(errstr, errstr_size, EDDY_EIO, "checkpoint %s: %s", out->key, c->errstr);
   int err = 0;
@@ -170,8 +196,8 @@ int eddy_ckpt_partitions_sync(redisContext *c, const char *prefix, const char *p
                               int32_t **parts, char *errstr, size_t errstr_size) {
   *parts = NULL;
   char set[512];
-  snprintf(set, sizeof set, "%s:%s:ckpts", prefix, pipeline);
-  redisReply *rep = redisCommand(c, "SMEMBERS %s", set);
+  ckpts_key(set, sizeof set, eddy_redis_sync_is_cluster(c), prefix, pipeline);
+  redisReply *rep = eddy_redis_sync_command(c, "SMEMBERS %s", set);
   if (!rep) return eddy_seterr(errstr, errstr_size, EDDY_EIO, "%s: %s", set, c->errstr);
   int n = 0, err = 0;
   if (rep->type != REDIS_REPLY_ARRAY) {

@@ -59,6 +59,11 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
                                size_t n_names, const char *const *aux, size_t n_aux,
                                char *errstr, size_t errstr_size);
 void eddy_fields_free(eddy_fields_t *f);
+/* The checks of [features] that need no record: no name both an attribute
+ * and another role, numeric and nominal, excluded and listed, or listed
+ * twice. Errors name file:line of the list's key. eddy_fields_new runs it;
+ * the config validation too. */
+int eddy_fields_check(const eddy_pipeline_conf_t *c, char *errstr, size_t errstr_size);
 /* The field called name (len bytes), or NULL. */
 const eddy_field_t *eddy_fields_find(const eddy_fields_t *f, const char *name, size_t len);
 /* A fresh schema with the fields' attributes and target. */
@@ -103,6 +108,11 @@ void eddy_record_clear(eddy_record_t *r);
 int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
                     const eddy_field_t *field, const char *text, size_t len, int is_string,
                     char *errstr, size_t errstr_size);
+
+/* 1 when a field's value is neither missing (as eddy_record_set reads
+ * missing: "", "?", "NA", "nan", "null"; a JSON string: "") nor a number a
+ * numeric attribute would take: a value only a nominal attribute can hold. */
+int eddy_field_is_text(const char *t, size_t len, int is_string);
 
 /* The number parser of record fields (exact: strtod's result, faster for
  * plain decimals); exposed for its tests. */
@@ -156,12 +166,23 @@ int eddy_decoder_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size
 
 /* Splits one CSV line (RFC 4180: quotes, doubled quotes) in place into at
  * most max fields; returns the count or EDDY_EPARSE. Quoted fields are
- * unquoted in place. */
+ * unquoted in place; blanks around a field are dropped (a header "a, b, y"
+ * names a, b and y). */
 int eddy_csv_split(char *line, size_t len, char **fields, size_t *lens, size_t max);
 /* The top-level keys of a JSON object, in order, as malloc'd strings (the
  * caller frees each and the array); for inferring fields from a first
  * record. Returns the count or a negative code. */
 int eddy_json_keys(const char *p, size_t len, char ***keys, char *errstr, size_t errstr_size);
+
+/* Calls fn for each top-level member of one JSON object, in order: its key
+ * and, for a string, number, true, false or null, the value's text
+ * (is_string for a string, unescaped); for an object or array v is NULL.
+ * Texts are valid during the call only. For setup (inferring fields from
+ * first records), not the record path: it allocates. */
+typedef void (*eddy_json_member_fn)(void *ctx, const char *key, size_t klen, const char *v, size_t vlen,
+                                    int is_string);
+int eddy_json_members(const char *p, size_t len, eddy_json_member_fn fn, void *ctx, char *errstr,
+                      size_t errstr_size);
 
 /* ---------------------------------------------------------- line reading */
 
@@ -174,10 +195,35 @@ eddy_lines_t *eddy_lines_open(const char *path, char *errstr, size_t errstr_size
 /* The next line without its end (\n or \r\n), or EDDY_EEOF / EDDY_EIO. The
  * pointer is valid until the next call; the line is NUL-terminated. */
 int eddy_lines_next(eddy_lines_t *l, char **line, size_t *len);
+/* Marks the current position: lines read after it can be read again after
+ * eddy_lines_rewind (setup reads a few records ahead; the buffer keeps
+ * every byte from the mark until then). */
+void eddy_lines_mark(eddy_lines_t *l);
+void eddy_lines_rewind(eddy_lines_t *l);
 uint64_t eddy_lines_number(const eddy_lines_t *l); /* 1-based number of the last line */
 uint64_t eddy_lines_offset(const eddy_lines_t *l);  /* bytes consumed */
 int64_t eddy_lines_size(const eddy_lines_t *l);     /* file size, -1 for pipes */
 void eddy_lines_close(eddy_lines_t *l);
+/* ----------------------------------------------------- eval's input */
+
+/* The next line that is not blank (input.c). */
+int eddy_input_next(eddy_lines_t *l, char **line, size_t *len);
+/* The format of a file: [source] format when the config sets it for type
+ * = file; else by path's extension (.csv, .tsv; .json, .jsonl, .ndjson);
+ * else JSON when the first record (line) starts with '{', CSV otherwise. */
+eddy_format_t eddy_input_format(const eddy_pipeline_conf_t *c, const char *path, const char *line);
+/* A CSV header's names (blanks around them dropped), malloc'd, each and
+ * the array freed by the caller; returns the count or a negative code. */
+int eddy_csv_header(const char *line, size_t len, char ***names);
+/* With [features] numeric empty: the fields (of names, in order) that no
+ * key claims and whose values in the next max_records records of l are
+ * not all numbers or missing, as "a, b" in *inferred (malloc'd; NULL when
+ * none), and the records read in *records. Reads l on: mark it before and
+ * rewind it after. */
+int eddy_input_infer_nominal(const eddy_pipeline_conf_t *c, eddy_format_t fmt, const char *const *names,
+                             size_t n_names, eddy_lines_t *l, size_t max_records, char **inferred,
+                             size_t *records, char *errstr, size_t errstr_size);
+
 /* ------------------------------------------------ embedded mock broker */
 
 /* A local Kafka-protocol cluster: librdkafka's mock cluster
@@ -224,6 +270,16 @@ int eddy_mock_broker_command(eddy_mock_broker_t *mb, const char *line, char *rep
                              size_t reply_size);
 /* The control commands, one per line, for `help` and usage texts. */
 const char *eddy_mock_broker_help(void);
+
+/* The eviction watch (mock_watch.c): a thread with its own client that
+ * reads every partition's low watermark of the brokers at `bootstraps`
+ * every `interval` seconds and logs a warning (eddy_log) naming each topic
+ * whose oldest records the mock dropped, and how many. Free with
+ * eddy_mock_watch_free (stops the thread). */
+typedef struct eddy_mock_watch eddy_mock_watch_t;
+eddy_mock_watch_t *eddy_mock_watch_new(const char *bootstraps, double interval, char *errstr,
+                                       size_t errstr_size);
+void eddy_mock_watch_free(eddy_mock_watch_t *w);
 
 /* Kafka protocol helpers the control commands use. A request type by its
  * protocol name (case-insensitive: "Produce", "fetch", "JoinGroup", ...) or
@@ -275,8 +331,9 @@ typedef void (*eddy_redis_ready_cb)(void *ctx, int ready);
 
 #define EDDY_REDIS_REPLAY 1u
 
-/* Splits redis://HOST[:PORT][/DB] (HOST may be [v6]; PORT 6379, DB 0 by
- * default). */
+/* Splits redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] (HOST may be [v6];
+ * PORT 6379, DB 0 by default); a redis+cluster:// URL gives its first
+ * node. */
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size);
 /* Starts connecting (the first attempt is made before this returns; the
@@ -319,9 +376,51 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx);
 
 /* A blocking connection for command-line tools and for restoring on
  * partition assignment: connected, SELECTed, with `timeout` seconds for
- * the connect and for every reply. Free with redisFree. */
+ * the connect and for every reply. Send commands with
+ * eddy_redis_sync_command / _argv (they follow a cluster's redirections);
+ * free with eddy_redis_sync_free. */
 struct redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                              size_t errstr_size);
+/* redisCommand / redisCommandArgv that, on a connection made from a
+ * cluster URL, follow MOVED and ASK to the node named. The reply is the
+ * caller's (freeReplyObject); NULL with c->errstr set on a lost connection. */
+struct redisReply *eddy_redis_sync_command(struct redisContext *c, const char *fmt, ...);
+struct redisReply *eddy_redis_sync_argv(struct redisContext *c, int argc, const char **argv,
+                                        const size_t *lens);
+/* 1 when c was made from a redis+cluster:// URL. */
+int eddy_redis_sync_is_cluster(const struct redisContext *c);
+void eddy_redis_sync_free(struct redisContext *c);
+
+/* Redis Cluster: `redis+cluster://HOST:PORT[,HOST:PORT...]` names a
+ * cluster by one or more of its nodes (redis_cluster.c). eddy_redis_new
+ * gives a handle with the interface above: it reads the slot map (CLUSTER
+ * SLOTS), keeps one connection per master, sends each command to the
+ * master of its key's slot, follows MOVED (and reads the map again) and
+ * ASK (with ASKING), and is ready when every slot's master is connected.
+ * Replies to commands of one slot come in the order they were sent
+ * (except during a slot migration, ASK); writes of one slot are applied
+ * in order, across failovers too. Closing answers what is on its way
+ * (redirections followed) up to request_timeout. Keys carry a hash tag per
+ * pipeline and partition (eddy_redis_key_head), so that a partition's
+ * entities and checkpoint share one slot and a Lua script may touch them
+ * together. */
+int eddy_redis_url_is_cluster(const char *url);
+/* The URL's credentials ("" when absent): USER:PASSWORD@ (an ACL user),
+ * :PASSWORD@ or PASSWORD@ (requirepass); sent with AUTH at every
+ * connection, to every node of a cluster. 0, or EDDY_ERANGE. */
+int eddy_redis_url_credentials(const char *url, char *user, size_t user_size, char *pass, size_t pass_size);
+/* The URL with its password as *** (for messages). */
+const char *eddy_redis_url_mask(const char *url, char *buf, size_t size);
+int eddy_redis_is_cluster(const eddy_redis_t *r);
+/* The cluster's key slot: CRC16 (XMODEM) of the key, or of its hash tag
+ * (the bytes between the first '{' and the next '}', when not empty),
+ * modulo 16384. */
+uint16_t eddy_redis_cluster_slot(const void *key, size_t len);
+uint16_t eddy_redis_cluster_crc16(const void *p, size_t n);
+/* The head of a pipeline's keys: "PREFIX:PIPELINE" for one Redis,
+ * "PREFIX:{PIPELINE:PARTITION}" for a cluster. */
+const char *eddy_redis_key_head(char *buf, size_t size, int cluster, const char *prefix,
+                                const char *pipeline, int32_t partition);
 
 /* ----------------------------------------------------------- state store */
 
@@ -401,6 +500,12 @@ struct eddy_state_batch {
   void *done_ctx;
   eddy_store_t *store;
   uint64_t stale_epochs; /* entities whose epoch is past the restored checkpoint */
+  /* Each entity's (batch, index), the context of its fetch reply: replies
+   * need not come in order (a Redis Cluster slot being migrated). */
+  struct eddy_state_ref {
+    eddy_state_batch_t *b;
+    size_t i;
+  } *refs;
 };
 
 /* A batch for one task (partition -1 when not from Kafka). Free with
@@ -519,8 +624,9 @@ int eddy_ckpt_read_sync(struct redisContext *c, const char *prefix, const char *
 int eddy_ckpt_partitions_sync(struct redisContext *c, const char *prefix, const char *pipeline,
                               int32_t **parts, char *errstr, size_t errstr_size);
 void eddy_ckpt_clear(eddy_ckpt_t *ck);
-/* "PREFIX:PIPELINE:ckpt:PARTITION" into buf. */
-const char *eddy_ckpt_key(char *buf, size_t size, const char *prefix, const char *pipeline,
+/* "PREFIX:PIPELINE:ckpt:PARTITION" into buf; on a cluster (cluster = 1)
+ * "PREFIX:{PIPELINE:PARTITION}:ckpt", the set "PREFIX:{PIPELINE}:ckpts". */
+const char *eddy_ckpt_key(char *buf, size_t size, int cluster, const char *prefix, const char *pipeline,
                           int32_t partition);
 
 /* ---------------------------------------------------------- alert stream */
@@ -559,6 +665,9 @@ typedef struct eddy_prediction {
   const eddy_schema_t *schema; /* class names */
   const double *scores;     /* class probabilities; regression: the value in scores[0] */
   int k;                    /* values in scores */
+  int has_score;            /* an anomaly detector's prediction: score, no class */
+  double score;             /* its anomaly score in [0, 1] */
+  const char *served_by;    /* "model" or "fallback" with a [model] fallback, else NULL */
   double predicted;         /* class index, or the value */
   int has_label;            /* the record carried its label (then learned) */
   double label;             /* class index or value */
@@ -588,7 +697,8 @@ struct eddy_output {
 };
 
 /* JSON (the default): {"pipeline", "topic", "partition", "offset", "key",
- * "id", "prediction", "probabilities": {class: p}, "label",
+ * "id", "prediction", "probabilities": {class: p}, "score" (anomaly
+ * detectors only), "served_by" (with a fallback only), "label",
  * "model_version", "time"}; a key that is not UTF-8 is "key_base64". */
 extern const eddy_output_format_t eddy_output_json;
 /* Avro binary against [sink] output_schema (default: the built-in schema,
@@ -648,6 +758,15 @@ eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *to
                                            size_t errstr_size);
 int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len, const void *key,
                           size_t key_len);
+/* Waits up to timeout_ms for a broker to answer a metadata request for the
+ * topic: EDDY_EIO, saying so, when none does (librdkafka's own log lines
+ * are not printed: the last one is in that error). */
+int eddy_kafka_writer_connect(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size);
+/* Waits up to timeout_ms for every delivery report. */
+void eddy_kafka_writer_flush(eddy_kafka_writer_t *w, int timeout_ms);
+/* Records delivered to each partition so far: the count of partitions seen
+ * (0..n-1), *delivered pointing at the counts (owned by w). */
+size_t eddy_kafka_writer_partitions(const eddy_kafka_writer_t *w, const uint64_t **delivered);
 /* Records delivered so far, and those that failed for good. */
 uint64_t eddy_kafka_writer_delivered(const eddy_kafka_writer_t *w);
 uint64_t eddy_kafka_writer_failed(const eddy_kafka_writer_t *w);

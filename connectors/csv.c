@@ -1,5 +1,6 @@
-/* csv.c: CSV records (RFC 4180 quoting) against a column list: a file's
- * header line, or [source] columns for CSV over Kafka. */
+/* csv.c: CSV records (RFC 4180 quoting; blanks around a field dropped)
+ * against a column list: a file's header line, or [source] columns for CSV
+ * over Kafka. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ int eddy_csv_split(char *line, size_t len, char **fields, size_t *lens, size_t m
   size_t n = 0, i = 0;
   for (;;) {
     if (n == max) return EDDY_ERANGE;
+    /* Blanks around a field are no part of it ("a, b, y" as "a,b,y"). */
+    while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
     if (i < len && line[i] == '"') {
       /* Quoted: unquote in place, "" stands for one quote. */
       size_t w = i, r = i + 1;
@@ -34,14 +37,17 @@ int eddy_csv_split(char *line, size_t len, char **fields, size_t *lens, size_t m
         line[w++] = line[r++];
       }
       lens[n] = w - i;
+      while (r < len && (line[r] == ' ' || line[r] == '\t')) r++;
       if (r < len && line[r] != ',') return EDDY_EPARSE; /* text after the closing quote */
       line[w] = '\0'; /* w < r: the quote was consumed */
       i = r;
     } else {
       fields[n] = line + i;
       char *comma = memchr(line + i, ',', len - i);
-      size_t e = comma ? (size_t)(comma - line) : len;
-      lens[n] = e - i;
+      size_t e = comma ? (size_t)(comma - line) : len, t = e;
+      while (t > i && (line[t - 1] == ' ' || line[t - 1] == '\t')) t--;
+      lens[n] = t - i;
+      if (t < e) line[t] = '\0';
       i = e;
     }
     n++;

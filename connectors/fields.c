@@ -90,6 +90,13 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The line a [features] key was written at (the pipeline's otherwise). */
+static const char *key_at(const eddy_pipeline_conf_t *c, const char *key, int *line) {
+  const eddy_kv_t *w = eddy_conf_where(c, "features", key);
+  *line = w ? w->line : c->line;
+  return w && w->file ? w->file : c->file;
+}
+
 /* A name listed twice in numeric (or in nominal) would become two
  * attributes of one name, which no schema can hold: named here, where the
  * config's line is known. Sorted copies: lists may be long. */
@@ -107,12 +114,61 @@ static int check_repeats(const eddy_pipeline_conf_t *c, char **num, size_t n_num
     int err = 0;
     for (size_t i = 1; i < counts[l] && !err; i++)
       if (strcmp(v[i - 1], v[i]) == 0)
-        err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [features] %s lists '%s' twice",
-                          c->file, c->line, keys[l], v[i]);
+      {
+        int line;
+        const char *file = key_at(c, keys[l], &line);
+        err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [features] key '%s': lists '%s' twice",
+                          file, line, keys[l], v[i]);
+      }
     free(v);
     if (err) return err;
   }
   return 0;
+}
+
+int eddy_fields_check(const eddy_pipeline_conf_t *c, char *errstr, size_t errstr_size) {
+  const eddy_features_section_t *fs = &c->features;
+  char *ncopy, *mcopy, *xcopy, **num, **nom, **exc;
+  size_t n_num = list(fs->numeric, &ncopy, &num), n_nom = list(fs->nominal, &mcopy, &nom);
+  size_t n_exc = list(fs->exclude, &xcopy, &exc);
+  int err = 0, line;
+  const char *file;
+  if ((fs->numeric && *fs->numeric && !num) || (fs->nominal && *fs->nominal && !nom) ||
+      (fs->exclude && *fs->exclude && !exc))
+    err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  /* A name in two roles is a config mistake worth naming, at the list's line. */
+  for (size_t i = 0; i < n_num + n_nom && !err; i++) {
+    const char *name = i < n_num ? num[i] : nom[i - n_num];
+    const char *key = i < n_num ? "numeric" : "nominal";
+    const char *role = role_of(fs, name);
+    file = key_at(c, key, &line);
+    if (role)
+      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                        "%s:%d: [features] key '%s': '%s' is both an attribute and the %s", file, line,
+                        key, name, role);
+    else if (i >= n_num && in_list(num, n_num, name))
+      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                        "%s:%d: [features] key 'nominal': '%s' is listed as numeric and as nominal", file,
+                        line, name);
+    else if (in_list(exc, n_exc, name))
+      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                        "%s:%d: [features] key '%s': '%s' is also in exclude", file, line, key, name);
+  }
+  for (size_t i = 0; i < n_exc && !err; i++) {
+    const char *role = role_of(fs, exc[i]);
+    file = key_at(c, "exclude", &line);
+    if (role)
+      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
+                        "%s:%d: [features] key 'exclude': '%s' is the %s", file, line, exc[i], role);
+  }
+  if (!err) err = check_repeats(c, num, n_num, nom, n_nom, errstr, errstr_size);
+  free(ncopy);
+  free(mcopy);
+  free(xcopy);
+  free(num);
+  free(nom);
+  free(exc);
+  return err;
 }
 
 void eddy_fields_free(eddy_fields_t *f) {
@@ -130,10 +186,12 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
                                char *errstr, size_t errstr_size) {
   const eddy_features_section_t *fs = &c->features;
   eddy_fields_t *f = calloc(1, sizeof *f);
-  char *ncopy, *mcopy, **num, **nom;
+  char *ncopy, *mcopy, *xcopy, **num, **nom, **exc;
   size_t n_num = list(fs->numeric, &ncopy, &num), n_nom = list(fs->nominal, &mcopy, &nom);
+  size_t n_exc = list(fs->exclude, &xcopy, &exc);
   int err = 0;
-  if (!f || (fs->numeric && *fs->numeric && !num) || (fs->nominal && *fs->nominal && !nom)) {
+  if (!f || (fs->numeric && *fs->numeric && !num) || (fs->nominal && *fs->nominal && !nom) ||
+      (fs->exclude && *fs->exclude && !exc)) {
     err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     goto done;
   }
@@ -146,20 +204,7 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
     err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     goto done;
   }
-  /* A name in two roles is a config mistake worth naming. */
-  for (size_t i = 0; i < n_num + n_nom && !err; i++) {
-    const char *name = i < n_num ? num[i] : nom[i - n_num];
-    const char *role = role_of(fs, name);
-    if (role)
-      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                        "%s:%d: [features] '%s' is both an attribute and the %s", c->file, c->line,
-                        name, role);
-    else if (i < n_num && in_list(nom, n_nom, name))
-      err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                        "%s:%d: [features] '%s' is listed as numeric and as nominal", c->file, c->line,
-                        name);
-  }
-  if (!err) err = check_repeats(c, num, n_num, nom, n_nom, errstr, errstr_size);
+  err = eddy_fields_check(c, errstr, errstr_size);
   if (err) goto done;
   if (names) {
     for (size_t i = 0; i < n_names && !err; i++) {
@@ -173,6 +218,8 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
         err = eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "field '%s' appears twice", name);
       } else if (role) {
         err = add_field(f, name, kind_of_role(role), EDDY_NUMERIC);
+      } else if (in_list(exc, n_exc, name)) {
+        err = add_field(f, name, EDDY_FIELD_IGNORE, EDDY_NUMERIC);
       } else if (in_list(nom, n_nom, name)) {
         err = add_field(f, name, EDDY_FIELD_ATTR, EDDY_NOMINAL);
       } else if (f->infer || in_list(num, n_num, name)) {
@@ -184,12 +231,20 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
     }
     /* Everything [features] names must be there. */
     const char *want[] = {fs->target, fs->key, fs->id, fs->timestamp, fs->weight};
-    for (size_t i = 0; i < n_num + n_nom + 5 && !err; i++) {
-      const char *name = i < n_num ? num[i] : i < n_num + n_nom ? nom[i - n_num] : want[i - n_num - n_nom];
-      if (name && *name && !eddy_fields_find(f, name, strlen(name)))
+    static const char *const want_keys[] = {"target", "key", "id", "timestamp", "weight"};
+    for (size_t i = 0; i < n_num + n_nom + n_exc + 5 && !err; i++) {
+      size_t k = i - n_num - n_nom - n_exc;
+      const char *name = i < n_num ? num[i] : i < n_num + n_nom ? nom[i - n_num]
+                                            : i < n_num + n_nom + n_exc ? exc[i - n_num - n_nom] : want[k];
+      const char *key = i < n_num ? "numeric" : i < n_num + n_nom ? "nominal"
+                                              : i < n_num + n_nom + n_exc ? "exclude" : want_keys[k];
+      if (name && *name && !eddy_fields_find(f, name, strlen(name))) {
+        int line;
+        const char *file = key_at(c, key, &line);
         err = eddy_seterr(errstr, errstr_size, EDDY_ENOENT,
-                          "%s:%d: [features] names '%s', which the records do not have", c->file,
-                          c->line, name);
+                          "%s:%d: [features] key '%s': names '%s', which the records do not have", file,
+                          line, key, name);
+      }
     }
   } else {
     for (size_t i = 0; i < n_num && !err; i++) err = add_field(f, num[i], EDDY_FIELD_ATTR, EDDY_NUMERIC);
@@ -221,8 +276,10 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
 done:
   free(ncopy);
   free(mcopy);
+  free(xcopy);
   free(num);
   free(nom);
+  free(exc);
   if (err) {
     eddy_fields_free(f);
     return NULL;
@@ -335,6 +392,12 @@ static int parse_number(const char *t, size_t len, double *out) {
   return 0;
 }
 
+int eddy_field_is_text(const char *t, size_t len, int is_string) {
+  double v;
+  if (is_string ? len == 0 : is_missing(t, len)) return 0;
+  return parse_number(t, len, &v) != 0;
+}
+
 /* For tests: the number parser records use. */
 int eddy__parse_number(const char *t, size_t len, double *out) { return parse_number(t, len, out); }
 
@@ -371,7 +434,9 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       return 0;
     }
     if (field->attr_kind == EDDY_NUMERIC) {
-      if (parse_number(text, len, &v)) return type_error(errstr, errstr_size, field, "a number", text, len);
+      if (parse_number(text, len, &v))
+        return type_error(errstr, errstr_size, field, "a number (a category? list it in [features] nominal)",
+                          text, len);
       r->in.x[i] = v;
     } else {
       if (len > EDDY_MAX_VALUE_BYTES)

@@ -405,3 +405,48 @@ int eddy_json_keys(const char *p, size_t len, char ***keys, char *errstr, size_t
 }
 
 const eddy_codec_t eddy_codec_json = {"json", json_create, json_decode, json_destroy};
+
+int eddy_json_members(const char *p, size_t len, eddy_json_member_fn fn, void *ctx, char *errstr,
+                      size_t errstr_size) {
+  char *scratch = malloc(len + 1);
+  if (!scratch) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  json_t j = {p, p + len, p, scratch, scratch + len + 1, errstr, errstr_size};
+  int err = 0;
+  ws(&j);
+  if (j.p >= j.end || *j.p != '{') err = jerr(&j, "a record must be a JSON object");
+  else j.p++;
+  ws(&j);
+  if (!err && j.p < j.end && *j.p == '}') j.p = j.end;
+  while (!err && j.p < j.end) {
+    ws(&j);
+    const char *k, *v = NULL;
+    size_t klen, vlen = 0;
+    int is_string = 0;
+    if (j.p >= j.end || *j.p != '"') { err = jerr(&j, "expected a key"); break; }
+    if ((err = string(&j, &k, &klen))) break;
+    ws(&j);
+    if (j.p >= j.end || *j.p != ':') { err = jerr(&j, "expected ':'"); break; }
+    j.p++;
+    ws(&j);
+    if (j.p < j.end && *j.p == '"') {
+      is_string = 1;
+      err = string(&j, &v, &vlen);
+    } else if (j.p < j.end && (*j.p == '-' || (*j.p >= '0' && *j.p <= '9'))) {
+      err = number(&j, &v, &vlen);
+    } else if (j.p < j.end && (*j.p == 't' || *j.p == 'f' || *j.p == 'n')) {
+      v = j.p;
+      err = literal(&j, *j.p == 't' ? "true" : *j.p == 'f' ? "false" : "null");
+      vlen = (size_t)(j.p - v);
+    } else {
+      err = skip(&j);
+    }
+    if (err) break;
+    fn(ctx, k, klen, v, vlen, is_string);
+    ws(&j);
+    if (j.p < j.end && *j.p == ',') { j.p++; continue; }
+    if (j.p < j.end && *j.p == '}') break;
+    err = jerr(&j, "expected ',' or '}'");
+  }
+  free(scratch);
+  return err;
+}

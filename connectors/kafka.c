@@ -182,6 +182,8 @@ struct eddy_kafka_writer {
   rd_kafka_t *rk;
   rd_kafka_topic_t *rkt;
   uint64_t put, delivered, failed;
+  uint64_t *per_partition; /* delivered, by partition (grows when a new one appears) */
+  size_t n_partitions;
   char last_error[256];
 };
 
@@ -191,9 +193,35 @@ static void writer_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
   if (m->err) {
     w->failed++;
     snprintf(w->last_error, sizeof w->last_error, "%s", rd_kafka_err2str(m->err));
-  } else {
-    w->delivered++;
+    return;
   }
+  w->delivered++;
+  if (m->partition < 0 || m->partition > 1 << 20) return;
+  size_t p = (size_t)m->partition;
+  if (p >= w->n_partitions) {
+    uint64_t *v = realloc(w->per_partition, (p + 1) * sizeof *v);
+    if (!v) return;
+    memset(v + w->n_partitions, 0, (p + 1 - w->n_partitions) * sizeof *v);
+    w->per_partition = v;
+    w->n_partitions = p + 1;
+  }
+  w->per_partition[p]++;
+}
+
+/* librdkafka's own log lines (connection refused, retries) are kept as the
+ * writer's last error rather than printed: the command says what failed,
+ * once, in its own words. */
+static void writer_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  (void)fac;
+  eddy_kafka_writer_t *w = rd_kafka_opaque(rk);
+  if (w && level <= 4) snprintf(w->last_error, sizeof w->last_error, "%s", buf);
+}
+
+static void writer_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)rk;
+  (void)err;
+  eddy_kafka_writer_t *w = opaque;
+  snprintf(w->last_error, sizeof w->last_error, "%s", reason);
 }
 
 eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, char *errstr,
@@ -208,7 +236,8 @@ eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *to
   if (rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, msg, sizeof msg) ||
       rd_kafka_conf_set(c, "acks", "all", msg, sizeof msg) ||
       rd_kafka_conf_set(c, "linger.ms", "5", msg, sizeof msg) ||
-      rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", msg, sizeof msg)) {
+      rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", msg, sizeof msg) ||
+      rd_kafka_conf_set(c, "log.queue", "true", msg, sizeof msg)) {
     rd_kafka_conf_destroy(c);
     free(w);
     eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
@@ -216,12 +245,15 @@ eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *to
   }
   rd_kafka_conf_set_opaque(c, w);
   rd_kafka_conf_set_dr_msg_cb(c, writer_dr);
+  rd_kafka_conf_set_log_cb(c, writer_log);
+  rd_kafka_conf_set_error_cb(c, writer_error);
   if (!(w->rk = rd_kafka_new(RD_KAFKA_PRODUCER, c, msg, sizeof msg))) {
     rd_kafka_conf_destroy(c);
     free(w);
     eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
     return NULL;
   }
+  rd_kafka_set_log_queue(w->rk, NULL); /* logs served by rd_kafka_poll, on this thread */
   w->rkt = rd_kafka_topic_new(w->rk, topic, NULL);
   return w;
 }
@@ -235,6 +267,23 @@ int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len,
   }
   if ((++w->put & 1023) == 0) rd_kafka_poll(w->rk, 0);
   return 0;
+}
+
+int eddy_kafka_writer_connect(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size) {
+  const struct rd_kafka_metadata *md = NULL;
+  rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, w->rkt, &md, timeout_ms);
+  if (md) rd_kafka_metadata_destroy(md);
+  if (!e) return 0;
+  rd_kafka_poll(w->rk, 0); /* its log lines and errors, into last_error */
+  return eddy_seterr(errstr, errstr_size, EDDY_EIO, "no broker answered within %d s (%s%s%s)", timeout_ms / 1000,
+                     rd_kafka_err2str(e), w->last_error[0] ? ": " : "", w->last_error);
+}
+
+void eddy_kafka_writer_flush(eddy_kafka_writer_t *w, int timeout_ms) { rd_kafka_flush(w->rk, timeout_ms); }
+
+size_t eddy_kafka_writer_partitions(const eddy_kafka_writer_t *w, const uint64_t **delivered) {
+  *delivered = w->per_partition;
+  return w->n_partitions;
 }
 
 uint64_t eddy_kafka_writer_delivered(const eddy_kafka_writer_t *w) { return w->delivered; }
@@ -251,6 +300,7 @@ int eddy_kafka_writer_close(eddy_kafka_writer_t *w, int timeout_ms, char *errstr
                       w->failed ? ": " : " in time", w->failed ? w->last_error : "");
   rd_kafka_topic_destroy(w->rkt);
   rd_kafka_destroy(w->rk);
+  free(w->per_partition);
   free(w);
   return err;
 }

@@ -159,6 +159,14 @@ static int json_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_buf_t 
   } else {
     put_double(b, p->predicted);
   }
+  if (p->has_score) {
+    LIT(b, ",\"score\":");
+    put_double(b, p->score);
+  }
+  if (p->served_by) {
+    LIT(b, ",\"served_by\":");
+    eddy_json_string(b, p->served_by, strlen(p->served_by));
+  }
   if (p->has_label) {
     LIT(b, ",\"label\":");
     if (classification) put_class(b, p->schema, p->label);
@@ -201,15 +209,17 @@ static const char default_schema[] =
     "{\"name\":\"id\",\"type\":[\"null\",\"string\"],\"default\":null},"
     "{\"name\":\"prediction\",\"type\":[\"null\",\"string\",\"double\"],\"default\":null},"
     "{\"name\":\"probabilities\",\"type\":{\"type\":\"map\",\"values\":\"double\"}},"
+    "{\"name\":\"score\",\"type\":[\"null\",\"double\"],\"default\":null},"
+    "{\"name\":\"served_by\",\"type\":[\"null\",\"string\"],\"default\":null},"
     "{\"name\":\"label\",\"type\":[\"null\",\"string\",\"double\"],\"default\":null},"
     "{\"name\":\"model_version\",\"type\":\"long\"},"
     "{\"name\":\"time\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}";
 
 enum { F_PIPELINE, F_TOPIC, F_PARTITION, F_OFFSET, F_KEY, F_ID, F_PREDICTION, F_PROBS, F_LABEL,
-       F_VERSION, F_TIME, F_NULL };
+       F_VERSION, F_TIME, F_SCORE, F_SERVED, F_NULL };
 static const char *const field_names[] = {"pipeline", "topic", "partition", "offset", "key", "id",
                                           "prediction", "probabilities", "label", "model_version",
-                                          "time"};
+                                          "time", "score", "served_by"};
 
 /* How one field is written: what it holds, its type, and for a union the
  * branch numbers of null, string, bytes, double and long (-1: none). */
@@ -283,6 +293,8 @@ static int fits(const out_field_t *f, int what) {
   case F_PREDICTION:
   case F_LABEL: return u && f->null_b >= 0 && (f->string_b >= 0 || f->double_b >= 0);
   case F_PROBS: return f->type == AVRO_MAP;
+  case F_SCORE: return u && f->null_b >= 0 && f->double_b >= 0;
+  case F_SERVED: return u && f->null_b >= 0 && f->string_b >= 0;
   default: return u && f->null_b >= 0;
   }
 }
@@ -435,6 +447,18 @@ static int avro_out_encode(eddy_output_t *o, const eddy_prediction_t *p, eddy_bu
       put_avro_long(b, 0);
       break;
     }
+    case F_SCORE:
+      if (p->has_score && p->score == p->score) {
+        put_branch(b, f, f->double_b);
+        put_avro_double(b, p->score);
+      } else {
+        put_branch(b, f, f->null_b);
+      }
+      break;
+    case F_SERVED:
+      if (p->served_by) put_text(b, f, p->served_by, strlen(p->served_by));
+      else put_branch(b, f, f->null_b);
+      break;
     default: put_branch(b, f, f->null_b); break;
     }
   }

@@ -13,7 +13,7 @@
 #include <sys/time.h>
 #include <uv.h>
 
-#include "connectors/connectors.h"
+#include "connectors/redis_int.h"
 
 typedef enum { ST_DOWN, ST_CONNECTING, ST_SETUP, ST_READY, ST_CLOSING } conn_state_t;
 
@@ -37,7 +37,9 @@ typedef struct script {
 } script_t;
 
 struct eddy_redis {
+  eddy__cluster_t *cluster; /* a redis+cluster:// handle: every call goes there */
   uv_loop_t *loop;
+  char user[128], pass[256]; /* AUTH at every connection when pass is set */
   char host[256];
   int port, db;
   char name[300];
@@ -114,12 +116,63 @@ void eddy_resp_argz(eddy_buf_t *b, const char *s) { eddy_resp_arg(b, s, strlen(s
 
 /* -------------------------------------------------------------------- URL */
 
+/* Where the userinfo of a redis:// or redis+cluster:// URL starts, and
+ * the '@' that ends it (NULL: none). */
+static const char *userinfo(const char *url, const char **at) {
+  const char *p = eddy_redis_url_is_cluster(url) ? url + 16 : strncmp(url, "redis://", 8) == 0 ? url + 8 : NULL;
+  *at = p ? strrchr(p, '@') : NULL;
+  return p;
+}
+
+int eddy_redis_url_credentials(const char *url, char *user, size_t user_size, char *pass, size_t pass_size) {
+  const char *at, *p = userinfo(url, &at);
+  user[0] = pass[0] = '\0';
+  if (!at) return 0;
+  const char *colon = memchr(p, ':', (size_t)(at - p));
+  const char *ps = colon ? colon + 1 : p;
+  size_t ul = colon ? (size_t)(colon - p) : 0, pl = (size_t)(at - ps);
+  if (ul >= user_size || pl >= pass_size) return EDDY_ERANGE;
+  memcpy(user, p, ul);
+  user[ul] = '\0';
+  memcpy(pass, ps, pl);
+  pass[pl] = '\0';
+  return 0;
+}
+
+const char *eddy_redis_url_mask(const char *url, char *buf, size_t size) {
+  const char *at, *p = userinfo(url, &at);
+  if (!at) {
+    snprintf(buf, size, "%s", url);
+    return buf;
+  }
+  const char *colon = memchr(p, ':', (size_t)(at - p));
+  snprintf(buf, size, "%.*s%s%s", (int)((colon ? colon + 1 : p) - url), url, "***", at);
+  return buf;
+}
+
 int eddy_redis_url_parse(const char *url, char *host, size_t host_size, int *port, int *db,
                          char *errstr, size_t errstr_size) {
   const char *p = url;
+  if (eddy_redis_url_is_cluster(url)) {
+    /* The first node; the rest are checked too. */
+    eddy__seed_t seeds[EDDY__CLUSTER_MAX_SEEDS];
+    int n;
+    int err = eddy__cluster_url_parse(url, seeds, &n, errstr, errstr_size);
+    if (err) return err;
+    if (strlen(seeds[0].host) >= host_size) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': host too long", url);
+    strcpy(host, seeds[0].host);
+    *port = seeds[0].port;
+    *db = 0;
+    return 0;
+  }
+  char shown[600];
+  eddy_redis_url_mask(url, shown, sizeof shown);
   if (strncmp(p, "redis://", 8) != 0)
-    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://HOST[:PORT][/DB]", url);
-  p += 8;
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "'%s': expected redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]", shown);
+  const char *at;
+  userinfo(url, &at);
+  p = at ? at + 1 : p + 8;
+  url = shown; /* in the messages below */
   const char *hs = p, *he;
   if (*p == '[') {
     hs = ++p;
@@ -343,6 +396,8 @@ static void on_connect(const redisAsyncContext *cac, int status) {
   r->reason[0] = '\0';
   char db[16];
   snprintf(db, sizeof db, "%d", r->db);
+  if (r->pass[0] && r->user[0]) send_setup(r, 3, (const char *[]){"AUTH", r->user, r->pass});
+  else if (r->pass[0]) send_setup(r, 2, (const char *[]){"AUTH", r->pass});
   if (r->db) send_setup(r, 2, (const char *[]){"SELECT", db});
   for (size_t i = 0; i < r->n_scripts; i++)
     send_setup(r, 3, (const char *[]){"SCRIPT", "LOAD", r->scripts[i].source});
@@ -447,11 +502,26 @@ eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     return NULL;
   }
+  if (eddy_redis_url_is_cluster(url)) {
+    const char *at = strrchr(url + 16, '@');
+    snprintf(r->name, sizeof r->name, "%s", at ? at + 1 : url + 16); /* no credentials in messages */
+    r->loop = loop;
+    if (!(r->cluster = eddy__cluster_new(loop, r, url, o, errstr, errstr_size))) {
+      free(r);
+      return NULL;
+    }
+    return r;
+  }
   if (eddy_redis_url_parse(url, r->host, sizeof r->host, &r->port, &r->db, errstr, errstr_size)) {
     free(r);
     return NULL;
   }
   snprintf(r->name, sizeof r->name, "%s:%d/%d", r->host, r->port, r->db);
+  if (eddy_redis_url_credentials(url, r->user, sizeof r->user, r->pass, sizeof r->pass)) {
+    eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis %s: user name or password too long", r->name);
+    free(r);
+    return NULL;
+  }
   r->loop = loop;
   r->o = (eddy_redis_options_t){2.0, 10.0, 0.1, 5.0, 0};
   if (o) {
@@ -480,19 +550,33 @@ eddy_redis_t *eddy_redis_new(uv_loop_t *loop, const char *url, const eddy_redis_
 }
 
 void eddy_redis_on_ready(eddy_redis_t *r, eddy_redis_ready_cb cb, void *ctx) {
+  if (r->cluster) {
+    eddy__cluster_on_ready(r->cluster, cb, ctx);
+    return;
+  }
   r->ready_cb = cb;
   r->ready_ctx = ctx;
 }
 
-int eddy_redis_ready(const eddy_redis_t *r) { return r->state == ST_READY; }
+int eddy_redis_ready(const eddy_redis_t *r) {
+  return r->cluster ? eddy__cluster_ready(r->cluster) : r->state == ST_READY;
+}
+
+int eddy_redis_is_cluster(const eddy_redis_t *r) { return r->cluster != NULL; }
 
 const char *eddy_redis_name(const eddy_redis_t *r) { return r->name; }
 
-size_t eddy_redis_pending(const eddy_redis_t *r) { return r->sent.n + r->lost.n + r->waiting.n; }
+size_t eddy_redis_pending(const eddy_redis_t *r) {
+  return r->cluster ? eddy__cluster_pending(r->cluster) : r->sent.n + r->lost.n + r->waiting.n;
+}
 
-void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out) { *out = r->stats; }
+void eddy_redis_stats(const eddy_redis_t *r, eddy_redis_stats_t *out) {
+  if (r->cluster) eddy__cluster_stats(r->cluster, out);
+  else *out = r->stats;
+}
 
 int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1) {
+  if (r->cluster) return eddy__cluster_script(r->cluster, source, sha1);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   if (!EVP_Digest(source, strlen(source), md, &n, EVP_sha1(), NULL) || n != 20) return EDDY_EINVAL;
@@ -517,6 +601,7 @@ int eddy_redis_script(eddy_redis_t *r, const char *source, char *sha1) {
 
 int eddy_redis_command_raw(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, void *ctx,
                            const void *cmd, size_t len) {
+  if (r->cluster) return eddy__cluster_command_raw(r->cluster, flags, cb, ctx, cmd, len);
   if (r->state == ST_CLOSING) return EDDY_ESTATE;
   int replay = (flags & EDDY_REDIS_REPLAY) != 0;
   if (!replay && r->state != ST_READY) return EDDY_EAGAIN;
@@ -545,6 +630,25 @@ int eddy_redis_command(eddy_redis_t *r, unsigned flags, eddy_redis_reply_cb cb, 
   return eddy_redis_command_raw(r, flags, cb, ctx, r->scratch.data, r->scratch.len);
 }
 
+size_t eddy__redis_drain(eddy_redis_t *r, eddy__redis_drain_fn fn, void *arg) {
+  if (r->cluster || r->state == ST_READY || r->state == ST_SETUP || r->state == ST_CLOSING) return 0;
+  size_t n = 0;
+  ring_t *rings[] = {&r->lost, &r->waiting};
+  for (int k = 0; k < 2; k++)
+    while (rings[k]->n) {
+      req_t q = ring_pop(rings[k]);
+      fn(arg, q.cb, q.ctx, r->mut.data + q.off, q.len);
+      n++;
+    }
+  r->mut.len = r->mut_start = 0;
+  return n;
+}
+
+void eddy__redis_owner_free(eddy_redis_t *r) {
+  eddy_buf_free(&r->scratch);
+  free(r);
+}
+
 static void handle_closed(uv_handle_t *h) {
   eddy_redis_t *r = h->data;
   if (--r->handles > 0) return;
@@ -570,6 +674,10 @@ static void finish_close(eddy_redis_t *r) {
 }
 
 void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
+  if (r->cluster) {
+    eddy__cluster_close(r->cluster, closed, ctx); /* frees r too */
+    return;
+  }
   if (r->state == ST_CLOSING) return;
   conn_state_t was = r->state;
   r->state = ST_CLOSING;
@@ -601,8 +709,24 @@ void eddy_redis_close(eddy_redis_t *r, void (*closed)(void *ctx), void *ctx) {
 
 /* ------------------------------------------------------------------- sync */
 
+int eddy__redis_auth_sync(redisContext *c, const char *url, char *errstr, size_t errstr_size) {
+  char user[128], pass[256];
+  if (eddy_redis_url_credentials(url, user, sizeof user, pass, sizeof pass))
+    return eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "redis: user name or password too long");
+  if (!pass[0]) return 0;
+  const char *argv[] = {"AUTH", user[0] ? user : pass, pass};
+  redisReply *rep = redisCommandArgv(c, user[0] ? 3 : 2, argv, NULL);
+  int ok = rep && rep->type != REDIS_REPLY_ERROR;
+  if (!ok)
+    eddy_seterr(errstr, errstr_size, EDDY_EIO, "redis %s:%d: AUTH: %s", c->tcp.host ? c->tcp.host : "?", c->tcp.port,
+                rep ? rep->str : c->errstr);
+  if (rep) freeReplyObject(rep);
+  return ok ? 0 : EDDY_EIO;
+}
+
 redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *errstr,
                                       size_t errstr_size) {
+  if (eddy_redis_url_is_cluster(url)) return eddy__cluster_connect_sync(url, timeout, errstr, errstr_size);
   char host[256];
   int port, db;
   if (eddy_redis_url_parse(url, host, sizeof host, &port, &db, errstr, errstr_size)) return NULL;
@@ -615,6 +739,10 @@ redisContext *eddy_redis_connect_sync(const char *url, double timeout, char *err
     return NULL;
   }
   redisSetTimeout(c, tv);
+  if (eddy__redis_auth_sync(c, url, errstr, errstr_size)) {
+    redisFree(c);
+    return NULL;
+  }
   if (db) {
     redisReply *rep = redisCommand(c, "SELECT %d", db);
     int ok = rep && rep->type != REDIS_REPLY_ERROR;

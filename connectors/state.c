@@ -49,6 +49,7 @@ void eddy_state_batch_free(eddy_state_batch_t *b) {
   free(b->key_len);
   free(b->keys);
   free(b->table);
+  free(b->refs);
   free(b);
 }
 
@@ -75,7 +76,9 @@ static int grow_entities(eddy_state_batch_t *b) {
   if (off) b->key_off = off;
   uint32_t *len = realloc(b->key_len, cap * sizeof *len);
   if (len) b->key_len = len;
-  if (!state || !base || !dirty || !hash || !off || !len) return EDDY_ENOMEM;
+  struct eddy_state_ref *refs = realloc(b->refs, cap * sizeof *refs);
+  if (refs) b->refs = refs;
+  if (!state || !base || !dirty || !hash || !off || !len || !refs) return EDDY_ENOMEM;
   /* The lookup table stays at most half full. */
   size_t size = 16;
   while (size < cap * 2) size *= 2;
@@ -143,7 +146,7 @@ void eddy_state_batch_update(eddy_state_batch_t *b, size_t i, const eddy_record_
 /* ----------------------------------------------------------------- store */
 
 int eddy_store_is_redis(const eddy_pipeline_conf_t *c) {
-  return c->state.store && strncmp(c->state.store, "redis://", 8) == 0;
+  return c->state.store && (strncmp(c->state.store, "redis://", 8) == 0 || eddy_redis_url_is_cluster(c->state.store));
 }
 
 eddy_store_t *eddy_store_new(const eddy_pipeline_conf_t *c, const eddy_aggs_t *aggs,
@@ -157,12 +160,13 @@ eddy_store_t *eddy_store_new(const eddy_pipeline_conf_t *c, const eddy_aggs_t *a
   if (!type) {
     const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
     eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                "%s:%d: [state] key 'store': '%s' is neither memory nor redis://HOST:PORT/DB",
+                "%s:%d: [state] key 'store': '%s' is neither memory, redis://HOST:PORT/DB nor redis+cluster://HOST:PORT[,HOST:PORT...]",
                 w && w->file ? w->file : c->file, w ? w->line : c->line, url);
     return NULL;
   }
   if ((type == &eddy_store_redis) != (redis != NULL)) {
-    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "store %s: %s", url,
+    char shown[600];
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "store %s: %s", eddy_redis_url_mask(url, shown, sizeof shown),
                 redis ? "a memory store takes no Redis connection" : "needs a Redis connection");
     return NULL;
   }

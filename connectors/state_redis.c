@@ -1,5 +1,6 @@
 /* state_redis.c: the Redis state store ([state] store = redis://...): one
- * hash per entity (KEY_PREFIX:PIPELINE:e:ENTITY, field `s`), read with one
+ * hash per entity (KEY_PREFIX:PIPELINE:e:ENTITY, field `s`; on a cluster
+ * KEY_PREFIX:{PIPELINE:PARTITION}:e:ENTITY, one per partition), read with one
  * pipelined HGET per distinct key of a batch and written back with one
  * pipelined HSET per dirty entity, on the shared asynchronous connection.
  * Each value keeps the entity's state as of the task's last checkpoint
@@ -17,8 +18,10 @@
 #define HEADER 40
 
 typedef struct rstore {
-  char *key_head; /* "PREFIX:PIPELINE:e:" */
-  size_t key_head_len;
+  char *key_head; /* "PREFIX:PIPELINE:e:", or "PREFIX:{PIPELINE:P}:e:" on a cluster */
+  size_t key_head_len, key_head_size;
+  int cluster;
+  int32_t head_partition; /* of key_head, on a cluster */
   eddy_buf_t cmd;
   uint64_t layout_mismatches;
 } rstore_t;
@@ -27,9 +30,12 @@ static int rs_open(eddy_store_t *s, char *errstr, size_t errstr_size) {
   rstore_t *x = calloc(1, sizeof *x);
   if (!x) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
   s->impl = x;
-  size_t n = strlen(s->prefix) + strlen(s->pipeline) + 5;
+  size_t n = strlen(s->prefix) + strlen(s->pipeline) + 32;
   if (!(x->key_head = malloc(n))) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  x->key_head_size = n;
+  x->cluster = eddy_redis_is_cluster(s->redis);
   x->key_head_len = (size_t)snprintf(x->key_head, n, "%s:%s:e:", s->prefix, s->pipeline);
+  x->head_partition = INT32_MIN;
   eddy_buf_init(&x->cmd);
   return 0;
 }
@@ -44,6 +50,16 @@ static void rs_close(eddy_store_t *s) {
 }
 
 static int rs_ready(const eddy_store_t *s) { return eddy_redis_ready(s->redis); }
+
+/* On a cluster, the keys of the batch's partition: one hash slot. */
+static void set_head(const eddy_store_t *s, rstore_t *x, int32_t partition) {
+  if (!x->cluster || x->head_partition == partition) return;
+  eddy_redis_key_head(x->key_head, x->key_head_size - 3, 1, s->prefix, s->pipeline, partition);
+  x->key_head_len = strlen(x->key_head);
+  memcpy(x->key_head + x->key_head_len, ":e:", 4);
+  x->key_head_len += 3;
+  x->head_partition = partition;
+}
 
 static void put_key(eddy_buf_t *b, const rstore_t *x, const eddy_state_batch_t *bt, size_t i) {
   char head[32];
@@ -76,10 +92,12 @@ static void finish_fetch(eddy_state_batch_t *b) {
   if (b->done) b->done(b->done_ctx, b, b->status);
 }
 
-/* The reply for the next entity of the batch (replies come in order). */
+/* The reply for entity i of the batch. */
 static void on_fetch(void *ctx, redisReply *reply) {
-  eddy_state_batch_t *b = ctx;
-  size_t i = b->answered++;
+  const struct eddy_state_ref *ref = ctx;
+  eddy_state_batch_t *b = ref->b;
+  size_t i = ref->i;
+  b->answered++;
   b->replies--;
   if (!reply || reply->type == REDIS_REPLY_ERROR) {
     if (!b->status) {
@@ -146,13 +164,15 @@ static int rs_fetch(eddy_store_t *s, eddy_state_batch_t *b, eddy_store_cb done, 
     return 0;
   }
   b->phase = 1;
+  set_head(s, x, b->partition);
   for (size_t i = 0; i < b->n; i++) {
     eddy_buf_clear(&x->cmd);
     eddy_buf_put(&x->cmd, "*3\r\n$4\r\nHGET\r\n", 14);
     put_key(&x->cmd, x, b, i);
     eddy_buf_put(&x->cmd, "$1\r\ns\r\n", 7);
+    b->refs[i] = (struct eddy_state_ref){b, i};
     int err = x->cmd.err ? EDDY_ENOMEM
-                         : eddy_redis_command_raw(s->redis, 0, on_fetch, b, x->cmd.data, x->cmd.len);
+                         : eddy_redis_command_raw(s->redis, 0, on_fetch, &b->refs[i], x->cmd.data, x->cmd.len);
     if (err) {
       /* Nothing sent: fail now; some sent: their replies end the fetch,
        * with this error. */
@@ -186,6 +206,7 @@ static int rs_write(eddy_store_t *s, eddy_state_batch_t *b) {
   rstore_t *x = s->impl;
   const eddy_aggs_t *a = b->aggs;
   size_t n = a->n_slots, vlen = HEADER + 16 * n;
+  set_head(s, x, b->partition);
   for (size_t i = 0; i < b->n; i++) {
     if (!b->dirty[i]) continue;
     eddy_buf_clear(&x->cmd);

@@ -68,7 +68,7 @@ static const eddy_option_t features_options[] = {
                    "Numeric attributes (comma-separated). Empty: every field not named by another key."),
     EDDY_OPT_TEXT_(F, "nominal", nominal, NULL,
                    "Nominal attributes, dictionary-encoded as their values appear; `values.NAME = a, b, c` declares NAME's values (or the classes') in order first, as an ARFF header does."),
-    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required."),
+    EDDY_OPT_TEXT_(F, "target", target, NULL, "The label field. Required, except for an anomaly detector (half_space_trees), for which it is optional and only evaluated: ROC AUC of the score, positive = the second class (declare `values.TARGET = normal, anomaly`); accuracy and the confusion matrix are those of [sink] anomaly_threshold's alerts."),
     EDDY_OPT_TEXT_(F, "key", key, NULL, "Entity key field, for the state store's aggregates."),
     EDDY_OPT_TEXT_(F, "id", id, NULL, "Record id field, echoed in every prediction as `id` (to join labels that arrive later)."),
     EDDY_OPT_TEXT_(F, "timestamp", timestamp, NULL,
@@ -76,6 +76,8 @@ static const eddy_option_t features_options[] = {
     EDDY_OPT_TEXT_(F, "weight", weight, NULL, "Instance weight field (default weight 1)."),
     EDDY_OPT_TEXT_(F, "required", required, NULL,
                    "Fields every record must carry (not null); a record without one goes to the dead-letter topic. Empty: a missing attribute is a missing value."),
+    EDDY_OPT_TEXT_(F, "exclude", exclude, NULL,
+                   "Fields that are not attributes (e.g. a date or a row id), when numeric is empty and every other field would be one."),
     EDDY_OPT_INT_(F, "max_values", max_values, "1024", 2, 16777216,
                   "Distinct values kept per nominal attribute; later ones share one overflow value."),
     EDDY_OPT_INT_(F, "max_classes", max_classes, "256", 2, 65536,
@@ -87,7 +89,7 @@ static const eddy_option_t features_options[] = {
 #define T eddy_state_section_t
 static const eddy_option_t state_options[] = {
     EDDY_OPT_TEXT_(T, "store", store, "memory",
-                   "Feature and model state: memory, or redis://HOST:PORT/DB."),
+                   "Feature and model state: memory, redis://HOST:PORT/DB, or redis+cluster://HOST:PORT[,HOST:PORT...] (a Redis Cluster named by some of its nodes: keys carry a hash tag per pipeline and partition)."),
     EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
                    "Per-entity aggregates joined as features (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME), since_last()."),
     EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,
@@ -113,6 +115,17 @@ static const eddy_option_t state_options[] = {
 static const eddy_option_t model_options[] = {
     EDDY_OPT_STRING_(M, "learner", learner, "hoeffding_tree",
                      "Learner type (a registry name); the section's other keys are its parameters."),
+    EDDY_OPT_STRING_(M, "fallback", fallback, NULL,
+                     "A second learner (a registry name, e.g. majority or no_change; its keys as `fallback.KEY`) "
+                     "that answers while the model has learned fewer than `warmup` records, while its windowed "
+                     "accuracy ([pipeline] window) is under `fallback_below`, or when its prediction fails. It learns "
+                     "every labelled record too; predictions say \"served_by\": \"model\" or \"fallback\", and each "
+                     "switch is an alert (detector fallback, kind fallback or model). Empty: none."),
+    EDDY_OPT_INT_(M, "warmup", warmup, "0", 0, 9007199254740991.0,
+                  "Records the model learns (since its last reset, retrain or swap) before it answers instead of the fallback."),
+    EDDY_OPT_DOUBLE_(M, "fallback_below", fallback_below, "0", 0, 1,
+                     "Classification: the fallback answers while the model's accuracy over the last [pipeline] window "
+                     "labelled records is under this (0: never)."),
     EDDY_OPT_END,
 };
 #undef M
@@ -151,6 +164,8 @@ static const eddy_option_t sink_options[] = {
                   "Outputs awaiting their delivery report before the pipeline pauses consumption (resumes at half)."),
     EDDY_OPT_BOOL_(K, "aggregates", aggregates, "false",
                    "Predictions carry the aggregates joined into their record, as \"aggregates\": {NAME: value} (null when missing)."),
+    EDDY_OPT_DOUBLE_(K, "anomaly_threshold", anomaly_threshold, "1", 0, 1,
+                     "An anomaly detector's score (half_space_trees) above this is an alert of kind \"anomaly\" on the alerts topic (1: never)."),
     EDDY_OPT_END,
 };
 #undef K
@@ -193,12 +208,15 @@ const eddy_conf_section_t eddy_conf_sections[EDDY_N_SECTIONS] = {
     [EDDY_SEC_HTTP] = {"http", http_options, 0, "The process's HTTP endpoint (one per process)."},
 };
 
+_Static_assert(EDDY_N_SECTIONS == EDDY_N_SECTIONS_, "EDDY_N_SECTIONS_ in conf.h");
+
 void eddy_pipeline_conf_free(eddy_pipeline_conf_t *c) {
   for (int i = 0; i < EDDY_N_SECTIONS; i++)
     if (eddy_conf_sections[i].options && i != EDDY_SEC_HTTP)
       eddy_options_free(eddy_conf_sections[i].options, (char *)c + eddy_conf_sections[i].offset);
   eddy_kvlist_free(&c->kafka);
   eddy_kvlist_free(&c->model_params);
+  eddy_kvlist_free(&c->fallback_params);
   eddy_kvlist_free(&c->drift_params);
   eddy_kvlist_free(&c->values);
   eddy_kvlist_free(&c->where);
@@ -243,7 +261,8 @@ int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_
     }
   }
   return a->has_source == b->has_source && kv_equal(&a->kafka, &b->kafka) &&
-         kv_equal(&a->model_params, &b->model_params) && kv_equal(&a->drift_params, &b->drift_params);
+         kv_equal(&a->model_params, &b->model_params) && kv_equal(&a->drift_params, &b->drift_params) &&
+         kv_equal(&a->fallback_params, &b->fallback_params);
 }
 
 const eddy_kv_t *eddy_conf_where(const eddy_pipeline_conf_t *c, const char *section,

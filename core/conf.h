@@ -8,6 +8,8 @@
 
 /* ---------------------------------------------------------- configuration */
 
+#define EDDY_N_SECTIONS_ 9 /* = EDDY_N_SECTIONS, below (checked in conf.c) */
+
 /* A config file holds one or more pipelines; each starts at a [pipeline]
  * section and owns the sections after it. Sections before the first
  * [pipeline] are defaults copied into every pipeline; [http] is for the
@@ -52,6 +54,7 @@ typedef struct eddy_features_section {
   char *timestamp;
   char *weight;
   char *required; /* fields a record must carry (non-null) */
+  char *exclude;  /* fields that are not attributes (with numeric empty) */
   int64_t max_values;
   int64_t max_classes;
 } eddy_features_section_t;
@@ -74,6 +77,9 @@ typedef struct eddy_state_section {
 
 typedef struct eddy_model_section {
   char learner[64];
+  char fallback[64];      /* empty: no fallback learner */
+  int64_t warmup;         /* the fallback answers until the model learned this many */
+  double fallback_below;  /* ... and while the model's windowed accuracy is under this */
 } eddy_model_section_t;
 
 typedef struct eddy_drift_section {
@@ -95,6 +101,7 @@ typedef struct eddy_sink_section {
   int64_t alerts_maxlen;
   int64_t max_in_flight; /* outputs awaiting delivery before consumption pauses */
   int aggregates;        /* predictions carry the joined aggregates */
+  double anomaly_threshold; /* anomaly scores above it are alerts (1: none) */
 } eddy_sink_section_t;
 
 typedef struct eddy_pipeline_conf {
@@ -107,11 +114,13 @@ typedef struct eddy_pipeline_conf {
   eddy_state_section_t state;
   eddy_model_section_t model;
   eddy_kvlist_t model_params; /* [model] keys other than its own: the learner's */
+  eddy_kvlist_t fallback_params; /* [model] fallback.KEY: the fallback's, prefix removed */
   eddy_drift_section_t drift;
   eddy_kvlist_t drift_params; /* the detector's keys, and psi.* / ks.* ones */
   eddy_kvlist_t values; /* [features] values.NAME = v1, v2: declared nominal values, in order */
   eddy_sink_section_t sink;
   int has_source; /* a [source] section was given */
+  int section_line[EDDY_N_SECTIONS_]; /* line of each section's header (0: not given) */
   /* Every key set for this pipeline as "section.key" = value, with the file
    * and line it was written at: for errors found after parsing (see
    * eddy_conf_where). */

@@ -26,6 +26,7 @@ const char *eddy_strerror(int err) {
   case EDDY_EEOF: return "end of input";
   case EDDY_ENOTSUP: return "not supported";
   case EDDY_EMISSING: return "required field missing";
+  case EDDY_EACCES: return "authentication failed or permission denied";
   default: return "unknown error";
   }
 }

@@ -38,7 +38,8 @@ typedef enum eddy_err {
   EDDY_ESTATE = -13,   /* not valid in the current state */
   EDDY_EEOF = -14,     /* end of input */
   EDDY_ENOTSUP = -15,  /* not supported by this component */
-  EDDY_EMISSING = -16  /* a required field is absent */
+  EDDY_EMISSING = -16, /* a required field is absent */
+  EDDY_EACCES = -17    /* refused: authentication failed, or no permission */
 } eddy_err_t;
 
 /* Static text for an error code; never NULL. */

@@ -276,6 +276,7 @@ int eddy_options_apply_except(const eddy_option_t *table, void *params, const ed
   size_t plen = pass_prefix ? strlen(pass_prefix) : 0;
   for (size_t i = 0; i < n; i++) {
     if (plen && strncmp(kv[i].key, pass_prefix, plen) == 0) continue;
+    if (plen == 1 && pass_prefix[0] == '.' && strchr(kv[i].key, '.')) continue; /* NAME.KEY pairs */
     char where[512];
     eddy_kv_where(&kv[i], where, sizeof where);
     const eddy_option_t *o = eddy_options_find(table, kv[i].key);

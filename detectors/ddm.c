@@ -110,6 +110,7 @@ const eddy_detector_type_t eddy_detector_ddm = {
     .name = "ddm",
     .description = "DDM drift detection method (Gama et al. 2004), as MOA's DDM",
     .kind = EDDY_DETECTOR_CONCEPT,
+    .input = EDDY_INPUT_BINARY,
     .options = ddm_options,
     .params_size = sizeof(ddm_params_t),
     .state_size = sizeof(ddm_state_t),

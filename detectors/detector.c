@@ -1,5 +1,6 @@
 /* detector.c: the generic side of every drift detector: creation from the
  * registry and parameters, and checkpoint sections. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,15 @@ const char *eddy_drift_name(eddy_drift_t s) {
   case EDDY_DRIFT_DRIFT: return "drift";
   default: return "none";
   }
+}
+
+int eddy_detector_check_input(const eddy_detector_type_t *t, double x, char *errstr, size_t errstr_size) {
+  static const char *const takes[] = {"a finite number", "0 or 1 (an error: 1, or a hit: 0)",
+                                      "a number in [0, 1]"};
+  int ok = isfinite(x) && (t->input != EDDY_INPUT_BINARY || x == 0 || x == 1) &&
+           (t->input != EDDY_INPUT_UNIT || (x >= 0 && x <= 1));
+  if (ok) return 0;
+  return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s takes %s", t->name, takes[t->input]);
 }
 
 eddy_detector_t *eddy_detector_new(const char *name, const eddy_kv_t *kv, size_t n_kv,

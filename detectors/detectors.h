@@ -15,6 +15,15 @@ typedef enum {
   EDDY_DETECTOR_DATA = 2     /* one input feature's values */
 } eddy_detector_kind_t;
 
+/* What values a detector's statistics are defined for (a finite number
+ * always): any real, 0/1 errors (DDM, EDDM), or values in [0, 1]
+ * (Hoeffding's bound of HDDM). `eddy detect` refuses others. */
+typedef enum {
+  EDDY_INPUT_REAL = 0,
+  EDDY_INPUT_BINARY = 1,
+  EDDY_INPUT_UNIT = 2
+} eddy_detector_input_t;
+
 typedef struct eddy_detector eddy_detector_t;
 
 /* A detector type: a static const descriptor, allocated and configured by
@@ -23,6 +32,7 @@ typedef struct eddy_detector_type {
   const char *name;
   const char *description;
   eddy_detector_kind_t kind;
+  eddy_detector_input_t input; /* 0 (REAL) unless set */
   const eddy_option_t *options;
   size_t params_size;
   size_t state_size;
@@ -66,6 +76,9 @@ void eddy_detector_reset(eddy_detector_t *d);
 size_t eddy_detector_memory(const eddy_detector_t *d);
 void eddy_detector_stat(const eddy_detector_t *d, double *statistic, double *threshold);
 const char *eddy_drift_name(eddy_drift_t s); /* "none", "warning", "drift" */
+/* 0 when x is a value type t's detectors take, else EDDY_EINVAL and what
+ * they take ("0 or 1 (an error)", ...) in errstr. */
+int eddy_detector_check_input(const eddy_detector_type_t *t, double x, char *errstr, size_t errstr_size);
 
 /* One checkpoint section (EDDY_SECTION_DETECTOR): name, seed, parameters,
  * RNG, body. */

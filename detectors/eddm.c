@@ -138,6 +138,7 @@ const eddy_detector_type_t eddy_detector_eddm = {
     .name = "eddm",
     .description = "EDDM early drift detection method (Baena-Garcia et al. 2006), as MOA's EDDM",
     .kind = EDDY_DETECTOR_CONCEPT,
+    .input = EDDY_INPUT_BINARY,
     .options = eddm_options,
     .params_size = sizeof(eddm_params_t),
     .state_size = sizeof(eddm_state_t),

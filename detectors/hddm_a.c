@@ -155,6 +155,7 @@ const eddy_detector_type_t eddy_detector_hddm_a = {
     .name = "hddm_a",
     .description = "HDDM_A Hoeffding-bound test on averages (Frias-Blanco et al. 2015), as MOA's",
     .kind = EDDY_DETECTOR_CONCEPT,
+    .input = EDDY_INPUT_UNIT,
     .options = hddm_a_options,
     .params_size = sizeof(hddm_a_params_t),
     .state_size = sizeof(hddm_a_state_t),

@@ -186,6 +186,7 @@ const eddy_detector_type_t eddy_detector_hddm_w = {
     .name = "hddm_w",
     .description = "HDDM_W McDiarmid-bound test on EWMAs (Frias-Blanco et al. 2015), as MOA's",
     .kind = EDDY_DETECTOR_CONCEPT,
+    .input = EDDY_INPUT_UNIT,
     .options = hddm_w_options,
     .params_size = sizeof(hddm_w_params_t),
     .state_size = sizeof(hddm_w_state_t),

@@ -44,7 +44,8 @@ typedef struct eddy_learner_type {
   /* Optional (NULL): keys starting with this prefix (ensembles: "base.")
    * are not checked against `options`; the type reads them from l->kv
    * itself (ensembles pass them, prefix removed, to their members, whose
-   * own option tables then validate them with the file:line of the pair). */
+   * own option tables then validate them with the file:line of the pair).
+   * ".": every key with a dot (model_selection's NAME.KEY). */
   const char *pass_prefix;
   /* Optional (NULL), classification: the class votes as MOA's
    * getVotesForInstance returns them, before predict normalises them (a
@@ -54,6 +55,14 @@ typedef struct eddy_learner_type {
    * combine members' votes from this, as MOA does, so that their sums
    * (subnormal, infinite) and ties are MOA's; NULL: from predict. */
   int (*votes)(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len);
+  /* 1: an anomaly detector (half_space_trees). It needs no target: learn
+   * takes every record, labelled or not (the label is ignored), and predict
+   * writes the anomaly score in [0, 1] to out[0] and returns 1, whatever
+   * the schema's task. */
+  int unsupervised;
+  /* Optional (NULL): the name of what answered the last predict (a
+   * model_selection's candidate), for the prediction's "served_by". */
+  const char *(*served)(const eddy_learner_t *l);
   /* Optional (NULL): the model's own state as one JSON object (a linear
    * model's weights by feature, naive Bayes' statistics, a tree's nodes,
    * an ensemble's members), for `eddy models --export`. */

@@ -19,6 +19,8 @@ extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
 extern const eddy_learner_type_t eddy_learner_oza_boost;
 extern const eddy_learner_type_t eddy_learner_oza_bag;
 extern const eddy_learner_type_t eddy_learner_adwin_bagging;
+extern const eddy_learner_type_t eddy_learner_half_space_trees;
+extern const eddy_learner_type_t eddy_learner_model_selection;
 
 const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_majority,
@@ -36,5 +38,7 @@ const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_oza_boost,
     &eddy_learner_oza_bag,
     &eddy_learner_adwin_bagging,
+    &eddy_learner_half_space_trees,
+    &eddy_learner_model_selection,
     NULL,
 };

@@ -29,6 +29,7 @@ done
 command -v pkg-config >/dev/null || need+=(pkg-config)
 [ -f /usr/include/http_parser.h ] || need+=(libhttp-parser-dev) # ships no .pc file
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-cli >/dev/null || need+=(redis-tools) # test_redis_cluster.sh: redis-cli --cluster create
 command -v kcat >/dev/null || need+=(kcat)
 command -v java >/dev/null || need+=(default-jre-headless)
 command -v npm >/dev/null || need+=(npm)                 # uPlot for the dashboard

@@ -33,23 +33,30 @@ int eddy_cmd_alerts(int argc, char **argv);
 int eddy_cmd_verify(int argc, char **argv);
 
 /* A file of records for `eval` and `predict`: CSV with a header or JSON
- * lines (a JSON file's first record gives the field names and is a record
- * too), the format by the first byte unless the config's [source] says. */
+ * lines (a JSON file's first record that parses gives the field names);
+ * the format by the config's [source] format (type = file), else the
+ * file's extension, else the first record; a byte order mark and blank
+ * lines skipped. */
 typedef struct eddy__records_file {
   const char *path;   /* NULL: stdin */
   eddy_lines_t *lines;
   eddy_format_t fmt;
   char **names;       /* the records' fields */
   int n_names;
-  char *first_line;   /* JSON: the first record, to hand over first */
-  size_t first_len;
 } eddy__records_file_t;
 
 /* Opens path (NULL or "-": stdin) and reads its header. Errors name the
  * file. Close with eddy__records_file_close (also after a failure). */
 int eddy__records_file_open(eddy__records_file_t *f, const char *path, const eddy_pipeline_conf_t *pc,
                             char *err, size_t size);
-/* The next record (the JSON header record first); EDDY_EEOF at the end. */
+/* With [features] numeric empty: the fields whose values in the first
+ * 1000 records are not all numbers join pc's nominal list (said on
+ * stderr). Call after open, before reading records. */
+int eddy__records_file_infer(eddy__records_file_t *f, eddy_pipeline_conf_t *pc, char *err, size_t size);
+/* Adds which file's header a "[features] names 'x', which the records do
+ * not have" error is about. */
+void eddy__records_file_explain(const eddy__records_file_t *f, char *err, size_t size);
+/* The next record (blank lines skipped); EDDY_EEOF at the end. */
 int eddy__records_file_next(eddy__records_file_t *f, char **line, size_t *len);
 void eddy__records_file_close(eddy__records_file_t *f);
 

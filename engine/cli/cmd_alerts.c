@@ -198,11 +198,11 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
       snprintf(start, sizeof start, "%.0f-0", o->since_ms < 0 ? 0 : floor(o->since_ms));
     snprintf(st[s].last, sizeof st[s].last, "%s", strcmp(start, "-") ? start : "0-0");
     for (;;) {
-      redisReply *r = redisCommand(c, "XRANGE %s %s + COUNT 1000", st[s].key, start);
+      redisReply *r = eddy_redis_sync_command(c, "XRANGE %s %s + COUNT 1000", st[s].key, start);
       if (!r || r->type == REDIS_REPLY_ERROR) {
         fprintf(stderr, "eddy alerts: %s: %s\n", st[s].key, r ? r->str : c->errstr);
         if (r) freeReplyObject(r);
-        redisFree(c);
+        eddy_redis_sync_free(c);
         return 1;
       }
       size_t got = r->elements;
@@ -213,7 +213,7 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     }
   }
   if (!o->follow) {
-    redisFree(c);
+    eddy_redis_sync_free(c);
     return 0;
   }
   /* XREAD BLOCK in 1 s rounds, so that Ctrl-C is noticed. */
@@ -221,18 +221,25 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
   redisSetTimeout(c, tv);
   const char **argv = calloc(4 + 2 * n_st, sizeof *argv);
   int rc = 0;
-  while (!stop_flag) {
+  /* On a Redis Cluster the streams lie in different slots: one XREAD
+   * per stream, in turn, sharing the second. */
+  int one = eddy_redis_sync_is_cluster(c) && n_st > 1;
+  char block[16];
+  snprintf(block, sizeof block, "%d", one ? (int)(1000 / n_st > 50 ? 1000 / n_st : 50) : 1000);
+  for (size_t round = 0; !stop_flag; round++) {
     int k = 0;
     argv[k++] = "XREAD";
     argv[k++] = "BLOCK";
-    argv[k++] = "1000";
+    argv[k++] = block;
     argv[k++] = "STREAMS";
-    for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].key;
-    for (size_t s = 0; s < n_st; s++) argv[k++] = st[s].last;
-    redisReply *r = redisCommandArgv(c, k, argv, NULL);
+    size_t from = one ? round % n_st : 0, to = one ? from + 1 : n_st;
+    for (size_t s = from; s < to; s++) argv[k++] = st[s].key;
+    for (size_t s = from; s < to; s++) argv[k++] = st[s].last;
+    redisReply *r = eddy_redis_sync_argv(c, k, argv, NULL);
     if (!r) {
       if (stop_flag) break;
-      fprintf(stderr, "eddy alerts: %s: %s\n", url, c->errstr);
+      char shown[600];
+      fprintf(stderr, "eddy alerts: %s: %s\n", eddy_redis_url_mask(url, shown, sizeof shown), c->errstr);
       rc = 1;
       break;
     }
@@ -253,11 +260,26 @@ static int redis_alerts(const char *url, rstream_t *st, size_t n_st, const opts_
     freeReplyObject(r);
   }
   free(argv);
-  redisFree(c);
+  eddy_redis_sync_free(c);
   return rc;
 }
 
 /* ---------------------------------------------------------------- Kafka */
+
+/* An alert record's time in ms: its own "time", else the record's
+ * timestamp (NAN: neither). */
+static double alert_ms(const rd_kafka_message_t *m) {
+  json_error_t je;
+  json_t *j = json_loadb(m->payload, m->len, 0, &je);
+  double t, ms = NAN;
+  if (json_is_object(j) && jstr(j, "time") && !parse_iso(jstr(j, "time"), &t)) ms = t * 1000.0;
+  json_decref(j);
+  if (isnan(ms)) {
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (ts >= 0) ms = (double)ts;
+  }
+  return ms;
+}
 
 static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
   char err[512];
@@ -294,6 +316,7 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
   const struct rd_kafka_metadata *md = NULL;
   rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
   rd_kafka_topic_partition_list_t *parts = NULL;
+  char *filter = NULL;
   int n = 0;
   if (e) {
     fprintf(stderr, "eddy alerts: topic %s: %s\n", topic, rd_kafka_err2str(e));
@@ -309,14 +332,22 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
   for (int p = 0; p < n; p++)
     rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
         isnan(o->since_ms) ? RD_KAFKA_OFFSET_BEGINNING : (int64_t)o->since_ms;
+  /* --since: each partition from the first offset at or after the time.
+   * A partition the broker finds no offset for (none that late on Kafka;
+   * eddy broker's mock cluster finds none ever) is read from its beginning,
+   * its alerts kept by their own time. */
+  if (!(filter = calloc((size_t)n + 1, 1))) goto done;
   if (!isnan(o->since_ms)) {
     e = rd_kafka_offsets_for_times(rk, parts, tmo);
-    if (e) {
-      fprintf(stderr, "eddy alerts: topic %s: offsets for --since: %s\n", topic, rd_kafka_err2str(e));
-      goto done;
-    }
+    if (e)
+      fprintf(stderr, "eddy alerts: topic %s: the broker cannot look offsets up by time (%s): reading from "
+              "the beginning, keeping the alerts at or after --since\n", topic, rd_kafka_err2str(e));
     for (int p = 0; p < parts->cnt; p++)
-      if (parts->elems[p].offset < 0) parts->elems[p].offset = RD_KAFKA_OFFSET_END;
+      if (e || parts->elems[p].offset < 0 || parts->elems[p].err) {
+        parts->elems[p].offset = RD_KAFKA_OFFSET_BEGINNING;
+        parts->elems[p].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (parts->elems[p].partition >= 0 && parts->elems[p].partition < n) filter[parts->elems[p].partition] = 1;
+      }
   }
   if ((e = rd_kafka_assign(rk, parts))) {
     fprintf(stderr, "eddy alerts: topic %s: %s\n", topic, rd_kafka_err2str(e));
@@ -351,8 +382,11 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
           eof[m->partition] = 0;
           at_end--;
         }
-        print_alert(m->payload, m->len, NAN, o);
-        fflush(stdout);
+        if (!(m->partition >= 0 && m->partition < n && filter[m->partition]) ||
+            alert_ms(m) >= o->since_ms) {
+          print_alert(m->payload, m->len, NAN, o);
+          fflush(stdout);
+        }
       }
       rd_kafka_message_destroy(m);
       if (!o->follow && at_end == n) break;
@@ -360,6 +394,7 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
     free(eof);
   }
 done:
+  free(filter);
   if (parts) rd_kafka_topic_partition_list_destroy(parts);
   if (md) rd_kafka_metadata_destroy(md);
   rd_kafka_topic_destroy(rkt);

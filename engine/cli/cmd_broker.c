@@ -42,7 +42,8 @@ static void usage(FILE *out) {
           "reads commands from stdin, one per line, each answered with `ok` or `error: ...`.\n"
           "Runs until SIGINT, SIGTERM or `quit`; the end of stdin stops it only with\n"
           "--exit-on-eof. Topic data lives in this process's memory, at most ~5 MB per\n"
-          "partition; unknown topics are created on first use with %d partitions.\n"
+          "partition: older records are dropped (a warning says how many; a real Kafka\n"
+          "keeps them). Unknown topics are created on first use with %d partitions.\n"
           "\n"
           "  --port P         first broker's port; broker i listens on P+i-1 (default 0: ephemeral)\n"
           "  --brokers N      number of brokers, ids 1..N (default 1)\n"
@@ -216,6 +217,9 @@ int eddy_cmd_broker(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN); /* a reader of stdout that went away is not fatal */
 
+  char werr[512];
+  eddy_mock_watch_t *watch = eddy_mock_watch_new(eddy_mock_broker_bootstraps(mb), 2.0, werr, sizeof werr);
+  if (!watch) eddy_log(EDDY_LOG_WARN, "eddy broker: %s: evictions will not be reported", werr);
   printf("%s\n", eddy_mock_broker_bootstraps(mb));
   fflush(stdout);
   eddy_log(EDDY_LOG_INFO, "eddy broker: %d broker%s at %s, %d topic%s created; commands on stdin "
@@ -273,6 +277,7 @@ int eddy_cmd_broker(int argc, char **argv) {
       len = 0;
     }
   }
+  eddy_mock_watch_free(watch);
   eddy_mock_broker_free(mb);
   close(sig_pipe[0]);
   close(sig_pipe[1]);

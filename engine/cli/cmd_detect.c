@@ -1,6 +1,7 @@
 /* cmd_detect.c: `eddy detect NAME [--PARAM VALUE]... [--input FILE]
  * [--json] [--seed N]`: runs one drift detector over a series of numbers,
- * one a line (stdin by default), and prints one line per warning and drift:
+ * one a line (stdin by default; blank lines skipped; a value the detector
+ * cannot take stops it with the line's number), and prints one line per warning and drift:
  * its 0-based index and kind, or a JSON object with the detector's
  * statistic and threshold. Parameters are the detector's config keys with
  * dashes for underscores (--min-instances or --min_instances). */
@@ -148,17 +149,24 @@ int eddy_cmd_detect(int argc, char **argv) {
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
-  uint64_t index = 0;
+  uint64_t index = 0, number = 0; /* values read; lines read */
   rc = 0;
   while ((len = getline(&line, &cap, in)) >= 0) {
     char *s = line, *e = line + len;
     while (s < e && (*s == ' ' || *s == '\t')) s++;
     while (e > s && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t')) e--;
     *e = '\0';
+    number++;
+    if (!*s) continue; /* a blank line is no value */
     double x;
     if (eddy_parse_double(s, &x)) {
       fprintf(stderr, "eddy detect: %s:%llu: '%s' is not a number\n", where,
-              (unsigned long long)index + 1, s);
+              (unsigned long long)number, s);
+      rc = 1;
+      break;
+    }
+    if (eddy_detector_check_input(type, x, err, sizeof err)) {
+      fprintf(stderr, "eddy detect: %s:%llu: '%s': %s\n", where, (unsigned long long)number, s, err);
       rc = 1;
       break;
     }

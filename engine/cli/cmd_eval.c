@@ -56,7 +56,8 @@ typedef struct eval {
   const char *input;
   eddy_replica_t *rep;
   uint64_t records, labelled, errors;
-  uint64_t alerts_warning, alerts_drift, alerts_data;
+  uint64_t alerts_warning, alerts_drift, alerts_data, alerts_anomaly, alerts_switch;
+  uint64_t served_fallback; /* predictions the [model] fallback answered */
   uint64_t last_row; /* instances at the last row printed */
   int header_done;
   double t0;
@@ -74,7 +75,7 @@ static void put_num(eddy_buf_t *b, double v, int json) {
 }
 
 static void flush_out(eval_t *e) {
-  fwrite(e->out.data, 1, e->out.len, stdout);
+  if (e->out.len) fwrite(e->out.data, 1, e->out.len, stdout); /* data is NULL before the first write */
   fflush(stdout);
   eddy_buf_clear(&e->out);
 }
@@ -126,11 +127,15 @@ static void report_jsonl(eval_t *e, int final, size_t n, const char **names, con
     double dt = eddy_now() - e->t0;
     eddy_buf_printf(b, ",\"final\":true,\"labelled\":%llu,\"errors\":%llu,\"learn_errors\":%llu,\"revealed_later\":%llu,"
                     "\"seconds\":%.6f,\"instances_per_second\":%.0f,\"memory_bytes\":%zu,"
-                    "\"alerts\":{\"warning\":%llu,\"drift\":%llu,\"data_drift\":%llu}",
+                    "\"alerts\":{\"warning\":%llu,\"drift\":%llu,\"data_drift\":%llu,\"anomaly\":%llu}",
                     (unsigned long long)e->labelled, (unsigned long long)e->errors,
                     (unsigned long long)e->learn_errors, (unsigned long long)e->revealed, dt, dt > 0 ? (double)e->records / dt : 0.0,
                     eddy_learner_memory(e->rep->learner), (unsigned long long)e->alerts_warning,
-                    (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data);
+                    (unsigned long long)e->alerts_drift, (unsigned long long)e->alerts_data,
+                    (unsigned long long)e->alerts_anomaly);
+    if (e->rep->fallback)
+      eddy_buf_printf(b, ",\"served_by_fallback\":%llu,\"fallback_switches\":%llu",
+                      (unsigned long long)e->served_fallback, (unsigned long long)e->alerts_switch);
     if (e->pc->pipeline.task == EDDY_CLASSIFICATION) {
       size_t k, stride;
       const uint64_t *m = eddy_evaluator_confusion(e->rep->eval, &k, &stride);
@@ -232,10 +237,15 @@ static void report_summary(eval_t *e, size_t n, const char **names, const double
     eddy_buf_printf(b, "   (last %zu: %.6f)\n", e->window, win[i]);
   }
   if (s->task == EDDY_CLASSIFICATION) confusion_text(e);
-  if (e->alerts_warning + e->alerts_drift + e->alerts_data)
-    eddy_buf_printf(b, "alerts: %llu warning, %llu drift, %llu data_drift; model version %llu\n",
+  if (e->alerts_warning + e->alerts_drift + e->alerts_data + e->alerts_anomaly)
+    eddy_buf_printf(b, "alerts: %llu warning, %llu drift, %llu data_drift, %llu anomaly; model version %llu\n",
                     (unsigned long long)e->alerts_warning, (unsigned long long)e->alerts_drift,
-                    (unsigned long long)e->alerts_data, (unsigned long long)e->rep->version);
+                    (unsigned long long)e->alerts_data, (unsigned long long)e->alerts_anomaly,
+                    (unsigned long long)e->rep->version);
+  if (e->rep->fallback)
+    eddy_buf_printf(b, "served by the fallback (%s): %llu of %llu predictions, %llu switches\n",
+                    e->pc->model.fallback, (unsigned long long)e->served_fallback,
+                    (unsigned long long)e->records, (unsigned long long)e->alerts_switch);
   eddy_buf_printf(b, "time %.3f s, %.0f instances/s\nmodel memory %zu bytes\n", dt,
                   dt > 0 ? (double)e->records / dt : 0.0, eddy_learner_memory(e->rep->learner));
 }
@@ -264,6 +274,8 @@ static void on_alert(void *ctx, const eddy_alert_t *a) {
   eval_t *e = ctx;
   if (!strcmp(a->kind, "warning")) e->alerts_warning++;
   else if (!strcmp(a->kind, "drift")) e->alerts_drift++;
+  else if (!strcmp(a->kind, "anomaly")) e->alerts_anomaly++;
+  else if (!strcmp(a->detector, "fallback")) e->alerts_switch++;
   else e->alerts_data++;
   eddy_buf_t *b = &e->out;
   if (e->format == FMT_JSONL) {
@@ -336,7 +348,7 @@ static void on_learned(void *ctx, const eddy_path_input_t *in, int err) {
   eval_t *e = ctx;
   (void)in;
   if (!err) {
-    e->labelled++;
+    e->labelled += (uint64_t)e->path.rec.in.has_y; /* an anomaly detector learns unlabelled ones too */
   } else if (e->learn_errors++ < 10) {
     fprintf(stderr, "eddy eval: %s:%llu: learner %s: %s\n", e->input ? e->input : "stdin",
             (unsigned long long)eddy_lines_number(e->file.lines), e->pc->model.learner, eddy_strerror(err));
@@ -495,6 +507,13 @@ static void after_record(eval_t *e, double *next_progress) {
   }
 }
 
+/* setup, its error saying which file's fields it is about. */
+static int setup_explained(eval_t *e, char *err, size_t size) {
+  int rc = setup(e, err, size);
+  if (rc) eddy__records_file_explain(&e->file, err, size);
+  return rc;
+}
+
 /* Every record through the one record path, test then train. */
 static int run_records(eval_t *e, char *err, size_t size) {
   eddy_path_state_t st = {.batch = e->batch, .store = e->store, .pre = EDDY_PATH_ENTITY_NOW};
@@ -509,6 +528,7 @@ static int run_records(eval_t *e, char *err, size_t size) {
                               .emit = e->predictions != NULL, .learn = 1, .defer = e->pending != NULL};
       if (eddy_path_handle(&e->path, e->rep, &st, &in, &eval_sink, e) == 0) {
         e->records++;
+        e->served_fallback += (uint64_t)e->rep->served;
         after_record(e, &next_progress);
       }
     }
@@ -579,12 +599,15 @@ int eddy_cmd_eval(int argc, char **argv) {
   if (e.predictions_path &&
       !(e.predictions = strcmp(e.predictions_path, "-") ? fopen(e.predictions_path, "w") : stdout)) {
     snprintf(err, sizeof err, "--predictions %s: %s", e.predictions_path, strerror(errno));
-  } else if (!eddy__records_file_open(&e.file, e.input, e.pc, err, sizeof err) && !setup(&e, err, sizeof err)) {
+  } else if (!eddy__records_file_open(&e.file, e.input, e.pc, err, sizeof err) &&
+             !eddy__records_file_infer(&e.file, &cfg->pipelines[e.pc - cfg->pipelines], err, sizeof err) &&
+             !setup_explained(&e, err, sizeof err)) {
     e.t0 = eddy_now();
     if (!run_records(&e, err, sizeof err)) {
       report(&e, 1);
       flush_out(&e);
       if (e.describe) eddy_learner_describe(e.rep->learner, stdout);
+      if (e.describe) eddy_replica_describe_fallback(e.rep, stdout);
       rc = e.save_model ? save_model(&e, err, sizeof err) : 0;
     }
   }

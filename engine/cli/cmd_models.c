@@ -243,7 +243,7 @@ int eddy_cmd_models(int argc, char **argv) {
       if (!outs.export || outs.export != stdout) fwrite(out.data, 1, out.len, stdout);
     }
     free(parts);
-    redisFree(c);
+    eddy_redis_sync_free(c);
   }
   fflush(stdout);
   if (!any_redis) {

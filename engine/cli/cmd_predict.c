@@ -78,6 +78,17 @@ static const eddy_path_sink_t predict_sink = {.predicted = on_predicted, .reject
 
 /* Reads the checkpoint file into the replica (refused unless it verifies
  * and fits the config). */
+/* Nominal attributes inferred as eval infers them (a model trained by
+ * eval on such a file has them nominal; a model whose attributes differ is
+ * refused when loaded). Into the config's pipeline, which owns the list. */
+static int infer_nominal(predict_t *p, eddy_config_t *cfg, const char *pipeline, eddy_pipeline_conf_t *conf,
+                         char *err, size_t size) {
+  eddy_pipeline_conf_t *pc = &cfg->pipelines[eddy_config_pipeline(cfg, pipeline) - cfg->pipelines];
+  int rc = eddy__records_file_infer(&p->file, pc, err, size);
+  conf->features.nominal = pc->features.nominal;
+  return rc;
+}
+
 static int load_model(eddy_replica_t *rep, const char *path, char *err, size_t size) {
   FILE *f = fopen(path, "rb");
   if (!f) return eddy_seterr(err, size, EDDY_EIO, "%s: %s", path, strerror(errno));
@@ -163,6 +174,7 @@ int eddy_cmd_predict(int argc, char **argv) {
   if (output && !(p.out = fopen(output, "w"))) {
     snprintf(err, sizeof err, "--output %s: %s", output, strerror(errno));
   } else if (!eddy__records_file_open(&p.file, p.input, &conf, err, sizeof err) &&
+             !infer_nominal(&p, cfg, pipeline, &conf, err, sizeof err) &&
              !eddy_path_init(&path, &conf, p.file.fmt, (const char *const *)p.file.names, (size_t)p.file.n_names,
                              1, err, sizeof err) &&
              (p.rep = eddy_replica_new(&conf, path.fields, 1000, err, sizeof err)) &&

@@ -3,6 +3,7 @@
  * per file, and the generated key reference. */
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,9 @@ typedef struct parser {
   int mid_line;         /* the last read stopped inside a line */
   int section_line;     /* line of the current section header */
   int section;          /* index into sections, -1 before any */
+  int scope_line[EDDY_N_SECTIONS]; /* headers met in the current pipeline (or the defaults) */
+  int http_line;        /* of the [http] header (one per file) */
+  int listen_line;      /* of [http] listen */
   eddy_config_t *cfg;
   eddy_pipeline_conf_t defaults; /* sections before the first [pipeline] */
   int have_defaults;
@@ -90,7 +94,9 @@ static int pipeline_begin(parser_t *p) {
   int err = conf_defaults(c, cfg->file, p->section_line);
   if (err) return err;
   p->cur = c;
+  for (int i = 0; i < EDDY_N_SECTIONS; i++) p->scope_line[i] = 0;
   if (!p->have_defaults) return 0;
+  memcpy(c->section_line, p->defaults.section_line, sizeof c->section_line);
   /* Re-apply the file-level pairs: simplest exact copy of TEXT fields. */
   eddy_pipeline_conf_t *d = &p->defaults;
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {
@@ -116,6 +122,7 @@ static int pipeline_begin(parser_t *p) {
   c->has_source = d->has_source;
   if ((err = eddy_kvlist_copy(&c->kafka, d->kafka.v, d->kafka.n)) ||
       (err = eddy_kvlist_copy(&c->model_params, d->model_params.v, d->model_params.n)) ||
+      (err = eddy_kvlist_copy(&c->fallback_params, d->fallback_params.v, d->fallback_params.n)) ||
       (err = eddy_kvlist_copy(&c->drift_params, d->drift_params.v, d->drift_params.n)) ||
       (err = eddy_kvlist_copy(&c->values, d->values.v, d->values.n)) ||
       (err = eddy_kvlist_copy(&c->where, d->where.v, d->where.n)))
@@ -126,6 +133,17 @@ static int pipeline_begin(parser_t *p) {
 /* At a section header: [pipeline] starts a block; other sections before
  * the first one fill the file-level defaults. */
 static int section_enter(parser_t *p, int si) {
+  /* A section given twice in one pipeline (or twice among the defaults, or
+   * [http] twice in the file) is refused: its second half would silently
+   * override or extend the first. */
+  int first = si == EDDY_SEC_HTTP ? p->http_line : si == EDDY_SEC_PIPELINE ? 0 : p->scope_line[si];
+  if (first)
+    return fail(p, p->line, eddy_conf_sections[si].name, NULL,
+                "section [%s] given twice%s (first at line %d): write its keys in one section",
+                eddy_conf_sections[si].name, si == EDDY_SEC_HTTP ? " in the file" : " in one pipeline", first),
+           p->err;
+  if (si == EDDY_SEC_HTTP) p->http_line = p->line;
+  else if (si != EDDY_SEC_PIPELINE) p->scope_line[si] = p->line;
   p->section_line = p->line;
   p->section = si;
   eddy_kvlist_free(&p->seen);
@@ -140,6 +158,7 @@ static int section_enter(parser_t *p, int si) {
   }
   if (err) return fail(p, p->line, eddy_conf_sections[si].name, NULL, "%s", eddy_strerror(err)), p->err;
   if (si == EDDY_SEC_SOURCE) p->cur->has_source = 1;
+  if (p->cur && si != EDDY_SEC_HTTP) p->cur->section_line[si] = p->line;
   return 0;
 }
 
@@ -155,6 +174,26 @@ static char *join(const char *a, const char *b) {
   if (la) s[n++] = ' ';
   memcpy(s + n, b, lb + 1);
   return s;
+}
+
+/* [http] listen: HOST:PORT with an IP address (or none: every interface)
+ * and a port number, or empty (checked here so that --check, run and a reload agree). */
+static int check_listen(const char *listen, char *msg, size_t size) {
+  if (!*listen) return 0;
+  const char *colon = strrchr(listen, ':');
+  char host[64];
+  int64_t port;
+  if (!colon || eddy_parse_int(colon + 1, &port) || port < 0 || port > 65535)
+    return snprintf(msg, size, "'%s': expected HOST:PORT (e.g. 127.0.0.1:9100)", listen), EDDY_EINVAL;
+  size_t n = (size_t)(colon - listen);
+  if (n >= sizeof host) return snprintf(msg, size, "'%s': host too long", listen), EDDY_EINVAL;
+  memcpy(host, listen, n);
+  host[n] = '\0';
+  unsigned char addr[16];
+  if (n && inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
+    return snprintf(msg, size, "'%s' is not an IP address (HOST:PORT, e.g. 127.0.0.1:9100)", host),
+           EDDY_EINVAL;
+  return 0;
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value) {
@@ -195,6 +234,8 @@ static int handler(void *user, const char *section, const char *key, const char 
       rc = fail(p, line, section, key, "unknown key (known: listen, max_body_bytes, allow_learn, token_file)");
     else if (eddy_option_set(o, &p->cfg->http, value, msg, sizeof msg))
       rc = fail(p, line, section, key, "%s", strstr(msg, "': ") ? strstr(msg, "': ") + 3 : msg);
+    else if (check_listen(p->cfg->http.listen, msg, sizeof msg))
+      rc = fail(p, line, section, key, "%s", msg);
     else if (!strcmp(key, "token_file"))
       p->cfg->http.token_file_line = line;
     else if (!strcmp(key, "allow_learn"))
@@ -209,6 +250,10 @@ static int handler(void *user, const char *section, const char *key, const char 
       /* Not the section's own key: the learner's or detector's, checked
        * once the whole section is known. */
       eddy_kvlist_t *l = si == EDDY_SEC_MODEL ? &c->model_params : &c->drift_params;
+      if (si == EDDY_SEC_MODEL && strncmp(key, "fallback.", 9) == 0 && key[9]) {
+        l = &c->fallback_params;
+        key += 9;
+      }
       if (eddy_kvlist_set(l, key, value, p->file, line)) rc = fail(p, line, section, key, "out of memory");
     } else if (!o) {
       char known[1024];
@@ -307,15 +352,80 @@ static int check_declared(parser_t *p, const eddy_kv_t *kv, int64_t bound, const
   return err ? (p->err = err) : 0;
 }
 
+/* Where an error about [section] key belongs: the key's line when it was
+ * written, else its section's header, else the [pipeline] header. */
+static int line_of(const eddy_pipeline_conf_t *c, int si, const char *key) {
+  const eddy_kv_t *w = key ? eddy_conf_where(c, eddy_conf_sections[si].name, key) : NULL;
+  if (w) return w->line;
+  return c->section_line[si] ? c->section_line[si] : c->line;
+}
+
+/* What a Kafka source needs to be consumed at all (run would refuse it at
+ * start otherwise, after --check had said ok). */
+static int check_kafka(parser_t *p, const eddy_pipeline_conf_t *c) {
+  const eddy_kv_t *b = eddy_kvlist_get(&c->kafka, "bootstrap.servers");
+  if (b && b->value[strspn(b->value, " \t,")] == '\0')
+    return fail(p, b->line, "kafka", "bootstrap.servers",
+                "empty: give HOST:PORT[, HOST:PORT...] (left out, it is 127.0.0.1:9092)"), p->err;
+  if (!c->has_source || c->source.type != EDDY_SOURCE_KAFKA) return 0;
+  const eddy_features_section_t *fs = &c->features;
+  if (!c->source.topics || !*c->source.topics)
+    return fail(p, line_of(c, EDDY_SEC_SOURCE, "type"), "source", "topics", "required for type = kafka"), p->err;
+  if (c->source.format == EDDY_FORMAT_CSV && (!c->source.columns || !*c->source.columns))
+    return fail(p, line_of(c, EDDY_SEC_SOURCE, "format"), "source", "columns",
+                "required for format = csv from Kafka (the column names, in order)"), p->err;
+  if (c->source.format == EDDY_FORMAT_JSON && (!fs->numeric || !*fs->numeric) && (!fs->nominal || !*fs->nominal))
+    return fail(p, c->section_line[EDDY_SEC_FEATURES] ? c->section_line[EDDY_SEC_FEATURES]
+                                                       : line_of(c, EDDY_SEC_SOURCE, "format"),
+                "features", "numeric", "JSON records from Kafka need their attributes listed (numeric, nominal)"),
+           p->err;
+  return 0;
+}
+
+/* [model] fallback: a learner of the task that is not an anomaly
+ * detector, its fallback.* keys valid; its other keys need it. */
+static int check_fallback(parser_t *p, eddy_pipeline_conf_t *c, const eddy_learner_type_t *main) {
+  char msg[1024];
+  if (!c->model.fallback[0]) {
+    const char *keys[] = {"warmup", "fallback_below"};
+    for (size_t i = 0; i < 2; i++) {
+      const eddy_kv_t *w = eddy_conf_where(c, "model", keys[i]);
+      if (w)
+        return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [model] key '%s': needs a fallback learner (fallback = ...)",
+                           p->file, w->line, keys[i]), p->err = EDDY_EINVAL;
+    }
+    if (c->fallback_params.n)
+      return eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s:%d: [model] key 'fallback.%s': no fallback learner is set",
+                         p->file, c->fallback_params.v[0].line, c->fallback_params.v[0].key), p->err = EDDY_EINVAL;
+    return 0;
+  }
+  const eddy_learner_type_t *ft = eddy_learner_type_find(c->model.fallback);
+  if ((main && main->unsupervised) || (ft && ft->unsupervised))
+    return fail(p, c->line, "model", "fallback", "an anomaly detector has no fallback and is none"), p->err;
+  eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);
+  if (!s) return fail(p, c->line, "model", "fallback", "%s", msg), p->err;
+  eddy_learner_t *l = eddy_learner_new(c->model.fallback, s, c->fallback_params.v, c->fallback_params.n, 1,
+                                       msg, sizeof msg);
+  eddy_learner_free(l);
+  eddy_schema_free(s);
+  if (l) return 0;
+  if (strncmp(msg, p->file, strlen(p->file)) == 0) {
+    eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [model] fallback.*, learner '%s')", msg,
+                c->model.fallback);
+    return p->err = EDDY_EINVAL;
+  }
+  return fail(p, c->line, "model", "fallback", "%s", msg), p->err;
+}
+
 static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   char msg[1024];
   /* [state] key and [features] key name the same field. */
   if (c->state.key && *c->state.key) {
     if (c->features.key && *c->features.key && strcmp(c->features.key, c->state.key) != 0)
-      return fail(p, c->line, "state", "key", "'%s' differs from [features] key '%s'", c->state.key,
+      return fail(p, line_of(c, EDDY_SEC_STATE, "key"), "state", "key", "'%s' differs from [features] key '%s'", c->state.key,
                   c->features.key), p->err;
     free(c->features.key);
-    if (!(c->features.key = strdup(c->state.key))) return fail(p, c->line, "state", "key", "out of memory"), p->err;
+    if (!(c->features.key = strdup(c->state.key))) return fail(p, line_of(c, EDDY_SEC_STATE, "key"), "state", "key", "out of memory"), p->err;
   }
   if (!c->pipeline.name[0])
     return fail(p, c->line, "pipeline", "name", "required (it names the group id, keys and metrics)"), p->err;
@@ -323,12 +433,19 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
       return fail(p, c->line, "pipeline", "name", "'%s': use letters, digits, '-', '_' or '.'",
                   c->pipeline.name), p->err;
-  if (!c->features.target || !*c->features.target)
-    return fail(p, c->line, "features", "target", "required: the label field"), p->err;
+  const eddy_learner_type_t *lt = eddy_learner_type_find(c->model.learner);
+  if ((!c->features.target || !*c->features.target) && !(lt && lt->unsupervised))
+    return fail(p, line_of(c, EDDY_SEC_FEATURES, NULL), "features", "target",
+                "required: the label field (optional only for an anomaly detector)"), p->err;
   if (c->has_source && c->source.type == EDDY_SOURCE_FILE && (!c->source.path || !*c->source.path))
-    return fail(p, c->line, "source", "path", "required when type = file"), p->err;
+    return fail(p, line_of(c, EDDY_SEC_SOURCE, "type"), "source", "path", "required when type = file"), p->err;
   if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))
-    return fail(p, c->line, "source", "schema", "required when format = avro"), p->err;
+    return fail(p, line_of(c, EDDY_SEC_SOURCE, "format"), "source", "schema", "required when format = avro"), p->err;
+  if (check_kafka(p, c)) return p->err;
+  if (eddy_fields_check(c, msg, sizeof msg)) {
+    eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s", msg);
+    return p->err = EDDY_EINVAL;
+  }
 
   /* Declared values belong to a nominal attribute or a class target. */
   for (size_t i = 0; i < c->values.n; i++) {
@@ -351,7 +468,7 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
 
   /* The learner and its parameters: create one over an empty schema. */
   eddy_schema_t *s = eddy_schema_new(c->pipeline.task, "target", 0, 0, msg, sizeof msg);
-  if (!s) return fail(p, c->line, "model", "learner", "%s", msg), p->err;
+  if (!s) return fail(p, line_of(c, EDDY_SEC_MODEL, "learner"), "model", "learner", "%s", msg), p->err;
   eddy_learner_t *l = eddy_learner_new(c->model.learner, s, c->model_params.v, c->model_params.n,
                                        1, msg, sizeof msg);
   eddy_learner_free(l);
@@ -363,8 +480,13 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
                   c->model.learner);
       return p->err = EDDY_EINVAL;
     }
-    return fail(p, c->line, "model", "learner", "%s", msg), p->err;
+    return fail(p, line_of(c, EDDY_SEC_MODEL, "learner"), "model", "learner", "%s", msg), p->err;
   }
+
+  if (check_fallback(p, c, lt)) return p->err;
+  if (lt && lt->unsupervised && c->drift.detector[0])
+    return fail(p, c->line, "drift", "detector", "watches a model's errors, and an anomaly detector makes none "
+                "(data_detectors watch its inputs)"), p->err;
 
   /* Detector parameters: psi.* and ks.* go to the data detectors. */
   eddy_kvlist_t own = {0};
@@ -380,7 +502,7 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
         err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [drift] of detector '%s')",
                           msg, c->drift.detector);
       else
-        err = (fail(p, c->line, "drift", "detector", "%s", msg), EDDY_EINVAL);
+        err = (fail(p, line_of(c, EDDY_SEC_DRIFT, "detector"), "drift", "detector", "%s", msg), EDDY_EINVAL);
     }
     eddy_detector_free(d);
   } else if (!err && own.n) {
@@ -408,9 +530,9 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
       if (strncmp(msg, p->file, strlen(p->file)) == 0)
         err = eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s (in [drift] %s.*)", msg, items[i]);
       else
-        err = (fail(p, c->line, "drift", "data_detectors", "%s", msg), EDDY_EINVAL);
+        err = (fail(p, line_of(c, EDDY_SEC_DRIFT, "data_detectors"), "drift", "data_detectors", "%s", msg), EDDY_EINVAL);
     } else if (d && d->type->kind != EDDY_DETECTOR_DATA) {
-      err = (fail(p, c->line, "drift", "data_detectors", "'%s' watches an error stream, not a feature",
+      err = (fail(p, line_of(c, EDDY_SEC_DRIFT, "data_detectors"), "drift", "data_detectors", "'%s' watches an error stream, not a feature",
                   items[i]), EDDY_EINVAL);
     }
     eddy_detector_free(d);
@@ -551,7 +673,10 @@ void eddy_config_reference(FILE *out) {
           "A file holds one or more pipelines: each starts at a `[pipeline]` section and owns the "
           "sections after it; sections before the first `[pipeline]` are defaults for every "
           "pipeline. A long value continues on indented lines (lists join with commas). An unknown "
-          "section or key, or a bad value, is an error naming file:line:key.\n\n");
+          "section or key, or a bad value, is an error naming file:line:key. A section appears once "
+          "per pipeline (and once among the defaults; [http] once per file): a repeated section is an "
+          "error, as a repeated key is. `eddy config --check`, `eddy run`, `eddy eval` and a SIGHUP "
+          "reload validate a file alike.\n\n");
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {
     fprintf(out, "## [%s]\n\n%s\n\n", eddy_conf_sections[i].name, eddy_conf_sections[i].help);
     if (!eddy_conf_sections[i].options) continue;

@@ -86,10 +86,17 @@ typedef struct eddy_replica {
   int64_t offset;          /* offset of the current record, -1 offline */
   double *pred;            /* scratch: the last prediction */
   size_t pred_cap;
-  int pred_k;              /* values in pred (classes, or 1) */
+  int pred_k;              /* values in pred (classes, or 1); 0: no prediction (nothing learned
+                              yet), and always 0 for an anomaly detector */
+  int scored_k;            /* values the evaluator scores (the learner's k: an abstention counts as
+                              MOA counts it; what the fallback served when it served) */
+  int unsupervised;        /* the learner is an anomaly detector (learns every record) */
+  double score;            /* its anomaly score of the last record; NAN for other learners */
   eddy_alert_cb on_alert;  /* may be NULL */
   void *alert_ctx;
   void *drift;             /* drift detection and actions (replica_drift.c) */
+  void *fallback;          /* [model] fallback (fallback.c); NULL when none */
+  int served;              /* 1: the fallback answered the last prediction */
 } eddy_replica_t;
 
 /* A replica for pipeline c with a fresh schema from the field map. window
@@ -97,15 +104,29 @@ typedef struct eddy_replica {
 eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const struct eddy_fields *f,
                                  size_t window, char *errstr, size_t errstr_size);
 void eddy_replica_free(eddy_replica_t *r);
-/* Predicts in into r->pred; returns the number of values (classes or 1). */
+/* Predicts in into r->pred; returns the number of values (classes or 1).
+ * Class scores are probabilities: they sum to 1 and the predicted class has
+ * the largest (uniform when the model gives every class 0). Returns 0, no
+ * prediction, while the model has learned nothing.
+ * An anomaly detector's score goes to r->score instead (pred_k and the
+ * result 0), and a score above [sink] anomaly_threshold is an alert of kind
+ * "anomaly" (statistic: the score) through on_alert. */
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in);
+/* 1 when eddy_replica_learn has something to learn from in: a labelled
+ * record, or any record for an anomaly detector. */
+static inline int eddy_replica_learns(const eddy_replica_t *r, const eddy_instance_t *in) {
+  return in->has_y || r->unsupervised;
+}
 /* For a labelled instance: evaluates the last prediction, learns, feeds the
  * drift detectors and acts on their signals (alerts through on_alert).
  * Call after eddy_replica_predict on the same instance. */
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
-/* Predicts as eddy_replica_predict (into r->pred), read-only: the instance
- * is not counted and the data-drift detectors do not see it (HTTP
- * predicts); nothing saved in a checkpoint changes. */
+/* Predicts as eddy_replica_predict (into r->pred, normalised, the
+ * fallback's answer when it would serve, an anomaly score into r->score),
+ * read-only: the instance is not counted, the data-drift detectors and the
+ * fallback's bookkeeping do not see it, no alert (HTTP predicts); nothing
+ * saved in a checkpoint changes. Sets r->served for the prediction record:
+ * the caller restores it. */
 int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in);
 /* The same for an instance predicted earlier, whose label came later: the
  * evaluator and the drift detectors see pred (k values), the prediction
@@ -113,6 +134,12 @@ int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in);
 int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k);
 /* The predicted label index (classification) or value (regression). */
 double eddy_replica_predicted(const eddy_replica_t *r);
+/* Who answered the last prediction, for the record's "served_by":
+ * "fallback", a model_selection's candidate, "model" (with a fallback), or
+ * NULL (the model, and nothing to say). */
+const char *eddy_replica_served_by(const eddy_replica_t *r);
+/* The fallback's description (`eval --describe`); nothing without one. */
+void eddy_replica_describe_fallback(const eddy_replica_t *r, FILE *out);
 /* The replica as one checkpoint: schema, learner, counters and the drift
  * state (detectors, background model, retrain window). The bytes depend on
  * the model alone (no clock), so two runs over the same records give the

@@ -25,4 +25,33 @@ int eddy__drift_save(const eddy__drift_t *d, eddy_buf_t *b);
 int eddy__drift_load(eddy_replica_t *r, eddy__drift_t *d, eddy_reader_t *rd, char *errstr,
                      size_t errstr_size);
 
+/* A replica's [model] fallback learner (fallback.c). */
+typedef struct eddy__fallback eddy__fallback_t;
+
+/* NULL with *errstr empty when the pipeline has no fallback; NULL with a
+ * message on error. */
+eddy__fallback_t *eddy__fallback_new(eddy_replica_t *r, char *errstr, size_t errstr_size);
+void eddy__fallback_free(eddy__fallback_t *f);
+/* After the model predicted into r->pred (k: its result, which may be an
+ * error): lets the fallback answer instead when due (r->pred, r->served;
+ * an alert when who answers changes). Returns the number of values in
+ * r->pred, or the model's error when neither could predict. */
+int eddy__fallback_predict(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in, int k);
+/* A label that arrived after other records were predicted (eval --delay):
+ * the model's prediction for it now, before it learns it, replaces the one
+ * kept from the last predict for the windowed hits. */
+/* The same decision read-only (HTTP predicts): nothing noted, no alert,
+ * the replica's state untouched but r->pred; *served says who answered. */
+int eddy__fallback_score(const eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in, int k,
+                         int *served);
+void eddy__fallback_remeasure(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in);
+/* After the model learned a labelled record: the model's windowed hits,
+ * and the fallback learns it. */
+int eddy__fallback_learned(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in);
+size_t eddy__fallback_memory(const eddy__fallback_t *f);
+int eddy__fallback_save(const eddy_replica_t *r, const eddy__fallback_t *f, eddy_buf_t *b);
+int eddy__fallback_load(eddy_replica_t *r, eddy__fallback_t *f, eddy_reader_t *rd, char *errstr,
+                        size_t errstr_size);
+void eddy__fallback_describe(const eddy_replica_t *r, const eddy__fallback_t *f, FILE *out);
+
 #endif /* EDDY_MODEL_INT_H */

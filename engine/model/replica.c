@@ -36,8 +36,15 @@ eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_field
     eddy_replica_free(r);
     return NULL;
   }
+  r->unsupervised = r->learner->type->unsupervised;
+  r->score = NAN;
   r->drift = eddy__drift_new(r, errstr, errstr_size);
   if (!r->drift && errstr_size && errstr[0]) {
+    eddy_replica_free(r);
+    return NULL;
+  }
+  r->fallback = eddy__fallback_new(r, errstr, errstr_size);
+  if (!r->fallback && errstr_size && errstr[0]) {
     eddy_replica_free(r);
     return NULL;
   }
@@ -46,6 +53,7 @@ eddy_replica_t *eddy_replica_new(const eddy_pipeline_conf_t *c, const eddy_field
 
 void eddy_replica_free(eddy_replica_t *r) {
   if (!r) return;
+  eddy__fallback_free(r->fallback);
   eddy__drift_free(r->drift);
   eddy_learner_free(r->learner);
   eddy_evaluator_free(r->eval);
@@ -54,17 +62,85 @@ void eddy_replica_free(eddy_replica_t *r) {
   free(r);
 }
 
+/* An anomaly detector's score above [sink] anomaly_threshold. */
+static void anomaly_alert(eddy_replica_t *r) {
+  double thr = r->conf->sink.anomaly_threshold;
+  if (!r->on_alert || !(r->score > thr)) return;
+  eddy_alert_t a = {
+      .pipeline = r->conf->pipeline.name,
+      .partition = r->partition,
+      .offset = r->offset,
+      .index = r->index - 1,
+      .detector = r->learner->type->name,
+      .kind = "anomaly",
+      .statistic = r->score,
+      .threshold = thr,
+      .action = "none",
+      .version_before = r->version,
+      .version_after = r->version,
+      .time = eddy_wallclock(),
+  };
+  r->on_alert(r->alert_ctx, &a);
+}
+
+/* Class scores as probabilities: votes (a tree's counts) divided by their
+ * sum, so the predicted class has the largest one and they sum to 1. A
+ * model that has learned nothing predicts nothing (k = 0: the prediction is
+ * null); one that has learned but gives every class 0 (a fresh tree leaf)
+ * has no preference: uniform, the first class predicted, as MOA and the
+ * evaluator score it. */
+static int normalise(eddy_replica_t *r, int k) {
+  if (k <= 0 || r->schema->task != EDDY_CLASSIFICATION) return k > 0 ? k : 0;
+  if (r->learned == 0) return 0;
+  double sum = 0;
+  for (int c = 0; c < k; c++) {
+    if (!(r->pred[c] > 0)) r->pred[c] = 0; /* negative or NaN: no support */
+    sum += r->pred[c];
+  }
+  if (sum > 0 && isfinite(sum)) {
+    for (int c = 0; c < k; c++) r->pred[c] /= sum;
+  } else {
+    for (int c = 0; c < k; c++) r->pred[c] = 1.0 / k;
+  }
+  return k;
+}
+
 int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
+  r->scored_k = k > 0 ? k : 0;
+  if (!r->unsupervised) k = normalise(r, k); /* a score is not a distribution */
   r->pred_k = k > 0 ? k : 0;
   r->index++;
+  if (r->fallback) {
+    k = eddy__fallback_predict(r, r->fallback, in, k);
+    r->pred_k = k > 0 ? k : 0;
+    if (r->served) r->scored_k = r->pred_k; /* the evaluator scores what was served */
+  }
+  if (r->unsupervised) {
+    r->score = k > 0 ? r->pred[0] : NAN;
+    r->pred_k = 0; /* a score, not class probabilities */
+    if (k > 0) k = 0;
+  }
   if (r->drift) eddy__drift_inputs(r, r->drift, in);
+  if (r->unsupervised) anomaly_alert(r);
   return k;
 }
 
 int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in) {
   int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
+  r->scored_k = k > 0 ? k : 0;
+  if (!r->unsupervised) k = normalise(r, k);
   r->pred_k = k > 0 ? k : 0;
+  if (r->fallback) { /* what eddy__fallback_predict would serve, without its bookkeeping */
+    k = eddy__fallback_score(r, r->fallback, in, k, &r->served);
+    r->pred_k = k > 0 ? k : 0;
+    if (r->served) r->scored_k = r->pred_k;
+  }
+  if (r->unsupervised) {
+    r->score = k > 0 ? r->pred[0] : NAN;
+    r->pred_k = 0;
+    if (k > 0) k = 0;
+  }
   return k;
 }
 
@@ -73,13 +149,50 @@ double eddy_replica_predicted(const eddy_replica_t *r) {
   return (double)eddy_argmax(r->pred, (size_t)r->pred_k);
 }
 
+/* An anomaly detector learns every record; a label only evaluates its
+ * score: as the probability of the second class (regression: as the value).
+ * The score is mapped monotonically (ROC AUC unchanged) so that it is over
+ * 0.5 exactly when above [sink] anomaly_threshold: accuracy and the
+ * confusion matrix are then those of the alerts. No error-driven drift
+ * detection. */
+static int learn_unsupervised(eddy_replica_t *r, const eddy_instance_t *in) {
+  if (in->has_y && r->score == r->score) {
+    double s = r->score, thr = r->conf->sink.anomaly_threshold;
+    double p1 = s > thr ? 0.5 + 0.5 * (s - thr) / (1.0 - thr) : thr > 0 ? 0.5 * s / thr : 0.0;
+    double p[2] = {1.0 - p1, p1};
+    if (r->schema->task == EDDY_REGRESSION) p[1] = s;
+    int reg = r->schema->task == EDDY_REGRESSION;
+    int err = eddy_evaluator_add(r->eval, reg ? p + 1 : p, reg ? 1 : 2, in->y);
+    if (err) return err;
+  }
+  int err = eddy_learner_learn(r->learner, in);
+  if (err) return err;
+  r->learned++;
+  return 0;
+}
+
+void eddy_replica_describe_fallback(const eddy_replica_t *r, FILE *out) {
+  if (r->fallback) eddy__fallback_describe(r, r->fallback, out);
+}
+
+const char *eddy_replica_served_by(const eddy_replica_t *r) {
+  if (r->served) return "fallback";
+  const char *s = r->learner->type->served ? r->learner->type->served(r->learner) : NULL;
+  return s ? s : r->fallback ? "model" : NULL;
+}
+
 int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const double *pred, int k) {
+  if (r->unsupervised) return learn_unsupervised(r, in);
+  /* A label that arrived later: what the model predicts for it now, before
+   * learning it, stands for its answer in the fallback's window. */
+  if (r->fallback && pred != r->pred && in->has_y) eddy__fallback_remeasure(r, r->fallback, in);
   if (!in->has_y) return 0;
   int err = eddy_evaluator_add(r->eval, pred, (size_t)k, in->y);
   if (err) return err;
   err = eddy_learner_learn(r->learner, in);
   if (err) return err;
   r->learned++;
+  if (r->fallback && (err = eddy__fallback_learned(r, r->fallback, in))) return err;
   if (!r->drift) return 0;
   /* The detector watches the 0/1 error (or the absolute error) of the
    * prediction that was made for this instance. */
@@ -89,10 +202,13 @@ int eddy_replica_learn_with(eddy_replica_t *r, const eddy_instance_t *in, const 
 }
 
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in) {
-  return eddy_replica_learn_with(r, in, r->pred, r->pred_k);
+  /* Scored over the learner's classes: a prediction withheld (nothing
+   * learned yet) counts as MOA counts it. */
+  return eddy_replica_learn_with(r, in, r->pred, r->scored_k);
 }
 
 #define SECTION_DRIFT EDDY_TAG('D', 'R', 'F', 'T')
+#define SECTION_FALLBACK EDDY_TAG('F', 'L', 'B', 'K')
 
 int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b) {
   eddy_ckpt_begin(b);
@@ -112,7 +228,26 @@ int eddy_replica_save(const eddy_replica_t *r, eddy_buf_t *b) {
     eddy_ckpt_section_end(b, mark);
     if (err) return err;
   }
+  if (r->fallback) {
+    mark = eddy_ckpt_section_begin(b, SECTION_FALLBACK);
+    err = eddy__fallback_save(r, r->fallback, b);
+    eddy_ckpt_section_end(b, mark);
+    if (err) return err;
+  }
   return eddy_ckpt_finish(b);
+}
+
+/* The fallback section into t (a fresh fallback of t's config). */
+static int load_fallback(eddy_replica_t *t, const void *p, size_t len, char *errstr, size_t errstr_size) {
+  char msg[512] = "";
+  eddy_reader_t rd;
+  t->served = 0;
+  t->fallback = eddy__fallback_new(t, msg, sizeof msg);
+  if (!t->fallback && msg[0]) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+  int has = eddy_ckpt_section(p, len, SECTION_FALLBACK, 0, &rd) == 0;
+  if (has != (t->fallback != NULL))
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "checkpoint and config disagree on [model] fallback");
+  return t->fallback ? eddy__fallback_load(t, t->fallback, &rd, errstr, errstr_size) : 0;
 }
 
 int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr, size_t errstr_size) {
@@ -123,6 +258,7 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
   t.schema = NULL;
   t.learner = NULL;
   t.drift = NULL;
+  t.fallback = NULL;
   eddy_reader_t rd;
   if (eddy_ckpt_section(p, len, EDDY_SECTION_SCHEMA, 0, &rd))
     return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no schema section");
@@ -180,12 +316,15 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
       goto fail;
     }
   }
+  if ((err = load_fallback(&t, p, len, errstr, errstr_size))) goto fail;
+  eddy__fallback_free(r->fallback);
   eddy__drift_free(r->drift);
   eddy_learner_free(r->learner);
   eddy_schema_free(r->schema);
   *r = t;
   return 0;
 fail:
+  eddy__fallback_free(t.fallback);
   eddy__drift_free(t.drift);
   eddy_learner_free(t.learner);
   eddy_schema_free(t.schema);
@@ -194,6 +333,7 @@ fail:
 
 size_t eddy_replica_memory(const eddy_replica_t *r) {
   size_t m = eddy_learner_memory(r->learner) + eddy_schema_memory(r->schema);
+  if (r->fallback) m += eddy__fallback_memory(r->fallback);
   return r->drift ? m + eddy__drift_memory(r->drift) : m;
 }
 

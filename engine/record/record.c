@@ -150,6 +150,9 @@ static void emit(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_input_t *i
       .schema = rep->schema,
       .scores = rep->pred,
       .k = k > 0 ? k : 0,
+      .has_score = rep->unsupervised,
+      .score = rep->score,
+      .served_by = eddy_replica_served_by(rep),
       .predicted = eddy_replica_predicted(rep),
       .has_label = p->rec.in.has_y,
       .label = p->rec.in.y,
@@ -197,11 +200,14 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
   double t_ms = p->aggs->n || in->defer ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
   if (sink && sink->decoded) sink->decoded(ctx, in, t_ms);
   if (p->aggs->n) entity = join_state(p, st, in, t_ms, sink, ctx);
+  int served = rep->served;
   int k = in->readonly ? eddy_replica_score(rep, &p->rec.in) : eddy_replica_predict(rep, &p->rec.in);
   if (in->emit && p->output) emit(p, rep, in, k, sink, ctx);
-  if (p->rec.in.has_y && in->learn && !in->readonly) {
-    if (in->defer) {
-      if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, k, t_ms);
+  if (in->readonly) rep->served = served; /* who served the stream's last record: the fallback's switch alerts */
+  if (eddy_replica_learns(rep, &p->rec.in) && in->learn && !in->readonly) {
+    /* An anomaly detector learns every record at once: no label to wait for. */
+    if (in->defer && !rep->unsupervised) {
+      if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, rep->scored_k, t_ms);
     } else {
       int lerr = eddy_replica_learn(rep, &p->rec.in);
       if (sink && sink->learned) sink->learned(ctx, in, lerr);

@@ -105,7 +105,7 @@ eddy_ptask_t *eddy__pl_find_task(eddy_pipeline_t *pl, const char *topic, int32_t
 
 /* The task of a consumed message: the last one, else by its topic handle,
  * else by name (then the handle is remembered). */
-eddy_ptask_t *eddy__pl_task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
+static eddy_ptask_t *task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
   eddy_ptask_t *t = pl->last;
   if (t && t->rkt == m->rkt && t->partition == m->partition && !t->retired) return t;
   for (size_t i = 0; i < pl->n_tasks; i++) {
@@ -117,6 +117,12 @@ eddy_ptask_t *eddy__pl_task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m)
     t->rkt = m->rkt;
     pl->last = t;
   }
+  return t;
+}
+
+eddy_ptask_t *eddy__pl_task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
+  eddy_ptask_t *t = task_of(pl, m);
+  if (t) eddy__pl_offset_seen(pl, t, m);
   return t;
 }
 
@@ -294,7 +300,7 @@ static int store_open(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   } else {
     const eddy_kv_t *w = eddy_conf_where(c, "state", "store");
     return eddy_seterr(errstr, errstr_size, EDDY_EINVAL,
-                       "%s:%d: [state] key 'store': '%s' is neither memory nor redis://HOST:PORT/DB",
+                       "%s:%d: [state] key 'store': '%s' is neither memory, redis://HOST:PORT/DB nor redis+cluster://HOST:PORT[,HOST:PORT...]",
                        w && w->file ? w->file : c->file, w ? w->line : c->line, kind);
   }
   pl->store.pl = pl;
@@ -639,6 +645,7 @@ static void finish(eddy_pipeline_t *pl) {
   }
   /* The store's connection closes once its answers are in. */
   if (pl->store_started) pl->store.type->stop(&pl->store);
+  eddy__pl_dlq_report(pl, eddy_now(), 1);
   eddy_log(EDDY_LOG_INFO, "pipeline %s: stopped after %" PRIu64 " records (%" PRIu64 " predictions, %" PRIu64
            " dead-lettered)", pl->conf->pipeline.name, pl->st.records_in, pl->st.predictions_delivered,
            pl->st.dead_lettered);
@@ -673,6 +680,7 @@ void eddy_pipeline_drain(eddy_pipeline_t *pl, double deadline) {
 
 void eddy_pipeline_tick(eddy_pipeline_t *pl) {
   double now = eddy_now();
+  eddy__pl_dlq_report(pl, now, 0);
   if (pl->state == EDDY_PL_RUNNING || (pl->state == EDDY_PL_DRAINING && pl->consumer)) {
     if (pl->retries && !pl->unreachable) eddy__pl_retry_deliveries(pl);
     if (pl->held || (pl->paused & EDDY_PAUSE_BACKPRESSURE)) eddy__pl_check_backpressure(pl);

@@ -168,6 +168,7 @@ static int rewind_task(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_part
   if (eddy__pl_restore_task(pl, t, &off) == EDDY_EAGAIN) return EDDY_EAGAIN;
   int64_t start = eddy_txn_start(t->ckpt_offset, t->wm.committed, &t->learn_from, &t->emit_from);
   rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = start;
+  t->expect = start >= 0 ? start : start == RD_KAFKA_OFFSET_BEGINNING ? 0 : -1;
   eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: rewound: model from %s %" PRId64 ", consuming again from "
            "offset %s%" PRId64 ", outputs from %" PRId64, c->pipeline.name, t->topic, (int)t->partition,
            t->ckpt_offset >= 0 ? "its checkpoint at offset" : "scratch, offset", t->learn_from,
@@ -372,6 +373,7 @@ int eddy__pl_eos_positions(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t 
     int64_t committed_at = k->offset >= 0 ? k->offset : -1;
     t->wm.committed = committed_at;
     p->offset = eddy_txn_start(t->ckpt_offset, committed_at, &t->learn_from, &t->emit_from);
+    t->expect = p->offset >= 0 ? p->offset : p->offset == RD_KAFKA_OFFSET_BEGINNING ? 0 : -1;
     if (t->learn_from < t->emit_from)
       eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: outputs committed up to offset %" PRId64 ", model at "
                "offset %" PRId64 "%s: records in between are learned again without outputs", name, p->topic,

@@ -147,6 +147,14 @@ struct eddy_pipeline {
   double serve_parts_at;
   eddy_schema_t *serve_schema;
 
+  /* Dead letters since the last report (pipeline_output.c): by stage
+   * (size, decode, validate, other), and the first one's words. */
+  struct {
+    uint64_t n, by_stage[4];
+    char first[640];
+    double next_report, since; /* since: the last report, or the first dead letter */
+  } dlq_log;
+
   eddy_pipeline_stats_t st;
 };
 
@@ -171,6 +179,10 @@ void eddy__pl_check_backpressure(eddy_pipeline_t *pl);
 void eddy__pl_emit(eddy_pipeline_t *pl, rd_kafka_topic_t *rkt, int kind, const void *value, size_t len,
                    const void *key, size_t key_len, rd_kafka_headers_t *headers);
 void eddy__pl_on_alert(void *ctx, const eddy_alert_t *a);
+/* Logs the dead letters since the last report, at most every few seconds
+ * (final: now, at the stop): how many, by stage, the first one's error;
+ * an error while the pipeline has predicted nothing at all. */
+void eddy__pl_dlq_report(eddy_pipeline_t *pl, double now, int final);
 void eddy__pl_dead_letter(eddy_pipeline_t *pl, const rd_kafka_message_t *m, const char *stage, int err,
                           const char *msg);
 void eddy__pl_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
@@ -178,6 +190,9 @@ void eddy__pl_retry_deliveries(eddy_pipeline_t *pl);
 
 /* pipeline_record.c */
 void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptask_t *t, int64_t pre);
+/* Every consumed record of t, in consumption order: counts and logs the
+ * offsets jumped over that the broker no longer had (pipeline_skip.c). */
+void eddy__pl_offset_seen(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
 void eddy__pl_unhold(eddy_pipeline_t *pl, size_t n);
 void eddy__pl_batch_forget(eddy_pipeline_t *pl, eddy_ptask_t *t);
 void eddy__pl_batch_drop(eddy_pipeline_t *pl);

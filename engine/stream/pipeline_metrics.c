@@ -33,6 +33,7 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
       {"eddy_dead_lettered_total", st->dead_lettered},
       {"eddy_dead_letters_delivered_total", st->dead_letters_delivered},
       {"eddy_dropped_total", st->dropped},
+      {"eddy_records_skipped_total", st->skipped},
       {"eddy_learn_total", st->learned},
       {"eddy_delivery_retries_total", st->delivery_retries},
       {"eddy_delivery_failures_total", st->delivery_failures},

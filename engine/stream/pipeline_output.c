@@ -92,7 +92,7 @@ void eddy__pl_on_alert(void *ctx, const eddy_alert_t *a) {
   eddy__run_alert(pl->run, pl, a);
   if (pl->store.type->alert) pl->store.type->alert(&pl->store, a);
   eddy_buf_t *b = &pl->alert_out;
-  if (strcmp(a->kind, "warning") != 0) {
+  if (strcmp(a->kind, "warning") != 0 && strcmp(a->kind, "anomaly") != 0) { /* counted, not logged */
     eddy_buf_clear(b);
     eddy_alert_text(a, b);
     eddy_log(EDDY_LOG_INFO, "alert: %s [%s]: %.*s", t->topic, a->kind, (int)b->len, (const char *)b->data);
@@ -114,12 +114,56 @@ void eddy__pl_on_alert(void *ctx, const eddy_alert_t *a) {
 
 /* ------------------------------------------------------------- dead letters */
 
+static const char *const stages[] = {"size", "decode", "validate", "other"};
+#define DLQ_REPORT_EVERY 5.0 /* seconds between two reports of a pipeline */
+
+/* Counted for the next report; the words of the first one are kept (a
+ * copy into the pipeline's buffer: nothing allocated). */
+static void note_dead_letter(eddy_pipeline_t *pl, const eddy_ptask_t *t, const rd_kafka_message_t *m,
+                             const char *stage, const char *msg) {
+  size_t i = 0;
+  while (i < 3 && strcmp(stage, stages[i])) i++;
+  pl->dlq_log.by_stage[i]++;
+  if (pl->dlq_log.n++ == 0) {
+    if (pl->dlq_log.since == 0) pl->dlq_log.since = eddy_now(); /* once per report */
+    snprintf(pl->dlq_log.first, sizeof pl->dlq_log.first, "%s [%d] offset %" PRId64 ": %s", t->topic,
+             (int)t->partition, (int64_t)m->offset, msg);
+  }
+}
+
+void eddy__pl_dlq_report(eddy_pipeline_t *pl, double now, int final) {
+  if (!pl->dlq_log.n || (!final && now < pl->dlq_log.next_report)) return;
+  char by[128];
+  size_t k = 0;
+  by[0] = '\0';
+  for (size_t i = 0; i < 4; i++)
+    if (pl->dlq_log.by_stage[i] && k < sizeof by - 40)
+      k += (size_t)snprintf(by + k, sizeof by - k, "%s%s %" PRIu64, k ? ", " : "", stages[i],
+                            pl->dlq_log.by_stage[i]);
+  const char *to = pl->t_dlq ? "dead-lettered" : "dropped (no [sink] dead_letter topic)";
+  /* Every record consumed so far failed its checks (or none passed). */
+  if (pl->st.records_in <= pl->st.dead_lettered)
+    eddy_log(EDDY_LOG_ERROR,
+             "pipeline %s: NOTHING PREDICTED: all %" PRIu64 " records consumed so far failed; %" PRIu64
+             " %s in the last %.0f s (%s); the first: %s; do [features] and [source] format match the records?",
+             pl->conf->pipeline.name, pl->st.records_in, pl->dlq_log.n, to, now - pl->dlq_log.since, by,
+             pl->dlq_log.first);
+  else
+    eddy_log(EDDY_LOG_WARN, "pipeline %s: %" PRIu64 " records %s in the last %.0f s (%s); the first: %s",
+             pl->conf->pipeline.name, pl->dlq_log.n, to, now - pl->dlq_log.since, by, pl->dlq_log.first);
+  pl->dlq_log.since = now;
+  memset(pl->dlq_log.by_stage, 0, sizeof pl->dlq_log.by_stage);
+  pl->dlq_log.n = 0;
+  pl->dlq_log.next_report = now + DLQ_REPORT_EVERY;
+}
+
 void eddy__pl_dead_letter(eddy_pipeline_t *pl, const rd_kafka_message_t *m, const char *stage, int err,
                           const char *msg) {
   eddy_ptask_t *t = pl->cur;
   if (pl->replaying) return; /* dead-lettered by the committed transaction */
   pl->st.dead_lettered++;
   t->dead_lettered++;
+  note_dead_letter(pl, t, m, stage, msg);
   if (!pl->t_dlq) {
     pl->st.dropped++;
     eddy__pl_log_limited(pl, EDDY_LOG_WARN, "%s [%d] offset %" PRId64 " skipped (no [sink] dead_letter topic): %s",

@@ -43,6 +43,7 @@ int eddy__pl_restore_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int64_t *offset)
   if (err == EDDY_EAGAIN) return err;
   t->restored = 1;
   t->ckpt_stored = t->ckpt_offset >= 0;
+  if (*offset >= 0) t->expect = *offset; /* the start eddy chose: its checkpoint */
   return 0;
 }
 
@@ -108,6 +109,7 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
       /* Stored offsets go on the list given to assign (seeking later has
        * a timeout bug in librdkafka 2.0.2); none: the committed offset. */
       p->offset = RD_KAFKA_OFFSET_INVALID;
+      t->expect = -1; /* another member may have consumed it meanwhile */
       if (!wait && eddy__pl_restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
     if (!wait && pl->eos && eddy__pl_eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;

@@ -86,10 +86,37 @@ static void rps_on_ready(void *ctx, int ready) {
   eddy__pipeline_store_ready(s->pl, ready);
 }
 
+/* An error reply that means the credentials were refused, or are wanted. */
+static int auth_refused(const char *msg) {
+  return msg && (strstr(msg, "WRONGPASS") || strstr(msg, "NOAUTH") || strstr(msg, "NOPERM") ||
+                 strstr(msg, "invalid password") || strstr(msg, "invalid username-password"));
+}
+
+/* Credentials Redis refuses (or none where it wants some) are a clear error
+ * at start, not the retry loop of a connection that is not usable; a server
+ * that cannot be reached yet is waited for, as always. */
+static int auth_check(const char *url, char *errstr, size_t errstr_size) {
+  char why[700];
+  redisContext *c = eddy_redis_connect_sync(url, 2.0, why, sizeof why);
+  if (!c) {
+    return auth_refused(why) ? eddy_seterr(errstr, errstr_size, EDDY_EACCES, "authentication failed: %s", why) : 0;
+  }
+  redisReply *r = eddy_redis_sync_command(c, "PING");
+  int refused = r && r->type == REDIS_REPLY_ERROR && auth_refused(r->str);
+  if (refused)
+    eddy_seterr(errstr, errstr_size, EDDY_EACCES, "authentication failed: redis %s: %s (the server wants a "
+                "password: redis://[USER]:PASSWORD@HOST)", c->tcp.host ? c->tcp.host : "?", r->str);
+  if (r) freeReplyObject(r);
+  eddy_redis_sync_free(c);
+  return refused ? EDDY_EACCES : 0;
+}
+
 static int rps_start(eddy_plstore_t *s, uv_loop_t *loop, char *errstr, size_t errstr_size) {
   rps_t *x = s->impl;
   eddy_redis_options_t o = {.connect_timeout = 2, .request_timeout = 10, .backoff_min = 0.1,
                             .backoff_max = 5};
+  int err = auth_check(x->conf->state.store, errstr, errstr_size);
+  if (err) return err;
   x->redis = eddy_redis_new(loop, x->conf->state.store, &o, errstr, errstr_size);
   if (!x->redis) return EDDY_EIO;
   eddy_redis_on_ready(x->redis, rps_on_ready, s);
@@ -121,7 +148,7 @@ static void rps_close(eddy_plstore_t *s) {
   eddy_store_free(s->entities);
   s->entities = NULL;
   if (!x) return;
-  if (x->sync) redisFree(x->sync);
+  if (x->sync) eddy_redis_sync_free(x->sync);
   free(x);
   s->impl = NULL;
 }
@@ -137,7 +164,7 @@ static int rps_ready(const eddy_plstore_t *s) {
 static void set_aside(rps_t *x, const char *key) {
   char aside[600];
   snprintf(aside, sizeof aside, "%s:refused", key);
-  redisReply *r = redisCommand(x->sync, "RENAME %s %s", key, aside);
+  redisReply *r = eddy_redis_sync_command(x->sync, "RENAME %s %s", key, aside);
   if (r && r->type != REDIS_REPLY_ERROR)
     eddy_log(EDDY_LOG_WARN, "pipeline %s: the refused checkpoint is kept as %s", x->conf->pipeline.name, aside);
   else
@@ -159,7 +186,7 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
     if (!x->sync && !(x->sync = eddy_redis_connect_sync(c->state.store, 2.0, err, sizeof err))) break;
     e = eddy_ckpt_read_sync(x->sync, prefix_of(c), name, t->partition, &ck, err, sizeof err);
     if (e == EDDY_EIO && x->sync->err) {
-      redisFree(x->sync);
+      eddy_redis_sync_free(x->sync);
       x->sync = NULL;
     } else {
       break;
@@ -196,7 +223,7 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
     }
   }
   char key[512];
-  eddy_ckpt_key(key, sizeof key, prefix_of(c), name, t->partition);
+  eddy_ckpt_key(key, sizeof key, eddy_redis_url_is_cluster(c->state.store), prefix_of(c), name, t->partition);
   if (e == EDDY_ENOENT) {
     eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: no checkpoint (%s): a fresh model from the group's "
              "committed offset", name, t->topic, (int)t->partition, key);

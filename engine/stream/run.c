@@ -140,6 +140,8 @@ static const struct family {
     {"eddy_dead_lettered_total", "counter", "Records sent to the dead-letter topic (all reasons)."},
     {"eddy_dead_letters_delivered_total", "counter", "Dead letters the broker acknowledged."},
     {"eddy_dropped_total", "counter", "Bad records skipped because no dead-letter topic is set."},
+    {"eddy_records_skipped_total", "counter",
+     "Records never consumed: offsets the broker no longer had (retention, an out-of-range reset)."},
     {"eddy_learn_total", "counter", "Labelled records learned."},
     {"eddy_alerts_total", "counter", "Drift alerts by detector and kind (warning, drift, data_drift)."},
     {"eddy_delivery_retries_total", "counter", "Outputs produced again after a failed delivery."},

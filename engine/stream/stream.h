@@ -110,6 +110,10 @@ struct eddy_ptask {
    * below either is handled without learning or without outputs. 0 and 0
    * at least once. */
   int64_t learn_from, emit_from;
+  /* The offset the next consumed record should have (-1: not known yet):
+   * a record beyond it that the broker no longer has is a skip
+   * (pipeline_skip.c). */
+  int64_t expect;
 };
 
 /* ----------------------------------------------------------- state store */
@@ -290,6 +294,7 @@ typedef struct eddy_pipeline_stats {
   uint64_t records_in, bytes_in;
   uint64_t predictions, predictions_delivered;
   uint64_t decode_errors, invalid, oversized, dead_lettered, dead_letters_delivered, dropped;
+  uint64_t skipped;                  /* offsets jumped over that the broker no longer had */
   uint64_t learned, alerts_delivered;
   uint64_t delivery_retries, delivery_failures;
   uint64_t commits, commit_failures;

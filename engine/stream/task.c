@@ -94,6 +94,7 @@ eddy_ptask_t *eddy_ptask_new(eddy_pipeline_t *pl, const char *topic, int32_t par
     return NULL;
   }
   t->pl = pl;
+  t->expect = -1;
   t->partition = partition;
   t->replica = eddy_replica_new(c, fields, (size_t)c->pipeline.window, errstr, errstr_size);
   if (!t->replica) {

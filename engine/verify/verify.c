@@ -188,6 +188,16 @@ static int topic_partitions(ver_t *v, const char *topic, int32_t **ids, char *er
 
 typedef int (*on_msg_t)(ver_t *v, void *ctx, const rd_kafka_message_t *m);
 
+/* A partition whose first records are gone: what the run did with them
+ * cannot be known, so no verdict (exit 2), rather than "missing" outputs
+ * that were produced and then dropped. */
+static int headless(const char *topic, int32_t partition, int64_t lo, char *errstr, size_t errstr_size) {
+  return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,
+                     "cannot verify: %s:%d no longer starts at offset 0 (its first %" PRId64 " records are gone: "
+                     "retention, deleted records, or eddy broker's ~5 MB per partition)",
+                     topic, (int)partition, lo);
+}
+
 /* Reads partitions ids[0..n) of topic from their low to their high
  * watermark (as queried now), or to the end a read_committed consumer
  * sees, calling fn for each record. Gives up, with an error, when a
@@ -207,6 +217,10 @@ static int read_topic(ver_t *v, const char *topic, const int32_t *ids, int n, on
     if (e) {
       err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s [%d]: watermarks: %s", topic, (int)ids[i],
                         rd_kafka_err2str(e));
+      goto out;
+    }
+    if (lo[i] > 0) {
+      err = headless(topic, ids[i], lo[i], errstr, errstr_size);
       goto out;
     }
     if (lo[i] >= hi[i]) {
@@ -452,6 +466,10 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
                           rd_kafka_err2str(e));
         break;
       }
+      if (p->lo > 0) {
+        err = headless(topic, ids[k], p->lo, errstr, errstr_size);
+        break;
+      }
       if (!(p->st = calloc((size_t)(p->hi - p->lo) + 1, 1))) {
         err = eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory for %" PRId64 " offsets",
                           p->hi - p->lo);
@@ -468,7 +486,7 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
       v->ck = has ? &ck : NULL;
       v->ck_offset = has ? ck.offset : -1;
       v->ck_done = 0;
-      eddy_ckpt_key(v->ck_key, sizeof v->ck_key, v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
+      eddy_ckpt_key(v->ck_key, sizeof v->ck_key, eddy_redis_url_is_cluster(v->c->state.store), v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
                     v->c->pipeline.name, p->partition);
       if (has && p->lo > 0) {
         err = eddy_seterr(errstr, errstr_size, EDDY_ERANGE,
@@ -517,7 +535,7 @@ static void stray_checkpoints(ver_t *v, redisContext *rc) {
       char key[512];
       v->r->stray++;
       violation(v, "checkpoint %s is of partition %d, which the input does not have",
-                eddy_ckpt_key(key, sizeof key, v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
+                eddy_ckpt_key(key, sizeof key, eddy_redis_url_is_cluster(v->c->state.store), v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
                               v->c->pipeline.name, ids[i]), (int)ids[i]);
     }
   }
@@ -1039,7 +1057,9 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
   if (eddy_store_is_redis(c)) {
     char why[1024];
     if (!(rc = eddy_redis_connect_sync(c->state.store, o->timeout, why, sizeof why))) {
-      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "Redis %s: %s", c->state.store, why);
+      char shown[600];
+      err = eddy_seterr(errstr, errstr_size, EDDY_EIO, "Redis %s: %s",
+                        eddy_redis_url_mask(c->state.store, shown, sizeof shown), why);
       goto out;
     }
   }
@@ -1066,7 +1086,7 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
       r->violated ? "FAILED" : r->pending[0] ? "NO VERDICT" : "ok",
       r->records_in, r->seconds, r->seconds > 0 ? (double)r->records_in / r->seconds : 0);
 out:
-  if (rc) redisFree(rc);
+  if (rc) eddy_redis_sync_free(rc);
   if (v.rk) {
     rd_kafka_consumer_close(v.rk);
     rd_kafka_destroy(v.rk);

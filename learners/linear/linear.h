@@ -90,7 +90,7 @@ extern const char *const eddy_linear_schedule_names[];  /* "constant", "invscali
   EDDY_OPT_INT_(st, "hash_bits", f hash_bits, "18", 1, 28,                                      \
                 "nominal attributes are one-hot hashed into 2^hash_bits weights per output "    \
                 "(VW's default -b 18); no hashed block without nominal attributes"),            \
-  EDDY_OPT_BOOL_(st, "standardize", f standardize, "false",                                     \
+  EDDY_OPT_BOOL_(st, "standardize", f standardize, "true",                                      \
                  "standardize numeric attributes online (Welford mean and variance, as a River " \
                  "StandardScaler before the model); a missing value then counts as the mean")
 #define EDDY_LINEAR_OPTIONS(st, f, sgd_lr, ilr, lr_help, l2_def, l2_help)                       \

@@ -340,9 +340,17 @@ def check_run(args, res):
                     fail(f"prediction of {k}: label {p.get('label')!r}, the record's is {sh['label']!r}")
             elif "label" in p:
                 fail(f"prediction of {k} has a label the record did not carry")
+            # A prediction agrees with its probabilities (issue 19): null with
+            # none before anything was learned, else they sum to 1 and the
+            # predicted class has the largest.
             probs = p["probabilities"]
-            if probs and abs(sum(probs.values()) - 1) > 1e-6 and sum(probs.values()) != 0:
-                fail(f"prediction of {k}: probabilities sum to {sum(probs.values())}")
+            if p["prediction"] is None:
+                if probs:
+                    fail(f"prediction of {k} is null but has probabilities {probs}")
+            elif not probs or abs(sum(probs.values()) - 1) > 1e-9:
+                fail(f"prediction of {k}: probabilities sum to {sum(probs.values())}: {p}")
+            elif probs.get(p["prediction"]) != max(probs.values()):
+                fail(f"prediction of {k}: {p['prediction']!r} has not the largest probability: {probs}")
             learned_versions = max(learned_versions, p["model_version"])
     # Every dead letter: the original key, value and headers, and why.
     for k, lst in seen_dlq.items():

@@ -13,6 +13,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,55 @@ static EDDY_UNUSED redisContext *redis_srv_client(const redis_srv_t *s) {
     return NULL;
   }
   return c;
+}
+
+/* One command on a fresh client: 1 when it was not refused. */
+static EDDY_UNUSED int redis_srv_do_(const redis_srv_t *s, const char *fmt, ...) {
+  redisContext *c = redis_srv_client(s);
+  if (!c) return 0;
+  va_list ap;
+  va_start(ap, fmt);
+  redisReply *r = redisvCommand(c, fmt, ap);
+  va_end(ap);
+  int ok = r && r->type != REDIS_REPLY_ERROR;
+  if (r) freeReplyObject(r);
+  redisFree(c);
+  return ok;
+}
+
+static EDDY_UNUSED int redis_cluster_ok_(const redis_srv_t *s, int n) {
+  redisContext *c = redis_srv_client(s);
+  if (!c) return 0;
+  redisReply *r = redisCommand(c, "CLUSTER INFO");
+  char known[40];
+  snprintf(known, sizeof known, "cluster_known_nodes:%d\r", n);
+  int ok = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cluster_state:ok") && strstr(r->str, known);
+  if (r) freeReplyObject(r);
+  redisFree(c);
+  return ok;
+}
+
+/* A Redis Cluster of n masters (cluster-mode servers whose bus port,
+ * port + 10000, fits) sharing the 16,384 slots in n equal ranges, in
+ * order; 0 once every node says cluster_state:ok, -1 when redis-server
+ * cannot run in cluster mode here. Stop each with redis_srv_stop. */
+static EDDY_UNUSED int redis_cluster_start(redis_srv_t *nodes, int n) {
+  const char *extra[] = {"--cluster-enabled", "yes", "--cluster-node-timeout", "2000", NULL};
+  for (int i = 0; i < n; i++) {
+    int up = -1;
+    for (int attempt = 0; attempt < 10 && up; attempt++) up = redis_srv_start(&nodes[i], extra);
+    if (up) return -1;
+    int lo = 16384 * i / n, hi = 16384 * (i + 1) / n - 1;
+    if (!redis_srv_do_(&nodes[i], "CLUSTER ADDSLOTSRANGE %d %d", lo, hi)) return -1;
+    if (i && !redis_srv_do_(&nodes[0], "CLUSTER MEET 127.0.0.1 %d", nodes[i].port)) return -1;
+  }
+  for (int t = 0; t < 1000; t++) {
+    int all = 1;
+    for (int i = 0; i < n && all; i++) all = redis_cluster_ok_(&nodes[i], n);
+    if (all) return 0;
+    usleep(20000);
+  }
+  return -1;
 }
 
 static EDDY_UNUSED void loop_wake_(uv_timer_t *t) { (void)t; }

@@ -44,7 +44,7 @@ static void setup(fx_t *x, const char *extra) {
   fclose(f);
   char text[1024];
   snprintf(text, sizeof text,
-           "[pipeline]\nname = t\n[source]\nformat = avro\nschema = %s\n%s\n"
+           "[pipeline]\nname = t\n[source]\ntopics = t\nformat = avro\nschema = %s\n%s\n"
            "[features]\nnumeric = amount, hour\nnominal = merchant, day, note\ntarget = fraud\nkey = user\n"
            "[model]\nlearner = majority\n", avsc_path, extra);
   x->c = eddy_config_parse(text, "t.ini", err, sizeof err);
@@ -169,7 +169,7 @@ Test(avro, bad_schema_file) {
   fputs("{\"type\":\"string\"}", f);
   fclose(f);
   char text[512];
-  snprintf(text, sizeof text, "[pipeline]\nname = t\n[source]\nformat = avro\nschema = %s\n"
+  snprintf(text, sizeof text, "[pipeline]\nname = t\n[source]\ntopics = t\nformat = avro\nschema = %s\n"
            "[features]\nnumeric = a\ntarget = y\n[model]\nlearner = majority\n", path);
   eddy_config_t *c = eddy_config_parse(text, "t.ini", err, sizeof err);
   cr_assert_not_null(c, "%s", err);
@@ -358,4 +358,57 @@ Test(avro_out, custom_schema_subset_and_refusals) {
   cr_assert(strstr(err, "'offset'") && strstr(err, "type"), "%s", err);
   eddy_config_free(c);
   remove(path);
+}
+
+/* An anomaly score and who served (a [model] fallback) travel in the
+ * built-in schema's nullable `score` and `served_by`, read back with
+ * configs/prediction.avsc; a prediction without them writes null. */
+Test(avro_out, score_and_served_by) {
+  FILE *f = fopen("configs/prediction.avsc", "r");
+  if (!f) cr_skip_test("configs/prediction.avsc not found (run from the repository root)");
+  char json[4096];
+  size_t n = fread(json, 1, sizeof json - 1, f);
+  json[n] = '\0';
+  fclose(f);
+  eddy_config_t *c = sink_conf("");
+  eddy_output_t *o = eddy_output_new(&c->pipelines[0], err, sizeof err);
+  cr_assert_not_null(o, "%s", err);
+  eddy_schema_t *s = eddy_schema_new(EDDY_CLASSIFICATION, "y", 0, 0, NULL, 0);
+  for (int with = 1; with >= 0; with--) {
+    eddy_prediction_t p = {.pipeline = "p", .topic = "in", .offset = 1, .schema = s, .k = 0,
+                           .has_score = with, .score = 0.875, .served_by = with ? "fallback" : NULL, .time = 1};
+    eddy_buf_t b;
+    eddy_buf_init(&b);
+    cr_assert_eq(eddy_output_encode(o, &p, &b), 0);
+    avro_schema_t as;
+    avro_value_iface_t *iface;
+    avro_value_t v = read_back(json, (const char *)b.data, b.len, &as, &iface);
+    avro_value_t fv, br;
+    avro_value_get_by_name(&v, "score", &fv, NULL);
+    avro_value_get_current_branch(&fv, &br);
+    if (with) {
+      double d = 0;
+      avro_value_get_double(&br, &d);
+      cr_assert_eq(d, 0.875);
+    } else {
+      cr_assert_eq(avro_value_get_type(&br), AVRO_NULL);
+    }
+    avro_value_get_by_name(&v, "served_by", &fv, NULL);
+    avro_value_get_current_branch(&fv, &br);
+    if (with) {
+      const char *str = NULL;
+      size_t len = 0;
+      avro_value_get_string(&br, &str, &len);
+      cr_assert_str_eq(str, "fallback");
+    } else {
+      cr_assert_eq(avro_value_get_type(&br), AVRO_NULL);
+    }
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+    avro_schema_decref(as);
+    eddy_buf_free(&b);
+  }
+  eddy_schema_free(s);
+  eddy_output_free(o);
+  eddy_config_free(c);
 }

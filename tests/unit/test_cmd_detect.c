@@ -135,3 +135,47 @@ Test(cmd_detect, errors_name_what_is_wrong) {
   cr_assert(strstr(out, "--stat_size") && strstr(out, "--alpha"), "%s", out);
   free(out);
 }
+
+/* Blank lines are no values (the series goes on after them, indexes count
+ * values); a value outside what the detector's statistics are defined for
+ * stops it with the line's number (issue 19: DDM took inf, 5 and -3). */
+Test(cmd_detect, blank_lines_skipped_and_inputs_refused) {
+  const char *b = bin();
+  char path[64], path2[80], cmd[512], *out, *want;
+  write_series(path, 1);
+  /* The same series with a blank line after every 1000th value. */
+  snprintf(path2, sizeof path2, "%s.blank", path);
+  snprintf(cmd, sizeof cmd, "awk '{print} NR %% 1000 == 0 {print \"\"}' %s > %s", path, path2);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(cmd, sizeof cmd, "%s detect adwin --input %s", b, path);
+  cr_assert_eq(run(cmd, 0, &want), 0);
+  snprintf(cmd, sizeof cmd, "%s detect adwin --input %s", b, path2);
+  cr_assert_eq(run(cmd, 1, &out), 0, "%s", out);
+  cr_assert_str_eq(out, want);
+  cr_assert(strlen(want) > 0);
+  free(out);
+  free(want);
+  unlink(path);
+  unlink(path2);
+  static const struct { const char *det, *input, *where, *what; } bad[] = {
+      {"ddm", "0\\n1\\n\\ninf\\n", "stdin:4:", "0 or 1"},
+      {"ddm", "0\\n5\\n", "stdin:2:", "0 or 1"},
+      {"eddm", "1\\n-3\\n", "stdin:2:", "0 or 1"},
+      {"ddm", "0\\n0.5\\n", "stdin:2:", "0 or 1"},
+      {"hddm_a", "0.5\\n1.5\\n", "stdin:2:", "[0, 1]"},
+      {"hddm_w", "-0.1\\n", "stdin:1:", "[0, 1]"},
+      {"adwin", "0.5\\n-inf\\n", "stdin:2:", "finite"},
+      {"page_hinkley", "1\\n\\n\\ninf\\n", "stdin:4:", "finite"},
+      {"adwin", "0.5\\nnan\\n", "stdin:2:", "nan"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(cmd, sizeof cmd, "printf -- '%s' | %s detect %s", bad[i].input, b, bad[i].det);
+    cr_assert_eq(run(cmd, 1, &out), 1, "%s", cmd);
+    cr_assert(strstr(out, bad[i].where) && strstr(out, bad[i].what), "%s: %s", cmd, out);
+    free(out);
+  }
+  /* Real values are fine for the detectors of real streams. */
+  snprintf(cmd, sizeof cmd, "printf '5\\n-3\\n0.25\\n' | %s detect adwin", b);
+  cr_assert_eq(run(cmd, 1, &out), 0, "%s", out);
+  free(out);
+}

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "engine/config/config.h"
@@ -108,14 +109,14 @@ Test(fields, errors) {
   cr_assert_null(eddy_fields_new(&c->pipelines[0], cols, 2, NULL, 0, err, sizeof err));
   cr_assert(strstr(err, "'user'") && strstr(err, "t.ini"), "%s", err);
   eddy_config_free(c);
-  c = conf("numeric = a, b\nnominal = b\ntarget = y");
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "'b'"), "%s", err);
-  eddy_config_free(c);
-  c = conf("numeric = y\ntarget = y");
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "target"), "%s", err);
-  eddy_config_free(c);
+  /* Names in two roles: refused by the config's validation already (the
+   * same check, eddy_fields_check), at the list's line. */
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnumeric = a, b\nnominal = b\ntarget = y\n",
+                                   "t.ini", err, sizeof err));
+  cr_assert(strstr(err, "t.ini:5:") && strstr(err, "'b'"), "%s", err);
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnumeric = y\ntarget = y\n", "t.ini", err,
+                                   sizeof err));
+  cr_assert(strstr(err, "t.ini:4:") && strstr(err, "target"), "%s", err);
 }
 
 /* Found by fuzz_csv: a header with unnamed columns (pandas writes its index
@@ -148,15 +149,12 @@ Test(fields, unnamed_columns_are_ignored) {
 /* Found by fuzz_config: `numeric = a, b, c, a` passed, then made no schema
  * ("cannot add attribute 'a'") where records bring no field names. */
 Test(fields, a_name_listed_twice_is_named) {
-  eddy_config_t *c = conf("numeric = a, b, c, a\ntarget = y");
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], NULL, 0, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "t.ini:1:") && strstr(err, "numeric lists 'a' twice"), "%s", err);
-  eddy_config_free(c);
-  c = conf("nominal = d, e, d\ntarget = y");
-  const char *cols[] = {"d", "e", "y"};
-  cr_assert_null(eddy_fields_new(&c->pipelines[0], cols, 3, NULL, 0, err, sizeof err));
-  cr_assert(strstr(err, "nominal lists 'd' twice"), "%s", err);
-  eddy_config_free(c);
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\nnumeric = a, b, c, a\ntarget = y\n",
+                                   "t.ini", err, sizeof err));
+  cr_assert(strstr(err, "t.ini:4:") && strstr(err, "lists 'a' twice"), "%s", err);
+  cr_assert_null(eddy_config_parse("[pipeline]\nname = t\n[features]\ntarget = y\nnominal = d, e, d\n", "t.ini",
+                                   err, sizeof err));
+  cr_assert(strstr(err, "t.ini:5:") && strstr(err, "'nominal': lists 'd' twice"), "%s", err);
 }
 
 Test(json, flat_objects_types_and_escapes) {
@@ -364,4 +362,61 @@ Test(fields, long_declared_value_lists_are_whole) {
   eddy_fields_free(f);
   eddy_config_free(c);
   free(text);
+}
+
+/* Blanks around a field are no part of it (issue 19: a header "a, b, y"
+ * did not name b); inside quotes they are kept. */
+Test(csv, blanks_around_fields_dropped) {
+  char line[] = " a , b,\t\"c d \" , ,y ";
+  char *f[8];
+  size_t l[8];
+  int n = eddy_csv_split(line, strlen(line), f, l, 8);
+  cr_assert_eq(n, 5);
+  const char *want[] = {"a", "b", "c d ", "", "y"};
+  for (int i = 0; i < 5; i++) {
+    cr_assert_eq(l[i], strlen(want[i]), "field %d", i);
+    cr_assert(strncmp(f[i], want[i], l[i]) == 0, "field %d: '%.*s'", i, (int)l[i], f[i]);
+  }
+  char **names;
+  cr_assert_eq(eddy_csv_header("a, b, y", 7, &names), 3);
+  cr_assert_str_eq(names[1], "b");
+  cr_assert_str_eq(names[2], "y");
+  for (int i = 0; i < 3; i++) free(names[i]);
+  free(names);
+}
+
+/* A first line's byte order mark is dropped; a mark lets setup read ahead
+ * and read the same lines again, also past a buffer refill. */
+Test(lines, bom_and_mark_rewind) {
+  char path[] = "/tmp/eddy_lines_XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  FILE *fp = fdopen(fd, "w");
+  fputs("\xef\xbb\xbfh,y\r\n", fp);
+  for (int i = 0; i < 200000; i++) fprintf(fp, "%d,row\n", i); /* > the 1 MiB buffer */
+  fclose(fp);
+  eddy_lines_t *l = eddy_lines_open(path, err, sizeof err);
+  cr_assert_not_null(l, "%s", err);
+  char *line;
+  size_t len;
+  eddy_lines_mark(l);
+  cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+  cr_assert_str_eq(line, "h,y");
+  cr_assert_eq(len, 3);
+  for (int i = 0; i < 150000; i++) cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+  cr_assert_str_eq(line, "149999,row");
+  eddy_lines_rewind(l);
+  cr_assert_eq(eddy_lines_number(l), 0);
+  cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+  cr_assert_str_eq(line, "h,y", "the byte order mark dropped again, the \\r too");
+  for (int i = 0; i < 200000; i++) {
+    cr_assert_eq(eddy_lines_next(l, &line, &len), 0);
+    char want[32];
+    snprintf(want, sizeof want, "%d,row", i);
+    cr_assert_str_eq(line, want);
+  }
+  cr_assert_eq(eddy_lines_next(l, &line, &len), EDDY_EEOF);
+  cr_assert_eq(eddy_lines_number(l), 200001);
+  eddy_lines_close(l);
+  unlink(path);
 }

@@ -95,7 +95,7 @@ Test(config, bad_values_name_file_line_key) {
   EXPECT_ERROR("[pipeline]\nname = p\n[source]\nbatch_size = lots\n", "t.ini:4:", "batch_size",
                "not a whole number");
   EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = hoefding\n",
-               "t.ini:1:", "learner", "hoefding", "majority, no_change");
+               "t.ini:6:", "learner", "hoefding", "majority, no_change");
   EXPECT_ERROR("[pipeline]\nname = p\n[drift]\naction = panic\n", "t.ini:4:", "action",
                "alert, reset, retrain, swap");
   EXPECT_ERROR("[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n"
@@ -226,4 +226,90 @@ Test(config, http_token_file) {
   c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
   cr_assert_null(c);
   cr_assert(strstr(msg, "h.ini:10: [http] key 'allow_learn': needs [http] token_file"), "%s", msg);
+}
+
+/* What `run` and `eval` refused after --check had said ok (issue 19): now
+ * refused by the one validation, at the key's line. */
+#define P_HEAD "[pipeline]\nname = p\n"
+#define P_MODEL "[model]\nlearner = majority\n"
+
+Test(config, kafka_json_needs_attributes) {
+  EXPECT_ERROR(P_HEAD "[source]\ntype = kafka\ntopics = in\nformat = json\n"
+               "[features]\ntarget = class\n" P_MODEL,
+               "t.ini:7:", "[features] key 'numeric'", "JSON records from Kafka");
+  /* With attributes listed, or from a file, or CSV with columns: fine. */
+  eddy_config_t *c = parse(P_HEAD "[source]\ntype = kafka\ntopics = in\n"
+                           "[features]\nnumeric = a\ntarget = class\n" P_MODEL);
+  cr_assert_not_null(c, "%s", err);
+  eddy_config_free(c);
+  c = parse(P_HEAD "[source]\ntopics = in\nformat = csv\ncolumns = a, class\n"
+            "[features]\ntarget = class\n" P_MODEL);
+  cr_assert_not_null(c, "%s", err);
+  eddy_config_free(c);
+  EXPECT_ERROR(P_HEAD "[source]\ntopics = in\nformat = csv\n[features]\ntarget = class\n" P_MODEL,
+               "t.ini:5:", "columns", "required");
+  EXPECT_ERROR(P_HEAD "[source]\ntype = kafka\n[features]\nnumeric = a\ntarget = class\n" P_MODEL,
+               "t.ini:4:", "topics", "required");
+}
+
+Test(config, feature_roles_at_their_line) {
+  EXPECT_ERROR(P_HEAD "[features]\nnumeric = a, b, class\ntarget = class\n" P_MODEL, "t.ini:4:",
+               "'numeric'", "'class' is both an attribute and the target");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = class\nnumeric = a, b\nnominal = b, c\n" P_MODEL,
+               "t.ini:6:", "'nominal'", "'b' is listed as numeric and as nominal");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = class\n\nnominal = c, d, c\n" P_MODEL, "t.ini:6:",
+               "lists 'c' twice");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = class\nexclude = class\n" P_MODEL, "t.ini:5:",
+               "'exclude'", "'class' is the target");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = class\nnominal = d\nexclude = a, d\n" P_MODEL,
+               "t.ini:5:", "'d' is also in exclude");
+}
+
+Test(config, http_listen_checked_at_its_line) {
+  EXPECT_ERROR("[http]\nlisten = notaport\n" P_HEAD "[features]\ntarget = y\n" P_MODEL, "t.ini:2:",
+               "listen", "HOST:PORT");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = localhost:9100\n", "t.ini:8:",
+               "'localhost' is not an IP address");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = 127.0.0.1:70000\n",
+               "t.ini:8:", "HOST:PORT");
+  const char *ok[] = {"127.0.0.1:9100", "0.0.0.0:0", ":9100", "::1:9100"};
+  for (size_t i = 0; i < 4; i++) {
+    char text[256];
+    snprintf(text, sizeof text, P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = %s\n", ok[i]);
+    eddy_config_t *c = parse(text);
+    cr_assert_not_null(c, "%s: %s", ok[i], err);
+    eddy_config_free(c);
+  }
+}
+
+Test(config, empty_bootstrap_servers_refused) {
+  EXPECT_ERROR(P_HEAD "[source]\ntopics = in\n[kafka]\nbootstrap.servers =\n"
+               "[features]\nnumeric = a\ntarget = y\n" P_MODEL,
+               "t.ini:6:", "[kafka] key 'bootstrap.servers'", "empty");
+  /* The same among the file-level defaults: named at its own line. */
+  EXPECT_ERROR("[kafka]\nbootstrap.servers = ,\n" P_HEAD "[features]\ntarget = y\n" P_MODEL, "t.ini:2:",
+               "bootstrap.servers", "empty");
+}
+
+/* A repeated section is an error (README, REFERENCE.md): its second half
+ * used to override the first without a word. */
+Test(config, repeated_section_refused) {
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = class\n" P_MODEL "[features]\ntarget = day\n", "t.ini:7:",
+               "[features] given twice", "line 3");
+  EXPECT_ERROR(P_HEAD "[features]\ntarget = class\n[features]\nnumeric = a\n" P_MODEL, "t.ini:5:",
+               "given twice");
+  EXPECT_ERROR("[http]\nlisten = 127.0.0.1:1\n" P_HEAD "[features]\ntarget = y\n" P_MODEL
+               "[http]\nlisten = 127.0.0.1:2\n", "t.ini:9:", "[http] given twice", "line 1");
+  EXPECT_ERROR("[kafka]\na = 1\n[kafka]\nb = 2\n" P_HEAD "[features]\ntarget = y\n" P_MODEL, "t.ini:3:",
+               "given twice");
+  /* A file-level section and the pipeline's own are not a repetition; two
+   * pipelines each have their own sections. */
+  eddy_config_t *c = parse("[kafka]\nbootstrap.servers = h:1\n" P_HEAD "[kafka]\nclient.id = x\n"
+                           "[features]\ntarget = y\n" P_MODEL
+                           "[pipeline]\nname = q\n[features]\ntarget = z\n" P_MODEL);
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(c->n_pipelines, 2);
+  cr_assert_not_null(eddy_kvlist_get(&c->pipelines[0].kafka, "bootstrap.servers"));
+  cr_assert_not_null(eddy_kvlist_get(&c->pipelines[0].kafka, "client.id"));
+  eddy_config_free(c);
 }

@@ -15,6 +15,22 @@
 #include "learners/linear/linear.h"
 #include "linear_data.h"
 
+/* These tests check the linear maths on raw attributes (against
+ * scikit-learn, River and exact values): their learners are made with
+ * standardize = false unless the test sets it (the default is true). */
+static eddy_learner_t *raw_learner_new(const char *name, const eddy_schema_t *s, const eddy_kv_t *kv, size_t n_kv,
+                                       uint64_t seed, char *err, size_t err_size) {
+  eddy_kv_t all[16];
+  size_t n = 0;
+  int given = 0;
+  for (size_t i = 0; i < n_kv && n < 15; i++) {
+    given |= strcmp(kv[i].key, "standardize") == 0;
+    all[n++] = kv[i];
+  }
+  if (!given) all[n++] = (eddy_kv_t){(char *)"standardize", (char *)"false", NULL, 0};
+  return eddy_learner_new(name, s, all, n, seed, err, err_size);
+}
+
 #define PY ".cache/venv/bin/python"
 #define D 5
 
@@ -134,7 +150,7 @@ static void setup(void) {
 static void fit(const char *learner, const eddy_kv_t *kv, size_t n_kv, data_t *Dt, int weighted,
                 const double *y, size_t n_out, double *coef) {
   char err[256];
-  eddy_learner_t *l = eddy_learner_new(learner, Dt->schema, kv, n_kv, 1, err, sizeof err);
+  eddy_learner_t *l = raw_learner_new(learner, Dt->schema, kv, n_kv, 1, err, sizeof err);
   cr_assert_not_null(l, "%s", err);
   eddy_instance_t in;
   for (size_t i = 0; i < Dt->n; i++) {
@@ -500,7 +516,7 @@ Test(river, elec2_standard_scaler_logistic, .init = setup, .fini = cleanup_tmp) 
   cr_assert_eq(peer_values(out, "w", w_r, 9), 9);
   eddy_kv_t kv[] = {KV("standardize", "true")};
   char err[256];
-  eddy_learner_t *l = eddy_learner_new("logistic_regression", Dt.schema, kv, 1, 1, err, sizeof err);
+  eddy_learner_t *l = raw_learner_new("logistic_regression", Dt.schema, kv, 1, 1, err, sizeof err);
   cr_assert_not_null(l, "%s", err);
   double acc = prequential(l, &Dt);
   const eddy_linear_t *m = l->state;

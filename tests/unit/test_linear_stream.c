@@ -9,12 +9,28 @@
 #include "learners/linear/linear.h"
 #include "linear_data.h"
 
+/* These tests check the linear maths on raw attributes (against
+ * scikit-learn, River and exact values): their learners are made with
+ * standardize = false unless the test sets it (the default is true). */
+static eddy_learner_t *raw_learner_new(const char *name, const eddy_schema_t *s, const eddy_kv_t *kv, size_t n_kv,
+                                       uint64_t seed, char *err, size_t err_size) {
+  eddy_kv_t all[16];
+  size_t n = 0;
+  int given = 0;
+  for (size_t i = 0; i < n_kv && n < 15; i++) {
+    given |= strcmp(kv[i].key, "standardize") == 0;
+    all[n++] = kv[i];
+  }
+  if (!given) all[n++] = (eddy_kv_t){(char *)"standardize", (char *)"false", NULL, 0};
+  return eddy_learner_new(name, s, all, n, seed, err, err_size);
+}
+
 #define KV(k, v) {(char *)(k), (char *)(v), NULL, 0}
 
 static eddy_learner_t *make(const char *name, const eddy_schema_t *s, const eddy_kv_t *kv,
                             size_t n_kv) {
   char err[512];
-  eddy_learner_t *l = eddy_learner_new(name, s, kv, n_kv, 1, err, sizeof err);
+  eddy_learner_t *l = raw_learner_new(name, s, kv, n_kv, 1, err, sizeof err);
   cr_assert_not_null(l, "%s: %s", name, err);
   return l;
 }
@@ -651,20 +667,20 @@ Test(options, errors_name_the_key) {
   eddy_schema_t *s = make_schema(2, NULL, 2);
   char err[512];
   eddy_kv_t bad_opt[] = {{"optimizer", "adamw", "m.ini", 7}};
-  cr_assert_null(eddy_learner_new("logistic_regression", s, bad_opt, 1, 1, err, sizeof err));
+  cr_assert_null(raw_learner_new("logistic_regression", s, bad_opt, 1, 1, err, sizeof err));
   cr_assert(strstr(err, "m.ini:7") && strstr(err, "optimizer") && strstr(err, "ftrl"), "%s", err);
   eddy_kv_t bad_cw[] = {KV("class_weight", "0=2")};
-  cr_assert_null(eddy_learner_new("logistic_regression", s, bad_cw, 1, 1, err, sizeof err));
+  cr_assert_null(raw_learner_new("logistic_regression", s, bad_cw, 1, 1, err, sizeof err));
   cr_assert(strstr(err, "class_weight") && strstr(err, "0=2"), "%s", err);
   eddy_kv_t bits[] = {KV("hash_bits", "40")};
-  cr_assert_null(eddy_learner_new("softmax_regression", s, bits, 1, 1, err, sizeof err));
+  cr_assert_null(raw_learner_new("softmax_regression", s, bits, 1, 1, err, sizeof err));
   cr_assert(strstr(err, "hash_bits"), "%s", err);
-  cr_assert_null(eddy_learner_new("linear_regression", s, NULL, 0, 1, err, sizeof err));
+  cr_assert_null(raw_learner_new("linear_regression", s, NULL, 0, 1, err, sizeof err));
   cr_assert(strstr(err, "classification"), "%s", err);
   eddy_schema_t *rs = make_schema(2, NULL, 0);
-  cr_assert_null(eddy_learner_new("logistic_regression", rs, NULL, 0, 1, err, sizeof err));
+  cr_assert_null(raw_learner_new("logistic_regression", rs, NULL, 0, 1, err, sizeof err));
   eddy_kv_t pa_cw[] = {KV("class_weight", "balanced")};
-  cr_assert_null(eddy_learner_new("passive_aggressive", rs, pa_cw, 1, 1, err, sizeof err));
+  cr_assert_null(raw_learner_new("passive_aggressive", rs, pa_cw, 1, 1, err, sizeof err));
   cr_assert(strstr(err, "class_weight"), "%s", err);
   eddy_schema_free(rs);
   /* class weights: a list by label (blanks allowed), and balanced from the counts so far */
@@ -746,7 +762,7 @@ Test(configs, linear_configs_load_and_learn) {
     int regression = strcmp(task, "regression") == 0;
     eddy_schema_t *s = cfg[i].sea_bound ? NULL : make_schema(3, NULL, regression ? 0 : 2);
     char err[512];
-    eddy_learner_t *l = eddy_learner_new(learner->value, s ? s : sea.schema, params.v, params.n, 1,
+    eddy_learner_t *l = raw_learner_new(learner->value, s ? s : sea.schema, params.v, params.n, 1,
                                          err, sizeof err);
     cr_assert_not_null(l, "%s: %s", path, err);
     if (cfg[i].sea_bound) {

@@ -194,3 +194,176 @@ Test(replica, retrain_window_rows_are_checked) {
   destroy(&a);
   destroy(&b);
 }
+
+/* A [model] fallback is part of the checkpoint: its learner, who answered
+ * last, and the model's windowed record (with a drift reset, so that a new
+ * model version starts that record again mid-stream). */
+Test(replica, resume_is_byte_identical_with_fallback) {
+  check_resume("[model]\nlearner = naive_bayes\nfallback = majority\nwarmup = 300\nfallback_below = 0.7\n"
+               "[drift]\ndetector = ddm\naction = reset");
+}
+
+Test(replica, fallback_section_refusals_say_why) {
+  fx_t a, b;
+  const char *model = "[model]\nlearner = naive_bayes\nfallback = majority\nwarmup = 100";
+  make(&a, model);
+  feed(a.r, 0, 300);
+  eddy_buf_t blob, cut;
+  eddy_buf_init(&blob);
+  eddy_buf_init(&cut);
+  cr_assert_eq(eddy_replica_save(a.r, &blob), 0);
+  make(&b, "[model]\nlearner = naive_bayes");
+  cr_assert_eq(eddy_replica_load(b.r, blob.data, blob.len, err, sizeof err), EDDY_EINVAL);
+  cr_assert(strstr(err, "fallback"), "%s", err);
+  destroy(&b);
+  make(&b, model);
+  for (size_t keep = 0; keep < 200; keep += 7) {
+    cut_section(&blob, EDDY_TAG('F', 'L', 'B', 'K'), keep, &cut);
+    strcpy(err, "stale");
+    cr_assert_neq(eddy_replica_load(b.r, cut.data, cut.len, err, sizeof err), 0, "cut at %zu", keep);
+    cr_assert(strcmp(err, "stale") && err[0], "cut at %zu: no reason given", keep);
+    cr_assert_eq(b.r->index, 0);
+  }
+  eddy_buf_free(&blob);
+  eddy_buf_free(&cut);
+  destroy(&a);
+  destroy(&b);
+}
+
+/* Issue 19 item 3: a prediction never contradicts its probabilities. The
+ * first prediction (nothing learned) used to be {"prediction":"1",
+ * "probabilities":{"1":0}}, and a Hoeffding tree's fresh leaves gave every
+ * class 0. Each prediction is encoded as the sink would (JSON) and read
+ * back: null with no probabilities until something was learned, then
+ * probabilities summing to 1 with the predicted class's the largest. */
+#include <avro.h>
+#include <jansson.h>
+
+typedef struct {
+  eddy_output_t *out, *avro_out;
+  eddy_config_t *avro_conf;
+  avro_schema_t schema;
+  avro_value_iface_t *iface;
+  uint64_t n, nulls;
+} probe_t;
+
+/* The same prediction through the Avro encoder (configs/prediction.avsc),
+ * read back with avro-c: null with an empty map, or the largest of
+ * probabilities summing to 1. */
+static void check_avro(probe_t *pr, const eddy_prediction_t *p, int learned) {
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_output_encode(pr->avro_out, p, &b), 0);
+  avro_value_t v, fv, br, pv;
+  avro_generic_value_new(pr->iface, &v);
+  avro_reader_t rd = avro_reader_memory((const char *)b.data, (int64_t)b.len);
+  cr_assert_eq(avro_value_read(rd, &v), 0, "%s", avro_strerror());
+  avro_reader_free(rd);
+  avro_value_get_by_name(&v, "prediction", &fv, NULL);
+  avro_value_get_current_branch(&fv, &br);
+  avro_value_get_by_name(&v, "probabilities", &pv, NULL);
+  size_t n = 0;
+  avro_value_get_size(&pv, &n);
+  if (!learned) {
+    cr_assert_eq(avro_value_get_type(&br), AVRO_NULL, "record %llu: Avro prediction not null", (unsigned long long)pr->n);
+    cr_assert_eq(n, 0);
+  } else {
+    const char *cls;
+    size_t len;
+    cr_assert_eq(avro_value_get_string(&br, &cls, &len), 0, "record %llu", (unsigned long long)pr->n);
+    double sum = 0, top = -1, mine = -1;
+    for (size_t i = 0; i < n; i++) {
+      avro_value_t e;
+      const char *name;
+      double d;
+      avro_value_get_by_index(&pv, i, &e, &name);
+      avro_value_get_double(&e, &d);
+      sum += d;
+      if (d > top) top = d;
+      if (!strcmp(name, cls)) mine = d;
+    }
+    cr_assert_eq(mine, top, "record %llu: Avro prediction %s has %g, the largest is %g", (unsigned long long)pr->n,
+                 cls, mine, top);
+    cr_assert_float_eq(sum, 1.0, 1e-12, "record %llu: Avro probabilities sum to %.17g", (unsigned long long)pr->n, sum);
+  }
+  avro_value_decref(&v);
+  eddy_buf_free(&b);
+}
+
+static void check_prediction(void *ctx, eddy_replica_t *r, const eddy_instance_t *in, int k) {
+  probe_t *pr = ctx;
+  eddy_prediction_t p = {.pipeline = "t", .topic = "in", .partition = 0, .offset = (int64_t)pr->n,
+                         .schema = r->schema, .scores = r->pred, .k = k,
+                         .predicted = eddy_replica_predicted(r), .has_label = 1, .label = in->y,
+                         .model_version = 1, .time = 1};
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_output_encode(pr->out, &p, &b), 0);
+  json_error_t je;
+  json_t *j = json_loadb((const char *)b.data, b.len, 0, &je);
+  cr_assert_not_null(j, "%s", je.text);
+  json_t *pred = json_object_get(j, "prediction"), *probs = json_object_get(j, "probabilities");
+  cr_assert(json_is_object(probs));
+  if (r->learned == 0) {
+    cr_assert(json_is_null(pred), "record %llu: %.*s", (unsigned long long)pr->n, (int)b.len, b.data);
+    cr_assert_eq(json_object_size(probs), 0);
+    pr->nulls++;
+  } else {
+    cr_assert(json_is_string(pred), "record %llu: %.*s", (unsigned long long)pr->n, (int)b.len, b.data);
+    json_t *mine = json_object_get(probs, json_string_value(pred));
+    cr_assert(json_is_number(mine), "record %llu: %.*s", (unsigned long long)pr->n, (int)b.len, b.data);
+    double sum = 0, top = json_number_value(mine);
+    const char *name;
+    json_t *v;
+    json_object_foreach(probs, name, v) {
+      double x = json_number_value(v);
+      cr_assert(x >= 0 && x <= 1, "record %llu: %s = %g", (unsigned long long)pr->n, name, x);
+      cr_assert(x <= top, "record %llu: %s has %g, the predicted class %g: %.*s",
+                (unsigned long long)pr->n, name, x, top, (int)b.len, b.data);
+      sum += x;
+    }
+    cr_assert_float_eq(sum, 1.0, 1e-12, "record %llu: probabilities sum to %.17g: %.*s",
+                       (unsigned long long)pr->n, sum, (int)b.len, b.data);
+  }
+  json_decref(j);
+  eddy_buf_free(&b);
+  check_avro(pr, &p, r->learned > 0);
+  pr->n++;
+}
+
+static void check_predictions(const char *model) {
+  fx_t a;
+  make(&a, model);
+  probe_t pr = {.out = eddy_output_new(&a.c->pipelines[0], err, sizeof err)};
+  cr_assert_not_null(pr.out, "%s", err);
+  char text[1024];
+  snprintf(text, sizeof text, "[pipeline]\nname = t\n[features]\nnumeric = a\ntarget = y\n[sink]\nformat = avro\n");
+  pr.avro_conf = eddy_config_parse(text, "a.ini", err, sizeof err);
+  cr_assert_not_null(pr.avro_conf, "%s", err);
+  cr_assert_not_null(pr.avro_out = eddy_output_new(&pr.avro_conf->pipelines[0], err, sizeof err), "%s", err);
+  FILE *f = fopen("configs/prediction.avsc", "r");
+  if (!f) cr_skip_test("configs/prediction.avsc not found (run from the repository root)");
+  char json[4096];
+  size_t len = fread(json, 1, sizeof json - 1, f);
+  json[len] = '\0';
+  fclose(f);
+  cr_assert_eq(avro_schema_from_json_length(json, len, &pr.schema), 0);
+  pr.iface = avro_generic_class_from_schema(pr.schema);
+  eddy_kv_t kv[] = {{"function", "1", NULL, 0}, {"drift_to", "5", NULL, 0}, {"drift_at", "3000", NULL, 0},
+                    {"drift_width", "1", NULL, 0}};
+  feed_generator_cb(a.r, "agrawal", kv, 4, 9, 0, 20000, 20000, check_prediction, &pr);
+  cr_assert_eq(pr.nulls, 1, "%s: one prediction before anything was learned, %llu null", model,
+               (unsigned long long)pr.nulls);
+  eddy_output_free(pr.out);
+  eddy_output_free(pr.avro_out);
+  eddy_config_free(pr.avro_conf);
+  avro_value_iface_decref(pr.iface);
+  avro_schema_decref(pr.schema);
+  destroy(&a);
+}
+
+Test(replica, predictions_agree_with_probabilities_hoeffding_tree) {
+  check_predictions("[model]\nlearner = hoeffding_tree\ngrace_period = 50");
+}
+Test(replica, predictions_agree_with_probabilities_naive_bayes) { check_predictions("[model]\nlearner = naive_bayes"); }
+Test(replica, predictions_agree_with_probabilities_majority) { check_predictions("[model]\nlearner = majority"); }

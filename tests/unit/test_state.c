@@ -687,3 +687,91 @@ Test(state_redis, model_bytes_identical_after_kill_and_restore, .init = start_ao
   cls_close(&b);
   free(evs);
 }
+
+/* A Redis Cluster store: a partition's entities share one slot; the same
+ * values as the reference while that slot migrates to another master
+ * half way (keys moved: ASK; their replies come after those of keys not
+ * moved yet, out of order). */
+static redis_srv_t nodes[2];
+
+static void start_cluster(void) {
+  uv_loop_init(&loop);
+  if (redis_cluster_start(nodes, 2)) cr_skip_test("redis-server does not run in cluster mode");
+}
+
+static void stop_cluster(void) {
+  for (int i = 0; i < 2; i++) redis_srv_stop(&nodes[i]);
+  uv_run(&loop, UV_RUN_NOWAIT);
+  uv_loop_close(&loop);
+}
+
+static redisReply *node_cmd(int i, const char *fmt, ...) {
+  redisContext *c = redis_srv_client(&nodes[i]);
+  cr_assert_not_null(c);
+  va_list ap;
+  va_start(ap, fmt);
+  redisReply *r = redisvCommand(c, fmt, ap);
+  va_end(ap);
+  redisFree(c);
+  cr_assert_not_null(r);
+  cr_assert_neq(r->type, REDIS_REPLY_ERROR, "%s", r->str);
+  return r;
+}
+
+Test(state_cluster, same_values_while_the_slot_migrates, .init = start_cluster, .fini = stop_cluster,
+     .timeout = 60) {
+  size_t n = 3000, half = 1500;
+  ev_t *evs = make_stream(n, 11);
+  char url[128];
+  snprintf(url, sizeof url, "redis+cluster://127.0.0.1:%d", nodes[0].port);
+  pipe_t p;
+  pipe_open(&p, url, many, "window_ms = 60000\nwindow = sliding\nwindow_buckets = 4\n");
+  size_t k = p.aggs->n;
+  double *ref = reference(&p, evs, n), *red = calloc(n * k, sizeof *red);
+  conn_t c;
+  conn_open(&c, url);
+  task_t t = {.p = &p};
+  t.store = eddy_store_new(p.pc, p.aggs, c.r, err, sizeof err);
+  cr_assert_not_null(t.store, "%s", err);
+  t.b = eddy_state_batch_new(p.aggs, 3);
+  run_stream(&t, evs, half, 100, red);
+
+  /* Partition 3's slot: every entity there, on its master (slots 0-8191
+   * on node 0). */
+  int slot = eddy_redis_cluster_slot("pay:3", 5), from = slot < 8192 ? 0 : 1, to = 1 - from;
+  redisReply *r = node_cmd(from, "CLUSTER COUNTKEYSINSLOT %d", slot);
+  cr_assert_eq(r->integer, 30, "30 entities in slot %d", slot);
+  freeReplyObject(r);
+  r = node_cmd(from, "HGET eddy:{pay:3}:e:u7 s");
+  cr_assert_eq(r->type, REDIS_REPLY_STRING);
+  freeReplyObject(r);
+  /* Half of them migrate to the other master. */
+  char idf[48], idt[48];
+  r = node_cmd(from, "CLUSTER MYID");
+  snprintf(idf, sizeof idf, "%s", r->str);
+  freeReplyObject(r);
+  r = node_cmd(to, "CLUSTER MYID");
+  snprintf(idt, sizeof idt, "%s", r->str);
+  freeReplyObject(r);
+  freeReplyObject(node_cmd(to, "CLUSTER SETSLOT %d IMPORTING %s", slot, idf));
+  freeReplyObject(node_cmd(from, "CLUSTER SETSLOT %d MIGRATING %s", slot, idt));
+  for (int u = 0; u < 30; u += 2) {
+    r = node_cmd(from, "MIGRATE 127.0.0.1 %d eddy:{pay:3}:e:u%d 0 5000", nodes[to].port, u);
+    freeReplyObject(r);
+  }
+  run_stream(&t, evs + half, n - half, 100, red + half * k);
+  assert_same(red, ref, n * k, "cluster store vs reference");
+  r = node_cmd(from, "CLUSTER COUNTKEYSINSLOT %d", slot);
+  cr_assert_eq(r->integer, 15, "the entities not migrated stay");
+  freeReplyObject(r);
+
+  /* Closing answers the last writes, redirections followed: none refused. */
+  conn_close(&c);
+  cr_assert_eq(t.store->write_errors, 0);
+  eddy_state_batch_free(t.b);
+  eddy_store_free(t.store);
+  free(ref);
+  free(red);
+  free(evs);
+  pipe_close(&p);
+}

@@ -16,9 +16,12 @@
 /* Runs rows [from, to) of generator `name` (options kv, seed) through r:
  * predict, then learn. Returns the number of correct predictions among
  * rows [count_from, to). */
-static inline uint64_t feed_generator(eddy_replica_t *r, const char *name, const eddy_kv_t *kv,
-                                      size_t n_kv, uint64_t seed, uint64_t from, uint64_t to,
-                                      uint64_t count_from) {
+/* Called after each prediction, before the instance is learned. */
+typedef void (*feed_cb)(void *ctx, eddy_replica_t *r, const eddy_instance_t *in, int k);
+
+static inline uint64_t feed_generator_cb(eddy_replica_t *r, const char *name, const eddy_kv_t *kv,
+                                         size_t n_kv, uint64_t seed, uint64_t from, uint64_t to,
+                                         uint64_t count_from, feed_cb cb, void *ctx) {
   char err[512];
   eddy_generator_t *g = eddy_generator_new(name, kv, n_kv, seed, err, sizeof err);
   cr_assert_not_null(g, "%s", err);
@@ -47,7 +50,8 @@ static inline uint64_t feed_generator(eddy_replica_t *r, const char *name, const
     const char *y = eddy_dict_name(gs->target.dict, (uint32_t)gi.y);
     in.y = (double)eddy_dict_intern(r->schema->target.dict, y, strlen(y), eddy_hash(y, strlen(y)), NULL);
     in.has_y = 1;
-    eddy_replica_predict(r, &in);
+    int k = eddy_replica_predict(r, &in);
+    if (cb) cb(ctx, r, &in, k);
     if (i >= count_from) correct += eddy_replica_predicted(r) == in.y;
     cr_assert_eq(eddy_replica_learn(r, &in), 0);
   }
@@ -55,6 +59,12 @@ static inline uint64_t feed_generator(eddy_replica_t *r, const char *name, const
   eddy_instance_free(&in);
   eddy_generator_free(g);
   return correct;
+}
+
+static inline uint64_t feed_generator(eddy_replica_t *r, const char *name, const eddy_kv_t *kv,
+                                      size_t n_kv, uint64_t seed, uint64_t from, uint64_t to,
+                                      uint64_t count_from) {
+  return feed_generator_cb(r, name, kv, n_kv, seed, from, to, count_from, NULL, NULL);
 }
 
 #endif /* EDDY_TESTUTIL_H */

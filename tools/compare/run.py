@@ -587,7 +587,9 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds):
       'minutes apart on the same files.' % EDDY_REPEAT)
     w('- **Parameters**: eddy\'s defaults for trees, naive Bayes and the ensembles are MOA\'s, so MOA runs '
       'with its defaults and River\'s parameters are set to MOA\'s where its defaults differ; eddy\'s linear '
-      'models take River\'s defaults, so River runs with its defaults and MOA\'s SGD is set to them. The '
+      'models take River\'s defaults and standardize their inputs (standardize = true), so River runs with its '
+      'defaults behind a StandardScaler, as River documents its linear models; the MOA rows of logistic '
+      'regression run eddy unscaled (standardize = false), as MOA\'s SGD, which is set to River\'s rates. The '
       'exact parameters are in the table under "What ran".')
     w('- **Rows**: MOA and eddy read every row of every stream. River runs every row for the single models; '
       'for the ensembles of 10 trees on the %s-row synthetic streams, and for the reference rows '
@@ -828,15 +830,17 @@ def main():
         if not os.path.exists(need):
             sys.exit('compare: %s is missing: %s' % (need, what))
     learners_in_eddy, detectors_in_eddy, has_detect = eddy_names()
-    present = [l['name'] for l in table.LEARNERS if l['name'] in learners_in_eddy]
+    # A row's eddy learner is the registry name its config sets (a row name
+    # may differ: logistic_regression_std is logistic_regression's default).
+    present = [l['name'] for l in table.LEARNERS if l['eddy']['learner'] in learners_in_eddy]
     missing = ['%s (%s): not in this build of eddy (its branch is not merged yet), skipped' % (l['label'], l['name'])
-               for l in table.LEARNERS if l['name'] not in learners_in_eddy]
+               for l in table.LEARNERS if l['eddy']['learner'] not in learners_in_eddy]
     for m in missing:
         log(m)
     streams = prepare_streams()
     recs, win = [], {}
     for l in table.LEARNERS:
-        if l['name'] not in learners_in_eddy or (ONLY and l['name'] not in ONLY):
+        if l['eddy']['learner'] not in learners_in_eddy or (ONLY and l['name'] not in ONLY):
             continue
         for sname, s in streams.items():
             if sname in l.get('streams', list(table.STREAMS)):
