@@ -91,8 +91,12 @@ done < "$EDDY_TEST_TMP/score.txt"
 code=$(post "$url/predict" --data-binary @"$EDDY_TEST_TMP/score.json")
 assert_eq 200 "$code" "HTTP predict of an array"
 cp "$EDDY_TEST_TMP/body" "$EDDY_TEST_TMP/array.json"
+# A nominal value never seen is scored with the index the stream would give
+# it, and not added to the model's dictionary (the sha below would change).
+assert_eq 200 "$(post "$url/predict" --data-binary '{"user": "u3", "x1": 1.5, "x2": 0.5, "c": "never-seen"}')" \
+  "predict with a nominal value never seen"
 after=$(shas_after "$(date +%s.%N)")
-assert_eq "$before" "$after" "models' sha256 and instances seen after 40 HTTP predicts"
+assert_eq "$before" "$after" "models' sha256 and instances seen after 41 HTTP predicts"
 log "models unchanged by HTTP predicts: $after"
 
 # The stream: the same records, then its predictions of them.
