@@ -1,7 +1,8 @@
 /* run.c: the process of `eddy run`: one libuv loop with the pipelines of a
  * config, a timer that commits and moves drains along, signals (SIGINT and
  * SIGTERM stop within 10 s, SIGHUP reloads the config), the HTTP endpoint
- * (/metrics, /healthz), and config reloads: pipelines added start, removed
+ * (/metrics, /healthz, the dashboard, /v1/pipelines/NAME/predict|learn with
+ * its bearer token), and config reloads: pipelines added start, removed
  * ones drain, flush and commit, changed ones are replaced, unchanged ones
  * keep running with their models. */
 #define _GNU_SOURCE
@@ -180,7 +181,7 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   eddy_prom_sample(b, "eddy_config_reloads_total", NULL, (double)r->reloads);
   eddy_prom_family(b, "eddy_config_reload_failures_total", "counter", "Config reloads refused.");
   eddy_prom_sample(b, "eddy_config_reload_failures_total", NULL, (double)r->reload_failures);
-  eddy_prom_family(b, "eddy_http_requests_total", "counter", "HTTP requests answered (dashboard, its API, /metrics, /healthz).");
+  eddy_prom_family(b, "eddy_http_requests_total", "counter", "HTTP requests answered (dashboard, its API, /metrics, /healthz, predicts, learns).");
   eddy_prom_sample(b, "eddy_http_requests_total", NULL, (double)r->http_requests);
   eddy_prom_family(b, "eddy_http_seconds_total", "counter",
                    "Loop time spent building HTTP answers (time the record path waited for them).");
@@ -489,7 +490,7 @@ int eddy_run_start(eddy_run_t *r, char *errstr, size_t errstr_size) {
       return EDDY_EIO;
     }
     snprintf(r->listen, sizeof r->listen, "%s", listen);
-    eddy_log(EDDY_LOG_INFO, "http: the dashboard, /metrics and /healthz on port %d", eddy_http_port(r->http));
+    eddy_log(EDDY_LOG_INFO, "http: the dashboard, /metrics, /healthz and /v1/pipelines/NAME/predict on port %d", eddy_http_port(r->http));
   }
   for (size_t i = 0; i < r->n_pls; i++) {
     if (eddy_pipeline_start(r->pls[i].pl, errstr, errstr_size)) {
