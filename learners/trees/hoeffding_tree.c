@@ -145,7 +145,18 @@ int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__h
     }
   }
   eddy__ht_layout_compute(L, s);
+  t->sub_seed = 1;
+  eddy_jrandom_seed(&t->jr, t->sub_seed);
+  if (p->subspace_size > 0 && (size_t)p->subspace_size < s->n_attrs) {
+    t->sub_k = (size_t)p->subspace_size;
+    if (!(t->sub_pool = malloc(s->n_attrs * sizeof *t->sub_pool))) return EDDY_ENOMEM;
+  }
   return alloc_scratch(t);
+}
+
+void eddy__ht_tree_seed_subspace(eddy__ht_tree_t *t, int64_t seed) {
+  t->sub_seed = seed;
+  eddy_jrandom_seed(&t->jr, seed);
 }
 
 void eddy__ht_tree_free(eddy__ht_tree_t *t) {
@@ -168,6 +179,8 @@ void eddy__ht_tree_free(eddy__ht_tree_t *t) {
   free(t->cache_x);
   free(t->cache_votes);
   free(t->cache_miss);
+  free(t->sub_mask);
+  free(t->sub_pool);
   memset(t, 0, sizeof *t);
   t->root = -1;
 }
@@ -177,8 +190,12 @@ void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
   const eddy__ht_params_t *p = t->p;
   int adaptive = t->adaptive;
   uint64_t seed = t->seed;
+  int64_t sub_seed = t->sub_seed;
+  const uint8_t *fixed = t->fixed_mask;
   eddy__ht_tree_free(t);
   eddy__ht_tree_init(t, s, p, adaptive, seed);
+  eddy__ht_tree_seed_subspace(t, sub_seed);
+  t->fixed_mask = fixed;
 }
 
 /* Re-lays out dist rows and slots for C1 classes and V1 values. */
@@ -267,11 +284,17 @@ static int32_t alloc_slot(eddy__ht_tree_t *t) {
       int32_t *fr = realloc(t->slot_free, cap * sizeof *fr);
       if (!fr) return EDDY_ENOMEM;
       t->slot_free = fr;
+      if (t->sub_k) {
+        uint8_t *m = realloc(t->sub_mask, cap * t->L.n_attrs);
+        if (!m) return EDDY_ENOMEM;
+        t->sub_mask = m;
+      }
       t->cap_slots = cap;
     }
     slot = (int32_t)t->n_slots++;
   }
   eddy__ht_layout_clear_slot(&t->L, t->stats + (size_t)slot * t->L.stride, t->schema);
+  if (t->sub_k) memset(t->sub_mask + (size_t)slot * t->L.n_attrs, 0, t->L.n_attrs);
   return slot;
 }
 
@@ -481,6 +504,29 @@ int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t
   return eddy__ht_sort(t, t->root, x, parent, branch);
 }
 
+/* The attributes an active leaf observes (NULL: all). */
+static const uint8_t *ht_sub_mask(const eddy__ht_tree_t *t, int32_t id) {
+  if (t->fixed_mask) return t->fixed_mask;
+  return t->sub_k ? t->sub_mask + (size_t)t->nodes[id].slot * t->L.n_attrs : NULL;
+}
+
+/* ARFHoeffdingTree's RandomLearningNode on its first instance: sub_k
+ * attributes drawn without replacement, each nextInt(remaining) an index
+ * into the remaining ones in order (MOA's ArrayList.remove). */
+static void draw_subspace(eddy__ht_tree_t *t, int32_t id) {
+  size_t n = t->L.n_attrs;
+  uint8_t *m = t->sub_mask + (size_t)t->nodes[id].slot * n;
+  memset(m, 0, n);
+  for (size_t a = 0; a < n; a++) t->sub_pool[a] = (int32_t)a;
+  size_t left = n;
+  for (size_t i = 0; i < t->sub_k; i++) {
+    size_t j = (size_t)eddy_jrandom_int(&t->jr, (int32_t)left);
+    m[t->sub_pool[j]] = 1;
+    memmove(t->sub_pool + j, t->sub_pool + j + 1, (left - j - 1) * sizeof *t->sub_pool);
+    left--;
+  }
+}
+
 /* Naive Bayes votes of an active leaf into v, through the cache. */
 static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
   const eddy__ht_node_t *n = &t->nodes[id];
@@ -489,7 +535,7 @@ static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t 
     return;
   }
   eddy__ht_obs_nb_votes(&t->L, t->schema, eddy__ht_slot(t, id), n->obs_init, eddy__ht_dist(t, id), n->dist_len, x,
-                  v);
+                  v, ht_sub_mask(t, id));
   if (t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
     memcpy(t->cache_votes, v, t->L.C * sizeof *v);
     t->cache_leaf = id;
@@ -519,8 +565,9 @@ void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
       leaf_nb_votes(t, id, x, t->votes2);
       if (eddy_argmax(t->votes2, n->dist_len) == c) n->nb_correct += w;
     }
+    if (!n->obs_init && t->sub_k) draw_subspace(t, id);
     n->obs_init = 1;
-    eddy__ht_obs_update(&t->L, t->schema, eddy__ht_slot(t, id), x, c, w);
+    eddy__ht_obs_update(&t->L, t->schema, eddy__ht_slot(t, id), x, c, w, ht_sub_mask(t, id));
   }
   eddy__ht_dist(t, id)[c] += w;
   if (n->dist_len < c + 1) n->dist_len = c + 1;
@@ -731,7 +778,9 @@ int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int
   }
   if (t->nodes[leaf].obs_init) {
     const double *slot = eddy__ht_slot(t, leaf);
+    const uint8_t *mask = ht_sub_mask(t, leaf);
     for (size_t a = 0; a < t->L.n_attrs; a++) {
+      if (mask && !mask[a]) continue; /* MOA: no observer, no suggestion */
       if (eddy__ht_obs_best_split(&t->L, t->schema, slot, a, p->split_criterion, p->min_branch_frac,
                             p->binary_splits, pre, t->nodes[leaf].dist_len, t->obs_scratch,
                             t->obs_len, &t->cands[n_c]) == 0)
@@ -904,6 +953,11 @@ int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_put_u64(b, t->n_switched);
   eddy_buf_put_u64(b, t->n_pruned);
   eddy_buf_put_u64(b, t->n_takeovers);
+  if (t->sub_k) { /* ARF trees only: plain trees' checkpoints end above */
+    eddy_buf_put_i64(b, t->sub_seed);
+    eddy_jrandom_save(&t->jr, b);
+    eddy_buf_put(b, t->sub_mask, t->n_slots * t->L.n_attrs);
+  }
   return b->err;
 }
 
@@ -1018,6 +1072,28 @@ int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
   t->n_switched = eddy_read_u64(r);
   t->n_pruned = eddy_read_u64(r);
   t->n_takeovers = eddy_read_u64(r);
+  if (t->sub_k) {
+    t->sub_seed = eddy_read_i64(r);
+    eddy_jrandom_load(&t->jr, r);
+    if (r->err) return r->err;
+    size_t bytes = ns * t->L.n_attrs;
+    if (bytes > r->len - r->pos) return EDDY_ECORRUPT;
+    if (ns) {
+      uint8_t *m = realloc(t->sub_mask, bytes);
+      if (!m) return EDDY_ENOMEM;
+      t->sub_mask = m;
+      eddy_read(r, m, bytes);
+      /* a leaf that has learned observes exactly sub_k attributes */
+      for (size_t i = 0; i < ns; i++) {
+        size_t k = 0;
+        for (size_t a = 0; a < t->L.n_attrs; a++) {
+          if (m[i * t->L.n_attrs + a] > 1) return EDDY_ECORRUPT;
+          k += m[i * t->L.n_attrs + a];
+        }
+        if (k != t->sub_k && k != 0) return EDDY_ECORRUPT;
+      }
+    }
+  }
   if (r->err) return r->err;
   if (!valid_id(t, t->root) || !valid_id(t, t->free_node)) return EDDY_ECORRUPT;
   /* every reference must stay inside its pool */
@@ -1219,12 +1295,50 @@ static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, si
   return (int)n;
 }
 
+int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int32_t id = ht_raw_votes(t, x);
+  return id < 0 ? 0 : (int)t->nodes[id].dist_len;
+}
+
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int n = eddy__ht_tree_votes(t, x);
+  return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
+}
+
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b) {
+  eddy_buf_t tb;
+  eddy_buf_init(&tb);
+  int err = eddy__ht_tree_save(t, &tb);
+  if (!err) {
+    eddy_buf_put_u64(b, tb.len);
+    eddy_buf_put(b, tb.data, tb.len);
+  }
+  eddy_buf_free(&tb);
+  return err ? err : b->err;
+}
+
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r) {
+  uint64_t len = eddy_read_u64(r);
+  if (r->err) return r->err;
+  if (len > r->len - r->pos) return EDDY_ECORRUPT;
+  eddy_reader_t sub;
+  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
+  r->pos += (size_t)len;
+  eddy__ht_tree_reset(t);
+  int err = eddy__ht_tree_load(t, &sub);
+  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
+  return err;
+}
+
 static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  eddy__ht_tree_t *t = l->state;
+  return eddy__ht_tree_learn(l->state, x);
+}
+
+int eddy__ht_tree_learn(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   const eddy__ht_params_t *p = t->p;
   double w = x->weight;
   if (!(w > 0.0) || !x->has_y) return 0;
-  if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
+  if (!(x->y >= 0) || x->y >= t->schema->max_classes) return EDDY_EINVAL;
   uint32_t c = (uint32_t)x->y;
   int err = eddy__ht_tree_ensure(t, x);
   if (err) return err;

@@ -82,7 +82,10 @@ static int put_node(const eddy__ht_tree_t *t, int32_t id, uint32_t depth, uint32
 }
 
 int eddy__ht_export(const eddy_learner_t *l, eddy_buf_t *b) {
-  const eddy__ht_tree_t *t = l->state;
+  return eddy__ht_tree_export(l->state, b);
+}
+
+int eddy__ht_tree_export(const eddy__ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_printf(b, "{\"family\":\"tree\",\"weight_seen\":");
   eddy_json_double(b, t->weight_seen);
   eddy_buf_printf(b, ",\"split_nodes\":%zu,\"active_leaves\":%zu,\"inactive_leaves\":%zu", t->n_split,

@@ -137,13 +137,16 @@ typedef struct eddy__ht_cand {
 } eddy__ht_cand_t;
 
 /* Observes (x[a], class c, weight w) in the slot. */
+/* mask (NULL: every attribute) limits both to the attributes it marks
+ * (an ARF leaf's random subspace). */
 void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                   const eddy_instance_t *x, uint32_t c, double w);
+                   const eddy_instance_t *x, uint32_t c, double w, const uint8_t *mask);
 /* MOA's NaiveBayes.doNaiveBayesPrediction: votes[c] for c < len (the
  * node's class-distribution length), 0 beyond, up to L->C. `init` is 0
  * when the leaf has no observers yet (MOA skips every attribute then). */
 void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
-                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes);
+                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
+                           const uint8_t *mask);
 /* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
  * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
  * doubles and V[a] + 2 lengths. */
@@ -240,6 +243,11 @@ typedef struct eddy__ht_params {
   int bootstrap;
   double switch_significance;
   int64_t drift_window_threshold;
+  /* ARF (MOA's ARFHoeffdingTree -k): each active leaf observes a random
+   * subset of this many attributes, drawn from the tree's java.util.Random
+   * when it first learns; 0 (the plain tree's value) or >= the attribute
+   * count: every attribute, no draws */
+  int64_t subspace_size;
 } eddy__ht_params_t;
 
 typedef struct eddy_adwin eddy_adwin_t;
@@ -305,12 +313,44 @@ typedef struct eddy__ht_tree {
   int32_t cache_leaf, cache_node, cache_parent;
   int cache_branch, cache_nb;
   uint64_t cache_stamp, stamp;
+  /* random subspaces (p->subspace_size in effect): sub_k attributes per
+   * active leaf, marked in its row of sub_mask (cap_slots rows of n_attrs
+   * bytes), drawn from jr (MOA's classifierRandom of the tree) */
+  size_t sub_k;
+  uint8_t *sub_mask;
+  int32_t *sub_pool; /* scratch: n_attrs */
+  eddy_jrandom_t jr;
+  int64_t sub_seed;
+  /* SRP: every leaf observes only the attributes this marks (n_attrs
+   * bytes, borrowed from the ensemble, kept across resets; NULL: all), as
+   * a tree trained on the projected instances would */
+  const uint8_t *fixed_mask;
 } eddy__ht_tree_t;
 
 int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__ht_params_t *p, int adaptive,
                  uint64_t seed);
 void eddy__ht_tree_free(eddy__ht_tree_t *t);
+/* Back to an empty tree; the subspace generator is reseeded with its seed
+ * (MOA's resetLearning: classifierRandom = new Random(randomSeed)). */
 void eddy__ht_tree_reset(eddy__ht_tree_t *t);
+/* Seeds the tree's subspace generator (and sets the seed reset uses);
+ * init seeds it with 1, MOA's default randomSeed of a tree. */
+void eddy__ht_tree_seed_subspace(eddy__ht_tree_t *t, int64_t seed);
+/* MOA's trainOnInstance of the tree: x with weight x->weight (nothing for
+ * weight <= 0); grows the layout and the tree as needed. */
+int eddy__ht_tree_learn(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* MOA's getVotesForInstance into t->votes (L.C entries): returns the
+ * length of MOA's array (the node's class-distribution length; 0 without
+ * a tree), through the prediction cache. */
+int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* MOA's Utils.maxIndex of those votes (0 without a tree): the class a
+ * forest's member predicts (its correctlyClassifies and evaluator). */
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* A tree as a length-prefixed block (forests nest several), and its
+ * reading back into a tree of the same schema and parameters, which must
+ * end exactly at the block's end. */
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b);
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r);
 /* Grows the layout for x's class and nominal values (learn only). */
 int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x);
 static inline double *eddy__ht_dist(const eddy__ht_tree_t *t, int32_t id) {
@@ -371,6 +411,8 @@ void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes,
 
 /* A classification tree (HT, HAT) as JSON: nodes in preorder (ht_export.c). */
 int eddy__ht_export(const eddy_learner_t *l, eddy_buf_t *b);
+/* The same for a tree held by a forest. */
+int eddy__ht_tree_export(const eddy__ht_tree_t *t, eddy_buf_t *b);
 
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];

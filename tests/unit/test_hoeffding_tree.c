@@ -70,7 +70,7 @@ Test(ht_numerics, gaussian_observer_matches_moa) {
   in.missing[0] = 0;
   for (int i = 0; i < 5; i++) {
     in.x[0] = xs[i];
-    eddy__ht_obs_update(&L, s, slot, &in, 0, 1.0);
+    eddy__ht_obs_update(&L, s, slot, &in, 0, 1.0, NULL);
   }
   cr_assert_eq(slot[2], 2.6, "mean");
   eddy__ht_cand_t c = {.attr = 0, .test = EDDY__HT_TEST_NUM_LE, .value = 2.2, .n_branches = 2};
