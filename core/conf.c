@@ -13,6 +13,7 @@ static const char *const tasks[] = {"", "classification", "regression", NULL};
 static const char *const guarantees[] = {"at_least_once", "exactly_once", NULL};
 static const char *const source_types[] = {"kafka", "file", NULL};
 static const char *const formats[] = {"json", "avro", "csv", NULL};
+static const char *const label_formats[] = {"", "json", "avro", "csv", NULL};
 static const char *const wires[] = {"auto", "plain", "confluent", NULL};
 static const char *const actions[] = {"alert", "reset", "retrain", "swap", NULL};
 static const char *const windows[] = {"tumbling", "sliding", NULL};
@@ -49,8 +50,19 @@ static const eddy_option_t source_options[] = {
     EDDY_OPT_TEXT_(S, "columns", columns, NULL,
                    "CSV over Kafka: the column names, in order (files use their header line)."),
     EDDY_OPT_TEXT_(S, "label_topic", label_topic, NULL,
-                   "Topic of labels that arrive later, to be joined to pending predictions by [features] id: not in this "
-                   "build (a pipeline that sets it is refused at start with a message saying so)."),
+                   "Topic of labels that arrive later (records carrying [features] id and target): a record "
+                   "without its label is predicted and waits by id until its label comes, then the partition's "
+                   "model learns it once. Co-partitioned with the input: the same partition count, keyed alike."),
+    EDDY_OPT_ENUM_(S, "label_format", label_format, NULL, label_formats,
+                   "Format of the label records: json or csv (columns: [features] id, then target); empty: the input's."),
+    EDDY_OPT_INT_(S, "label_ttl", label_ttl, "604800", 0, 9007199254740991.0,
+                  "Seconds (of record time) a prediction waits for its label; older ones are dropped and counted "
+                  "(0: no limit)."),
+    EDDY_OPT_INT_(S, "max_task_idle_ms", max_task_idle_ms, "0", -1, 86400000,
+                  "With label_topic, as Kafka Streams' max.task.idle.ms: milliseconds a partition's task waits "
+                  "for the other partition (input or labels) when it has nothing buffered and is caught up, so "
+                  "that records are handled in timestamp order (a partition known to lag is waited for anyway; "
+                  "-1: never wait)."),
     EDDY_OPT_INT_(S, "max_record_bytes", max_record_bytes, "1048576", 64, 1073741824.0,
                   "Records larger than this go to the dead-letter topic undecoded."),
     EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
@@ -102,6 +114,9 @@ static const eddy_option_t state_options[] = {
                    "Unit of the timestamp field and since_last fields: s, ms, or auto (ms when |value| >= 1e11, else s)."),
     EDDY_OPT_INT_(T, "max_entities", max_entities, "1000000", 1, 1e12,
                   "Entities kept by the memory store ([state] store = memory; about 100 bytes each with a few aggregates): when it is full, the least recently seen entity is evicted, its aggregates forgotten: its next record joins as a new entity (count 0, no mean, min, max, last or since_last yet). The Redis store keeps every entity."),
+    EDDY_OPT_INT_(T, "max_waiting", max_waiting, "1000000", 1, 1e9,
+                  "Predictions kept waiting for their label per partition ([source] label_topic, memory store): "
+                  "when full, the least recently predicted is evicted and counted (its label is then unmatched)."),
     EDDY_OPT_DOUBLE_(T, "checkpoint_interval", checkpoint_interval, "10", 0.1, 86400,
                      "Seconds between model checkpoints (also taken on revocation and shutdown)."),
     EDDY_OPT_TEXT_(T, "key_prefix", key_prefix, "eddy", "Prefix of every Redis key eddy writes."),

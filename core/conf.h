@@ -40,6 +40,9 @@ typedef struct eddy_source_section {
   int64_t schema_id;
   char *columns; /* csv over kafka: the column names */
   char *label_topic;
+  int label_format;         /* 0: the input's, else eddy_format_t + 1 */
+  int64_t label_ttl;        /* seconds of record time; 0: no limit */
+  int64_t max_task_idle_ms; /* -1: never wait */
   int64_t max_record_bytes;
   int64_t batch_size;
   int64_t commit_interval_ms;
@@ -67,6 +70,7 @@ typedef struct eddy_state_section {
   char *aggregates;
   int64_t window_ms;
   int64_t max_entities;
+  int64_t max_waiting; /* predictions waiting for their label, per partition */
   double checkpoint_interval; /* seconds */
   char *key_prefix;
   char *key; /* same as [features] key (either may be given) */

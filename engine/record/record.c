@@ -197,7 +197,7 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
   }
   if (!in->readonly) rep->offset = in->topic && !in->outside ? in->offset : -1;
   int64_t entity = -1;
-  double t_ms = p->aggs->n || in->defer ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
+  double t_ms = p->aggs->n || in->defer || in->wait ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
   if (sink && sink->decoded) sink->decoded(ctx, in, t_ms);
   if (p->aggs->n) entity = join_state(p, st, in, t_ms, sink, ctx);
   int served = rep->served;
@@ -212,6 +212,8 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
       int lerr = eddy_replica_learn(rep, &p->rec.in);
       if (sink && sink->learned) sink->learned(ctx, in, lerr);
     }
+  } else if (in->wait && in->learn && sink && sink->waiting) {
+    sink->waiting(ctx, in, p->rec.id, p->rec.id_len, &p->rec.in, rep->pred, k, t_ms);
   }
   if (entity >= 0 && in->learn && !in->readonly) {
     eddy_state_batch_update(st->batch, (size_t)entity, &p->rec, t_ms);

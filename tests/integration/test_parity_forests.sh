@@ -13,10 +13,10 @@ export EDDY_BIN=${EDDY_BIN:-$PWD/eddy}
 py=.cache/venv/bin/python
 jar=$(ls .cache/moa/libs/moa-*.jar 2>/dev/null | head -1 || true)
 if [ ! -x "$py" ] || ! "$py" -c 'import river' 2>/dev/null; then
-  echo "SKIP test_parity_forests: no River in .cache/venv (run 'make peers')"; exit 0
+  echo "SKIP test_parity_forests: no River in .cache/venv (run 'make peers')"; exit 77
 fi
 if [ -z "$jar" ] || ! command -v java >/dev/null || ! command -v javac >/dev/null; then
-  echo "SKIP test_parity_forests: needs MOA's jar in .cache/moa/libs, java and javac (run 'make peers')"; exit 0
+  echo "SKIP test_parity_forests: needs MOA's jar in .cache/moa/libs, java and javac (run 'make peers')"; exit 77
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/eddy-parity-forests.XXXXXX")
 trap 'rm -rf "$work"' EXIT
