@@ -242,7 +242,7 @@ static int one(serve_t *s, const char *p, const char *e, int learn, const char *
                  "assigned partition %d)", where, topic, (int)part, (int)part);
   if (!t->restored) return error(s->body, 503, "%s%s [%d] is being restored: try again", where, topic, (int)part);
   s->t = t;
-  double now = eddy_now();
+  double now = eddy_wallclock(); /* the record time when it has no timestamp field, as the stream's */
   eddy_path_input_t in = {
       .value = p,
       .len = (size_t)(e - p),
