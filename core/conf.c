@@ -18,6 +18,7 @@ static const char *const wires[] = {"auto", "plain", "confluent", NULL};
 static const char *const actions[] = {"alert", "reset", "retrain", "swap", NULL};
 static const char *const windows[] = {"tumbling", "sliding", NULL};
 static const char *const time_units[] = {"auto", "s", "ms", NULL};
+static const char *const scopes[] = {"entity", "stream", NULL};
 
 #define P eddy_pipeline_section_t
 static const eddy_option_t pipeline_options[] = {
@@ -103,7 +104,9 @@ static const eddy_option_t state_options[] = {
     EDDY_OPT_TEXT_(T, "store", store, "memory",
                    "Feature and model state: memory, redis://HOST:PORT/DB, or redis+cluster://HOST:PORT[,HOST:PORT...] (a Redis Cluster named by some of its nodes: keys carry a hash tag per pipeline and partition)."),
     EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
-                   "Per-entity aggregates joined as features (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME), since_last()."),
+                   "Per-entity (or, with scope = stream, stream-wide) aggregates joined as features before the prediction and updated after learning (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, FIELD_last, FIELD_last_N, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), last(F, N) (F N records back), since_last(TIME), since_last(). F may be the classification target: its class index in values.CLASS order (0, 1, ...), e.g. last(class) is the previous labelled record's class."),
+    EDDY_OPT_ENUM_(T, "scope", scope, "entity", scopes,
+                   "Whose state the aggregates keep: entity (one per value of the key field; a record without a key joins a fresh state and updates nothing) or stream (one for the whole stream, per partition under eddy run; no key field), e.g. scope = stream with aggregates = last(class) gives each record the label of the record before it, as MOA's TemporallyAugmentedClassifier."),
     EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,
                   "count, sum, mean, min and max over a time window of this length on the record's timestamp (0: since the first event)."),
     EDDY_OPT_ENUM_(T, "window", window, "tumbling", windows,
@@ -189,7 +192,9 @@ static const eddy_option_t sink_options[] = {
 static const eddy_option_t http_options[] = {
     EDDY_OPT_STRING_(H, "listen", listen, NULL,
                      "HOST:PORT of /metrics (Prometheus), /healthz, the dashboard and the serving API "
-                     "(POST /v1/pipelines/NAME/predict); empty: no HTTP endpoint."),
+                     "(POST /v1/pipelines/NAME/predict); `PORT` or `:PORT` listens on loopback (127.0.0.1) only, "
+                     "`0.0.0.0:PORT` on every interface (only learn asks for a token: expose the endpoint through a "
+                     "proxy or a firewall). Empty: no HTTP endpoint."),
     EDDY_OPT_INT_(H, "max_body_bytes", max_body_bytes, "1048576", 64, 1073741824.0,
                   "Largest request body (a predict's records); larger: 413."),
     EDDY_OPT_BOOL_(H, "allow_learn", allow_learn, "false",

@@ -64,6 +64,9 @@ typedef struct eddy_features_section {
 
 typedef enum { EDDY_WINDOW_TUMBLING, EDDY_WINDOW_SLIDING } eddy_window_t;
 typedef enum { EDDY_TIME_AUTO, EDDY_TIME_S, EDDY_TIME_MS } eddy_time_unit_t;
+/* Whose state the aggregates keep: each entity's (the key field's), or the
+ * whole stream's (one state per partition, no key). */
+typedef enum { EDDY_SCOPE_ENTITY, EDDY_SCOPE_STREAM } eddy_scope_t;
 
 typedef struct eddy_state_section {
   char *store; /* memory | redis://host:port/db */
@@ -77,6 +80,7 @@ typedef struct eddy_state_section {
   int window;             /* eddy_window_t */
   int64_t window_buckets; /* sliding: buckets per window */
   int time_unit;          /* eddy_time_unit_t: of the timestamp and since_last fields */
+  int scope;              /* eddy_scope_t */
 } eddy_state_section_t;
 
 typedef struct eddy_model_section {

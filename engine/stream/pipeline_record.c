@@ -177,6 +177,8 @@ static int64_t first_pass(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_m
       eddy_decoder_decode(pl->keydec, t->replica->schema, m->payload, m->len, &pl->keyrec, msg, sizeof msg) ||
       !pl->keyrec.key)
     return -1;
+  /* [state] scope = stream: the partition's stream state (as the path keys it). */
+  eddy_record_stream_key(&pl->keyrec, t->partition);
   int64_t e = eddy_state_batch_add(t->store, pl->keyrec.key, pl->keyrec.key_len);
   return e >= 0 ? e : -1;
 }

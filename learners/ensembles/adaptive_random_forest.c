@@ -385,7 +385,7 @@ static void arf_describe(const eddy_learner_t *l, FILE *out) {
   for (size_t i = 0; i < s->n; i++) {
     const arf_member_t *m = &s->m[i];
     size_t depth, nodes, leaves, inactive;
-    eddy__ht_tree_shape(&m->tree, &depth, &nodes, &leaves, &inactive);
+    eddy__ht_store_shape(&m->tree.st, &depth, &nodes, &leaves, &inactive);
     double acc = m->eval_len > 0 ? m->eval_sum / m->eval_len : 0.0;
     fprintf(out,
             "  tree %zu: accuracy %.4f over %.0f, %zu nodes, %zu leaves, depth %zu, "

@@ -488,7 +488,7 @@ static void srp_describe(const eddy_learner_t *l, FILE *out) {
   for (size_t i = 0; i < s->n; i++) {
     const srp_member_t *m = &s->m[i];
     size_t depth, nodes, leaves, inactive;
-    eddy__ht_tree_shape(&m->tree, &depth, &nodes, &leaves, &inactive);
+    eddy__ht_store_shape(&m->tree.st, &depth, &nodes, &leaves, &inactive);
     fprintf(out, "  tree %zu:", i);
     for (size_t a = 0; a < na && s->method != TRAIN_RESAMPLING; a++)
       if (m->mask[a]) fprintf(out, " %s", l->schema->attrs[a].name);
