@@ -688,7 +688,7 @@ static void listen_check(const char *listen, const char *expected) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   char err[256], addr[64];
-  eddy_http_t *h = eddy_http_start(&loop, listen, handler, NULL, err, sizeof err);
+  eddy_http_t *h = eddy_http_start(&loop, listen, 0, handler, NULL, err, sizeof err);
   cr_assert_not_null(h, "%s: %s", listen, err);
   listening_on(eddy_http_port(h), addr, sizeof addr);
   eddy_http_stop(h);
