@@ -36,6 +36,7 @@ command -v java >/dev/null || need+=(default-jre-headless)
 command -v npm >/dev/null || need+=(npm)                 # uPlot for the dashboard
 command -v promtool >/dev/null || need+=(prometheus)     # the alerting rules' check and scrape test
 command -v chromium >/dev/null || need+=(chromium)       # the dashboard's browser test
+command -v wrk >/dev/null || need+=(wrk)                 # make bench: HTTP predicts (tests/bench/bench_serve.sh)
 /usr/bin/python3 -c 'import websocket' 2>/dev/null || need+=(python3-websocket) # its DevTools client
 command -v mvn >/dev/null || need+=(maven) # fetches the Kafka jars below
 /usr/bin/python3 -c 'import confluent_kafka' 2>/dev/null || need+=(python3-confluent-kafka)

@@ -318,7 +318,7 @@ static void linger(demo_t *d) {
   url_host(d->http, d->port, addr, sizeof addr);
   eddy_dash_sample(eddy_run_dash(d->run), NULL, 0, 0);
   lingering_t l;
-  l.http = eddy_http_start(&d->loop, addr, eddy_run_http, d->run, err, sizeof err);
+  l.http = eddy_http_start(&d->loop, addr, 0, eddy_run_http, d->run, err, sizeof err);
   if (!l.http) {
     fprintf(stderr, "eddy demo: --linger: %s\n", err);
     return;

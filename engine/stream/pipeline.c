@@ -458,9 +458,10 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
                             errstr_size)))
     goto fail;
   if ((err = store_open(pl, errstr, errstr_size))) goto fail;
-  if (pl->batched) {
-    /* The batch's first pass reads the entity key alone: the same field
-     * map with every other field ignored. */
+  if (pl->batched || (c->features.key && *c->features.key)) {
+    /* The batch's first pass (and an HTTP predict, to find the partition)
+     * reads the entity key alone: the same field map with every other
+     * field ignored. */
     pl->keyfields = *pl->path.fields;
     if (!(pl->keyfields.v = malloc(pl->path.fields->n * sizeof *pl->keyfields.v))) FAIL("out of memory");
     for (size_t i = 0; i < pl->path.fields->n; i++) {
@@ -473,6 +474,10 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
       goto fail;
     }
     if (eddy_record_init(&pl->keyrec, pl->path.fields)) FAIL("out of memory");
+    if (!(pl->serve_schema = eddy_fields_schema(pl->path.fields, errstr, errstr_size))) {
+      err = EDDY_EINVAL;
+      goto fail;
+    }
   }
   /* The learner and detectors over this field map (config.c checked them
    * over an empty schema). */
@@ -804,6 +809,7 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (pl->pconf) rd_kafka_conf_destroy(pl->pconf);
   if (pl->topics) rd_kafka_topic_partition_list_destroy(pl->topics);
   eddy_record_free(&pl->keyrec);
+  eddy_schema_free(pl->serve_schema);
   eddy_decoder_free(pl->keydec);
   free(pl->keyfields.v);
   free(pl->q);

@@ -147,6 +147,13 @@ struct eddy_pipeline {
   double commit_interval; /* seconds */
   char txn_id[256];
 
+  /* HTTP serving (pipeline_serve.c): the input topic's partition count,
+   * cached, and the schema the key-only decode is given (it adds nothing). */
+  char serve_topic[256];
+  int32_t serve_parts;
+  double serve_parts_at;
+  eddy_schema_t *serve_schema;
+
   /* Dead letters since the last report (pipeline_output.c): by stage
    * (size, decode, validate, other), and the first one's words. */
   struct {

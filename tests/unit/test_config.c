@@ -3,7 +3,9 @@
  * file:line:key. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "engine/config/config.h"
@@ -196,6 +198,34 @@ Test(config, reference_lists_every_section_and_learner) {
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
     cr_assert(strstr(text, want[i]), "reference lacks '%s'", want[i]);
   free(text);
+}
+
+/* [http]: the token is read from token_file when the config is (whitespace
+ * around it dropped); a missing file, or learn without a token, is refused
+ * with file:line:key. */
+Test(config, http_token_file) {
+  char msg[512], path[] = "/tmp/eddy-token-XXXXXX", text[1024];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(write(fd, "  s3cret-token\n", 15), 15);
+  close(fd);
+  const char *base = "[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n[http]\n"
+                     "listen = 127.0.0.1:0\nmax_body_bytes = 4096\n";
+  snprintf(text, sizeof text, "%sallow_learn = true\ntoken_file = %s\n", base, path);
+  eddy_config_t *c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
+  cr_assert_not_null(c, "%s", msg);
+  cr_assert_str_eq(c->http.token, "s3cret-token");
+  cr_assert_eq(c->http.allow_learn, 1);
+  cr_assert_eq(c->http.max_body_bytes, 4096);
+  eddy_config_free(c);
+  unlink(path);
+  c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
+  cr_assert_null(c);
+  cr_assert(strstr(msg, "h.ini:11: [http] key 'token_file': cannot read '/tmp/eddy-token-"), "%s", msg);
+  snprintf(text, sizeof text, "%sallow_learn = true\n", base);
+  c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
+  cr_assert_null(c);
+  cr_assert(strstr(msg, "h.ini:10: [http] key 'allow_learn': needs [http] token_file"), "%s", msg);
 }
 
 /* What `run` and `eval` refused after --check had said ok (issue 19): now
