@@ -13,7 +13,8 @@ transaction was reviewed and settled); the rest are never labelled, as in
 life, and their predictions expire after label_ttl. A label goes --delay
 transactions after its own, or once the stream's time (the records' ts,
 about 50 transactions a second) is --delay-seconds past it; those still due
-at the end follow the last transaction. Both topics are keyed by user_id
+at the end follow the last transaction, then --unknown chargebacks of
+transactions from before the stream (dead-lettered: unknown id). Both topics are keyed by user_id
 (the same partitioner: a label lands in its transaction's partition when
 the topics have the same partition count). Needs confluent-kafka.
 """
@@ -43,6 +44,8 @@ def main():
     ap.add_argument("--delay", type=int, default=2000, help="labels this many transactions later")
     ap.add_argument("--delay-seconds", type=float, default=None, help="or this many seconds of stream time later")
     ap.add_argument("--settled-rate", type=float, default=0.3, help="share of legitimate transactions labelled 0")
+    ap.add_argument("--unknown", type=int, default=5,
+                    help="chargebacks of transactions from before the stream (no prediction waits for them)")
     ap.add_argument("--transactions", default="transactions")
     ap.add_argument("--chargebacks", default="chargebacks")
     a = ap.parse_args()
@@ -81,11 +84,13 @@ def main():
     for _, key, lab in due:
         lab["ts"] = last_ts
         send(a.chargebacks, lab, key)
+    for j in range(a.unknown):
+        send(a.chargebacks, {"txn_id": f"old{j}", "is_fraud": "1", "ts": last_ts}, f"u{j}")
     left = p.flush(60)
     if left or failed:
         sys.exit(f"chargeback_gen: {left} records not delivered {failed[:3]}")
     print(f"chargeback_gen: {counts['transactions']} transactions to {a.transactions}, "
-          f"{counts['chargebacks']} chargebacks and {counts['settled']} settled labels to {a.chargebacks}",
+          f"{counts['chargebacks']} chargebacks and {counts['settled']} settled labels and {a.unknown} of older transactions to {a.chargebacks}",
           file=sys.stderr)
 
 
