@@ -191,7 +191,7 @@ static const eddy_option_t sink_options[] = {
 #define H eddy_http_section_t
 static const eddy_option_t http_options[] = {
     EDDY_OPT_STRING_(H, "listen", listen, NULL,
-                     "HOST:PORT of /metrics (Prometheus) and /healthz; empty: no HTTP endpoint."),
+                     "HOST:PORT of /metrics (Prometheus), /healthz and the dashboard; `PORT` or `:PORT` listens on loopback (127.0.0.1) only, `0.0.0.0:PORT` on every interface (the endpoint has no authentication: expose it through a proxy or a firewall). Empty: no HTTP endpoint."),
     EDDY_OPT_END,
 };
 #undef H

@@ -31,6 +31,7 @@ command -v pkg-config >/dev/null || need+=(pkg-config)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools) # test_redis_cluster.sh: redis-cli --cluster create
 command -v kcat >/dev/null || need+=(kcat)
+command -v openssl >/dev/null || need+=(openssl)             # test_kafka_sasl.sh: its CA and broker certificate
 command -v java >/dev/null || need+=(default-jre-headless)
 command -v npm >/dev/null || need+=(npm)                 # uPlot for the dashboard
 command -v promtool >/dev/null || need+=(prometheus)     # the alerting rules' check and scrape test

@@ -109,11 +109,11 @@ static void *produce(void *arg) {
   snprintf(at, sizeof at, "%" PRId64, d->drift_at);
   eddy_kv_t kv[] = {{"drift_to", to, NULL, 0}, {"drift_at", at, NULL, 0}, {"drift_width", "1", NULL, 0}};
   eddy_generator_t *g = eddy_generator_new("sea", kv, 3, d->seed, err, sizeof err);
-  eddy_kafka_writer_t *w = g ? eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea", err, sizeof err) : NULL;
+  eddy_kafka_writer_t *w = g ? eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea", NULL, err, sizeof err) : NULL;
   eddy_kafka_writer_t *lw = NULL;
   char *ys = NULL; /* --label-delay: the labels not sent yet, a ring of label_delay */
   if (w && d->label_delay > 0) {
-    lw = eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea.labels", err, sizeof err);
+    lw = eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea.labels", NULL, err, sizeof err);
     if (lw && !(ys = malloc((size_t)d->label_delay))) snprintf(err, sizeof err, "out of memory");
   }
   eddy_instance_t in = {0};
@@ -363,7 +363,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* HOST:PORT of the dashboard's URL: the listen address with the port bound. */
 static const char *url_host(const char *listen, int port, char *buf, size_t size) {
   const char *colon = strrchr(listen, ':');
-  int n = colon ? (int)(colon - listen) : (int)strlen(listen);
+  int n = colon ? (int)(colon - listen) : 0; /* PORT alone: loopback */
   if (n == 0 || (n == 7 && !strncmp(listen, "0.0.0.0", 7))) snprintf(buf, size, "127.0.0.1:%d", port);
   else snprintf(buf, size, "%.*s:%d", n, listen, port);
   return buf;

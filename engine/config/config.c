@@ -176,16 +176,17 @@ static char *join(const char *a, const char *b) {
   return s;
 }
 
-/* [http] listen: HOST:PORT with an IP address (or none: every interface)
- * and a port number, or empty (checked here so that --check, run and a reload agree). */
+/* [http] listen: HOST:PORT with an IP address, :PORT or PORT (loopback:
+ * 0.0.0.0:PORT is every interface), or empty (checked here so that
+ * --check, run and a reload agree). */
 static int check_listen(const char *listen, char *msg, size_t size) {
   if (!*listen) return 0;
   const char *colon = strrchr(listen, ':');
   char host[64];
   int64_t port;
-  if (!colon || eddy_parse_int(colon + 1, &port) || port < 0 || port > 65535)
-    return snprintf(msg, size, "'%s': expected HOST:PORT (e.g. 127.0.0.1:9100)", listen), EDDY_EINVAL;
-  size_t n = (size_t)(colon - listen);
+  if (eddy_parse_int(colon ? colon + 1 : listen, &port) || port < 0 || port > 65535)
+    return snprintf(msg, size, "'%s': expected HOST:PORT or PORT (e.g. 127.0.0.1:9100)", listen), EDDY_EINVAL;
+  size_t n = colon ? (size_t)(colon - listen) : 0;
   if (n >= sizeof host) return snprintf(msg, size, "'%s': host too long", listen), EDDY_EINVAL;
   memcpy(host, listen, n);
   host[n] = '\0';

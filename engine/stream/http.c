@@ -192,20 +192,20 @@ eddy_http_t *eddy_http_start(uv_loop_t *loop, const char *listen, eddy_http_hand
                              void *ctx, char *errstr, size_t errstr_size) {
   char host[128];
   const char *colon = strrchr(listen, ':');
+  size_t hn = colon ? (size_t)(colon - listen) : 0; /* PORT alone: loopback, as :PORT */
   int64_t port;
-  if (!colon || (size_t)(colon - listen) >= sizeof host || eddy_parse_int(colon + 1, &port) ||
-      port < 0 || port > 65535) {
+  if (hn >= sizeof host || eddy_parse_int(colon ? colon + 1 : listen, &port) || port < 0 || port > 65535) {
     eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "[http] listen '%s': expected HOST:PORT", listen);
     return NULL;
   }
-  memcpy(host, listen, (size_t)(colon - listen));
-  host[colon - listen] = '\0';
+  memcpy(host, listen, hn);
+  host[hn] = '\0';
   if (host[0] == '[' && host[strlen(host) - 1] == ']') { /* [::1]:8080 */
     memmove(host, host + 1, strlen(host));
     host[strlen(host) - 1] = '\0';
   }
   struct sockaddr_storage addr;
-  if (uv_ip4_addr(host[0] ? host : "0.0.0.0", (int)port, (struct sockaddr_in *)&addr) &&
+  if (uv_ip4_addr(host[0] ? host : "127.0.0.1", (int)port, (struct sockaddr_in *)&addr) &&
       uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&addr)) {
     eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "[http] listen '%s': '%s' is not an IP address",
                 listen, host);

@@ -97,6 +97,7 @@ struct eddy_pipeline {
   int purging;         /* outputs are being dropped at the end: no retries */
 
   int unreachable;
+  int auth_failed; /* Kafka refused the credentials: stopping, said once */
   double unreachable_since, unreachable_logged;
   double last_error_log;
   uint64_t errors_logged;

@@ -242,8 +242,8 @@ Test(config, http_listen_checked_at_its_line) {
                "'localhost' is not an IP address");
   EXPECT_ERROR(P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = 127.0.0.1:70000\n",
                "t.ini:8:", "HOST:PORT");
-  const char *ok[] = {"127.0.0.1:9100", "0.0.0.0:0", ":9100", "::1:9100"};
-  for (size_t i = 0; i < 4; i++) {
+  const char *ok[] = {"127.0.0.1:9100", "0.0.0.0:0", ":9100", "::1:9100", "9100"};
+  for (size_t i = 0; i < 5; i++) {
     char text[256];
     snprintf(text, sizeof text, P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = %s\n", ok[i]);
     eddy_config_t *c = parse(text);

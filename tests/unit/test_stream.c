@@ -628,3 +628,71 @@ Test(numbers, fast_path_matches_strtod) {
   eddy_fields_free(f);
   eddy_config_free(c);
 }
+
+/* ------------------------------------------------ [http] listen's host */
+
+/* The local address of the listening TCP socket on port, from
+ * /proc/net/tcp (hex, as the kernel writes it), or "" if none. */
+static void listening_on(int port, char *addr, size_t size) {
+  FILE *f = fopen("/proc/net/tcp", "r");
+  char line[512], local[64];
+  unsigned st;
+  addr[0] = '\0';
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, " %*d: %63s %*s %x", local, &st) == 2 && st == 0x0A) {
+      char *colon = strchr(local, ':');
+      if (colon && strtol(colon + 1, NULL, 16) == port) {
+        *colon = '\0';
+        snprintf(addr, size, "%s", local);
+      }
+    }
+  if (f) fclose(f);
+}
+
+static void listen_check(const char *listen, const char *expected) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  char err[256], addr[64];
+  eddy_http_t *h = eddy_http_start(&loop, listen, handler, NULL, err, sizeof err);
+  cr_assert_not_null(h, "%s: %s", listen, err);
+  listening_on(eddy_http_port(h), addr, sizeof addr);
+  eddy_http_stop(h);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  cr_assert_eq(uv_loop_close(&loop), 0);
+  cr_assert_str_eq(addr, expected, "[http] listen = %s binds %s, not %s", listen, addr, expected);
+}
+
+/* PORT and :PORT bind loopback only; every interface only when asked. */
+Test(http, listens_on_loopback_unless_told) {
+  listen_check(":0", "0100007F"); /* 127.0.0.1 */
+  listen_check("0", "0100007F");
+  listen_check("127.0.0.1:0", "0100007F");
+  listen_check("0.0.0.0:0", "00000000");
+}
+
+/* ------------------------------------------------ secrets of [kafka] */
+
+Test(kafka, secrets_scrubbed_from_lines) {
+  char err[256], out[256];
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = s\n[kafka]\nsasl.username = eddy\n"
+                                       "sasl.password = pw-1\nssl.key.password = k2\n"
+                                       "sasl.oauthbearer.client.secret = pw-1-long\n[features]\n"
+                                       "numeric = x\ntarget = y\n[model]\nlearner = majority\n",
+                                       "s.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  const eddy_pipeline_conf_t *p = &c->pipelines[0];
+  cr_assert(eddy_kafka_key_secret("sasl.password") && eddy_kafka_key_secret("ssl.keystore.password") &&
+            eddy_kafka_key_secret("ssl.truststore.password") && eddy_kafka_key_secret("ssl.key.pem") &&
+            !eddy_kafka_key_secret("sasl.username") && !eddy_kafka_key_secret("ssl.ca.location"));
+  const char *plain = "connected as eddy";
+  cr_assert_eq(eddy_kafka_scrub(p, plain, out, sizeof out), plain, "no secret: the text itself");
+  /* The longest value at a place wins (pw-1-long, not pw-1 then -long). */
+  cr_assert_str_eq(eddy_kafka_scrub(p, "a pw-1 b k2 c pw-1-long d pw-1", out, sizeof out), "a *** b *** c *** d ***");
+  char tiny[6];
+  cr_assert_str_eq(eddy_kafka_scrub(p, "xxxxxxxx pw-1", tiny, sizeof tiny), "xxxxx", "cut, never the secret");
+  cr_assert(eddy_kafka_auth_refused("SASL authentication error: Authentication failed during authentication due "
+                                    "to invalid credentials with SASL mechanism SCRAM-SHA-512"));
+  cr_assert(!eddy_kafka_auth_refused("SASL authentication error: SaslAuthenticateRequest failed: Local: Broker "
+                                     "transport failure"));
+  eddy_config_free(c);
+}
