@@ -477,7 +477,10 @@ static eddy_config_t *start_broker(demo_t *d) {
     fprintf(stderr, "eddy demo: %s\n", err);
   } else {
     /* --label-delay: the labels on a co-partitioned topic, joined by id. */
-    const char *label_topic = d->label_delay > 0 ? "label_topic = sea.labels\n" : "";
+    /* A label may be fetched before its record when the input's latest
+     * fetch is not in yet: the task waits up to a second for its input
+     * (Kafka Streams' max.task.idle.ms) rather than call it unknown. */
+    const char *label_topic = d->label_delay > 0 ? "label_topic = sea.labels\nmax_task_idle_ms = 1000\n" : "";
     const char *id = d->label_delay > 0 ? "id = id\n" : "";
     char ini[2048];
     snprintf(ini, sizeof ini,
