@@ -214,3 +214,29 @@ def test_half_space_trees_scores_are_the_engines(tmp_path):
     assert ours[:100] == [0.0] * 100  # no full window yet
     assert len(set(ours)) > 100  # scores that move
     assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12) for a, b in zip(ours, engine))
+
+
+def test_half_space_trees_loads_the_engines_checkpoint(tmp_path):
+    """`eddy eval --save-model` of a labelled pipeline (a classification
+    schema): eddy.load gives a HalfSpaceTrees scoring as one that learned
+    the same records."""
+    if not _supports_save_model():
+        pytest.skip("this eddy has no eval --save-model")
+    import eddy
+
+    gen = ROOT / "tests" / "integration" / "hst_river.py"
+    data = tmp_path / "anomaly.csv"
+    subprocess.run([sys.executable, str(gen), "gen", str(data), "1000", "5"], check=True)
+    saved = tmp_path / "hst.eddy"
+    subprocess.run([str(EDDY), "eval", "-c", str(ROOT / "configs" / "anomaly-hst.ini"), "-i",
+                    str(data), "-q", "--save-model", str(saved)], check=True, capture_output=True)
+    with open(data, newline="") as f:
+        xs = [{k: float(r[k]) for k in ("x1", "x2", "x3", "x4")} for r in csv.DictReader(f)]
+    ref = er.HalfSpaceTrees(limits={"x4": (0, 100)}, seed=1)
+    for x in xs:
+        ref.learn_one(x)
+    loaded = eddy.load(saved)
+    assert type(loaded) is er.HalfSpaceTrees and loaded.limits == {"x4": (0.0, 100.0)}
+    scores = [loaded.score_one(x) for x in xs[:300]]
+    assert all(isinstance(s, float) and 0 <= s <= 1 for s in scores)
+    assert scores == [ref.score_one(x) for x in xs[:300]]
