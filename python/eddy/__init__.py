@@ -20,6 +20,8 @@ def load(path):
         else river._BY_LEARNER.get(name)
     if cls is None:
         raise EddyError(f"{path}: learner '{name}' has no eddy.river class")
+    if issubclass(cls, river.base.AnomalyDetector):
+        task = cls._task  # the score is the one output, whatever the schema's task
     params = cls._from_eddy_params(kv)
     if "seed" in cls.__init__.__code__.co_varnames:
         params["seed"] = seed

@@ -541,7 +541,10 @@ static int model_load_bytes(Model *m, const char *p, Py_ssize_t len, PyObject *k
     PyErr_SetString(EddyError, err);
     return -1;
   }
-  if (s->task != m->task || strcmp(l->type->name, m->learner) != 0) {
+  /* An anomaly detector ignores the task: a checkpoint of a pipeline with a
+   * label (classification) loads into the Python model's (regression, whose
+   * one output is the score). */
+  if ((s->task != m->task && !l->type->unsupervised) || strcmp(l->type->name, m->learner) != 0) {
     PyErr_Format(EddyError, "checkpoint holds a %s for %s, not this model's %s",
                  l->type->name, s->task == EDDY_CLASSIFICATION ? "classification" : "regression",
                  m->learner);

@@ -35,6 +35,12 @@ __all__ = [
     "OzaBag",
     "OzaBoost",
     "ADWINBagging",
+    "LeveragingBaggingClassifier",
+    "AdaptiveRandomForestClassifier",
+    "ARFClassifier",
+    "SRPClassifier",
+    "StreamingRandomPatchesClassifier",
+    "HalfSpaceTrees",
     "ADWIN",
     "DDM",
     "EDDM",
@@ -788,6 +794,388 @@ AdaBoostClassifier = OzaBoost
 ADWINBaggingClassifier = ADWINBagging
 
 
+# ------------------------------------------------------------------ forests
+
+def _features(v):
+    """River's max_features / subspace_size as eddy's (mode, m): an int is m
+    itself, a float a fraction of the attributes (whole percents), 'sqrt'
+    round(sqrt(M)) + 1 and 'rmsqrt' M - round(sqrt(M) + 1) (MOA's and River
+    SRP's meanings)."""
+    if v == "sqrt":
+        return "sqrt_m1", "60"
+    if v == "rmsqrt":
+        return "m_sqrt_m1", "60"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"features: an int, a float, 'sqrt' or 'rmsqrt', not {v!r}")
+    if isinstance(v, int):
+        return "specified_m", str(v)
+    pct = round(v * 100)
+    if abs(v * 100 - pct) > 1e-9:
+        raise ValueError(f"features: {v!r} is not a whole percentage (eddy's m is an int)")
+    return "percentage", str(pct)
+
+
+def _inv_features(mode, m):
+    return {"sqrt_m1": "sqrt", "m_sqrt_m1": "rmsqrt", "specified_m": int(m)}.get(
+        mode, int(m) / 100)
+
+
+# the trees of the forests (MOA's ARFHoeffdingTree defaults, see each class)
+_FOREST_TREE = [
+    ("grace_period", "grace_period", _num, int),
+    ("delta", "split_confidence", _num, float),
+    ("tau", "tie_threshold", _num, float),
+    ("split_criterion", "split_criterion", str, str),
+    ("n_split_points", "split_points", _num, int),
+    ("binary_split", "binary_splits", _b, _inv_bool),
+    ("leaf_prediction", "leaf_prediction", str, str),
+    ("nb_threshold", "nb_threshold", _num, int),
+    ("min_branch_fraction", "min_branch_frac", _num, float),
+    ("max_size", "max_byte_size", _bytes, _inv_mib),
+    ("memory_estimate_period", "memory_estimate_period", _num, int),
+    ("merit_preprune", "no_preprune", lambda v: _b(not v), lambda s: not _inv_bool(s)),
+]
+_ARF = [
+    ("n_models", "ensemble_size", _num, int),
+    ("lambda_value", "lambda", _num, float),
+    ("disable_weighted_vote", "weighted_vote", lambda v: _b(not v), lambda s: not _inv_bool(s)),
+    ("drift_delta", "drift_delta", _num, float),
+    ("warning_delta", "warning_delta", _num, float),
+    ("drift_detection", "drift_detection", _b, _inv_bool),
+    ("background_learner", "background_learner", _b, _inv_bool),
+    ("max_depth", "max_depth", _depth, _inv_depth),
+    ("stop_mem_management", "stop_mem_management", _b, _inv_bool),
+    ("random", "random", str, str),
+] + _FOREST_TREE
+_SRP_TRAINING = {"patches": "random_patches", "subspaces": "random_subspaces",
+                 "resampling": "resampling"}
+_SRP_DISABLE = {"off": ("true", "true"), "drift": ("false", "true"), "warning": ("true", "false")}
+_SRP = [
+    ("n_models", "ensemble_size", _num, int),
+    ("training_method", "training_method", lambda v: _SRP_TRAINING[v],
+     lambda s: {e: r for r, e in _SRP_TRAINING.items()}[s]),
+    ("lam", "lambda", _num, float),
+    ("disable_weighted_vote", "weighted_vote", lambda v: _b(not v), lambda s: not _inv_bool(s)),
+    ("drift_delta", "drift_delta", _num, float),
+    ("warning_delta", "warning_delta", _num, float),
+] + _FOREST_TREE
+
+
+class _Forest(_Classifier):
+    """A forest of eddy's own trees: the tree parameters are the forest's."""
+
+    _features_param = ""
+
+    def _eddy_params(self):
+        kv = super()._eddy_params()
+        mode, m = _features(getattr(self, self._features_param))
+        kv[self._features_key[0]], kv[self._features_key[1]] = mode, m
+        return kv
+
+    @classmethod
+    def _from_eddy_params(cls, kv):
+        params = super()._from_eddy_params(kv)
+        mk, nk = cls._features_key
+        if mk in kv and nk in kv:
+            params[cls._features_param] = _inv_features(kv[mk], kv[nk])
+        return params
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {"n_models": 5}
+
+
+class AdaptiveRandomForestClassifier(_Forest):
+    """Adaptive random forest (Gomes et al. 2017), eddy's `adaptive_random_forest`
+    (MOA's AdaptiveRandomForest; River's forest.ARFClassifier names, MOA's defaults).
+
+    Parameters
+    ----------
+    n_models
+        Number of trees.
+    max_features
+        Attributes each leaf considers for its splits: an int m, a float (a fraction
+        of the attributes, whole percents: MOA's 60% by default), 'sqrt'
+        (round(sqrt(M)) + 1, MOA's) or 'rmsqrt' (M - round(sqrt(M) + 1)).
+    lambda_value
+        Lambda of the trees' Poisson weights.
+    disable_weighted_vote
+        Plain votes instead of votes weighted by each tree's accuracy.
+    drift_delta
+        Delta of each tree's ADWIN drift detector.
+    warning_delta
+        Delta of each tree's ADWIN warning detector (starts a background tree).
+    drift_detection
+        Reset (or replace) a tree when its drift detector fires.
+    background_learner
+        Warnings start background trees, which replace the trees on drift.
+    grace_period, max_depth, split_criterion, delta, tau, leaf_prediction, nb_threshold,
+    n_split_points, binary_split, min_branch_fraction, max_size, memory_estimate_period,
+    stop_mem_management, merit_preprune
+        The trees', as HoeffdingTreeClassifier's (MOA's ARFHoeffdingTree defaults:
+        grace period 50, delta 0.01, 2,000,000 bytes per tree).
+    seed
+        Seed of the forest's generator (None: 1, as MOA's -r).
+    random
+        'moa' (java.util.Random draws in MOA's order) or 'eddy' (eddy's generator).
+    """
+
+    _learner = "adaptive_random_forest"
+    _table = _ARF
+    _features_param = "max_features"
+    _features_key = ("features_mode", "features_per_tree")
+
+    def __init__(self, n_models: int = 100, max_features: int | float | str = 0.6,
+                 lambda_value: float = 6, disable_weighted_vote: bool = False,
+                 drift_delta: float = 0.001, warning_delta: float = 0.01,
+                 drift_detection: bool = True, background_learner: bool = True,
+                 grace_period: int = 50, max_depth: int | None = None,
+                 split_criterion: str = "info_gain", delta: float = 0.01, tau: float = 0.05,
+                 leaf_prediction: str = "nba", nb_threshold: int = 0, n_split_points: int = 10,
+                 binary_split: bool = False, min_branch_fraction: float = 0.01,
+                 max_size: float = 2000000 / MIB, memory_estimate_period: int = 1000000,
+                 stop_mem_management: bool = False, merit_preprune: bool = True,
+                 seed: int | None = None, random: str = "moa"):
+        self.n_models = n_models
+        self.max_features = max_features
+        self.lambda_value = lambda_value
+        self.disable_weighted_vote = disable_weighted_vote
+        self.drift_delta = drift_delta
+        self.warning_delta = warning_delta
+        self.drift_detection = drift_detection
+        self.background_learner = background_learner
+        self.grace_period = grace_period
+        self.max_depth = max_depth
+        self.split_criterion = split_criterion
+        self.delta = delta
+        self.tau = tau
+        self.leaf_prediction = leaf_prediction
+        self.nb_threshold = nb_threshold
+        self.n_split_points = n_split_points
+        self.binary_split = binary_split
+        self.min_branch_fraction = min_branch_fraction
+        self.max_size = max_size
+        self.memory_estimate_period = memory_estimate_period
+        self.stop_mem_management = stop_mem_management
+        self.merit_preprune = merit_preprune
+        self.seed = seed
+        self.random = random
+        self._build()
+
+
+class SRPClassifier(_Forest):
+    """Streaming random patches (Gomes et al. 2019), eddy's `streaming_random_patches`
+    (MOA's StreamingRandomPatches; River's ensemble.SRPClassifier names, MOA's
+    defaults). The members are eddy's Hoeffding trees, configured here.
+
+    Parameters
+    ----------
+    n_models
+        Number of trees.
+    subspace_size
+        Attributes per tree: an int m (negative: M - m), a float (a fraction of the
+        attributes, whole percents), 'sqrt' (round(sqrt(M)) + 1) or 'rmsqrt'
+        (M - round(sqrt(M) + 1)).
+    training_method
+        'patches' (subspaces and Poisson weights), 'subspaces' (weight 1) or
+        'resampling' (every attribute, Poisson weights).
+    lam
+        Lambda of the Poisson weights.
+    drift_delta
+        Delta of each tree's ADWIN drift detector.
+    warning_delta
+        Delta of each tree's ADWIN warning detector.
+    disable_detector
+        'off' (both detectors), 'drift' (no drift or warning detection) or 'warning'
+        (no background trees).
+    disable_weighted_vote
+        Plain votes instead of votes weighted by each tree's accuracy.
+    grace_period, split_criterion, delta, tau, leaf_prediction, nb_threshold,
+    n_split_points, binary_split, min_branch_fraction, max_size, memory_estimate_period,
+    merit_preprune
+        The trees', as HoeffdingTreeClassifier's (MOA's: grace period 50, delta 0.01).
+    seed
+        Seed of the ensemble's generator (None: 1, as MOA's -r).
+    """
+
+    _learner = "streaming_random_patches"
+    _table = _SRP
+    _features_param = "subspace_size"
+    _features_key = ("subspace_mode", "subspace_size")
+
+    def __init__(self, n_models: int = 100, subspace_size: int | float | str = 0.6,
+                 training_method: str = "patches", lam: float = 6,
+                 drift_delta: float = 0.00001, warning_delta: float = 0.0001,
+                 disable_detector: str = "off", disable_weighted_vote: bool = False,
+                 grace_period: int = 50, split_criterion: str = "info_gain", delta: float = 0.01,
+                 tau: float = 0.05, leaf_prediction: str = "nba", nb_threshold: int = 0,
+                 n_split_points: int = 10, binary_split: bool = False,
+                 min_branch_fraction: float = 0.01, max_size: float = 32.0,
+                 memory_estimate_period: int = 1000000, merit_preprune: bool = True,
+                 seed: int | None = None):
+        self.n_models = n_models
+        self.subspace_size = subspace_size
+        self.training_method = training_method
+        self.lam = lam
+        self.drift_delta = drift_delta
+        self.warning_delta = warning_delta
+        self.disable_detector = disable_detector
+        self.disable_weighted_vote = disable_weighted_vote
+        self.grace_period = grace_period
+        self.split_criterion = split_criterion
+        self.delta = delta
+        self.tau = tau
+        self.leaf_prediction = leaf_prediction
+        self.nb_threshold = nb_threshold
+        self.n_split_points = n_split_points
+        self.binary_split = binary_split
+        self.min_branch_fraction = min_branch_fraction
+        self.max_size = max_size
+        self.memory_estimate_period = memory_estimate_period
+        self.merit_preprune = merit_preprune
+        self.seed = seed
+        self._build()
+
+    def _eddy_params(self):
+        kv = super()._eddy_params()
+        if self.disable_detector not in _SRP_DISABLE:
+            raise ValueError("disable_detector: 'off', 'drift' or 'warning'")
+        kv["drift_detection"], kv["background_learner"] = _SRP_DISABLE[self.disable_detector]
+        return kv
+
+    @classmethod
+    def _from_eddy_params(cls, kv):
+        params = super()._from_eddy_params(kv)
+        dd = kv.get("drift_detection", "true"), kv.get("background_learner", "true")
+        params["disable_detector"] = "drift" if not _inv_bool(dd[0]) else \
+            "warning" if not _inv_bool(dd[1]) else "off"
+        return params
+
+
+_LEVBAG_METHODS = {"bag": "leveraging_bag", "me": "leveraging_bag_me",
+                   "half": "leveraging_bag_half", "wt": "leveraging_bag_wt",
+                   "subag": "leveraging_subag"}
+_LEVBAG = [
+    ("w", "weight_shrink", _num, float),
+    ("adwin_delta", "adwin_delta", _num, float),
+    ("bagging_method", "algorithm", lambda v: _LEVBAG_METHODS[v],
+     lambda s: {e: r for r, e in _LEVBAG_METHODS.items()}[s]),
+]
+
+
+class LeveragingBaggingClassifier(_Ensemble):
+    """Leveraging bagging (Bifet et al. 2010), eddy's `leveraging_bagging` (MOA's
+    LeveragingBag; River's ensemble.LeveragingBaggingClassifier names).
+
+    Parameters
+    ----------
+    model
+        The members' learner: an eddy.river estimator (None: HoeffdingTreeClassifier()).
+    n_models
+        Number of members.
+    w
+        Lambda of the members' Poisson weights.
+    adwin_delta
+        Delta of each member's ADWIN on its errors.
+    bagging_method
+        'bag' (Poisson(w)), 'me' (weight 1 on errors, else 1 with probability e / (1 - e)),
+        'half' (1 or 0, half each), 'wt' (1 + Poisson(1)) or 'subag' (1 when Poisson(1) > 0).
+    seed
+        Seed of the Poisson weights (None: 1, MOA's default -r 1).
+    random
+        'moa' (java.util.Random draws in MOA's order) or 'eddy' (eddy's own generator).
+    """
+
+    _learner = "leveraging_bagging"
+
+    def __init__(self, model: _Classifier | None = None, n_models: int = 10, w: float = 6,
+                 adwin_delta: float = 0.002, bagging_method: str = "bag",
+                 seed: int | None = None, random: str = "moa"):
+        self.model = model
+        self.n_models = n_models
+        self.w = w
+        self.adwin_delta = adwin_delta
+        self.bagging_method = bagging_method
+        self.seed = seed
+        self.random = random
+        self._build()
+
+    def _eddy_params(self):
+        kv = super()._eddy_params()
+        if self.bagging_method not in _LEVBAG_METHODS:
+            raise ValueError(f"bagging_method: one of {sorted(_LEVBAG_METHODS)}")
+        kv.update({key: conv(getattr(self, name)) for name, key, conv, _ in _LEVBAG})
+        return kv
+
+    @classmethod
+    def _from_eddy_params(cls, kv):
+        params = super()._from_eddy_params(kv)
+        params.update({name: inv(kv[key]) for name, key, _, inv in _LEVBAG if key in kv})
+        return params
+
+
+ARFClassifier = AdaptiveRandomForestClassifier
+StreamingRandomPatchesClassifier = SRPClassifier
+
+
+# ------------------------------------------------------------------ anomaly
+
+class HalfSpaceTrees(_EddyModel, base.AnomalyDetector):
+    """Half-space trees (Tan, Ting & Liu 2011), eddy's `half_space_trees` (River's
+    anomaly.HalfSpaceTrees): learns every record, scores in [0, 1] (higher: more
+    anomalous; 0 until the first window is full).
+
+    Parameters
+    ----------
+    n_trees
+        Number of trees.
+    height
+        Height of each tree.
+    window_size
+        Records per window: scores use the masses of the last full window.
+    limits
+        {feature: (lo, hi)}: a numeric feature's range (default [0, 1], as River's).
+        Nominal features are not used.
+    seed
+        Seed of the trees' random splits (None: 1).
+    """
+
+    _learner = "half_space_trees"
+    _task = "regression"  # the score is the learner's one output value
+    _table = [("n_trees", "n_trees", _num, int), ("height", "height", _num, int),
+              ("window_size", "window_size", _num, int)]
+
+    def __init__(self, n_trees: int = 10, height: int = 8, window_size: int = 250,
+                 limits: dict | None = None, seed: int | None = None):
+        self.n_trees = n_trees
+        self.height = height
+        self.window_size = window_size
+        self.limits = limits
+        self.seed = seed
+        self._build()
+
+    def _eddy_params(self):
+        kv = super()._eddy_params()
+        for name, (lo, hi) in (self.limits or {}).items():
+            kv[f"limits.{name}"] = f"{_num(lo)}, {_num(hi)}"
+        return kv
+
+    @classmethod
+    def _from_eddy_params(cls, kv):
+        params = super()._from_eddy_params(kv)
+        limits = {k[7:]: tuple(float(v) for v in s.split(",")) for k, s in kv.items()
+                  if k.startswith("limits.")}
+        if limits:
+            params["limits"] = limits
+        return params
+
+    def learn_one(self, x):
+        self._model.learn_one(x, 0.0)  # unsupervised: the learner ignores the value
+
+    def score_one(self, x):
+        return self._model.predict_one(x)
+
+
 # ---------------------------------------------------------------- detectors
 
 class _Detector(base.DriftAndWarningDetector):
@@ -995,7 +1383,9 @@ class KSWIN(_Detector):
 
 ESTIMATORS = [HoeffdingTreeClassifier, HoeffdingAdaptiveTreeClassifier, HoeffdingTreeRegressor,
               GaussianNB, LogisticRegression, LinearRegression, SoftmaxRegression, Perceptron,
-              PAClassifier, PARegressor, OzaBag, OzaBoost, ADWINBagging]
+              PAClassifier, PARegressor, OzaBag, OzaBoost, ADWINBagging,
+              LeveragingBaggingClassifier, AdaptiveRandomForestClassifier, SRPClassifier,
+              HalfSpaceTrees]
 DETECTORS = [ADWIN, DDM, EDDM, PageHinkley, HDDM_A, HDDM_W, KSWIN]
 # eddy.load's class for a learner (passive_aggressive: by the checkpoint's task)
 _BY_LEARNER = {cls._learner: cls for cls in ESTIMATORS if cls is not PARegressor}

@@ -30,7 +30,7 @@ def rows(limit):
 
 
 def pairs():
-    from river import ensemble, linear_model, preprocessing, tree
+    from river import ensemble, forest, linear_model, preprocessing, tree
 
     from eddy import river as er
 
@@ -45,6 +45,13 @@ def pairs():
          lambda: ensemble.BaggingClassifier(rht(), n_models=10, seed=1), None),
         ("adwin_bagging (10 trees)", lambda: er.ADWINBagging(n_models=10, seed=1),
          lambda: ensemble.ADWINBaggingClassifier(rht(), n_models=10, seed=1), None),
+        ("leveraging_bagging (10 trees)", lambda: er.LeveragingBaggingClassifier(n_models=10, seed=1),
+         lambda: ensemble.LeveragingBaggingClassifier(rht(), n_models=10, seed=1), None),
+        # each side's defaults but the size (MOA's and River's trees differ)
+        ("adaptive_random_forest (10 trees)", lambda: er.ARFClassifier(n_models=10, seed=1),
+         lambda: forest.ARFClassifier(n_models=10, seed=1), None),
+        ("streaming_random_patches (10 trees)", lambda: er.SRPClassifier(n_models=10, seed=1),
+         lambda: ensemble.SRPClassifier(n_models=10, seed=1), None),
         ("logistic_regression", lambda: er.LogisticRegression(standardize=True),
          lambda: preprocessing.StandardScaler() | linear_model.LogisticRegression(),
          lambda y: y == "DOWN"),  # every feature numeric (day too), y a bool
