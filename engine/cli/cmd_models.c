@@ -106,6 +106,90 @@ static int export_file(const char *ckpt, FILE *out) {
   return rc ? 1 : 0;
 }
 
+/* A checkpoint that does not verify: its key and why. */
+static void put_refused(eddy_buf_t *out, int json, const eddy_pipeline_conf_t *pc, int32_t part, const char *key,
+                        const char *err) {
+  if (!json) {
+    eddy_buf_printf(out, "%-20s %9d %-24s %s\n", pc->pipeline.name, (int)part, "REFUSED", err);
+    return;
+  }
+  eddy_buf_put(out, "{\"pipeline\":", 12);
+  json_str(out, pc->pipeline.name);
+  eddy_buf_printf(out, ",\"partition\":%d,\"key\":", (int)part);
+  json_str(out, key);
+  eddy_buf_put(out, ",\"error\":", 9);
+  json_str(out, err);
+  eddy_buf_put(out, "}\n", 2);
+}
+
+static void put_checkpoint(eddy_buf_t *out, int json, const eddy_pipeline_conf_t *pc, const eddy_ckpt_t *ck,
+                           const char *sha) {
+  char when[40];
+  iso(ck->time, when, sizeof when);
+  if (!json) {
+    eddy_buf_printf(out, "%-20s %9d %-24s %7llu %12lld %10zu %-64s %s\n", pc->pipeline.name, (int)ck->partition,
+                    ck->learner, (unsigned long long)ck->version, (long long)ck->offset, ck->model_len, sha, when);
+    return;
+  }
+  eddy_buf_put(out, "{\"pipeline\":", 12);
+  json_str(out, pc->pipeline.name);
+  eddy_buf_printf(out, ",\"partition\":%d,\"learner\":", (int)ck->partition);
+  json_str(out, ck->learner);
+  eddy_buf_printf(out,
+                  ",\"version\":%llu,\"next_offset\":%lld,\"bytes\":%zu,\"sha256\":\"%s\","
+                  "\"time\":\"%s\",\"key\":",
+                  (unsigned long long)ck->version, (long long)ck->offset, ck->model_len, sha, when);
+  json_str(out, ck->key);
+  eddy_buf_put(out, "}\n", 2);
+}
+
+/* One pipeline's checkpoints: listed, exported, dumped; 0 or 1. */
+static int list_pipeline(const eddy_pipeline_conf_t *pc, int json, double timeout, const outputs_t *outs,
+                         int *header) {
+  char err[2048];
+  redisContext *c = eddy_redis_connect_sync(pc->state.store, timeout, err, sizeof err);
+  if (!c) {
+    fprintf(stderr, "eddy models: pipeline %s: %s\n", pc->pipeline.name, err);
+    return 1;
+  }
+  int rc = 0;
+  int32_t *parts = NULL;
+  int n = eddy_ckpt_partitions_sync(c, pc->state.key_prefix, pc->pipeline.name, &parts, err, sizeof err);
+  if (n < 0) {
+    fprintf(stderr, "eddy models: pipeline %s: %s\n", pc->pipeline.name, err);
+    rc = 1;
+  }
+  if (!json && !*header) {
+    printf("%-20s %9s %-24s %7s %12s %10s %-64s %s\n", "pipeline", "partition", "learner", "version",
+           "next_offset", "bytes", "sha256", "time");
+    *header = 1;
+  }
+  eddy_buf_t out;
+  eddy_buf_init(&out);
+  for (int k = 0; k < n; k++) {
+    eddy_ckpt_t ck;
+    int e = eddy_ckpt_read_sync(c, pc->state.key_prefix, pc->pipeline.name, parts[k], &ck, err, sizeof err);
+    if (e == EDDY_ENOENT) continue; /* removed since the listing */
+    eddy_buf_clear(&out);
+    if (e) {
+      rc = 1;
+      fprintf(stderr, "eddy models: %s\n", err);
+      put_refused(&out, json, pc, parts[k], ck.key, err);
+    } else {
+      char sha[2 * EVP_MAX_MD_SIZE + 1];
+      sha256_hex(ck.model, ck.model_len, sha);
+      put_checkpoint(&out, json, pc, &ck, sha);
+      if (export_one(outs, pc, &ck, sha)) rc = 1;
+      eddy_ckpt_clear(&ck);
+    }
+    if (!outs->export || outs->export != stdout) fwrite(out.data, 1, out.len, stdout);
+  }
+  eddy_buf_free(&out);
+  free(parts);
+  eddy_redis_sync_free(c);
+  return rc;
+}
+
 int eddy_cmd_models(int argc, char **argv) {
   static const struct option longopts[] = {{"config", required_argument, 0, 'c'},
                                             {"pipeline", required_argument, 0, 'p'},
@@ -147,98 +231,29 @@ int eddy_cmd_models(int argc, char **argv) {
     fprintf(stderr, "eddy models: --export %s: cannot create it\n", export_path);
     return 1;
   }
+  int rc = 0;
   if (ckpt) {
-    int r = export_file(ckpt, outs.export ? outs.export : stdout);
-    if (outs.export && outs.export != stdout) fclose(outs.export);
-    return r;
-  }
-  char err[2048];
-  eddy_config_t *cfg = eddy__cmd_config("models", path, only);
-  if (!cfg) return 1;
-  int rc = 0, any_redis = 0, header = 0;
-  eddy_buf_t out;
-  eddy_buf_init(&out);
-  for (size_t i = 0; i < cfg->n_pipelines; i++) {
-    const eddy_pipeline_conf_t *pc = &cfg->pipelines[i];
-    if (only && strcmp(pc->pipeline.name, only) != 0) continue;
-    if (!eddy_store_is_redis(pc)) {
-      fprintf(stderr, "eddy models: pipeline %s keeps its state in memory: no checkpoints\n",
-              pc->pipeline.name);
-      continue;
-    }
-    any_redis = 1;
-    redisContext *c = eddy_redis_connect_sync(pc->state.store, timeout, err, sizeof err);
-    if (!c) {
-      fprintf(stderr, "eddy models: pipeline %s: %s\n", pc->pipeline.name, err);
-      rc = 1;
-      continue;
-    }
-    int32_t *parts = NULL;
-    int n = eddy_ckpt_partitions_sync(c, pc->state.key_prefix, pc->pipeline.name, &parts, err, sizeof err);
-    if (n < 0) {
-      fprintf(stderr, "eddy models: pipeline %s: %s\n", pc->pipeline.name, err);
-      rc = 1;
-    }
-    if (!json && !header) {
-      printf("%-20s %9s %-24s %7s %12s %10s %-64s %s\n", "pipeline", "partition", "learner",
-             "version", "next_offset", "bytes", "sha256", "time");
-      header = 1;
-    }
-    for (int k = 0; k < n; k++) {
-      eddy_ckpt_t ck;
-      int e = eddy_ckpt_read_sync(c, pc->state.key_prefix, pc->pipeline.name, parts[k], &ck, err, sizeof err);
-      if (e == EDDY_ENOENT) continue; /* removed since the listing */
-      eddy_buf_clear(&out);
-      if (e) {
-        rc = 1;
-        fprintf(stderr, "eddy models: %s\n", err);
-        if (json) {
-          eddy_buf_put(&out, "{\"pipeline\":", 12);
-          json_str(&out, pc->pipeline.name);
-          eddy_buf_printf(&out, ",\"partition\":%d,\"key\":", (int)parts[k]);
-          json_str(&out, ck.key);
-          eddy_buf_put(&out, ",\"error\":", 9);
-          json_str(&out, err);
-          eddy_buf_put(&out, "}\n", 2);
-        } else {
-          eddy_buf_printf(&out, "%-20s %9d %-24s %s\n", pc->pipeline.name, (int)parts[k], "REFUSED", err);
-        }
-      } else {
-        char sha[2 * EVP_MAX_MD_SIZE + 1], when[40];
-        sha256_hex(ck.model, ck.model_len, sha);
-        iso(ck.time, when, sizeof when);
-        if (json) {
-          eddy_buf_put(&out, "{\"pipeline\":", 12);
-          json_str(&out, pc->pipeline.name);
-          eddy_buf_printf(&out, ",\"partition\":%d,\"learner\":", (int)ck.partition);
-          json_str(&out, ck.learner);
-          eddy_buf_printf(&out,
-                          ",\"version\":%llu,\"next_offset\":%lld,\"bytes\":%zu,\"sha256\":\"%s\","
-                          "\"time\":\"%s\",\"key\":",
-                          (unsigned long long)ck.version, (long long)ck.offset, ck.model_len, sha, when);
-          json_str(&out, ck.key);
-          eddy_buf_put(&out, "}\n", 2);
-        } else {
-          eddy_buf_printf(&out, "%-20s %9d %-24s %7llu %12lld %10zu %-64s %s\n", pc->pipeline.name,
-                          (int)ck.partition, ck.learner, (unsigned long long)ck.version,
-                          (long long)ck.offset, ck.model_len, sha, when);
-        }
-        if (export_one(&outs, pc, &ck, sha)) rc = 1;
-        eddy_ckpt_clear(&ck);
+    rc = export_file(ckpt, outs.export ? outs.export : stdout);
+  } else {
+    eddy_config_t *cfg = eddy__cmd_config("models", path, only);
+    int any_redis = 0, header = 0;
+    for (size_t i = 0; cfg && i < cfg->n_pipelines; i++) {
+      const eddy_pipeline_conf_t *pc = &cfg->pipelines[i];
+      if (only && strcmp(pc->pipeline.name, only) != 0) continue;
+      if (!eddy_store_is_redis(pc)) {
+        fprintf(stderr, "eddy models: pipeline %s keeps its state in memory: no checkpoints\n", pc->pipeline.name);
+        continue;
       }
-      if (!outs.export || outs.export != stdout) fwrite(out.data, 1, out.len, stdout);
+      any_redis = 1;
+      if (list_pipeline(pc, json, timeout, &outs, &header)) rc = 1;
     }
-    free(parts);
-    eddy_redis_sync_free(c);
+    fflush(stdout);
+    if (cfg && !any_redis)
+      fprintf(stderr, "eddy models: no pipeline of %s keeps its state in Redis ([state] store = redis://...)\n",
+              path);
+    if (!cfg || !any_redis) rc = 1;
+    eddy_config_free(cfg);
   }
-  fflush(stdout);
-  if (!any_redis) {
-    fprintf(stderr, "eddy models: no pipeline of %s keeps its state in Redis ([state] store = redis://...)\n",
-            path);
-    rc = 1;
-  }
-  eddy_buf_free(&out);
-  eddy_config_free(cfg);
   if (outs.export && outs.export != stdout && fclose(outs.export)) rc = 1;
   return rc;
 }
