@@ -80,17 +80,20 @@ keep_cpu() {
 }
 
 # Runs the load generator ("$@", N records) against the pipeline RUN_PID
-# (or the process $CPU_PID): sets OUT, EDDY_US and BROKER_US (µs of CPU
-# per record over the load's span). Fails as the load generator does.
+# (or the process $CPU_PID): sets OUT, EDDY_US, BROKER_US and EXTRA_US (µs
+# of CPU per record over the load's span; EXTRA: the process $EXTRA_PID,
+# the redis-server of the Redis row). Fails as the load generator does.
 measured_load() {
-  local n=$1 pid=${CPU_PID:-$RUN_PID} bpid e0 b0 rc=0
+  local n=$1 pid=${CPU_PID:-$RUN_PID} bpid e0 b0 x0 rc=0
   shift
   bpid=$(broker_pid)
   e0=$(cpu_ticks "$pid")
   b0=$(cpu_ticks "$bpid")
+  x0=$(cpu_ticks "${EXTRA_PID:-0}")
   OUT=$("$LOAD" live -b "$BOOTSTRAP" -n "$n" "$@") || rc=$?
   EDDY_US=$(us_per_record $(($(cpu_ticks "$pid") - e0)) "$n")
   BROKER_US=$(us_per_record $(($(cpu_ticks "$bpid") - b0)) "$n")
+  EXTRA_US=$(us_per_record $(($(cpu_ticks "${EXTRA_PID:-0}") - x0)) "$n")
   return $rc
 }
 
@@ -134,7 +137,7 @@ stop_eddy() { stop_pid "$RUN_PID"; }
 bench_broker() {
   local kind=$BROKER_KIND name best=0 runs="" lat_best="" lat_p99=1e9 r out rps
   local tp_e="" tp_b="" tp_l="" lat_e="" lat_b="" lat_l="" py_e="" py_b="" py_l="" rd_e="" rd_b="" rd_l=""
-  local eo_e="" eo_b="" eo_l=""
+  local eo_e="" eo_b="" eo_l="" rd_x=""
   name=$([ "$kind" = eddy ] && echo "eddy broker (librdkafka mock)" || echo "Apache Kafka 3.9 (KRaft, 1 node)")
   local n=$([ "$kind" = eddy ] && echo "${BENCH_N:-300000}" || echo "${BENCH_N_KAFKA:-1000000}")
   P=$([ "$kind" = eddy ] && echo 16 || echo 8)
@@ -195,10 +198,11 @@ bench_broker() {
       E2E_FEATURES="key = user" E2E_STATE="[state]
 store = $REDIS_URL
 aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_eddy "rs$r" "rso$r"
-      E2E_KEYS=100000 measured_load "$n" -t "rs$r" -o "rso$r" -r 0 || fail "redis run $r: $OUT"
+      E2E_KEYS=100000 EXTRA_PID=$REDIS_PID measured_load "$n" -t "rs$r" -o "rso$r" -r 0 || fail "redis run $r: $OUT"
       out=$OUT
       stop_eddy
       keep_cpu rd_e rd_b rd_l
+      rd_x+="${rd_x:+, }$EXTRA_US"
       rps=$(json_field "$out" records_per_second)
       redis_runs+="${redis_runs:+, }$rps"
       [ "$rps" -gt "$redis_best" ] && redis_best=$rps
@@ -293,7 +297,7 @@ listen = 127.0.0.1:$dport" start_eddy "d$mode$r" "d${mode}o$r"
   printf '    %-42s eddy %s, broker %s [%s]\n' "records/s run" "$tp_e" "$tp_b" "$tp_l" \
     "latency run at $RATE/s" "$lat_e" "$lat_b" "$lat_l" \
     "python job (its process, not eddy)" "${py_e:-n/a}" "${py_b:-n/a}" "$py_l" \
-    "state in Redis (eddy alone, not redis-server)" "${rd_e:-n/a}" "${rd_b:-n/a}" "$rd_l" \
+    "state in Redis (redis-server: ${rd_x:-n/a})" "${rd_e:-n/a}" "${rd_b:-n/a}" "$rd_l" \
     "exactly_once" "${eo_e:-n/a}" "${eo_b:-n/a}" "$eo_l"
   printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","exactly_once_records_per_second":"%s","eddy_cpu_us_per_record":"%s","broker_cpu_us_per_record":"%s","latency_eddy_cpu_us_per_record":"%s","latency_broker_cpu_us_per_record":"%s","load":"%s"}\n' \
     "$kind" "$LEARNER" "$P" "$best" "$runs" "$RATE" "$(json_field "$lat_best" p50_ms)" \
