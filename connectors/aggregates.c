@@ -19,6 +19,11 @@ static const char *const kind_names[] = {"count", "sum",  "mean", "min",
 /* Slots per bucket of a windowed aggregate (mean keeps n and sum). */
 static size_t slots_per_bucket(eddy_agg_kind_t k) { return k == EDDY_AGG_MEAN ? 2 : 1; }
 static int is_windowed(eddy_agg_kind_t k) { return k <= EDDY_AGG_MAX; }
+/* The state slots of g: per bucket when windowed, one per lag for last. */
+static size_t n_slots_of(const eddy_aggs_t *a, const eddy_agg_t *g) {
+  if (g->windowed) return slots_per_bucket(g->kind) * a->buckets;
+  return g->kind == EDDY_AGG_LAST ? g->lag : 1;
+}
 /* The value of an empty bucket: counts and sums start at 0, the rest at none. */
 static double empty_value(eddy_agg_kind_t k) {
   return k == EDDY_AGG_COUNT || k == EDDY_AGG_SUM || k == EDDY_AGG_MEAN ? 0.0 : NAN;
@@ -116,6 +121,17 @@ static int parse_item(char *item, eddy_agg_t *g, char *msg, size_t msg_size) {
     g->alpha = alpha;
     break;
   }
+  case EDDY_AGG_LAST: {
+    if (argc < 1 || argc > 2 || !*argv[0])
+      return eddy_seterr(msg, msg_size, EDDY_EINVAL, "last takes a field and an optional lag: last(F) or last(F, N)");
+    field = argv[0];
+    double lag = 1;
+    if (argc == 2 && (eddy_parse_double(argv[1], &lag) || !(lag >= 1 && lag <= 1000) || lag != floor(lag)))
+      return eddy_seterr(msg, msg_size, EDDY_EINVAL, "last(%s, %s): N must be a whole number in [1, 1000]",
+                         argv[0], argv[1]);
+    g->lag = (uint32_t)lag;
+    break;
+  }
   default:
     if (argc != 1) return eddy_seterr(msg, msg_size, EDDY_EINVAL, "%s takes one field: %s(F)", kind, kind);
     field = argv[0];
@@ -127,6 +143,8 @@ static int parse_item(char *item, eddy_agg_t *g, char *msg, size_t msg_size) {
   if (g->kind == EDDY_AGG_EWMA) {
     eddy_fmt_double(alpha, sizeof alpha, g->alpha);
     snprintf(name, sizeof name, "%s_ewma_%s", field, alpha);
+  } else if (g->kind == EDDY_AGG_LAST && g->lag > 1) {
+    snprintf(name, sizeof name, "%s_last_%u", field, g->lag);
   } else if (field) {
     snprintf(name, sizeof name, "%s_%s", field, kind_names[g->kind]);
   } else {
@@ -188,9 +206,10 @@ eddy_aggs_t *eddy_aggs_new(const eddy_pipeline_conf_t *c, char *errstr, size_t e
     if (!err && g->field) err = add_input(a, g->field);
     g->windowed = is_windowed(g->kind);
     g->slot = slot;
-    slot += g->windowed ? slots_per_bucket(g->kind) * a->buckets : 1;
+    slot += n_slots_of(a, g);
     char al[40] = "";
     if (g->kind == EDDY_AGG_EWMA) eddy_fmt_double(al, sizeof al, g->alpha);
+    if (g->kind == EDDY_AGG_LAST && g->lag > 1) snprintf(al, sizeof al, "%u", g->lag);
     eddy_buf_printf(&spec, "%s%s(%s%s%s)", i ? ", " : "", kind_names[g->kind],
                     g->field ? g->field : (g->kind == EDDY_AGG_COUNT ? "*" : ""), al[0] ? ", " : "", al);
   }
@@ -205,7 +224,7 @@ eddy_aggs_t *eddy_aggs_new(const eddy_pipeline_conf_t *c, char *errstr, size_t e
     a->fresh[0] = NAN;
     for (size_t i = 0; i < a->n; i++) {
       const eddy_agg_t *g = &a->v[i];
-      size_t m = g->windowed ? slots_per_bucket(g->kind) * a->buckets : 1;
+      size_t m = n_slots_of(a, g);
       for (size_t j = 0; j < m; j++) a->fresh[g->slot + j] = empty_value(g->kind);
     }
     char text[1200];
@@ -249,7 +268,8 @@ int eddy_aggs_bind(eddy_aggs_t *a, eddy_fields_t *f, char *errstr, size_t errstr
         case EDDY_FIELD_TIME: g->src = EDDY_AGG_SRC_TIME; break;
         case EDDY_FIELD_WEIGHT: g->src = EDDY_AGG_SRC_WEIGHT; break;
         case EDDY_FIELD_TARGET:
-          if (f->task != EDDY_REGRESSION) bad = "is the class label; aggregates need numbers";
+          /* A class is its index: the label of records already seen. */
+          if (g->kind == EDDY_AGG_SINCE_LAST) bad = "is the target, not a time";
           g->src = EDDY_AGG_SRC_TARGET;
           break;
         case EDDY_FIELD_KEY: bad = "is the entity key"; break;
@@ -383,7 +403,8 @@ static double value(const eddy_aggs_t *a, const eddy_agg_t *g, const double *sta
     if (isnan(s[0]) || !input(a, g, r, t_ms, &now)) return NAN;
     return (now - s[0]) / 1000.0;
   }
-  return s[0]; /* ewma, last */
+  if (g->kind == EDDY_AGG_LAST) return s[g->lag - 1];
+  return s[0]; /* ewma */
 }
 
 void eddy_aggs_eval(const eddy_aggs_t *a, const double *state, const eddy_record_t *r, double t_ms,
@@ -448,6 +469,10 @@ void eddy_aggs_update(const eddy_aggs_t *a, double *state, const eddy_record_t *
       break;
     case EDDY_AGG_EWMA: s[0] = isnan(s[0]) ? v : g->alpha * v + (1 - g->alpha) * s[0]; break;
     case EDDY_AGG_LAST:
+      /* s[0] is the newest, s[lag - 1] the one lag records back. */
+      memmove(s + 1, s, (g->lag - 1) * sizeof *s);
+      s[0] = v;
+      break;
     case EDDY_AGG_SINCE_LAST: s[0] = v; break;
     }
   }

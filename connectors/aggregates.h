@@ -22,12 +22,23 @@
  *   ewma(F, A) F_ewma_A  A*x + (1-A)*previous, started at the first x, as
  *                        pandas' ewm(alpha=A, adjust=False)   (missing)
  *   last(F)  F_last      F of the entity's previous record    (missing)
+ *   last(F, N) F_last_N  F of the entity's record N back (N slots of
+ *                        state)                               (missing)
  *   since_last(T) T_since_last  seconds between T of this record and of
  *                        the previous one with T      (missing)
  *   since_last()  since_last    the same on the record time
  *
  * (A is written in its shortest exact form: ewma(amount, 0.1) is
  * amount_ewma_0.1.) A join sees the state as it was BEFORE the record.
+ * F may be the target: in regression its value, in classification its
+ * class index (0, 1, ... in the order of values.CLASS), so last(class) is
+ * the class of the previous labelled record and, with two classes,
+ * ewma(class, A) the recent share of the second one. Records without a
+ * label leave such aggregates unchanged, and so do records whose label is
+ * revealed later (the record path hides it from the update).
+ *
+ * The entity is the record's key ([features] key), or under [state]
+ * scope = stream the whole stream (EDDY_STREAM_KEY for every record).
  *
  * Windows (window_ms > 0) apply to count, sum, mean, min and max; ewma,
  * last and since_last always cover the whole history. The record time
@@ -58,7 +69,7 @@ typedef enum {
   EDDY_AGG_SRC_AUX,    /* aux[index] when aux_set[index] */
   EDDY_AGG_SRC_TIME,   /* the timestamp field (ts when has_ts) */
   EDDY_AGG_SRC_RTIME,  /* since_last(): the record time given to join/update */
-  EDDY_AGG_SRC_TARGET, /* regression target (y when has_y) */
+  EDDY_AGG_SRC_TARGET, /* the target (y when has_y): a value, or a class index */
   EDDY_AGG_SRC_WEIGHT  /* instance weight */
 } eddy_agg_src_t;
 
@@ -66,6 +77,7 @@ typedef struct eddy_agg {
   eddy_agg_kind_t kind;
   char *field;     /* input field; NULL for count(*) and since_last() */
   double alpha;    /* ewma */
+  uint32_t lag;    /* last: N records back (1: the previous one); its slots */
   char *name;      /* output feature name */
   size_t slot;     /* first state slot */
   int windowed;    /* its slots repeat per bucket */

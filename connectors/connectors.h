@@ -46,7 +46,13 @@ typedef struct eddy_fields {
   uint32_t table_size;
   int infer; /* numeric attributes not listed: unknown fields become numeric */
   eddy_kvlist_t values; /* declared nominal values ([features] values.NAME) */
+  int stream_scope;     /* [state] scope = stream: every record's key is EDDY_STREAM_KEY */
 } eddy_fields_t;
+
+/* The entity key of every record under [state] scope = stream: the
+ * stream's one state is kept under it, or per partition P under
+ * "*stream*:P" (eddy_record_stream_key). */
+#define EDDY_STREAM_KEY "*stream*"
 
 /* Builds the field map. `names` (may be NULL) are the fields records have,
  * in order (a CSV header, an Avro schema's fields): attributes then follow
@@ -87,11 +93,17 @@ typedef struct eddy_record {
   double *aux;
   uint8_t *aux_set;
   size_t n_aux;
+  const char *fixed_key; /* stream scope: EDDY_STREAM_KEY, else NULL */
+  char stream_key[32];   /* stream scope: EDDY_STREAM_KEY ":" partition */
 } eddy_record_t;
 
 int eddy_record_init(eddy_record_t *r, const eddy_fields_t *f);
 void eddy_record_free(eddy_record_t *r);
 void eddy_record_clear(eddy_record_t *r);
+/* Under [state] scope = stream, makes r's key the state key of partition
+ * p's stream ("*stream*:P"; p < 0 leaves EDDY_STREAM_KEY): each partition
+ * is a stream of its own. Does nothing in entity scope. Allocates nothing. */
+void eddy_record_stream_key(eddy_record_t *r, int32_t partition);
 
 /* The longest nominal value or class text kept: dictionaries are bounded in
  * count (max_values, max_classes) and, through this, in bytes, so that

@@ -196,6 +196,7 @@ eddy_fields_t *eddy_fields_new(const eddy_pipeline_conf_t *c, const char *const 
     goto done;
   }
   f->task = c->pipeline.task;
+  f->stream_scope = c->state.scope == EDDY_SCOPE_STREAM;
   f->max_values = (uint32_t)fs->max_values;
   f->max_classes = (uint32_t)fs->max_classes;
   f->target = strdup(fs->target ? fs->target : "class");
@@ -342,6 +343,11 @@ int eddy_record_init(eddy_record_t *r, const eddy_fields_t *f) {
   int err = eddy_instance_init(&r->in, f->n_attrs);
   if (err) return err;
   r->n_aux = f->n_aux;
+  if (f->stream_scope) {
+    r->fixed_key = EDDY_STREAM_KEY;
+    r->key = r->fixed_key;
+    r->key_len = strlen(EDDY_STREAM_KEY);
+  }
   r->aux = calloc(f->n_aux ? f->n_aux : 1, sizeof *r->aux);
   r->aux_set = calloc(f->n_aux ? f->n_aux : 1, 1);
   if (!r->aux || !r->aux_set) {
@@ -360,11 +366,20 @@ void eddy_record_free(eddy_record_t *r) {
 
 void eddy_record_clear(eddy_record_t *r) {
   eddy_instance_clear(&r->in);
-  r->key = r->id = NULL;
-  r->key_len = r->id_len = 0;
+  r->key = r->fixed_key;
+  r->key_len = r->fixed_key ? strlen(r->fixed_key) : 0;
+  r->id = NULL;
+  r->id_len = 0;
   r->ts = 0;
   r->has_ts = 0;
   if (r->n_aux) memset(r->aux_set, 0, r->n_aux);
+}
+
+void eddy_record_stream_key(eddy_record_t *r, int32_t partition) {
+  if (!r->fixed_key || partition < 0) return;
+  int n = snprintf(r->stream_key, sizeof r->stream_key, "%s:%d", r->fixed_key, (int)partition);
+  r->key = r->stream_key;
+  r->key_len = (size_t)n;
 }
 
 /* CSV and ARFF spell a missing value in several ways. */

@@ -13,10 +13,12 @@ static const char *const tasks[] = {"", "classification", "regression", NULL};
 static const char *const guarantees[] = {"at_least_once", "exactly_once", NULL};
 static const char *const source_types[] = {"kafka", "file", NULL};
 static const char *const formats[] = {"json", "avro", "csv", NULL};
+static const char *const label_formats[] = {"", "json", "avro", "csv", NULL};
 static const char *const wires[] = {"auto", "plain", "confluent", NULL};
 static const char *const actions[] = {"alert", "reset", "retrain", "swap", NULL};
 static const char *const windows[] = {"tumbling", "sliding", NULL};
 static const char *const time_units[] = {"auto", "s", "ms", NULL};
+static const char *const scopes[] = {"entity", "stream", NULL};
 
 #define P eddy_pipeline_section_t
 static const eddy_option_t pipeline_options[] = {
@@ -49,8 +51,19 @@ static const eddy_option_t source_options[] = {
     EDDY_OPT_TEXT_(S, "columns", columns, NULL,
                    "CSV over Kafka: the column names, in order (files use their header line)."),
     EDDY_OPT_TEXT_(S, "label_topic", label_topic, NULL,
-                   "Topic of labels that arrive later, to be joined to pending predictions by [features] id: not in this "
-                   "build (a pipeline that sets it is refused at start with a message saying so)."),
+                   "Topic of labels that arrive later (records carrying [features] id and target): a record "
+                   "without its label is predicted and waits by id until its label comes, then the partition's "
+                   "model learns it once. Co-partitioned with the input: the same partition count, keyed alike."),
+    EDDY_OPT_ENUM_(S, "label_format", label_format, NULL, label_formats,
+                   "Format of the label records: json or csv (columns: [features] id, then target); empty: the input's."),
+    EDDY_OPT_INT_(S, "label_ttl", label_ttl, "604800", 0, 9007199254740991.0,
+                  "Seconds (of record time) a prediction waits for its label; older ones are dropped and counted "
+                  "(0: no limit)."),
+    EDDY_OPT_INT_(S, "max_task_idle_ms", max_task_idle_ms, "0", -1, 86400000,
+                  "With label_topic, as Kafka Streams' max.task.idle.ms: milliseconds a partition's task waits "
+                  "for the other partition (input or labels) when it has nothing buffered and is caught up, so "
+                  "that records are handled in timestamp order (a partition known to lag is waited for anyway; "
+                  "-1: never wait)."),
     EDDY_OPT_INT_(S, "max_record_bytes", max_record_bytes, "1048576", 64, 1073741824.0,
                   "Records larger than this go to the dead-letter topic undecoded."),
     EDDY_OPT_INT_(S, "batch_size", batch_size, "1024", 1, 1000000,
@@ -91,7 +104,9 @@ static const eddy_option_t state_options[] = {
     EDDY_OPT_TEXT_(T, "store", store, "memory",
                    "Feature and model state: memory, redis://HOST:PORT/DB, or redis+cluster://HOST:PORT[,HOST:PORT...] (a Redis Cluster named by some of its nodes: keys carry a hash tag per pipeline and partition)."),
     EDDY_OPT_TEXT_(T, "aggregates", aggregates, NULL,
-                   "Per-entity aggregates joined as features (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), since_last(TIME), since_last()."),
+                   "Per-entity (or, with scope = stream, stream-wide) aggregates joined as features before the prediction and updated after learning (named FIELD_count, FIELD_mean, FIELD_ewma_ALPHA, FIELD_last, FIELD_last_N, ...): count(F), count(*), sum(F), mean(F), min(F), max(F), ewma(F, ALPHA), last(F), last(F, N) (F N records back), since_last(TIME), since_last(). F may be the classification target: its class index in values.CLASS order (0, 1, ...), e.g. last(class) is the previous labelled record's class."),
+    EDDY_OPT_ENUM_(T, "scope", scope, "entity", scopes,
+                   "Whose state the aggregates keep: entity (one per value of the key field; a record without a key joins a fresh state and updates nothing) or stream (one for the whole stream, per partition under eddy run; no key field), e.g. scope = stream with aggregates = last(class) gives each record the label of the record before it, as MOA's TemporallyAugmentedClassifier."),
     EDDY_OPT_INT_(T, "window_ms", window_ms, "0", 0, 9007199254740991.0,
                   "count, sum, mean, min and max over a time window of this length on the record's timestamp (0: since the first event)."),
     EDDY_OPT_ENUM_(T, "window", window, "tumbling", windows,
@@ -102,6 +117,9 @@ static const eddy_option_t state_options[] = {
                    "Unit of the timestamp field and since_last fields: s, ms, or auto (ms when |value| >= 1e11, else s)."),
     EDDY_OPT_INT_(T, "max_entities", max_entities, "1000000", 1, 1e12,
                   "Entities kept by the memory store ([state] store = memory; about 100 bytes each with a few aggregates): when it is full, the least recently seen entity is evicted, its aggregates forgotten: its next record joins as a new entity (count 0, no mean, min, max, last or since_last yet). The Redis store keeps every entity."),
+    EDDY_OPT_INT_(T, "max_waiting", max_waiting, "1000000", 1, 1e9,
+                  "Predictions kept waiting for their label per partition ([source] label_topic, memory store): "
+                  "when full, the least recently predicted is evicted and counted (its label is then unmatched)."),
     EDDY_OPT_DOUBLE_(T, "checkpoint_interval", checkpoint_interval, "10", 0.1, 86400,
                      "Seconds between model checkpoints (also taken on revocation and shutdown)."),
     EDDY_OPT_TEXT_(T, "key_prefix", key_prefix, "eddy", "Prefix of every Redis key eddy writes."),

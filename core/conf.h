@@ -40,6 +40,9 @@ typedef struct eddy_source_section {
   int64_t schema_id;
   char *columns; /* csv over kafka: the column names */
   char *label_topic;
+  int label_format;         /* 0: the input's, else eddy_format_t + 1 */
+  int64_t label_ttl;        /* seconds of record time; 0: no limit */
+  int64_t max_task_idle_ms; /* -1: never wait */
   int64_t max_record_bytes;
   int64_t batch_size;
   int64_t commit_interval_ms;
@@ -61,18 +64,23 @@ typedef struct eddy_features_section {
 
 typedef enum { EDDY_WINDOW_TUMBLING, EDDY_WINDOW_SLIDING } eddy_window_t;
 typedef enum { EDDY_TIME_AUTO, EDDY_TIME_S, EDDY_TIME_MS } eddy_time_unit_t;
+/* Whose state the aggregates keep: each entity's (the key field's), or the
+ * whole stream's (one state per partition, no key). */
+typedef enum { EDDY_SCOPE_ENTITY, EDDY_SCOPE_STREAM } eddy_scope_t;
 
 typedef struct eddy_state_section {
   char *store; /* memory | redis://host:port/db */
   char *aggregates;
   int64_t window_ms;
   int64_t max_entities;
+  int64_t max_waiting; /* predictions waiting for their label, per partition */
   double checkpoint_interval; /* seconds */
   char *key_prefix;
   char *key; /* same as [features] key (either may be given) */
   int window;             /* eddy_window_t */
   int64_t window_buckets; /* sliding: buckets per window */
   int time_unit;          /* eddy_time_unit_t: of the timestamp and since_last fields */
+  int scope;              /* eddy_scope_t */
 } eddy_state_section_t;
 
 typedef struct eddy_model_section {

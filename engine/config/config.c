@@ -423,6 +423,11 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     free(c->features.key);
     if (!(c->features.key = strdup(c->state.key))) return fail(p, line_of(c, EDDY_SEC_STATE, "key"), "state", "key", "out of memory"), p->err;
   }
+  /* One state for the whole stream has no entity key to read. */
+  if (c->state.scope == EDDY_SCOPE_STREAM && c->features.key && *c->features.key)
+    return fail(p, line_of(c, EDDY_SEC_STATE, "scope"), "state", "scope",
+                "stream keeps one state for the whole stream: drop the entity key '%s' (or use scope = entity)",
+                c->features.key), p->err;
   if (!c->pipeline.name[0])
     return fail(p, c->line, "pipeline", "name", "required (it names the group id, keys and metrics)"), p->err;
   for (const char *s = c->pipeline.name; *s; s++)

@@ -168,4 +168,49 @@ const eddy_instance_t *eddy_delay_due(const eddy_delay_t *d, double now, const d
 void eddy_delay_pop(eddy_delay_t *d);
 size_t eddy_delay_count(const eddy_delay_t *d);
 
+/* Instances predicted without their label, kept by record id until a label
+ * record with that id comes ([source] label_topic): at most max entries
+ * (the least recently predicted evicted and counted), each at most ttl_ms
+ * of record time (0: no limit). An id whose label was joined is
+ * remembered (a tombstone, evicted like the others) so that a second
+ * label for it is told apart from an unknown id; so is one past the ttl,
+ * another ttl (a grave: evicted first). Entries are allocated
+ * as they are first used and then reused: once warm, put and take
+ * allocate nothing (an id longer than its slot held grows it). */
+typedef struct eddy_waiting eddy_waiting_t;
+
+typedef enum {
+  EDDY_WAIT_JOINED = 0, /* found: its instance and prediction are handed over */
+  EDDY_WAIT_UNKNOWN,    /* never predicted here, evicted, or past twice the ttl */
+  EDDY_WAIT_EXPIRED,    /* predicted more than ttl (less than twice) before the label */
+  EDDY_WAIT_DUPLICATE,  /* its label was joined already */
+} eddy_wait_status_t;
+
+/* "unknown id", "expired", "label already joined". */
+const char *eddy_wait_status_name(eddy_wait_status_t s);
+
+typedef struct eddy_waiting_stats {
+  uint64_t waiting;  /* entries waiting now */
+  uint64_t evicted;  /* waiting entries evicted because the store was full */
+  uint64_t expired;  /* waiting entries dropped past the ttl (by eddy_waiting_expire or take) */
+  uint64_t replaced; /* a second prediction of a waiting id replaced the first */
+} eddy_waiting_stats_t;
+
+/* For instances of n attributes. NULL: out of memory. Free with eddy_waiting_free. */
+eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms);
+void eddy_waiting_free(eddy_waiting_t *w);
+/* Keeps a copy of in and pred[0..k), predicted at t_ms, under id. */
+int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const eddy_instance_t *in,
+                     const double *pred, int k, double t_ms);
+/* The label of id comes at t_ms: returns what became of its prediction;
+ * JOINED fills *in, *pred, *k and *t_pred (valid until the next put),
+ * and the entry becomes a tombstone. */
+eddy_wait_status_t eddy_waiting_take(eddy_waiting_t *w, const void *id, size_t id_len, double t_ms,
+                                     eddy_instance_t **in, const double **pred, int *k, double *t_pred);
+/* Drops the predictions made more than ttl before now_ms, oldest first
+ * (their ids kept another ttl), and forgets ids past twice the ttl;
+ * returns how many waiting predictions went. */
+size_t eddy_waiting_expire(eddy_waiting_t *w, double now_ms);
+const eddy_waiting_stats_t *eddy_waiting_stats(const eddy_waiting_t *w);
+
 #endif /* EDDY_MODEL_H */

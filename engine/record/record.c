@@ -59,9 +59,10 @@ int eddy_path_init(eddy_path_t *p, const eddy_pipeline_conf_t *c, eddy_format_t 
     int err = eddy_aggs_bind(p->aggs, p->fields, errstr, errstr_size);
     if (err) return err;
     const char *key = c->features.key && *c->features.key ? c->features.key : c->state.key;
-    if (!key || !*key)
+    if ((!key || !*key) && c->state.scope != EDDY_SCOPE_STREAM)
       return fail(errstr, errstr_size,
-                  "%s:%d: [state] aggregates need the entity key: [features] key (or [state] key)",
+                  "%s:%d: [state] aggregates need the entity key: [features] key (or [state] key), "
+                  "or [state] scope = stream for one state over the whole stream",
                   c->file, c->line);
   }
   if (!(p->decoder = eddy_decoder_new(fmt, p->fields, c, names, n_names, errstr, errstr_size)))
@@ -188,8 +189,10 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
     return err;
   }
   rep->offset = in->topic ? in->offset : -1;
+  /* [state] scope = stream: one state per partition (as first_pass keys it). */
+  eddy_record_stream_key(&p->rec, in->topic ? in->partition : -1);
   int64_t entity = -1;
-  double t_ms = p->aggs->n || in->defer ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
+  double t_ms = p->aggs->n || in->defer || in->wait ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
   if (sink && sink->decoded) sink->decoded(ctx, in, t_ms);
   if (p->aggs->n) entity = join_state(p, st, in, t_ms, sink, ctx);
   int k = eddy_replica_predict(rep, &p->rec.in);
@@ -202,9 +205,16 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
       int lerr = eddy_replica_learn(rep, &p->rec.in);
       if (sink && sink->learned) sink->learned(ctx, in, lerr);
     }
+  } else if (in->wait && in->learn && sink && sink->waiting) {
+    sink->waiting(ctx, in, p->rec.id, p->rec.id_len, &p->rec.in, rep->pred, k, t_ms);
   }
   if (entity >= 0 && in->learn) {
+    /* A label revealed later (eval --delay, eddy predict) is not known yet:
+     * the aggregates of the target (last(class), ...) must not see it. */
+    int has_y = p->rec.in.has_y;
+    if (in->defer) p->rec.in.has_y = 0;
     eddy_state_batch_update(st->batch, (size_t)entity, &p->rec, t_ms);
+    p->rec.in.has_y = has_y;
     if (st->pre == EDDY_PATH_ENTITY_NOW) eddy_store_write(st->store, st->batch);
   }
   return 0;

@@ -49,6 +49,8 @@ typedef struct eddy_path_input {
   int learn;            /* learn it when labelled (0: the model has learned it) */
   int defer;            /* its label is revealed later: a labelled record goes to
                            sink->deferred (when set) instead of being learned now */
+  int wait;             /* its label may come later ([source] label_topic): a record
+                           without its label goes to sink->waiting (when set) */
   void *opaque;         /* the caller's (the Kafka message), for its sink */
 } eddy_path_input_t;
 
@@ -88,6 +90,11 @@ typedef struct eddy_path_sink {
    * to learn when its label is revealed (eddy_replica_learn_with). */
   void (*deferred)(void *ctx, const eddy_path_input_t *in, const eddy_instance_t *x, const double *pred,
                    int k, double t_ms);
+  /* in->wait and no label: the joined instance and the prediction made
+   * (k values), to keep under the record's id (NULL when it has none)
+   * until its label comes. */
+  void (*waiting)(void *ctx, const eddy_path_input_t *in, const void *id, size_t id_len,
+                  const eddy_instance_t *x, const double *pred, int k, double t_ms);
   /* The entity key was not read before the batch (Redis): joined as new. */
   void (*entity_missed)(void *ctx, const eddy_path_input_t *in);
 } eddy_path_sink_t;

@@ -12,6 +12,8 @@
 const double eddy_latency_bounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
                                       0.1,    0.2,   0.5,   1,     2,    5,    10, 30};
 const size_t eddy_latency_n_bounds = sizeof eddy_latency_bounds / sizeof eddy_latency_bounds[0];
+const double eddy_label_delay_bounds[] = {1, 10, 60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400};
+const size_t eddy_label_delay_n_bounds = sizeof eddy_label_delay_bounds / sizeof eddy_label_delay_bounds[0];
 
 void eddy_hist_init(eddy_histogram_t *h, const double *bounds, size_t n) {
   memset(h, 0, sizeof *h);

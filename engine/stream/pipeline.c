@@ -112,7 +112,13 @@ static eddy_ptask_t *task_of(eddy_pipeline_t *pl, const rd_kafka_message_t *m) {
     t = pl->tasks[i];
     if (!t->retired && t->rkt == m->rkt && t->partition == m->partition) return pl->last = t;
   }
-  t = eddy__pl_find_task(pl, rd_kafka_topic_name(m->rkt), m->partition);
+  const char *topic = rd_kafka_topic_name(m->rkt);
+  t = eddy__pl_find_task(pl, topic, m->partition);
+  if (!t && eddy__pl_is_label_topic(pl, topic)) {
+    /* A label partition: its input partition's task has it. */
+    t = eddy__pl_find_task(pl, pl->conf->source.topics, m->partition);
+    t = t ? t->labels : NULL;
+  }
   if (t) {
     t->rkt = m->rkt;
     pl->last = t;
@@ -163,6 +169,11 @@ eddy_ptask_t *eddy__pl_task_add(eddy_pipeline_t *pl, const char *topic, int32_t 
     eddy_ptask_free(t);
     return NULL;
   }
+  if (eddy__pl_labels_task(pl, t)) {
+    eddy_state_batch_free(t->store);
+    eddy_ptask_free(t);
+    return NULL;
+  }
   t->ckpt_offset = -1;
   t->slot = (uint32_t)slot;
   pl->slots[slot] = t;
@@ -181,6 +192,12 @@ static void apply_pause(eddy_pipeline_t *pl, int pause) {
   if (l->cnt) {
     if (pause) rd_kafka_pause_partitions(pl->consumer, l);
     else rd_kafka_resume_partitions(pl->consumer, l);
+  }
+  /* Every partition resumed, those paused for a full buffer too: they
+   * are paused again when it fills (pipeline_labels.c). */
+  for (size_t i = 0; !pause && i < pl->n_tasks; i++) {
+    pl->tasks[i]->buf_paused = 0;
+    if (pl->tasks[i]->labels) pl->tasks[i]->labels->buf_paused = 0;
   }
   rd_kafka_topic_partition_list_destroy(l);
 }
@@ -383,6 +400,7 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   eddy_buf_init(&pl->alert_out);
   eddy_buf_init(&pl->ckpt_buf);
   eddy_hist_init(&pl->st.latency, eddy_latency_bounds, eddy_latency_n_bounds);
+  eddy_hist_init(&pl->st.label_delay, eddy_label_delay_bounds, eddy_label_delay_n_bounds);
   char **names = NULL;
   size_t n_names = 0;
   int err = 0;
@@ -391,9 +409,6 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   if (c->has_source && c->source.type == EDDY_SOURCE_FILE)
     FAIL("%s:%d: pipeline %s: [source] type = file is for `eddy eval`; `eddy run` reads Kafka", c->file,
          c->line, name);
-  if (c->source.label_topic && *c->source.label_topic)
-    FAIL("%s:%d: [source] label_topic: labels that arrive later are not joined in this build yet", c->file,
-         c->line);
   pl->eos = c->pipeline.guarantee == EDDY_EXACTLY_ONCE;
   pl->commit_interval = c->source.commit_interval_ms / 1000.0;
   if (pl->eos) {
@@ -457,6 +472,7 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
     err = EDDY_EINVAL;
     goto fail;
   }
+  if ((err = eddy__pl_labels_init(pl, errstr, errstr_size))) goto fail;
   char msg[256];
   if (!eddy_kvlist_get(&c->kafka, "queue.buffering.max.messages")) {
     /* Room for everything in flight before backpressure pauses, and more. */
@@ -520,6 +536,8 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   if (c->sink.predictions && *c->sink.predictions) pl->t_pred = rd_kafka_topic_new(pl->producer, c->sink.predictions, NULL);
   if (c->sink.alerts && *c->sink.alerts) pl->t_alerts = rd_kafka_topic_new(pl->producer, c->sink.alerts, NULL);
   if (c->sink.dead_letter && *c->sink.dead_letter) pl->t_dlq = rd_kafka_topic_new(pl->producer, c->sink.dead_letter, NULL);
+  int lerr = eddy__pl_labels_check(pl, errstr, errstr_size);
+  if (lerr) return lerr;
   rd_kafka_resp_err_t e = rd_kafka_subscribe(pl->consumer, pl->topics);
   if (e) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: subscribe %s: %s", c->pipeline.name,
                             c->source.topics, rd_kafka_err2str(e));
@@ -686,6 +704,7 @@ void eddy_pipeline_tick(eddy_pipeline_t *pl) {
       pl->next_commit = now + pl->commit_interval;
     }
     if (pl->batch_state != BATCH_IDLE) eddy__pl_batch_tick(pl);
+    if (pl->labels_on) eddy__pl_labels_tick(pl);
     if (pl->assign_wait) eddy__pl_retry_assign(pl);
     if (pl->unassign_due && now >= pl->unassign_deadline) {
       eddy_log(EDDY_LOG_WARN, "pipeline %s: checkpoints of the revoked partitions not answered within %.0f s: "
@@ -738,7 +757,17 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
     if (pl->cpipe[i] >= 0) close(pl->cpipe[i]);
     if (pl->ppipe[i] >= 0) close(pl->ppipe[i]);
   }
-  while (pl->n_tasks) eddy__pl_task_drop(pl, pl->tasks[pl->n_tasks - 1]);
+  while (pl->n_tasks) {
+    eddy_ptask_t *t = pl->tasks[pl->n_tasks - 1];
+    eddy__pl_labels_retire(pl, t); /* its buffered records and label partition */
+    eddy__pl_task_drop(pl, t);
+  }
+  for (size_t i = 0; i < pl->n_slots; i++) /* retired label partitions awaiting reports */
+    if (pl->slots[i] && pl->slots[i]->owner == NULL && pl->slots[i]->retired && !pl->slots[i]->replica) {
+      eddy_ptask_free(pl->slots[i]);
+      pl->slots[i] = NULL;
+    }
+  eddy__pl_labels_free(pl);
   free(pl->tasks);
   free(pl->slots);
   while (pl->retries) {

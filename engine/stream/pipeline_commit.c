@@ -20,6 +20,10 @@ static void committed(eddy_pipeline_t *pl, rd_kafka_resp_err_t err,
     const rd_kafka_topic_partition_t *p = &offsets->elems[i];
     if (p->err || p->offset < 0) continue;
     eddy_ptask_t *t = eddy__pl_find_task(pl, p->topic, p->partition);
+    if (!t && eddy__pl_is_label_topic(pl, p->topic)) {
+      t = eddy__pl_find_task(pl, pl->conf->source.topics, p->partition);
+      t = t ? t->labels : NULL;
+    }
     if (!t || p->offset <= t->wm.committed) continue;
     t->wm.committed = p->offset;
   }
@@ -50,6 +54,11 @@ static rd_kafka_topic_partition_list_t *commit_list(eddy_pipeline_t *pl,
     if (pl->ckpt && !pl->eos && !t->ckpt_stored) continue;
     int64_t c = pl->eos ? t->wm.next : eddy_wm_committable(&t->wm);
     if (c >= 0 && c > t->wm.committed) rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = c;
+    /* Its label partition: labels learned or dead-lettered (at least once). */
+    eddy_ptask_t *lt = t->labels;
+    if (lt && (!only || rd_kafka_topic_partition_list_find(only, lt->topic, lt->partition)) &&
+        (c = eddy_wm_committable(&lt->wm)) >= 0 && c > lt->wm.committed)
+      rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = c;
   }
   return l;
 }

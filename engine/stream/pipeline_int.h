@@ -50,6 +50,12 @@ struct eddy_pipeline {
   eddy_decoder_t *keydec;
   eddy_record_t keyrec;
   eddy_buf_t alert_out;
+  /* [source] label_topic (pipeline_labels.c): the label records' field
+   * map (id, target, timestamp), decoder and record. */
+  int labels_on;
+  eddy_fields_t labelfields;
+  eddy_decoder_t *labeldec;
+  eddy_record_t labelrec;
   rd_kafka_conf_t *cconf, *pconf;
   rd_kafka_topic_partition_list_t *topics;
   char bootstrap[256];
@@ -194,6 +200,22 @@ void eddy__pl_consume(eddy_pipeline_t *pl);
 void eddy__pl_on_consumer_io(uv_poll_t *h, int status, int events);
 void eddy__pl_on_more(uv_idle_t *h);
 void eddy__pl_on_producer_io(uv_poll_t *h, int status, int events);
+
+/* pipeline_labels.c */
+int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size);
+void eddy__pl_labels_free(eddy_pipeline_t *pl);
+int eddy__pl_labels_check(eddy_pipeline_t *pl, char *errstr, size_t errstr_size);
+int eddy__pl_labels_task(eddy_pipeline_t *pl, eddy_ptask_t *t);
+int eddy__pl_labels_make(eddy_pipeline_t *pl, eddy_ptask_t *t);
+int eddy__pl_is_label_topic(const eddy_pipeline_t *pl, const char *topic);
+void eddy__pl_labels_attach(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts);
+void eddy__pl_labels_retire(eddy_pipeline_t *pl, eddy_ptask_t *t);
+void eddy__pl_on_decoded(void *ctx, const eddy_path_input_t *in, double t_ms);
+void eddy__pl_on_waiting(void *ctx, const eddy_path_input_t *in, const void *id, size_t id_len,
+                         const eddy_instance_t *x, const double *pred, int k, double t_ms);
+int eddy__pl_labels_push(eddy_pipeline_t *pl, rd_kafka_message_t *m, eddy_ptask_t *q);
+void eddy__pl_labels_drain(eddy_pipeline_t *pl);
+void eddy__pl_labels_tick(eddy_pipeline_t *pl);
 
 /* pipeline_checkpoint.c */
 void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind);

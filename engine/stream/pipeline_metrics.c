@@ -45,6 +45,11 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
       {"eddy_replayed_records_total", st->replayed},
       {"eddy_transactions_committed_total", st->txn_commits},
       {"eddy_transactions_aborted_total", st->txn_aborts},
+      {"eddy_labels_in_total", st->labels_in},
+      {"eddy_labels_joined_total", st->labels_joined},
+      {"eddy_labels_unmatched_total", st->labels_unmatched},
+      {"eddy_labels_expired_total", st->labels_expired},
+      {"eddy_labels_evicted_total", st->labels_evicted},
   };
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
     if (!strcmp(family, counters[i].family)) {
@@ -66,6 +71,13 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
                        st->alerts[i].kind, NULL);
       eddy_prom_sample(b, family, labels, (double)st->alerts[i].n);
     }
+  } else if (!strcmp(family, "eddy_labels_waiting")) {
+    uint64_t n = 0;
+    for (size_t i = 0; i < pl->n_tasks; i++)
+      if (!pl->tasks[i]->retired && pl->tasks[i]->waiting) n += eddy_waiting_stats(pl->tasks[i]->waiting)->waiting;
+    eddy_prom_sample(b, family, labels, (double)n);
+  } else if (!strcmp(family, "eddy_label_delay_seconds")) {
+    eddy_prom_histogram(b, family, labels, &st->label_delay);
   } else if (!strcmp(family, "eddy_latency_seconds")) {
     eddy_prom_histogram(b, family, labels, &st->latency);
   } else {

@@ -97,7 +97,9 @@ void eddy__pl_on_alert(void *ctx, const eddy_alert_t *a) {
     eddy_alert_text(a, b);
     eddy_log(EDDY_LOG_INFO, "alert: %s [%s]: %.*s", t->topic, a->kind, (int)b->len, (const char *)b->data);
   }
-  if (!pl->t_alerts || pl->cur != t) return;
+  /* The record in hand: the input record, or the label record that
+   * made its task learn (its partition's offset waits for the alert). */
+  if (!pl->t_alerts || !pl->cur || (pl->cur != t && pl->cur->owner != t)) return;
   /* The alert's JSON with the source topic in front. */
   eddy_buf_clear(b);
   eddy_buf_put(b, "{\"topic\":", 9);

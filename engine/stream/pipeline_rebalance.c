@@ -30,6 +30,7 @@ void eddy__pl_revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_l
                  "revocation (the next owner restarts from the last one, offset %" PRId64 ")",
                  pl->conf->pipeline.name, t->topic, (int)t->partition, t->ckpt_offset);
     }
+    eddy__pl_labels_retire(pl, t);
     eddy_ptask_retire(t);
     if (pl->last == t) pl->last = NULL;
     if (eddy_wm_open(&t->wm) == 0) eddy__pl_task_drop(pl, t);
@@ -101,6 +102,10 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
     int wait = 0;
     for (int i = 0; i < parts->cnt; i++) {
       rd_kafka_topic_partition_t *p = &parts->elems[i];
+      if (eddy__pl_is_label_topic(pl, p->topic)) {
+        p->offset = RD_KAFKA_OFFSET_INVALID; /* the committed offset: attached to its input's task below */
+        continue;
+      }
       eddy_ptask_t *t = eddy__pl_find_task(pl, p->topic, p->partition);
       if (!t && !(t = eddy__pl_task_add(pl, p->topic, p->partition))) {
         eddy__run_failed(pl->run, pl);
@@ -113,6 +118,7 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
       if (!wait && eddy__pl_restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
     if (!wait && pl->eos && eddy__pl_eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;
+    eddy__pl_labels_attach(pl, parts);
     eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s", pl->conf->pipeline.name, names);
     if (wait) {
       eddy_log(EDDY_LOG_WARN, "pipeline %s: Redis unreachable: consumption of %s waits until their "

@@ -57,6 +57,8 @@ static const eddy_path_sink_t pl_sink = {
     .rejected = on_rejected,
     .learned = on_learned,
     .entity_missed = on_entity_missed,
+    .decoded = eddy__pl_on_decoded,
+    .waiting = eddy__pl_on_waiting,
 };
 
 /* A consumed record through the one record path. `pre` is the record's
@@ -96,6 +98,7 @@ void eddy__pl_handle(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_ptas
       .time = pl->batch_time,
       .emit = pl->t_pred && !pl->replaying,
       .learn = m->offset >= t->learn_from,
+      .wait = t->waiting != NULL,
       .opaque = (void *)m,
   };
   eddy_path_state_t st = {.batch = t->store, .store = pl->store.entities, .pre = pre};
@@ -174,6 +177,8 @@ static int64_t first_pass(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_m
       eddy_decoder_decode(pl->keydec, t->replica->schema, m->payload, m->len, &pl->keyrec, msg, sizeof msg) ||
       !pl->keyrec.key)
     return -1;
+  /* [state] scope = stream: the partition's stream state (as the path keys it). */
+  eddy_record_stream_key(&pl->keyrec, t->partition);
   int64_t e = eddy_state_batch_add(t->store, pl->keyrec.key, pl->keyrec.key_len);
   return e >= 0 ? e : -1;
 }
@@ -364,7 +369,16 @@ void eddy__pl_consume(eddy_pipeline_t *pl) {
       if (pl->unreachable) eddy__pl_reachable(pl);
       eddy_ptask_t *t;
       /* A partition no longer ours: its next owner handles it. */
-      if (!(pl->paused & EDDY_PAUSE_DRAIN) && (t = eddy__pl_task_of(pl, m))) eddy__pl_handle(pl, m, t, ENTITY_NOW);
+      if (!(pl->paused & EDDY_PAUSE_DRAIN) && (t = eddy__pl_task_of(pl, m))) {
+        /* Labels later: buffered, handled in timestamp order below. */
+        if (pl->labels_on && eddy__pl_labels_push(pl, m, t) == 0) continue;
+        if (pl->labels_on) {
+          eddy_log(EDDY_LOG_ERROR, "pipeline %s: out of memory", pl->conf->pipeline.name);
+          eddy__run_failed(pl->run, pl);
+        } else {
+          eddy__pl_handle(pl, m, t, ENTITY_NOW);
+        }
+      }
     }
     rd_kafka_message_destroy(m);
     if (pl->in_flight >= (uint64_t)pl->conf->sink.max_in_flight) {
@@ -372,6 +386,7 @@ void eddy__pl_consume(eddy_pipeline_t *pl) {
       if (pl->held) break;
     }
   }
+  if (pl->labels_on) eddy__pl_labels_drain(pl);
   int again = n == max && !(pl->paused & EDDY_PAUSE_DRAIN);
   if (again && !pl->more_active) {
     uv_idle_start(&pl->more, eddy__pl_on_more);

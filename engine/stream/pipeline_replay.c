@@ -27,6 +27,10 @@ eddy_ptask_t *eddy_pipeline_replay_task(eddy_pipeline_t *pl, const char *topic, 
   if (!t) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "cannot make a model replica (logged)"), NULL;
   t->replica->on_alert = NULL;
   t->restored = 1;
+  if (pl->labels_on && eddy__pl_labels_make(pl, t)) {
+    eddy__pl_task_drop(pl, t);
+    return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory"), NULL;
+  }
   return t;
 }
 
@@ -34,4 +38,7 @@ void eddy_pipeline_replay(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_m
   eddy__pl_handle(pl, m, t, ENTITY_NOW);
 }
 
-void eddy_pipeline_replay_done(eddy_pipeline_t *pl, eddy_ptask_t *t) { eddy__pl_task_drop(pl, t); }
+void eddy_pipeline_replay_done(eddy_pipeline_t *pl, eddy_ptask_t *t) {
+  eddy__pl_labels_retire(pl, t);
+  eddy__pl_task_drop(pl, t);
+}

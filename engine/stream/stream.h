@@ -114,6 +114,20 @@ struct eddy_ptask {
    * a record beyond it that the broker no longer has is a skip
    * (pipeline_skip.c). */
   int64_t expect;
+  /* [source] label_topic (pipeline_labels.c): an input task has its
+   * label partition's (the same number) in `labels`; that one has no
+   * replica of its own, `owner` is the input task, and it is in the slot
+   * table (its dead letters' reports) but not in the task list. The
+   * input task keeps its predictions waiting for their label. */
+  struct eddy_ptask *labels, *owner;
+  eddy_waiting_t *waiting;
+  /* Records polled and not yet handled, merged with the other partition's
+   * in timestamp order; since when the other one has been waited for. */
+  struct rd_kafka_message_s **buf;
+  size_t buf_head, buf_n, buf_cap;
+  int64_t fetched_next;     /* the offset after the last one polled (-1: not known) */
+  double blocked_since;
+  int buf_paused;           /* paused because its buffer is full */
 };
 
 /* ----------------------------------------------------------- state store */
@@ -198,6 +212,9 @@ void eddy_hist_observe(eddy_histogram_t *h, double v);
 double eddy_hist_quantile(const eddy_histogram_t *h, double q);
 extern const double eddy_latency_bounds[];
 extern const size_t eddy_latency_n_bounds;
+/* Label delay buckets, seconds: 1 s to a week. */
+extern const double eddy_label_delay_bounds[];
+extern const size_t eddy_label_delay_n_bounds;
 
 /* Prometheus text exposition (format 0.0.4): a family's HELP and TYPE,
  * then its samples. labels is `k="v",...` (eddy_prom_labels makes it) or
@@ -289,6 +306,12 @@ typedef struct eddy_pipeline_stats {
   uint64_t txn_commits, txn_aborts;  /* exactly once: transactions */
   eddy_alert_count_t *alerts;
   size_t n_alerts, cap_alerts;
+  /* [source] label_topic: label records in, joined (learned), not
+   * learned (unknown id, expired, second label), predictions dropped past
+   * label_ttl or evicted from a full store; the label delay (prediction's
+   * record time to the label's), seconds. */
+  uint64_t labels_in, labels_joined, labels_unmatched, labels_expired, labels_evicted;
+  eddy_histogram_t label_delay;
   eddy_histogram_t latency; /* source record's timestamp to prediction delivered, seconds */
 } eddy_pipeline_stats_t;
 
@@ -334,6 +357,10 @@ eddy_ptask_t *eddy_pipeline_replay_task(eddy_pipeline_t *pl, const char *topic, 
                                         char *errstr, size_t errstr_size);
 void eddy_pipeline_replay(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
 void eddy_pipeline_replay_done(eddy_pipeline_t *pl, eddy_ptask_t *t);
+/* [source] label_topic: a record of the label partition of t's partition
+ * (the caller merges the two in timestamp order, input first on ties, as
+ * the pipeline does). */
+void eddy_pipeline_replay_label(eddy_pipeline_t *pl, eddy_ptask_t *t, const rd_kafka_message_t *m);
 
 /* Tasks (task.c). */
 eddy_ptask_t *eddy_ptask_new(eddy_pipeline_t *pl, const char *topic, int32_t partition,

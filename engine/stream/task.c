@@ -120,6 +120,8 @@ void eddy_ptask_free(eddy_ptask_t *t) {
   if (!t) return;
   eddy_replica_free(t->replica);
   eddy_wm_free(&t->wm);
+  eddy_waiting_free(t->waiting);
+  free(t->buf); /* its messages were destroyed by the pipeline */
   free(t->topic);
   free(t);
 }

@@ -33,7 +33,7 @@
 #include "engine/stream/stream.h"
 
 /* One byte per input offset. */
-enum { IN_NONE = 0, IN_GOOD = 1, IN_BAD = 2 };
+enum { IN_NONE = 0, IN_GOOD = 1, IN_BAD = 2, IN_LABEL = 3 /* a label joined: no output due */ };
 #define IN_MASK 3u
 #define PRED_SHIFT 2
 #define DLQ_SHIFT 5
@@ -273,13 +273,18 @@ static int read_topic(ver_t *v, const char *topic, const int32_t *ids, int n, on
                           rd_kafka_message_errstr(m));
     } else if (!done[i] && m->offset < hi[i]) {
       got++;
+      int64_t off = m->offset;
       err = fn(v, ctx, m);
-      if (m->offset + 1 >= hi[i]) {
+      if (err == 1) { /* fn keeps m */
+        err = 0;
+        m = NULL;
+      }
+      if (off + 1 >= hi[i]) {
         done[i] = 1;
         left--;
       }
     }
-    rd_kafka_message_destroy(m);
+    if (m) rd_kafka_message_destroy(m);
   }
   rd_kafka_assign(v->rk, NULL);
 out:
@@ -353,20 +358,9 @@ static void compare_model(ver_t *v) {
   }
 }
 
-static int on_input(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
-  (void)ctx;
-  vpart_t *p = v->cur;
-  if (v->ck && !v->ck_done && m->offset >= v->ck_offset) compare_model(v);
-  const eddy_pipeline_stats_t *st = eddy_pipeline_stats(v->pl);
-  uint64_t before = st->dead_lettered;
-  eddy_pipeline_replay(v->pl, v->task, m);
-  int bad = st->dead_lettered > before;
-  p->st[m->offset - p->lo] = bad ? IN_BAD : IN_GOOD;
-  v->r->records_in++;
-  if (!bad) {
-    v->r->decoded++;
-    return 0;
-  }
+/* A record the replay dead-lettered: what its dead letter must carry. */
+static int note_bad(vpart_t *p, const rd_kafka_message_t *m) {
+  p->st[m->offset - p->lo] = IN_BAD;
   if (eddy_grow((void **)&p->bad, &p->cap_bad, p->n_bad + 1, sizeof *p->bad)) return EDDY_ENOMEM;
   bad_t *b = &p->bad[p->n_bad++];
   b->offset = m->offset;
@@ -376,6 +370,91 @@ static int on_input(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
   b->prefix_hash = XXH3_64bits(m->payload ? m->payload : "", m->len < DLQ_PREFIX_BYTES ? m->len : DLQ_PREFIX_BYTES);
   b->len = m->len;
   b->hdr_hash = hash_headers(m);
+  return 0;
+}
+
+static int on_input(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
+  (void)ctx;
+  vpart_t *p = v->cur;
+  if (v->ck && !v->ck_done && m->offset >= v->ck_offset) compare_model(v);
+  const eddy_pipeline_stats_t *st = eddy_pipeline_stats(v->pl);
+  uint64_t before = st->dead_lettered;
+  eddy_pipeline_replay(v->pl, v->task, m);
+  v->r->records_in++;
+  if (st->dead_lettered > before) return note_bad(p, m);
+  p->st[m->offset - p->lo] = IN_GOOD;
+  v->r->decoded++;
+  return 0;
+}
+
+/* A label record: joined (learned), else its dead letter is due. */
+static int on_label(ver_t *v, vpart_t *p, const rd_kafka_message_t *m) {
+  const eddy_pipeline_stats_t *st = eddy_pipeline_stats(v->pl);
+  uint64_t before = st->dead_lettered;
+  eddy_pipeline_replay_label(v->pl, v->task, m);
+  v->r->labels_in++;
+  if (st->dead_lettered > before) return note_bad(p, m);
+  p->st[m->offset - p->lo] = IN_LABEL;
+  v->r->labels_joined++;
+  return 0;
+}
+
+typedef struct msgs {
+  rd_kafka_message_t **m;
+  size_t n, cap;
+} msgs_t;
+
+static int collect(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
+  (void)v;
+  msgs_t *s = ctx;
+  if (eddy_grow((void **)&s->m, &s->cap, s->n + 1, sizeof *s->m)) return EDDY_ENOMEM;
+  s->m[s->n++] = (rd_kafka_message_t *)m;
+  return 1; /* kept */
+}
+
+/* [source] label_topic: input partition pin and label partition plab
+ * (indexes in v->parts) replayed together as the pipeline handles them:
+ * in timestamp order, the input first on ties. Both are held in memory. */
+static int replay_with_labels(ver_t *v, size_t pin, size_t plab, char *errstr, size_t errstr_size) {
+  msgs_t in = {0}, lab = {0};
+  int32_t one = v->parts[pin].partition;
+  int err = read_topic(v, v->parts[pin].topic, &one, 1, collect, &in, errstr, errstr_size);
+  if (!err) err = read_topic(v, v->parts[plab].topic, &one, 1, collect, &lab, errstr, errstr_size);
+  size_t i = 0, j = 0;
+  while (!err && (i < in.n || j < lab.n)) {
+    int take_in = j == lab.n || (i < in.n && rd_kafka_message_timestamp(in.m[i], NULL) <=
+                                                 rd_kafka_message_timestamp(lab.m[j], NULL));
+    if (take_in) {
+      v->cur = &v->parts[pin];
+      err = on_input(v, NULL, in.m[i++]);
+    } else {
+      err = on_label(v, &v->parts[plab], lab.m[j++]);
+    }
+  }
+  if (err == EDDY_ENOMEM) eddy_seterr(errstr, errstr_size, err, "out of memory");
+  for (size_t k = 0; k < in.n; k++) rd_kafka_message_destroy(in.m[k]);
+  for (size_t k = 0; k < lab.n; k++) rd_kafka_message_destroy(lab.m[k]);
+  free(in.m);
+  free(lab.m);
+  return err;
+}
+
+/* A vpart for topic [partition] with its watermarks; its index in *at. */
+static int add_part(ver_t *v, const char *topic, int32_t partition, size_t *at, char *errstr, size_t errstr_size) {
+  if (eddy_grow((void **)&v->parts, &v->cap_parts, v->n_parts + 1, sizeof *v->parts))
+    return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  vpart_t *p = &v->parts[v->n_parts++];
+  memset(p, 0, sizeof *p);
+  p->first_dup = -1;
+  p->partition = partition;
+  *at = v->n_parts - 1;
+  if (!(p->topic = strdup(topic))) return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(v->rk, topic, partition, &p->lo, &p->hi, v->tmo_ms);
+  if (e)
+    return eddy_seterr(errstr, errstr_size, EDDY_EIO, "topic %s [%d]: watermarks: %s", topic, (int)partition,
+                       rd_kafka_err2str(e));
+  if (!(p->st = calloc((size_t)(p->hi - p->lo) + 1, 1)))
+    return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory for %" PRId64 " offsets", p->hi - p->lo);
   return 0;
 }
 
@@ -500,7 +579,13 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
       }
       if (!err && !(v->task = eddy_pipeline_replay_task(v->pl, topic, p->partition, errstr, errstr_size)))
         err = EDDY_ENOMEM;
-      if (!err) {
+      const char *lt = v->c->source.label_topic;
+      if (!err && lt && *lt) {
+        size_t pin = (size_t)(p - v->parts), plab = 0;
+        if (!(err = add_part(v, lt, ids[k], &plab, errstr, errstr_size)))
+          err = replay_with_labels(v, pin, plab, errstr, errstr_size);
+        p = &v->parts[pin]; /* v->parts moved */
+      } else if (!err) {
         int32_t one = p->partition;
         err = read_topic(v, topic, &one, 1, on_input, NULL, errstr, errstr_size);
         if (!err && v->ck && !v->ck_done) compare_model(v);
@@ -520,6 +605,10 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
     say(v, "input %s: %zu partitions, %" PRIu64 " records read and replayed, %" PRIu64 " decode, %" PRIu64
         " do not (%.1f s)", v->c->source.topics, n_in_parts, v->r->records_in, v->r->decoded, bad_total,
         eddy_now() - t0);
+  if (!err && v->c->source.label_topic && *v->c->source.label_topic)
+    say(v, "labels %s: %" PRIu64 " label records replayed with their input partitions in timestamp order, %" PRIu64
+        " joined (learned once), %" PRIu64 " not (a dead letter with stage label due)", v->c->source.label_topic,
+        v->r->labels_in, v->r->labels_joined, v->r->labels_in - v->r->labels_joined);
   return err;
 }
 
@@ -771,7 +860,10 @@ static int on_prediction(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
     v->r->prediction_records++;
     vpart_t *p;
     uint8_t *b = named(v, "a prediction", topic, tlen, part, off, &p);
-    if (b && (*b & IN_MASK) == IN_BAD) {
+    if (b && (*b & IN_MASK) == IN_LABEL) {
+      v->r->misrouted++;
+      violation(v, "%s:%d@%" PRId64 " is a label record but has a prediction", p->topic, (int)p->partition, off);
+    } else if (b && (*b & IN_MASK) == IN_BAD) {
       v->r->misrouted++;
       violation(v, "%s:%d@%" PRId64 " does not decode (it has a dead letter due) but has a prediction", p->topic,
                 (int)p->partition, off);
@@ -864,6 +956,12 @@ static int on_dead_letter(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
   vpart_t *p;
   uint8_t *b = named(v, "a dead letter", topic, tlen, part, off, &p);
   if (!b) return 0;
+  if ((*b & IN_MASK) == IN_LABEL) {
+    v->r->misrouted++;
+    violation(v, "%s:%d@%" PRId64 " is a label joined to its prediction (learned) but was dead-lettered", p->topic,
+              (int)p->partition, off);
+    return 0;
+  }
   if ((*b & IN_MASK) == IN_GOOD) {
     v->r->misrouted++;
     violation(v, "%s:%d@%" PRId64 " decodes (a prediction is due) but was dead-lettered", p->topic,
@@ -1115,10 +1213,11 @@ void eddy_verify_json(const eddy_verify_result_t *r, eddy_buf_t *b) {
                   ",\"duplicates\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"dlq\":%" PRIu64 ",\"dlq_duplicates\":%" PRIu64
                   ",\"alerts\":%" PRIu64 ",\"stray\":%" PRIu64 ",\"models_checked\":%" PRIu64
                   ",\"models_equal\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"bad_dead_letters\":%" PRIu64
-                  ",\"before_start\":%" PRIu64 ",\"hidden\":%" PRIu64 ",\"seconds\":%.3f,\"violation\":",
+                  ",\"before_start\":%" PRIu64 ",\"hidden\":%" PRIu64 ",\"labels_in\":%" PRIu64
+                  ",\"labels_joined\":%" PRIu64 ",\"seconds\":%.3f,\"violation\":",
                   r->records_in, r->decoded, r->predictions, r->duplicates, r->lost, r->dlq, r->dlq_duplicates,
                   r->alerts, r->stray, r->models_checked, r->models_equal, r->misrouted, r->bad_dead_letters,
-                  r->before_start, r->hidden, r->seconds);
+                  r->before_start, r->hidden, r->labels_in, r->labels_joined, r->seconds);
   if (r->violated) eddy_json_string(b, r->violation, strlen(r->violation));
   else eddy_buf_put(b, "null", 4);
   eddy_buf_put(b, ",\"pending\":", 11);

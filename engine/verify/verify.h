@@ -37,6 +37,9 @@ typedef struct eddy_verify_result {
   uint64_t bad_dead_letters; /* dead letters whose key, value or headers are not the record's */
   uint64_t before_start;   /* outputs naming records deleted since (below the low watermark) */
   uint64_t models_checked, models_equal;
+  /* [source] label_topic: label records replayed, and those joined to a
+   * prediction (learned; the others must be dead-lettered). */
+  uint64_t labels_in, labels_joined;
   /* Exactly once: output records past a partition's last stable offset
    * (an open transaction hides them from read_committed readers), over
    * how many partitions, the first of them (TOPIC:P). */

@@ -179,27 +179,31 @@ int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x
   return (double)c == x->y;
 }
 
-int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double weight,
-                           double *out, size_t k) {
-  int n = eddy_ensemble_member_predict(e, i, x);
-  if (n < 0) return n;
-  if (e->last_valid) e->known[i] = (int32_t)eddy_argmax(e->votes, (size_t)n);
-  size_t m = (size_t)n < k ? (size_t)n : k;
+void eddy_ensemble_add_votes(const double *v, size_t n, double weight, double *out, size_t k) {
+  size_t m = n < k ? n : k;
   double sum = 0, abs_sum = 0;
   for (size_t c = 0; c < m; c++) {
-    sum += e->votes[c];
-    abs_sum += e->votes[c] > 0.0 ? e->votes[c] : -e->votes[c];
+    sum += v[c];
+    abs_sum += v[c] > 0.0 ? v[c] : -v[c];
   }
-  if (!(sum > 0.0)) return 0;
+  if (!(sum > 0.0)) return;
   /* MOA's DoubleVector: normalize() multiplies by 1 / (sum of absolute
    * values), then scaleValues(weight): the same roundings, in that order,
    * so that ties break as MOA's do; an infinite factor (subnormal sum)
    * gives infinity and NaN as MOA's does. */
   double inv = 1.0 / abs_sum;
   if (weight == 1.0)
-    for (size_t c = 0; c < m; c++) out[c] += e->votes[c] * inv;
+    for (size_t c = 0; c < m; c++) out[c] += v[c] * inv;
   else
-    for (size_t c = 0; c < m; c++) out[c] += (e->votes[c] * inv) * weight;
+    for (size_t c = 0; c < m; c++) out[c] += (v[c] * inv) * weight;
+}
+
+int eddy_ensemble_add_vote(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x, double weight,
+                           double *out, size_t k) {
+  int n = eddy_ensemble_member_predict(e, i, x);
+  if (n < 0) return n;
+  if (e->last_valid) e->known[i] = (int32_t)eddy_argmax(e->votes, (size_t)n);
+  eddy_ensemble_add_votes(e->votes, (size_t)n, weight, out, k);
   return 0;
 }
 

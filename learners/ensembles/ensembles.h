@@ -85,6 +85,10 @@ int eddy_ensemble_member_predict(eddy_ensemble_t *e, size_t i, const eddy_instan
  * member predicted for x in the ensemble's predict when it has not learned
  * since (x must be the instance given to eddy_ensemble_begin_learn). */
 int eddy_ensemble_correct(eddy_ensemble_t *e, size_t i, const eddy_instance_t *x);
+/* Adds votes v[0..n) to out[0..k) as MOA's ensembles do (the part of
+ * eddy_ensemble_add_vote after the member's prediction): for forests whose
+ * members are not registry learners. */
+void eddy_ensemble_add_votes(const double *v, size_t n, double weight, double *out, size_t k);
 /* Adds member i's votes to out[0..k) as MOA's ensembles do: nothing when
  * they do not sum to more than 0; else each times 1 / (the sum of their
  * absolute values), then times weight (when weight != 1: OzaBoost's
@@ -125,6 +129,8 @@ int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double
                           double *vote_weight);
 /* ADWIN bagging: how many members were replaced on a change so far. */
 uint64_t eddy_adwin_bagging_replacements(const eddy_learner_t *l);
+/* Leveraging bagging: how many members were reset on a change so far. */
+uint64_t eddy_leveraging_bagging_replacements(const eddy_learner_t *l);
 /* ---------------------------------------------------------- end ensembles */
 
 #endif /* EDDY_ENSEMBLES_H */

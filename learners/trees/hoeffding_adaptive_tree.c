@@ -44,15 +44,15 @@ typedef struct {
 
 static uint32_t node_pred(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x) {
   eddy__ht_node_votes(t, id, x, t->votes);
-  return (uint32_t)eddy_argmax(t->votes, t->nodes[id].dist_len);
+  return (uint32_t)eddy_argmax(t->votes, eddy__ht_node(t, id)->dist_len);
 }
 
 static uint32_t path_pred(eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, path_pred_t *pp) {
   if (!pp->done) {
     int32_t parent = -1;
     int branch = -1;
-    int32_t id = from == t->root ? eddy__ht_sort_root(t, x, &parent, &branch)
-                                 : eddy__ht_sort(t, from, x, &parent, &branch);
+    int32_t id = from == t->st.root ? eddy__ht_sort_root(t, x, &parent, &branch)
+                                 : eddy__ht_store_sort(&t->st, from, x, &parent, &branch);
     pp->pred = id < 0 ? 0 : node_pred(t, id, x);
     pp->done = 1;
   }
@@ -62,7 +62,7 @@ static uint32_t path_pred(eddy__ht_tree_t *t, int32_t from, const eddy_instance_
 /* Feeds the node's ADWIN with this instance's error; 1 when it detected an
  * increase of the error (MOA ignores a cut after which the mean fell). */
 static int error_change(eddy__ht_tree_t *t, int32_t id, int wrong) {
-  eddy__ht_node_t *n = &t->nodes[id];
+  eddy__ht_node_t *n = eddy__ht_node(t, id);
   double old = n->err_used ? eddy_adwin_estimation(n->adwin) : 0.0;
   n->err_used = 1;
   int change = eddy_adwin_update(n->adwin, wrong ? 1.0 : 0.0);
@@ -73,8 +73,8 @@ static int error_change(eddy__ht_tree_t *t, int32_t id, int wrong) {
 static double leaf_weight_factor(eddy__ht_tree_t *t, int32_t id) {
   int k;
   switch (t->p->bootstrap) {
-  case EDDY__HT_BOOT_MOA: k = eddy__ht_poisson1_java(&t->nodes[id].rng); break;
-  case EDDY__HT_BOOT_SEEDED: k = eddy__ht_poisson1_splitmix(&t->nodes[id].rng); break;
+  case EDDY__HT_BOOT_MOA: k = eddy__ht_poisson1_java(&eddy__ht_node(t, id)->rng); break;
+  case EDDY__HT_BOOT_SEEDED: k = eddy__ht_poisson1_splitmix(&eddy__ht_node(t, id)->rng); break;
   default: k = 0; break;
   }
   return k > 0 ? (double)k : 1.0;
@@ -87,18 +87,18 @@ static double leaf_weight_factor(eddy__ht_tree_t *t, int32_t id) {
 static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch,
                       const eddy_instance_t *x, uint32_t c, double w, path_pred_t *pp) {
   const eddy__ht_params_t *p = t->p;
-  int kind = t->nodes[id].kind;
+  int kind = eddy__ht_node(t, id)->b.kind;
   if (kind == EDDY__HT_LEAF) {
     double wl = w * leaf_weight_factor(t, id);
     uint32_t pred = node_pred(t, id, x);
     error_change(t, id, pred != c);
     eddy__ht_leaf_learn(t, id, x, c, wl);
     double seen = eddy__ht_weight(t, id);
-    if (seen - t->nodes[id].last_eval >= (double)p->grace_period) {
-      if (p->max_depth > 0 && t->nodes[id].depth >= p->max_depth) return 0;
+    if (seen - eddy__ht_node(t, id)->last_eval >= (double)p->grace_period) {
+      if (p->max_depth > 0 && eddy__ht_node(t, id)->b.depth >= p->max_depth) return 0;
       int r = eddy__ht_attempt_split(t, id, parent, branch);
       if (r < 0) return r;
-      if (r == 0) t->nodes[id].last_eval = seen;
+      if (r == 0) eddy__ht_node(t, id)->last_eval = seen;
       return r;
     }
     return 0;
@@ -110,14 +110,14 @@ static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch
   /* split node */
   uint32_t pred = path_pred(t, id, x, pp);
   if (error_change(t, id, pred != c)) {
-    if (t->nodes[id].alt >= 0) eddy__ht_free_subtree(t, t->nodes[id].alt);
-    int32_t alt = eddy__ht_new_leaf(t, NULL, 0, t->nodes[id].depth);
+    if (eddy__ht_node(t, id)->alt >= 0) eddy__ht_free_subtree(t, eddy__ht_node(t, id)->alt);
+    int32_t alt = eddy__ht_new_leaf(t, NULL, 0, eddy__ht_node(t, id)->b.depth);
     if (alt < 0) return alt;
-    t->nodes[id].alt = alt;
+    eddy__ht_node(t, id)->alt = alt;
     t->n_alternates++;
-  } else if (t->nodes[id].alt >= 0 && t->nodes[t->nodes[id].alt].err_used) {
-    int32_t alt = t->nodes[id].alt;
-    const eddy_adwin_t *ea = t->nodes[alt].adwin, *en = t->nodes[id].adwin;
+  } else if (eddy__ht_node(t, id)->alt >= 0 && eddy__ht_node(t, eddy__ht_node(t, id)->alt)->err_used) {
+    int32_t alt = eddy__ht_node(t, id)->alt;
+    const eddy_adwin_t *ea = eddy__ht_node(t, alt)->adwin, *en = eddy__ht_node(t, id)->adwin;
     double thr = (double)p->drift_window_threshold;
     if ((double)eddy_adwin_width(en) > thr && (double)eddy_adwin_width(ea) > thr) {
       double old_rate = eddy_adwin_estimation(en), alt_rate = eddy_adwin_estimation(ea);
@@ -126,8 +126,8 @@ static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch
           sqrt(2.0 * old_rate * (1.0 - old_rate) * log(2.0 / p->switch_significance) * fn);
       if (bound < old_rate - alt_rate) {
         /* the alternate takes this node's place; it then learns x there */
-        t->nodes[id].alt = -1;
-        int err = eddy__ht_set_child(t, parent, branch, alt);
+        eddy__ht_node(t, id)->alt = -1;
+        int err = eddy__ht_store_set_child(&t->st, parent, branch, alt);
         if (err) return err;
         eddy__ht_free_subtree(t, id);
         t->n_switched++;
@@ -135,18 +135,18 @@ static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch
         return r < 0 ? r : 1;
       } else if (bound < alt_rate - old_rate) {
         eddy__ht_free_subtree(t, alt);
-        t->nodes[id].alt = -1;
+        eddy__ht_node(t, id)->alt = -1;
         t->n_pruned++;
       }
     }
   }
-  if (t->nodes[id].alt >= 0) {
-    int r = learn_node(t, t->nodes[id].alt, parent, branch, x, c, w, pp);
+  if (eddy__ht_node(t, id)->alt >= 0) {
+    int r = learn_node(t, eddy__ht_node(t, id)->alt, parent, branch, x, c, w, pp);
     if (r < 0) return r;
     if (r == 1) return 1; /* the alternate split and replaced this node */
   }
-  const eddy__ht_node_t *n = &t->nodes[id];
-  int b = eddy__ht_branch(n->test, (size_t)n->attr, n->value, x);
+  const eddy__ht_node_t *n = eddy__ht_node(t, id);
+  int b = eddy__ht_branch(n->b.test, (size_t)n->b.attr, n->b.value, x);
   int32_t child = eddy__ht_kid(t, id, b);
   if (child >= 0) {
     int r = learn_node(t, child, id, b, x, c, w, pp);
@@ -155,81 +155,22 @@ static int learn_node(eddy__ht_tree_t *t, int32_t id, int32_t parent, int branch
   return 0;
 }
 
-static int hat_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  int err = eddy__ht_tree_init(l->state, l->schema, l->params, 1, l->seed);
-  if (err) eddy_seterr(errstr, errstr_size, err, "hoeffding_adaptive_tree: out of memory");
-  return err;
-}
-
-static int hat_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  eddy__ht_tree_t *t = l->state;
-  size_t k = eddy_schema_n_classes(l->schema);
-  if (out_len < k) return EDDY_ENOSPC;
-  if (t->root < 0) {
-    for (size_t c = 0; c < k; c++) out[c] = 0.0;
-    return (int)k;
-  }
-  int32_t parent = -1;
-  int branch = -1;
-  int32_t id = eddy__ht_sort(t, t->root, x, &parent, &branch);
-  eddy__ht_cache_sort(t, x, id, parent, branch);
-  if (id < 0) id = parent;
-  eddy__ht_node_votes(t, id, x, t->votes);
-  return eddy__ht_votes_out(t->votes, t->L.C, out, out_len, k);
-}
-
 static int hat_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   eddy__ht_tree_t *t = l->state;
+  int err = eddy__ht_learn_begin(t, x);
+  if (err <= 0) return err;
   double w = x->weight;
-  if (!(w > 0.0) || !x->has_y) return 0;
-  if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
-  int err = eddy__ht_tree_ensure(t, x);
-  if (err) return err;
-  if (t->root < 0) {
-    int32_t r = eddy__ht_new_leaf(t, NULL, 0, 0);
-    if (r < 0) return r;
-    t->root = r;
-  }
   path_pred_t pp = {0, 0};
-  int r = learn_node(t, t->root, -1, -1, x, (uint32_t)x->y, w, &pp);
+  int r = learn_node(t, t->st.root, -1, -1, x, (uint32_t)x->y, w, &pp);
   if (r < 0) return r;
   return eddy__ht_after_learn(t, w);
-}
-
-static void hat_reset(eddy_learner_t *l) { eddy__ht_tree_reset(l->state); }
-
-static int hat_save(const eddy_learner_t *l, eddy_buf_t *b) { return eddy__ht_tree_save(l->state, b); }
-
-static int hat_load(eddy_learner_t *l, eddy_reader_t *r) {
-  eddy__ht_tree_t *t = l->state;
-  eddy__ht_tree_reset(t);
-  return eddy__ht_tree_load(t, r);
-}
-
-static size_t hat_memory(const eddy_learner_t *l) { return eddy__ht_tree_memory(l->state); }
-
-static void hat_destroy(eddy_learner_t *l) { eddy__ht_tree_free(l->state); }
-
-static void hat_describe(const eddy_learner_t *l, FILE *out) {
-  eddy__ht_tree_describe(l->state, "hoeffding_adaptive_tree", out);
 }
 
 const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree = {
     .name = "hoeffding_adaptive_tree",
     .description = "Hoeffding Adaptive Tree as MOA's HoeffdingAdaptiveTree: ADWIN per node, "
                    "alternate subtrees swapped in when significantly better",
-    .tasks = EDDY_CLASSIFICATION,
     .options = hat_options,
-    .params_size = sizeof(eddy__ht_params_t),
-    .state_size = sizeof(eddy__ht_tree_t),
-    .init = hat_init,
-    .predict = hat_predict,
+    EDDY__HT_LEARNER_COMMON,
     .learn = hat_learn,
-    .reset = hat_reset,
-    .save = hat_save,
-    .load = hat_load,
-    .memory = hat_memory,
-    .destroy = hat_destroy,
-    .describe = hat_describe,
-    .export_json = eddy__ht_export,
 };

@@ -85,10 +85,8 @@ const eddy_option_t hat_options[] = {
 /* ------------------------------------------------------------ layout and pools */
 
 static int alloc_scratch(eddy__ht_tree_t *t) {
-  const eddy__ht_layout_t *L = &t->L;
-  uint32_t vmax = 2;
-  for (size_t a = 0; a < L->n_attrs; a++)
-    if (L->V[a] > vmax) vmax = L->V[a];
+  const eddy__ht_layout_t *L = &t->st.L;
+  uint32_t vmax = eddy__ht_layout_vmax(L);
   size_t C = L->C;
   size_t obs = 2 * C + L->n_bins + 2;
   if ((size_t)vmax * C > obs) obs = (size_t)vmax * C;
@@ -120,17 +118,14 @@ int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__h
   t->p = p;
   t->adaptive = adaptive;
   t->seed = seed;
-  t->root = -1;
-  t->free_node = -1;
-  t->growth_allowed = 1;
   t->overhead = 1.0;
   t->cache_leaf = -1;
   t->cache_node = INT32_MIN;
-  eddy__ht_kids_init(&t->kids);
-  eddy__ht_layout_t *L = &t->L;
-  L->n_attrs = s->n_attrs;
   uint32_t k = eddy_schema_n_classes(s);
-  L->C = k > 2 ? k : 2;
+  eddy__ht_store_init(&t->st, sizeof(eddy__ht_node_t), k > 2 ? k : 2);
+  eddy__ht_layout_t *L = &t->st.L;
+  L->n_attrs = s->n_attrs;
+  L->C = t->st.row_len;
   L->n_bins = (uint32_t)p->n_split_points;
   L->V = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *L->V);
   L->off = calloc(s->n_attrs ? s->n_attrs : 1, sizeof *L->off);
@@ -145,18 +140,23 @@ int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__h
     }
   }
   eddy__ht_layout_compute(L, s);
+  t->sub_seed = 1;
+  eddy_jrandom_seed(&t->jr, t->sub_seed);
+  if (p->subspace_size > 0 && (size_t)p->subspace_size < s->n_attrs) {
+    t->sub_k = (size_t)p->subspace_size;
+    if (!(t->sub_pool = malloc(s->n_attrs * sizeof *t->sub_pool))) return EDDY_ENOMEM;
+  }
   return alloc_scratch(t);
 }
 
+void eddy__ht_tree_seed_subspace(eddy__ht_tree_t *t, int64_t seed) {
+  t->sub_seed = seed;
+  eddy_jrandom_seed(&t->jr, seed);
+}
+
 void eddy__ht_tree_free(eddy__ht_tree_t *t) {
-  for (size_t i = 0; i < t->n_nodes; i++) eddy_adwin_free(t->nodes[i].adwin);
-  free(t->nodes);
-  free(t->dist);
-  free(t->stats);
-  free(t->slot_free);
-  eddy__ht_kids_free_all(&t->kids);
-  free(t->L.V);
-  free(t->L.off);
+  for (size_t i = 0; i < t->st.n_nodes; i++) eddy_adwin_free(eddy__ht_node(t, (int32_t)i)->adwin);
+  eddy__ht_store_free(&t->st);
   free(t->votes);
   free(t->votes2);
   free(t->post);
@@ -168,8 +168,10 @@ void eddy__ht_tree_free(eddy__ht_tree_t *t) {
   free(t->cache_x);
   free(t->cache_votes);
   free(t->cache_miss);
+  free(t->sub_mask);
+  free(t->sub_pool);
   memset(t, 0, sizeof *t);
-  t->root = -1;
+  t->st.root = -1;
 }
 
 void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
@@ -177,14 +179,18 @@ void eddy__ht_tree_reset(eddy__ht_tree_t *t) {
   const eddy__ht_params_t *p = t->p;
   int adaptive = t->adaptive;
   uint64_t seed = t->seed;
+  int64_t sub_seed = t->sub_seed;
+  const uint8_t *fixed = t->fixed_mask;
   eddy__ht_tree_free(t);
   eddy__ht_tree_init(t, s, p, adaptive, seed);
+  eddy__ht_tree_seed_subspace(t, sub_seed);
+  t->fixed_mask = fixed;
 }
 
 /* Re-lays out dist rows and slots for C1 classes and V1 values. */
 static int relayout(eddy__ht_tree_t *t, uint32_t C1, const uint32_t *V1) {
   const eddy_schema_t *s = t->schema;
-  eddy__ht_layout_t N = t->L;
+  eddy__ht_layout_t N = t->st.L;
   N.C = C1;
   N.V = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *N.V);
   N.off = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *N.off);
@@ -192,29 +198,30 @@ static int relayout(eddy__ht_tree_t *t, uint32_t C1, const uint32_t *V1) {
   memcpy(N.V, V1, s->n_attrs * sizeof *N.V);
   eddy__ht_layout_compute(&N, s);
   double *dist = NULL, *stats = NULL;
-  if (t->cap_dist) {
-    dist = calloc(t->cap_dist * C1, sizeof *dist);
+  if (t->st.cap_rows) {
+    dist = calloc(t->st.cap_rows * C1, sizeof *dist);
     if (!dist) goto oom;
-    for (size_t i = 0; i < t->n_nodes; i++)
-      memcpy(dist + i * C1, t->dist + i * t->L.C, t->L.C * sizeof *dist);
+    for (size_t i = 0; i < t->st.n_nodes; i++)
+      memcpy(dist + i * C1, t->st.rows + i * t->st.L.C, t->st.L.C * sizeof *dist);
   }
-  if (t->cap_slots) {
-    stats = calloc(t->cap_slots * N.stride, sizeof *stats);
+  if (t->st.cap_slots) {
+    stats = calloc(t->st.cap_slots * N.stride, sizeof *stats);
     if (!stats) {
       free(dist);
       goto oom;
     }
-    for (size_t i = 0; i < t->n_slots; i++)
-      eddy__ht_layout_copy_slot(&t->L, t->stats + i * t->L.stride, &N, stats + i * N.stride, s);
+    for (size_t i = 0; i < t->st.n_slots; i++)
+      eddy__ht_layout_copy_slot(&t->st.L, t->st.stats + i * t->st.L.stride, &N, stats + i * N.stride, s);
   }
-  free(t->dist);
-  free(t->stats);
-  t->dist = dist;
-  t->stats = stats;
-  free(t->L.V);
-  free(t->L.off);
-  t->L = N;
-  t->stamp++;
+  free(t->st.rows);
+  free(t->st.stats);
+  t->st.rows = dist;
+  t->st.stats = stats;
+  free(t->st.L.V);
+  free(t->st.L.off);
+  t->st.L = N;
+  t->st.row_len = C1;
+  t->st.stamp++;
   return alloc_scratch(t);
 oom:
   free(N.V);
@@ -231,20 +238,20 @@ static uint32_t grow_to(uint32_t cur, uint64_t need) {
 int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   const eddy_schema_t *s = t->schema;
   int need = 0;
-  uint32_t C1 = t->L.C;
+  uint32_t C1 = t->st.L.C;
   if (s->task == EDDY_CLASSIFICATION && x->y >= C1) {
     C1 = grow_to(C1, (uint64_t)x->y + 1);
     need = 1;
   }
   for (size_t a = 0; a < s->n_attrs && !need; a++)
     if (s->attrs[a].kind == EDDY_NOMINAL && !(x->missing && x->missing[a]) && x->x[a] >= 0 &&
-        x->x[a] >= t->L.V[a] && x->x[a] < 4294967296.0)
+        x->x[a] >= t->st.L.V[a] && x->x[a] < 4294967296.0)
       need = 1;
   if (!need) return 0;
   uint32_t *V1 = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *V1);
   if (!V1) return EDDY_ENOMEM;
   for (size_t a = 0; a < s->n_attrs; a++) {
-    V1[a] = t->L.V[a];
+    V1[a] = t->st.L.V[a];
     if (s->attrs[a].kind == EDDY_NOMINAL && !(x->missing && x->missing[a]) && x->x[a] >= 0 &&
         x->x[a] >= V1[a] && x->x[a] < 4294967296.0)
       V1[a] = grow_to(V1[a], (uint64_t)x->x[a] + 1);
@@ -254,200 +261,90 @@ int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   return err;
 }
 
-static int32_t alloc_slot(eddy__ht_tree_t *t) {
-  int32_t slot;
-  if (t->n_slot_free) {
-    slot = t->slot_free[--t->n_slot_free];
-  } else {
-    if (t->n_slots == t->cap_slots) {
-      size_t cap = t->cap_slots ? t->cap_slots * 2 : 8;
-      double *st = realloc(t->stats, cap * t->L.stride * sizeof *st);
-      if (!st) return EDDY_ENOMEM;
-      t->stats = st;
-      int32_t *fr = realloc(t->slot_free, cap * sizeof *fr);
-      if (!fr) return EDDY_ENOMEM;
-      t->slot_free = fr;
-      t->cap_slots = cap;
-    }
-    slot = (int32_t)t->n_slots++;
-  }
-  eddy__ht_layout_clear_slot(&t->L, t->stats + (size_t)slot * t->L.stride, t->schema);
-  return slot;
-}
-
-static void release_slot(eddy__ht_tree_t *t, int32_t slot) {
-  if (slot >= 0) t->slot_free[t->n_slot_free++] = slot;
-}
-
+/* A node from the store; HAT's nodes keep their error estimator (reset)
+ * and start a Poisson stream. */
 static int32_t new_node(eddy__ht_tree_t *t) {
-  int32_t id;
-  if (t->free_node >= 0) {
-    id = t->free_node;
-    t->free_node = t->nodes[id].kids;
-  } else {
-    if (t->n_nodes >= INT32_MAX) return EDDY_ERANGE;
-    if (t->n_nodes == t->cap_nodes) {
-      size_t cap = t->cap_nodes ? t->cap_nodes * 2 : 16;
-      eddy__ht_node_t *n = realloc(t->nodes, cap * sizeof *n);
-      if (!n) return EDDY_ENOMEM;
-      t->nodes = n;
-      t->cap_nodes = cap;
-    }
-    if (t->n_nodes == t->cap_dist) {
-      size_t cap = t->cap_dist ? t->cap_dist * 2 : 16;
-      double *d = realloc(t->dist, cap * t->L.C * sizeof *d);
-      if (!d) return EDDY_ENOMEM;
-      t->dist = d;
-      t->cap_dist = cap;
-    }
-    id = (int32_t)t->n_nodes++;
-    t->nodes[id].adwin = NULL;
-  }
-  eddy__ht_node_t *n = &t->nodes[id];
-  eddy_adwin_t *adwin = n->adwin;
-  memset(n, 0, sizeof *n);
-  n->kids = -1;
-  n->slot = -1;
+  int32_t reuse = t->st.free_node;
+  eddy_adwin_t *adwin = reuse >= 0 ? eddy__ht_node(t, reuse)->adwin : NULL;
+  int32_t id = eddy__ht_store_new_node(&t->st);
+  if (id < 0) return id;
+  eddy__ht_node_t *n = eddy__ht_node(t, id);
   n->alt = -1;
   if (t->adaptive) {
     if (adwin)
       eddy_adwin_reset(adwin);
     else if (!(adwin = eddy_adwin_new(t->p->adwin_delta)))
       return EDDY_ENOMEM;
-    n->adwin = adwin;
-    if (t->p->bootstrap == EDDY__HT_BOOT_SEEDED)
-      n->rng = eddy_seed_derive(t->seed, t->n_created);
-    else
-      n->rng = eddy__ht_moa_random_state();
+    n->rng = t->p->bootstrap == EDDY__HT_BOOT_SEEDED ? eddy_seed_derive(t->seed, t->n_created)
+                                                     : eddy__ht_moa_random_state();
   }
+  n->adwin = adwin;
   t->n_created++;
-  memset(eddy__ht_dist(t, id), 0, t->L.C * sizeof(double));
   return id;
 }
 
-static void free_node(eddy__ht_tree_t *t, int32_t id) {
-  eddy__ht_node_t *n = &t->nodes[id];
-  switch (n->kind) {
-  case EDDY__HT_LEAF:
-    release_slot(t, n->slot);
-    t->n_active--;
-    break;
-  case EDDY__HT_LEAF_INACTIVE: t->n_inactive--; break;
-  case EDDY__HT_SPLIT:
-    if (n->kids >= 0) eddy__ht_kids_release(&t->kids, n->kids, n->kids_log2);
-    t->n_split--;
-    break;
-  default: return;
-  }
-  t->stamp++;
-  n->kind = EDDY__HT_FREE;
-  n->slot = -1;
-  n->kids = t->free_node;
-  t->free_node = id;
-}
-
 void eddy__ht_free_subtree(eddy__ht_tree_t *t, int32_t id) {
-  if (id < 0 || t->nodes[id].kind == EDDY__HT_FREE) return;
-  eddy__ht_node_t *n = &t->nodes[id];
-  if (n->kind == EDDY__HT_SPLIT) {
-    for (int32_t b = 0; b < t->nodes[id].n_kids; b++) eddy__ht_free_subtree(t, eddy__ht_kid(t, id, b));
-  }
-  if (t->nodes[id].alt >= 0) eddy__ht_free_subtree(t, t->nodes[id].alt);
-  t->nodes[id].alt = -1;
-  free_node(t, id);
+  eddy__ht_store_free_subtree(&t->st, id, offsetof(eddy__ht_node_t, alt));
 }
 
 double eddy__ht_weight(const eddy__ht_tree_t *t, int32_t id) {
   const double *d = eddy__ht_dist(t, id);
   double s = 0.0;
-  for (uint32_t c = 0; c < t->nodes[id].dist_len; c++) s += d[c];
+  for (uint32_t c = 0; c < eddy__ht_node(t, id)->dist_len; c++) s += d[c];
   return s;
 }
 
 int eddy__ht_dist_max_index(const eddy__ht_tree_t *t, int32_t id) {
   const double *d = eddy__ht_dist(t, id);
   int m = -1;
-  for (uint32_t c = 0; c < t->nodes[id].dist_len; c++)
+  for (uint32_t c = 0; c < eddy__ht_node(t, id)->dist_len; c++)
     if (m < 0 || d[c] > d[m]) m = (int)c;
   return m;
+}
+
+/* An ARF leaf's subspace row for its new slot: the masks grow with the
+ * slot pool (its capacity was old_cap before the slot was taken) and the
+ * row starts empty. 0, or EDDY_ENOMEM. */
+static int fit_sub_mask(eddy__ht_tree_t *t, int32_t slot, size_t old_cap) {
+  if (!t->sub_k) return 0;
+  size_t n = t->st.L.n_attrs;
+  if (t->st.cap_slots != old_cap) {
+    uint8_t *m = realloc(t->sub_mask, t->st.cap_slots * n);
+    if (!m) return EDDY_ENOMEM;
+    t->sub_mask = m;
+  }
+  memset(t->sub_mask + (size_t)slot * n, 0, n);
+  return 0;
 }
 
 int32_t eddy__ht_new_leaf(eddy__ht_tree_t *t, const double *dist, uint32_t len, int32_t depth) {
   int32_t id = new_node(t);
   if (id < 0) return id;
-  int32_t slot = alloc_slot(t);
-  if (slot < 0) {
-    t->nodes[id].kind = EDDY__HT_LEAF_INACTIVE;
-    t->n_inactive++;
-    free_node(t, id);
-    return slot;
+  size_t cap = t->st.cap_slots;
+  id = eddy__ht_store_new_leaf(&t->st, id, depth);
+  if (id < 0) return id;
+  if (fit_sub_mask(t, eddy__ht_node(t, id)->b.slot, cap)) {
+    eddy__ht_store_free_node(&t->st, id);
+    return EDDY_ENOMEM;
   }
-  eddy__ht_node_t *n = &t->nodes[id];
-  n->kind = EDDY__HT_LEAF;
-  n->slot = slot;
-  n->depth = depth;
+  eddy__ht_node_t *n = eddy__ht_node(t, id);
   n->dist_len = len;
-  if (dist) memcpy(eddy__ht_dist(t, id), dist, t->L.C * sizeof(double));
+  if (dist) memcpy(eddy__ht_dist(t, id), dist, t->st.L.C * sizeof(double));
   n->last_eval = eddy__ht_weight(t, id);
-  t->n_active++;
   return id;
-}
-
-int eddy__ht_set_child(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id) {
-  t->stamp++;
-  if (parent < 0) {
-    t->root = id;
-    return 0;
-  }
-  eddy__ht_node_t *p = &t->nodes[parent];
-  if (p->kids < 0 || branch >= (1 << p->kids_log2)) {
-    unsigned lg = eddy__ht_log2_ceil((size_t)branch + 1);
-    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
-    if (off < 0) return (int)off;
-    p = &t->nodes[parent];
-    if (p->kids >= 0) {
-      memcpy(t->kids.v + off, t->kids.v + p->kids, ((size_t)1 << p->kids_log2) * sizeof(int32_t));
-      eddy__ht_kids_release(&t->kids, p->kids, p->kids_log2);
-    }
-    p->kids = (int32_t)off;
-    p->kids_log2 = (uint8_t)lg;
-  }
-  t->kids.v[p->kids + branch] = id;
-  if (branch >= p->n_kids) p->n_kids = branch + 1;
-  return 0;
-}
-
-static int32_t get_slot_content(const eddy__ht_tree_t *t, int32_t parent, int branch) {
-  return parent < 0 ? t->root : eddy__ht_kid(t, parent, branch);
 }
 
 /* Puts id at (parent, branch) and frees what was there. */
 static int replace_at(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id) {
-  int32_t old = get_slot_content(t, parent, branch);
-  int err = eddy__ht_set_child(t, parent, branch, id);
+  int32_t old = eddy__ht_store_at(&t->st, parent, branch);
+  int err = eddy__ht_store_set_child(&t->st, parent, branch, id);
   if (err) return err;
   if (old >= 0 && old != id) eddy__ht_free_subtree(t, old);
   return 0;
 }
 
-int32_t eddy__ht_sort(const eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
-                int *branch) {
-  int32_t n = from;
-  while (n >= 0 && t->nodes[n].kind == EDDY__HT_SPLIT) {
-    const eddy__ht_node_t *nd = &t->nodes[n];
-    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
-    if (b < 0) return n;
-    int32_t c = eddy__ht_kid(t, n, b);
-    *parent = n;
-    *branch = b;
-    if (c < 0) return -1;
-    n = c;
-  }
-  return n;
-}
-
 static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
-  size_t n = t->L.n_attrs;
+  size_t n = t->st.L.n_attrs;
   if (memcmp(t->cache_x, x->x, n * sizeof *x->x) != 0) return 0;
   for (size_t a = 0; a < n; a++)
     if (t->cache_miss[a] != (x->missing ? x->missing[a] != 0 : 0)) return 0;
@@ -456,9 +353,9 @@ static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
 
 void eddy__ht_cache_sort(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
                    int branch) {
-  memcpy(t->cache_x, x->x, t->L.n_attrs * sizeof *x->x);
-  for (size_t a = 0; a < t->L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
-  t->cache_stamp = t->stamp;
+  memcpy(t->cache_x, x->x, t->st.L.n_attrs * sizeof *x->x);
+  for (size_t a = 0; a < t->st.L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
+  t->cache_stamp = t->st.stamp;
   t->cache_node = id;
   t->cache_parent = parent;
   t->cache_branch = branch;
@@ -467,7 +364,7 @@ void eddy__ht_cache_sort(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t i
 }
 
 static int cache_valid(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
-  return t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x);
+  return t->cache_stamp == t->st.stamp && t->cache_node != INT32_MIN && same_instance(t, x);
 }
 
 int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch) {
@@ -478,28 +375,51 @@ int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t
   }
   *parent = -1;
   *branch = -1;
-  return eddy__ht_sort(t, t->root, x, parent, branch);
+  return eddy__ht_store_sort(&t->st, t->st.root, x, parent, branch);
+}
+
+/* The attributes an active leaf observes (NULL: all). */
+static const uint8_t *ht_sub_mask(const eddy__ht_tree_t *t, int32_t id) {
+  if (t->fixed_mask) return t->fixed_mask;
+  return t->sub_k ? t->sub_mask + (size_t)eddy__ht_node(t, id)->b.slot * t->st.L.n_attrs : NULL;
+}
+
+/* ARFHoeffdingTree's RandomLearningNode on its first instance: sub_k
+ * attributes drawn without replacement, each nextInt(remaining) an index
+ * into the remaining ones in order (MOA's ArrayList.remove). */
+static void draw_subspace(eddy__ht_tree_t *t, int32_t id) {
+  size_t n = t->st.L.n_attrs;
+  uint8_t *m = t->sub_mask + (size_t)eddy__ht_node(t, id)->b.slot * n;
+  memset(m, 0, n);
+  for (size_t a = 0; a < n; a++) t->sub_pool[a] = (int32_t)a;
+  size_t left = n;
+  for (size_t i = 0; i < t->sub_k; i++) {
+    size_t j = (size_t)eddy_jrandom_int(&t->jr, (int32_t)left);
+    m[t->sub_pool[j]] = 1;
+    memmove(t->sub_pool + j, t->sub_pool + j + 1, (left - j - 1) * sizeof *t->sub_pool);
+    left--;
+  }
 }
 
 /* Naive Bayes votes of an active leaf into v, through the cache. */
 static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *v) {
-  const eddy__ht_node_t *n = &t->nodes[id];
+  const eddy__ht_node_t *n = eddy__ht_node(t, id);
   if (t->cache_nb && t->cache_leaf == id && cache_valid(t, x)) {
-    memcpy(v, t->cache_votes, t->L.C * sizeof *v);
+    memcpy(v, t->cache_votes, t->st.L.C * sizeof *v);
     return;
   }
-  eddy__ht_obs_nb_votes(&t->L, t->schema, eddy__ht_slot(t, id), n->obs_init, eddy__ht_dist(t, id), n->dist_len, x,
-                  v);
-  if (t->cache_stamp == t->stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
-    memcpy(t->cache_votes, v, t->L.C * sizeof *v);
+  eddy__ht_obs_nb_votes(&t->st.L, t->schema, eddy__ht_slot(t, id), n->b.obs_init, eddy__ht_dist(t, id),
+                        n->dist_len, x, v, ht_sub_mask(t, id));
+  if (t->cache_stamp == t->st.stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
+    memcpy(t->cache_votes, v, t->st.L.C * sizeof *v);
     t->cache_leaf = id;
     t->cache_nb = 1;
   }
 }
 
 void eddy__ht_node_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, double *votes) {
-  const eddy__ht_node_t *n = &t->nodes[id];
-  if (n->kind == EDDY__HT_LEAF) {
+  const eddy__ht_node_t *n = eddy__ht_node(t, id);
+  if (n->b.kind == EDDY__HT_LEAF) {
     int pred = t->p->leaf_prediction;
     int nb = pred == EDDY__HT_PRED_NB ? eddy__ht_weight(t, id) >= (double)t->p->nb_threshold
                                 : pred == EDDY__HT_PRED_NBA && !(n->mc_correct > n->nb_correct);
@@ -508,61 +428,62 @@ void eddy__ht_node_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
       return;
     }
   }
-  memcpy(votes, eddy__ht_dist(t, id), t->L.C * sizeof *votes);
+  memcpy(votes, eddy__ht_dist(t, id), t->st.L.C * sizeof *votes);
 }
 
 void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
-  eddy__ht_node_t *n = &t->nodes[id];
-  if (n->kind == EDDY__HT_LEAF) {
+  eddy__ht_node_t *n = eddy__ht_node(t, id);
+  if (n->b.kind == EDDY__HT_LEAF) {
     if (t->p->leaf_prediction == EDDY__HT_PRED_NBA) {
       if (eddy__ht_dist_max_index(t, id) == (int)c) n->mc_correct += w;
       leaf_nb_votes(t, id, x, t->votes2);
       if (eddy_argmax(t->votes2, n->dist_len) == c) n->nb_correct += w;
     }
-    n->obs_init = 1;
-    eddy__ht_obs_update(&t->L, t->schema, eddy__ht_slot(t, id), x, c, w);
+    if (!n->b.obs_init && t->sub_k) draw_subspace(t, id);
+    n->b.obs_init = 1;
+    eddy__ht_obs_update(&t->st.L, t->schema, eddy__ht_slot(t, id), x, c, w, ht_sub_mask(t, id));
   }
   eddy__ht_dist(t, id)[c] += w;
   if (n->dist_len < c + 1) n->dist_len = c + 1;
-  t->stamp++;
+  t->st.stamp++;
 }
 
 /* ------------------------------------------------------------ memory management */
 
+static size_t adwin_bytes(const void *node) {
+  const eddy__ht_node_t *n = node;
+  return n->adwin ? eddy_adwin_memory(n->adwin) : 0;
+}
+
 static size_t node_bytes(const eddy__ht_tree_t *t, int32_t id) {
-  const eddy__ht_node_t *n = &t->nodes[id];
-  size_t b = sizeof *n + t->L.C * sizeof(double);
-  if (n->kind == EDDY__HT_LEAF) b += t->L.stride * sizeof(double);
-  if (n->adwin) b += eddy_adwin_memory(n->adwin);
-  return b;
+  return eddy__ht_store_node_bytes(&t->st, id) + adwin_bytes(eddy__ht_node(t, id));
 }
 
 static void deactivate(eddy__ht_tree_t *t, int32_t id) {
-  eddy__ht_node_t *n = &t->nodes[id];
-  if (n->kind != EDDY__HT_LEAF) return;
-  release_slot(t, n->slot);
-  t->stamp++;
-  n->slot = -1;
-  n->kind = EDDY__HT_LEAF_INACTIVE;
-  n->obs_init = 0;
-  n->mc_correct = n->nb_correct = 0;
-  t->n_active--;
-  t->n_inactive++;
+  if (eddy__ht_store_deactivate(&t->st, id)) {
+    eddy__ht_node_t *n = eddy__ht_node(t, id);
+    n->mc_correct = n->nb_correct = 0;
+  }
 }
 
 static int activate(eddy__ht_tree_t *t, int32_t id) {
-  if (t->nodes[id].kind != EDDY__HT_LEAF_INACTIVE) return 0;
-  int32_t slot = alloc_slot(t);
+  if (eddy__ht_node(t, id)->b.kind != EDDY__HT_LEAF_INACTIVE) return 0;
+  size_t cap = t->st.cap_slots;
+  int32_t slot = eddy__ht_store_alloc_slot(&t->st);
   if (slot < 0) return slot;
-  eddy__ht_node_t *n = &t->nodes[id];
-  n->slot = slot;
-  n->kind = EDDY__HT_LEAF;
-  n->obs_init = 0;
+  if (fit_sub_mask(t, slot, cap)) {
+    t->st.slot_free[t->st.n_slot_free++] = slot;
+    return EDDY_ENOMEM;
+  }
+  eddy__ht_node_t *n = eddy__ht_node(t, id);
+  n->b.slot = slot;
+  n->b.kind = EDDY__HT_LEAF;
+  n->b.obs_init = 0;
   n->mc_correct = n->nb_correct = 0;
   n->last_eval = eddy__ht_weight(t, id);
-  t->n_active++;
-  t->n_inactive--;
-  t->stamp++;
+  t->st.n_active++;
+  t->st.n_inactive--;
+  t->st.stamp++;
   /* MOA makes a new learning node here: HAT's error estimator and Poisson
    * stream start over too */
   if (t->adaptive) {
@@ -577,7 +498,7 @@ static int activate(eddy__ht_tree_t *t, int32_t id) {
 
 /* The learning nodes of the main tree in MOA's findLearningNodes order. */
 static int find_leaves(eddy__ht_tree_t *t, size_t *n_out) {
-  size_t need = t->n_nodes * 2 + 1;
+  size_t need = t->st.n_nodes * 2 + 1;
   if (need > t->cap_walk) {
     int32_t *w = realloc(t->walk, need * sizeof *w);
     if (!w) return EDDY_ENOMEM;
@@ -586,13 +507,13 @@ static int find_leaves(eddy__ht_tree_t *t, size_t *n_out) {
   }
   /* walk[0 .. n) is the output; a stack grows down from the end */
   size_t n = 0, top = t->cap_walk;
-  if (t->root >= 0) t->walk[--top] = t->root;
+  if (t->st.root >= 0) t->walk[--top] = t->st.root;
   while (top < t->cap_walk) {
     int32_t id = t->walk[top++];
-    const eddy__ht_node_t *nd = &t->nodes[id];
-    if (nd->kind == EDDY__HT_LEAF || nd->kind == EDDY__HT_LEAF_INACTIVE) t->walk[n++] = id;
-    if (nd->kind == EDDY__HT_SPLIT)
-      for (int32_t b = nd->n_kids - 1; b >= 0; b--) {
+    const eddy__ht_node_t *nd = eddy__ht_node(t, id);
+    if (nd->b.kind == EDDY__HT_LEAF || nd->b.kind == EDDY__HT_LEAF_INACTIVE) t->walk[n++] = id;
+    if (nd->b.kind == EDDY__HT_SPLIT)
+      for (int32_t b = nd->b.n_kids - 1; b >= 0; b--) {
         int32_t c = eddy__ht_kid(t, id, b);
         if (c >= 0) t->walk[--top] = c;
       }
@@ -621,12 +542,12 @@ static int by_promise(const void *a, const void *b) {
 
 static int enforce_tracker_limit(eddy__ht_tree_t *t) {
   const eddy__ht_params_t *p = t->p;
-  if (!(t->n_inactive > 0 ||
-        (t->n_active * t->active_est + t->n_inactive * t->inactive_est) * t->overhead >
+  if (!(t->st.n_inactive > 0 ||
+        (t->st.n_active * t->active_est + t->st.n_inactive * t->inactive_est) * t->overhead >
             (double)p->max_byte_size))
     return 0;
   if (p->stop_mem_management) {
-    t->growth_allowed = 0;
+    t->st.growth_allowed = 0;
     return 0;
   }
   size_t n;
@@ -656,23 +577,6 @@ static int enforce_tracker_limit(eddy__ht_tree_t *t) {
   return err;
 }
 
-/* Bytes the live tree uses (MOA's measureByteSize counts live objects):
- * the pools' spare capacity is left out, so that deactivating leaves
- * lowers it. */
-static size_t live_bytes(const eddy__ht_tree_t *t) {
-  size_t m = eddy__ht_tree_memory(t) - t->cap_nodes * sizeof *t->nodes -
-             t->cap_dist * t->L.C * sizeof(double) -
-             t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t)) -
-             eddy__ht_kids_memory(&t->kids);
-  for (size_t i = 0; i < t->n_nodes; i++) {
-    const eddy__ht_node_t *n = &t->nodes[i];
-    if (n->kind == EDDY__HT_FREE) continue;
-    m += node_bytes(t, (int32_t)i);
-    if (n->kind == EDDY__HT_SPLIT) m += ((size_t)1 << n->kids_log2) * sizeof(int32_t);
-  }
-  return m;
-}
-
 /* estimateModelByteSizes */
 static int estimate_sizes(eddy__ht_tree_t *t) {
   size_t n;
@@ -682,7 +586,7 @@ static int estimate_sizes(eddy__ht_tree_t *t) {
   size_t n_act = 0, n_inact = 0;
   for (size_t i = 0; i < n; i++) {
     int32_t id = t->walk[i];
-    if (t->nodes[id].kind == EDDY__HT_LEAF) {
+    if (eddy__ht_node(t, id)->b.kind == EDDY__HT_LEAF) {
       act += (double)node_bytes(t, id);
       n_act++;
     } else {
@@ -692,16 +596,16 @@ static int estimate_sizes(eddy__ht_tree_t *t) {
   }
   if (act > 0) t->active_est = act / (double)n_act;
   if (inact > 0) t->inactive_est = inact / (double)n_inact;
-  double actual = (double)live_bytes(t);
-  double estimated = t->n_active * t->active_est + t->n_inactive * t->inactive_est;
+  double actual = (double)eddy__ht_store_live_bytes(&t->st, eddy__ht_tree_memory(t), adwin_bytes);
+  double estimated = t->st.n_active * t->active_est + t->st.n_inactive * t->inactive_est;
   t->overhead = actual / estimated;
   if (actual > (double)t->p->max_byte_size) return enforce_tracker_limit(t);
   return 0;
 }
 
 int eddy__ht_after_learn(eddy__ht_tree_t *t, double w) {
-  t->weight_seen += w;
-  if (fmod(t->weight_seen, (double)t->p->memory_estimate_period) == 0.0) return estimate_sizes(t);
+  t->st.weight_seen += w;
+  if (fmod(t->st.weight_seen, (double)t->p->memory_estimate_period) == 0.0) return estimate_sizes(t);
   return 0;
 }
 
@@ -710,14 +614,15 @@ int eddy__ht_after_learn(eddy__ht_tree_t *t, double w) {
 static int is_pure(const eddy__ht_tree_t *t, int32_t id) {
   const double *d = eddy__ht_dist(t, id);
   int nz = 0;
-  for (uint32_t c = 0; c < t->nodes[id].dist_len; c++) nz += d[c] != 0.0;
+  for (uint32_t c = 0; c < eddy__ht_node(t, id)->dist_len; c++) nz += d[c] != 0.0;
   return nz < 2;
 }
 
-int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
+/* The candidates of a leaf into t->cands: the null split (pre-pruning),
+ * then each attribute's best; their count. */
+static size_t gather_cands(eddy__ht_tree_t *t, int32_t leaf) {
   const eddy__ht_params_t *p = t->p;
-  if (is_pure(t, leaf)) return 0;
-  const uint32_t C = t->L.C;
+  const eddy__ht_node_t *n = eddy__ht_node(t, leaf);
   const double *pre = eddy__ht_dist(t, leaf);
   size_t n_c = 0;
   if (!p->no_preprune) {
@@ -726,92 +631,81 @@ int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int
     c->test = 0;
     c->value = 0;
     c->n_branches = 0;
-    c->merit = eddy__ht_merit(p->split_criterion, p->min_branch_frac, pre, C, pre,
-                        &t->nodes[leaf].dist_len, 1);
+    c->merit = eddy__ht_merit(p->split_criterion, p->min_branch_frac, pre, t->st.L.C, pre,
+                              &n->dist_len, 1);
   }
-  if (t->nodes[leaf].obs_init) {
-    const double *slot = eddy__ht_slot(t, leaf);
-    for (size_t a = 0; a < t->L.n_attrs; a++) {
-      if (eddy__ht_obs_best_split(&t->L, t->schema, slot, a, p->split_criterion, p->min_branch_frac,
-                            p->binary_splits, pre, t->nodes[leaf].dist_len, t->obs_scratch,
-                            t->obs_len, &t->cands[n_c]) == 0)
-        n_c++;
-    }
+  if (!n->b.obs_init) return n_c;
+  const double *slot = eddy__ht_slot(t, leaf);
+  const uint8_t *mask = ht_sub_mask(t, leaf);
+  for (size_t a = 0; a < t->st.L.n_attrs; a++)
+    if ((!mask || mask[a]) && /* MOA: no observer, no suggestion */
+        eddy__ht_obs_best_split(&t->st.L, t->schema, slot, a, p->split_criterion,
+                                p->min_branch_frac, p->binary_splits, pre, n->dist_len,
+                                t->obs_scratch, t->obs_len, &t->cands[n_c]) == 0)
+      n_c++;
+  return n_c;
+}
+
+/* Pre-pruning: the null split wins and the leaf is deactivated (0), or,
+ * when (parent, branch) holds another node (HAT's alternate's owner), an
+ * inactive copy of the leaf replaces that (1). */
+static int null_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
+  if (eddy__ht_store_at(&t->st, parent, branch) == leaf) {
+    deactivate(t, leaf);
+    return 0;
   }
-  /* best and second best as MOA's stable Arrays.sort by Double.compare
-   * leaves them: on equal merits the later candidate ranks higher */
-  int best = -1, second = -1;
-  for (size_t i = 0; i < n_c; i++) {
-    if (best < 0 || eddy__ht_java_compare(t->cands[i].merit, t->cands[best].merit) >= 0) {
-      second = best;
-      best = (int)i;
-    } else if (second < 0 || eddy__ht_java_compare(t->cands[i].merit, t->cands[second].merit) >= 0) {
-      second = (int)i;
-    }
+  int32_t id = new_node(t);
+  if (id < 0) return id;
+  eddy__ht_node_t *n = eddy__ht_node(t, id);
+  n->b.kind = EDDY__HT_LEAF_INACTIVE;
+  n->b.depth = eddy__ht_node(t, leaf)->b.depth;
+  n->dist_len = eddy__ht_node(t, leaf)->dist_len;
+  memcpy(eddy__ht_dist(t, id), eddy__ht_dist(t, leaf), t->st.L.C * sizeof(double));
+  t->st.n_inactive++;
+  int err = replace_at(t, parent, branch, id);
+  return err ? err : 1;
+}
+
+/* The leaf's split on cand, with a leaf per branch that starts with the
+ * class distribution the split estimates, goes to (parent, branch): 1. */
+static int split_leaf(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch,
+                      const eddy__ht_cand_t *cand) {
+  const uint32_t C = t->st.L.C;
+  eddy__ht_obs_post_dists(&t->st.L, t->schema, eddy__ht_slot(t, leaf), cand, t->post, t->post_len);
+  int32_t sid = new_node(t);
+  if (sid < 0) return sid;
+  eddy__ht_node(t, sid)->dist_len = eddy__ht_node(t, leaf)->dist_len;
+  int err = eddy__ht_store_split_node(&t->st, sid, leaf, cand);
+  if (err) return err;
+  int32_t depth = eddy__ht_node(t, sid)->b.depth + 1;
+  for (uint32_t i = 0; i < cand->n_branches; i++) {
+    int32_t child = eddy__ht_new_leaf(t, t->post + (size_t)i * C, t->post_len[i], depth);
+    if (child < 0) return child;
+    t->st.kids.v[eddy__ht_node(t, sid)->b.kids + i] = child;
   }
-  int should_split = 0;
-  if (n_c < 2) {
-    should_split = n_c > 0;
-  } else {
-    double hb = eddy__ht_hoeffding_bound(eddy__ht_merit_range(p->split_criterion, t->nodes[leaf].dist_len),
-                                   p->split_confidence, eddy__ht_weight(t, leaf));
-    if (t->cands[best].merit - t->cands[second].merit > hb || hb < p->tie_threshold)
-      should_split = 1;
+  if (eddy__ht_store_at(&t->st, parent, branch) != leaf) t->n_takeovers++; /* HAT's alternates */
+  err = replace_at(t, parent, branch, sid);
+  return err ? err : 1;
+}
+
+int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
+  const eddy__ht_params_t *p = t->p;
+  if (is_pure(t, leaf)) return 0;
+  size_t n_c = gather_cands(t, leaf);
+  int best, second;
+  eddy__ht_best_two(t->cands, n_c, 1, &best, &second);
+  int should_split = n_c > 0;
+  if (n_c >= 2) {
+    double range = eddy__ht_merit_range(p->split_criterion, eddy__ht_node(t, leaf)->dist_len);
+    double hb = eddy__ht_hoeffding_bound(range, p->split_confidence, eddy__ht_weight(t, leaf));
+    should_split = t->cands[best].merit - t->cands[second].merit > hb || hb < p->tie_threshold;
   }
   if (!should_split) return 0;
   eddy__ht_cand_t cand = t->cands[best];
-  int err = 0;
-  int replaced = 1;
-  if (cand.attr < 0) {
-    /* pre-pruning: the null split wins and the leaf is deactivated */
-    if (get_slot_content(t, parent, branch) == leaf) {
-      deactivate(t, leaf);
-      replaced = 0;
-    } else {
-      int32_t id = new_node(t);
-      if (id < 0) return id;
-      eddy__ht_node_t *n = &t->nodes[id];
-      n->kind = EDDY__HT_LEAF_INACTIVE;
-      n->depth = t->nodes[leaf].depth;
-      n->dist_len = t->nodes[leaf].dist_len;
-      memcpy(eddy__ht_dist(t, id), eddy__ht_dist(t, leaf), C * sizeof(double));
-      t->n_inactive++;
-      err = replace_at(t, parent, branch, id);
-    }
-  } else {
-    eddy__ht_obs_post_dists(&t->L, t->schema, eddy__ht_slot(t, leaf), &cand, t->post, t->post_len);
-    int32_t sid = new_node(t);
-    if (sid < 0) return sid;
-    eddy__ht_node_t *sn = &t->nodes[sid];
-    sn->kind = EDDY__HT_SPLIT;
-    sn->test = (uint8_t)cand.test;
-    sn->attr = cand.attr;
-    sn->value = cand.value;
-    sn->depth = t->nodes[leaf].depth;
-    sn->dist_len = t->nodes[leaf].dist_len;
-    memcpy(eddy__ht_dist(t, sid), eddy__ht_dist(t, leaf), C * sizeof(double));
-    t->n_split++;
-    unsigned lg = eddy__ht_log2_ceil(cand.n_branches);
-    int64_t off = eddy__ht_kids_alloc(&t->kids, lg);
-    if (off < 0) return (int)off;
-    t->nodes[sid].kids = (int32_t)off;
-    t->nodes[sid].kids_log2 = (uint8_t)lg;
-    t->nodes[sid].n_kids = (int32_t)cand.n_branches;
-    for (uint32_t i = 0; i < cand.n_branches && !err; i++) {
-      int32_t child =
-          eddy__ht_new_leaf(t, t->post + (size_t)i * C, t->post_len[i], t->nodes[sid].depth + 1);
-      if (child < 0)
-        err = child;
-      else
-        t->kids.v[t->nodes[sid].kids + i] = child;
-    }
-    if (!err) {
-      if (get_slot_content(t, parent, branch) != leaf) t->n_takeovers++; /* HAT's alternates */
-      err = replace_at(t, parent, branch, sid);
-    }
-  }
-  if (!err) err = enforce_tracker_limit(t);
-  return err ? err : replaced;
+  int r = cand.attr < 0 ? null_split(t, leaf, parent, branch) : split_leaf(t, leaf, parent, branch, &cand);
+  if (r < 0) return r;
+  int err = enforce_tracker_limit(t);
+  return err ? err : r;
 }
 
 /* ------------------------------------------------------------ outputs */
@@ -833,47 +727,31 @@ int eddy__ht_votes_out(const double *votes, uint32_t C, double *out, size_t out_
 /* ------------------------------------------------------------ size, save, load */
 
 size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t) {
-  size_t m = sizeof *t;
-  m += t->cap_nodes * sizeof *t->nodes;
-  m += t->cap_dist * t->L.C * sizeof(double);
-  m += t->cap_slots * (t->L.stride * sizeof(double) + sizeof(int32_t));
-  m += eddy__ht_kids_memory(&t->kids);
-  m += t->L.n_attrs * (sizeof *t->L.V + sizeof *t->L.off + sizeof(double) + 1);
-  m += (t->L.n_attrs + 1) * sizeof *t->cands;
-  uint32_t vmax = 2;
-  for (size_t a = 0; a < t->L.n_attrs; a++)
-    if (t->L.V[a] > vmax) vmax = t->L.V[a];
-  m += (3 * (size_t)t->L.C + (size_t)vmax * t->L.C) * sizeof(double);
+  const eddy__ht_layout_t *L = &t->st.L;
+  size_t m = sizeof *t + eddy__ht_store_capacity(&t->st);
+  m += L->n_attrs * (sizeof *L->V + sizeof *L->off + sizeof(double) + 1);
+  m += (L->n_attrs + 1) * sizeof *t->cands;
+  m += (3 * (size_t)L->C + (size_t)eddy__ht_layout_vmax(L) * L->C) * sizeof(double);
   m += t->cap_walk * sizeof(int32_t);
-  for (size_t i = 0; i < t->n_nodes; i++)
-    if (t->nodes[i].adwin) m += eddy_adwin_memory(t->nodes[i].adwin);
+  for (size_t i = 0; i < t->st.n_nodes; i++) m += adwin_bytes(eddy__ht_node(t, (int32_t)i));
   return m;
 }
 
 #define HT_SAVE_VERSION 1
 
 int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
-  const eddy__ht_layout_t *L = &t->L;
+  const eddy__ht_layout_t *L = &t->st.L;
   eddy_buf_put_u32(b, HT_SAVE_VERSION);
   eddy_buf_put_u32(b, (uint32_t)t->adaptive);
   eddy_buf_put_u64(b, L->n_attrs);
   eddy_buf_put_u32(b, L->C);
   for (size_t a = 0; a < L->n_attrs; a++) eddy_buf_put_u32(b, L->V[a]);
   eddy_buf_put_u64(b, L->stride);
-  eddy_buf_put_u64(b, t->n_nodes);
-  for (size_t i = 0; i < t->n_nodes; i++) {
-    const eddy__ht_node_t *n = &t->nodes[i];
-    eddy_buf_put_u8(b, n->kind);
-    eddy_buf_put_u8(b, n->test);
-    eddy_buf_put_u8(b, n->kids_log2);
-    eddy_buf_put_u8(b, n->obs_init);
-    eddy_buf_put_u8(b, n->err_used);
-    eddy_buf_put_u32(b, (uint32_t)n->attr);
-    eddy_buf_put_f64(b, n->value);
-    eddy_buf_put_u32(b, (uint32_t)n->kids);
-    eddy_buf_put_u32(b, (uint32_t)n->n_kids);
-    eddy_buf_put_u32(b, (uint32_t)n->slot);
-    eddy_buf_put_u32(b, (uint32_t)n->depth);
+  eddy_buf_put_u64(b, t->st.n_nodes);
+  for (size_t i = 0; i < t->st.n_nodes; i++) {
+    const eddy__ht_node_t *n = eddy__ht_node(t, (int32_t)i);
+    uint8_t mid[2] = {n->b.obs_init, n->err_used};
+    eddy__ht_base_save(&n->b, mid, 2, b);
     eddy_buf_put_u32(b, n->dist_len);
     eddy_buf_put_u32(b, (uint32_t)n->alt);
     eddy_buf_put_f64(b, n->last_eval);
@@ -881,21 +759,10 @@ int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
     eddy_buf_put_f64(b, n->nb_correct);
     eddy_buf_put_u64(b, n->rng);
     eddy_buf_put_f64s(b, eddy__ht_dist(t, (int32_t)i), L->C);
-    eddy_buf_put_u8(b, n->kind != EDDY__HT_FREE && n->adwin != NULL);
-    if (n->kind != EDDY__HT_FREE && n->adwin) eddy_adwin_save(n->adwin, b);
+    eddy_buf_put_u8(b, n->b.kind != EDDY__HT_FREE && n->adwin != NULL);
+    if (n->b.kind != EDDY__HT_FREE && n->adwin) eddy_adwin_save(n->adwin, b);
   }
-  eddy_buf_put_u32(b, (uint32_t)t->free_node);
-  eddy_buf_put_u64(b, t->n_slots);
-  eddy_buf_put_f64s(b, t->stats, t->n_slots * L->stride);
-  eddy_buf_put_u64(b, t->n_slot_free);
-  for (size_t i = 0; i < t->n_slot_free; i++) eddy_buf_put_u32(b, (uint32_t)t->slot_free[i]);
-  eddy__ht_kids_save(&t->kids, b);
-  eddy_buf_put_u32(b, (uint32_t)t->root);
-  eddy_buf_put_u64(b, t->n_split);
-  eddy_buf_put_u64(b, t->n_active);
-  eddy_buf_put_u64(b, t->n_inactive);
-  eddy_buf_put_u8(b, (uint8_t)t->growth_allowed);
-  eddy_buf_put_f64(b, t->weight_seen);
+  eddy__ht_store_save_pools(&t->st, b);
   eddy_buf_put_f64(b, t->active_est);
   eddy_buf_put_f64(b, t->inactive_est);
   eddy_buf_put_f64(b, t->overhead);
@@ -904,6 +771,11 @@ int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b) {
   eddy_buf_put_u64(b, t->n_switched);
   eddy_buf_put_u64(b, t->n_pruned);
   eddy_buf_put_u64(b, t->n_takeovers);
+  if (t->sub_k) { /* ARF trees only: plain trees' checkpoints end above */
+    eddy_buf_put_i64(b, t->sub_seed);
+    eddy_jrandom_save(&t->jr, b);
+    eddy_buf_put(b, t->sub_mask, t->st.n_slots * t->st.L.n_attrs);
+  }
   return b->err;
 }
 
@@ -912,21 +784,15 @@ static uint32_t ht_slots_bound(uint32_t n) {
   return b > (1u << 24) ? (1u << 24) : (uint32_t)b;
 }
 
-static int valid_id(const eddy__ht_tree_t *t, int32_t id) {
-  return id == -1 || (id >= 0 && (size_t)id < t->n_nodes);
-}
-
-int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
+/* The layout as saved: class and value slots start at what the schema has
+ * (at least 2) and double when a larger index arrives, so they stay below
+ * twice what the schema (which only grows) has now: larger counts are
+ * corrupt, and their products would size the scratch beyond any memory. */
+static int load_layout(eddy__ht_tree_t *t, eddy_reader_t *r) {
   const eddy_schema_t *s = t->schema;
-  if (eddy_read_u32(r) != HT_SAVE_VERSION) return r->err ? r->err : EDDY_EVERSION;
-  if ((int)eddy_read_u32(r) != t->adaptive) return EDDY_ECORRUPT;
   if (eddy_read_u64(r) != s->n_attrs) return EDDY_ECORRUPT;
   uint32_t C = eddy_read_u32(r);
   if (r->err) return r->err;
-  /* Class and value slots start at what the schema has (at least 2) and
-   * double when a larger index arrives, so they stay below twice what the
-   * schema (which only grows) has now: larger counts are corrupt, and
-   * their products would size the scratch beyond any memory. */
   if (C < 2 || C > ht_slots_bound(eddy_schema_n_classes(s))) return EDDY_ECORRUPT;
   uint32_t *V = malloc((s->n_attrs ? s->n_attrs : 1) * sizeof *V);
   if (!V) return EDDY_ENOMEM;
@@ -942,74 +808,53 @@ int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
   int err = r->err ? r->err : relayout(t, C, V);
   free(V);
   if (err) return err;
-  if (eddy_read_u64(r) != t->L.stride) return EDDY_ECORRUPT;
+  return eddy_read_u64(r) != t->st.L.stride ? EDDY_ECORRUPT : 0;
+}
+
+/* Node i as saved (HAT: with its error estimator). */
+static int load_node(eddy__ht_tree_t *t, size_t i, eddy_reader_t *r) {
+  eddy__ht_node_t *nd = eddy__ht_node(t, (int32_t)i);
+  eddy_adwin_t *keep = nd->adwin;
+  uint8_t mid[2];
+  eddy__ht_base_load(&nd->b, mid, 2, r);
+  nd->b.obs_init = mid[0];
+  nd->err_used = mid[1];
+  nd->dist_len = eddy_read_u32(r);
+  nd->alt = (int32_t)eddy_read_u32(r);
+  nd->last_eval = eddy_read_f64(r);
+  nd->mc_correct = eddy_read_f64(r);
+  nd->nb_correct = eddy_read_f64(r);
+  nd->rng = eddy_read_u64(r);
+  eddy_read_f64s(r, eddy__ht_dist(t, (int32_t)i), t->st.L.C);
+  if (eddy_read_u8(r)) {
+    nd->adwin = NULL;
+    eddy_adwin_free(keep);
+    keep = eddy_adwin_load(r);
+    if (!keep) return r->err ? r->err : EDDY_ECORRUPT;
+  }
+  nd->adwin = keep;
+  if (r->err) return r->err;
+  int32_t alt = nd->alt;
+  if (nd->b.kind > EDDY__HT_LEAF_INACTIVE || nd->dist_len > t->st.L.C ||
+      !(alt == -1 || (alt >= 0 && (size_t)alt < t->st.n_nodes)) || nd->b.depth < 0)
+    return EDDY_ECORRUPT;
+  return 0;
+}
+
+int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
+  if (eddy_read_u32(r) != HT_SAVE_VERSION) return r->err ? r->err : EDDY_EVERSION;
+  if ((int)eddy_read_u32(r) != t->adaptive) return EDDY_ECORRUPT;
+  int err = load_layout(t, r);
+  if (err) return err;
   size_t n = eddy_read_count(r, 60);
   if (r->err) return r->err;
   for (size_t i = 0; i < n; i++) {
     int32_t id = new_node(t);
     if (id < 0) return id;
   }
-  for (size_t i = 0; i < n; i++) {
-    eddy__ht_node_t *nd = &t->nodes[i];
-    eddy_adwin_t *keep = nd->adwin;
-    nd->kind = eddy_read_u8(r);
-    nd->test = eddy_read_u8(r);
-    nd->kids_log2 = eddy_read_u8(r);
-    nd->obs_init = eddy_read_u8(r);
-    nd->err_used = eddy_read_u8(r);
-    nd->attr = (int32_t)eddy_read_u32(r);
-    nd->value = eddy_read_f64(r);
-    nd->kids = (int32_t)eddy_read_u32(r);
-    nd->n_kids = (int32_t)eddy_read_u32(r);
-    nd->slot = (int32_t)eddy_read_u32(r);
-    nd->depth = (int32_t)eddy_read_u32(r);
-    nd->dist_len = eddy_read_u32(r);
-    nd->alt = (int32_t)eddy_read_u32(r);
-    nd->last_eval = eddy_read_f64(r);
-    nd->mc_correct = eddy_read_f64(r);
-    nd->nb_correct = eddy_read_f64(r);
-    nd->rng = eddy_read_u64(r);
-    eddy_read_f64s(r, eddy__ht_dist(t, (int32_t)i), C);
-    if (eddy_read_u8(r)) {
-      nd->adwin = NULL;
-      eddy_adwin_free(keep);
-      keep = eddy_adwin_load(r);
-      if (!keep) return r->err ? r->err : EDDY_ECORRUPT;
-    }
-    nd->adwin = keep;
-    if (r->err) return r->err;
-    if (nd->kind > EDDY__HT_LEAF_INACTIVE || nd->dist_len > C || !valid_id(t, nd->alt) ||
-        nd->depth < 0)
-      return EDDY_ECORRUPT;
-  }
-  t->free_node = (int32_t)eddy_read_u32(r);
-  size_t ns = eddy_read_count(r, 8 * (t->L.stride ? t->L.stride : 1));
-  if (r->err) return r->err;
-  if (ns) {
-    double *st = realloc(t->stats, ns * t->L.stride * sizeof *st);
-    int32_t *fr = realloc(t->slot_free, ns * sizeof *fr);
-    if (st) t->stats = st;
-    if (fr) t->slot_free = fr;
-    if (!st || !fr) return EDDY_ENOMEM;
-    t->cap_slots = ns;
-  }
-  t->n_slots = ns;
-  eddy_read_f64s(r, t->stats, ns * t->L.stride);
-  t->n_slot_free = eddy_read_count(r, 4);
-  if (r->err) return r->err;
-  if (t->n_slot_free > ns) return EDDY_ECORRUPT;
-  for (size_t i = 0; i < t->n_slot_free; i++) {
-    t->slot_free[i] = (int32_t)eddy_read_u32(r);
-    if (t->slot_free[i] < 0 || (size_t)t->slot_free[i] >= ns) return EDDY_ECORRUPT;
-  }
-  err = eddy__ht_kids_load(&t->kids, r);
-  if (err) return err;
-  t->root = (int32_t)eddy_read_u32(r);
-  t->n_split = eddy_read_u64(r);
-  t->n_active = eddy_read_u64(r);
-  t->n_inactive = eddy_read_u64(r);
-  t->growth_allowed = eddy_read_u8(r);
-  t->weight_seen = eddy_read_f64(r);
+  for (size_t i = 0; i < n; i++)
+    if ((err = load_node(t, i, r))) return err;
+  if ((err = eddy__ht_store_load_pools(&t->st, r))) return err;
   t->active_est = eddy_read_f64(r);
   t->inactive_est = eddy_read_f64(r);
   t->overhead = eddy_read_f64(r);
@@ -1018,43 +863,31 @@ int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
   t->n_switched = eddy_read_u64(r);
   t->n_pruned = eddy_read_u64(r);
   t->n_takeovers = eddy_read_u64(r);
-  if (r->err) return r->err;
-  if (!valid_id(t, t->root) || !valid_id(t, t->free_node)) return EDDY_ECORRUPT;
-  /* every reference must stay inside its pool */
-  for (size_t i = 0; i < n; i++) {
-    const eddy__ht_node_t *nd = &t->nodes[i];
-    if (nd->kind == EDDY__HT_FREE) {
-      if (!valid_id(t, nd->kids)) return EDDY_ECORRUPT;
-      continue;
-    }
-    if (nd->kind == EDDY__HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= ns)) return EDDY_ECORRUPT;
-    if (nd->kind != EDDY__HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
-    if (nd->kind == EDDY__HT_SPLIT) {
-      if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > EDDY__HT_TEST_NOM_MULTI ||
-          nd->kids_log2 > 30 || nd->kids < 0 ||
-          (size_t)nd->kids + ((size_t)1 << nd->kids_log2) > t->kids.len || nd->n_kids < 0 ||
-          nd->n_kids > (1 << nd->kids_log2))
-        return EDDY_ECORRUPT;
-      if ((nd->test == EDDY__HT_TEST_NUM_LE) != (s->attrs[nd->attr].kind == EDDY_NUMERIC) ||
-          (nd->test == EDDY__HT_TEST_NOM_EQ && !(nd->value >= 0 && nd->value < 2147483648.0)))
-        return EDDY_ECORRUPT;
-      for (int32_t b = 0; b < nd->n_kids; b++)
-        if (!valid_id(t, t->kids.v[nd->kids + b])) return EDDY_ECORRUPT;
+  if (t->sub_k) {
+    t->sub_seed = eddy_read_i64(r);
+    eddy_jrandom_load(&t->jr, r);
+    if (r->err) return r->err;
+    size_t ns = t->st.n_slots, bytes = ns * t->st.L.n_attrs;
+    if (bytes > r->len - r->pos) return EDDY_ECORRUPT;
+    if (ns) {
+      uint8_t *m = realloc(t->sub_mask, bytes);
+      if (!m) return EDDY_ENOMEM;
+      t->sub_mask = m;
+      eddy_read(r, m, bytes);
+      /* a leaf that has learned observes exactly sub_k attributes */
+      for (size_t i = 0; i < ns; i++) {
+        size_t k = 0;
+        for (size_t a = 0; a < t->st.L.n_attrs; a++) {
+          if (m[i * t->st.L.n_attrs + a] > 1) return EDDY_ECORRUPT;
+          k += m[i * t->st.L.n_attrs + a];
+        }
+        if (k != t->sub_k && k != 0) return EDDY_ECORRUPT;
+      }
     }
   }
-  eddy__ht_pool_view_t v = {(const uint8_t *)t->nodes,
-                      t->n_nodes,
-                      sizeof *t->nodes,
-                      offsetof(eddy__ht_node_t, kind),
-                      offsetof(eddy__ht_node_t, kids),
-                      offsetof(eddy__ht_node_t, kids_log2),
-                      offsetof(eddy__ht_node_t, n_kids),
-                      offsetof(eddy__ht_node_t, slot),
-                      offsetof(eddy__ht_node_t, alt)};
-  err = eddy__ht_check_pools(&v, &t->kids, t->root, t->free_node, ns, t->slot_free, t->n_slot_free,
-                       t->n_split, t->n_active, t->n_inactive);
-  if (err) return err;
-  t->stamp++;
+  if (r->err) return r->err;
+  if ((err = eddy__ht_store_check(&t->st, t->schema, offsetof(eddy__ht_node_t, alt)))) return err;
+  t->st.stamp++;
   t->cache_leaf = -1;
   t->cache_node = INT32_MIN;
   return 0;
@@ -1062,39 +895,16 @@ int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
 
 /* ------------------------------------------------------------ describe */
 
-void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
-                   size_t *inactive) {
-  *depth = *nodes = *leaves = *inactive = 0;
-  if (t->root < 0) return;
-  /* iterative DFS over the main tree with depths */
-  size_t cap = t->n_nodes + 1, top = 0;
-  int32_t *stack = malloc(cap * 2 * sizeof *stack);
-  if (!stack) return;
-  stack[top++] = t->root;
-  stack[top++] = 0;
-  while (top) {
-    int32_t d = stack[--top], id = stack[--top];
-    const eddy__ht_node_t *n = &t->nodes[id];
-    (*nodes)++;
-    if ((size_t)d > *depth) *depth = (size_t)d;
-    if (n->kind != EDDY__HT_SPLIT) {
-      (*leaves)++;
-      *inactive += n->kind == EDDY__HT_LEAF_INACTIVE;
-      continue;
-    }
-    for (int32_t b = 0; b < n->n_kids; b++) {
-      int32_t c = eddy__ht_kid(t, id, b);
-      if (c >= 0 && top + 2 <= cap * 2) {
-        stack[top++] = c;
-        stack[top++] = d + 1;
-      }
-    }
-  }
-  free(stack);
+static void describe_error(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
+  const eddy__ht_node_t *n = eddy__ht_node(t, id);
+  if (t->adaptive && n->adwin && n->err_used)
+    fprintf(out, " [error %.4f over %llu]", eddy_adwin_estimation(n->adwin),
+            (unsigned long long)eddy_adwin_width(n->adwin));
 }
 
-static void describe_leaf(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
-  const eddy__ht_node_t *n = &t->nodes[id];
+static void describe_leaf(const void *tree, int32_t id, FILE *out) {
+  const eddy__ht_tree_t *t = tree;
+  const eddy__ht_node_t *n = eddy__ht_node(t, id);
   const eddy_schema_t *s = t->schema;
   int m = eddy__ht_dist_max_index(t, id);
   const char *name = m >= 0 ? eddy_dict_name(s->target.dict, (uint32_t)m) : NULL;
@@ -1107,61 +917,37 @@ static void describe_leaf(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
     eddy__ht_fmt_value(w, sizeof w, d[c]);
     fprintf(out, " %s %s", cn ? cn : "?", w);
   }
-  fprintf(out, ")%s", n->kind == EDDY__HT_LEAF_INACTIVE ? " inactive" : "");
+  fprintf(out, ")%s", n->b.kind == EDDY__HT_LEAF_INACTIVE ? " inactive" : "");
+  describe_error(t, id, out);
 }
 
-static void describe_node(const eddy__ht_tree_t *t, int32_t id, int indent, FILE *out);
-
-/* Weight at the leaves reachable through a node (MOA's
- * getObservedClassDistributionAtLeavesReachableThroughThisNode): what went
- * down that branch, as the split estimated it plus what was learned since. */
-static double reachable_weight(const eddy__ht_tree_t *t, int32_t id) {
-  const eddy__ht_node_t *n = &t->nodes[id];
-  if (n->kind != EDDY__HT_SPLIT) return eddy__ht_weight(t, id);
-  double w = 0.0;
-  for (int32_t b = 0; b < n->n_kids; b++) {
-    int32_t c = eddy__ht_kid(t, id, b);
-    if (c >= 0) w += reachable_weight(t, c);
-  }
-  return w;
+static void describe_cond(const void *tree, int32_t id, int b, char *buf, size_t size) {
+  const eddy__ht_tree_t *t = tree;
+  const eddy__ht_base_t *n = &eddy__ht_node(t, id)->b;
+  eddy__ht_describe_branch(t->schema, n->test, (size_t)n->attr, n->value, b, buf, size);
 }
 
-static void describe_error(const eddy__ht_tree_t *t, int32_t id, FILE *out) {
-  const eddy__ht_node_t *n = &t->nodes[id];
-  if (t->adaptive && n->adwin && n->err_used)
-    fprintf(out, " [error %.4f over %llu]", eddy_adwin_estimation(n->adwin),
-            (unsigned long long)eddy_adwin_width(n->adwin));
-}
+static double describe_weight(const void *tree, int32_t id) { return eddy__ht_weight(tree, id); }
 
-static void describe_node(const eddy__ht_tree_t *t, int32_t id, int indent, FILE *out) {
-  const eddy__ht_node_t *n = &t->nodes[id];
-  if (n->kind != EDDY__HT_SPLIT) {
-    fprintf(out, "%*s", indent, "");
-    describe_leaf(t, id, out);
-    describe_error(t, id, out);
-    fputc('\n', out);
-    return;
-  }
-  if (n->alt >= 0) {
-    fprintf(out, "%*salternate tree:", indent, "");
-    describe_error(t, id, out);
-    fputc('\n', out);
-    describe_node(t, n->alt, indent + 4, out);
-  }
-  for (int32_t b = 0; b < n->n_kids; b++) {
-    int32_t c = eddy__ht_kid(t, id, b);
-    if (c < 0) continue;
-    char cond[256], w[32];
-    eddy__ht_describe_branch(t->schema, n->test, (size_t)n->attr, n->value, b, cond, sizeof cond);
-    eddy__ht_fmt_value(w, sizeof w, reachable_weight(t, c));
-    fprintf(out, "%*sif %s (n=%s)\n", indent, "", cond, w);
-    describe_node(t, c, indent + 2, out);
-  }
+static void describe_split(const void *tree, int32_t id, int indent, FILE *out);
+
+static const eddy__ht_describe_ops_t describe_ops = {describe_leaf, describe_cond, describe_weight,
+                                                     describe_split};
+
+/* HAT: a split's alternate tree before its branches. */
+static void describe_split(const void *tree, int32_t id, int indent, FILE *out) {
+  const eddy__ht_tree_t *t = tree;
+  int32_t alt = eddy__ht_node(t, id)->alt;
+  if (alt < 0) return;
+  fprintf(out, "%*salternate tree:", indent, "");
+  describe_error(t, id, out);
+  fputc('\n', out);
+  eddy__ht_describe_node(&t->st, &describe_ops, t, alt, indent + 4, out);
 }
 
 void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out) {
   size_t depth, nodes, leaves, inactive;
-  eddy__ht_tree_shape(t, &depth, &nodes, &leaves, &inactive);
+  eddy__ht_store_shape(&t->st, &depth, &nodes, &leaves, &inactive);
   fprintf(out, "%s: depth %zu, %zu nodes, %zu leaves (%zu active, %zu inactive), %zu bytes\n",
           name, depth, nodes, leaves, leaves - inactive, inactive, eddy__ht_tree_memory(t));
   if (t->adaptive)
@@ -1170,31 +956,34 @@ void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *ou
             "splitting\n",
             (unsigned long long)t->n_alternates, (unsigned long long)t->n_switched,
             (unsigned long long)t->n_pruned, (unsigned long long)t->n_takeovers);
-  if (t->root >= 0) describe_node(t, t->root, 0, out);
+  if (t->st.root >= 0) eddy__ht_describe_node(&t->st, &describe_ops, t, t->st.root, 0, out);
 }
 
 /* ------------------------------------------------------------ the learner */
 
-static int ht_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  int err = eddy__ht_tree_init(l->state, l->schema, l->params, 0, l->seed);
-  if (err) eddy_seterr(errstr, errstr_size, err, "hoeffding_tree: out of memory");
+/* The learner callbacks (shared with HAT, whose state is the same tree). */
+
+int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
+  int adaptive = l->type->options == hat_options; /* HAT is the type with HAT's options */
+  int err = eddy__ht_tree_init(l->state, l->schema, l->params, adaptive, l->seed);
+  if (err) eddy_seterr(errstr, errstr_size, err, "%s: out of memory", l->type->name);
   return err;
 }
 
 /* MOA's getVotesForInstance into t->votes: the node x reaches (its parent
  * split when the branch has no child); -1 without a tree. */
 static int32_t ht_raw_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
-  if (t->root < 0) return -1;
+  if (t->st.root < 0) return -1;
   int32_t parent = -1;
   int branch = -1;
-  int32_t id = eddy__ht_sort(t, t->root, x, &parent, &branch);
+  int32_t id = eddy__ht_store_sort(&t->st, t->st.root, x, &parent, &branch);
   eddy__ht_cache_sort(t, x, id, parent, branch);
   if (id < 0) id = parent;
   eddy__ht_node_votes(t, id, x, t->votes);
   return id;
 }
 
-static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
+int eddy__ht_l_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
   eddy__ht_tree_t *t = l->state;
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
@@ -1202,7 +991,7 @@ static int ht_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, 
     for (size_t c = 0; c < k; c++) out[c] = 0.0;
     return (int)k;
   }
-  return eddy__ht_votes_out(t->votes, t->L.C, out, out_len, k);
+  return eddy__ht_votes_out(t->votes, t->st.L.C, out, out_len, k);
 }
 
 /* The votes unnormalised, as long as MOA's array: the node's class
@@ -1214,45 +1003,89 @@ static int ht_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, si
   if (out_len < k) return EDDY_ENOSPC;
   int32_t id = ht_raw_votes(t, x);
   if (id < 0) return 0;
-  size_t n = t->nodes[id].dist_len < k ? t->nodes[id].dist_len : k;
+  size_t n = eddy__ht_node(t, id)->dist_len < k ? eddy__ht_node(t, id)->dist_len : k;
   memcpy(out, t->votes, n * sizeof *out);
   return (int)n;
 }
 
-static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  eddy__ht_tree_t *t = l->state;
-  const eddy__ht_params_t *p = t->p;
-  double w = x->weight;
-  if (!(w > 0.0) || !x->has_y) return 0;
-  if (!(x->y >= 0) || x->y >= l->schema->max_classes) return EDDY_EINVAL;
-  uint32_t c = (uint32_t)x->y;
+int eddy__ht_learn_begin(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  if (!(x->weight > 0.0) || !x->has_y) return 0;
+  if (!(x->y >= 0) || x->y >= t->schema->max_classes) return EDDY_EINVAL;
   int err = eddy__ht_tree_ensure(t, x);
   if (err) return err;
-  if (t->root < 0) {
+  if (t->st.root < 0) {
     int32_t r = eddy__ht_new_leaf(t, NULL, 0, 0);
     if (r < 0) return r;
-    t->root = r;
+    t->st.root = r;
   }
+  return 1;
+}
+
+int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int32_t id = ht_raw_votes(t, x);
+  return id < 0 ? 0 : (int)eddy__ht_node(t, id)->dist_len;
+}
+
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  int n = eddy__ht_tree_votes(t, x);
+  return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
+}
+
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b) {
+  eddy_buf_t tb;
+  eddy_buf_init(&tb);
+  int err = eddy__ht_tree_save(t, &tb);
+  if (!err) {
+    eddy_buf_put_u64(b, tb.len);
+    eddy_buf_put(b, tb.data, tb.len);
+  }
+  eddy_buf_free(&tb);
+  return err ? err : b->err;
+}
+
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r) {
+  uint64_t len = eddy_read_u64(r);
+  if (r->err) return r->err;
+  if (len > r->len - r->pos) return EDDY_ECORRUPT;
+  eddy_reader_t sub;
+  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
+  r->pos += (size_t)len;
+  eddy__ht_tree_reset(t);
+  int err = eddy__ht_tree_load(t, &sub);
+  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
+  return err;
+}
+
+static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
+  return eddy__ht_tree_learn(l->state, x);
+}
+
+int eddy__ht_tree_learn(eddy__ht_tree_t *t, const eddy_instance_t *x) {
+  const eddy__ht_params_t *p = t->p;
+  int err = eddy__ht_learn_begin(t, x);
+  if (err <= 0) return err;
+  double w = x->weight;
+  uint32_t c = (uint32_t)x->y;
   int32_t parent = -1;
   int branch = -1;
   int32_t id = eddy__ht_sort_root(t, x, &parent, &branch);
   if (id < 0) {
-    id = eddy__ht_new_leaf(t, NULL, 0, t->nodes[parent].depth + 1);
+    id = eddy__ht_new_leaf(t, NULL, 0, eddy__ht_node(t, parent)->b.depth + 1);
     if (id < 0) return id;
-    if ((err = eddy__ht_set_child(t, parent, branch, id))) return err;
+    if ((err = eddy__ht_store_set_child(&t->st, parent, branch, id))) return err;
   }
-  int kind = t->nodes[id].kind;
+  int kind = eddy__ht_node(t, id)->b.kind;
   if (kind == EDDY__HT_LEAF || kind == EDDY__HT_LEAF_INACTIVE) {
     eddy__ht_leaf_learn(t, id, x, c, w);
-    if (t->growth_allowed && kind == EDDY__HT_LEAF) {
+    if (t->st.growth_allowed && kind == EDDY__HT_LEAF) {
       double seen = eddy__ht_weight(t, id);
-      if (seen - t->nodes[id].last_eval >= (double)p->grace_period) {
-        if (p->max_depth > 0 && t->nodes[id].depth >= p->max_depth) {
+      if (seen - eddy__ht_node(t, id)->last_eval >= (double)p->grace_period) {
+        if (p->max_depth > 0 && eddy__ht_node(t, id)->b.depth >= p->max_depth) {
           deactivate(t, id);
         } else {
           int r = eddy__ht_attempt_split(t, id, parent, branch);
           if (r < 0) return r;
-          if (r == 0) t->nodes[id].last_eval = seen;
+          if (r == 0) eddy__ht_node(t, id)->last_eval = seen;
         }
       }
     }
@@ -1260,41 +1093,30 @@ static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   return eddy__ht_after_learn(t, w);
 }
 
-static void ht_reset_l(eddy_learner_t *l) { eddy__ht_tree_reset(l->state); }
+void eddy__ht_l_reset(eddy_learner_t *l) { eddy__ht_tree_reset(l->state); }
 
-static int ht_save(const eddy_learner_t *l, eddy_buf_t *b) { return eddy__ht_tree_save(l->state, b); }
+int eddy__ht_l_save(const eddy_learner_t *l, eddy_buf_t *b) { return eddy__ht_tree_save(l->state, b); }
 
-static int ht_load(eddy_learner_t *l, eddy_reader_t *r) {
+int eddy__ht_l_load(eddy_learner_t *l, eddy_reader_t *r) {
   eddy__ht_tree_t *t = l->state;
   eddy__ht_tree_reset(t);
   return eddy__ht_tree_load(t, r);
 }
 
-static size_t ht_memory(const eddy_learner_t *l) { return eddy__ht_tree_memory(l->state); }
+size_t eddy__ht_l_memory(const eddy_learner_t *l) { return eddy__ht_tree_memory(l->state); }
 
-static void ht_destroy(eddy_learner_t *l) { eddy__ht_tree_free(l->state); }
+void eddy__ht_l_destroy(eddy_learner_t *l) { eddy__ht_tree_free(l->state); }
 
-static void ht_describe(const eddy_learner_t *l, FILE *out) {
-  eddy__ht_tree_describe(l->state, "hoeffding_tree", out);
+void eddy__ht_l_describe(const eddy_learner_t *l, FILE *out) {
+  eddy__ht_tree_describe(l->state, l->type->name, out);
 }
 
 const eddy_learner_type_t eddy_learner_hoeffding_tree = {
     .name = "hoeffding_tree",
     .description = "Hoeffding tree (VFDT) as MOA's HoeffdingTree: info gain or Gini, Gaussian "
                    "numeric observers, naive Bayes adaptive leaves",
-    .tasks = EDDY_CLASSIFICATION,
     .options = eddy__ht_options,
-    .params_size = sizeof(eddy__ht_params_t),
-    .state_size = sizeof(eddy__ht_tree_t),
-    .init = ht_init,
-    .predict = ht_predict,
+    EDDY__HT_LEARNER_COMMON,
     .learn = ht_learn,
-    .reset = ht_reset_l,
-    .save = ht_save,
-    .load = ht_load,
-    .memory = ht_memory,
-    .destroy = ht_destroy,
-    .describe = ht_describe,
-    .export_json = eddy__ht_export,
     .votes = ht_votes,
 };

@@ -1,190 +1,13 @@
-/* ht_common.c: what the Hoeffding trees share besides observers: the
- * children pool, the slot layout of active leaves, and the few MOA numerics
- * (log2, the normal CDF, Double.compare, HAT's Poisson weights) that
- * number-for-number parity with MOA rests on. See "Hoeffding tree
- * internals" in learners.h. */
+/* ht_common.c: what the Hoeffding trees share besides their node store
+ * (ht_store.c) and observers: the slot layout of active leaves, and the
+ * few MOA numerics (log2, the normal CDF, Double.compare, HAT's Poisson
+ * weights) that number-for-number parity with MOA rests on. See
+ * "Hoeffding tree internals" in trees.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "learners/trees/trees.h"
-
-/* ------------------------------------------------------------ children pool */
-
-void eddy__ht_kids_init(eddy__ht_kids_t *k) {
-  memset(k, 0, sizeof *k);
-  for (int i = 0; i < 32; i++) k->free_head[i] = -1;
-}
-
-void eddy__ht_kids_free_all(eddy__ht_kids_t *k) {
-  free(k->v);
-  eddy__ht_kids_init(k);
-}
-
-unsigned eddy__ht_log2_ceil(size_t n) {
-  unsigned l = 0;
-  while (((size_t)1 << l) < n) l++;
-  return l;
-}
-
-int64_t eddy__ht_kids_alloc(eddy__ht_kids_t *k, unsigned log2) {
-  if (log2 > 30) return EDDY_ERANGE;
-  size_t n = (size_t)1 << log2;
-  int32_t off = k->free_head[log2];
-  if (off >= 0) {
-    k->free_head[log2] = k->v[off];
-  } else {
-    if (k->len + n > INT32_MAX) return EDDY_ERANGE;
-    if (eddy_grow((void **)&k->v, &k->cap, k->len + n, sizeof *k->v)) return EDDY_ENOMEM;
-    off = (int32_t)k->len;
-    k->len += n;
-  }
-  for (size_t i = 0; i < n; i++) k->v[off + i] = -1;
-  return off;
-}
-
-void eddy__ht_kids_release(eddy__ht_kids_t *k, int32_t off, unsigned log2) {
-  size_t n = (size_t)1 << log2;
-  for (size_t i = 0; i < n; i++) k->v[off + i] = -1;
-  k->v[off] = k->free_head[log2];
-  k->free_head[log2] = off;
-}
-
-size_t eddy__ht_kids_memory(const eddy__ht_kids_t *k) { return k->cap * sizeof *k->v; }
-
-void eddy__ht_kids_save(const eddy__ht_kids_t *k, eddy_buf_t *b) {
-  eddy_buf_put_u64(b, k->len);
-  for (size_t i = 0; i < k->len; i++) eddy_buf_put_u32(b, (uint32_t)k->v[i]);
-  for (int i = 0; i < 32; i++) eddy_buf_put_u32(b, (uint32_t)k->free_head[i]);
-}
-
-int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r) {
-  eddy__ht_kids_free_all(k);
-  size_t n = eddy_read_count(r, 4);
-  if (r->err) return r->err;
-  if (n && eddy_grow((void **)&k->v, &k->cap, n, sizeof *k->v)) return EDDY_ENOMEM;
-  k->len = n;
-  for (size_t i = 0; i < n; i++) k->v[i] = (int32_t)eddy_read_u32(r);
-  for (int i = 0; i < 32; i++) {
-    k->free_head[i] = (int32_t)eddy_read_u32(r);
-    if (k->free_head[i] < -1 || (k->free_head[i] >= 0 && (size_t)k->free_head[i] >= n))
-      return EDDY_ECORRUPT;
-  }
-  return r->err;
-}
-
-/* ------------------------------------------------------------ loaded pools */
-
-static uint8_t v_u8(const eddy__ht_pool_view_t *v, size_t i, size_t off) {
-  return v->nodes[i * v->size + off];
-}
-static int32_t v_i32(const eddy__ht_pool_view_t *v, size_t i, size_t off) {
-  int32_t x;
-  memcpy(&x, v->nodes + i * v->size + off, sizeof x);
-  return x;
-}
-
-int eddy__ht_check_pools(const eddy__ht_pool_view_t *v, const eddy__ht_kids_t *kids, int32_t root, int32_t free_node,
-                   size_t n_slots, const int32_t *slot_free, size_t n_slot_free, size_t n_split,
-                   size_t n_active, size_t n_inactive) {
-  size_t n = v->n_nodes;
-  uint8_t *seen = calloc(n ? n : 1, 1), *slot_used = calloc(n_slots ? n_slots : 1, 1);
-  uint8_t *kid_used = calloc(kids->len ? kids->len : 1, 1);
-  int32_t *stack = malloc((n ? n : 1) * sizeof *stack);
-  int bad = !seen || !slot_used || !kid_used || !stack;
-  size_t top = 0, counts[4] = {0, 0, 0, 0};
-  if (!bad && root >= 0) {
-    if ((size_t)root >= n) bad = 1;
-    else stack[top++] = root;
-  }
-  while (!bad && top) {
-    int32_t id = stack[--top];
-    if (seen[id]) {
-      bad = 1; /* a cycle, or a node with two parents */
-      break;
-    }
-    seen[id] = 1;
-    uint8_t kind = v_u8(v, (size_t)id, v->kind_off);
-    if (kind == EDDY__HT_FREE || kind > EDDY__HT_LEAF_INACTIVE) {
-      bad = 1;
-      break;
-    }
-    counts[kind]++;
-    if (kind == EDDY__HT_LEAF) {
-      int32_t slot = v_i32(v, (size_t)id, v->slot_off);
-      if (slot < 0 || (size_t)slot >= n_slots || slot_used[slot]) {
-        bad = 1;
-        break;
-      }
-      slot_used[slot] = 1;
-    }
-    if (v->alt_off != SIZE_MAX) {
-      int32_t alt = v_i32(v, (size_t)id, v->alt_off);
-      if (alt >= 0) {
-        if ((size_t)alt >= n || top >= n) bad = 1;
-        else stack[top++] = alt;
-      } else if (alt != -1) {
-        bad = 1;
-      }
-    }
-    if (kind != EDDY__HT_SPLIT) continue;
-    int32_t off = v_i32(v, (size_t)id, v->kids_off);
-    size_t cap = (size_t)1 << v_u8(v, (size_t)id, v->log2_off);
-    for (size_t j = 0; j < cap && !bad; j++) {
-      if (kid_used[off + j]) bad = 1; /* blocks overlap */
-      kid_used[off + j] = 1;
-    }
-    int32_t nk = v_i32(v, (size_t)id, v->n_kids_off);
-    for (int32_t b = 0; b < nk && !bad; b++) {
-      int32_t c = kids->v[off + b];
-      if (c < -1 || (c >= 0 && (size_t)c >= n)) bad = 1;
-      else if (c >= 0) {
-        if (top >= n) bad = 1;
-        else stack[top++] = c;
-      }
-    }
-  }
-  /* the free node list: only free nodes, each once, all of them */
-  size_t n_free = 0;
-  for (int32_t id = free_node; !bad && id >= 0; id = v_i32(v, (size_t)id, v->kids_off)) {
-    if ((size_t)id >= n || seen[id] || v_u8(v, (size_t)id, v->kind_off) != EDDY__HT_FREE) bad = 1;
-    else {
-      seen[id] = 1;
-      n_free++;
-    }
-  }
-  for (size_t i = 0; i < n && !bad; i++) bad = !seen[i]; /* unreachable live node */
-  /* free slots: each once, none in use, together with the used ones all */
-  for (size_t i = 0; i < n_slot_free && !bad; i++) {
-    int32_t sl = slot_free[i];
-    if (sl < 0 || (size_t)sl >= n_slots || slot_used[sl]) bad = 1;
-    else slot_used[sl] = 1;
-  }
-  if (!bad && counts[EDDY__HT_LEAF] + n_slot_free != n_slots) bad = 1;
-  /* free children blocks: inside the pool, aligned to nothing in use */
-  for (unsigned lg = 0; lg < 32 && !bad; lg++) {
-    size_t steps = 0;
-    for (int32_t off = kids->free_head[lg]; !bad && off >= 0; off = kids->v[off]) {
-      size_t cap = (size_t)1 << lg;
-      if (lg > 30 || (size_t)off + cap > kids->len || ++steps > kids->len) {
-        bad = 1;
-        break;
-      }
-      for (size_t j = 0; j < cap && !bad; j++) {
-        if (kid_used[off + j]) bad = 1;
-        kid_used[off + j] = 1;
-      }
-    }
-  }
-  if (!bad && (counts[EDDY__HT_SPLIT] != n_split || counts[EDDY__HT_LEAF] != n_active ||
-               counts[EDDY__HT_LEAF_INACTIVE] != n_inactive))
-    bad = 1;
-  free(seen);
-  free(slot_used);
-  free(kid_used);
-  free(stack);
-  return bad ? EDDY_ECORRUPT : 0;
-}
 
 /* ------------------------------------------------------------ MOA numerics */
 
@@ -329,6 +152,13 @@ void eddy__ht_layout_compute(eddy__ht_layout_t *L, const eddy_schema_t *s) {
       o += nom ? (size_t)L->V[a] * 3 : HTR_HDR + (size_t)L->n_bins * 3;
   }
   L->stride = o;
+}
+
+uint32_t eddy__ht_layout_vmax(const eddy__ht_layout_t *L) {
+  uint32_t vmax = 2;
+  for (size_t a = 0; a < L->n_attrs; a++)
+    if (L->V[a] > vmax) vmax = L->V[a];
+  return vmax;
 }
 
 void eddy__ht_layout_clear_slot(const eddy__ht_layout_t *L, double *slot, const eddy_schema_t *s) {

@@ -48,9 +48,10 @@ static inline int numeric_missing(const eddy_instance_t *x, size_t a) {
 }
 
 void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                   const eddy_instance_t *x, uint32_t c, double w) {
+                   const eddy_instance_t *x, uint32_t c, double w, const uint8_t *mask) {
   const uint32_t C = L->C;
   for (size_t a = 0; a < L->n_attrs; a++) {
+    if (mask && !mask[a]) continue;
     double *blk = slot + L->off[a];
     if (s->attrs[a].kind == EDDY_NUMERIC) {
       if (numeric_missing(x, a)) continue;
@@ -79,7 +80,8 @@ void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, dou
 }
 
 void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
-                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes) {
+                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
+                     const uint8_t *mask) {
   const uint32_t C = L->C;
   double sum = 0.0;
   for (uint32_t c = 0; c < len; c++) sum += dist[c];
@@ -87,6 +89,7 @@ void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, c
     double v = dist[c] / sum;
     if (init) {
       for (size_t a = 0; a < L->n_attrs; a++) {
+        if (mask && !mask[a]) continue; /* MOA: no observer */
         const double *blk = slot + L->off[a];
         if (s->attrs[a].kind == EDDY_NUMERIC) {
           if (x->missing && x->missing[a]) continue;

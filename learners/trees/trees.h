@@ -8,16 +8,19 @@
 
 /* ===================================================================
  * Hoeffding tree internals
- * Shared by learners/ht_common.c (pools, MOA numerics), ht_observers.c
- * (attribute observers and split criteria), hoeffding_tree.c (the
- * classification tree core and `hoeffding_tree`),
+ * Shared by ht_store.c (the node store: pools, tree edits, checkpoint
+ * walks and checks, describe), ht_common.c (slot layout, MOA numerics),
+ * ht_observers.c (attribute observers and split criteria),
+ * hoeffding_tree.c (the classification tree core and `hoeffding_tree`),
  * hoeffding_adaptive_tree.c and hoeffding_tree_regressor.c. Not a public
- * API: names start with ht_ and may change.
+ * API: names start with eddy__ht_ and may change.
  *
  * A tree is a pool of nodes indexed by id (int32, -1 = none), not one
  * allocation per node: ids are recycled through a free list, children lists
  * live in a second pool (power-of-two blocks), and the statistics of active
  * leaves (attribute observers) live in a third pool of fixed-stride slots.
+ * Both trees keep these pools in one eddy__ht_store_t, whose nodes are the
+ * tree's own type (node_size bytes) starting with eddy__ht_base_t.
  * Save/load is a straight serialization of the pools and memory is their
  * capacity. The learn path allocates only when a pool grows (a node split,
  * a new branch) or when a class or nominal value first appears (the slot
@@ -59,21 +62,6 @@ unsigned eddy__ht_log2_ceil(size_t n);
 size_t eddy__ht_kids_memory(const eddy__ht_kids_t *k);
 void eddy__ht_kids_save(const eddy__ht_kids_t *k, eddy_buf_t *b);
 int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r);
-
-/* Checks a loaded tree's pools (either tree's node type, through the
- * offsets of its fields; alt_off SIZE_MAX when there are no alternates):
- * the root's subtree (children and alternates) is a tree of live nodes,
- * every live node is in it, the free lists hold exactly the free nodes,
- * slots and children blocks without cycles or sharing, and the counts
- * match. Returns 0 or EDDY_ECORRUPT. */
-typedef struct eddy__ht_pool_view {
-  const uint8_t *nodes;
-  size_t n_nodes, size;
-  size_t kind_off, kids_off, log2_off, n_kids_off, slot_off, alt_off;
-} eddy__ht_pool_view_t;
-int eddy__ht_check_pools(const eddy__ht_pool_view_t *v, const eddy__ht_kids_t *kids, int32_t root, int32_t free_node,
-                   size_t n_slots, const int32_t *slot_free, size_t n_slot_free, size_t n_split,
-                   size_t n_active, size_t n_inactive);
 
 /* MOA numerics, so that results match MOA's number for number. */
 #define EDDY__HT_NORMAL_CONSTANT 2.5066282746310002 /* Math.sqrt(2 * Math.PI) */
@@ -120,6 +108,8 @@ void eddy__ht_layout_compute(eddy__ht_layout_t *L, const eddy_schema_t *s);
  * V only grow); new class or value entries start empty. */
 void eddy__ht_layout_copy_slot(const eddy__ht_layout_t *from, const double *src, const eddy__ht_layout_t *to,
                          double *dst, const eddy_schema_t *s);
+/* The largest V[a], at least 2. */
+uint32_t eddy__ht_layout_vmax(const eddy__ht_layout_t *L);
 /* An empty slot (what a fresh observer holds). */
 void eddy__ht_layout_clear_slot(const eddy__ht_layout_t *L, double *slot, const eddy_schema_t *s);
 
@@ -137,13 +127,16 @@ typedef struct eddy__ht_cand {
 } eddy__ht_cand_t;
 
 /* Observes (x[a], class c, weight w) in the slot. */
+/* mask (NULL: every attribute) limits both to the attributes it marks
+ * (an ARF leaf's random subspace). */
 void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                   const eddy_instance_t *x, uint32_t c, double w);
+                   const eddy_instance_t *x, uint32_t c, double w, const uint8_t *mask);
 /* MOA's NaiveBayes.doNaiveBayesPrediction: votes[c] for c < len (the
  * node's class-distribution length), 0 beyond, up to L->C. `init` is 0
  * when the leaf has no observers yet (MOA skips every attribute then). */
 void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
-                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes);
+                     const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
+                           const uint8_t *mask);
 /* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
  * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
  * doubles and V[a] + 2 lengths. */
@@ -218,6 +211,164 @@ int htr_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, const
 void htr_obs_post_stats(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
                         const eddy__ht_cand_t *cand, eddy__ht_var_t *post);
 
+/* ----- the node store (ht_store.c), every tree's pools ----- */
+
+/* What every node starts with: each tree's node type has it as its first
+ * member `b`, so that the store handles nodes of any size. */
+typedef struct eddy__ht_base {
+  uint8_t kind;
+  uint8_t test;
+  uint8_t kids_log2;
+  uint8_t obs_init;  /* classifier: the active leaf has observed an instance */
+  int32_t attr;
+  double value;
+  int32_t kids;      /* offset in the children pool; free list link when free */
+  int32_t n_kids;    /* branches (MOA's AutoExpandVector size) */
+  int32_t slot;      /* statistics slot of an active leaf, else -1 */
+  int32_t depth;
+} eddy__ht_base_t;
+
+/* A tree's pools: nodes of node_size bytes, a row of row_len doubles per
+ * node (the classifier's class distribution, the regressor's leaf model),
+ * the statistics slots of active leaves (L.stride doubles each) and the
+ * children blocks; with the counts and the growth state that checkpoints
+ * hold. The tree owns it and frees it with eddy__ht_store_free.
+ * node_size and row_len sit in padding (after free_node and root): a
+ * tree's struct size counts in its memory figure, which memory management
+ * holds against max_byte_size, so a field added here changes results. */
+typedef struct eddy__ht_store {
+  void *nodes;
+  size_t n_nodes, cap_nodes;
+  int32_t free_node;
+  uint32_t node_size;
+  double *rows;
+  size_t cap_rows;
+  double *stats;
+  size_t n_slots, cap_slots;
+  int32_t *slot_free; /* stack of free slots (cap_slots entries) */
+  size_t n_slot_free;
+  eddy__ht_kids_t kids;
+  int32_t root;
+  uint32_t row_len;
+  size_t n_split, n_active, n_inactive;
+  int growth_allowed;
+  double weight_seen;
+  uint64_t stamp; /* counts changes of the tree (the classifier's prediction cache) */
+  eddy__ht_layout_t L;
+} eddy__ht_store_t;
+
+/* An empty store (the caller zeroed it and fills L afterwards). */
+void eddy__ht_store_init(eddy__ht_store_t *st, size_t node_size, uint32_t row_len);
+void eddy__ht_store_free(eddy__ht_store_t *st);
+static inline eddy__ht_base_t *eddy__ht_base(const eddy__ht_store_t *st, int32_t id) {
+  return (eddy__ht_base_t *)((char *)st->nodes + (size_t)id * st->node_size);
+}
+static inline double *eddy__ht_row(const eddy__ht_store_t *st, int32_t id) {
+  return st->rows + (size_t)id * st->row_len;
+}
+static inline double *eddy__ht_store_slot(const eddy__ht_store_t *st, int32_t id) {
+  return st->stats + (size_t)eddy__ht_base(st, id)->slot * st->L.stride;
+}
+static inline int32_t eddy__ht_store_kid(const eddy__ht_store_t *st, int32_t id, int b) {
+  const eddy__ht_base_t *n = eddy__ht_base(st, id);
+  return (b >= 0 && b < n->n_kids) ? st->kids.v[n->kids + b] : -1;
+}
+/* A node, zeroed but for kids and slot (-1), with a zero row; its id or a
+ * negative code. The id it gives is free_node when that is >= 0. */
+int32_t eddy__ht_store_new_node(eddy__ht_store_t *st);
+/* Back to the free list (its slot or children block with it). */
+void eddy__ht_store_free_node(eddy__ht_store_t *st, int32_t id);
+/* Frees a node, its children and (alt_off not SIZE_MAX: the int32 at that
+ * offset of a node) its alternates. */
+void eddy__ht_store_free_subtree(eddy__ht_store_t *st, int32_t id, size_t alt_off);
+/* A cleared statistics slot, or a negative code. */
+int32_t eddy__ht_store_alloc_slot(eddy__ht_store_t *st);
+/* Makes node id (fresh from new_node) an active leaf at that depth with a
+ * slot: id, or a negative code (and the node is freed). */
+int32_t eddy__ht_store_new_leaf(eddy__ht_store_t *st, int32_t id, int32_t depth);
+/* An active leaf becomes inactive (its slot is released): 1, or 0 when id
+ * is not an active leaf. */
+int eddy__ht_store_deactivate(eddy__ht_store_t *st, int32_t id);
+/* Puts id where (parent, branch) points (the root when parent < 0). */
+int eddy__ht_store_set_child(eddy__ht_store_t *st, int32_t parent, int branch, int32_t id);
+/* What (parent, branch) points to (the root when parent < 0). */
+int32_t eddy__ht_store_at(const eddy__ht_store_t *st, int32_t parent, int branch);
+/* MOA's filterInstanceToLeaf from `from`: the leaf reached, or the split
+ * node whose value is missing in x, or -1 when the branch has no child
+ * (then *parent and *branch say where). */
+static inline int32_t eddy__ht_store_sort(const eddy__ht_store_t *st, int32_t from,
+                                          const eddy_instance_t *x, int32_t *parent, int *branch) {
+  /* the per-record walk: locals, as *parent and *branch could alias st */
+  const char *nodes = st->nodes;
+  const size_t size = st->node_size;
+  const int32_t *kids = st->kids.v;
+  int32_t n = from;
+  while (n >= 0) {
+    const eddy__ht_base_t *nd = (const eddy__ht_base_t *)(nodes + (size_t)n * size);
+    if (nd->kind != EDDY__HT_SPLIT) break;
+    int b = eddy__ht_branch(nd->test, (size_t)nd->attr, nd->value, x);
+    if (b < 0) return n;
+    int32_t c = b < nd->n_kids ? kids[nd->kids + b] : -1;
+    *parent = n;
+    *branch = b;
+    if (c < 0) return -1;
+    n = c;
+  }
+  return n;
+}
+/* Makes node sid (fresh from new_node) the split on cand with the leaf's
+ * depth and row and an empty children block of cand->n_branches; 0 or a
+ * negative code. */
+int eddy__ht_store_split_node(eddy__ht_store_t *st, int32_t sid, int32_t leaf,
+                              const eddy__ht_cand_t *cand);
+/* The best and second best of n candidates as a stable ascending sort
+ * leaves them (on equal merits the later ranks higher): by Java's
+ * Double.compare (MOA) when java_order, else by `<` (River). -1: none. */
+void eddy__ht_best_two(const eddy__ht_cand_t *c, size_t n, int java_order, int *best, int *second);
+/* The pools' capacity in bytes. */
+size_t eddy__ht_store_capacity(const eddy__ht_store_t *st);
+/* A live node's bytes in the pools: node, row, an active leaf's slot. */
+size_t eddy__ht_store_node_bytes(const eddy__ht_store_t *st, int32_t id);
+/* Bytes the live tree uses (MOA's measureByteSize counts live objects):
+ * `total` (the tree's whole memory) less the pools' capacity, plus each
+ * live node, its row, an active leaf's slot, a split's children block and
+ * `extra` of the node (NULL: none). So deactivating leaves lowers it. */
+size_t eddy__ht_store_live_bytes(const eddy__ht_store_t *st, size_t total,
+                                 size_t (*extra)(const void *node));
+
+/* Checkpoints. A node's common fields: kind, test, kids_log2, then the
+ * tree's n_mid bytes, then attr, value, kids, n_kids, slot, depth. */
+void eddy__ht_base_save(const eddy__ht_base_t *n, const uint8_t *mid, size_t n_mid, eddy_buf_t *b);
+void eddy__ht_base_load(eddy__ht_base_t *n, uint8_t *mid, size_t n_mid, eddy_reader_t *r);
+/* What follows the nodes: free list, slots, children, root, counts,
+ * growth state and weight seen. */
+void eddy__ht_store_save_pools(const eddy__ht_store_t *st, eddy_buf_t *b);
+int eddy__ht_store_load_pools(eddy__ht_store_t *st, eddy_reader_t *r);
+/* Checks the loaded pools: every reference inside its pool, split tests
+ * that fit the schema, the root's subtree (children and, when alt_off is
+ * not SIZE_MAX, the int32 alternate at that offset of a node) a tree of
+ * live nodes holding every live node, the free lists exactly the free
+ * nodes, slots and children blocks without cycles or sharing, and the
+ * counts. 0 or EDDY_ECORRUPT. */
+int eddy__ht_store_check(const eddy__ht_store_t *st, const eddy_schema_t *s, size_t alt_off);
+
+/* Describe. Each tree says how a leaf reads, how branch b of a split
+ * reads, the weight a leaf saw, and (may be NULL) what comes before a
+ * split's branches (HAT: its alternate tree). `tree` is the tree. */
+typedef struct eddy__ht_describe_ops {
+  void (*leaf)(const void *tree, int32_t id, FILE *out); /* one line, no indent or newline */
+  void (*cond)(const void *tree, int32_t id, int b, char *buf, size_t size);
+  double (*weight)(const void *tree, int32_t id);
+  void (*split)(const void *tree, int32_t id, int indent, FILE *out);
+} eddy__ht_describe_ops_t;
+/* Prints the subtree of id, a line per leaf and per branch. */
+void eddy__ht_describe_node(const eddy__ht_store_t *st, const eddy__ht_describe_ops_t *ops,
+                            const void *tree, int32_t id, int indent, FILE *out);
+/* Depth (edges from the root to the deepest leaf) and node counts of the
+ * main tree (HAT's alternates left out). */
+void eddy__ht_store_shape(const eddy__ht_store_t *st, size_t *depth, size_t *nodes, size_t *leaves,
+                          size_t *inactive);
+
 /* ----- the classification tree (hoeffding_tree.c), also HAT's ----- */
 
 typedef struct eddy__ht_params {
@@ -240,25 +391,21 @@ typedef struct eddy__ht_params {
   int bootstrap;
   double switch_significance;
   int64_t drift_window_threshold;
+  /* ARF (MOA's ARFHoeffdingTree -k): each active leaf observes a random
+   * subset of this many attributes, drawn from the tree's java.util.Random
+   * when it first learns; 0 (the plain tree's value) or >= the attribute
+   * count: every attribute, no draws */
+  int64_t subspace_size;
 } eddy__ht_params_t;
 
 typedef struct eddy_adwin eddy_adwin_t;
 
 typedef struct eddy__ht_node {
-  uint8_t kind;
-  uint8_t test;
-  uint8_t kids_log2;
-  uint8_t obs_init;  /* the active leaf has observed an instance */
-  uint8_t err_used;  /* HAT: the error estimator has seen an instance */
-  uint8_t pad[3];
-  int32_t attr;
-  double value;
-  int32_t kids;      /* offset in the children pool; free list link when free */
-  int32_t n_kids;    /* branches (MOA's AutoExpandVector size) */
-  int32_t slot;      /* statistics slot of an active leaf, else -1 */
-  int32_t depth;
+  eddy__ht_base_t b;
   uint32_t dist_len; /* MOA's class-distribution length */
   int32_t alt;       /* HAT: alternate tree, -1 */
+  uint8_t err_used;  /* HAT: the error estimator has seen an instance */
+  uint8_t pad[7];
   double last_eval;  /* weight seen at the last split attempt */
   double mc_correct, nb_correct; /* naive Bayes adaptive */
   uint64_t rng;      /* HAT: Poisson weight stream */
@@ -270,21 +417,7 @@ typedef struct eddy__ht_tree {
   const eddy__ht_params_t *p;
   int adaptive;     /* HAT nodes (ADWIN, alternates) */
   uint64_t seed;    /* EDDY__HT_BOOT_SEEDED streams */
-  eddy__ht_layout_t L;
-  eddy__ht_node_t *nodes;
-  size_t n_nodes, cap_nodes;
-  int32_t free_node;
-  double *dist;     /* n_nodes rows of L.C */
-  size_t cap_dist;  /* rows */
-  double *stats;    /* n_slots rows of L.stride */
-  size_t n_slots, cap_slots;
-  int32_t *slot_free; /* stack of free slots (cap_slots entries) */
-  size_t n_slot_free;
-  eddy__ht_kids_t kids;
-  int32_t root;
-  size_t n_split, n_active, n_inactive;
-  int growth_allowed;
-  double weight_seen;
+  eddy__ht_store_t st; /* nodes (eddy__ht_node_t), rows: class distributions (L.C) */
   /* MOA's memory estimates (estimateModelByteSizes), with exact sizes */
   double active_est, inactive_est, overhead;
   uint64_t n_created; /* nodes ever created (EDDY__HT_BOOT_SEEDED streams) */
@@ -304,37 +437,64 @@ typedef struct eddy__ht_tree {
   uint8_t *cache_miss;
   int32_t cache_leaf, cache_node, cache_parent;
   int cache_branch, cache_nb;
-  uint64_t cache_stamp, stamp;
+  uint64_t cache_stamp; /* st.stamp when the cache was filled */
+  /* random subspaces (p->subspace_size in effect): sub_k attributes per
+   * active leaf, marked in its row of sub_mask (cap_slots rows of n_attrs
+   * bytes), drawn from jr (MOA's classifierRandom of the tree) */
+  size_t sub_k;
+  uint8_t *sub_mask;
+  int32_t *sub_pool; /* scratch: n_attrs */
+  eddy_jrandom_t jr;
+  int64_t sub_seed;
+  /* SRP: every leaf observes only the attributes this marks (n_attrs
+   * bytes, borrowed from the ensemble, kept across resets; NULL: all), as
+   * a tree trained on the projected instances would */
+  const uint8_t *fixed_mask;
 } eddy__ht_tree_t;
 
 int eddy__ht_tree_init(eddy__ht_tree_t *t, const eddy_schema_t *s, const eddy__ht_params_t *p, int adaptive,
                  uint64_t seed);
 void eddy__ht_tree_free(eddy__ht_tree_t *t);
+/* Back to an empty tree; the subspace generator is reseeded with its seed
+ * (MOA's resetLearning: classifierRandom = new Random(randomSeed)). */
 void eddy__ht_tree_reset(eddy__ht_tree_t *t);
+/* Seeds the tree's subspace generator (and sets the seed reset uses);
+ * init seeds it with 1, MOA's default randomSeed of a tree. */
+void eddy__ht_tree_seed_subspace(eddy__ht_tree_t *t, int64_t seed);
+/* MOA's trainOnInstance of the tree: x with weight x->weight (nothing for
+ * weight <= 0); grows the layout and the tree as needed. */
+int eddy__ht_tree_learn(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* MOA's getVotesForInstance into t->votes (L.C entries): returns the
+ * length of MOA's array (the node's class-distribution length; 0 without
+ * a tree), through the prediction cache. */
+int eddy__ht_tree_votes(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* MOA's Utils.maxIndex of those votes (0 without a tree): the class a
+ * forest's member predicts (its correctlyClassifies and evaluator). */
+uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x);
+/* A tree as a length-prefixed block (forests nest several), and its
+ * reading back into a tree of the same schema and parameters, which must
+ * end exactly at the block's end. */
+int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b);
+int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r);
 /* Grows the layout for x's class and nominal values (learn only). */
 int eddy__ht_tree_ensure(eddy__ht_tree_t *t, const eddy_instance_t *x);
+static inline eddy__ht_node_t *eddy__ht_node(const eddy__ht_tree_t *t, int32_t id) {
+  return (eddy__ht_node_t *)t->st.nodes + id;
+}
 static inline double *eddy__ht_dist(const eddy__ht_tree_t *t, int32_t id) {
-  return t->dist + (size_t)id * t->L.C;
+  return eddy__ht_row(&t->st, id);
 }
 static inline double *eddy__ht_slot(const eddy__ht_tree_t *t, int32_t id) {
-  return t->stats + (size_t)t->nodes[id].slot * t->L.stride;
+  return eddy__ht_store_slot(&t->st, id);
 }
 static inline int32_t eddy__ht_kid(const eddy__ht_tree_t *t, int32_t id, int b) {
-  const eddy__ht_node_t *n = &t->nodes[id];
-  return (b >= 0 && b < n->n_kids) ? t->kids.v[n->kids + b] : -1;
+  return eddy__ht_store_kid(&t->st, id, b);
 }
 /* A new active leaf with an initial class distribution (NULL: empty). */
 int32_t eddy__ht_new_leaf(eddy__ht_tree_t *t, const double *dist, uint32_t len, int32_t depth);
 /* Frees a node, its children and alternates. */
 void eddy__ht_free_subtree(eddy__ht_tree_t *t, int32_t id);
-/* Puts id where (parent, branch) points (the root when parent < 0). */
-int eddy__ht_set_child(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id);
-/* MOA's filterInstanceToLeaf from `from`: the leaf reached, or the split
- * node whose value is missing in x, or -1 when the branch has no child
- * (then *parent and *branch say where). */
-int32_t eddy__ht_sort(const eddy__ht_tree_t *t, int32_t from, const eddy_instance_t *x, int32_t *parent,
-                int *branch);
-/* eddy__ht_sort from the root through the prediction cache: the result of the
+/* eddy__ht_store_sort from the root through the prediction cache: the result of the
  * last predict when x is that instance and the tree has not changed. */
 int32_t eddy__ht_sort_root(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t *parent, int *branch);
 /* Notes where predict's instance went (for eddy__ht_sort_root). */
@@ -364,13 +524,33 @@ size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t);
 int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b);
 int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r);
 void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out);
-/* Depth (edges from the root to the deepest leaf) and node counts of the
- * main tree (HAT's alternates left out). */
-void eddy__ht_tree_shape(const eddy__ht_tree_t *t, size_t *depth, size_t *nodes, size_t *leaves,
-                   size_t *inactive);
+/* The learner callbacks of hoeffding_tree and hoeffding_adaptive_tree
+ * (state eddy__ht_tree_t; init makes HAT's nodes for hat_options). */
+int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size);
+int eddy__ht_l_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len);
+void eddy__ht_l_reset(eddy_learner_t *l);
+int eddy__ht_l_save(const eddy_learner_t *l, eddy_buf_t *b);
+int eddy__ht_l_load(eddy_learner_t *l, eddy_reader_t *r);
+size_t eddy__ht_l_memory(const eddy_learner_t *l);
+void eddy__ht_l_destroy(eddy_learner_t *l);
+void eddy__ht_l_describe(const eddy_learner_t *l, FILE *out);
+/* The fields of their learner types besides name, description, options,
+ * learn and votes. */
+#define EDDY__HT_LEARNER_COMMON                                                                    \
+  .tasks = EDDY_CLASSIFICATION, .params_size = sizeof(eddy__ht_params_t),                        \
+  .state_size = sizeof(eddy__ht_tree_t), .init = eddy__ht_l_init, .predict = eddy__ht_l_predict, \
+  .reset = eddy__ht_l_reset, .save = eddy__ht_l_save, .load = eddy__ht_l_load,                   \
+  .memory = eddy__ht_l_memory, .destroy = eddy__ht_l_destroy, .describe = eddy__ht_l_describe, \
+  .export_json = eddy__ht_export
+/* What both learn callbacks do first: 0 when x is not learned (no label,
+ * weight <= 0), EDDY_EINVAL for a bad class, else the layout grown for x
+ * and a root: 1, or a negative code. */
+int eddy__ht_learn_begin(eddy__ht_tree_t *t, const eddy_instance_t *x);
 
 /* A classification tree (HT, HAT) as JSON: nodes in preorder (ht_export.c). */
 int eddy__ht_export(const eddy_learner_t *l, eddy_buf_t *b);
+/* The same for a tree held by a forest. */
+int eddy__ht_tree_export(const eddy__ht_tree_t *t, eddy_buf_t *b);
 
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];

@@ -330,3 +330,110 @@ Test(aggregates, empty_list_and_layout_hash) {
   cr_assert_neq(plain, empty);
   teardown(&f);
 }
+
+/* [state] scope = stream with the class as input: every record's key is
+ * EDDY_STREAM_KEY, and over the labels UP, DOWN, DOWN, (none), UP, (none)
+ * (class indices 0, 1, 1, -, 0, -) each record sees the labels before it:
+ *   record      1    2    3    4     5     6
+ *   class_last  -    0    1    1     1     0
+ *   class_last_2 -   -    0    1     1     1   (two labelled records back)
+ *   ewma 0.5    -    0    0.5  0.75  0.75  0.375
+ * The first record sees them missing; a record without a label changes
+ * nothing; the joined values never include the record's own label. */
+Test(aggregates, stream_scope_class_lags) {
+  eddy_config_t *c = eddy_config_parse(
+      "[pipeline]\nname = p\ntask = classification\n[features]\nnumeric = x\ntarget = class\n"
+      "values.class = UP, DOWN\n[state]\nscope = stream\n"
+      "aggregates = last(class), last(class, 2), ewma(class, 0.5)\n[model]\nlearner = majority\n",
+      "t.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  const eddy_pipeline_conf_t *pc = eddy_config_pipeline(c, NULL);
+  eddy_aggs_t *a = eddy_aggs_new(pc, err, sizeof err);
+  cr_assert_not_null(a, "%s", err);
+  eddy_fields_t *f = eddy_fields_new(pc, NULL, 0, (const char *const *)a->inputs, a->n_inputs, err, sizeof err);
+  cr_assert_not_null(f, "%s", err);
+  cr_assert_eq(eddy_aggs_bind(a, f, err, sizeof err), 0, "%s", err);
+  cr_assert_str_eq(a->v[0].name, "class_last");
+  cr_assert_str_eq(a->v[1].name, "class_last_2");
+  cr_assert_str_eq(a->v[2].name, "class_ewma_0.5");
+  cr_assert_str_eq(a->spec, "last(class), last(class, 2), ewma(class, 0.5)");
+  cr_assert_eq(a->n_slots, 1 + 1 + 2 + 1, "last(class, 2) keeps two labels");
+  cr_assert_eq(a->v[0].src, EDDY_AGG_SRC_TARGET);
+  eddy_schema_t *s = eddy_fields_schema(f, err, sizeof err);
+  cr_assert_not_null(s, "%s", err);
+  eddy_record_t r;
+  cr_assert_eq(eddy_record_init(&r, f), 0);
+  double *state = malloc(a->n_slots * sizeof *state);
+  eddy_aggs_reset(a, state);
+  const eddy_field_t *y = eddy_fields_find(f, "class", 5);
+  const char *labels[] = {"UP", "DOWN", "DOWN", NULL, "UP", NULL};
+  double want[][3] = {{M, M, M}, {0, M, 0}, {1, 0, 0.5}, {1, 1, 0.75}, {1, 1, 0.75}, {0, 1, 0.375}};
+  for (int i = 0; i < 6; i++) {
+    eddy_record_clear(&r);
+    cr_assert(r.key && r.key_len == strlen(EDDY_STREAM_KEY) && memcmp(r.key, EDDY_STREAM_KEY, r.key_len) == 0,
+              "record %d: the stream's key", i + 1);
+    if (labels[i])
+      cr_assert_eq(eddy_record_set(&r, f, s, y, labels[i], strlen(labels[i]), 0, err, sizeof err), 0, "%s", err);
+    eddy_aggs_join(a, state, &r, NAN);
+    for (int j = 0; j < 3; j++) {
+      const eddy_agg_t *g = &a->v[j];
+      if (isnan(want[i][j]))
+        cr_assert(r.in.missing[g->attr], "record %d: %s present (%g)", i + 1, g->name, r.in.x[g->attr]);
+      else
+        cr_assert(!r.in.missing[g->attr] && r.in.x[g->attr] == want[i][j], "record %d: %s = %g, want %g",
+                  i + 1, g->name, r.in.missing[g->attr] ? NAN : r.in.x[g->attr], want[i][j]);
+    }
+    eddy_aggs_update(a, state, &r, NAN);
+  }
+  /* Under eddy run each partition is a stream: its own key, kept until
+   * the record is cleared. */
+  eddy_record_stream_key(&r, 3);
+  cr_assert(r.key_len == strlen(EDDY_STREAM_KEY ":3") && memcmp(r.key, EDDY_STREAM_KEY ":3", r.key_len) == 0);
+  eddy_record_stream_key(&r, -1);
+  cr_assert(memcmp(r.key, EDDY_STREAM_KEY ":3", r.key_len) == 0, "no partition: unchanged");
+  eddy_record_clear(&r);
+  cr_assert(r.key_len == strlen(EDDY_STREAM_KEY) && memcmp(r.key, EDDY_STREAM_KEY, r.key_len) == 0);
+  free(state);
+  eddy_record_free(&r);
+  eddy_schema_free(s);
+  eddy_fields_free(f);
+  eddy_aggs_free(a);
+  eddy_config_free(c);
+}
+
+/* Lags are whole numbers in [1, 1000]; the class is no time; a stream
+ * scope has no entity key; aggregates need a key or the stream scope. */
+Test(aggregates, stream_scope_and_lag_errors) {
+  const char *bad[][2] = {
+      {"last(amount, 0)", "N must be a whole number in [1, 1000]"},
+      {"last(amount, 1.5)", "N must be a whole number"},
+      {"last(amount, 2, 3)", "last takes a field and an optional lag"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char text[512];
+    snprintf(text, sizeof text,
+             "[pipeline]\nname = p\n[features]\ntarget = y\n\n[state]\nstore = memory\n"
+             "aggregates = %s\n[model]\nlearner = majority\n",
+             bad[i][0]);
+    eddy_config_t *c = eddy_config_parse(text, "t.ini", err, sizeof err);
+    cr_assert_null(c, "accepted: %s", bad[i][0]);
+    cr_assert(strstr(err, bad[i][1]), "'%s' lacks '%s'", err, bad[i][1]);
+  }
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = p\n[features]\ntarget = y\nkey = user\n"
+                                       "[state]\nscope = stream\naggregates = last(y)\n[model]\nlearner = majority\n",
+                                       "t.ini", err, sizeof err);
+  cr_assert_null(c);
+  cr_assert(strstr(err, "[state] key 'scope'") && strstr(err, "drop the entity key 'user'"), "%s", err);
+  c = eddy_config_parse("[pipeline]\nname = p\ntask = classification\n[features]\nnumeric = x\ntarget = y\n"
+                        "[state]\nscope = stream\naggregates = since_last(y)\n[model]\nlearner = majority\n",
+                        "t.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  const eddy_pipeline_conf_t *pc = eddy_config_pipeline(c, NULL);
+  eddy_aggs_t *a = eddy_aggs_new(pc, err, sizeof err);
+  eddy_fields_t *f = eddy_fields_new(pc, NULL, 0, (const char *const *)a->inputs, a->n_inputs, err, sizeof err);
+  cr_assert_eq(eddy_aggs_bind(a, f, err, sizeof err), EDDY_EINVAL);
+  cr_assert(strstr(err, "'y' is the target, not a time"), "%s", err);
+  eddy_fields_free(f);
+  eddy_aggs_free(a);
+  eddy_config_free(c);
+}

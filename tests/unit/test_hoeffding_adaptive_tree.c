@@ -125,7 +125,7 @@ Test(hat, poisson_weights) {
   eddy_learner_t *l = t_learner(HAT, eddy_generator_schema(g), off, 2);
   t_prequential(g, l, 150, 0, 0, NULL);
   const eddy__ht_tree_t *t = l->state;
-  cr_assert_eq(eddy__ht_weight(t, t->root), 150.0);
+  cr_assert_eq(eddy__ht_weight(t, t->st.root), 150.0);
   eddy_learner_free(l);
   kvp_t moa[] = {{"grace_period", "1000000"}};
   l = t_learner(HAT, eddy_generator_schema(g), moa, 1);
@@ -138,7 +138,7 @@ Test(hat, poisson_weights) {
     int k = eddy__ht_poisson1_java(&r);
     expect += k > 0 ? k : 1;
   }
-  cr_assert_eq(eddy__ht_weight(t, t->root), expect);
+  cr_assert_eq(eddy__ht_weight(t, t->st.root), expect);
   cr_assert(fabs(expect / 150 - (1 + exp(-1))) < 0.1, "%f", expect / 150);
   eddy_learner_free(l);
   /* seeded: reproducible for one seed, another stream than MOA's */
@@ -149,7 +149,7 @@ Test(hat, poisson_weights) {
     g = t_gen("sea", 2, NULL, 0);
     l = t_learner(HAT, eddy_generator_schema(g), seeded, 2);
     t_prequential(g, l, 150, 0, 0, NULL);
-    w[i] = eddy__ht_weight(l->state, ((const eddy__ht_tree_t *)l->state)->root);
+    w[i] = eddy__ht_weight(l->state, ((const eddy__ht_tree_t *)l->state)->st.root);
     eddy_learner_free(l);
   }
   cr_assert_eq(w[0], w[1]);
@@ -173,8 +173,8 @@ Test(hat, checkpoint_with_alternates_and_adwin_state) {
     eddy_learner_learn(l, &rows[i]);
     const eddy__ht_tree_t *t = l->state;
     /* save while an alternate tree is growing */
-    for (size_t j = 0; j < t->n_nodes && !cut && i > 20000; j++)
-      if (t->nodes[j].kind == EDDY__HT_SPLIT && t->nodes[j].alt >= 0) cut = i + 1;
+    for (size_t j = 0; j < t->st.n_nodes && !cut && i > 20000; j++)
+      if (eddy__ht_node(t, j)->b.kind == EDDY__HT_SPLIT && eddy__ht_node(t, j)->alt >= 0) cut = i + 1;
   }
   cr_assert_gt(cut, 0u, "an alternate tree existed at some point");
   eddy_learner_t *l2 = t_round_trip(l);
@@ -192,7 +192,7 @@ Test(hat, checkpoint_with_alternates_and_adwin_state) {
   /* reset: a fresh tree */
   eddy_learner_reset(l);
   a = l->state;
-  cr_assert_eq(a->root, -1);
+  cr_assert_eq(a->st.root, -1);
   cr_assert_eq(a->n_alternates, 0u);
   eddy_learner_t *fresh = t_learner(HAT, s, NULL, 0);
   for (size_t i = 0; i < 5000; i++) {

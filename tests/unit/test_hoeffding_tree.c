@@ -70,7 +70,7 @@ Test(ht_numerics, gaussian_observer_matches_moa) {
   in.missing[0] = 0;
   for (int i = 0; i < 5; i++) {
     in.x[0] = xs[i];
-    eddy__ht_obs_update(&L, s, slot, &in, 0, 1.0);
+    eddy__ht_obs_update(&L, s, slot, &in, 0, 1.0, NULL);
   }
   cr_assert_eq(slot[2], 2.6, "mean");
   eddy__ht_cand_t c = {.attr = 0, .test = EDDY__HT_TEST_NUM_LE, .value = 2.2, .n_branches = 2};
@@ -127,8 +127,8 @@ Test(ht, defaults_are_moa_s) {
 
 static const char *root_attr(const eddy_learner_t *l) {
   const eddy__ht_tree_t *t = l->state;
-  if (t->root < 0 || t->nodes[t->root].kind != EDDY__HT_SPLIT) return NULL;
-  return l->schema->attrs[t->nodes[t->root].attr].name;
+  if (t->st.root < 0 || eddy__ht_node(t, t->st.root)->b.kind != EDDY__HT_SPLIT) return NULL;
+  return l->schema->attrs[eddy__ht_node(t, t->st.root)->b.attr].name;
 }
 
 Test(ht, first_split_uses_a_concept_attribute) {
@@ -190,11 +190,11 @@ static size_t nodes_after(eddy_learner_t *l, eddy_schema_t *s, size_t n, uint64_
     in.weight = 1;
     cr_assert_eq(eddy_learner_learn(l, &in), 0);
     const eddy__ht_tree_t *t = l->state;
-    if (!*first_split && t->n_split) *first_split = i + 1;
+    if (!*first_split && t->st.n_split) *first_split = i + 1;
   }
   eddy_instance_free(&in);
   const eddy__ht_tree_t *t = l->state;
-  return t->n_split + t->n_active + t->n_inactive;
+  return t->st.n_split + t->st.n_active + t->st.n_inactive;
 }
 
 static eddy_schema_t *coin_schema(void) {
@@ -326,7 +326,7 @@ Test(ht, checkpoint_round_trip_and_continuation) {
   for (size_t i = 0; i < n / 2; i++) eddy_learner_learn(l, &rows[i]);
   eddy_learner_t *l2 = t_round_trip(l);
   const eddy__ht_tree_t *t = l->state;
-  cr_assert_gt(t->n_split, 3u, "a grown tree (%zu splits)", t->n_split);
+  cr_assert_gt(t->st.n_split, 3u, "a grown tree (%zu splits)", t->st.n_split);
   /* the loaded model predicts bit-identically and keeps learning the same */
   for (size_t i = n / 2; i < n; i++) {
     eddy_learner_predict(l, &rows[i], out, 2);
@@ -408,7 +408,7 @@ Test(ht, learning_allocates_only_when_the_tree_grows) {
     eddy_learner_predict(l, &rows[i], out, 2);
     eddy_learner_learn(l, &rows[i]);
     const eddy__ht_tree_t *t = l->state;
-    size_t now = t_heap(), nn = t->n_split + t->n_active + t->n_inactive;
+    size_t now = t_heap(), nn = t->st.n_split + t->st.n_active + t->st.n_inactive;
     if (now != heap) {
       cr_assert(nn != nodes || i == 0, "instance %zu: heap changed without the tree growing", i);
       grew++;
@@ -434,8 +434,8 @@ Test(ht, memory_limit_deactivates_the_least_promising_leaves) {
   eddy_learner_t *l = t_learner("hoeffding_tree", eddy_generator_schema(g), p, 2);
   double acc = t_prequential(g, l, 100000, 0, 0, NULL);
   const eddy__ht_tree_t *t = l->state;
-  cr_assert_gt(t->n_inactive, 0u, "some leaves deactivated (active %zu)", t->n_active);
-  cr_assert_leq((t->n_active * t->active_est + t->n_inactive * t->inactive_est) * t->overhead,
+  cr_assert_gt(t->st.n_inactive, 0u, "some leaves deactivated (active %zu)", t->st.n_active);
+  cr_assert_leq((t->st.n_active * t->active_est + t->st.n_inactive * t->inactive_est) * t->overhead,
                 40000.0 * 1.0001, "MOA's estimate fits the limit");
   /* measured: 0.8221 with the limit, ~22 active and ~64 inactive leaves at
    * the end (0.8217 without the limit) */
@@ -450,8 +450,8 @@ Test(ht, memory_limit_deactivates_the_least_promising_leaves) {
   l = t_learner("hoeffding_tree", eddy_generator_schema(g), p2, 3);
   t_prequential(g, l, 100000, 0, 0, NULL);
   t = l->state;
-  cr_assert_eq(t->growth_allowed, 0);
-  cr_assert_eq(t->n_inactive, 0u);
+  cr_assert_eq(t->st.growth_allowed, 0);
+  cr_assert_eq(t->st.n_inactive, 0u);
   eddy_learner_free(l);
   eddy_generator_free(g);
 }
@@ -505,21 +505,21 @@ Test(ht, missing_split_value_predicts_the_split_nodes_distribution) {
   eddy_learner_t *l = t_learner("hoeffding_tree", eddy_generator_schema(g), NULL, 0);
   for (size_t i = 0; i < 20000; i++) eddy_learner_learn(l, &rows[i]);
   const eddy__ht_tree_t *t = l->state;
-  cr_assert_eq(t->nodes[t->root].kind, EDDY__HT_SPLIT);
+  cr_assert_eq(eddy__ht_node(t, t->st.root)->b.kind, EDDY__HT_SPLIT);
   eddy_instance_t x;
   eddy_instance_init(&x, 3);
   eddy_instance_copy(&x, &rows[0]);
-  x.missing[t->nodes[t->root].attr] = 1;
+  x.missing[eddy__ht_node(t, t->st.root)->b.attr] = 1;
   double out[2];
   eddy_learner_predict(l, &x, out, 2);
-  const double *d = eddy__ht_dist(t, t->root);
+  const double *d = eddy__ht_dist(t, t->st.root);
   cr_assert_float_eq(out[0], d[0] / (d[0] + d[1]), 1e-12);
   /* and learning it changes nothing (MOA stops at the split node) */
-  size_t w = t->n_split + t->n_active;
-  double before = eddy__ht_weight(t, t->root);
+  size_t w = t->st.n_split + t->st.n_active;
+  double before = eddy__ht_weight(t, t->st.root);
   cr_assert_eq(eddy_learner_learn(l, &x), 0);
-  cr_assert_eq(eddy__ht_weight(t, t->root), before);
-  cr_assert_eq(t->n_split + t->n_active, w);
+  cr_assert_eq(eddy__ht_weight(t, t->st.root), before);
+  cr_assert_eq(t->st.n_split + t->st.n_active, w);
   eddy_instance_free(&x);
   eddy_learner_free(l);
   free_rows(rows, 20000);
@@ -596,7 +596,7 @@ Test(ht, damaged_checkpoints_are_refused_or_harmless) {
     kvp_t p[] = {{"grace_period", "50"}, {"tie_threshold", "0.3"}};
     eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 2);
     for (size_t i = 0; i < 2000; i++) eddy_learner_learn(l, &rows[i]);
-    cr_assert_gt(((const eddy__ht_tree_t *)l->state)->n_split, 3u);
+    cr_assert_gt(((const eddy__ht_tree_t *)l->state)->st.n_split, 3u);
     size_t loaded = t_corruption_sweep(l, rows + 3000, 20);
     cr_log_info("%s: %zu altered bodies loaded", names[h], loaded);
     eddy_learner_free(l);
@@ -692,7 +692,7 @@ Test(ht, max_depth_bounds_the_tree) {
     eddy_learner_t *l = t_learner(names[h], eddy_generator_schema(g), p, 1);
     t_prequential(g, l, 50000, 0, 0, NULL);
     size_t depth, nodes, leaves, inactive;
-    eddy__ht_tree_shape(l->state, &depth, &nodes, &leaves, &inactive);
+    eddy__ht_store_shape(&((const eddy__ht_tree_t *)l->state)->st, &depth, &nodes, &leaves, &inactive);
     cr_assert_eq(depth, 2u, "%s: depth %zu", names[h], depth);
     if (h == 0) cr_assert_gt(inactive, 0u, "HT: leaves at depth 2 deactivated");
     eddy_learner_free(l);

@@ -38,8 +38,8 @@ import time
 
 
 def river_scope():
-    from river import drift, ensemble, linear_model, naive_bayes, optim, preprocessing, tree
-    return {'drift': drift, 'ensemble': ensemble, 'linear_model': linear_model, 'naive_bayes': naive_bayes,
+    from river import drift, ensemble, forest, linear_model, naive_bayes, optim, preprocessing, tree
+    return {'drift': drift, 'ensemble': ensemble, 'forest': forest, 'linear_model': linear_model, 'naive_bayes': naive_bayes,
             'optim': optim, 'preprocessing': preprocessing, 'tree': tree}
 
 

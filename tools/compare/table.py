@@ -166,6 +166,41 @@ LEARNERS = [
         'river': 'ensemble.ADWINBaggingClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
         'slow_in_river': True,
     },
+    {
+        'name': 'leveraging_bagging',
+        'label': 'leveraging bagging (10 Hoeffding trees)',
+        'eddy': {'learner': 'leveraging_bagging', 'ensemble_size': '10', 'base_learner': 'hoeffding_tree'},
+        'moa': 'meta.LeveragingBag -l trees.HoeffdingTree -s 10',
+        'randomized': True,
+        'river_differs': "River's LeveragingBaggingClassifier calls learn_one k times with weight 1 instead of once "
+                         "with weight k and sums the members' probabilities without normalising each; its trees "
+                         'differ as above',
+        'river': 'ensemble.LeveragingBaggingClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
+        'slow_in_river': True,
+    },
+    {
+        'name': 'adaptive_random_forest',
+        'label': 'adaptive random forest (10 trees)',
+        'eddy': {'learner': 'adaptive_random_forest', 'ensemble_size': '10'},
+        'moa': 'meta.AdaptiveRandomForest -s 10',
+        'randomized': True,
+        'river_differs': "River's ARFClassifier draws its own random numbers (Poisson weights, subspaces) and "
+                         "its trees are River's Hoeffding trees (grace period 50, delta 0.01, no naive Bayes "
+                         'adaptive leaves by default)',
+        'river': 'forest.ARFClassifier(n_models=10, seed=1)',
+        'slow_in_river': True,
+    },
+    {
+        'name': 'streaming_random_patches',
+        'label': 'streaming random patches (10 trees)',
+        'eddy': {'learner': 'streaming_random_patches', 'ensemble_size': '10'},
+        'moa': 'meta.StreamingRandomPatches -s 10',
+        'randomized': True,
+        'river_differs': "River's SRPClassifier draws its own random numbers (Poisson weights, subspaces) and "
+                         "its trees are River's Hoeffding trees",
+        'river': 'ensemble.SRPClassifier(n_models=10, seed=1)',
+        'slow_in_river': True,
+    },
     # Learners that came later, with the counterparts that share their
     # definition (MOA has none for these with matching defaults). eddy's
     # linear learners standardize by default: River's run behind its
@@ -259,6 +294,9 @@ EXPLAIN = {
     'oza_bag': _RANDOM_DRAWS,
     'oza_boost': _RANDOM_DRAWS,
     'adwin_bagging': _RANDOM_DRAWS,
+    'leveraging_bagging': _RANDOM_DRAWS,
+    'adaptive_random_forest': _RANDOM_DRAWS,
+    'streaming_random_patches': _RANDOM_DRAWS,
 }
 
 # Seeds for the seed-spread table (randomized learners, Elec2, eddy and MOA).

@@ -1,0 +1,238 @@
+/* waiting.c: predictions waiting for their label by record id ([source]
+ * label_topic): a chained hash table over entries allocated as first
+ * used, a recency list (head: the latest prediction) for eviction and
+ * the ttl, tombstones of joined ids to tell a second label apart, and a
+ * second list of those past the ttl, kept another ttl to tell a late
+ * label apart from an unknown id. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/dict.h"
+#include "engine/model/model.h"
+
+#define NIL UINT32_MAX
+
+enum { FREE = 0, WAITING, JOINED, EXPIRED };
+
+typedef struct entry {
+  uint64_t hash;
+  uint32_t chain;      /* next entry of its bucket */
+  uint32_t prev, next; /* recency list */
+  int state;
+  int grave;           /* on the list of expired ones */
+  char *id;
+  size_t id_len, id_cap;
+  eddy_instance_t in;  /* n == 0 until first used */
+  double *pred;
+  int k, pred_cap;
+  double t_ms;
+} entry_t;
+
+struct eddy_waiting {
+  size_t n, max, used; /* attributes; most entries; entries ever used */
+  double ttl_ms;
+  entry_t *e;
+  uint32_t *bucket;
+  size_t mask;
+  uint32_t head[2], tail[2];      /* [0]: in time, [1]: past the ttl (graves) */
+  uint32_t free_list;             /* free entries chain through `chain` */
+  eddy_waiting_stats_t st;
+};
+
+const char *eddy_wait_status_name(eddy_wait_status_t s) {
+  switch (s) {
+  case EDDY_WAIT_JOINED: return "joined";
+  case EDDY_WAIT_UNKNOWN: return "unknown id";
+  case EDDY_WAIT_EXPIRED: return "expired";
+  default: return "label already joined";
+  }
+}
+
+eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms) {
+  if (!max || max >= NIL / 2) return NULL;
+  eddy_waiting_t *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->n = n;
+  w->max = max;
+  w->ttl_ms = ttl_ms;
+  size_t nb = 16;
+  while (nb < max) nb *= 2;
+  w->mask = nb - 1;
+  /* calloc maps large zeroed areas lazily: pages are touched as ids come. */
+  w->e = calloc(max, sizeof *w->e);
+  w->bucket = malloc(nb * sizeof *w->bucket);
+  if (!w->e || !w->bucket) {
+    eddy_waiting_free(w);
+    return NULL;
+  }
+  memset(w->bucket, 0xff, nb * sizeof *w->bucket);
+  w->head[0] = w->tail[0] = w->head[1] = w->tail[1] = w->free_list = NIL;
+  return w;
+}
+
+void eddy_waiting_free(eddy_waiting_t *w) {
+  if (!w) return;
+  for (size_t i = 0; w->e && i < w->used; i++) {
+    free(w->e[i].id);
+    free(w->e[i].pred);
+    eddy_instance_free(&w->e[i].in);
+  }
+  free(w->e);
+  free(w->bucket);
+  free(w);
+}
+
+const eddy_waiting_stats_t *eddy_waiting_stats(const eddy_waiting_t *w) { return &w->st; }
+
+static uint32_t find(const eddy_waiting_t *w, const void *id, size_t len, uint64_t h) {
+  for (uint32_t i = w->bucket[h & w->mask]; i != NIL; i = w->e[i].chain) {
+    const entry_t *e = &w->e[i];
+    if (e->hash == h && e->id_len == len && memcmp(e->id, id, len) == 0) return i;
+  }
+  return NIL;
+}
+
+static void unlink_lru(eddy_waiting_t *w, uint32_t i) {
+  entry_t *e = &w->e[i];
+  int g = e->grave;
+  if (e->prev != NIL) w->e[e->prev].next = e->next;
+  else w->head[g] = e->next;
+  if (e->next != NIL) w->e[e->next].prev = e->prev;
+  else w->tail[g] = e->prev;
+  e->prev = e->next = NIL;
+}
+
+static void push_head(eddy_waiting_t *w, uint32_t i, int g) {
+  entry_t *e = &w->e[i];
+  e->grave = g;
+  e->prev = NIL;
+  e->next = w->head[g];
+  if (w->head[g] != NIL) w->e[w->head[g]].prev = i;
+  w->head[g] = i;
+  if (w->tail[g] == NIL) w->tail[g] = i;
+}
+
+/* Takes entry i out of the table and onto the free list. */
+static void drop(eddy_waiting_t *w, uint32_t i) {
+  entry_t *e = &w->e[i];
+  uint32_t *p = &w->bucket[e->hash & w->mask];
+  while (*p != i) p = &w->e[*p].chain;
+  *p = e->chain;
+  unlink_lru(w, i);
+  if (e->state == WAITING) w->st.waiting--;
+  e->state = FREE;
+  e->chain = w->free_list;
+  w->free_list = i;
+}
+
+static int expired(const eddy_waiting_t *w, const entry_t *e, double now_ms) {
+  return w->ttl_ms > 0 && now_ms - e->t_ms > w->ttl_ms;
+}
+
+/* Entry i past the ttl: a waiting prediction is dropped (counted) and
+ * its id kept on the graves' list, as a tombstone is. */
+static void bury(eddy_waiting_t *w, uint32_t i) {
+  entry_t *e = &w->e[i];
+  if (e->state == WAITING) {
+    w->st.expired++;
+    w->st.waiting--;
+    e->state = EXPIRED;
+  }
+  unlink_lru(w, i);
+  push_head(w, i, 1);
+}
+
+size_t eddy_waiting_expire(eddy_waiting_t *w, double now_ms) {
+  uint64_t before = w->st.expired;
+  while (w->tail[0] != NIL && expired(w, &w->e[w->tail[0]], now_ms)) bury(w, w->tail[0]);
+  /* Graves are kept another ttl: a label later than that is an unknown id. */
+  while (w->tail[1] != NIL && now_ms - w->e[w->tail[1]].t_ms > 2 * w->ttl_ms) drop(w, w->tail[1]);
+  return (size_t)(w->st.expired - before);
+}
+
+/* A free entry: a dropped one, a never used one, else the oldest grave,
+ * else the least recent. */
+static uint32_t take_slot(eddy_waiting_t *w) {
+  if (w->free_list != NIL) {
+    uint32_t i = w->free_list;
+    w->free_list = w->e[i].chain;
+    return i;
+  }
+  if (w->used < w->max) return (uint32_t)w->used++;
+  uint32_t i = w->tail[1] != NIL ? w->tail[1] : w->tail[0];
+  if (w->e[i].state == WAITING) w->st.evicted++;
+  drop(w, i);
+  w->free_list = w->e[i].chain;
+  return i;
+}
+
+int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const eddy_instance_t *in,
+                     const double *pred, int k, double t_ms) {
+  if (in->n != w->n || k < 0) return EDDY_EINVAL;
+  uint64_t h = eddy_hash(id, id_len);
+  uint32_t i = find(w, id, id_len, h);
+  if (i != NIL) {
+    /* The same id predicted again: the latest prediction waits. */
+    if (w->e[i].state == WAITING) w->st.replaced++;
+    drop(w, i);
+  }
+  i = take_slot(w);
+  entry_t *e = &w->e[i];
+  if (id_len > e->id_cap) {
+    char *p = realloc(e->id, id_len);
+    if (!p) goto nomem;
+    e->id = p;
+    e->id_cap = id_len;
+  }
+  if (k > e->pred_cap) {
+    double *p = realloc(e->pred, (size_t)k * sizeof *p);
+    if (!p) goto nomem;
+    e->pred = p;
+    e->pred_cap = k;
+  }
+  if (!e->in.x && eddy_instance_init(&e->in, w->n)) goto nomem;
+  int err = eddy_instance_copy(&e->in, in);
+  if (err) {
+    e->chain = w->free_list;
+    w->free_list = i;
+    return err;
+  }
+  if (id_len) memcpy(e->id, id, id_len);
+  e->id_len = id_len;
+  if (k) memcpy(e->pred, pred, (size_t)k * sizeof *pred);
+  e->k = k;
+  e->t_ms = t_ms;
+  e->hash = h;
+  e->state = WAITING;
+  e->chain = w->bucket[h & w->mask];
+  w->bucket[h & w->mask] = i;
+  push_head(w, i, 0);
+  w->st.waiting++;
+  return 0;
+nomem:
+  e->chain = w->free_list;
+  w->free_list = i;
+  return EDDY_ENOMEM;
+}
+
+eddy_wait_status_t eddy_waiting_take(eddy_waiting_t *w, const void *id, size_t id_len, double t_ms,
+                                     eddy_instance_t **in, const double **pred, int *k, double *t_pred) {
+  uint32_t i = find(w, id, id_len, eddy_hash(id, id_len));
+  if (i == NIL) return EDDY_WAIT_UNKNOWN;
+  entry_t *e = &w->e[i];
+  if (e->state == JOINED) return EDDY_WAIT_DUPLICATE;
+  if (e->state == EXPIRED) return EDDY_WAIT_EXPIRED;
+  if (expired(w, e, t_ms)) {
+    bury(w, i);
+    return EDDY_WAIT_EXPIRED;
+  }
+  /* A tombstone stays where the prediction was in the recency order: it
+   * goes with the ttl or an eviction, as the prediction would have. */
+  e->state = JOINED;
+  w->st.waiting--;
+  *in = &e->in;
+  *pred = e->pred;
+  *k = e->k;
+  *t_pred = e->t_ms;
+  return EDDY_WAIT_JOINED;
+}

@@ -1,0 +1,141 @@
+/* test_waiting.c: the store of predictions waiting for their label
+ * (engine/model/waiting.c): join once, bound with the least recent
+ * evicted, ttl by record time, tombstones, replacement. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/model/model.h"
+
+static eddy_instance_t inst(double x0) {
+  eddy_instance_t in;
+  cr_assert_eq(eddy_instance_init(&in, 2), 0);
+  in.x[0] = x0;
+  in.x[1] = -x0;
+  in.missing[0] = in.missing[1] = 0;
+  return in;
+}
+
+static eddy_wait_status_t take(eddy_waiting_t *w, const char *id, double t, double *x0, double *p0) {
+  eddy_instance_t *in = NULL;
+  const double *pred = NULL;
+  int k = -1;
+  double tp = NAN;
+  eddy_wait_status_t s = eddy_waiting_take(w, id, strlen(id), t, &in, &pred, &k, &tp);
+  if (s == EDDY_WAIT_JOINED) {
+    cr_assert_eq(k, 2);
+    if (x0) *x0 = in->x[0];
+    if (p0) *p0 = pred[0];
+  }
+  return s;
+}
+
+static void put(eddy_waiting_t *w, const char *id, double x0, double t) {
+  eddy_instance_t in = inst(x0);
+  double pred[2] = {x0 / 10, 1 - x0 / 10};
+  cr_assert_eq(eddy_waiting_put(w, id, strlen(id), &in, pred, 2, t), 0);
+  eddy_instance_free(&in);
+}
+
+Test(waiting, joins_once_then_tells_duplicates_and_unknowns) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 10, 0);
+  put(w, "a", 3, 1000);
+  put(w, "b", 4, 1001);
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 2);
+  double x0 = 0, p0 = 0;
+  cr_assert_eq(take(w, "b", 2000, &x0, &p0), EDDY_WAIT_JOINED);
+  cr_assert_eq(x0, 4);
+  cr_assert_float_eq(p0, 0.4, 1e-12);
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 1);
+  cr_assert_eq(take(w, "b", 2001, NULL, NULL), EDDY_WAIT_DUPLICATE);
+  cr_assert_eq(take(w, "c", 2001, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "a", 2002, &x0, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(x0, 3);
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 0);
+  cr_assert_str_eq(eddy_wait_status_name(EDDY_WAIT_UNKNOWN), "unknown id");
+  eddy_waiting_free(w);
+}
+
+Test(waiting, bound_evicts_the_least_recently_predicted) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 3, 0);
+  put(w, "1", 1, 1);
+  put(w, "2", 2, 2);
+  put(w, "3", 3, 3);
+  put(w, "1", 11, 4); /* predicted again: now the latest, replacing the first */
+  cr_assert_eq(eddy_waiting_stats(w)->replaced, 1);
+  put(w, "4", 4, 5);  /* full: "2" is the least recent */
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 1);
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 3);
+  cr_assert_eq(take(w, "2", 6, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  double x0 = 0;
+  cr_assert_eq(take(w, "1", 6, &x0, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(x0, 11);
+  cr_assert_eq(take(w, "3", 6, NULL, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(take(w, "4", 6, NULL, NULL), EDDY_WAIT_JOINED);
+  /* Tombstones are evicted like the rest, and no waiting one is counted. */
+  put(w, "5", 5, 7);
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 1);
+  cr_assert_eq(take(w, "3", 8, NULL, NULL), EDDY_WAIT_UNKNOWN); /* the least recent tombstone went */
+  cr_assert_eq(take(w, "1", 8, NULL, NULL), EDDY_WAIT_DUPLICATE);
+  eddy_waiting_free(w);
+}
+
+Test(waiting, ttl_by_record_time) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 100, 1000);
+  put(w, "a", 1, 0);
+  put(w, "b", 2, 500);
+  put(w, "c", 3, 900);
+  cr_assert_eq(take(w, "a", 1001, NULL, NULL), EDDY_WAIT_EXPIRED); /* 1001 ms after */
+  cr_assert_eq(eddy_waiting_stats(w)->expired, 1);
+  cr_assert_eq(take(w, "a", 1002, NULL, NULL), EDDY_WAIT_EXPIRED); /* still told apart, counted once */
+  cr_assert_eq(eddy_waiting_stats(w)->expired, 1);
+  cr_assert_eq(take(w, "b", 1500, NULL, NULL), EDDY_WAIT_JOINED); /* exactly the ttl: kept */
+  cr_assert_eq(eddy_waiting_expire(w, 1899), 0);
+  cr_assert_eq(eddy_waiting_expire(w, 1901), 1); /* "c"; "b"'s tombstone is not a prediction */
+  cr_assert_eq(eddy_waiting_stats(w)->expired, 2);
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 0);
+  cr_assert_eq(take(w, "b", 1902, NULL, NULL), EDDY_WAIT_DUPLICATE);
+  cr_assert_eq(take(w, "c", 1903, NULL, NULL), EDDY_WAIT_EXPIRED);
+  /* Another ttl later the ids are forgotten. */
+  cr_assert_eq(eddy_waiting_expire(w, 2950), 0);
+  cr_assert_eq(take(w, "a", 2951, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "b", 2951, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "c", 2951, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  /* Their slots are reused without eviction. */
+  put(w, "d", 4, 3000);
+  cr_assert_eq(take(w, "d", 3001, NULL, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 0);
+  eddy_waiting_free(w);
+}
+
+Test(waiting, a_full_store_evicts_graves_first) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 2, 1000);
+  put(w, "old", 1, 0);
+  put(w, "new", 2, 1500);
+  cr_assert_eq(eddy_waiting_expire(w, 1500), 1); /* "old" past the ttl: a grave */
+  put(w, "newer", 3, 1600);                      /* full: the grave goes, not "new" */
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 0);
+  cr_assert_eq(take(w, "old", 1700, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(take(w, "new", 1700, NULL, NULL), EDDY_WAIT_JOINED);
+  cr_assert_eq(take(w, "newer", 1700, NULL, NULL), EDDY_WAIT_JOINED);
+  eddy_waiting_free(w);
+}
+
+Test(waiting, many_ids_reuse_slots) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 64, 0);
+  char id[32];
+  for (int i = 0; i < 10000; i++) {
+    snprintf(id, sizeof id, "id-%d", i);
+    put(w, id, i, i);
+    if (i >= 10) {
+      snprintf(id, sizeof id, "id-%d", i - 10);
+      double x0 = -1;
+      cr_assert_eq(take(w, id, i, &x0, NULL), EDDY_WAIT_JOINED, "i = %d", i);
+      cr_assert_eq(x0, i - 10);
+    }
+  }
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 10);
+  cr_assert_eq(eddy_waiting_stats(w)->evicted, 0);
+  eddy_waiting_free(w);
+}
