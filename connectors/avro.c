@@ -103,17 +103,6 @@ static int walk(walk_t *w, avro_schema_t s, int depth) {
   }
 }
 
-static int read_file(const char *path, eddy_buf_t *b) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return EDDY_EIO;
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(b, chunk, n);
-  int err = ferror(f) ? EDDY_EIO : b->err;
-  fclose(f);
-  return err;
-}
-
 static void avro_destroy(eddy_decoder_t *d) {
   avro_t *a = d->impl;
   if (!a) return;
@@ -142,7 +131,7 @@ static int avro_create(eddy_decoder_t *d, const char *const *columns, size_t n, 
   a->schema_id = d->conf->source.schema_id;
   eddy_buf_t text;
   eddy_buf_init(&text);
-  int err = read_file(path, &text);
+  int err = eddy_buf_read_file(&text, path);
   if (err) {
     eddy_buf_free(&text);
     avro_destroy(d);

@@ -752,6 +752,19 @@ rd_kafka_conf_t *eddy_kafka_conf(const eddy_pipeline_conf_t *c, eddy_kafka_role_
 /* The value of a [kafka] key as the handle will see it (the config's, else
  * eddy's default, else NULL). */
 const char *eddy_kafka_get(const eddy_pipeline_conf_t *c, const char *key);
+/* 1 when a [kafka] key's value is a secret, never printed: a name holding
+ * "password" or "secret" (sasl.password, ssl.key.password,
+ * ssl.keystore.password, ssl.truststore.password,
+ * sasl.oauthbearer.client.secret), ssl.key.pem, sasl.oauthbearer.config. */
+int eddy_kafka_key_secret(const char *key);
+/* TEXT with every secret [kafka] value of C replaced by "***": TEXT itself
+ * when it holds none, else OUT (SIZE bytes, cut to fit). For librdkafka's
+ * log lines and errors, which eddy forwards. */
+const char *eddy_kafka_scrub(const eddy_pipeline_conf_t *c, const char *text, char *out, size_t size);
+/* 1 when librdkafka's text (an error's reason, a log line) says the
+ * broker refused the credentials or the SASL mechanism, which retrying
+ * cannot fix (not a connection lost during the SASL exchange). */
+int eddy_kafka_auth_refused(const char *text);
 /* A delivery error that retrying cannot fix (the record is too large, the
  * topic is not authorised or invalid, ...). */
 int eddy_kafka_err_permanent(rd_kafka_resp_err_t err);
@@ -764,10 +777,12 @@ rd_kafka_topic_partition_list_t *eddy_kafka_topics(const char *topics, char *err
  * demo: values are copied; a full queue is waited out. */
 typedef struct eddy_kafka_writer eddy_kafka_writer_t;
 
-/* acks=all, idempotence off, linger.ms 5. Fails when bootstrap is not a
- * valid list (connecting happens later, in the background). */
-eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, char *errstr,
-                                           size_t errstr_size);
+/* acks=all, idempotence off, linger.ms 5, then the pairs of extra (NULL:
+ * none; e.g. security.protocol, sasl.*, ssl.*), then bootstrap. Fails
+ * when librdkafka refuses a key or bootstrap is not a valid list
+ * (connecting happens later, in the background). */
+eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, const eddy_kvlist_t *extra,
+                                           char *errstr, size_t errstr_size);
 int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len, const void *key,
                           size_t key_len);
 /* Waits up to timeout_ms for a broker to answer a metadata request for the

@@ -422,6 +422,17 @@ static int type_error(char *errstr, size_t errstr_size, const eddy_field_t *fiel
                      field->name, what, (int)(len > 40 ? 40 : len), text, len > 40 ? "..." : "");
 }
 
+/* A frozen schema's index of a nominal value: the one it has, else the
+ * one the stream would give it now (the next index, or the overflow
+ * bucket), without adding it. */
+static int64_t frozen_index(const eddy_dict_t *d, const char *text, size_t len, uint64_t h) {
+  int64_t idx = eddy_dict_find(d, text, len, h);
+  if (idx >= 0) return idx;
+  uint32_t n = eddy_dict_size(d), bound = eddy_dict_bound(d);
+  if (n < bound) return n;
+  return eddy_dict_allows_overflow(d) ? (int64_t)bound : EDDY_ERANGE;
+}
+
 int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
                     const eddy_field_t *field, const char *text, size_t len, int is_string,
                     char *errstr, size_t errstr_size) {
@@ -448,7 +459,8 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
                            "field '%s': a nominal value of %zu bytes (at most %d)", field->name, len,
                            EDDY_MAX_VALUE_BYTES);
       uint64_t h = eddy_hash(text, len);
-      int64_t idx = eddy_dict_intern(s->attrs[i].dict, text, len, h, NULL);
+      int64_t idx = s->frozen ? frozen_index(s->attrs[i].dict, text, len, h)
+                              : eddy_dict_intern(s->attrs[i].dict, text, len, h, NULL);
       if (idx < 0) return eddy_seterr(errstr, errstr_size, (int)idx, "field '%s': %s", field->name, eddy_strerror((int)idx));
       r->in.x[i] = (double)idx;
       r->in.h[i] = h;
@@ -465,6 +477,13 @@ int eddy_record_set(eddy_record_t *r, const eddy_fields_t *f, eddy_schema_t *s,
       if (len > EDDY_MAX_VALUE_BYTES)
         return eddy_seterr(errstr, errstr_size, EDDY_ERANGE, "field '%s': a class of %zu bytes (at most %d)",
                            field->name, len, EDDY_MAX_VALUE_BYTES);
+      if (s->frozen) { /* a read-only predict: the label is not needed, a class never seen is not added */
+        int64_t c = eddy_dict_find(s->target.dict, text, len, eddy_hash(text, len));
+        if (c < 0) return 0;
+        r->in.y = (double)c;
+        r->in.has_y = 1;
+        return 0;
+      }
       int64_t idx = eddy_dict_intern(s->target.dict, text, len, eddy_hash(text, len), NULL);
       if (idx == EDDY_ERANGE)
         return eddy_seterr(errstr, errstr_size, EDDY_ERANGE,

@@ -37,6 +37,48 @@ const char *eddy_kafka_get(const eddy_pipeline_conf_t *c, const char *key) {
   return NULL;
 }
 
+int eddy_kafka_key_secret(const char *key) {
+  return strstr(key, "password") || strstr(key, "secret") || strcmp(key, "ssl.key.pem") == 0 ||
+         strcmp(key, "sasl.oauthbearer.config") == 0;
+}
+
+int eddy_kafka_auth_refused(const char *text) {
+  /* The broker's words (SaslAuthenticationException, PLAIN and SCRAM;
+   * UnsupportedSaslMechanismException) as librdkafka passes them on. */
+  return strstr(text, "Authentication failed") || strstr(text, "invalid credentials") ||
+         strstr(text, "Invalid username or password") || strstr(text, "mechanism handshake failed") ||
+         strstr(text, "nsupported SASL mechanism");
+}
+
+/* The first secret value found in text at or after p, its length in *len. */
+static const char *find_secret(const eddy_pipeline_conf_t *c, const char *p, size_t *len) {
+  const char *best = NULL;
+  for (size_t i = 0; i < c->kafka.n; i++) {
+    const eddy_kv_t *kv = &c->kafka.v[i];
+    if (!*kv->value || !eddy_kafka_key_secret(kv->key)) continue;
+    const char *q = strstr(p, kv->value);
+    if (q && (!best || q < best || (q == best && strlen(kv->value) > *len))) {
+      best = q;
+      *len = strlen(kv->value);
+    }
+  }
+  return best;
+}
+
+const char *eddy_kafka_scrub(const eddy_pipeline_conf_t *c, const char *text, char *out, size_t size) {
+  size_t len = 0, n = 0;
+  const char *p = text, *q = find_secret(c, p, &len);
+  if (!q || size == 0) return q ? "" : text;
+  while (q) {
+    n += (size_t)snprintf(out + n, size - n, "%.*s***", (int)(q - p), p);
+    if (n >= size) return out;
+    p = q + len;
+    q = find_secret(c, p, &len);
+  }
+  snprintf(out + n, size - n, "%s", p);
+  return out;
+}
+
 rd_kafka_conf_t *eddy_kafka_conf(const eddy_pipeline_conf_t *c, eddy_kafka_role_t role,
                                  char *errstr, size_t errstr_size) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -56,8 +98,9 @@ rd_kafka_conf_t *eddy_kafka_conf(const eddy_pipeline_conf_t *c, eddy_kafka_role_
     if (rd_kafka_conf_set(conf, kv->key, kv->value, msg, sizeof msg) != RD_KAFKA_CONF_OK) {
       char where[300];
       rd_kafka_conf_destroy(conf);
+      char shown[sizeof msg];
       eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s[kafka] key '%s': %s",
-                  eddy_kv_where(kv, where, sizeof where), kv->key, msg);
+                  eddy_kv_where(kv, where, sizeof where), kv->key, eddy_kafka_scrub(c, msg, shown, sizeof shown));
       return NULL;
     }
   }
@@ -224,8 +267,8 @@ static void writer_error(rd_kafka_t *rk, int err, const char *reason, void *opaq
   snprintf(w->last_error, sizeof w->last_error, "%s", reason);
 }
 
-eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, char *errstr,
-                                           size_t errstr_size) {
+eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *topic, const eddy_kvlist_t *extra,
+                                           char *errstr, size_t errstr_size) {
   eddy_kafka_writer_t *w = calloc(1, sizeof *w);
   char msg[512];
   if (!w) {
@@ -233,14 +276,20 @@ eddy_kafka_writer_t *eddy_kafka_writer_new(const char *bootstrap, const char *to
     return NULL;
   }
   rd_kafka_conf_t *c = rd_kafka_conf_new();
-  if (rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, msg, sizeof msg) ||
-      rd_kafka_conf_set(c, "acks", "all", msg, sizeof msg) ||
+  const char *bad = NULL;
+  if (rd_kafka_conf_set(c, "acks", "all", msg, sizeof msg) ||
       rd_kafka_conf_set(c, "linger.ms", "5", msg, sizeof msg) ||
       rd_kafka_conf_set(c, "queue.buffering.max.messages", "1000000", msg, sizeof msg) ||
-      rd_kafka_conf_set(c, "log.queue", "true", msg, sizeof msg)) {
+      rd_kafka_conf_set(c, "log.queue", "true", msg, sizeof msg))
+    bad = "";
+  for (size_t i = 0; !bad && extra && i < extra->n; i++)
+    if (rd_kafka_conf_set(c, extra->v[i].key, extra->v[i].value, msg, sizeof msg)) bad = extra->v[i].key;
+  if (!bad && rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, msg, sizeof msg)) bad = "";
+  if (bad) {
     rd_kafka_conf_destroy(c);
     free(w);
-    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s", msg);
+    /* librdkafka's message names the key, never a secret value. */
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s%s%s", bad, *bad ? ": " : "", msg);
     return NULL;
   }
   rd_kafka_conf_set_opaque(c, w);
@@ -270,11 +319,18 @@ int eddy_kafka_writer_put(eddy_kafka_writer_t *w, const void *value, size_t len,
 }
 
 int eddy_kafka_writer_connect(eddy_kafka_writer_t *w, int timeout_ms, char *errstr, size_t errstr_size) {
-  const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, w->rkt, &md, timeout_ms);
-  if (md) rd_kafka_metadata_destroy(md);
+  rd_kafka_resp_err_t e;
+  double deadline = eddy_now() + timeout_ms / 1000.0;
+  do { /* in steps, so that refused credentials end it at once */
+    const struct rd_kafka_metadata *md = NULL;
+    e = rd_kafka_metadata(w->rk, 0, w->rkt, &md, 500);
+    if (md) rd_kafka_metadata_destroy(md);
+    rd_kafka_poll(w->rk, 0); /* its log lines and errors, into last_error */
+    if (e && eddy_kafka_auth_refused(w->last_error))
+      return eddy_seterr(errstr, errstr_size, EDDY_EIO, "Kafka authentication failed: %s (check "
+                         "sasl.mechanisms, sasl.username and sasl.password)", w->last_error);
+  } while (e && eddy_now() < deadline);
   if (!e) return 0;
-  rd_kafka_poll(w->rk, 0); /* its log lines and errors, into last_error */
   return eddy_seterr(errstr, errstr_size, EDDY_EIO, "no broker answered within %d s (%s%s%s)", timeout_ms / 1000,
                      rd_kafka_err2str(e), w->last_error[0] ? ": " : "", w->last_error);
 }

@@ -9,15 +9,7 @@
 
 #include "connectors/connectors.h"
 
-static void put_double(eddy_buf_t *b, double v) {
-  char s[40];
-  if (!isfinite(v)) {
-    eddy_buf_put(b, "null", 4);
-    return;
-  }
-  int n = eddy_fmt_double(s, sizeof s, v);
-  eddy_buf_put(b, s, (size_t)n);
-}
+static void put_double(eddy_buf_t *b, double v) { eddy_json_double(b, v); }
 
 static void put_int(eddy_buf_t *b, int64_t v) {
   char s[24], *e = s + sizeof s, *p = e;

@@ -223,3 +223,14 @@ size_t eddy_read_count(eddy_reader_t *r, size_t elem_size) {
   }
   return (size_t)n;
 }
+
+int eddy_buf_read_file(eddy_buf_t *b, const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return EDDY_EIO;
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(b, chunk, n);
+  int err = ferror(f) ? EDDY_EIO : b->err ? EDDY_ENOMEM : 0;
+  fclose(f);
+  return err;
+}

@@ -34,6 +34,9 @@ void eddy_buf_put_str(eddy_buf_t *b, const char *s); /* u32 length + bytes; NULL
 void eddy_buf_put_mem(eddy_buf_t *b, const void *p, size_t n); /* u32 length + bytes */
 /* Overwrites 4 bytes at pos (for lengths known only later). */
 void eddy_buf_patch_u32(eddy_buf_t *b, size_t pos, uint32_t v);
+/* Appends the whole file at path: 0, EDDY_EIO (errno says why) or
+ * EDDY_ENOMEM. */
+int eddy_buf_read_file(eddy_buf_t *b, const char *path);
 /* printf into the buffer (text outputs); no NUL is counted in len. */
 void eddy_buf_printf(eddy_buf_t *b, const char *fmt, ...) EDDY_PRINTF(2, 3);
 void eddy_buf_vprintf(eddy_buf_t *b, const char *fmt, va_list ap);

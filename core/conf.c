@@ -191,7 +191,18 @@ static const eddy_option_t sink_options[] = {
 #define H eddy_http_section_t
 static const eddy_option_t http_options[] = {
     EDDY_OPT_STRING_(H, "listen", listen, NULL,
-                     "HOST:PORT of /metrics (Prometheus) and /healthz; empty: no HTTP endpoint."),
+                     "HOST:PORT of /metrics (Prometheus), /healthz, the dashboard and the serving API "
+                     "(POST /v1/pipelines/NAME/predict); `PORT` or `:PORT` listens on loopback (127.0.0.1) only, "
+                     "`0.0.0.0:PORT` on every interface (only learn asks for a token: expose the endpoint through a "
+                     "proxy or a firewall). Empty: no HTTP endpoint."),
+    EDDY_OPT_INT_(H, "max_body_bytes", max_body_bytes, "1048576", 64, 1073741824.0,
+                  "Largest request body (a predict's records); larger: 413."),
+    EDDY_OPT_BOOL_(H, "allow_learn", allow_learn, "false",
+                   "Serve POST /v1/pipelines/NAME/learn (labelled records learned at once, outside the stream's "
+                   "order); needs token_file."),
+    EDDY_OPT_STRING_(H, "token_file", token_file, NULL,
+                     "File holding the bearer token every write (learn) must send as Authorization: Bearer TOKEN; "
+                     "read at start and at each reload (missing or unreadable: refused)."),
     EDDY_OPT_END,
 };
 #undef H

@@ -137,6 +137,13 @@ typedef struct eddy_pipeline_conf {
 
 typedef struct eddy_http_section {
   char listen[128]; /* host:port; empty: no HTTP endpoint */
+  int64_t max_body_bytes;
+  int allow_learn;
+  char token_file[512];
+  /* Filled by the parser: the token read from token_file (whitespace
+   * around it removed; "" when none) and where the keys were written. */
+  char token[256];
+  int token_file_line, allow_learn_line;
 } eddy_http_section_t;
 
 typedef struct eddy_config {

@@ -29,6 +29,8 @@ typedef struct eddy_schema {
   eddy_attr_t target; /* nominal (classification) or numeric (regression) */
   uint32_t max_values;  /* dictionary bound for nominal attributes */
   uint32_t max_classes; /* dictionary bound for the target */
+  int frozen;           /* set around a read-only decode (HTTP predict): values are looked up, never
+                           added; not saved */
 } eddy_schema_t;
 
 #define EDDY_DEFAULT_MAX_VALUES 1024

@@ -291,8 +291,9 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
     if (!strcmp(kv->key, "bootstrap.servers")) has_bootstrap = 1;
     if (!strcmp(kv->key, "group.id") || !strcmp(kv->key, "enable.auto.commit")) continue;
     if (rd_kafka_conf_set(conf, kv->key, kv->value, err, sizeof err) != RD_KAFKA_CONF_OK) {
+      char shown[sizeof err];
       fprintf(stderr, "eddy alerts: %s:%d: [kafka] %s: %s\n", kv->file ? kv->file : pc->file, kv->line,
-              kv->key, err);
+              kv->key, eddy_kafka_scrub(pc, err, shown, sizeof shown));
       rd_kafka_conf_destroy(conf);
       return 1;
     }

@@ -7,7 +7,10 @@
  * windowed accuracy and the model version; drift alerts print as they
  * fire; after --events records every prediction is delivered and a
  * summary closes. The dashboard is served on --http (its URL printed) until
- * the end, or until Ctrl-C with --linger. */
+ * the end, or until Ctrl-C with --linger. With --label-delay N the records
+ * go without their label, each label N records later to a co-partitioned
+ * label topic ([source] label_topic), and the view counts labels waiting
+ * and joined. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,7 +30,7 @@
 
 static const char usage[] =
     "usage: eddy demo [--events N] [--rate R] [--partitions P] [--learner NAME] [--seed S] [--plain]\n"
-    "                 [--http HOST:PORT] [--linger]\n"
+    "                 [--http HOST:PORT] [--linger] [--label-delay N]\n"
     "An embedded broker, a drifting SEA stream and a pipeline with drift detection, live.\n"
     "  --events N       records to stream (default 200000); the drift comes at N/2\n"
     "  --rate R         records a second (default 25000; 0: as fast as possible)\n"
@@ -36,7 +39,9 @@ static const char usage[] =
     "  --seed S         the stream's seed (default 1)\n"
     "  --plain          a line a second instead of the live view (the default when not a terminal)\n"
     "  --http HOST:PORT the dashboard's address (default 127.0.0.1:0: any free port; its URL is printed)\n"
-    "  --linger         keep serving the dashboard after the summary, until Ctrl-C\n";
+    "  --linger         keep serving the dashboard after the summary, until Ctrl-C\n"
+    "  --label-delay N  records go without their label; each label follows N records later on\n"
+    "                   topic 'sea.labels' (same key, same partition), joined by id (default 0: in the record)\n";
 
 typedef struct demo {
   eddy_mock_broker_t *mb;
@@ -52,6 +57,7 @@ typedef struct demo {
   int tty, plain;
   const char *http;
   int linger;
+  int64_t label_delay; /* 0: labels in the records */
   /* producer thread */
   pthread_t th;
   atomic_llong produced;
@@ -74,6 +80,7 @@ typedef struct demo {
   double done_at;
   uint64_t ticks;
   eddy_pipeline_stats_t final; /* the pipeline's counters when it stopped */
+  uint64_t final_waiting;      /* --label-delay: predictions waiting for their label then */
   int have_final;
 } demo_t;
 
@@ -86,6 +93,15 @@ static const char *pick_learner(void) {
 
 /* --------------------------------------------------------- the producer */
 
+/* The label of record i, keyed as it (the same partitioner and partition
+ * count: its partition), its id naming it. */
+static int put_label(eddy_kafka_writer_t *lw, int64_t i, char y) {
+  char key[32], buf[64];
+  int kn = snprintf(key, sizeof key, "k%" PRId64, i);
+  int n = snprintf(buf, sizeof buf, "{\"id\":\"r%" PRId64 "\",\"class\":\"%c\"}", i, y);
+  return eddy_kafka_writer_put(lw, buf, (size_t)n, key, (size_t)kn);
+}
+
 static void *produce(void *arg) {
   demo_t *d = arg;
   char err[512], to[8], at[32];
@@ -93,9 +109,15 @@ static void *produce(void *arg) {
   snprintf(at, sizeof at, "%" PRId64, d->drift_at);
   eddy_kv_t kv[] = {{"drift_to", to, NULL, 0}, {"drift_at", at, NULL, 0}, {"drift_width", "1", NULL, 0}};
   eddy_generator_t *g = eddy_generator_new("sea", kv, 3, d->seed, err, sizeof err);
-  eddy_kafka_writer_t *w = g ? eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea", err, sizeof err) : NULL;
+  eddy_kafka_writer_t *w = g ? eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea", NULL, err, sizeof err) : NULL;
+  eddy_kafka_writer_t *lw = NULL;
+  char *ys = NULL; /* --label-delay: the labels not sent yet, a ring of label_delay */
+  if (w && d->label_delay > 0) {
+    lw = eddy_kafka_writer_new(eddy_mock_broker_bootstraps(d->mb), "sea.labels", NULL, err, sizeof err);
+    if (lw && !(ys = malloc((size_t)d->label_delay))) snprintf(err, sizeof err, "out of memory");
+  }
   eddy_instance_t in = {0};
-  if (!g || !w || eddy_instance_init(&in, 3)) {
+  if (!g || !w || (d->label_delay > 0 && (!lw || !ys)) || eddy_instance_init(&in, 3)) {
     snprintf(d->producer_error, sizeof d->producer_error, "%s", err);
     goto done;
   }
@@ -118,15 +140,34 @@ static void *produce(void *arg) {
     eddy_fmt_double(a, sizeof a, in.x[0]);
     eddy_fmt_double(b, sizeof b, in.x[1]);
     eddy_fmt_double(c, sizeof c, in.x[2]);
-    int n = snprintf(buf, sizeof buf, "{\"attrib1\":%s,\"attrib2\":%s,\"attrib3\":%s,\"class\":\"%d\"}", a, b, c,
-                     (int)in.y);
-    if (eddy_kafka_writer_put(w, buf, (size_t)n, NULL, 0)) {
-      snprintf(d->producer_error, sizeof d->producer_error, "cannot produce to the embedded broker");
-      break;
+    int n;
+    if (!lw) {
+      n = snprintf(buf, sizeof buf, "{\"attrib1\":%s,\"attrib2\":%s,\"attrib3\":%s,\"class\":\"%d\"}", a, b, c,
+                   (int)in.y);
+      if (eddy_kafka_writer_put(w, buf, (size_t)n, NULL, 0)) goto failed;
+    } else {
+      char key[32];
+      int kn = snprintf(key, sizeof key, "k%" PRId64, i);
+      n = snprintf(buf, sizeof buf, "{\"id\":\"r%" PRId64 "\",\"attrib1\":%s,\"attrib2\":%s,\"attrib3\":%s}", i, a,
+                   b, c);
+      if (eddy_kafka_writer_put(w, buf, (size_t)n, key, (size_t)kn)) goto failed;
+      if (i >= d->label_delay && put_label(lw, i - d->label_delay, ys[(i - d->label_delay) % d->label_delay]))
+        goto failed;
+      ys[i % d->label_delay] = (char)('0' + (int)in.y);
     }
     atomic_store(&d->produced, i + 1);
   }
+  /* The last label_delay labels follow the last record. */
+  if (lw && !atomic_load(&d->stop_producer))
+    for (int64_t j = d->events > d->label_delay ? d->events - d->label_delay : 0; j < d->events; j++)
+      if (put_label(lw, j, ys[j % d->label_delay])) goto failed;
+  goto done;
+failed:
+  snprintf(d->producer_error, sizeof d->producer_error, "cannot produce to the embedded broker");
 done:
+  if (lw && eddy_kafka_writer_close(lw, 30000, err, sizeof err) && !d->producer_error[0])
+    snprintf(d->producer_error, sizeof d->producer_error, "%s", err);
+  free(ys);
   if (w && eddy_kafka_writer_close(w, 30000, err, sizeof err) && !d->producer_error[0])
     snprintf(d->producer_error, sizeof d->producer_error, "%s", err);
   eddy_instance_free(&in);
@@ -167,6 +208,23 @@ static uint64_t figures(demo_t *d, double *acc, uint64_t *version, uint64_t *del
   return records;
 }
 
+/* --label-delay: label records in, joined, and predictions waiting now
+ * (eddy_labels_in_total, eddy_labels_joined_total, eddy_labels_waiting). */
+static void label_figures(demo_t *d, uint64_t *in, uint64_t *joined, uint64_t *waiting) {
+  eddy_pipeline_t *pl[4];
+  size_t n = eddy_run_pipelines(d->run, pl, 4);
+  *in = *joined = *waiting = 0;
+  for (size_t i = 0; i < n && i < 4; i++) {
+    const eddy_pipeline_stats_t *st = eddy_pipeline_stats(pl[i]);
+    *in += st->labels_in;
+    *joined += st->labels_joined;
+    eddy_ptask_t *t[64];
+    size_t k = eddy_pipeline_tasks(pl[i], t, 64);
+    for (size_t j = 0; j < k && j < 64; j++)
+      if (t[j]->waiting) *waiting += eddy_waiting_stats(t[j]->waiting)->waiting;
+  }
+}
+
 static void status(demo_t *d, int final) {
   double acc;
   uint64_t version, delivered, skipped;
@@ -186,13 +244,19 @@ static void status(demo_t *d, int final) {
   int fill = isnan(acc) ? 0 : (int)lround(acc * 20);
   for (int i = 0; i < 20; i++) bar[i] = i < fill ? '#' : '.';
   bar[20] = '\0';
-  char line[256];
+  char line[320];
   snprintf(line, sizeof line,
            "%9" PRIu64 " / %" PRId64 " events %s| %7.0f ev/s | windowed accuracy %5.3f [%s] | model v%" PRIu64
            " | %" PRIu64 " drift%s, %" PRIu64 " warning%s",
            records, d->events, (int64_t)records >= d->drift_at ? "(after the drift) " : "", d->rate_now,
            isnan(acc) ? 0.0 : acc, bar, version, d->drifts, d->drifts == 1 ? "" : "s", d->warnings,
            d->warnings == 1 ? "" : "s");
+  if (d->label_delay > 0) {
+    uint64_t lin, joined, waiting;
+    size_t len = strlen(line);
+    label_figures(d, &lin, &joined, &waiting);
+    snprintf(line + len, sizeof line - len, " | labels %" PRIu64 " waiting, %" PRIu64 " joined", waiting, joined);
+  }
   if (d->tty && !d->plain)
     printf("\r\033[K%s%s", line, final ? "\n" : "");
   else if (final || d->ticks % 4 == 0) /* a line a second */
@@ -245,6 +309,8 @@ static void finish(demo_t *d) {
     d->final.alerts = NULL;
     d->final.n_alerts = d->final.cap_alerts = 0;
     d->have_final = 1;
+    uint64_t lin, joined;
+    label_figures(d, &lin, &joined, &d->final_waiting);
   }
   uv_timer_stop(&d->view);
   uv_close((uv_handle_t *)&d->view, NULL);
@@ -275,8 +341,12 @@ static void on_view(uv_timer_t *t) {
   uint64_t records = figures(d, &acc, &version, &delivered, &skipped);
   (void)records;
   /* Records the embedded broker dropped before they were read (it keeps
-   * ~5 MB per partition) never get a prediction: counted as skipped. */
-  if ((int64_t)(delivered + skipped) >= d->events || d->producer_error[0]) finish(d);
+   * ~5 MB per partition) never get a prediction: counted as skipped. With
+   * --label-delay, the last labels come after the last prediction. */
+  uint64_t lin = 0, joined, waiting;
+  if (d->label_delay > 0) label_figures(d, &lin, &joined, &waiting);
+  int labels_done = d->label_delay <= 0 || (int64_t)(lin + skipped) >= d->events;
+  if (((int64_t)(delivered + skipped) >= d->events && labels_done) || d->producer_error[0]) finish(d);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -293,7 +363,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* HOST:PORT of the dashboard's URL: the listen address with the port bound. */
 static const char *url_host(const char *listen, int port, char *buf, size_t size) {
   const char *colon = strrchr(listen, ':');
-  int n = colon ? (int)(colon - listen) : (int)strlen(listen);
+  int n = colon ? (int)(colon - listen) : 0; /* PORT alone: loopback */
   if (n == 0 || (n == 7 && !strncmp(listen, "0.0.0.0", 7))) snprintf(buf, size, "127.0.0.1:%d", port);
   else snprintf(buf, size, "%.*s:%d", n, listen, port);
   return buf;
@@ -318,7 +388,7 @@ static void linger(demo_t *d) {
   url_host(d->http, d->port, addr, sizeof addr);
   eddy_dash_sample(eddy_run_dash(d->run), NULL, 0, 0);
   lingering_t l;
-  l.http = eddy_http_start(&d->loop, addr, eddy_run_http, d->run, err, sizeof err);
+  l.http = eddy_http_start(&d->loop, addr, 0, eddy_run_http, d->run, err, sizeof err);
   if (!l.http) {
     fprintf(stderr, "eddy demo: --linger: %s\n", err);
     return;
@@ -342,6 +412,7 @@ static int parse_args(demo_t *d, int argc, char **argv) {
       {"partitions", required_argument, 0, 'p'}, {"learner", required_argument, 0, 'l'},
       {"seed", required_argument, 0, 's'}, {"plain", no_argument, 0, 'P'},
       {"http", required_argument, 0, 'H'}, {"linger", no_argument, 0, 'L'},
+      {"label-delay", required_argument, 0, 'D'},
       {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
   int64_t v;
   int o;
@@ -370,6 +441,10 @@ static int parse_args(demo_t *d, int argc, char **argv) {
       d->http = optarg;
       break;
     case 'L': d->linger = 1; break;
+    case 'D':
+      if (eddy_parse_int(optarg, &v) || v < 0 || v > 10000000) goto bad;
+      d->label_delay = v;
+      break;
     case 'h': fputs(usage, stdout); return 0;
     default: fputs(usage, stderr); return 2;
     }
@@ -397,21 +472,25 @@ static eddy_config_t *start_broker(demo_t *d) {
   if (eddy_mock_broker_topic(d->mb, "sea", d->partitions, 1, err, sizeof err) ||
       eddy_mock_broker_topic(d->mb, "sea.predictions", d->partitions, 1, err, sizeof err) ||
       eddy_mock_broker_topic(d->mb, "sea.alerts", 1, 1, err, sizeof err) ||
-      eddy_mock_broker_topic(d->mb, "sea.dlq", 1, 1, err, sizeof err)) {
+      eddy_mock_broker_topic(d->mb, "sea.dlq", 1, 1, err, sizeof err) ||
+      (d->label_delay > 0 && eddy_mock_broker_topic(d->mb, "sea.labels", d->partitions, 1, err, sizeof err))) {
     fprintf(stderr, "eddy demo: %s\n", err);
   } else {
+    /* --label-delay: the labels on a co-partitioned topic, joined by id. */
+    const char *label_topic = d->label_delay > 0 ? "label_topic = sea.labels\n" : "";
+    const char *id = d->label_delay > 0 ? "id = id\n" : "";
     char ini[2048];
     snprintf(ini, sizeof ini,
              "[http]\nlisten = %s\n"
              "[pipeline]\nname = demo\ntask = classification\nwindow = 1000\n"
-             "[source]\ntopics = sea\nformat = json\n"
+             "[source]\ntopics = sea\nformat = json\n%s"
              "[kafka]\nbootstrap.servers = %s\nsession.timeout.ms = 6000\nfetch.wait.max.ms = 10\n"
-             "[features]\nnumeric = attrib1, attrib2, attrib3\ntarget = class\n"
+             "[features]\nnumeric = attrib1, attrib2, attrib3\ntarget = class\n%s"
              "[state]\nstore = memory\n"
              "[model]\nlearner = %s\n"
              "[drift]\ndetector = adwin\ndelta = 0.002\naction = reset\n"
              "[sink]\npredictions = sea.predictions\nalerts = sea.alerts\ndead_letter = sea.dlq\n",
-             d->http, bs, d->learner);
+             d->http, label_topic, bs, id, d->learner);
     if (!(cfg = eddy_config_parse(ini, "<demo>", err, sizeof err))) fprintf(stderr, "eddy demo: %s\n", err);
   }
   if (!cfg) {
@@ -434,6 +513,10 @@ static void print_banner(const demo_t *d, const char *best) {
   printf("  pipeline  %s per partition, ADWIN (delta 0.002) on its errors, reset on drift,\n"
          "            models in memory; predictions to 'sea.predictions', alerts to 'sea.alerts'\n",
          d->learner);
+  if (d->label_delay > 0)
+    printf("  labels    not in the records: each one %" PRId64 " records later on 'sea.labels' (same key, same\n"
+           "            partition), joined by id to the prediction waiting for it, then learned\n",
+           d->label_delay);
   if (strcmp(d->learner, "hoeffding_tree") != 0 && strcmp(best, "hoeffding_tree") != 0)
     printf("  (hoeffding_tree is not in this build yet: using %s)\n", d->learner);
   printf("\n");
@@ -485,6 +568,11 @@ static void print_summary(const demo_t *d) {
              d->repeats[i] == 1 ? "" : "s");
     printf("\n");
   }
+  if (st && d->label_delay > 0)
+    printf("  labels          %" PRIu64 " in, %" PRIu64 " joined (%" PRId64 " records after their prediction), %" PRIu64
+           " waiting at the end, %" PRIu64 " unmatched, %" PRIu64 " expired\n",
+           st->labels_in, st->labels_joined, d->label_delay, d->final_waiting, st->labels_unmatched,
+           st->labels_expired);
   if (st && st->skipped)
     printf("  lost            %" PRIu64 " records the embedded broker dropped before they were read (it keeps\n"
            "                  ~5 MB per partition; a real Kafka keeps them): try a lower --rate or fewer --events\n",

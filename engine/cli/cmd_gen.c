@@ -4,6 +4,7 @@
  * nothing is allocated per row. The same seed and arguments give the same
  * bytes. */
 #include <errno.h>
+#include <ini.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "connectors/connectors.h"
 #include "generators/generators.h"
 
-#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE | --topic T --bootstrap HOST:PORT [--rate R] [--key FIELD]] [--KEY VALUE ...]"
+#define GEN_USAGE "NAME [--n N] [--seed S] [--format csv|jsonl] [--output FILE | --topic T --bootstrap HOST:PORT [--rate R] [--key FIELD] [--kafka-config FILE]] [--KEY VALUE ...]"
 
 /* ------------------------------------------------------------------ help */
 
@@ -50,7 +51,11 @@ static void usage_all(FILE *out) {
                "  --bootstrap B      the brokers for --topic (default 127.0.0.1:9092)\n"
                "  --rate R           with --topic: at most R records a second (default 0: no limit)\n"
                "  --key FIELD        with --topic: each record's key is its FIELD value (default:\n"
-               "                     its index 0, 1, ...: records spread over the partitions)\n\n"
+               "                     its index 0, 1, ...: records spread over the partitions)\n"
+               "  --kafka-config F   with --topic: librdkafka keys from F, KEY = VALUE lines (e.g.\n"
+               "                     security.protocol, sasl.*, ssl.*); in a pipeline's config,\n"
+               "                     those of its [kafka] section (bootstrap.servers there is\n"
+               "                     used unless --bootstrap is given)\n\n"
                "generators (`eddy gen NAME --help` for their options):\n");
   for (const eddy_generator_type_t *const *t = eddy_generator_types; *t; t++)
     fprintf(out, "  %-12s %s\n", (*t)->name, (*t)->description);
@@ -188,11 +193,13 @@ static int parse_count(const char *flag, const char *s, int64_t *out) {
 
 /* What the command line asked for. */
 typedef struct gen_opts {
-  const char *name, *output, *topic, *bootstrap, *key_field;
+  const char *name, *output, *topic, *bootstrap, *key_field, *kafka_config;
+  int bootstrap_given;
   int64_t n, seed;
   double rate;
   int json, help, format_given;
   eddy_kvlist_t kv; /* the generator's own --KEY VALUE pairs */
+  eddy_kvlist_t kafka; /* librdkafka keys of --kafka-config */
 } gen_opts_t;
 
 /* One --key value (or --key=value) pair: the built-in ones, else a
@@ -212,7 +219,8 @@ static int take_option(gen_opts_t *o, const char *key, const char *value) {
   }
   if (strcmp(key, "output") == 0) o->output = value;
   else if (strcmp(key, "topic") == 0) o->topic = value;
-  else if (strcmp(key, "bootstrap") == 0) o->bootstrap = value;
+  else if (strcmp(key, "bootstrap") == 0) o->bootstrap = value, o->bootstrap_given = 1;
+  else if (strcmp(key, "kafka_config") == 0) o->kafka_config = value;
   else if (strcmp(key, "key") == 0) o->key_field = value;
   else if (strcmp(key, "rate") == 0) {
     if (eddy_parse_double(value, &o->rate) || o->rate < 0) {
@@ -434,6 +442,27 @@ static int stream_rows(const gen_opts_t *o, eddy_generator_t *g, const row_layou
   return rc;
 }
 
+/* --kafka-config: KEY = VALUE lines outside any section or in [kafka]. */
+static int on_kafka_key(void *user, const char *section, const char *key, const char *value) {
+  if (*section && strcmp(section, "kafka") != 0) return 1;
+  return eddy_kvlist_set(user, key, value, NULL, 0) == 0;
+}
+
+/* Reads --kafka-config into o->kafka; its bootstrap.servers unless
+ * --bootstrap was given. Returns 0 or an exit status, having said why. */
+static int read_kafka_config(gen_opts_t *o) {
+  if (!o->kafka_config) return 0;
+  int line = ini_parse(o->kafka_config, on_kafka_key, &o->kafka);
+  if (line) {
+    if (line < 0) fprintf(stderr, "eddy gen: --kafka-config %s: cannot read it\n", o->kafka_config);
+    else fprintf(stderr, "eddy gen: --kafka-config %s:%d: not a KEY = VALUE line\n", o->kafka_config, line);
+    return 2;
+  }
+  const eddy_kv_t *bs = eddy_kvlist_get(&o->kafka, "bootstrap.servers");
+  if (bs && !o->bootstrap_given) o->bootstrap = bs->value;
+  return 0;
+}
+
 /* Where the rows go: a connected Kafka writer, or a file (stdout). */
 static int open_destination(const gen_opts_t *o, writer_t *w, eddy_kafka_writer_t **kw) {
   char err[1024];
@@ -442,7 +471,7 @@ static int open_destination(const gen_opts_t *o, writer_t *w, eddy_kafka_writer_
     fprintf(stderr, "eddy gen: cannot write '%s': %s\n", o->output, strerror(errno));
     return EDDY_EIO;
   }
-  if (!(*kw = eddy_kafka_writer_new(o->bootstrap, o->topic, err, sizeof err))) {
+  if (!(*kw = eddy_kafka_writer_new(o->bootstrap, o->topic, &o->kafka, err, sizeof err))) {
     fprintf(stderr, "eddy gen: --bootstrap %s: %s\n", o->bootstrap, err);
     return EDDY_EINVAL;
   }
@@ -493,9 +522,11 @@ static int generate(const gen_opts_t *o, eddy_generator_t *g, const row_layout_t
 int eddy_cmd_gen(int argc, char **argv) {
   gen_opts_t o = {.bootstrap = "127.0.0.1:9092", .n = 100000, .seed = 1};
   int rc = parse_args(&o, argc, argv);
+  if (!rc) rc = read_kafka_config(&o);
   const eddy_generator_type_t *type = rc ? NULL : check_args(&o, &rc);
   if (!type) {
     eddy_kvlist_free(&o.kv);
+    eddy_kvlist_free(&o.kafka);
     return rc;
   }
   char err[1024];
@@ -503,6 +534,7 @@ int eddy_cmd_gen(int argc, char **argv) {
   if (!g) {
     fprintf(stderr, "eddy gen %s: %s\n", o.name, err);
     eddy_kvlist_free(&o.kv);
+    eddy_kvlist_free(&o.kafka);
     return 2;
   }
   const eddy_schema_t *s = eddy_generator_schema(g);
@@ -522,5 +554,6 @@ int eddy_cmd_gen(int argc, char **argv) {
   layout_free(&L);
   eddy_generator_free(g);
   eddy_kvlist_free(&o.kv);
+  eddy_kvlist_free(&o.kafka);
   return rc;
 }

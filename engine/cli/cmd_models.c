@@ -2,6 +2,7 @@
  * a config keep in Redis, one per partition: learner, model version, next
  * offset, size, SHA-256 of the model bytes and time, as a table or JSON
  * lines. A checkpoint that does not verify is reported with its key. */
+#include <errno.h>
 #include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <openssl/evp.h>
@@ -43,19 +44,7 @@ static void iso(double t, char *buf, size_t size) {
   strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void json_str(eddy_buf_t *b, const char *s) {
-  eddy_buf_put_u8(b, '"');
-  for (; *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      eddy_buf_printf(b, "\\%c", c);
-    else if (c < 0x20)
-      eddy_buf_printf(b, "\\u%04x", c);
-    else
-      eddy_buf_put_u8(b, c);
-  }
-  eddy_buf_put_u8(b, '"');
-}
+static void json_str(eddy_buf_t *b, const char *s) { eddy_json_string(b, s, strlen(s)); }
 
 /* --export and --dump of one checkpoint. */
 typedef struct outputs {
@@ -97,18 +86,15 @@ static int export_one(const outputs_t *o, const eddy_pipeline_conf_t *pc, const 
 
 /* --checkpoint CKPT: a checkpoint file as JSON, without Redis or a config. */
 static int export_file(const char *ckpt, FILE *out) {
-  FILE *f = fopen(ckpt, "rb");
-  if (!f) {
-    fprintf(stderr, "eddy models: %s: cannot open it\n", ckpt);
-    return 1;
-  }
   eddy_buf_t in, b;
   eddy_buf_init(&in);
   eddy_buf_init(&b);
-  char chunk[65536], err[512];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(&in, chunk, n);
-  fclose(f);
+  char err[512];
+  if (eddy_buf_read_file(&in, ckpt)) {
+    fprintf(stderr, "eddy models: %s: cannot read it: %s\n", ckpt, strerror(errno));
+    eddy_buf_free(&in);
+    return 1;
+  }
   int rc = eddy_checkpoint_export(in.data, in.len, &b, err, sizeof err);
   if (rc) fprintf(stderr, "eddy models: %s: %s\n", ckpt, err);
   else {

@@ -90,18 +90,12 @@ static int infer_nominal(predict_t *p, eddy_config_t *cfg, const char *pipeline,
 }
 
 static int load_model(eddy_replica_t *rep, const char *path, char *err, size_t size) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return eddy_seterr(err, size, EDDY_EIO, "%s: %s", path, strerror(errno));
   eddy_buf_t b;
   eddy_buf_init(&b);
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) eddy_buf_put(&b, chunk, n);
-  int rc = ferror(f) ? EDDY_EIO : b.err ? EDDY_ENOMEM : 0;
-  fclose(f);
+  int rc = eddy_buf_read_file(&b, path);
   if (rc) {
     eddy_buf_free(&b);
-    return eddy_seterr(err, size, rc, "%s: cannot read it", path);
+    return eddy_seterr(err, size, rc, "%s: %s", path, rc == EDDY_EIO ? strerror(errno) : eddy_strerror(rc));
   }
   char why[512];
   rc = eddy_replica_load(rep, b.data, b.len, why, sizeof why);

@@ -176,16 +176,17 @@ static char *join(const char *a, const char *b) {
   return s;
 }
 
-/* [http] listen: HOST:PORT with an IP address (or none: every interface)
- * and a port number, or empty (checked here so that --check, run and a reload agree). */
+/* [http] listen: HOST:PORT with an IP address, :PORT or PORT (loopback:
+ * 0.0.0.0:PORT is every interface), or empty (checked here so that
+ * --check, run and a reload agree). */
 static int check_listen(const char *listen, char *msg, size_t size) {
   if (!*listen) return 0;
   const char *colon = strrchr(listen, ':');
   char host[64];
   int64_t port;
-  if (!colon || eddy_parse_int(colon + 1, &port) || port < 0 || port > 65535)
-    return snprintf(msg, size, "'%s': expected HOST:PORT (e.g. 127.0.0.1:9100)", listen), EDDY_EINVAL;
-  size_t n = (size_t)(colon - listen);
+  if (eddy_parse_int(colon ? colon + 1 : listen, &port) || port < 0 || port > 65535)
+    return snprintf(msg, size, "'%s': expected HOST:PORT or PORT (e.g. 127.0.0.1:9100)", listen), EDDY_EINVAL;
+  size_t n = colon ? (size_t)(colon - listen) : 0;
   if (n >= sizeof host) return snprintf(msg, size, "'%s': host too long", listen), EDDY_EINVAL;
   memcpy(host, listen, n);
   host[n] = '\0';
@@ -231,11 +232,15 @@ static int handler(void *user, const char *section, const char *key, const char 
   } else if (si == EDDY_SEC_HTTP) {
     const eddy_option_t *o = eddy_options_find(eddy_conf_sections[EDDY_SEC_HTTP].options, key);
     if (!o)
-      rc = fail(p, line, section, key, "unknown key (known: listen)");
+      rc = fail(p, line, section, key, "unknown key (known: listen, max_body_bytes, allow_learn, token_file)");
     else if (eddy_option_set(o, &p->cfg->http, value, msg, sizeof msg))
       rc = fail(p, line, section, key, "%s", strstr(msg, "': ") ? strstr(msg, "': ") + 3 : msg);
     else if (check_listen(p->cfg->http.listen, msg, sizeof msg))
       rc = fail(p, line, section, key, "%s", msg);
+    else if (!strcmp(key, "token_file"))
+      p->cfg->http.token_file_line = line;
+    else if (!strcmp(key, "allow_learn"))
+      p->cfg->http.allow_learn_line = line;
   } else {
     const eddy_option_t *o = eddy_options_find(eddy_conf_sections[si].options, key);
     if (!o && si == EDDY_SEC_FEATURES && strncmp(key, "values.", 7) == 0 && key[7]) {
@@ -563,6 +568,35 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
   return 0;
 }
 
+/* [http]: the token is read now (at start and at each reload), so that a
+ * missing or unreadable token file refuses the config, not a request. */
+static void check_http(parser_t *p) {
+  eddy_http_section_t *h = &p->cfg->http;
+  if (h->allow_learn && !h->token_file[0]) {
+    fail(p, h->allow_learn_line, "http", "allow_learn", "needs [http] token_file (writes need a bearer token)");
+    return;
+  }
+  if (!h->token_file[0]) return;
+  FILE *f = fopen(h->token_file, "rb");
+  if (!f) {
+    fail(p, h->token_file_line, "http", "token_file", "cannot read '%s': %s", h->token_file, strerror(errno));
+    return;
+  }
+  char buf[sizeof h->token + 2];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  int ioerr = ferror(f);
+  fclose(f);
+  buf[n] = '\0';
+  char *s = buf, *e = buf + n;
+  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) *--e = '\0';
+  if (ioerr || !*s || (size_t)(e - s) >= sizeof h->token || strpbrk(s, " \t\r\n"))
+    fail(p, h->token_file_line, "http", "token_file", "'%s': %s", h->token_file,
+         ioerr ? "cannot read" : !*s ? "is empty" : "expected one token of at most 255 characters");
+  else
+    memcpy(h->token, s, (size_t)(e - s) + 1);
+}
+
 eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errstr,
                                  size_t errstr_size) {
   eddy_config_t *cfg = calloc(1, sizeof *cfg);
@@ -595,6 +629,7 @@ eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errst
         fail(&p, cfg->pipelines[i].line, "pipeline", "name", "'%s' is already the name of the pipeline at line %d",
              cfg->pipelines[i].pipeline.name, cfg->pipelines[j].line);
   }
+  if (!p.err) check_http(&p);
   eddy_kvlist_free(&p.seen);
   if (p.have_defaults) eddy_pipeline_conf_free(&p.defaults);
   if (p.err) {

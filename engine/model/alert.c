@@ -29,15 +29,7 @@ static void json_str(eddy_buf_t *b, const char *s) {
   eddy_buf_put_u8(b, '"');
 }
 
-static void json_num(eddy_buf_t *b, double v) {
-  char s[40];
-  if (!isfinite(v)) {
-    eddy_buf_put(b, "null", 4);
-    return;
-  }
-  int n = eddy_fmt_double(s, sizeof s, v);
-  eddy_buf_put(b, s, (size_t)n);
-}
+static void json_num(eddy_buf_t *b, double v) { eddy_json_double(b, v); }
 
 static void iso_time(double t, char *buf, size_t size) {
   time_t sec = (time_t)t;

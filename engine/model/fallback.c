@@ -122,6 +122,26 @@ int eddy__fallback_predict(eddy_replica_t *r, eddy__fallback_t *f, const eddy_in
   return k;
 }
 
+int eddy__fallback_score(const eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in, int k,
+                         int *served) {
+  const eddy_model_section_t *m = &r->conf->model;
+  int fresh = f->version != r->version; /* sync_version would reset it: nothing learned since */
+  uint64_t learned = fresh ? 0 : f->learned;
+  double acc = fresh ? NAN : main_accuracy(f);
+  int want = k < 0 || learned < (uint64_t)m->warmup ||
+             (r->schema->task == EDDY_CLASSIFICATION && m->fallback_below > 0 && acc < m->fallback_below);
+  *served = 0;
+  if (want) {
+    int kf = eddy_learner_predict(f->learner, in, f->pred, r->pred_cap);
+    if (kf >= 0) {
+      memcpy(r->pred, f->pred, (size_t)kf * sizeof *r->pred);
+      k = kf;
+      *served = 1;
+    }
+  }
+  return k;
+}
+
 void eddy__fallback_remeasure(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in) {
   note_main(r, f, f->pred, eddy_learner_predict(r->learner, in, f->pred, r->pred_cap));
 }

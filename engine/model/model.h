@@ -121,6 +121,13 @@ static inline int eddy_replica_learns(const eddy_replica_t *r, const eddy_instan
  * drift detectors and acts on their signals (alerts through on_alert).
  * Call after eddy_replica_predict on the same instance. */
 int eddy_replica_learn(eddy_replica_t *r, const eddy_instance_t *in);
+/* Predicts as eddy_replica_predict (into r->pred, normalised, the
+ * fallback's answer when it would serve, an anomaly score into r->score),
+ * read-only: the instance is not counted, the data-drift detectors and the
+ * fallback's bookkeeping do not see it, no alert (HTTP predicts); nothing
+ * saved in a checkpoint changes. Sets r->served for the prediction record:
+ * the caller restores it. */
+int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in);
 /* The same for an instance predicted earlier, whose label came later: the
  * evaluator and the drift detectors see pred (k values), the prediction
  * made then. */

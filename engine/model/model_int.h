@@ -40,6 +40,10 @@ int eddy__fallback_predict(eddy_replica_t *r, eddy__fallback_t *f, const eddy_in
 /* A label that arrived after other records were predicted (eval --delay):
  * the model's prediction for it now, before it learns it, replaces the one
  * kept from the last predict for the windowed hits. */
+/* The same decision read-only (HTTP predicts): nothing noted, no alert,
+ * the replica's state untouched but r->pred; *served says who answered. */
+int eddy__fallback_score(const eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in, int k,
+                         int *served);
 void eddy__fallback_remeasure(eddy_replica_t *r, eddy__fallback_t *f, const eddy_instance_t *in);
 /* After the model learned a labelled record: the model's windowed hits,
  * and the fallback learns it. */

@@ -126,6 +126,24 @@ int eddy_replica_predict(eddy_replica_t *r, const eddy_instance_t *in) {
   return k;
 }
 
+int eddy_replica_score(eddy_replica_t *r, const eddy_instance_t *in) {
+  int k = eddy_learner_predict(r->learner, in, r->pred, r->pred_cap);
+  r->scored_k = k > 0 ? k : 0;
+  if (!r->unsupervised) k = normalise(r, k);
+  r->pred_k = k > 0 ? k : 0;
+  if (r->fallback) { /* what eddy__fallback_predict would serve, without its bookkeeping */
+    k = eddy__fallback_score(r, r->fallback, in, k, &r->served);
+    r->pred_k = k > 0 ? k : 0;
+    if (r->served) r->scored_k = r->pred_k;
+  }
+  if (r->unsupervised) {
+    r->score = k > 0 ? r->pred[0] : NAN;
+    r->pred_k = 0;
+    if (k > 0) k = 0;
+  }
+  return k;
+}
+
 double eddy_replica_predicted(const eddy_replica_t *r) {
   if (r->schema->task == EDDY_REGRESSION) return r->pred_k ? r->pred[0] : 0.0;
   return (double)eddy_argmax(r->pred, (size_t)r->pred_k);

@@ -169,6 +169,15 @@ static void emit(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_input_t *i
   }
 }
 
+/* Decodes the record; a read-only one against the frozen schema, so that
+ * a value never seen adds nothing to the model's dictionaries. */
+static int decode(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_input_t *in, char *msg, size_t size) {
+  rep->schema->frozen = in->readonly;
+  int err = eddy_decoder_decode(p->decoder, rep->schema, in->value, in->len, &p->rec, msg, size);
+  rep->schema->frozen = 0;
+  return err;
+}
+
 int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_t *st,
                      const eddy_path_input_t *in, const eddy_path_sink_t *sink, void *ctx) {
   char msg[512];
@@ -178,8 +187,7 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
     snprintf(msg, sizeof msg, "record of %zu bytes is larger than max_record_bytes = %" PRId64, in->len,
              p->conf->source.max_record_bytes);
     err = EDDY_ERANGE;
-  } else if ((err = eddy_decoder_decode(p->decoder, rep->schema, in->value, in->len, &p->rec, msg,
-                                        sizeof msg))) {
+  } else if ((err = decode(p, rep, in, msg, sizeof msg))) {
     stage = EDDY_PATH_DECODE;
   } else if ((err = check_required(p, msg, sizeof msg))) {
     stage = EDDY_PATH_VALIDATE;
@@ -188,16 +196,18 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
     if (sink && sink->rejected) sink->rejected(ctx, in, stage, err, msg);
     return err;
   }
-  rep->offset = in->topic ? in->offset : -1;
+  if (!in->readonly) rep->offset = in->topic && !in->outside ? in->offset : -1;
   /* [state] scope = stream: one state per partition (as first_pass keys it). */
   eddy_record_stream_key(&p->rec, in->topic ? in->partition : -1);
   int64_t entity = -1;
   double t_ms = p->aggs->n || in->defer || in->wait ? eddy_aggs_time_ms(p->aggs, &p->rec, in->fallback_ms) : 0;
   if (sink && sink->decoded) sink->decoded(ctx, in, t_ms);
   if (p->aggs->n) entity = join_state(p, st, in, t_ms, sink, ctx);
-  int k = eddy_replica_predict(rep, &p->rec.in);
+  int served = rep->served;
+  int k = in->readonly ? eddy_replica_score(rep, &p->rec.in) : eddy_replica_predict(rep, &p->rec.in);
   if (in->emit && p->output) emit(p, rep, in, k, sink, ctx);
-  if (eddy_replica_learns(rep, &p->rec.in) && in->learn) {
+  if (in->readonly) rep->served = served; /* who served the stream's last record: the fallback's switch alerts */
+  if (eddy_replica_learns(rep, &p->rec.in) && in->learn && !in->readonly) {
     /* An anomaly detector learns every record at once: no label to wait for. */
     if (in->defer && !rep->unsupervised) {
       if (sink && sink->deferred) sink->deferred(ctx, in, &p->rec.in, rep->pred, rep->scored_k, t_ms);
@@ -208,7 +218,7 @@ int eddy_path_handle(eddy_path_t *p, eddy_replica_t *rep, const eddy_path_state_
   } else if (in->wait && in->learn && sink && sink->waiting) {
     sink->waiting(ctx, in, p->rec.id, p->rec.id_len, &p->rec.in, rep->pred, k, t_ms);
   }
-  if (entity >= 0 && in->learn) {
+  if (entity >= 0 && in->learn && !in->readonly) {
     /* A label revealed later (eval --delay, eddy predict) is not known yet:
      * the aggregates of the target (last(class), ...) must not see it. */
     int has_y = p->rec.in.has_y;

@@ -49,6 +49,9 @@ typedef struct eddy_path_input {
   int learn;            /* learn it when labelled (0: the model has learned it) */
   int defer;            /* its label is revealed later: a labelled record goes to
                            sink->deferred (when set) instead of being learned now */
+  int readonly;         /* score only (HTTP predict): the schema is frozen while it is decoded,
+                           the replica neither counts it nor feeds drift, no state update, no learning */
+  int outside;          /* from outside the stream (HTTP learn): no source offset for alerts */
   int wait;             /* its label may come later ([source] label_topic): a record
                            without its label goes to sink->waiting (when set) */
   void *opaque;         /* the caller's (the Kafka message), for its sink */

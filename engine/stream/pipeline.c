@@ -269,6 +269,20 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     eddy__run_failed(pl->run, pl);
     return;
   }
+  char shown[1024];
+  reason = eddy_kafka_scrub(pl->conf, reason, shown, sizeof shown);
+  if (pl->auth_failed) return; /* the brokers "down" that follow are that refusal */
+  if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && eddy_kafka_auth_refused(reason)) {
+    /* Wrong credentials do not heal by retrying: librdkafka would go on
+     * reconnecting forever, the run idling. (A connection lost during the
+     * SASL exchange is also reported as an authentication error: that one
+     * is retried, below.) */
+    pl->auth_failed = 1;
+    eddy_log(EDDY_LOG_ERROR, "pipeline %s: Kafka authentication failed at %s: %s (check [kafka] sasl.mechanisms, "
+             "sasl.username and sasl.password)", pl->conf->pipeline.name, pl->bootstrap, reason);
+    eddy__run_failed(pl->run, pl);
+    return;
+  }
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__RESOLVE) {
     double now = eddy_now();
     if (!pl->unreachable) {
@@ -297,6 +311,8 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
   /* With [kafka] debug = ..., everything librdkafka says (the config is
    * not changed after start: reading it from this thread is safe). */
   const eddy_pipeline_t *pl = rd_kafka_opaque(rk);
+  char shown[1024];
+  if (pl) buf = eddy_kafka_scrub(pl->conf, buf, shown, sizeof shown); /* no secret in the log */
   if (pl && eddy_kvlist_get(&pl->conf->kafka, "debug")) {
     eddy_log(level > 6 ? EDDY_LOG_DEBUG : EDDY_LOG_WARN, "librdkafka %s: %s", fac, buf);
     return;
@@ -442,9 +458,10 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
                             errstr_size)))
     goto fail;
   if ((err = store_open(pl, errstr, errstr_size))) goto fail;
-  if (pl->batched) {
-    /* The batch's first pass reads the entity key alone: the same field
-     * map with every other field ignored. */
+  if (pl->batched || (c->features.key && *c->features.key)) {
+    /* The batch's first pass (and an HTTP predict, to find the partition)
+     * reads the entity key alone: the same field map with every other
+     * field ignored. */
     pl->keyfields = *pl->path.fields;
     if (!(pl->keyfields.v = malloc(pl->path.fields->n * sizeof *pl->keyfields.v))) FAIL("out of memory");
     for (size_t i = 0; i < pl->path.fields->n; i++) {
@@ -457,6 +474,10 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
       goto fail;
     }
     if (eddy_record_init(&pl->keyrec, pl->path.fields)) FAIL("out of memory");
+    if (!(pl->serve_schema = eddy_fields_schema(pl->path.fields, errstr, errstr_size))) {
+      err = EDDY_EINVAL;
+      goto fail;
+    }
   }
   /* The learner and detectors over this field map (config.c checked them
    * over an empty schema). */
@@ -509,7 +530,10 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   rd_kafka_conf_set_error_cb(pl->pconf, on_error);
   rd_kafka_conf_set_log_cb(pl->pconf, on_log);
   pl->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pl->pconf, msg, sizeof msg);
-  if (!pl->producer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: producer: %s", c->pipeline.name, msg);
+  char shown[sizeof msg];
+  if (!pl->producer)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: producer: %s", c->pipeline.name,
+                       eddy_kafka_scrub(c, msg, shown, sizeof shown));
   pl->pconf = NULL;
   if (pl->eos) {
     char why[768];
@@ -526,7 +550,9 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
       pl->fault_abort_every = 0;
   }
   pl->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, pl->cconf, msg, sizeof msg);
-  if (!pl->consumer) return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: consumer: %s", c->pipeline.name, msg);
+  if (!pl->consumer)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "pipeline %s: consumer: %s", c->pipeline.name,
+                       eddy_kafka_scrub(c, msg, shown, sizeof shown));
   pl->cconf = NULL;
   rd_kafka_poll_set_consumer(pl->consumer);
   pl->cq = rd_kafka_queue_get_consumer(pl->consumer);
@@ -783,6 +809,7 @@ void eddy_pipeline_free(eddy_pipeline_t *pl) {
   if (pl->pconf) rd_kafka_conf_destroy(pl->pconf);
   if (pl->topics) rd_kafka_topic_partition_list_destroy(pl->topics);
   eddy_record_free(&pl->keyrec);
+  eddy_schema_free(pl->serve_schema);
   eddy_decoder_free(pl->keydec);
   free(pl->keyfields.v);
   free(pl->q);

@@ -97,6 +97,7 @@ struct eddy_pipeline {
   int purging;         /* outputs are being dropped at the end: no retries */
 
   int unreachable;
+  int auth_failed; /* Kafka refused the credentials: stopping, said once */
   double unreachable_since, unreachable_logged;
   double last_error_log;
   uint64_t errors_logged;
@@ -145,6 +146,13 @@ struct eddy_pipeline {
   uint64_t commit_attempts;
   double commit_interval; /* seconds */
   char txn_id[256];
+
+  /* HTTP serving (pipeline_serve.c): the input topic's partition count,
+   * cached, and the schema the key-only decode is given (it adds nothing). */
+  char serve_topic[256];
+  int32_t serve_parts;
+  double serve_parts_at;
+  eddy_schema_t *serve_schema;
 
   /* Dead letters since the last report (pipeline_output.c): by stage
    * (size, decode, validate, other), and the first one's words. */

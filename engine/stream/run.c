@@ -1,7 +1,8 @@
 /* run.c: the process of `eddy run`: one libuv loop with the pipelines of a
  * config, a timer that commits and moves drains along, signals (SIGINT and
  * SIGTERM stop within 10 s, SIGHUP reloads the config), the HTTP endpoint
- * (/metrics, /healthz), and config reloads: pipelines added start, removed
+ * (/metrics, /healthz, the dashboard, /v1/pipelines/NAME/predict|learn with
+ * its bearer token), and config reloads: pipelines added start, removed
  * ones drain, flush and commit, changed ones are replaced, unchanged ones
  * keep running with their models. */
 #define _GNU_SOURCE
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,7 +188,7 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   eddy_prom_sample(b, "eddy_config_reloads_total", NULL, (double)r->reloads);
   eddy_prom_family(b, "eddy_config_reload_failures_total", "counter", "Config reloads refused.");
   eddy_prom_sample(b, "eddy_config_reload_failures_total", NULL, (double)r->reload_failures);
-  eddy_prom_family(b, "eddy_http_requests_total", "counter", "HTTP requests answered (dashboard, its API, /metrics, /healthz).");
+  eddy_prom_family(b, "eddy_http_requests_total", "counter", "HTTP requests answered (dashboard, its API, /metrics, /healthz, predicts, learns).");
   eddy_prom_sample(b, "eddy_http_requests_total", NULL, (double)r->http_requests);
   eddy_prom_family(b, "eddy_http_seconds_total", "counter",
                    "Loop time spent building HTTP answers (time the record path waited for them).");
@@ -201,23 +203,69 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   }
 }
 
-static int answer(eddy_run_t *r, const char *method, const char *path, const char *query, eddy_buf_t *body,
-                  const char **content_type);
+static int answer(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type);
 
 /* Answers, and counts the loop time they take: it is time the record path
  * waits (eddy_http_seconds_total, what `make bench` bounds). */
-int eddy_run_http(void *ctx, const char *method, const char *path, const char *query, eddy_buf_t *body,
-                  const char **content_type) {
+int eddy_run_http(void *ctx, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type) {
   eddy_run_t *r = ctx;
   uint64_t t0 = uv_hrtime();
-  int status = answer(r, method, path, query, body, content_type);
+  int status = answer(r, req, body, content_type);
   r->http_requests++;
   r->http_seconds += (double)(uv_hrtime() - t0) / 1e9;
   return status;
 }
 
-static int answer(eddy_run_t *r, const char *method, const char *path, const char *query, eddy_buf_t *body,
-                  const char **content_type) {
+static int json_error(eddy_buf_t *body, const char **content_type, int status, const char *msg) {
+  *content_type = "application/json";
+  eddy_buf_printf(body, "{\"error\":");
+  eddy_json_string(body, msg, strlen(msg));
+  eddy_buf_printf(body, "}\n");
+  return status;
+}
+
+/* Constant time in the token's length: a wrong guess says nothing of how
+ * much of it was right. */
+static int token_ok(const char *authorization, const char *token) {
+  if (strncasecmp(authorization, "Bearer ", 7)) return 0;
+  const char *given = authorization + 7;
+  while (*given == ' ') given++;
+  size_t n = strlen(token), m = strlen(given);
+  unsigned diff = (unsigned)(n != m);
+  for (size_t i = 0; i < n; i++) diff |= (unsigned char)token[i] ^ (unsigned char)(i < m ? given[i] : 0);
+  return n > 0 && diff == 0;
+}
+
+/* POST /v1/pipelines/NAME/predict and .../learn (pipeline_serve.c). */
+static int serve(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type) {
+  const char *name = req->path + strlen("/v1/pipelines/"), *slash = strchr(name, '/');
+  const char *op = slash ? slash + 1 : "";
+  int learn = !strcmp(op, "learn");
+  if (!slash || (!learn && strcmp(op, "predict")))
+    return json_error(body, content_type, 404, "not found: POST /v1/pipelines/NAME/predict (or /learn)");
+  const eddy_http_section_t *h = &r->current->cfg->http;
+  if (learn && !h->allow_learn)
+    return json_error(body, content_type, 404, "learn is off: [http] allow_learn = true serves it");
+  if (strcmp(req->method, "POST")) return json_error(body, content_type, 405, "only POST");
+  if (learn && !token_ok(req->authorization, h->token))
+    return json_error(body, content_type, 401, "learn needs Authorization: Bearer TOKEN ([http] token_file's)");
+  eddy_pipeline_t *pl = NULL;
+  for (size_t i = 0; i < r->n_pls && !pl; i++) {
+    const char *n = eddy_pipeline_conf(r->pls[i].pl)->pipeline.name;
+    if (strlen(n) == (size_t)(slash - name) && !strncmp(n, name, (size_t)(slash - name))) pl = r->pls[i].pl;
+  }
+  if (!pl) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "no pipeline '%.*s'", (int)(slash - name > 200 ? 200 : slash - name), name);
+    return json_error(body, content_type, 404, msg);
+  }
+  *content_type = "application/json";
+  return eddy_pipeline_serve(pl, learn, req, body);
+}
+
+static int answer(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type) {
+  const char *method = req->method, *path = req->path, *query = req->query;
+  if (!strncmp(path, "/v1/pipelines/", 14)) return serve(r, req, body, content_type);
   if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
     eddy_buf_printf(body, "only GET\n");
     return 405;
@@ -442,14 +490,14 @@ int eddy_run_start(eddy_run_t *r, char *errstr, size_t errstr_size) {
   r->started = 1;
   const char *listen = r->current->cfg->http.listen;
   if (listen[0]) {
-    r->http = eddy_http_start(r->loop, listen, eddy_run_http, r, errstr, errstr_size);
+    r->http = eddy_http_start(r->loop, listen, (size_t)r->current->cfg->http.max_body_bytes, eddy_run_http, r, errstr, errstr_size);
     if (!r->http) {
       eddy_run_stop(r);
       uv_timer_start(&r->tick, on_tick, 0, TICK_MS);
       return EDDY_EIO;
     }
     snprintf(r->listen, sizeof r->listen, "%s", listen);
-    eddy_log(EDDY_LOG_INFO, "http: the dashboard, /metrics and /healthz on port %d", eddy_http_port(r->http));
+    eddy_log(EDDY_LOG_INFO, "http: the dashboard, /metrics, /healthz and /v1/pipelines/NAME/predict on port %d", eddy_http_port(r->http));
   }
   for (size_t i = 0; i < r->n_pls; i++) {
     if (eddy_pipeline_start(r->pls[i].pl, errstr, errstr_size)) {
@@ -486,7 +534,7 @@ int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
   /* A new [http] listen address is bound before anything changes. */
   int http_changed = strcmp(cfg->http.listen, r->listen) != 0;
   if (http_changed && cfg->http.listen[0] &&
-      !(http = eddy_http_start(r->loop, cfg->http.listen, eddy_run_http, r, errstr, errstr_size))) {
+      !(http = eddy_http_start(r->loop, cfg->http.listen, (size_t)cfg->http.max_body_bytes, eddy_run_http, r, errstr, errstr_size))) {
     for (size_t i = 0; i < n; i++) eddy_pipeline_free(made[i]);
     err = EDDY_EIO;
     goto done;

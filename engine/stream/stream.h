@@ -231,15 +231,30 @@ const char *eddy_prom_labels(char *out, size_t size, ...);
 
 typedef struct eddy_http eddy_http_t;
 
-/* Answers one request: writes the body, sets *content_type, returns the
- * status code. path is the URL's path, query what followed its '?' ("" when
- * none), both still percent-encoded. */
-typedef int (*eddy_http_handler_t)(void *ctx, const char *method, const char *path, const char *query,
-                                   eddy_buf_t *body, const char **content_type);
+/* One request, borrowed for the handler's call. path is the URL's path,
+ * query what followed its '?' ("" when none), both still percent-encoded;
+ * body is NUL-terminated (body_len excludes the NUL); authorization is the
+ * header's value ("" when none). */
+typedef struct eddy_http_request {
+  const char *method;
+  const char *path;
+  const char *query;
+  const char *body;
+  size_t body_len;
+  const char *authorization;
+} eddy_http_request_t;
+
+/* Answers one request: writes the answer's body, sets *content_type,
+ * returns the status code. */
+typedef int (*eddy_http_handler_t)(void *ctx, const eddy_http_request_t *req, eddy_buf_t *body,
+                                   const char **content_type);
+
+#define EDDY_HTTP_MAX_BODY (1 << 20) /* [http] max_body_bytes' default */
 
 /* Listens on HOST:PORT (PORT 0: any free one) on loop with Debian's
- * http-parser; every answer closes its connection. */
-eddy_http_t *eddy_http_start(uv_loop_t *loop, const char *listen, eddy_http_handler_t handler,
+ * http-parser: HTTP/1.1 keep-alive, one request at a time per connection,
+ * bodies up to max_body bytes (0: EDDY_HTTP_MAX_BODY; larger: 413). */
+eddy_http_t *eddy_http_start(uv_loop_t *loop, const char *listen, size_t max_body, eddy_http_handler_t handler,
                              void *ctx, char *errstr, size_t errstr_size);
 int eddy_http_port(const eddy_http_t *h);
 /* Closes the listener and every connection; frees h once libuv is done. */
@@ -334,6 +349,12 @@ void eddy_pipeline_pause(eddy_pipeline_t *pl, unsigned reason);
 void eddy_pipeline_resume(eddy_pipeline_t *pl, unsigned reason);
 eddy_pl_state_t eddy_pipeline_state(const eddy_pipeline_t *pl);
 const eddy_pipeline_conf_t *eddy_pipeline_conf(const eddy_pipeline_t *pl);
+/* HTTP serving (pipeline_serve.c): the body of req (a JSON record or an
+ * array of them) scored by the live model of the partition each record's
+ * key maps to (read-only: nothing the model saves changes), or, learn = 1,
+ * learned by it at once. Writes the prediction records (an object, or an
+ * array) or {"error": ...} into body; returns the HTTP status. */
+int eddy_pipeline_serve(eddy_pipeline_t *pl, int learn, const eddy_http_request_t *req, eddy_buf_t *body);
 const eddy_pipeline_stats_t *eddy_pipeline_stats(const eddy_pipeline_t *pl);
 /* The tasks now assigned (retired ones excluded), in no order. */
 size_t eddy_pipeline_tasks(const eddy_pipeline_t *pl, eddy_ptask_t **out, size_t max);
@@ -456,8 +477,7 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b);
 eddy_dash_t *eddy_run_dash(const eddy_run_t *r);
 /* The HTTP handler of the run (/metrics, /healthz, the dashboard), for a
  * listener started by the caller with the run as ctx. */
-int eddy_run_http(void *run, const char *method, const char *path, const char *query, eddy_buf_t *body,
-                  const char **content_type);
+int eddy_run_http(void *run, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type);
 
 /* What a reload does to each pipeline, by name (run.c; tested alone). */
 typedef enum { EDDY_PLAN_KEEP, EDDY_PLAN_ADD, EDDY_PLAN_REMOVE, EDDY_PLAN_REPLACE } eddy_plan_op_t;

@@ -25,6 +25,8 @@
 #include <openssl/evp.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -68,6 +70,9 @@ typedef struct ver {
   rd_kafka_t *rk;
   rd_kafka_t *ru; /* exactly once: a read_uncommitted consumer for the outputs' high watermarks */
   int tmo_ms;
+  /* Kafka refused the credentials (set on librdkafka's threads): why. */
+  atomic_int auth_claimed, auth_refused;
+  char auth_why[512];
   vpart_t *parts;
   size_t n_parts, cap_parts;
   eddy_pipeline_t *pl;
@@ -121,9 +126,45 @@ static void sha256_hex(const void *p, size_t len, char *hex) {
 
 /* ------------------------------------------------------------------ Kafka */
 
-static rd_kafka_t *consumer_new(const eddy_pipeline_conf_t *c, int uncommitted, char *errstr, size_t errstr_size) {
+/* librdkafka's lines on stderr as its own logger prints them, less any
+ * secret [kafka] value; a refused login is kept for kafka_login. Called
+ * on librdkafka's threads. */
+static void ver_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+  ver_t *v = rd_kafka_opaque(rk);
+  char shown[1024];
+  buf = eddy_kafka_scrub(v->c, buf, shown, sizeof shown);
+  if (eddy_kafka_auth_refused(buf) && !atomic_exchange(&v->auth_claimed, 1)) {
+    snprintf(v->auth_why, sizeof v->auth_why, "%s", buf);
+    atomic_store(&v->auth_refused, 1);
+  }
+  fprintf(stderr, "%%%d|%s|%s| %s\n", level, fac, rd_kafka_name(rk), buf);
+}
+
+/* Waits until a broker answers (up to the timeout), failing at once with
+ * a clear error when Kafka refuses the credentials, rather than after the
+ * timeout with "Broker transport failure". */
+static int kafka_login(ver_t *v, char *errstr, size_t errstr_size) {
+  double deadline = eddy_now() + v->tmo_ms / 1000.0;
+  rd_kafka_resp_err_t e;
+  do {
+    const struct rd_kafka_metadata *md = NULL;
+    e = rd_kafka_metadata(v->rk, 0, NULL, &md, 500);
+    if (md) rd_kafka_metadata_destroy(md);
+    if (atomic_load(&v->auth_refused)) {
+      const char *bs = eddy_kafka_get(v->c, "bootstrap.servers");
+      return eddy_seterr(errstr, errstr_size, EDDY_EIO, "Kafka authentication failed at %s: %s (check [kafka] "
+                         "sasl.mechanisms, sasl.username and sasl.password)", bs ? bs : "?", v->auth_why);
+    }
+  } while (e && eddy_now() < deadline);
+  return 0; /* a broker away is reported by the first read, as before */
+}
+
+static rd_kafka_t *consumer_new(ver_t *v, int uncommitted, char *errstr, size_t errstr_size) {
+  const eddy_pipeline_conf_t *c = v->c;
   rd_kafka_conf_t *conf = eddy_kafka_conf(c, EDDY_KAFKA_CONSUMER, errstr, errstr_size);
   if (!conf) return NULL;
+  rd_kafka_conf_set_opaque(conf, v);
+  rd_kafka_conf_set_log_cb(conf, ver_log);
   char group[200], msg[256];
   /* Never joined (partitions are assigned) nor committed. */
   snprintf(group, sizeof group, "eddy-verify.%s", c->pipeline.name);
@@ -149,7 +190,8 @@ static rd_kafka_t *consumer_new(const eddy_pipeline_conf_t *c, int uncommitted, 
     rd_kafka_conf_set(conf, "queued.min.messages", "1000000", msg, sizeof msg);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, msg, sizeof msg);
   if (!rk) {
-    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "kafka: %s", msg);
+    char shown[sizeof msg];
+    eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "kafka: %s", eddy_kafka_scrub(c, msg, shown, sizeof shown));
     return NULL;
   }
   rd_kafka_poll_set_consumer(rk);
@@ -1016,7 +1058,7 @@ static int on_dead_letter(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
  * missing outputs are then no verdict (sweep). */
 static int hidden_outputs(ver_t *v, const char *topic, const int32_t *ids, int n, char *errstr,
                           size_t errstr_size) {
-  if (!v->ru && !(v->ru = consumer_new(v->c, 1, errstr, errstr_size))) return EDDY_EINVAL;
+  if (!v->ru && !(v->ru = consumer_new(v, 1, errstr, errstr_size))) return EDDY_EINVAL;
   for (int i = 0; i < n; i++) {
     int64_t lo, lso, lo2, hw;
     rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(v->rk, topic, ids[i], &lo, &lso, v->tmo_ms);
@@ -1148,10 +1190,11 @@ int eddy_verify_pipeline(const eddy_pipeline_conf_t *c, const eddy_verify_opts_t
     err = EDDY_EINVAL;
     goto out;
   }
-  if (!(v.rk = consumer_new(c, 0, errstr, errstr_size))) {
+  if (!(v.rk = consumer_new(&v, 0, errstr, errstr_size))) {
     err = EDDY_EINVAL;
     goto out;
   }
+  if ((err = kafka_login(&v, errstr, errstr_size))) goto out;
   if (eddy_store_is_redis(c)) {
     char why[1024];
     if (!(rc = eddy_redis_connect_sync(c->state.store, o->timeout, why, sizeof why))) {

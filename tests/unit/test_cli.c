@@ -58,10 +58,10 @@ Test(cli, config_check_names_file_line_key) {
 Test(cli, eval_majority_figures) {
   const char *b = bin();
   /* 3 rows of class a, 1 of b, then a: majority predicts a from row 2 on. */
-  write_file("/tmp/eddy-cli.csv", "x,c\n1,a\n2,a\n3,b\n4,a\n5,a\n");
-  write_file("/tmp/eddy-cli.ini", "[pipeline]\nname = t\n[features]\ntarget = c\n[model]\nlearner = majority\n");
+  write_file("/tmp/eddy-cli-eval_majority_figures.csv", "x,c\n1,a\n2,a\n3,b\n4,a\n5,a\n");
+  write_file("/tmp/eddy-cli-eval_majority_figures.ini", "[pipeline]\nname = t\n[features]\ntarget = c\n[model]\nlearner = majority\n");
   char cmd[512], *out;
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli.ini --input /tmp/eddy-cli.csv --format jsonl -e 0", b);
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-eval_majority_figures.ini --input /tmp/eddy-cli-eval_majority_figures.csv --format jsonl -e 0", b);
   int rc = run(cmd, &out);
   cr_assert_eq(rc, 0, "%s", out);
   /* Every row predicts class index 0 ("a"; an empty model's all-zero votes
@@ -69,7 +69,7 @@ Test(cli, eval_majority_figures) {
   cr_assert(strstr(out, "\"instances\":5,\"accuracy\":0.800000"), "%s", out);
   cr_assert(strstr(out, "\"confusion\":[[4,0],[1,0]]"), "%s", out);
   free(out);
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli.ini --format csv -e 2 < /tmp/eddy-cli.csv 2>/dev/null", b);
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-eval_majority_figures.ini --format csv -e 2 < /tmp/eddy-cli-eval_majority_figures.csv 2>/dev/null", b);
   rc = run(cmd, &out);
   cr_assert_eq(rc, 0, "%s", out);
   cr_assert(strncmp(out, "instances,accuracy,kappa,log_loss,f1_macro,auc,window_accuracy", 62) == 0, "%s", out);
@@ -77,26 +77,26 @@ Test(cli, eval_majority_figures) {
   for (char *p = out; (p = strchr(p, '\n')); p++) rows++;
   cr_assert_eq(rows, 4, "header, rows at 2 and 4, and the final row at 5: %s", out);
   free(out);
-  remove("/tmp/eddy-cli.csv");
-  remove("/tmp/eddy-cli.ini");
+  remove("/tmp/eddy-cli-eval_majority_figures.csv");
+  remove("/tmp/eddy-cli-eval_majority_figures.ini");
 }
 
 Test(cli, eval_bad_records_are_skipped_and_named) {
   const char *b = bin();
-  write_file("/tmp/eddy-cli2.csv", "x,c\n1,a\nzz,a\n3,b,extra\n4,a\n");
+  write_file("/tmp/eddy-cli-eval_bad_records_are_skipped_and_named.csv", "x,c\n1,a\nzz,a\n3,b,extra\n4,a\n");
   /* x listed as numeric: nothing is inferred, "zz" is a bad value. */
-  write_file("/tmp/eddy-cli2.ini",
+  write_file("/tmp/eddy-cli-eval_bad_records_are_skipped_and_named.ini",
              "[pipeline]\nname = t\n[features]\nnumeric = x\ntarget = c\n[model]\nlearner = majority\n");
   char cmd[512], *out;
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli2.ini -i /tmp/eddy-cli2.csv -f jsonl -e 0 2>&1", b);
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-eval_bad_records_are_skipped_and_named.ini -i /tmp/eddy-cli-eval_bad_records_are_skipped_and_named.csv -f jsonl -e 0 2>&1", b);
   int rc = run(cmd, &out);
   cr_assert_eq(rc, 0, "%s", out);
-  cr_assert(strstr(out, "eddy-cli2.csv:3: skipped (decode): field 'x': expected a number"), "%s", out);
-  cr_assert(strstr(out, "eddy-cli2.csv:4: skipped (decode): expected 2 CSV fields"), "%s", out);
+  cr_assert(strstr(out, "eddy-cli-eval_bad_records_are_skipped_and_named.csv:3: skipped (decode): field 'x': expected a number"), "%s", out);
+  cr_assert(strstr(out, "eddy-cli-eval_bad_records_are_skipped_and_named.csv:4: skipped (decode): expected 2 CSV fields"), "%s", out);
   cr_assert(strstr(out, "\"instances\":2,") && strstr(out, "\"errors\":2"), "%s", out);
   free(out);
-  remove("/tmp/eddy-cli2.csv");
-  remove("/tmp/eddy-cli2.ini");
+  remove("/tmp/eddy-cli-eval_bad_records_are_skipped_and_named.csv");
+  remove("/tmp/eddy-cli-eval_bad_records_are_skipped_and_named.ini");
 }
 
 /* eval goes through run's record path: [features] required skips a record
@@ -104,19 +104,19 @@ Test(cli, eval_bad_records_are_skipped_and_named) {
  * file of which nothing could be evaluated exits 1. */
 Test(cli, eval_runs_the_record_path_of_run) {
   const char *b = bin();
-  write_file("/tmp/eddy-cli5.csv", "u,x,c\nk1,1,a\nk1,,a\nk1,3,b\nk2,5,a\n");
-  write_file("/tmp/eddy-cli5.ini",
+  write_file("/tmp/eddy-cli-eval_runs_the_record_path_of_run.csv", "u,x,c\nk1,1,a\nk1,,a\nk1,3,b\nk2,5,a\n");
+  write_file("/tmp/eddy-cli-eval_runs_the_record_path_of_run.ini",
              "[pipeline]\nname = t\n[features]\nkey = u\ntarget = c\nrequired = x\n"
              "[state]\naggregates = count(*), mean(x)\n[sink]\naggregates = true\n"
              "[model]\nlearner = majority\n");
   char cmd[512], *out;
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli5.ini -i /tmp/eddy-cli5.csv -e 0 -f jsonl "
-           "--predictions /tmp/eddy-cli5.jsonl 2>&1", b);
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-eval_runs_the_record_path_of_run.ini -i /tmp/eddy-cli-eval_runs_the_record_path_of_run.csv -e 0 -f jsonl "
+           "--predictions /tmp/eddy-cli-eval_runs_the_record_path_of_run.jsonl 2>&1", b);
   cr_assert_eq(run(cmd, &out), 0, "%s", out);
-  cr_assert(strstr(out, "eddy-cli5.csv:3: skipped (validate): required field 'x' is missing"), "%s", out);
+  cr_assert(strstr(out, "eddy-cli-eval_runs_the_record_path_of_run.csv:3: skipped (validate): required field 'x' is missing"), "%s", out);
   cr_assert(strstr(out, "\"instances\":3,") && strstr(out, "\"errors\":1"), "%s", out);
   free(out);
-  cr_assert_eq(run("cat /tmp/eddy-cli5.jsonl", &out), 0);
+  cr_assert_eq(run("cat /tmp/eddy-cli-eval_runs_the_record_path_of_run.jsonl", &out), 0);
   /* k1's third record sees the state of its first one only (the second
    * was skipped); k2 is a new entity. */
   cr_assert(strstr(out, "\"index\":0,") && strstr(out, "\"label\":\"a\",\"aggregates\":{\"count\":0,\"x_mean\":null}"),
@@ -125,14 +125,14 @@ Test(cli, eval_runs_the_record_path_of_run) {
   cr_assert(strstr(out, "\"index\":2,") && strstr(out, "\"aggregates\":{\"count\":1,\"x_mean\":1}"), "%s", out);
   cr_assert(strstr(out, "\"index\":3,") && strstr(out, "\"aggregates\":{\"count\":0,\"x_mean\":null}"), "%s", out);
   free(out);
-  write_file("/tmp/eddy-cli5.csv", "u,x,c\nk1,,a\nk1,,b\n");
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli5.ini -i /tmp/eddy-cli5.csv -e 0 2>&1", b);
+  write_file("/tmp/eddy-cli-eval_runs_the_record_path_of_run.csv", "u,x,c\nk1,,a\nk1,,b\n");
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-eval_runs_the_record_path_of_run.ini -i /tmp/eddy-cli-eval_runs_the_record_path_of_run.csv -e 0 2>&1", b);
   cr_assert_eq(run(cmd, &out), 1, "%s", out);
   cr_assert(strstr(out, "no instance was evaluated (2 records skipped)"), "%s", out);
   free(out);
-  remove("/tmp/eddy-cli5.csv");
-  remove("/tmp/eddy-cli5.ini");
-  remove("/tmp/eddy-cli5.jsonl");
+  remove("/tmp/eddy-cli-eval_runs_the_record_path_of_run.csv");
+  remove("/tmp/eddy-cli-eval_runs_the_record_path_of_run.ini");
+  remove("/tmp/eddy-cli-eval_runs_the_record_path_of_run.jsonl");
 }
 
 Test(cli, reference_md_is_current) {
@@ -260,14 +260,14 @@ Test(cli, eval_adult_without_nominal_list) {
   FILE *f = fopen(path, "r");
   if (!f) cr_skip_test("%s absent", path);
   fclose(f);
-  write_file("/tmp/eddy-cli4.ini", "[pipeline]\nname = t\n[features]\ntarget = income\n[model]\nlearner = naive_bayes\n");
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli4.ini -i %s -f jsonl -e 0 -q 2>&1", bin(), path);
+  write_file("/tmp/eddy-cli-eval_adult_without_nominal_list.ini", "[pipeline]\nname = t\n[features]\ntarget = income\n[model]\nlearner = naive_bayes\n");
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-eval_adult_without_nominal_list.ini -i %s -f jsonl -e 0 -q 2>&1", bin(), path);
   cr_assert_eq(run(cmd, &out), 0, "%s", out);
   cr_assert(strstr(out, "records: type_employer, education, marital, occupation, relationship, race, sex, country (name"),
             "%s", out);
   cr_assert(strstr(out, "\"errors\":0"), "%s", out);
   free(out);
-  remove("/tmp/eddy-cli4.ini");
+  remove("/tmp/eddy-cli-eval_adult_without_nominal_list.ini");
 }
 
 /* The linear learners standardize by default (River's documented usage is
@@ -283,16 +283,16 @@ Test(cli, linear_defaults_standardize_on_real_data) {
   FILE *f = fopen(path, "r");
   if (!f) cr_skip_test("%s absent", path);
   fclose(f);
-  write_file("/tmp/eddy-cli5.ini",
+  write_file("/tmp/eddy-cli-linear_defaults_standardize_on_real_data.ini",
              "[pipeline]\nname = t\n[features]\ntarget = diabetes\n[model]\nlearner = logistic_regression\n");
-  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli5.ini -i %s -f jsonl -e 0 -q 2>&1", bin(), path);
+  snprintf(cmd, sizeof cmd, "%s eval -c /tmp/eddy-cli-linear_defaults_standardize_on_real_data.ini -i %s -f jsonl -e 0 -q 2>&1", bin(), path);
   cr_assert_eq(run(cmd, &out), 0, "%s", out);
   double acc = 0;
   char *a = strstr(out, "\"accuracy\":");
   cr_assert(a && sscanf(a, "\"accuracy\":%lf", &acc) == 1, "%s", out);
   cr_assert(acc > 0.70, "pima logistic regression %.4f (majority 0.650)", acc);
   free(out);
-  remove("/tmp/eddy-cli5.ini");
+  remove("/tmp/eddy-cli-linear_defaults_standardize_on_real_data.ini");
   snprintf(cmd, sizeof cmd, "%s eval -c configs/winequality-linreg.ini -i %s/winequality-red.csv -f jsonl -e 0 -q 2>&1",
            bin(), dir);
   cr_assert_eq(run(cmd, &out), 0, "%s", out);

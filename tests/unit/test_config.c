@@ -3,7 +3,9 @@
  * file:line:key. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "engine/config/config.h"
@@ -198,6 +200,34 @@ Test(config, reference_lists_every_section_and_learner) {
   free(text);
 }
 
+/* [http]: the token is read from token_file when the config is (whitespace
+ * around it dropped); a missing file, or learn without a token, is refused
+ * with file:line:key. */
+Test(config, http_token_file) {
+  char msg[512], path[] = "/tmp/eddy-token-XXXXXX", text[1024];
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(write(fd, "  s3cret-token\n", 15), 15);
+  close(fd);
+  const char *base = "[pipeline]\nname = p\n[features]\ntarget = y\n[model]\nlearner = majority\n[http]\n"
+                     "listen = 127.0.0.1:0\nmax_body_bytes = 4096\n";
+  snprintf(text, sizeof text, "%sallow_learn = true\ntoken_file = %s\n", base, path);
+  eddy_config_t *c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
+  cr_assert_not_null(c, "%s", msg);
+  cr_assert_str_eq(c->http.token, "s3cret-token");
+  cr_assert_eq(c->http.allow_learn, 1);
+  cr_assert_eq(c->http.max_body_bytes, 4096);
+  eddy_config_free(c);
+  unlink(path);
+  c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
+  cr_assert_null(c);
+  cr_assert(strstr(msg, "h.ini:11: [http] key 'token_file': cannot read '/tmp/eddy-token-"), "%s", msg);
+  snprintf(text, sizeof text, "%sallow_learn = true\n", base);
+  c = eddy_config_parse(text, "h.ini", msg, sizeof msg);
+  cr_assert_null(c);
+  cr_assert(strstr(msg, "h.ini:10: [http] key 'allow_learn': needs [http] token_file"), "%s", msg);
+}
+
 /* What `run` and `eval` refused after --check had said ok (issue 19): now
  * refused by the one validation, at the key's line. */
 #define P_HEAD "[pipeline]\nname = p\n"
@@ -242,8 +272,8 @@ Test(config, http_listen_checked_at_its_line) {
                "'localhost' is not an IP address");
   EXPECT_ERROR(P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = 127.0.0.1:70000\n",
                "t.ini:8:", "HOST:PORT");
-  const char *ok[] = {"127.0.0.1:9100", "0.0.0.0:0", ":9100", "::1:9100"};
-  for (size_t i = 0; i < 4; i++) {
+  const char *ok[] = {"127.0.0.1:9100", "0.0.0.0:0", ":9100", "::1:9100", "9100"};
+  for (size_t i = 0; i < 5; i++) {
     char text[256];
     snprintf(text, sizeof text, P_HEAD "[features]\ntarget = y\n" P_MODEL "[http]\nlisten = %s\n", ok[i]);
     eddy_config_t *c = parse(text);

@@ -367,3 +367,49 @@ Test(replica, predictions_agree_with_probabilities_hoeffding_tree) {
 }
 Test(replica, predictions_agree_with_probabilities_naive_bayes) { check_predictions("[model]\nlearner = naive_bayes"); }
 Test(replica, predictions_agree_with_probabilities_majority) { check_predictions("[model]\nlearner = majority"); }
+
+/* eddy_replica_score (HTTP predicts) predicts as eddy_replica_predict does
+ * and changes nothing a checkpoint holds: not the instance count, not the
+ * data-drift detectors' windows. Replica a learns rows [0, 2000); c learns
+ * the same rows and more, and each of c's later rows is scored by a. */
+typedef struct {
+  eddy_replica_t *a;
+  uint64_t calls, compared;
+} score_ctx_t;
+
+static void score_on_a(void *ctx, eddy_replica_t *c, const eddy_instance_t *in, int k) {
+  score_ctx_t *s = ctx;
+  if (++s->calls <= 2000) return;
+  int ka = eddy_replica_score(s->a, in);
+  if (s->calls == 2001) { /* c is a's twin until it learns this row */
+    cr_assert_eq(ka, k);
+    for (int i = 0; i < k; i++) cr_assert_eq(s->a->pred[i], c->pred[i], "class %d", i);
+    s->compared++;
+  }
+}
+
+Test(replica, score_is_read_only) {
+  const char *model = "[model]\nlearner = naive_bayes\n[drift]\ndetector = adwin\ndata_detectors = psi, ks\n";
+  fx_t a, c;
+  make(&a, model);
+  make(&c, model);
+  feed(a.r, 0, 2000);
+  eddy_buf_t before, after;
+  eddy_buf_init(&before);
+  eddy_buf_init(&after);
+  cr_assert_eq(eddy_replica_save(a.r, &before), 0);
+  uint64_t index = a.r->index;
+  score_ctx_t s = {a.r, 0, 0};
+  eddy_kv_t kv[] = {{"function", "1", NULL, 0}, {"drift_to", "5", NULL, 0}, {"drift_at", "3000", NULL, 0},
+                    {"drift_width", "1", NULL, 0}};
+  feed_generator_cb(c.r, "agrawal", kv, 4, 9, 0, 4000, 4000, score_on_a, &s);
+  cr_assert_eq(s.compared, 1);
+  cr_assert_eq(a.r->index, index, "instances counted by score");
+  cr_assert_eq(eddy_replica_save(a.r, &after), 0);
+  cr_assert_eq(before.len, after.len);
+  cr_assert(memcmp(before.data, after.data, before.len) == 0, "2000 scores changed the checkpoint bytes");
+  eddy_buf_free(&before);
+  eddy_buf_free(&after);
+  destroy(&a);
+  destroy(&c);
+}

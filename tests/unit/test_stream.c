@@ -515,18 +515,19 @@ Test(pipeline, prepared_without_a_broker_and_refusals_name_the_key) {
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int handler(void *ctx, const char *method, const char *path, const char *query, eddy_buf_t *body,
-                   const char **type) {
+static int handler(void *ctx, const eddy_http_request_t *req, eddy_buf_t *body, const char **type) {
   (void)ctx;
   *type = "text/plain";
-  eddy_buf_printf(body, "%s %s %s", method, path, query);
-  return strcmp(path, "/missing") == 0 ? 404 : 200;
+  eddy_buf_printf(body, "%s %s %s", req->method, req->path, req->query);
+  if (req->body_len || req->authorization[0])
+    eddy_buf_printf(body, " [%s] (%s)", req->body, req->authorization); /* body: NUL-terminated */
+  return strcmp(req->path, "/missing") == 0 ? 404 : 200;
 }
 
 typedef struct {
   int port;
   const char *request;
-  char reply[1024];
+  char reply[4096];
   uv_async_t *done;
 } client_t;
 
@@ -553,11 +554,11 @@ static void on_done(uv_async_t *h) {
   uv_close((uv_handle_t *)h, NULL);
 }
 
-static void ask(const char *request, char *reply, size_t size) {
+static void ask_max(const char *request, size_t max_body, char *reply, size_t size) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   char err[256];
-  eddy_http_t *h = eddy_http_start(&loop, "127.0.0.1:0", handler, NULL, err, sizeof err);
+  eddy_http_t *h = eddy_http_start(&loop, "127.0.0.1:0", max_body, handler, NULL, err, sizeof err);
   cr_assert_not_null(h, "%s", err);
   uv_async_t done;
   uv_async_init(&loop, &done, on_done);
@@ -571,15 +572,49 @@ static void ask(const char *request, char *reply, size_t size) {
   snprintf(reply, size, "%s", c.reply);
 }
 
+static void ask(const char *request, char *reply, size_t size) { ask_max(request, 0, reply, size); }
+
 Test(http, answers_and_closes) {
   char reply[1024];
-  ask("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", reply, sizeof reply);
+  ask("GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", reply, sizeof reply);
   cr_assert_str_eq(reply, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 16\r\n"
                           "Connection: close\r\n\r\nGET /metrics x=1");
   ask("GET /missing HTTP/1.0\r\n\r\n", reply, sizeof reply);
   cr_assert(strncmp(reply, "HTTP/1.1 404 Not Found\r\n", 24) == 0, "%s", reply);
   ask("BLAH\r\n\r\n", reply, sizeof reply);
   cr_assert(strncmp(reply, "HTTP/1.1 400 Bad Request\r\n", 26) == 0, "%s", reply);
+}
+
+/* HTTP/1.1 keeps the connection: requests sent at once (pipelined) are
+ * answered one after the other, in order, with their bodies and
+ * Authorization header; the one asking to close closes. */
+Test(http, keep_alive_bodies_and_auth) {
+  char reply[4096];
+  ask("POST /a HTTP/1.1\r\nContent-Length: 5\r\nAuthorization: Bearer s3cret\r\n\r\nhello"
+      "GET /b?q=1 HTTP/1.1\r\n\r\n"
+      "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+      reply, sizeof reply);
+  cr_assert_str_eq(reply, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n\r\n"
+                          "POST /a  [hello] (Bearer s3cret)"
+                          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nGET /b q=1"
+                          "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 19\r\nConnection: close\r\n\r\n"
+                          "POST /c  [abcde] ()");
+}
+
+/* A body over the bound is refused with 413 and a JSON error, whether its
+ * length is announced or it comes in chunks; one at the bound is served. */
+Test(http, body_bound) {
+  char reply[4096];
+  ask_max("POST /a HTTP/1.1\r\nContent-Length: 9\r\n\r\n123456789", 8, reply, sizeof reply);
+  cr_assert(strncmp(reply, "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n", 64) == 0, "%s",
+            reply);
+  cr_assert(strstr(reply, "Connection: close\r\n\r\n{\"error\":\"request body larger than [http] max_body_bytes\"}"),
+            "%s", reply);
+  ask_max("POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n12345\r\n5\r\n67890\r\n0\r\n\r\n", 8, reply,
+          sizeof reply);
+  cr_assert(strncmp(reply, "HTTP/1.1 413 ", 13) == 0, "%s", reply);
+  ask_max("POST /a HTTP/1.0\r\nContent-Length: 8\r\n\r\n12345678", 8, reply, sizeof reply);
+  cr_assert(strstr(reply, "200 OK") && strstr(reply, "[12345678]"), "%s", reply);
 }
 
 /* ------------------------------------------------------- number parsing */
@@ -626,5 +661,73 @@ Test(numbers, fast_path_matches_strtod) {
   eddy_record_free(&r);
   eddy_schema_free(s);
   eddy_fields_free(f);
+  eddy_config_free(c);
+}
+
+/* ------------------------------------------------ [http] listen's host */
+
+/* The local address of the listening TCP socket on port, from
+ * /proc/net/tcp (hex, as the kernel writes it), or "" if none. */
+static void listening_on(int port, char *addr, size_t size) {
+  FILE *f = fopen("/proc/net/tcp", "r");
+  char line[512], local[64];
+  unsigned st;
+  addr[0] = '\0';
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, " %*d: %63s %*s %x", local, &st) == 2 && st == 0x0A) {
+      char *colon = strchr(local, ':');
+      if (colon && strtol(colon + 1, NULL, 16) == port) {
+        *colon = '\0';
+        snprintf(addr, size, "%s", local);
+      }
+    }
+  if (f) fclose(f);
+}
+
+static void listen_check(const char *listen, const char *expected) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  char err[256], addr[64];
+  eddy_http_t *h = eddy_http_start(&loop, listen, 0, handler, NULL, err, sizeof err);
+  cr_assert_not_null(h, "%s: %s", listen, err);
+  listening_on(eddy_http_port(h), addr, sizeof addr);
+  eddy_http_stop(h);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  cr_assert_eq(uv_loop_close(&loop), 0);
+  cr_assert_str_eq(addr, expected, "[http] listen = %s binds %s, not %s", listen, addr, expected);
+}
+
+/* PORT and :PORT bind loopback only; every interface only when asked. */
+Test(http, listens_on_loopback_unless_told) {
+  listen_check(":0", "0100007F"); /* 127.0.0.1 */
+  listen_check("0", "0100007F");
+  listen_check("127.0.0.1:0", "0100007F");
+  listen_check("0.0.0.0:0", "00000000");
+}
+
+/* ------------------------------------------------ secrets of [kafka] */
+
+Test(kafka, secrets_scrubbed_from_lines) {
+  char err[256], out[256];
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = s\n[kafka]\nsasl.username = eddy\n"
+                                       "sasl.password = pw-1\nssl.key.password = k2\n"
+                                       "sasl.oauthbearer.client.secret = pw-1-long\n[features]\n"
+                                       "numeric = x\ntarget = y\n[model]\nlearner = majority\n",
+                                       "s.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  const eddy_pipeline_conf_t *p = &c->pipelines[0];
+  cr_assert(eddy_kafka_key_secret("sasl.password") && eddy_kafka_key_secret("ssl.keystore.password") &&
+            eddy_kafka_key_secret("ssl.truststore.password") && eddy_kafka_key_secret("ssl.key.pem") &&
+            !eddy_kafka_key_secret("sasl.username") && !eddy_kafka_key_secret("ssl.ca.location"));
+  const char *plain = "connected as eddy";
+  cr_assert_eq(eddy_kafka_scrub(p, plain, out, sizeof out), plain, "no secret: the text itself");
+  /* The longest value at a place wins (pw-1-long, not pw-1 then -long). */
+  cr_assert_str_eq(eddy_kafka_scrub(p, "a pw-1 b k2 c pw-1-long d pw-1", out, sizeof out), "a *** b *** c *** d ***");
+  char tiny[6];
+  cr_assert_str_eq(eddy_kafka_scrub(p, "xxxxxxxx pw-1", tiny, sizeof tiny), "xxxxx", "cut, never the secret");
+  cr_assert(eddy_kafka_auth_refused("SASL authentication error: Authentication failed during authentication due "
+                                    "to invalid credentials with SASL mechanism SCRAM-SHA-512"));
+  cr_assert(!eddy_kafka_auth_refused("SASL authentication error: SaslAuthenticateRequest failed: Local: Broker "
+                                     "transport failure"));
   eddy_config_free(c);
 }
