@@ -30,6 +30,11 @@
 #     or when the throughput with the page is 5% or more under the one
 #     without while the machine is quiet enough to tell (the runs without
 #     polling within 5% of each other; otherwise it says so).
+# Beside each records/s: eddy's own CPU (user+sys of the `eddy run`
+# process, all its threads, from /proc/PID/stat, between the load's start
+# and its end) per record in µs (the same figure as CPU-seconds per million
+# records), and the broker's (the eddy broker process or the Kafka JVM) over
+# the same span: figures that do not depend on other work sharing the cores.
 # The load generator batches for 1 ms at a fixed rate (librdkafka's
 # linger.ms), which the latencies include; eddy's [kafka] sets linger.ms = 1,
 # and with `eddy broker` fetch.wait.max.ms = 2 (the mock answers an empty
@@ -55,6 +60,42 @@ LEARNER=naive_bayes
 grep -q '^### logistic_regression' <<< "$("$EDDY_BIN" config --reference)" && LEARNER=logistic_regression
 
 json_field() { sed -n "s/.*\"$2\":\\([-0-9.e+na]*\\).*/\\1/p" <<< "$1"; }
+
+# CPU ticks (user + sys, every thread) of process $1 so far; 0 when gone.
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2> /dev/null || echo 0; }
+broker_pid() {
+  if [ "$BROKER_KIND" = eddy ]; then echo "$EDDY_BROKER_PID"; else cat "$KAFKA_DIR/kafka.pid"; fi
+}
+# µs of CPU per record from ticks $1 over $2 records.
+us_per_record() { awk -v t="$1" -v k="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.2f", t / k * 1e6 / n }'; }
+
+# Keeps the lowest eddy CPU per record of a row's runs (the least disturbed
+# by other work on the cores) in the variables named $1 (eddy) and $2
+# (broker), and appends "eddy/broker" to the list named $3.
+keep_cpu() {
+  local -n e=$1 b=$2 l=$3
+  l+="${l:+, }$EDDY_US/$BROKER_US"
+  if [ -z "$e" ] || awk -v a="$EDDY_US" -v b="$e" 'BEGIN { exit !(a < b) }'; then e=$EDDY_US; b=$BROKER_US; fi
+}
+
+# Runs the load generator ("$@", N records) against the pipeline RUN_PID
+# (or the process $CPU_PID): sets OUT, EDDY_US, BROKER_US and EXTRA_US (µs
+# of CPU per record over the load's span; EXTRA: the process $EXTRA_PID,
+# the redis-server of the Redis row). Fails as the load generator does.
+measured_load() {
+  local n=$1 pid=${CPU_PID:-$RUN_PID} bpid e0 b0 x0 rc=0
+  shift
+  bpid=$(broker_pid)
+  e0=$(cpu_ticks "$pid")
+  b0=$(cpu_ticks "$bpid")
+  x0=$(cpu_ticks "${EXTRA_PID:-0}")
+  OUT=$("$LOAD" live -b "$BOOTSTRAP" -n "$n" "$@") || rc=$?
+  EDDY_US=$(us_per_record $(($(cpu_ticks "$pid") - e0)) "$n")
+  BROKER_US=$(us_per_record $(($(cpu_ticks "$bpid") - b0)) "$n")
+  EXTRA_US=$(us_per_record $(($(cpu_ticks "${EXTRA_PID:-0}") - x0)) "$n")
+  return $rc
+}
 
 # An eddy pipeline on topics $1 (in) and $2 (out) with P partitions each;
 # waits until it holds them all. Sets RUN_PID.
@@ -95,6 +136,8 @@ stop_eddy() { stop_pid "$RUN_PID"; }
 
 bench_broker() {
   local kind=$BROKER_KIND name best=0 runs="" lat_best="" lat_p99=1e9 r out rps
+  local tp_e="" tp_b="" tp_l="" lat_e="" lat_b="" lat_l="" py_e="" py_b="" py_l="" rd_e="" rd_b="" rd_l=""
+  local eo_e="" eo_b="" eo_l="" rd_x=""
   name=$([ "$kind" = eddy ] && echo "eddy broker (librdkafka mock)" || echo "Apache Kafka 3.9 (KRaft, 1 node)")
   local n=$([ "$kind" = eddy ] && echo "${BENCH_N:-300000}" || echo "${BENCH_N_KAFKA:-1000000}")
   P=$([ "$kind" = eddy ] && echo 16 || echo 8)
@@ -109,18 +152,21 @@ bench_broker() {
   [ "$only" = 1 ] && runs_main=0
   for r in $(seq 1 "$runs_main"); do
     start_eddy "tp$r" "tpo$r"
-    out=$("$LOAD" live -b "$BOOTSTRAP" -t "tp$r" -o "tpo$r" -n "$n" -r 0) || fail "throughput run $r: $out"
+    measured_load "$n" -t "tp$r" -o "tpo$r" -r 0 || fail "throughput run $r: $OUT"
+    out=$OUT
     stop_eddy
+    keep_cpu tp_e tp_b tp_l
     rps=$(json_field "$out" records_per_second)
     runs+="${runs:+, }$rps"
     [ "$rps" -gt "$best" ] && best=$rps
     start_eddy "lt$r" "lto$r"
-    out=$(E2E_LINGER_MS=1 "$LOAD" live -b "$BOOTSTRAP" -t "lt$r" -o "lto$r" -n "$LAT_N" -r "$RATE") ||
-      fail "latency run $r: $out"
+    E2E_LINGER_MS=1 measured_load "$LAT_N" -t "lt$r" -o "lto$r" -r "$RATE" || fail "latency run $r: $OUT"
+    out=$OUT
     stop_eddy
+    keep_cpu lat_e lat_b lat_l
     local p99
     p99=$(json_field "$out" p99_ms)
-    log "run $r: $rps records/s; at $RATE/s: p50 $(json_field "$out" p50_ms) p99 $p99 p999 $(json_field "$out" p999_ms) ms"
+    log "run $r: $rps records/s (eddy CPU ${tp_l##*, } µs/record, eddy/broker); at $RATE/s: p50 $(json_field "$out" p50_ms) p99 $p99 p999 $(json_field "$out" p999_ms) ms (CPU ${lat_l##*, } µs/record)"
     if awk -v a="$p99" -v b="$lat_p99" 'BEGIN { exit !(a < b) }'; then
       lat_p99=$p99
       lat_best=$out
@@ -137,8 +183,10 @@ bench_broker() {
     local py_pid=$!
     _track "$py_pid"
     wait_for 60 "the Python job to be assigned" grep -q "assigned" "$EDDY_TEST_TMP/py.log"
-    out=$("$LOAD" live -b "$BOOTSTRAP" -t py_in -o py_out -n "$PY_N" -r 0) || fail "python run: $out"
+    CPU_PID=$py_pid measured_load "$PY_N" -t py_in -o py_out -r 0 || fail "python run: $OUT"
+    out=$OUT
     stop_pid "$py_pid"
+    keep_cpu py_e py_b py_l
     py_rps=$(json_field "$out" records_per_second)
     ratio=$(awk -v a="$best" -v b="$py_rps" 'BEGIN { printf "%.0f", a / b }')
   fi
@@ -150,9 +198,11 @@ bench_broker() {
       E2E_FEATURES="key = user" E2E_STATE="[state]
 store = $REDIS_URL
 aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_eddy "rs$r" "rso$r"
-      out=$(E2E_KEYS=100000 "$LOAD" live -b "$BOOTSTRAP" -t "rs$r" -o "rso$r" -n "$n" -r 0) ||
-        fail "redis run $r: $out"
+      E2E_KEYS=100000 EXTRA_PID=$REDIS_PID measured_load "$n" -t "rs$r" -o "rso$r" -r 0 || fail "redis run $r: $OUT"
+      out=$OUT
       stop_eddy
+      keep_cpu rd_e rd_b rd_l
+      rd_x+="${rd_x:+, }$EXTRA_US"
       rps=$(json_field "$out" records_per_second)
       redis_runs+="${redis_runs:+, }$rps"
       [ "$rps" -gt "$redis_best" ] && redis_best=$rps
@@ -166,8 +216,10 @@ aggregates = count(*), mean(x0), ewma(x1, 0.1), max(x2), since_last()" start_edd
   if [ "$kind" = kafka ] && [ "$only" != 1 ]; then
     for r in $(seq 1 "$RUNS"); do
       E2E_PIPELINE="processing.guarantee = exactly_once" start_eddy "eo$r" "eoo$r"
-      out=$("$LOAD" live -b "$BOOTSTRAP" -t "eo$r" -o "eoo$r" -n "$n" -r 0) || fail "exactly-once run $r: $out"
+      measured_load "$n" -t "eo$r" -o "eoo$r" -r 0 || fail "exactly-once run $r: $OUT"
+      out=$OUT
       stop_eddy
+      keep_cpu eo_e eo_b eo_l
       rps=$(json_field "$out" records_per_second)
       eos_runs+="${eos_runs:+, }$rps"
       [ "$rps" -gt "$eos_best" ] && eos_best=$rps
@@ -241,9 +293,15 @@ listen = 127.0.0.1:$dport" start_eddy "d$mode$r" "d${mode}o$r"
   printf '  %-44s %s records/s (best of %d runs of %d records: %s)\n' \
     "processing.guarantee = exactly_once" "$eos_row" "$RUNS" "$n" "$eos_runs"
   printf '  %-44s %s\n' "dashboard open and polling (best of each)" "$dash_row"
-  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","exactly_once_records_per_second":"%s","load":"%s"}\n' \
+  printf '  CPU per record, µs (= CPU-seconds per million records), lowest of the runs; eddy / the broker [every run]:\n'
+  printf '    %-42s eddy %s, broker %s [%s]\n' "records/s run" "$tp_e" "$tp_b" "$tp_l" \
+    "latency run at $RATE/s" "$lat_e" "$lat_b" "$lat_l" \
+    "python job (its process, not eddy)" "${py_e:-n/a}" "${py_b:-n/a}" "$py_l" \
+    "state in Redis (redis-server: ${rd_x:-n/a})" "${rd_e:-n/a}" "${rd_b:-n/a}" "$rd_l" \
+    "exactly_once" "${eo_e:-n/a}" "${eo_b:-n/a}" "$eo_l"
+  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","exactly_once_records_per_second":"%s","eddy_cpu_us_per_record":"%s","broker_cpu_us_per_record":"%s","latency_eddy_cpu_us_per_record":"%s","latency_broker_cpu_us_per_record":"%s","load":"%s"}\n' \
     "$kind" "$LEARNER" "$P" "$best" "$runs" "$RATE" "$(json_field "$lat_best" p50_ms)" \
-    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" "$redis_row" "$eos_row" \
+    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" "$redis_row" "$eos_row" "$tp_e" "$tp_b" "$lat_e" "$lat_b" \
     "$(uptime | sed 's/.*load average: //')"
   [ "$dash_fail" = 0 ] || { log "FAIL: the dashboard's polling cost 5% or more of the throughput"; return 1; }
 }
