@@ -20,8 +20,6 @@
 enum { MODE_M = 0, MODE_SQRT, MODE_SQRT_INV, MODE_PERCENT };
 static const char *const mode_names[] = {"specified_m", "sqrt_m1", "m_sqrt_m1", "percentage",
                                          NULL};
-static const char *const criteria[] = {"info_gain", "gini", NULL};
-static const char *const predictors[] = {"mc", "nb", "nba", NULL};
 enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
 static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
@@ -69,22 +67,7 @@ static const eddy_option_t arf_options[] = {
                    "doubles"),
     EDDY_ENSEMBLE_RANDOM_OPTION(arf_params_t, random),
     /* the trees: MOA's default -l is ARFHoeffdingTree -e 2000000 -g 50 -c 0.01 */
-    EDDY_OPT_INT_(arf_params_t, "grace_period", tree.grace_period, "50", 1, 1e9,
-                  "weight a leaf observes between split attempts (tree -g)"),
-    EDDY_OPT_DOUBLE_(arf_params_t, "split_confidence", tree.split_confidence, "0.01", 1e-300, 1,
-                     "delta of the Hoeffding bound (tree -c)"),
-    EDDY_OPT_DOUBLE_(arf_params_t, "tie_threshold", tree.tie_threshold, "0.05", 0, 1,
-                     "split anyway once the Hoeffding bound is below this (tree -t)"),
-    EDDY_OPT_ENUM_(arf_params_t, "split_criterion", tree.split_criterion, "info_gain", criteria,
-                   "info_gain or gini (tree -s)"),
-    EDDY_OPT_INT_(arf_params_t, "split_points", tree.n_split_points, "10", 1, 100000,
-                  "candidate split points of a numeric attribute (Gaussian observer)"),
-    EDDY_OPT_BOOL_(arf_params_t, "binary_splits", tree.binary_splits, "false",
-                   "only binary splits on nominal attributes (tree -b)"),
-    EDDY_OPT_ENUM_(arf_params_t, "leaf_prediction", tree.leaf_prediction, "nba", predictors,
-                   "mc, nb or nba (naive Bayes adaptive) (tree -l)"),
-    EDDY_OPT_INT_(arf_params_t, "nb_threshold", tree.nb_threshold, "0", 0, 1e12,
-                  "weight a leaf needs before naive Bayes predicts (tree -q)"),
+    EDDY__HT_MEMBER_OPTIONS(arf_params_t),
     EDDY_OPT_INT_(arf_params_t, "max_depth", tree.max_depth, "0", 0, 1e6,
                   "leaves at this depth stop splitting; 0 = unlimited (not in MOA)"),
     EDDY_OPT_INT_(arf_params_t, "max_byte_size", tree.max_byte_size, "2000000", 1024, 1e15,
@@ -93,10 +76,7 @@ static const eddy_option_t arf_options[] = {
                   1, 1e15, "weight between memory checks of a tree (tree -m)"),
     EDDY_OPT_BOOL_(arf_params_t, "stop_mem_management", tree.stop_mem_management, "false",
                    "stop growing at the memory limit (tree -z)"),
-    EDDY_OPT_BOOL_(arf_params_t, "no_preprune", tree.no_preprune, "false",
-                   "no null split (tree -p)"),
-    EDDY_OPT_DOUBLE_(arf_params_t, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,
-                     "info gain: fraction of weight at least two branches need"),
+    EDDY__HT_MEMBER_PRUNE_OPTIONS(arf_params_t),
     EDDY_OPT_END,
 };
 

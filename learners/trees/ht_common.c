@@ -184,3 +184,6 @@ void eddy__ht_layout_copy_slot(const eddy__ht_layout_t *from, const double *src,
     }
   }
 }
+
+const char *const eddy__ht_criteria[] = {"info_gain", "gini", NULL};
+const char *const eddy__ht_predictors[] = {"mc", "nb", "nba", NULL};

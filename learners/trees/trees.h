@@ -552,6 +552,35 @@ int eddy__ht_export(const eddy_learner_t *l, eddy_buf_t *b);
 /* The same for a tree held by a forest. */
 int eddy__ht_tree_export(const eddy__ht_tree_t *t, eddy_buf_t *b);
 
+/* The tree keys of a forest's members (adaptive_random_forest,
+ * streaming_random_patches), for a params struct whose eddy__ht_params_t
+ * field is `tree`, with MOA's ARFHoeffdingTree defaults; the memory keys
+ * (whose defaults differ) come between the two. */
+extern const char *const eddy__ht_criteria[];
+extern const char *const eddy__ht_predictors[];
+#define EDDY__HT_MEMBER_OPTIONS(st)                                                              \
+    EDDY_OPT_INT_(st, "grace_period", tree.grace_period, "50", 1, 1e9,                           \
+                  "weight a leaf observes between split attempts (tree -g)"),                    \
+    EDDY_OPT_DOUBLE_(st, "split_confidence", tree.split_confidence, "0.01", 1e-300, 1,           \
+                     "delta of the Hoeffding bound (tree -c)"),                                  \
+    EDDY_OPT_DOUBLE_(st, "tie_threshold", tree.tie_threshold, "0.05", 0, 1,                      \
+                     "split anyway once the Hoeffding bound is below this (tree -t)"),           \
+    EDDY_OPT_ENUM_(st, "split_criterion", tree.split_criterion, "info_gain", eddy__ht_criteria,  \
+                   "info_gain or gini (tree -s)"),                                               \
+    EDDY_OPT_INT_(st, "split_points", tree.n_split_points, "10", 1, 100000,                      \
+                  "candidate split points of a numeric attribute (Gaussian observer)"),          \
+    EDDY_OPT_BOOL_(st, "binary_splits", tree.binary_splits, "false",                             \
+                   "only binary splits on nominal attributes (tree -b)"),                        \
+    EDDY_OPT_ENUM_(st, "leaf_prediction", tree.leaf_prediction, "nba", eddy__ht_predictors,      \
+                   "mc, nb or nba (naive Bayes adaptive) (tree -l)"),                            \
+    EDDY_OPT_INT_(st, "nb_threshold", tree.nb_threshold, "0", 0, 1e12,                           \
+                  "weight a leaf needs before naive Bayes predicts (tree -q)")
+#define EDDY__HT_MEMBER_PRUNE_OPTIONS(st)                                          \
+    EDDY_OPT_BOOL_(st, "no_preprune", tree.no_preprune, "false",                   \
+                   "no null split (tree -p)"),                                     \
+    EDDY_OPT_DOUBLE_(st, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,  \
+                     "info gain: fraction of weight at least two branches need")
+
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];
 
