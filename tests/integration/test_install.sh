@@ -10,7 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 w=$(mktemp -d "${TMPDIR:-/tmp}/eddy-install.XXXXXX")
 trap 'rm -rf "$w"' EXIT
-make --no-print-directory -s install PREFIX="$w/prefix" > "$w/install.log" 2>&1 || { tail -20 "$w/install.log"; exit 1; }
+# The plain build is what gets installed, also when this runs under `make
+# SANITIZE=1 test` (whose SANITIZE=1 would reach this make through MAKEFLAGS:
+# an ASan libeddy.so cannot be loaded by a program built without ASan).
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -s SANITIZE=0 "$@"; }
+mk install PREFIX="$w/prefix" > "$w/install.log" 2>&1 || { tail -20 "$w/install.log"; exit 1; }
 for f in bin/eddy lib/libeddy.a lib/libeddy.so lib/pkgconfig/eddy.pc include/eddy/eddy.h \
          include/eddy/core/core.h include/eddy/learners/learners.h share/man/man1/eddy.1; do
   [ -e "$w/prefix/$f" ] || { echo "not installed: $f"; exit 1; }
@@ -30,7 +34,7 @@ for want in "EDDY(1)" "eddy predict" "eddy verify" "max_record_bytes" "hoeffding
   grep -q -- "$want" "$w/man.txt" || { echo "man page lacks '$want'"; exit 1; }
 done
 echo "man -l eddy.1: $(wc -l < "$w/man.txt") lines"
-make --no-print-directory -s uninstall PREFIX="$w/prefix" > /dev/null
+mk uninstall PREFIX="$w/prefix" > /dev/null
 left=$(find "$w/prefix" -type f -o -type l)
 [ -z "$left" ] || { echo "left after uninstall: $left"; exit 1; }
 echo "uninstall: nothing left"
