@@ -15,6 +15,9 @@
 // row itself) to the last instance learned: file parsing is included, the
 // JVM's start (and the class loading before main) is not; it is reported
 // apart as "jvm_seconds" (from the JVM's start time to the file's opening).
+// "cpu_seconds" is the CPU time of the thread that parses, predicts and
+// learns over the same span (the JIT compiler's and the collector's threads
+// are not in it): a figure less moved by other processes on the machine.
 // --every N adds a line every N instances with the accuracy of the last W
 // predictions (default 1000) as "window_accuracy"; --adwin also runs MOA's
 // ADWINChangeDetector on the 0/1 error stream and prints each drift it
@@ -29,6 +32,7 @@ import java.io.BufferedWriter;
 import java.io.FileWriter;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import moa.classifiers.Classifier;
 import moa.classifiers.core.driftdetection.ADWINChangeDetector;
 import moa.options.ClassOption;
@@ -82,6 +86,8 @@ public class MoaPrequential {
     boolean[] ring = new boolean[window];
     long windowCorrect = 0;
 
+    ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    long c0 = threads.getCurrentThreadCpuTime();
     long t0 = System.nanoTime();
     double jvm = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
     ArffFileStream stream = new ArffFileStream(arff, -1);
@@ -119,11 +125,12 @@ public class MoaPrequential {
             + ",\"window_accuracy\":" + (double) windowCorrect / Math.min(n, window) + "}");
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
+    double cpu = (threads.getCurrentThreadCpuTime() - c0) / 1e9;
     if (pred != null) pred.close();
     out.println("{\"tool\":\"moa\",\"learner\":" + quote(cli) + ",\"instances\":" + n
         + ",\"accuracy\":" + (n > 0 ? (double) correct / n : 0.0) + ",\"seconds\":" + seconds
         + ",\"instances_per_second\":" + (seconds > 0 ? n / seconds : 0.0)
-        + ",\"jvm_seconds\":" + jvm / 1e3 + "}");
+        + ",\"jvm_seconds\":" + jvm / 1e3 + ",\"cpu_seconds\":" + cpu + "}");
     out.flush();
   }
 }

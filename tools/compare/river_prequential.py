@@ -16,15 +16,21 @@ and of the parity test (run with .cache/venv/bin/python).
       Perceptron, ...) learn y as a bool: True for the second label seen,
       as MOA's and eddy's class index 1.
 
+  anomaly CSV --model EXPR --target label --positive anomaly [--max N]
+      An unsupervised River detector (anomaly.HalfSpaceTrees): each row's
+      score_one, then learn_one without the target; the prequential ROC
+      AUC of the scores against target == positive (scikit-learn's
+      roc_auc_score, computed after the timed loop) as "auc".
+
   detect FILE --detector EXPR
       A River drift detector over one number a line; prints each warning
       (on entering the zone) and drift with its 0-based index.
 
 Output, as MoaPrequential.java's: one JSON object a line, the last one
   {"tool":...,"learner":...,"instances":N,"accuracy":A,"seconds":S,
-   "instances_per_second":R}
+   "instances_per_second":R,"cpu_seconds":C}
 "seconds" runs from opening the file to the last row learned (parsing
-included); the interpreter's start and the imports are not in it (run.py
+included), "cpu_seconds" is the process's CPU time over the same span; the interpreter's start and the imports are not in it (run.py
 reports each process's wall-clock time beside). --every N adds {"instances":i,"accuracy":..,
 "window_accuracy":..} every N rows (accuracy of the last W predictions) and
 --adwin River's ADWIN on the 0/1 errors, each drift as
@@ -38,8 +44,8 @@ import time
 
 
 def river_scope():
-    from river import drift, ensemble, forest, linear_model, naive_bayes, optim, preprocessing, tree
-    return {'drift': drift, 'ensemble': ensemble, 'forest': forest, 'linear_model': linear_model, 'naive_bayes': naive_bayes,
+    from river import anomaly, drift, ensemble, forest, linear_model, naive_bayes, optim, preprocessing, tree
+    return {'anomaly': anomaly, 'drift': drift, 'ensemble': ensemble, 'forest': forest, 'linear_model': linear_model, 'naive_bayes': naive_bayes,
             'optim': optim, 'preprocessing': preprocessing, 'tree': tree}
 
 
@@ -89,7 +95,7 @@ def learn_river(a, out):
     names = {}
     win = Window(a.every, a.window, a.adwin, out) if a.every else None
     n = correct = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for x, y in stream.iter_csv(a.csv, target=a.target, converters=conv):
         if binary:
             if y not in labels:
@@ -112,7 +118,7 @@ def learn_river(a, out):
         n += 1
         if a.max and n >= a.max:
             break
-    return n, correct, time.perf_counter() - t0
+    return n, correct, time.perf_counter() - t0, time.process_time() - c0
 
 
 def learn_sklearn(a, out):
@@ -131,7 +137,7 @@ def learn_sklearn(a, out):
     classes = np.array(classes, dtype=object)
     win = Window(a.every, a.window, a.adwin, out) if a.every else None
     n = correct = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with open(a.csv, newline='') as f:
         r = csv.reader(f)
         next(r)
@@ -152,7 +158,28 @@ def learn_sklearn(a, out):
             n += 1
             if a.max and n >= a.max:
                 break
-    return n, correct, time.perf_counter() - t0
+    return n, correct, time.perf_counter() - t0, time.process_time() - c0
+
+
+def anomaly_scores(a, out):
+    model = eval(a.model, river_scope())
+    from river import stream
+    cols = header(a.csv)
+    conv = {c: float for c in cols if c != a.target}
+    scores, truth = [], []
+    n = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    for x, y in stream.iter_csv(a.csv, target=a.target, converters=conv):
+        scores.append(model.score_one(x))
+        model.learn_one(x)
+        truth.append(y == a.positive)
+        n += 1
+        if a.max and n >= a.max:
+            break
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    from sklearn.metrics import roc_auc_score
+    out.write(json.dumps({'tool': 'river', 'learner': a.model, 'instances': n, 'auc': roc_auc_score(truth, scores),
+                          'seconds': seconds, 'cpu_seconds': cpu, 'instances_per_second': n / seconds if seconds > 0 else 0.0}) + '\n')
 
 
 def detect(a, out):
@@ -160,7 +187,7 @@ def detect(a, out):
     d = eval(a.detector, scope)
     first, drifts, warnings, in_warning = None, 0, 0, False
     n = 0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with open(a.file) as f:
         for line in f:
             line = line.strip()
@@ -201,6 +228,12 @@ def main():
     le.add_argument('--every', type=int, default=0)
     le.add_argument('--window', type=int, default=1000)
     le.add_argument('--adwin', action='store_true')
+    an = sub.add_parser('anomaly')
+    an.add_argument('csv')
+    an.add_argument('--model', required=True)
+    an.add_argument('--target', default='label')
+    an.add_argument('--positive', default='anomaly')
+    an.add_argument('--max', type=int, default=0)
     de = sub.add_parser('detect')
     de.add_argument('file')
     de.add_argument('--detector', required=True)
@@ -209,9 +242,12 @@ def main():
     if a.cmd == 'detect':
         detect(a, out)
         return
-    n, correct, seconds = (learn_sklearn if a.tool == 'sklearn' else learn_river)(a, out)
+    if a.cmd == 'anomaly':
+        anomaly_scores(a, out)
+        return
+    n, correct, seconds, cpu = (learn_sklearn if a.tool == 'sklearn' else learn_river)(a, out)
     out.write(json.dumps({'tool': a.tool, 'learner': a.learner or a.model, 'instances': n,
-                          'accuracy': correct / n if n else 0.0, 'seconds': seconds,
+                          'accuracy': correct / n if n else 0.0, 'seconds': seconds, 'cpu_seconds': cpu,
                           'instances_per_second': n / seconds if seconds > 0 else 0.0}) + '\n')
 
 
