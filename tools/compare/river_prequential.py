@@ -30,9 +30,10 @@ Output, as MoaPrequential.java's: one JSON object a line, the last one
   {"tool":...,"learner":...,"instances":N,"accuracy":A,"seconds":S,
    "instances_per_second":R,"cpu_seconds":C}
 "seconds" runs from opening the file to the last row learned (parsing
-included), "cpu_seconds" is the process's CPU time over the same span; the interpreter's start and the imports are not in it (run.py
-reports each process's wall-clock time beside). --every N adds {"instances":i,"accuracy":..,
-"window_accuracy":..} every N rows (accuracy of the last W predictions) and
+included), "cpu_seconds" is the process's CPU time over the same span;
+the interpreter's start and the imports are not in them (run.py reports
+each process's wall-clock time beside). --every N adds
+{"instances":i,"accuracy":.., "window_accuracy":..} every N rows (accuracy of the last W predictions) and
 --adwin River's ADWIN on the 0/1 errors, each drift as
 {"alert":{"index":I,"kind":"drift","detector":"adwin"}}.
 """

@@ -9,7 +9,10 @@ compared is tools/compare/table.py. `run.py --render [FILE]` writes the
 report, plots and README block again from a saved docs/comparison.json
 without measuring anything. Environment:
   QUICK=1            100,000-row synthetic streams, River's slow learners on
-                     their first 10,000 rows (a smoke run, minutes)
+                     their first 10,000 rows, the forests (table.py's
+                     quick_rows) on a prefix of every stream for every
+                     tool, a 20,000-row anomaly stream (a smoke run,
+                     minutes)
   ROWS=N             rows of the synthetic streams (default 1,000,000)
   RIVER_ROWS=N       rows River (and the scikit-learn / GaussianNB reference
                      rows) run on for the learners marked slow_in_river
@@ -25,6 +28,9 @@ without measuring anything. Environment:
   EDDY_SPEED=best    report eddy's fastest run instead of the median
   PEER_REPEAT=N      MOA and River runs per measurement (default 1); the
                      fastest is reported (their accuracies must agree)
+  ROWS_CAP=N         the forests (table.py's learners with quick_rows) on
+                     the first N rows of the synthetic streams, every tool
+                     (their 1,000,000 rows take MOA many minutes each)
   MERGE=1            keep the rows of the saved docs/comparison.json that
                      this run does not measure (with ONLY= / STREAMS=:
                      measure some rows again, or new ones, and regenerate
@@ -67,6 +73,7 @@ NO_SEEDS = os.environ.get('NO_SEEDS', '') not in ('', '0')
 EDDY_SPEED = 'best' if os.environ.get('EDDY_SPEED') == 'best' else 'median'
 PEER_REPEAT = max(1, int(os.environ.get('PEER_REPEAT', 1)))
 MERGE = os.environ.get('MERGE', '') not in ('', '0')
+ROWS_CAP = int(os.environ.get('ROWS_CAP', 0))
 LAST_CPU = [0.0]  # CPU seconds (user + system) of the last process run()
 CACHE = '.cache/compare'
 CONFIGS = 'tools/compare/configs'
@@ -307,6 +314,8 @@ def compare_learner(learner, stream, out):
     full = stream['rows']
     # QUICK=1: a learner with quick_rows runs on that prefix, every tool.
     cap = full if not (QUICK and learner.get('quick_rows')) else min(full, learner['quick_rows'])
+    if ROWS_CAP and learner.get('quick_rows') and stream['synthetic']:
+        cap = min(cap, ROWS_CAP)
     limit, full = (cap if cap < full else 0), cap
     river_rows = min(full, RIVER_ROWS) if (stream['synthetic'] and learner.get('slow_in_river')) else full
     if learner.get('river_rows'):  # River too slow for even Elec2's rows
@@ -550,8 +559,9 @@ def compare_anomaly(det, stream):
     return rec
 
 
-def merge_saved(data):
-    """MERGE=1: the saved run's rows that this run did not measure, kept."""
+def merge_saved(data, run_id):
+    """MERGE=1: the saved run's rows that this run did not measure, kept
+    (run_id: this run's, whose earlier saves it replaces)."""
     path = os.path.join(DOCS, 'comparison.json')
     if not os.path.exists(path):
         NOTES.append('MERGE=1 but no saved docs/comparison.json: nothing merged')
@@ -582,10 +592,11 @@ def merge_saved(data):
     streams.update(data['streams'])
     m = data['meta']
     meta = dict(old['meta'])
-    meta['merged'] = old['meta'].get('merged', []) + [{
-        'date': m['date'], 'minutes': m['minutes'], 'load_start': m['load_start'], 'load_end': m['load_end'],
+    meta['merged'] = [g for g in old['meta'].get('merged', []) if g.get('run') != run_id] + [{
+        'run': run_id, 'date': m['date'], 'minutes': m['minutes'], 'load_start': m['load_start'], 'load_end': m['load_end'],
         'load_max': m.get('load_max'), 'eddy': m['versions']['eddy'], 'eddy_speed': EDDY_SPEED,
-        'eddy_repeat': EDDY_REPEAT, 'peer_repeat': PEER_REPEAT, 'rows': ['%s@%s' % k for k in measured]}]
+        'eddy_repeat': EDDY_REPEAT, 'peer_repeat': PEER_REPEAT, 'rows': ['%s@%s' % k for k in measured],
+        'commands': list(data['commands'])}]
     present = list(dict.fromkeys(old.get('present', []) + data['present']))
     return {'meta': meta, 'learners': recs, 'detectors': data['detectors'] or old.get('detectors', []),
             'notes': list(dict.fromkeys(old.get('notes', []) + [n for n in data['notes'] if n not in old.get('notes', [])])),
@@ -593,7 +604,17 @@ def merge_saved(data):
             'missing': [n for n in data['missing'] if not any(n.endswith('(%s): not in this build of eddy (its branch is '
                                                                           'not merged yet), skipped' % p) for p in present)],
             'streams': streams, 'windowed': win, 'anomaly': list(an.values()),
-            'commands': old.get('commands', []) + ['# merged in (MERGE=1) on %s:' % m['date']] + data['commands']}
+            'commands': old.get('commands', [])}
+
+
+def river_rows_note(present):
+    """The report's words on the learners River runs on fewer rows (table.py's river_rows)."""
+    few = [l for l in table.LEARNERS if l.get('river_rows') and l['name'] in present]
+    if not few:
+        return ''
+    return (' River\'s forests learn a few hundred rows a second here: they run on the first rows of every '
+            'stream, Elec2 included, also marked ‡ (%s).' % '; '.join(
+                '%s: %s rows' % (l['label'], format(min(l['river_rows'], RIVER_ROWS), ',')) for l in few))
 
 
 def write_merged(meta, w):
@@ -875,7 +896,13 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds, anomal
       'for the ensembles of 10 trees on the %s-row synthetic streams, and for the reference rows '
       '(scikit-learn, River\'s GaussianNB), River runs on the first %s rows of the same file, and its '
       'accuracy and speed ratio are then against eddy on those same first rows (marked ‡).'
-      % (format(ROWS, ','), format(RIVER_ROWS, ',')))
+      % (format(ROWS, ','), format(RIVER_ROWS, ',')) + river_rows_note(present))
+    short = [s for s in main if s['rows'] < streams.get(s['stream'], {}).get('rows', 0)]
+    if short:
+        w('- **Shorter rows**: every tool read only the first rows of the stream for %s (`ROWS_CAP`: the '
+          'machine\'s load left no time for MOA\'s forests on the whole stream).' % '; '.join(
+              '%s on %s: %s of %s rows' % (labels[s['learner']], s['stream'], format(s['rows'], ','),
+                                           format(streams[s['stream']]['rows'], ',')) for s in short))
     w('')
     w('## Streams')
     w('')
@@ -1075,6 +1102,7 @@ def headline(main, meta):
     within = sum(1 for d in ta if d <= 0.005)
     lines = ['<!-- compare:begin (written by make compare; tools/compare/run.py) -->']
     exact = sum(1 for d in ta if d < 5e-7)
+    merged = meta.get('merged') and ', rows merged in on %s' % ', '.join(g['date'][:10] for g in meta['merged'])
     lines.append('Measured by `make compare` on %s (%s; details, tables and plots in '
                  '[docs/COMPARISON.md](docs/COMPARISON.md)), file parsing included, on Elec2 and %s-row SEA, '
                  'Agrawal and rotating-hyperplane streams: eddy processes a median %s as many rows per second '
@@ -1082,7 +1110,8 @@ def headline(main, meta):
                  'rows). Its prequential accuracy equals MOA\'s on %d of the %d rows with a MOA counterpart '
                  '(every deterministic learner) and is within half a point on %d. The targets, at least 10× '
                  'MOA and 50× River on every row, are met on %d and %d rows: see the report\'s "Targets".'
-                 % (meta['date'][:10], 'QUICK=1 smoke run' if QUICK else 'full run', format(ROWS, ','),
+                 % (meta['date'][:10], ('QUICK=1 smoke run' if QUICK else 'full run') + (merged or ''),
+                    format(ROWS, ','),
                     fmt_ratio(statistics.median(tm)) if tm else '—', meta['versions']['moa'],
                     fmt_ratio(min(tm)) if tm else '—', len(tm), fmt_ratio(statistics.median(tr)) if tr else '—',
                     meta['versions']['river'], fmt_ratio(min(tr)) if tr else '—', len(tr), exact, len(ta), within,
@@ -1126,12 +1155,32 @@ def main():
         log(m)
     streams = prepare_streams()
     recs, win = [], {}
+    vers = versions()
+
+    def gather(win, seeds, dets, anomaly):
+        meta = {'date': datetime.datetime.fromtimestamp(t_start).strftime('%Y-%m-%d %H:%M'),
+                'minutes': (time.time() - t_start) / 60, 'versions': vers, 'load_start': load_start,
+                'load_end': os.getloadavg()[0], 'quick': QUICK, 'rows': ROWS, 'river_rows': RIVER_ROWS,
+                'eddy_repeat': EDDY_REPEAT, 'load_max': max(LOADS or [0.0]), 'eddy_speed': EDDY_SPEED,
+                'peer_repeat': PEER_REPEAT}
+        data = {'meta': meta, 'learners': list(recs), 'detectors': dets, 'notes': NOTES + missing, 'seeds': seeds,
+                'present': present, 'missing': missing, 'streams': streams, 'commands': COMMANDS,
+                'windowed': {k: {t: {'window': v[t]['window'], 'alerts': v[t].get('alerts', []),
+                                     'accuracy': v[t]['accuracy']} for t in v} for k, v in win.items()},
+                'anomaly': anomaly}
+        if MERGE:  # each row saved as soon as measured: an interrupted run keeps what it measured
+            data = merge_saved(data, run_id='%d@%s' % (os.getpid(), meta['date']))
+            with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
+                json.dump(data, f, indent=1)
+        return data
+
     for l in table.LEARNERS:
         if l['eddy']['learner'] not in learners_in_eddy or (ONLY and l['name'] not in ONLY):
             continue
         for sname, s in streams.items():
             if sname in l.get('streams', list(table.STREAMS)):
                 compare_learner(l, s, recs)
+                gather(win, {}, [], [])
         if not NO_WINDOWED and 'elec2' in streams and 'elec2' in l.get('streams', list(table.STREAMS)) and \
                 l.get('windowed', True) and not (QUICK and l.get('quick_rows')):
             win[l['name']] = windowed(l, streams['elec2'], 'adwin' in detectors_in_eddy)
@@ -1157,22 +1206,13 @@ def main():
             streams[st['name']] = st
             anomaly.append(compare_anomaly(d, st))
     os.makedirs(DOCS, exist_ok=True)
-    meta = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'minutes': (time.time() - t_start) / 60,
-            'versions': versions(), 'load_start': load_start, 'load_end': os.getloadavg()[0], 'quick': QUICK,
-            'rows': ROWS, 'river_rows': RIVER_ROWS, 'eddy_repeat': EDDY_REPEAT, 'load_max': max(LOADS or [0.0]),
-            'eddy_speed': EDDY_SPEED, 'peer_repeat': PEER_REPEAT}
-    data = {'meta': meta, 'learners': recs, 'detectors': dets, 'notes': NOTES + missing, 'seeds': seeds,
-            'present': present, 'missing': missing, 'streams': streams, 'commands': COMMANDS,
-            'windowed': {k: {t: {'window': v[t]['window'], 'alerts': v[t].get('alerts', []),
-                                 'accuracy': v[t]['accuracy']} for t in v} for k, v in win.items()},
-            'anomaly': anomaly}
-    if MERGE:
-        data = merge_saved(data)
-    with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
-        json.dump(data, f, indent=1)
+    data = gather(win, seeds, dets, anomaly)
+    if not MERGE:
+        with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
+            json.dump(data, f, indent=1)
     render(data)
     log('done in %.1f min: docs/COMPARISON.md, docs/compare-*.png, docs/comparison.json, README.md'
-        % meta['minutes'])
+        % data['meta']['minutes'])
 
 
 def render(data):
@@ -1186,6 +1226,8 @@ def render(data):
     main_rows = [summarize(r) for r in data['learners'] if 'extra' not in r]
     plot_speed(main_rows, os.path.join(DOCS, 'compare-speed.png'))
     COMMANDS[:] = data['commands']
+    for g in meta.get('merged', []):
+        COMMANDS.extend(['# merged in (MERGE=1) on %s:' % g['date']] + g.get('commands', []))
     NOTES[:] = [n for n in data['notes'] if n not in data['missing']]
     main_rows, _ = write_report(meta, data['streams'], data['learners'], win, data['detectors'], data['present'],
                                 data['missing'], data['seeds'], data.get('anomaly', []))

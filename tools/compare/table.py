@@ -297,7 +297,7 @@ _FORESTS = [
                          'probabilities without normalising each; its trees differ as above',
         'river': 'ensemble.LeveragingBaggingClassifier(%s, n_models=10, seed=1)' % _HT_RIVER,
         'slow_in_river': True,
-        'values': True, 'quick_rows': 5000, 'streams': ['elec2', 'sea'], 'river_rows': 20000,
+        'values': True, 'quick_rows': 5000, 'streams': ['elec2', 'sea'], 'river_rows': 5000,
     },
     {
         'name': 'adaptive_random_forest',
@@ -310,7 +310,7 @@ _FORESTS = [
                                           'set to MOA\'s 60% instead of River\'s default sqrt)'),
         'river': 'forest.ARFClassifier(n_models=10, max_features=0.6, seed=1)',
         'slow_in_river': True,
-        'values': True, 'quick_rows': 5000, 'streams': ['elec2', 'sea'], 'river_rows': 20000,
+        'values': True, 'quick_rows': 5000, 'streams': ['elec2', 'sea'], 'river_rows': 5000,
     },
     {
         'name': 'adaptive_random_forest_100',
@@ -324,7 +324,7 @@ _FORESTS = [
         # Elec2 only, no windowed plot, no seed table: MOA's 100 trees run
         # at ~800 rows/s and River's slower.
         'values': True, 'quick_rows': 1000, 'streams': ['elec2'], 'windowed': False, 'seeds': False,
-        'river_rows': 3000,
+        'river_rows': 1000,
     },
     {
         'name': 'streaming_random_patches',
@@ -337,7 +337,7 @@ _FORESTS = [
                                           'warning 1e-4 and drift 1e-5)'),
         'river': 'ensemble.SRPClassifier(n_models=10, seed=1)',
         'slow_in_river': True,
-        'values': True, 'quick_rows': 5000, 'streams': ['elec2', 'sea'], 'river_rows': 20000,
+        'values': True, 'quick_rows': 5000, 'streams': ['elec2', 'sea'], 'river_rows': 5000,
     },
 ]
 LEARNERS += _FORESTS
