@@ -612,19 +612,29 @@ def river_rows_note(present):
     few = [l for l in table.LEARNERS if l.get('river_rows') and l['name'] in present]
     if not few:
         return ''
-    return (' River\'s forests learn a few hundred rows a second here: they run on the first rows of every '
-            'stream, Elec2 included, also marked ‡ (%s).' % '; '.join(
-                '%s: %s rows' % (l['label'], format(min(l['river_rows'], RIVER_ROWS), ',')) for l in few))
+    return (' River\'s forests (%s) learn a few hundred rows a second here: River runs them on the first '
+            'rows of every stream, Elec2 included, also marked ‡, with the number of rows.' % ', '.join(
+                l['label'] for l in few))
 
 
 def write_merged(meta, w):
-    """The report's lines on the rows measured after the main run (MERGE=1)."""
-    for g in meta.get('merged', []):
+    """The report's lines on the rows measured after the main run (MERGE=1);
+    a row measured again by a later run is listed under that run only."""
+    later = set()
+    groups = []
+    for g in reversed(meta.get('merged', [])):
+        rows = [r for r in g['rows'] if r not in later]
+        later.update(g['rows'])
+        if rows:
+            groups.append(dict(g, rows=rows))
+    for g in reversed(groups):
         w('- **Merged in** on %s (%.0f minutes, `MERGE=1`, load average %.2f at the start, %.2f at the end%s; %s; '
-          'eddy\'s speed the %s of its %d runs, MOA\'s and River\'s the fastest of %d): %s.' % (
+          'eddy\'s speed the %s of its %d runs, %s): %s.' % (
               g['date'], g['minutes'], g['load_start'], g['load_end'],
               ', %.2f at most' % g['load_max'] if g.get('load_max') is not None else '', g['eddy'],
-              'fastest' if g['eddy_speed'] == 'best' else 'median', g['eddy_repeat'], g['peer_repeat'],
+              'fastest' if g['eddy_speed'] == 'best' else 'median', g['eddy_repeat'],
+              'MOA and River once each' if g['peer_repeat'] == 1 else
+              'MOA\'s and River\'s the fastest of %d' % g['peer_repeat'],
               ', '.join(r.replace('@', ' on ') for r in g['rows'])))
 
 
@@ -967,8 +977,10 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds, anomal
                                                                           names(miss_a)))
     for a in anomaly:
         x = a['eddy']['instances_per_second'] / a['river']['instances_per_second']
-        w('- %s: at least 50× River\'s instances/s: %s (%s).' % (a['detector'], 'met' if x >= 50 else 'not met',
-                                                                fmt_ratio(x)))
+        c = a['river']['cpu_seconds'] / a['eddy']['cpu_seconds'] if a['eddy'].get('cpu_seconds') else None
+        w('- %s: at least 50× River\'s instances/s: %s on wall-clock time (%s), %s on CPU time (%s).' % (
+            a['detector'], 'met' if x >= 50 else 'not met', fmt_ratio(x),
+            'met' if c and c >= 50 else 'not met', fmt_ratio(c)))
     w('')
     write_leaders(main, w)
     if miss_a:
@@ -1069,6 +1081,8 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds, anomal
     prow = []
     for l in table.LEARNERS:
         status = 'compared' if l['name'] in present else 'skipped: not in this build of eddy (its branch is not merged yet)'
+        if l['name'] in present and l['name'] not in {r['learner'] for r in recs}:
+            status = 'not measured yet (see the notes below)'
         prow.append([labels[l['name']], '`%s`' % ', '.join('%s = %s' % kv for kv in l['eddy'].items()),
                      '`%s`' % l['moa'] if l.get('moa') else '—', '`%s`' % l['river'] if l.get('river') else '—',
                      ', '.join(l.get('streams', list(table.STREAMS))), status])
@@ -1102,7 +1116,7 @@ def headline(main, meta):
     within = sum(1 for d in ta if d <= 0.005)
     lines = ['<!-- compare:begin (written by make compare; tools/compare/run.py) -->']
     exact = sum(1 for d in ta if d < 5e-7)
-    merged = meta.get('merged') and ', rows merged in on %s' % ', '.join(g['date'][:10] for g in meta['merged'])
+    merged = meta.get('merged') and ', rows merged in on %s' % ', '.join(sorted({g['date'][:10] for g in meta['merged']}))
     lines.append('Measured by `make compare` on %s (%s; details, tables and plots in '
                  '[docs/COMPARISON.md](docs/COMPARISON.md)), file parsing included, on Elec2 and %s-row SEA, '
                  'Agrawal and rotating-hyperplane streams: eddy processes a median %s as many rows per second '
@@ -1124,7 +1138,9 @@ def headline(main, meta):
         labels = dict((l['name'], l['label']) for l in table.LEARNERS)
         for s in el:
             lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
-                labels[s['learner']], fmt_acc(s['eddy_acc']), fmt_acc(s['moa_acc']), fmt_acc(s.get('river_acc')),
+                labels[s['learner']], fmt_acc(s['eddy_acc']), fmt_acc(s['moa_acc']),
+                fmt_acc(s.get('river_acc')) + ('‡ (first %s rows)' % format(s['river_rows'], ',')
+                                               if s.get('river_rows', s['rows']) < s['rows'] else ''),
                 fmt_ips(s['eddy_ips']), fmt_ratio(s.get('r_moa')), fmt_ratio(s.get('r_river'))))
     lines.append('<!-- compare:end -->')
     block = '\n'.join(lines)
@@ -1169,9 +1185,13 @@ def main():
                                      'accuracy': v[t]['accuracy']} for t in v} for k, v in win.items()},
                 'anomaly': anomaly}
         if MERGE:  # each row saved as soon as measured: an interrupted run keeps what it measured
-            data = merge_saved(data, run_id='%d@%s' % (os.getpid(), meta['date']))
-            with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
-                json.dump(data, f, indent=1)
+            import fcntl
+            with open(os.path.join(CACHE, 'comparison.lock'), 'w') as lock:  # two MERGE runs at once
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                data = merge_saved(data, run_id='%d@%s' % (os.getpid(), meta['date']))
+                with open(os.path.join(DOCS, 'comparison.json.tmp'), 'w') as f:
+                    json.dump(data, f, indent=1)
+                os.rename(os.path.join(DOCS, 'comparison.json.tmp'), os.path.join(DOCS, 'comparison.json'))
         return data
 
     for l in table.LEARNERS:
@@ -1212,7 +1232,7 @@ def main():
             json.dump(data, f, indent=1)
     render(data)
     log('done in %.1f min: docs/COMPARISON.md, docs/compare-*.png, docs/comparison.json, README.md'
-        % data['meta']['minutes'])
+        % ((time.time() - t_start) / 60))
 
 
 def render(data):
