@@ -141,16 +141,17 @@ void eddy_learner_describe_importance(const eddy_learner_t *l, FILE *out) {
   free(r);
 }
 
-/* "importance": the ranking as JSON, or null. */
-static void put_importance(const eddy_learner_t *l, eddy_buf_t *b) {
+void eddy_learner_importance_json(const eddy_learner_t *l, size_t max, eddy_buf_t *b) {
   double total;
   ranked_t *r = l->type->importance ? rank_features(l, &total) : NULL;
   if (!r) {
     eddy_buf_printf(b, "null");
     return;
   }
+  size_t n = l->schema->n_attrs;
+  if (max && max < n) n = max;
   eddy_buf_put_u8(b, '[');
-  for (size_t i = 0; i < l->schema->n_attrs; i++) {
+  for (size_t i = 0; i < n; i++) {
     eddy_buf_printf(b, "%s{\"name\":", i ? "," : "");
     put_str(b, l->schema->attrs[r[i].attr].name);
     eddy_buf_printf(b, ",\"importance\":");
@@ -212,7 +213,7 @@ int eddy_learner_export(const eddy_learner_t *l, eddy_buf_t *b) {
   if (l->type->export_json) err = l->type->export_json(l, b);
   else eddy_buf_printf(b, "null");
   eddy_buf_printf(b, ",\"importance\":");
-  put_importance(l, b);
+  eddy_learner_importance_json(l, 0, b);
   eddy_buf_put_u8(b, '}');
   return err ? err : b->err;
 }

@@ -128,6 +128,9 @@ int eddy_learner_importance(const eddy_learner_t *l, double *gain, double *split
  * number of splits, for `--describe`; nothing when the learner has no
  * importance. */
 void eddy_learner_describe_importance(const eddy_learner_t *l, FILE *out);
+/* The same ranking as JSON, [{"name", "importance", "splits"}] (the first
+ * max features; 0: all), or null when the learner has none. */
+void eddy_learner_importance_json(const eddy_learner_t *l, size_t max, eddy_buf_t *b);
 
 /* The learner as one JSON object: {"type": NAME, "seed": S, "params":
  * {KEY: VALUE}, "attributes": [{"name", "kind", "values"}], "target":
