@@ -224,6 +224,39 @@ Test(importance, learners_without_trees_have_none) {
   eddy_generator_free(g);
 }
 
+/* model_selection: the importance of the candidate that answered last. */
+Test(importance, model_selection_gives_the_serving_candidate_s) {
+  kvp_t gp[] = {{"noise", "0.1"}};
+  eddy_generator_t *g = t_gen("sea", 1, gp, 1);
+  const eddy_schema_t *s = eddy_generator_schema(g);
+  kvp_t p[] = {{"candidates", "majority, hoeffding_tree"}};
+  eddy_learner_t *l = t_learner("model_selection", s, p, 1);
+  eddy_learner_t *ht = t_learner("hoeffding_tree", s, NULL, 0);
+  eddy_instance_t in;
+  eddy_instance_init(&in, s->n_attrs);
+  double out[8];
+  for (size_t i = 0; i < 20000; i++) {
+    cr_assert_eq(eddy_generator_next(g, &in), 0);
+    cr_assert_gt(eddy_learner_predict(l, &in, out, 8), 0);
+    cr_assert_eq(eddy_learner_learn(l, &in), 0);
+    cr_assert_eq(eddy_learner_learn(ht, &in), 0);
+  }
+  eddy_instance_free(&in);
+  cr_assert_str_eq(l->type->served(l), "hoeffding_tree");
+  double a[2][MAXA] = {{0}}, b[2][MAXA] = {{0}};
+  cr_assert_eq(eddy_learner_importance(l, a[0], a[1], s->n_attrs), 0);
+  cr_assert_eq(eddy_learner_importance(ht, b[0], b[1], s->n_attrs), 0);
+  cr_assert_eq(memcmp(a, b, sizeof a), 0, "the candidate's, which learned what a tree alone learns");
+  cr_assert_gt(a[1][0], 0.0);
+  eddy_learner_free(ht);
+  eddy_learner_free(l);
+  kvp_t p2[] = {{"candidates", "majority, naive_bayes"}};
+  l = t_learner("model_selection", s, p2, 1);
+  cr_assert_eq(eddy_learner_importance(l, a[0], a[1], s->n_attrs), EDDY_ENOTSUP);
+  eddy_learner_free(l);
+  eddy_generator_free(g);
+}
+
 /* ------------------------------------------------------------ checkpoints */
 
 /* Importance after a save and load is the same, bit for bit, and stays so
