@@ -414,6 +414,31 @@ class GaussianNB(_Classifier):
         _init(self, locals())
 
 
+def _linear_doc(head: str, rate: str = "The optimizer's rate.",
+                standardize: str = "Standardize numeric features online.") -> str:
+    """The docstring of a linear estimator: its head, then the parameters
+    of _LINEAR that every one of them takes."""
+    return head + """
+
+    Parameters
+    ----------
+    optimizer
+        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
+    learning_rate
+        %s
+    l2
+        L2 penalty.
+    l1
+        L1 penalty.
+    intercept_lr
+        The intercept's SGD rate.
+    clip_gradient
+        Clips the loss derivative.
+    standardize
+        %s
+    """ % (rate, standardize)
+
+
 class _BinaryLinear(_Classifier):
     """River's binary linear classifiers: bool labels, True the positive class."""
 
@@ -444,28 +469,6 @@ class _BinaryLinear(_Classifier):
 
 
 class LogisticRegression(_BinaryLinear):
-    """Binary logistic regression, eddy's `logistic_regression` (River's LogisticRegression).
-
-    Labels are booleans (True is the positive class), as River's.
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate (0: its River default).
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online (a River StandardScaler before the model).
-    """
-
     _learner = "logistic_regression"
     _table = _LINEAR
 
@@ -476,26 +479,6 @@ class LogisticRegression(_BinaryLinear):
 
 
 class Perceptron(_BinaryLinear):
-    """Binary perceptron, eddy's `perceptron` (River's Perceptron).
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate (River's and scikit-learn's 1).
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online.
-    """
-
     _learner = "perceptron"
     _table = _LINEAR
 
@@ -564,26 +547,6 @@ class PARegressor(_Regressor):
 
 
 class SoftmaxRegression(_Classifier):
-    """Multiclass logistic regression, eddy's `softmax_regression` (River's SoftmaxRegression).
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate.
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online.
-    """
-
     _learner = "softmax_regression"
     _table = _LINEAR
 
@@ -594,26 +557,6 @@ class SoftmaxRegression(_Classifier):
 
 
 class LinearRegression(_Regressor):
-    """Linear regression, eddy's `linear_regression` (River's LinearRegression).
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate (0: its River default).
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online.
-    """
-
     _learner = "linear_regression"
     _table = _LINEAR
 
@@ -621,6 +564,19 @@ class LinearRegression(_Regressor):
                  l1: float = 0.0, intercept_lr: float = 0.01, clip_gradient: float = 1e12,
                  standardize: bool = False):
         _init(self, locals())
+
+
+_RIVER_RATE = "The optimizer's rate (0: its River default)."
+LogisticRegression.__doc__ = _linear_doc(
+    "Binary logistic regression, eddy's `logistic_regression` (River's LogisticRegression).\n\n"
+    "    Labels are booleans (True is the positive class), as River's.", rate=_RIVER_RATE,
+    standardize="Standardize numeric features online (a River StandardScaler before the model).")
+Perceptron.__doc__ = _linear_doc("Binary perceptron, eddy's `perceptron` (River's Perceptron).",
+                                 rate="The optimizer's rate (River's and scikit-learn's 1).")
+SoftmaxRegression.__doc__ = _linear_doc(
+    "Multiclass logistic regression, eddy's `softmax_regression` (River's SoftmaxRegression).")
+LinearRegression.__doc__ = _linear_doc(
+    "Linear regression, eddy's `linear_regression` (River's LinearRegression).", rate=_RIVER_RATE)
 
 
 # ---------------------------------------------------------------- ensembles
