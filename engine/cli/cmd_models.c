@@ -17,7 +17,7 @@
 
 static const char usage[] =
     "usage: eddy models -c FILE.ini [--pipeline NAME] [--json] [--export FILE] [--dump DIR] [--describe]\n"
-    "       eddy models --checkpoint CKPT [--export FILE | --describe]\n"
+    "       eddy models --checkpoint CKPT [--export FILE] [--describe]\n"
     "Lists the model checkpoints in Redis of every pipeline of FILE whose [state] store is Redis.\n"
     "  -c, --config FILE      pipeline configuration\n"
     "  -p, --pipeline NAME    only this pipeline\n"
@@ -96,8 +96,8 @@ static int describe_one(const void *p, size_t len, const char *key) {
   return rc ? 1 : 0;
 }
 
-/* --checkpoint CKPT: a checkpoint file as JSON (or described), without
- * Redis or a config. */
+/* --checkpoint CKPT: a checkpoint file as JSON to out (NULL: not) and
+ * described on stdout, without Redis or a config. */
 static int export_file(const char *ckpt, FILE *out, int describe) {
   eddy_buf_t in, b;
   eddy_buf_init(&in);
@@ -109,14 +109,13 @@ static int export_file(const char *ckpt, FILE *out, int describe) {
     return 1;
   }
   int rc = 0;
-  if (describe)
-    rc = describe_one(in.data, in.len, ckpt);
-  else if ((rc = eddy_checkpoint_export(in.data, in.len, &b, err, sizeof err)))
+  if (out && (rc = eddy_checkpoint_export(in.data, in.len, &b, err, sizeof err))) {
     fprintf(stderr, "eddy models: %s: %s\n", ckpt, err);
-  else {
+  } else if (out) {
     eddy_buf_put_u8(&b, '\n');
     fwrite(b.data, 1, b.len, out);
   }
+  if (!rc && describe) rc = describe_one(in.data, in.len, ckpt);
   eddy_buf_free(&in);
   eddy_buf_free(&b);
   return rc ? 1 : 0;
@@ -251,13 +250,17 @@ int eddy_cmd_models(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
+  if (outs.describe && export_path && !strcmp(export_path, "-")) {
+    fprintf(stderr, "eddy models: --describe and --export - both write to stdout: export to a file\n");
+    return 2;
+  }
   if (export_path && !(outs.export = strcmp(export_path, "-") ? fopen(export_path, "w") : stdout)) {
     fprintf(stderr, "eddy models: --export %s: cannot create it\n", export_path);
     return 1;
   }
   int rc = 0;
   if (ckpt) {
-    rc = export_file(ckpt, outs.export ? outs.export : stdout, outs.describe && !outs.export);
+    rc = export_file(ckpt, outs.export ? outs.export : outs.describe ? NULL : stdout, outs.describe);
   } else {
     eddy_config_t *cfg = eddy__cmd_config("models", path, only);
     int any_redis = 0, header = 0;

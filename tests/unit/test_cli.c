@@ -418,6 +418,16 @@ Test(cli, describe_ranks_the_features_by_importance) {
             imp2 ? imp2 : out2);
   free(out);
   free(out2);
+  /* a damaged checkpoint is named with why; --export - would mix JSON into it */
+  snprintf(cmd, sizeof cmd, "head -c 300 %s/ht.ckpt > %s/bad.ckpt && %s models --checkpoint %s/bad.ckpt --describe 2>&1",
+           d, d, b, d);
+  cr_assert_eq(run(cmd, &out), 1, "%s", out);
+  cr_assert(strstr(out, "bad.ckpt: ") && !strstr(out, "feature importance"), "%s", out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "%s models --checkpoint %s/ht.ckpt --describe --export - 2>&1", b, d);
+  cr_assert_eq(run(cmd, &out), 2, "%s", out);
+  cr_assert(strstr(out, "both write to stdout"), "%s", out);
+  free(out);
   snprintf(cmd, sizeof cmd, "rm -rf %s", d);
   cr_assert_eq(run(cmd, &out), 0);
   free(out);
