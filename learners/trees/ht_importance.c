@@ -30,7 +30,7 @@ static void imp_node(imp_walk_t *w, int32_t id, size_t level) {
     return;
   }
   memset(acc, 0, dim * sizeof *acc);
-  if (level + 1 >= w->levels) return; /* cannot happen: levels is the depth + 2 */
+  if (level + 1 >= w->levels) return; /* only when shape could not allocate (depth 0) */
   double *kid = acc + dim, children = 0.0, weight;
   for (int32_t b = 0; b < n->n_kids; b++) {
     int32_t c = eddy__ht_store_kid(w->st, id, b);
