@@ -974,10 +974,15 @@ int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
  * split when the branch has no child); -1 without a tree. */
 static int32_t ht_raw_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   if (t->st.root < 0) return -1;
-  int32_t parent = -1;
+  int32_t parent = -1, id;
   int branch = -1;
-  int32_t id = eddy__ht_store_sort(&t->st, t->st.root, x, &parent, &branch);
-  eddy__ht_cache_sort(t, x, id, parent, branch);
+  if (cache_valid(t, x)) { /* asked again (a forest's member: vote, accuracy, learn) */
+    id = t->cache_node;
+    parent = t->cache_parent;
+  } else {
+    id = eddy__ht_store_sort(&t->st, t->st.root, x, &parent, &branch);
+    eddy__ht_cache_sort(t, x, id, parent, branch);
+  }
   if (id < 0) id = parent;
   eddy__ht_node_votes(t, id, x, t->votes);
   return id;

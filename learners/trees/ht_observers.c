@@ -132,8 +132,19 @@ static double entropy(const double *d, uint32_t C) {
   return sum > 0.0 ? (e + sum * eddy__ht_log2(sum)) / sum : 0.0;
 }
 
+static double merit_pre(int criterion, double min_branch_frac, double pre_e, uint32_t C,
+                        const double *post, const uint32_t *lens, uint32_t n_post);
+
 double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
                 const double *post, const uint32_t *lens, uint32_t n_post) {
+  double pre_e = criterion == EDDY__HT_GINI ? 0.0 : entropy(pre, C);
+  return merit_pre(criterion, min_branch_frac, pre_e, C, post, lens, n_post);
+}
+
+/* eddy__ht_merit with the entropy of pre already computed (info gain; a
+ * split attempt asks it of every candidate of every attribute). */
+static double merit_pre(int criterion, double min_branch_frac, double pre_e, uint32_t C,
+                        const double *post, const uint32_t *lens, uint32_t n_post) {
   double total = 0.0;
   for (uint32_t i = 0; i < n_post; i++) total += row_sum(post + (size_t)i * C, C);
   if (criterion == EDDY__HT_GINI) {
@@ -164,7 +175,7 @@ double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, 
     const double *r = post + (size_t)i * C;
     e += row_sum(r, C) * entropy(r, C);
   }
-  return entropy(pre, C) - e / total;
+  return pre_e - e / total;
 }
 
 double eddy__ht_merit_range(int criterion, uint32_t pre_len) {
@@ -280,6 +291,7 @@ int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, 
   const uint32_t C = L->C;
   const double *blk = slot + L->off[a];
   int found = 0;
+  const double pre_e = criterion == EDDY__HT_GINI ? 0.0 : entropy(pre, C);
   if (s->attrs[a].kind == EDDY_NUMERIC) {
     /* scratch: 2 rows, then the split points (n_bins <= V-independent:
      * the caller sizes scratch for them) */
@@ -287,7 +299,7 @@ int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, 
     uint32_t n = gauss_split_points(blk, C, L->n_bins, pts);
     for (uint32_t i = 0; i < n; i++) {
       gauss_split(blk, C, pts[i], scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
-      double m = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
+      double m = merit_pre(criterion, min_branch_frac, pre_e, C, scratch, scratch_len, 2);
       if (!found || m > out->merit) {
         out->attr = (int32_t)a;
         out->test = EDDY__HT_TEST_NUM_LE;
@@ -307,13 +319,13 @@ int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, 
     out->attr = (int32_t)a;
     out->test = EDDY__HT_TEST_NOM_MULTI;
     out->value = 0;
-    out->merit = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, maxv);
+    out->merit = merit_pre(criterion, min_branch_frac, pre_e, C, scratch, scratch_len, maxv);
     out->n_branches = maxv;
     found = 1;
   }
   for (uint32_t v = 0; v < maxv; v++) {
     nominal_binary(blk, C, V, v, scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
-    double m = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
+    double m = merit_pre(criterion, min_branch_frac, pre_e, C, scratch, scratch_len, 2);
     if (!found || m > out->merit) {
       out->attr = (int32_t)a;
       out->test = EDDY__HT_TEST_NOM_EQ;
