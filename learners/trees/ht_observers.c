@@ -112,6 +112,45 @@ void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, c
   for (uint32_t c = len; c < C; c++) votes[c] = 0.0;
 }
 
+/* What attribute a multiplies class c's naive Bayes vote by, for
+ * eddy__ht_obs_nb_votes_cached: 1.0 for an attribute skipped (masked or
+ * missing; v * 1.0 is v exactly), else the very factor nb_votes uses. */
+static double nb_factor(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const eddy_instance_t *x, uint32_t c, size_t a, const uint8_t *mask) {
+  const uint32_t C = L->C;
+  if (mask && !mask[a]) return 1.0;
+  const double *blk = slot + L->off[a];
+  if (s->attrs[a].kind == EDDY_NUMERIC) {
+    if (x->missing && x->missing[a]) return 1.0;
+    return gauss_pdf(blk[G_W * C + c], blk[G_MEAN * C + c], blk[G_VAR * C + c], x->x[a]);
+  }
+  int64_t vi = nominal_index(x, a);
+  if (vi < 0) return 1.0;
+  double lenc = blk[c];
+  if (!(lenc > 0.0)) return 0.0;
+  double cnt = (uint64_t)vi < L->V[a] ? blk[(2 + (size_t)vi) * C + c] : 0.0;
+  return (cnt + 1.0) / (blk[C + c] + lenc);
+}
+
+void eddy__ht_obs_nb_votes_cached(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                                  const double *dist, uint32_t len, const eddy_instance_t *x,
+                                  double *votes, const uint8_t *mask, double *f, double *ok) {
+  const size_t n = L->n_attrs;
+  double sum = 0.0;
+  for (uint32_t c = 0; c < len; c++) sum += dist[c];
+  for (uint32_t c = 0; c < len; c++) {
+    double *fc = f + (size_t)c * n;
+    if (ok[c] == 0.0) {
+      for (size_t a = 0; a < n; a++) fc[a] = nb_factor(L, s, slot, x, c, a, mask);
+      ok[c] = 1.0;
+    }
+    double v = dist[c] / sum;
+    for (size_t a = 0; a < n; a++) v *= fc[a];
+    votes[c] = v;
+  }
+  for (uint32_t c = len; c < L->C; c++) votes[c] = 0.0;
+}
+
 /* ------------------------------------------------------------ criteria */
 
 static double row_sum(const double *r, uint32_t C) {

@@ -137,6 +137,14 @@ void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, dou
 void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
                      const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
                            const uint8_t *mask);
+/* The same votes of a leaf whose observers have seen an instance (init),
+ * through a cache of each attribute's factor per class: f holds L->C rows
+ * of n_attrs factors, ok[c] != 0 when row c is x's at this slot (rows not
+ * ok are computed and marked). The products are formed in the same order,
+ * so the votes are nb_votes' to the bit. */
+void eddy__ht_obs_nb_votes_cached(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                                  const double *dist, uint32_t len, const eddy_instance_t *x,
+                                  double *votes, const uint8_t *mask, double *f, double *ok);
 /* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
  * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
  * doubles and V[a] + 2 lengths. */
