@@ -184,8 +184,16 @@ double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, 
  * split attempt asks it of every candidate of every attribute). */
 static double merit_pre(int criterion, double min_branch_frac, double pre_e, uint32_t C,
                         const double *post, const uint32_t *lens, uint32_t n_post) {
+  /* each branch's weight summed once (the same sums, in the same order) */
+  double rs[16];
+  const int keep = n_post <= 16;
+#define BRANCH_W(i) (keep ? rs[i] : row_sum(post + (size_t)(i) * C, C))
   double total = 0.0;
-  for (uint32_t i = 0; i < n_post; i++) total += row_sum(post + (size_t)i * C, C);
+  for (uint32_t i = 0; i < n_post; i++) {
+    double r = row_sum(post + (size_t)i * C, C);
+    if (keep) rs[i] = r;
+    total += r;
+  }
   if (criterion == EDDY__HT_GINI) {
     /* MOA: 1 - sum_i (w_i / W) gini_i over each branch's array of lens[i]
      * entries; a branch without weight whose array is not empty makes the
@@ -194,7 +202,7 @@ static double merit_pre(int criterion, double min_branch_frac, double pre_e, uin
     double g = 0.0;
     for (uint32_t i = 0; i < n_post; i++) {
       const double *r = post + (size_t)i * C;
-      double w = row_sum(r, C);
+      double w = BRANCH_W(i);
       double gi = 1.0;
       for (uint32_t c = 0; c < lens[i]; c++) {
         double f = r[c] / w;
@@ -207,13 +215,11 @@ static double merit_pre(int criterion, double min_branch_frac, double pre_e, uin
   /* numSubsetsGreaterThanFrac < 2: -inf */
   int n_greater = 0;
   for (uint32_t i = 0; i < n_post; i++)
-    if (row_sum(post + (size_t)i * C, C) / total > min_branch_frac) n_greater++;
+    if (BRANCH_W(i) / total > min_branch_frac) n_greater++;
   if (n_greater < 2) return -INFINITY;
   double e = 0.0;
-  for (uint32_t i = 0; i < n_post; i++) {
-    const double *r = post + (size_t)i * C;
-    e += row_sum(r, C) * entropy(r, C);
-  }
+  for (uint32_t i = 0; i < n_post; i++) e += BRANCH_W(i) * entropy(post + (size_t)i * C, C);
+#undef BRANCH_W
   return pre_e - e / total;
 }
 
@@ -242,8 +248,12 @@ static void gauss_split(const double *blk, uint32_t C, double sv, double *lhs, d
     } else {
       /* estimatedWeight_LessThan_EqualTo_GreaterThan_Value */
       double mean = blk[G_MEAN * C + c], vs = blk[G_VAR * C + c];
-      double eq = gauss_pdf(W, mean, vs, sv) * W;
+      /* gauss_pdf(W, mean, vs, sv) * W, its standard deviation kept (W > 0) */
       double sd = sqrt(W > 1.0 ? vs / (W - 1.0) : 0.0);
+      double diff = sv - mean;
+      double eq = (sd > 0.0 ? (1.0 / (EDDY__HT_NORMAL_CONSTANT * sd)) * exp(-(diff * diff / (2.0 * sd * sd)))
+                            : (sv == mean ? 1.0 : 0.0)) *
+                  W;
       double less = sd > 0.0 ? eddy__ht_normal_probability((sv - mean) / sd) * W - eq
                              : (sv < mean ? W - eq : 0.0);
       double greater = W - eq - less;

@@ -4,6 +4,8 @@
 #ifndef EDDY_TREES_H
 #define EDDY_TREES_H
 
+#include <math.h>
+
 #include "learners/learners.h"
 
 /* ===================================================================
@@ -65,7 +67,9 @@ int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r);
 
 /* MOA numerics, so that results match MOA's number for number. */
 #define EDDY__HT_NORMAL_CONSTANT 2.5066282746310002 /* Math.sqrt(2 * Math.PI) */
-double eddy__ht_log2(double a);                       /* moa.core.Utils.log2 */
+/* moa.core.Utils.log2; inline: split attempts call it for every class of
+ * every candidate branch */
+static inline double eddy__ht_log2(double a) { return log(a) / M_LN2; }
 double eddy__ht_normal_probability(double a);         /* weka Statistics.normalProbability */
 int eddy__ht_java_compare(double a, double b);        /* Double.compare */
 /* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
