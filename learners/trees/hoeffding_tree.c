@@ -368,7 +368,14 @@ static int replace_at(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id
 
 static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
   size_t n = t->st.L.n_attrs;
-  if (memcmp(t->cache_x, x->x, n * sizeof *x->x) != 0) return 0;
+  /* bytewise equality as memcmp's, inline: a forest asks this per member
+   * several times per record, mostly of a few attributes */
+  for (size_t a = 0; a < n; a++) {
+    uint64_t u, v;
+    memcpy(&u, &t->cache_x[a], sizeof u);
+    memcpy(&v, &x->x[a], sizeof v);
+    if (u != v) return 0;
+  }
   for (size_t a = 0; a < n; a++)
     if (t->cache_miss[a] != (x->missing ? x->missing[a] != 0 : 0)) return 0;
   return 1;
