@@ -201,7 +201,19 @@ static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second,
   const eddy_pipeline_conf_t *c = pl->conf;
   eddy__dash_pl_t *e = pl_entry(d, c->pipeline.name);
   if (!e) return;
-  const eddy_pipeline_stats_t *st = &pl->st;
+  /* `eddy run --threads N`: the instances' figures summed (the caller holds
+   * every worker's lock). */
+  size_t n_inst = pl->n_group ? pl->n_group : 1;
+  eddy_pipeline_stats_t sum = pl->st;
+  for (size_t k = 1; k < n_inst; k++) {
+    const eddy_pipeline_stats_t *o = &pl->group[k]->st;
+    sum.records_in += o->records_in;
+    sum.predictions += o->predictions;
+    sum.dead_lettered += o->dead_lettered;
+    sum.learned += o->learned;
+    eddy_hist_add(&sum.latency, &o->latency);
+  }
+  const eddy_pipeline_stats_t *st = &sum;
   if (e->seen != pl) { /* a new pipeline (start, reload): its histogram starts empty */
     e->seen = pl;
     memset(e->prev_lat, 0, sizeof e->prev_lat);
@@ -217,18 +229,24 @@ static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second,
   e->dead_lettered = st->dead_lettered;
   e->learned = st->learned;
   e->alerts = 0;
-  for (size_t i = 0; i < st->n_alerts; i++) e->alerts += st->alerts[i].n;
+  for (size_t k = 0; k < n_inst; k++) {
+    const eddy_pipeline_stats_t *o = k ? &pl->group[k]->st : &pl->st;
+    for (size_t i = 0; i < o->n_alerts; i++) e->alerts += o->alerts[i].n;
+  }
   e->p50 = eddy_hist_quantile(&st->latency, 0.5);
   e->p99 = eddy_hist_quantile(&st->latency, 0.99);
   float p50, p99;
   latency_delta(e, &st->latency, &p50, &p99);
-  for (size_t i = 0; i < pl->n_tasks; i++) {
-    const eddy_ptask_t *t = pl->tasks[i];
-    if (t->retired || !t->replica) continue;
-    if (second) sample_task(d, e, pl, t, second, p50, p99);
-    if (models) {
-      eddy__dash_part_t *p = part_entry(d, c->pipeline.name, t->partition);
-      if (p) model_snapshot(p, pl, t, scratch, now);
+  for (size_t k = 0; k < n_inst; k++) {
+    const eddy_pipeline_t *x = k ? pl->group[k] : pl;
+    for (size_t i = 0; i < x->n_tasks; i++) {
+      const eddy_ptask_t *t = x->tasks[i];
+      if (t->retired || !t->replica) continue;
+      if (second) sample_task(d, e, x, t, second, p50, p99);
+      if (models) {
+        eddy__dash_part_t *p = part_entry(d, c->pipeline.name, t->partition);
+        if (p) model_snapshot(p, x, t, scratch, now);
+      }
     }
   }
 }
@@ -258,6 +276,8 @@ void eddy__dash_sample_at(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n,
   eddy_buf_t scratch;
   eddy_buf_init(&scratch);
   for (size_t i = 0; i < n; i++) {
+    /* Instances after the first are sampled with it. */
+    if (pls[i]->n_group && pls[i]->group[0] != pls[i]) continue;
     if (pls[i]->state == EDDY_PL_CLOSED) {
       eddy__dash_pl_t *e = pl_entry(d, pls[i]->conf->pipeline.name);
       if (e) e->state = pls[i]->state;
