@@ -13,7 +13,8 @@
 #     partition: a task's model does not depend on the thread count;
 #   - `eddy verify` exits 0 on t2 (every record predicted once, the 8
 #     models equal to their replay from offset 0, drift alerts written);
-#   - /healthz, a SIGHUP reload that replaces t2 (its 2 instances drain and
+#   - /healthz, HTTP predict on each partition (answered by the thread that
+#     owns it), the dashboard's API, a SIGHUP reload that replaces t2 (its 2 instances drain and
 #     2 new ones take the partitions over from the checkpoints) and a clean
 #     stop work with threads.
 source "$(dirname "$0")/lib.sh"
@@ -132,6 +133,15 @@ assert_eq "$N $N 0 0 $P $P" \
 start_run "$EDDY_TEST_TMP/t2.ini" "$EDDY_TEST_TMP/t2b.log"
 wait_for 60 "t2 to hold the $P partitions again" \
   bash -c "curl -sf http://127.0.0.1:$p2/healthz | grep -q '\"partitions\":$P'"
+# Serving from the partition's owner, whichever thread holds it; the
+# dashboard's API sums the instances.
+for k in $(seq 0 $((P - 1))); do
+  body=$(curl -s -w ' %{http_code}' -X POST -d '{"attrib1": 1.5, "attrib2": 2.5, "attrib3": 3}' \
+    "http://127.0.0.1:$p2/v1/pipelines/t2/predict?partition=$k")
+  [ "${body##* }" = 200 ] || fail "predict on partition $k: $body"
+  grep -q "\"partition\":$k" <<< "$body" || fail "predict on partition $k: $body"
+done
+curl -sf "http://127.0.0.1:$p2/api/pipelines" | grep -q '"t2"' || fail "/api/pipelines lacks t2"
 sed -i 's/^window = 200$/window = 300/' "$EDDY_TEST_TMP/t2.ini"
 kill -HUP "$RUN_PID"
 wait_log "$EDDY_TEST_TMP/t2b.log" "reload applied: replaced t2" 30
