@@ -4,11 +4,10 @@
 # SEA records (`eddy gen sea`, JSON) on 8 partitions of `eddy broker`, with
 # 1 and with 2 worker threads, runs interleaved (1, 2, 1, 2, ...).
 # Each run: `eddy run` starts on the empty topic and waits until every
-# thread holds partitions (no rebalance during the measure), then
-# BENCH_THREADS_N records are produced as fast as `eddy gen` can; the rate
-# is measured from the moment the producer is done (so that it does not
-# share the cores with eddy) to the moment eddy has consumed them all:
-# (records left) / (time), from /metrics polled every 0.1 s. Beside it,
+# thread holds partitions (no rebalance during the measure), is stopped
+# (SIGSTOP) while BENCH_THREADS_N records are produced by `eddy gen`, then
+# continued (SIGCONT): the rate is N over the time from then to the moment
+# eddy has consumed them all (/metrics polled every 0.1 s). Beside it,
 # eddy's CPU (user+sys, all threads, /proc/PID/stat) per record over that
 # span. Prints the best of each, their ratio (target: >= 1.7 on 2 cores)
 # and the load average, which says how much the other tenants took.
@@ -69,12 +68,17 @@ EOF
     wait_for 60 "$name to be assigned" grep -q "pipeline $name: assigned" "$logf"
   fi
   wait_for 30 "$name to hold the $P partitions" bash -c "[ \"\$(curl -sf http://127.0.0.1:$port/healthz | sed -n 's/.*\"partitions\":\([0-9]*\).*/\1/p')\" = $P ]"
+  # eddy is stopped while the records are produced (well within
+  # session.timeout.ms): the measure starts when it goes on, with all N
+  # records waiting and the cores free of the producer.
+  kill -STOP "$pid"
   "$EDDY_BIN" gen sea --n "$N" --seed "$r" --format jsonl --topic "$name" --bootstrap "$BOOTSTRAP" > /dev/null 2>&1 ||
-    fail "eddy gen"
+    { kill -CONT "$pid"; fail "eddy gen"; }
   local t0 c0 r0 cur
+  r0=0 # a fresh topic: nothing was there before
   t0=$(now_ms)
   c0=$(cpu_ticks "$pid")
-  r0=$(records_in "$port" "$name")
+  kill -CONT "$pid"
   cur=$r0
   local deadline=$((t0 + 300000))
   while [ "${cur:-0}" -lt "$N" ] && [ "$(now_ms)" -lt $deadline ]; do
@@ -88,7 +92,7 @@ EOF
   stop_pid "$pid"
   RPS=$(awk -v n=$((N - r0)) -v ms=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ms / 1000) }')
   US=$(awk -v t=$((c1 - c0)) -v k="$CLK_TCK" -v n=$((N - r0)) 'BEGIN { printf "%.2f", t / k * 1e6 / n }')
-  log "threads $t, run $r: $RPS records/s over $((N - r0)) records ($r0 consumed while producing), eddy CPU $US µs/record"
+  log "threads $t, run $r: $RPS records/s over $((N - r0)) records, eddy CPU $US µs/record"
 }
 
 best1=0 best2=0 runs1="" runs2="" us1="" us2=""
