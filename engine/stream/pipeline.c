@@ -624,9 +624,11 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   char group[256];
   const char *g = eddy_kafka_get(c, "group.id");
   snprintf(group, sizeof group, g ? "%s" : "eddy.%s", g ? g : c->pipeline.name);
-  eddy_log(EDDY_LOG_INFO, "pipeline %s: consuming %s from %s as group %s (learner %s%s%s)", c->pipeline.name,
+  char thread[32] = "";
+  if (pl->n_group) snprintf(thread, sizeof thread, ", thread %d", pl->instance);
+  eddy_log(EDDY_LOG_INFO, "pipeline %s: consuming %s from %s as group %s (learner %s%s%s%s)", c->pipeline.name,
            c->source.topics, pl->bootstrap, group, c->model.learner, c->drift.detector[0] ? ", drift detector " : "",
-           c->drift.detector);
+           c->drift.detector, thread);
   return 0;
 }
 
