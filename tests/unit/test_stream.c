@@ -340,6 +340,26 @@ Test(metrics, histogram_buckets_are_cumulative) {
   cr_assert_float_eq(eddy_hist_quantile(&h, 1.0 / 6), 0.0005, 1e-12, "rank 1 of 2 in the first bucket");
 }
 
+/* `eddy run --threads N`: a pipeline's latency histogram is its
+ * instances' summed: the same as one histogram fed every observation. */
+Test(metrics, histograms_of_instances_add_up) {
+  static const double bounds[] = {0.001, 0.01, 0.1};
+  eddy_histogram_t a, b, all;
+  eddy_hist_init(&a, bounds, 3);
+  eddy_hist_init(&b, bounds, 3);
+  eddy_hist_init(&all, bounds, 3);
+  double v[] = {0.0005, 0.001, 0.002, 0.05, 0.05, 7, 0.3, 0.0001};
+  for (int i = 0; i < 8; i++) {
+    eddy_hist_observe(i % 3 ? &a : &b, v[i]);
+    eddy_hist_observe(&all, v[i]);
+  }
+  eddy_hist_add(&a, &b);
+  cr_assert_eq(a.count, 8);
+  cr_assert_eq(memcmp(a.counts, all.counts, sizeof a.counts), 0);
+  cr_assert_float_eq(a.sum, all.sum, 1e-12);
+  cr_assert_float_eq(eddy_hist_quantile(&a, 0.99), eddy_hist_quantile(&all, 0.99), 1e-12);
+}
+
 /* --------------------------------------------------------------- reload */
 
 static const char *base =
