@@ -689,7 +689,7 @@ void eddy_config_reference(FILE *out) {
           "sections after it; sections before the first `[pipeline]` are defaults for every "
           "pipeline. A long value continues on indented lines (lists join with commas). An unknown "
           "section or key, or a bad value, is an error naming file:line:key. A section appears once "
-          "per pipeline (and once among the defaults; [http] once per file): a repeated section is an "
+          "per pipeline (and once among the defaults; [http] and [run] once per file): a repeated section is an "
           "error, as a repeated key is. `eddy config --check`, `eddy run`, `eddy eval` and a SIGHUP "
           "reload validate a file alike.\n\n");
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {
