@@ -483,6 +483,9 @@ void eddy_run_stop(eddy_run_t *r);
 int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size);
 void eddy_run_free(eddy_run_t *r);
 uv_loop_t *eddy_run_loop(const eddy_run_t *r);
+/* The running pipelines. With worker threads these are each pipeline's
+ * instance 0, owned by worker 0's thread: only a one-thread run (the demo)
+ * may read them. */
 size_t eddy_run_pipelines(const eddy_run_t *r, eddy_pipeline_t **out, size_t max);
 /* 0 after a clean stop, 1 when a pipeline failed. */
 int eddy_run_status(const eddy_run_t *r);
