@@ -20,11 +20,16 @@ typedef struct entry {
   uint32_t prev, next; /* recency list */
   int state;
   int grave;           /* on the list of expired ones */
+  /* One block per entry, grown as needed and reused by the next id in
+   * this slot: x and h (n each), pred (k), missing (n), then the id's
+   * bytes. One allocation (not five) and one place in memory. */
+  void *blob;
+  size_t blob_cap;
   char *id;
-  size_t id_len, id_cap;
-  eddy_instance_t in;  /* n == 0 until first used */
+  size_t id_len;
+  eddy_instance_t in;  /* x, h, missing point into blob */
   double *pred;
-  int k, pred_cap;
+  int k;
   double t_ms;
 } entry_t;
 
@@ -72,11 +77,7 @@ eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms) {
 
 void eddy_waiting_free(eddy_waiting_t *w) {
   if (!w) return;
-  for (size_t i = 0; w->e && i < w->used; i++) {
-    free(w->e[i].id);
-    free(w->e[i].pred);
-    eddy_instance_free(&w->e[i].in);
-  }
+  for (size_t i = 0; w->e && i < w->used; i++) free(w->e[i].blob);
   free(w->e);
   free(w->bucket);
   free(w);
@@ -178,25 +179,22 @@ int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const edd
   }
   i = take_slot(w);
   entry_t *e = &w->e[i];
-  if (id_len > e->id_cap) {
-    char *p = realloc(e->id, id_len);
+  size_t n = w->n, need = (2 * n + (size_t)k) * sizeof(double) + n + id_len;
+  if (need > e->blob_cap) {
+    size_t cap = need + 32; /* room for a longer id or another class next time */
+    void *p = realloc(e->blob, cap);
     if (!p) goto nomem;
-    e->id = p;
-    e->id_cap = id_len;
+    e->blob = p;
+    e->blob_cap = cap;
   }
-  if (k > e->pred_cap) {
-    double *p = realloc(e->pred, (size_t)k * sizeof *p);
-    if (!p) goto nomem;
-    e->pred = p;
-    e->pred_cap = k;
-  }
-  if (!e->in.x && eddy_instance_init(&e->in, w->n)) goto nomem;
-  int err = eddy_instance_copy(&e->in, in);
-  if (err) {
-    e->chain = w->free_list;
-    w->free_list = i;
-    return err;
-  }
+  double *d = e->blob;
+  e->in.n = n;
+  e->in.x = d;
+  e->in.h = (uint64_t *)(d + n);
+  e->pred = d + 2 * n;
+  e->in.missing = (uint8_t *)(d + 2 * n + k);
+  e->id = (char *)e->in.missing + n;
+  eddy_instance_copy(&e->in, in); /* the same n: checked above */
   if (id_len) memcpy(e->id, id, id_len);
   e->id_len = id_len;
   if (k) memcpy(e->pred, pred, (size_t)k * sizeof *pred);
