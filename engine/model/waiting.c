@@ -38,7 +38,8 @@ struct eddy_waiting {
   double ttl_ms;
   entry_t *e;
   uint32_t *bucket;
-  size_t mask;
+  size_t mask, max_mask;          /* buckets - 1, now and at most */
+  size_t in_table;                /* entries in the hash table (not free) */
   uint32_t head[2], tail[2];      /* [0]: in time, [1]: past the ttl (graves) */
   uint32_t free_list;             /* free entries chain through `chain` */
   eddy_waiting_stats_t st;
@@ -62,6 +63,11 @@ eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms) {
   w->ttl_ms = ttl_ms;
   size_t nb = 16;
   while (nb < max) nb *= 2;
+  w->max_mask = nb - 1;
+  /* The buckets grow with the entries (a table sized for max_waiting from
+   * the start spreads a few ids over megabytes: a cache and TLB miss a
+   * lookup). */
+  if (nb > 1024) nb = 1024;
   w->mask = nb - 1;
   /* calloc maps large zeroed areas lazily: pages are touched as ids come. */
   w->e = calloc(max, sizeof *w->e);
@@ -93,6 +99,24 @@ static uint32_t find(const eddy_waiting_t *w, const void *id, size_t len, uint64
   return NIL;
 }
 
+/* Twice the buckets, the entries in the table rechained; on failure the
+ * table keeps its size (longer chains, still correct). */
+static void grow_buckets(eddy_waiting_t *w) {
+  size_t nb = (w->mask + 1) * 2;
+  uint32_t *b = malloc(nb * sizeof *b);
+  if (!b) return;
+  memset(b, 0xff, nb * sizeof *b);
+  for (size_t i = 0; i < w->used; i++) {
+    entry_t *e = &w->e[i];
+    if (e->state == FREE) continue;
+    e->chain = b[e->hash & (nb - 1)];
+    b[e->hash & (nb - 1)] = (uint32_t)i;
+  }
+  free(w->bucket);
+  w->bucket = b;
+  w->mask = nb - 1;
+}
+
 static void unlink_lru(eddy_waiting_t *w, uint32_t i) {
   entry_t *e = &w->e[i];
   int g = e->grave;
@@ -121,6 +145,7 @@ static void drop(eddy_waiting_t *w, uint32_t i) {
   *p = e->chain;
   unlink_lru(w, i);
   if (e->state == WAITING) w->st.waiting--;
+  w->in_table--;
   e->state = FREE;
   e->chain = w->free_list;
   w->free_list = i;
@@ -206,6 +231,7 @@ int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const edd
   w->bucket[h & w->mask] = i;
   push_head(w, i, 0);
   w->st.waiting++;
+  if (++w->in_table > w->mask + 1 && w->mask < w->max_mask) grow_buckets(w);
   return 0;
 nomem:
   e->chain = w->free_list;
