@@ -43,6 +43,7 @@ STATE_JS = """JSON.stringify({
   labelsShown: !!document.getElementById('labels') && !document.getElementById('labels').hidden,
   labelCards: Object.fromEntries([...document.querySelectorAll('#labels-cards .card')].map(
     (c) => [c.dataset.k, c.querySelector('b').textContent])),
+  importance: (document.querySelector('#models tbody tr td:last-child') || {}).textContent || null,
   status: (document.getElementById('status') || {}).textContent,
   height: document.documentElement.scrollHeight})"""
 
@@ -87,6 +88,7 @@ def main():
     ap.add_argument("--drifts", type=int)
     ap.add_argument("--alerts", type=int)
     ap.add_argument("--labels", type=int)
+    ap.add_argument("--ranked", action="store_true", help="the models table shows the features' importance")
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--width", type=int, default=1400)
     a = ap.parse_args()
@@ -115,6 +117,7 @@ def main():
                 most_waiting = max(most_waiting, num(cards.get("waiting")) or 0)
             seen["labelsMoved"] = {"joined_values": len(joined_seen), "most_waiting": most_waiting}
             ok = (d.get("updates", 0) >= 2 and d.get("points", 0) >= 5 and seen.get("models", 0) > 0 and
+                  (not a.ranked or not (seen.get("importance") or "–").startswith("–")) and
                   (a.drifts is None or (d.get("marks", {}).get("drift") == a.drifts and seen["driftRows"] == a.drifts)) and
                   (a.alerts is None or seen["rows"] == a.alerts) and
                   (a.labels is None or (len(joined_seen) >= 2 and most_waiting > 0 and
