@@ -3,7 +3,7 @@
 # threads (`[run] threads = 2`) on Apache Kafka and a real redis-server:
 # each instance has its own producer, so its own transactional.id (the
 # pipeline's with .0 and .1 appended). Pipeline `te` (naive Bayes, ADWIN,
-# aggregates and checkpoints in Redis, every 13th transaction aborted by
+# aggregates and checkpoints in Redis, every 5th transaction aborted by
 # EDDY_FAULT_ABORT_EVERY) reads 8 partitions streamed at a fixed rate, is
 # killed with SIGKILL once both threads hold partitions and restarted at
 # once (each thread's id fences its predecessor's), then:
@@ -45,9 +45,9 @@ threads = 2
 listen = 127.0.0.1:$port"
 sed -i 's/^window = 200$/window = 200\nprocessing.guarantee = exactly_once/' "$cfg"
 
-gen in $N --rate 800 --entities 64 --bad-every $BAD &
+gen in $N --rate 500 --entities 64 --bad-every $BAD &
 gen_pid=$!
-export EDDY_FAULT_ABORT_EVERY=13
+export EDDY_FAULT_ABORT_EVERY=5
 start_run "$cfg" "$EDDY_TEST_TMP/run0.log"
 wait_log "$EDDY_TEST_TMP/run0.log" "pipeline te: assigned .*\(thread 1\)$" 90
 grep -qE "pipeline te: assigned .*\(thread 0\)$" "$EDDY_TEST_TMP/run0.log" || wait_log "$EDDY_TEST_TMP/run0.log" "pipeline te: assigned .*\(thread 0\)$" 30
