@@ -515,6 +515,10 @@ void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
  * points, whatever is there (HAT passes an alternate's owner: see
  * hoeffding_adaptive_tree.c). */
 int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch);
+/* The candidates of a node with observers (an active leaf; EFDT's splits)
+ * into t->cands: the null split (pre-pruning), then each attribute's best
+ * (MOA's getBestSplitSuggestions); their count. */
+size_t eddy__ht_gather_cands(eddy__ht_tree_t *t, int32_t leaf);
 /* After each instance: the periodic memory check. */
 int eddy__ht_after_learn(eddy__ht_tree_t *t, double w);
 /* out[c] for the caller's k classes from raw votes (normalized; one-hot on
