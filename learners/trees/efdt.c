@@ -41,73 +41,47 @@
 
 #include "learners/trees/trees.h"
 
-typedef struct {
-  eddy__ht_params_t tree; /* first: the shared tree callbacks read it */
-  int64_t reeval_period;
-} efdt_params_t;
-
-/* What EFDT's nodes hold beyond the Hoeffding tree's, by node id. */
-typedef struct {
-  int64_t time;        /* MOA's nodeTime: instances the node learned */
-  int64_t attempts;    /* numSplitAttempts */
-  uint32_t create_len; /* length of the class distribution it was made with */
-  uint8_t reeval_made; /* made by a re-evaluation below a split (MOA's getParent() != null) */
-  uint8_t pad[3];
-} efdt_extra_t;
-
-typedef struct {
-  eddy__ht_tree_t t;   /* first: the shared predict, export and describe take it */
-  efdt_extra_t *ex;    /* cap entries */
-  double *ig;          /* cap rows of n_attrs + 1 merit sums: [0] null split, [1 + a] */
-  uint8_t *used;       /* cap rows of used_bytes: nominal attributes split on above a leaf */
-  uint8_t *used_tmp;   /* one row */
-  size_t cap, used_bytes;
-  int64_t n_instances; /* MOA's numInstances */
-  int64_t period;      /* reevaluation_period */
-  uint64_t n_splits, n_reevals, n_replaced, n_restarts;
-} efdt_t;
-
 static const char *const criteria[] = {"info_gain", "gini", NULL};
 static const char *const predictors[] = {"mc", "nb", "nba", NULL};
 
 static const eddy_option_t efdt_options[] = {
-    EDDY_OPT_INT_(efdt_params_t, "grace_period", tree.grace_period, "200", 1, 1e9,
+    EDDY_OPT_INT_(eddy__efdt_params_t, "grace_period", tree.grace_period, "200", 1, 1e9,
                   "instances a leaf learns between split attempts (MOA -g)"),
-    EDDY_OPT_DOUBLE_(efdt_params_t, "split_confidence", tree.split_confidence, "1e-7", 1e-300, 1,
+    EDDY_OPT_DOUBLE_(eddy__efdt_params_t, "split_confidence", tree.split_confidence, "1e-7", 1e-300, 1,
                      "delta of the Hoeffding bound (MOA -c)"),
-    EDDY_OPT_DOUBLE_(efdt_params_t, "tie_threshold", tree.tie_threshold, "0.05", 0, 1,
+    EDDY_OPT_DOUBLE_(eddy__efdt_params_t, "tie_threshold", tree.tie_threshold, "0.05", 0, 1,
                      "split anyway once the Hoeffding bound is below this (MOA -t)"),
-    EDDY_OPT_ENUM_(efdt_params_t, "split_criterion", tree.split_criterion, "info_gain", criteria,
+    EDDY_OPT_ENUM_(eddy__efdt_params_t, "split_criterion", tree.split_criterion, "info_gain", criteria,
                    "info_gain or gini (MOA -s)"),
-    EDDY_OPT_INT_(efdt_params_t, "split_points", tree.n_split_points, "10", 1, 100000,
+    EDDY_OPT_INT_(eddy__efdt_params_t, "split_points", tree.n_split_points, "10", 1, 100000,
                   "candidate split points of a numeric attribute (Gaussian observer, MOA -n)"),
-    EDDY_OPT_BOOL_(efdt_params_t, "binary_splits", tree.binary_splits, "false",
+    EDDY_OPT_BOOL_(eddy__efdt_params_t, "binary_splits", tree.binary_splits, "false",
                    "only binary splits on nominal attributes (MOA -b)"),
-    EDDY_OPT_ENUM_(efdt_params_t, "leaf_prediction", tree.leaf_prediction, "nba", predictors,
+    EDDY_OPT_ENUM_(eddy__efdt_params_t, "leaf_prediction", tree.leaf_prediction, "nba", predictors,
                    "nba (naive Bayes adaptive, MOA's EFDT always), mc or nb"),
-    EDDY_OPT_INT_(efdt_params_t, "nb_threshold", tree.nb_threshold, "0", 0, 1e12,
+    EDDY_OPT_INT_(eddy__efdt_params_t, "nb_threshold", tree.nb_threshold, "0", 0, 1e12,
                   "weight a leaf needs before naive Bayes predicts (leaf_prediction = nb, MOA -q)"),
-    EDDY_OPT_BOOL_(efdt_params_t, "no_preprune", tree.no_preprune, "false",
+    EDDY_OPT_BOOL_(eddy__efdt_params_t, "no_preprune", tree.no_preprune, "false",
                    "do not consider the null split (MOA -p)"),
-    EDDY_OPT_DOUBLE_(efdt_params_t, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,
+    EDDY_OPT_DOUBLE_(eddy__efdt_params_t, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,
                      "info gain: fraction of weight at least two branches need"),
-    EDDY_OPT_INT_(efdt_params_t, "reevaluation_period", reeval_period, "2000", 1, 1e15,
+    EDDY_OPT_INT_(eddy__efdt_params_t, "reevaluation_period", reeval_period, "2000", 1, 1e15,
                   "instances of the stream between split re-evaluations (MOA -R)"),
     EDDY_OPT_END};
 
 /* ------------------------------------------------------------ per-node rows */
 
-static size_t ig_len(const efdt_t *e) { return e->t.st.L.n_attrs + 1; }
-static double *ig_row(const efdt_t *e, int32_t id) { return e->ig + (size_t)id * ig_len(e); }
-static uint8_t *used_row(const efdt_t *e, int32_t id) {
+static size_t ig_len(const eddy__efdt_t *e) { return e->t.st.L.n_attrs + 1; }
+static double *ig_row(const eddy__efdt_t *e, int32_t id) { return e->ig + (size_t)id * ig_len(e); }
+static uint8_t *used_row(const eddy__efdt_t *e, int32_t id) {
   return e->used + (size_t)id * e->used_bytes;
 }
 
 /* The rows follow the node pool's capacity; new rows start empty. */
-static int fit(efdt_t *e) {
+static int fit(eddy__efdt_t *e) {
   size_t cap = e->t.st.cap_nodes;
   if (cap <= e->cap) return 0;
-  efdt_extra_t *ex = realloc(e->ex, cap * sizeof *ex);
+  eddy__efdt_extra_t *ex = realloc(e->ex, cap * sizeof *ex);
   if (ex) e->ex = ex;
   double *ig = realloc(e->ig, cap * ig_len(e) * sizeof *ig);
   if (ig) e->ig = ig;
@@ -123,7 +97,7 @@ static int fit(efdt_t *e) {
 }
 
 /* A new active leaf (MOA's new EFDTLearningNode) with that distribution. */
-static int32_t new_leaf(efdt_t *e, const double *dist, uint32_t len, int32_t depth) {
+static int32_t new_leaf(eddy__efdt_t *e, const double *dist, uint32_t len, int32_t depth) {
   int32_t id = eddy__ht_new_leaf(&e->t, dist, len, depth);
   if (id < 0) return id;
   int err = fit(e);
@@ -136,7 +110,7 @@ static int32_t new_leaf(efdt_t *e, const double *dist, uint32_t len, int32_t dep
 }
 
 /* Frees the children of split id and its children block. */
-static void drop_children(efdt_t *e, int32_t id) {
+static void drop_children(eddy__efdt_t *e, int32_t id) {
   eddy__ht_tree_t *t = &e->t;
   eddy__ht_base_t *b = &eddy__ht_node(t, id)->b;
   for (int32_t k = 0; k < b->n_kids; k++) eddy__ht_free_subtree(t, eddy__ht_kid(t, id, k));
@@ -152,7 +126,7 @@ static void drop_children(efdt_t *e, int32_t id) {
 
 /* Adds each candidate's merit to the node's sums; the null split's sum is
  * kept at 0 or more on a leaf (Math.max(0.0, sum + merit)), not on a split. */
-static void add_merits(efdt_t *e, int32_t id, size_t n_c, int clamp) {
+static void add_merits(eddy__efdt_t *e, int32_t id, size_t n_c, int clamp) {
   double *g = ig_row(e, id);
   for (size_t i = 0; i < n_c; i++) {
     const eddy__ht_cand_t *c = &e->t.cands[i];
@@ -171,7 +145,7 @@ static void add_merits(efdt_t *e, int32_t id, size_t n_c, int clamp) {
  * leaves' used attributes (MOA's usedNominalAttributes): after a nominal
  * split, the leaf's (none for a split: MOA's split nodes keep no list)
  * plus its attribute; after a numeric split, none. */
-static int split_here(efdt_t *e, int32_t id, const eddy__ht_cand_t *cand, int32_t parent) {
+static int split_here(eddy__efdt_t *e, int32_t id, const eddy__ht_cand_t *cand, int32_t parent) {
   eddy__ht_tree_t *t = &e->t;
   const uint32_t C = t->st.L.C;
   int was_leaf = eddy__ht_node(t, id)->b.kind == EDDY__HT_LEAF;
@@ -199,7 +173,7 @@ static int split_here(efdt_t *e, int32_t id, const eddy__ht_cand_t *cand, int32_
   n->b.kids_log2 = (uint8_t)lg;
   n->b.n_kids = (int32_t)cand->n_branches;
   n->mc_correct = n->nb_correct = 0;
-  efdt_extra_t *x = &e->ex[id];
+  eddy__efdt_extra_t *x = &e->ex[id];
   x->time = 0;
   x->attempts = 0;
   x->create_len = n->dist_len;
@@ -229,7 +203,7 @@ static int is_pure(const eddy__ht_tree_t *t, int32_t id) {
  * estimates stay 0, so every leaf fits) makes it active again as a new
  * learning node with the same class weights: fresh observers, merit sums,
  * attempt count and node time. */
-static void restart_leaf(efdt_t *e, int32_t id) {
+static void restart_leaf(eddy__efdt_t *e, int32_t id) {
   eddy__ht_tree_t *t = &e->t;
   eddy__ht_node_t *n = eddy__ht_node(t, id);
   n->b.obs_init = 0;
@@ -245,7 +219,7 @@ static void restart_leaf(efdt_t *e, int32_t id) {
 }
 
 /* MOA's EFDT.attemptToSplit: 1 when the leaf split (or restarted). */
-static int attempt_split(efdt_t *e, int32_t leaf, int32_t parent) {
+static int attempt_split(eddy__efdt_t *e, int32_t leaf, int32_t parent) {
   eddy__ht_tree_t *t = &e->t;
   const eddy__ht_params_t *p = t->p;
   if (is_pure(t, leaf)) return 0;
@@ -276,7 +250,7 @@ static int attempt_split(efdt_t *e, int32_t leaf, int32_t parent) {
 
 /* A split node becomes an empty active leaf (MOA's replacement
  * EFDTLearningNode): fresh observers, no class weights, the merit sums kept. */
-static void to_empty_leaf(efdt_t *e, int32_t id) {
+static void to_empty_leaf(eddy__efdt_t *e, int32_t id) {
   eddy__ht_tree_t *t = &e->t;
   drop_children(e, id);
   eddy__ht_node_t *n = eddy__ht_node(t, id);
@@ -297,7 +271,7 @@ static void to_empty_leaf(efdt_t *e, int32_t id) {
 
 /* MOA's reEvaluateBestSplit at split node id: 1 when the node was
  * replaced (this instance learns no further), else 0. */
-static int reevaluate(efdt_t *e, int32_t id, int32_t parent) {
+static int reevaluate(eddy__efdt_t *e, int32_t id, int32_t parent) {
   eddy__ht_tree_t *t = &e->t;
   const eddy__ht_params_t *p = t->p;
   double n_att = (double)++e->ex[id].attempts;
@@ -324,7 +298,7 @@ static int reevaluate(efdt_t *e, int32_t id, int32_t parent) {
 }
 
 /* A split node learns x: class weights and observers. */
-static void split_observe(efdt_t *e, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
+static void split_observe(eddy__efdt_t *e, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
   eddy__ht_tree_t *t = &e->t;
   eddy__ht_node_t *n = eddy__ht_node(t, id);
   e->ex[id].time++;
@@ -335,7 +309,7 @@ static void split_observe(efdt_t *e, int32_t id, const eddy_instance_t *x, uint3
 }
 
 /* MOA's learnFromInstance of the EFDT nodes from the root down. */
-static int learn_path(efdt_t *e, const eddy_instance_t *x, uint32_t c, double w) {
+static int learn_path(eddy__efdt_t *e, const eddy_instance_t *x, uint32_t c, double w) {
   eddy__ht_tree_t *t = &e->t;
   int32_t parent = -1, id = t->st.root;
   while (id >= 0) {
@@ -361,7 +335,7 @@ static int learn_path(efdt_t *e, const eddy_instance_t *x, uint32_t c, double w)
 }
 
 static int efdt_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  efdt_t *e = l->state;
+  eddy__efdt_t *e = l->state;
   eddy__ht_tree_t *t = &e->t;
   int err = eddy__ht_learn_begin(t, x);
   if (err <= 0) return err;
@@ -381,7 +355,7 @@ static int efdt_learn(eddy_learner_t *l, const eddy_instance_t *x) {
 
 /* ------------------------------------------------------------ the learner */
 
-static void efdt_free_rows(efdt_t *e) {
+static void efdt_free_rows(eddy__efdt_t *e) {
   free(e->ex);
   free(e->ig);
   free(e->used);
@@ -392,8 +366,8 @@ static void efdt_free_rows(efdt_t *e) {
 }
 
 static int efdt_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  efdt_t *e = l->state;
-  efdt_params_t *p = l->params;
+  eddy__efdt_t *e = l->state;
+  eddy__efdt_params_t *p = l->params;
   int err = eddy__ht_tree_init(&e->t, l->schema, &p->tree, 0, l->seed);
   e->period = p->reeval_period;
   e->used_bytes = (l->schema->n_attrs + 7) / 8 + 1;
@@ -405,7 +379,7 @@ static int efdt_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
 }
 
 static void efdt_reset(eddy_learner_t *l) {
-  efdt_t *e = l->state;
+  eddy__efdt_t *e = l->state;
   eddy__ht_tree_reset(&e->t);
   efdt_free_rows(e);
   e->n_instances = 0;
@@ -414,7 +388,7 @@ static void efdt_reset(eddy_learner_t *l) {
 }
 
 static void efdt_destroy(eddy_learner_t *l) {
-  efdt_t *e = l->state;
+  eddy__efdt_t *e = l->state;
   eddy__ht_tree_free(&e->t);
   efdt_free_rows(e);
   free(e->used_tmp);
@@ -422,14 +396,14 @@ static void efdt_destroy(eddy_learner_t *l) {
 }
 
 static size_t efdt_memory(const eddy_learner_t *l) {
-  const efdt_t *e = l->state;
+  const eddy__efdt_t *e = l->state;
   return eddy__ht_tree_memory(&e->t) + sizeof *e - sizeof e->t + e->used_bytes +
          e->cap * (sizeof *e->ex + ig_len(e) * sizeof(double) + e->used_bytes);
 }
 
 /* MOA's getVotesForInstance, as long as its array (see hoeffding_tree.c). */
 static int efdt_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  efdt_t *e = l->state;
+  eddy__efdt_t *e = l->state;
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
   size_t n = (size_t)eddy__ht_tree_votes(&e->t, x);
@@ -441,7 +415,7 @@ static int efdt_votes(eddy_learner_t *l, const eddy_instance_t *x, double *out, 
 #define EFDT_SAVE_VERSION 1
 
 static int efdt_save(const eddy_learner_t *l, eddy_buf_t *b) {
-  const efdt_t *e = l->state;
+  const eddy__efdt_t *e = l->state;
   int err = eddy__ht_tree_save(&e->t, b);
   if (err) return err;
   eddy_buf_put_u32(b, EFDT_SAVE_VERSION);
@@ -451,7 +425,7 @@ static int efdt_save(const eddy_learner_t *l, eddy_buf_t *b) {
   eddy_buf_put_u64(b, e->n_replaced);
   eddy_buf_put_u64(b, e->n_restarts);
   for (size_t i = 0; i < e->t.st.n_nodes; i++) {
-    const efdt_extra_t *x = &e->ex[i];
+    const eddy__efdt_extra_t *x = &e->ex[i];
     eddy_buf_put_i64(b, x->time);
     eddy_buf_put_i64(b, x->attempts);
     eddy_buf_put_u32(b, x->create_len);
@@ -463,7 +437,7 @@ static int efdt_save(const eddy_learner_t *l, eddy_buf_t *b) {
 }
 
 static int efdt_load(eddy_learner_t *l, eddy_reader_t *r) {
-  efdt_t *e = l->state;
+  eddy__efdt_t *e = l->state;
   efdt_reset(l);
   int err = eddy__ht_tree_load(&e->t, r);
   if (err) return err;
@@ -476,7 +450,7 @@ static int efdt_load(eddy_learner_t *l, eddy_reader_t *r) {
   e->n_restarts = eddy_read_u64(r);
   if (e->n_instances < 0) return EDDY_ECORRUPT;
   for (size_t i = 0; i < e->t.st.n_nodes && !r->err; i++) {
-    efdt_extra_t *x = &e->ex[i];
+    eddy__efdt_extra_t *x = &e->ex[i];
     x->time = eddy_read_i64(r);
     x->attempts = eddy_read_i64(r);
     x->create_len = eddy_read_u32(r);
@@ -490,7 +464,7 @@ static int efdt_load(eddy_learner_t *l, eddy_reader_t *r) {
 }
 
 static void efdt_describe(const eddy_learner_t *l, FILE *out) {
-  const efdt_t *e = l->state;
+  const eddy__efdt_t *e = l->state;
   eddy__ht_tree_describe(&e->t, l->type->name, out);
   fprintf(out, "splits: %llu from leaves, %llu re-evaluations replaced a subtree, %llu leaves restarted\n",
           (unsigned long long)e->n_splits, (unsigned long long)e->n_replaced,
@@ -503,8 +477,8 @@ const eddy_learner_type_t eddy_learner_efdt = {
                    "splits once better than none, split nodes re-evaluated",
     .tasks = EDDY_CLASSIFICATION,
     .options = efdt_options,
-    .params_size = sizeof(efdt_params_t),
-    .state_size = sizeof(efdt_t),
+    .params_size = sizeof(eddy__efdt_params_t),
+    .state_size = sizeof(eddy__efdt_t),
     .init = efdt_init,
     .predict = eddy__ht_l_predict,
     .learn = efdt_learn,
