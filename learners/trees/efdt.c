@@ -54,7 +54,7 @@ static const eddy_option_t efdt_options[] = {
     EDDY_OPT_ENUM_(eddy__efdt_params_t, "split_criterion", tree.split_criterion, "info_gain", criteria,
                    "info_gain or gini (MOA -s)"),
     EDDY_OPT_INT_(eddy__efdt_params_t, "split_points", tree.n_split_points, "10", 1, 100000,
-                  "candidate split points of a numeric attribute (Gaussian observer, MOA -n)"),
+                  "candidate split points of a numeric attribute (MOA's Gaussian observer -n)"),
     EDDY_OPT_BOOL_(eddy__efdt_params_t, "binary_splits", tree.binary_splits, "false",
                    "only binary splits on nominal attributes (MOA -b)"),
     EDDY_OPT_ENUM_(eddy__efdt_params_t, "leaf_prediction", tree.leaf_prediction, "nba", predictors,
