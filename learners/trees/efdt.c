@@ -466,9 +466,11 @@ static int efdt_load(eddy_learner_t *l, eddy_reader_t *r) {
 static void efdt_describe(const eddy_learner_t *l, FILE *out) {
   const eddy__efdt_t *e = l->state;
   eddy__ht_tree_describe(&e->t, l->type->name, out);
-  fprintf(out, "splits: %llu from leaves, %llu re-evaluations replaced a subtree, %llu leaves restarted\n",
+  fprintf(out,
+          "splits: %llu from leaves, %llu re-evaluations replaced a subtree, %llu leaves restarted; "
+          "%zu bytes with the merit sums\n",
           (unsigned long long)e->n_splits, (unsigned long long)e->n_replaced,
-          (unsigned long long)e->n_restarts);
+          (unsigned long long)e->n_restarts, efdt_memory(l));
 }
 
 const eddy_learner_type_t eddy_learner_efdt = {
