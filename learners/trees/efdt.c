@@ -448,7 +448,9 @@ static int efdt_load(eddy_learner_t *l, eddy_reader_t *r) {
   e->n_reevals = eddy_read_u64(r);
   e->n_replaced = eddy_read_u64(r);
   e->n_restarts = eddy_read_u64(r);
-  if (e->n_instances < 0) return EDDY_ECORRUPT;
+  /* counters far below where ++ could overflow */
+  const int64_t lim = INT64_C(1) << 62;
+  if (e->n_instances < 0 || e->n_instances > lim) return EDDY_ECORRUPT;
   for (size_t i = 0; i < e->t.st.n_nodes && !r->err; i++) {
     eddy__efdt_extra_t *x = &e->ex[i];
     x->time = eddy_read_i64(r);
@@ -457,8 +459,12 @@ static int efdt_load(eddy_learner_t *l, eddy_reader_t *r) {
     x->reeval_made = eddy_read_u8(r);
     eddy_read_f64s(r, ig_row(e, (int32_t)i), ig_len(e));
     eddy_read(r, used_row(e, (int32_t)i), e->used_bytes);
-    if (x->time < 0 || x->attempts < 0 || x->create_len > e->t.st.L.C || x->reeval_made > 1)
+    if (x->time < 0 || x->time > lim || x->attempts < 0 || x->attempts > lim ||
+        x->create_len > e->t.st.L.C || x->reeval_made > 1)
       return EDDY_ECORRUPT;
+    /* EFDT's split nodes learn: each holds its observers */
+    const eddy__ht_base_t *b = &eddy__ht_node(&e->t, (int32_t)i)->b;
+    if (b->kind == EDDY__HT_SPLIT && b->slot < 0) return EDDY_ECORRUPT;
   }
   return r->err;
 }

@@ -198,3 +198,39 @@ Test(efdt, learning_allocates_only_when_the_tree_changes) {
   eddy_learner_free(l);
   eddy_generator_free(g);
 }
+
+Test(efdt, split_without_observers_is_refused) {
+  /* EFDT's split nodes learn into their statistics slot: a checkpoint whose
+   * split holds none (its slot back on the free list, which the node store
+   * accepts: the other trees' splits have none) would make learning write
+   * outside the slots. */
+  eddy_generator_t *g;
+  eddy_instance_t *rows = agrawal_rows(&g, 2000);
+  kvp_t p[] = {{"grace_period", "50"}};
+  eddy_learner_t *l = t_learner(EFDT, eddy_generator_schema(g), p, 1);
+  for (size_t i = 0; i < 2000; i++) eddy_learner_learn(l, &rows[i]);
+  eddy__efdt_t *e = l->state;
+  eddy__ht_store_t *st = &e->t.st;
+  int32_t split = -1;
+  for (size_t i = 0; i < st->n_nodes && split < 0; i++)
+    if (eddy__ht_base(st, (int32_t)i)->kind == EDDY__HT_SPLIT) split = (int32_t)i;
+  cr_assert_geq(split, 0, "the tree split");
+  eddy_learner_t *ok = t_round_trip(l); /* as it is: loads */
+  eddy_learner_free(ok);
+  eddy__ht_base_t *b = eddy__ht_base(st, split);
+  st->slot_free[st->n_slot_free++] = b->slot;
+  b->slot = -1;
+  eddy_buf_t buf;
+  eddy_buf_init(&buf);
+  cr_assert_eq(eddy_learner_save(l, &buf), 0);
+  eddy_reader_t r;
+  eddy_reader_init(&r, buf.data + 12, buf.len - 12);
+  char err[512];
+  cr_assert_null(eddy_learner_load(&r, l->schema, err, sizeof err), "a split without observers loaded");
+  eddy_buf_free(&buf);
+  b->slot = st->slot_free[--st->n_slot_free]; /* back as it was, to be freed */
+  eddy_learner_free(l);
+  for (size_t i = 0; i < 2000; i++) eddy_instance_free(&rows[i]);
+  free(rows);
+  eddy_generator_free(g);
+}
