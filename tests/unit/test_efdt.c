@@ -52,6 +52,11 @@ Test(efdt, elec2_matches_moa) {
     t_elec2(EFDT, opts[i], n_opts[i], 1, &ok, NULL);
     cr_assert_eq(ok, moa_ok[i], "case %d: %zu correct, MOA %zu", i, ok, moa_ok[i]);
   }
+  /* as an ensemble's member, learning weighted instances and voting with
+   * MOA's raw votes: meta.OzaBag -l trees.EFDT -s 10, 0.832605 */
+  static const kvp_t bag[2] = {{"base_learner", EFDT}, {"ensemble_size", "10"}};
+  t_elec2("oza_bag", bag, 2, 1, &ok, NULL);
+  cr_assert_eq(ok, 37727u, "OzaBag of EFDT: %zu correct, MOA 37727", ok);
 }
 
 /* Rows of an Agrawal stream that drifts from function 2 to 5 at 10,000. */
