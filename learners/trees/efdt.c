@@ -7,7 +7,9 @@
  *    the second best) by the Hoeffding bound, on merits averaged over the
  *    leaf's split attempts (a sum per attribute, divided by the attempts),
  *    or when the bound is below the tie threshold; never on a best merit
- *    under 1e-10, nor on a nominal attribute its path already split on;
+ *    under 1e-10, nor on a nominal attribute that the run of nominal
+ *    splits right above the leaf used (MOA's usedNominalAttributes: a
+ *    numeric split starts the list over);
  *  - split nodes keep learning (class distribution and observers, handed
  *    over from the leaf) and every `reevaluation_period` instances of the
  *    whole stream (MOA's numInstances % R, counted before this one), each
@@ -41,31 +43,30 @@
 
 #include "learners/trees/trees.h"
 
-static const char *const criteria[] = {"info_gain", "gini", NULL};
-static const char *const predictors[] = {"mc", "nb", "nba", NULL};
+typedef eddy__efdt_params_t efdt_params_t;
 
 static const eddy_option_t efdt_options[] = {
-    EDDY_OPT_INT_(eddy__efdt_params_t, "grace_period", tree.grace_period, "200", 1, 1e9,
+    EDDY_OPT_INT_(efdt_params_t, "grace_period", tree.grace_period, "200", 1, 1e9,
                   "instances a leaf learns between split attempts (MOA -g)"),
-    EDDY_OPT_DOUBLE_(eddy__efdt_params_t, "split_confidence", tree.split_confidence, "1e-7", 1e-300, 1,
+    EDDY_OPT_DOUBLE_(efdt_params_t, "split_confidence", tree.split_confidence, "1e-7", 1e-300, 1,
                      "delta of the Hoeffding bound (MOA -c)"),
-    EDDY_OPT_DOUBLE_(eddy__efdt_params_t, "tie_threshold", tree.tie_threshold, "0.05", 0, 1,
+    EDDY_OPT_DOUBLE_(efdt_params_t, "tie_threshold", tree.tie_threshold, "0.05", 0, 1,
                      "split anyway once the Hoeffding bound is below this (MOA -t)"),
-    EDDY_OPT_ENUM_(eddy__efdt_params_t, "split_criterion", tree.split_criterion, "info_gain", criteria,
-                   "info_gain or gini (MOA -s)"),
-    EDDY_OPT_INT_(eddy__efdt_params_t, "split_points", tree.n_split_points, "10", 1, 100000,
+    EDDY_OPT_ENUM_(efdt_params_t, "split_criterion", tree.split_criterion, "info_gain",
+                   eddy__ht_criteria, "info_gain or gini (MOA -s)"),
+    EDDY_OPT_INT_(efdt_params_t, "split_points", tree.n_split_points, "10", 1, 100000,
                   "candidate split points of a numeric attribute (MOA's Gaussian observer -n)"),
-    EDDY_OPT_BOOL_(eddy__efdt_params_t, "binary_splits", tree.binary_splits, "false",
+    EDDY_OPT_BOOL_(efdt_params_t, "binary_splits", tree.binary_splits, "false",
                    "only binary splits on nominal attributes (MOA -b)"),
-    EDDY_OPT_ENUM_(eddy__efdt_params_t, "leaf_prediction", tree.leaf_prediction, "nba", predictors,
-                   "nba (naive Bayes adaptive, MOA's EFDT always), mc or nb"),
-    EDDY_OPT_INT_(eddy__efdt_params_t, "nb_threshold", tree.nb_threshold, "0", 0, 1e12,
+    EDDY_OPT_ENUM_(efdt_params_t, "leaf_prediction", tree.leaf_prediction, "nba",
+                   eddy__ht_predictors, "nba (naive Bayes adaptive, MOA's EFDT always), mc or nb"),
+    EDDY_OPT_INT_(efdt_params_t, "nb_threshold", tree.nb_threshold, "0", 0, 1e12,
                   "weight a leaf needs before naive Bayes predicts (leaf_prediction = nb, MOA -q)"),
-    EDDY_OPT_BOOL_(eddy__efdt_params_t, "no_preprune", tree.no_preprune, "false",
+    EDDY_OPT_BOOL_(efdt_params_t, "no_preprune", tree.no_preprune, "false",
                    "do not consider the null split (MOA -p)"),
-    EDDY_OPT_DOUBLE_(eddy__efdt_params_t, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,
+    EDDY_OPT_DOUBLE_(efdt_params_t, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,
                      "info gain: fraction of weight at least two branches need"),
-    EDDY_OPT_INT_(eddy__efdt_params_t, "reevaluation_period", reeval_period, "2000", 1, 1e15,
+    EDDY_OPT_INT_(efdt_params_t, "reevaluation_period", reeval_period, "2000", 1, 1e15,
                   "instances of the stream between split re-evaluations (MOA -R)"),
     EDDY_OPT_END};
 
@@ -275,8 +276,8 @@ static int reevaluate(eddy__efdt_t *e, int32_t id, int32_t parent) {
   eddy__ht_tree_t *t = &e->t;
   const eddy__ht_params_t *p = t->p;
   double n_att = (double)++e->ex[id].attempts;
-  double hb = eddy__ht_hoeffding_bound(eddy__ht_merit_range(p->split_criterion, e->ex[id].create_len),
-                                       p->split_confidence, eddy__ht_weight(t, id));
+  double range = eddy__ht_merit_range(p->split_criterion, e->ex[id].create_len);
+  double hb = eddy__ht_hoeffding_bound(range, p->split_confidence, eddy__ht_weight(t, id));
   size_t n_c = eddy__ht_gather_cands(t, id);
   if (n_c == 0) return 0;
   int best, second;
@@ -298,7 +299,8 @@ static int reevaluate(eddy__efdt_t *e, int32_t id, int32_t parent) {
 }
 
 /* A split node learns x: class weights and observers. */
-static void split_observe(eddy__efdt_t *e, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
+static void split_observe(eddy__efdt_t *e, int32_t id, const eddy_instance_t *x, uint32_t c,
+                          double w) {
   eddy__ht_tree_t *t = &e->t;
   eddy__ht_node_t *n = eddy__ht_node(t, id);
   e->ex[id].time++;
@@ -473,8 +475,8 @@ static void efdt_describe(const eddy_learner_t *l, FILE *out) {
   const eddy__efdt_t *e = l->state;
   eddy__ht_tree_describe(&e->t, l->type->name, out);
   fprintf(out,
-          "splits: %llu from leaves, %llu re-evaluations replaced a subtree, %llu leaves restarted; "
-          "%zu bytes with the merit sums\n",
+          "splits: %llu from leaves, %llu re-evaluations replaced a subtree, %llu leaves "
+          "restarted; %zu bytes with the merit sums\n",
           (unsigned long long)e->n_splits, (unsigned long long)e->n_replaced,
           (unsigned long long)e->n_restarts, efdt_memory(l));
 }

@@ -231,7 +231,8 @@ Test(efdt, split_without_observers_is_refused) {
   eddy_reader_t r;
   eddy_reader_init(&r, buf.data + 12, buf.len - 12);
   char err[512];
-  cr_assert_null(eddy_learner_load(&r, l->schema, err, sizeof err), "a split without observers loaded");
+  cr_assert_null(eddy_learner_load(&r, l->schema, err, sizeof err),
+                 "a split without observers loaded");
   eddy_buf_free(&buf);
   b->slot = st->slot_free[--st->n_slot_free]; /* back as it was, to be freed */
   eddy_learner_free(l);
