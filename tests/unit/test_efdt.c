@@ -31,9 +31,9 @@ Test(efdt, options) {
 Test(efdt, elec2_matches_moa) {
   /* MOA 2024.07.0, tools/compare/MoaPrequential.java (EvaluatePrequential's
    * prediction: maxIndex of getVotesForInstance), trees.EFDT on Elec2 with
-   * day's values in elecNormNew.arff's order: the rows right below; eddy's
-   * 45,312 predictions are MOA's one by one (tests/integration/
-   * test_parity.sh checks them against MOA run there). */
+   * day's values in elecNormNew.arff's order: the rows right below, each
+   * case's predictions equal to MOA's row for row (tests/integration/
+   * test_parity.sh compares the defaults' row by row with MOA run there). */
   size_t ok;
   size_t n = t_elec2(EFDT, NULL, 0, 1, &ok, NULL);
   if (!n) cr_skip_test("elec2.csv not found in ../shared/datasets (or $EDDY_DATASETS)");
