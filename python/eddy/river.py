@@ -191,6 +191,16 @@ class _EddyModel:
         """The learner's own description (a tree's splits, an ensemble's members)."""
         return self._model.describe()
 
+    def feature_importances(self):
+        """Trees and forests: {feature: importance}, the mean decrease in
+        impurity normalised to sum 1, most important first (eddy's README,
+        "Feature importance"); None for other learners or before any
+        learning."""
+        e = self.export()
+        if e is None or e.get("importance") is None:
+            return None
+        return {f["name"]: f["importance"] for f in e["importance"]}
+
     def export(self):
         """The model as eddy's documented JSON export (trees' nodes and splits,
         linear weights by feature, ensembles' members), parsed; None before
