@@ -500,4 +500,5 @@ const eddy_learner_type_t eddy_learner_efdt = {
     .describe = efdt_describe,
     .votes = efdt_votes,
     .export_json = eddy__ht_export,
+    .importance = eddy__ht_l_importance, /* mean decrease in impurity, as for the other trees */
 };

@@ -163,6 +163,16 @@ Test(efdt, describe) {
   cr_assert(strstr(text, "\nif "), "%.300s", text);
   cr_assert(strstr(text, "\nsplits: "), "%s", text);
   free(text);
+  /* importance: one split counted per split node, gains of those attributes only */
+  const eddy__efdt_t *e = l->state;
+  size_t na = eddy_generator_schema(g)->n_attrs;
+  double gain[16], splits[16], total = 0;
+  cr_assert_eq(eddy_learner_importance(l, gain, splits, na), 0);
+  for (size_t a = 0; a < na; a++) {
+    total += splits[a];
+    cr_assert(splits[a] > 0 || gain[a] == 0, "attribute %zu gains without a split", a);
+  }
+  cr_assert_eq(total, (double)e->t.st.n_split);
   eddy_learner_free(l);
   for (size_t i = 0; i < 5000; i++) eddy_instance_free(&rows[i]);
   free(rows);
