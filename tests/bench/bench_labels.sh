@@ -204,6 +204,5 @@ printf '  %-52s %s (lowest peak of the runs)\n' "predictions waiting at most" "$
 printf 'BENCH_LABELS {"store":"memory","broker":"eddy","learner":"%s","partitions":%d,"records":%d,"delay":%d,"inline_records_per_second":%s,"late_records_per_second":%s,"ratio":%s,"inline_cpu_us_per_record":%s,"late_cpu_us_per_record":%s,"cpu_ratio":%s,"load":"%s"}\n' \
   "$LEARNER" "$P" "$N" "$DELAY" "$in_best" "$late_best" "$ratio" "$in_us" "$late_us" "$cpu_ratio" \
   "$(uptime | sed 's/.*load average: //')"
-if [ "$(met "$ratio")" != met ] && [ "$(met "$cpu_ratio")" != met ]; then
-  fail "the label join costs a third of the throughput or more (ratio $ratio, CPU ratio $cpu_ratio)"
-fi
+# A bench reports; it does not fail on a figure (the machine's load moves
+# them): the verdict is printed above and in the BENCH_LABELS line.
