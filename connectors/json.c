@@ -437,8 +437,9 @@ static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
           double x = 0;
           err = number_value(&j, &v, &vlen, &x);
           if (err < 0) return err;
-          if (err == 1) { /* as eddy_record_set would parse and set it */
-            if ((err = eddy_record_set_number(r, d->fields, s, f, x, errstr, errstr_size))) return err;
+          if (err == 1) { /* what eddy_record_set does with a finite number */
+            r->in.x[f->index] = x;
+            r->in.missing[f->index] = 0;
             goto next;
           }
         } else {
