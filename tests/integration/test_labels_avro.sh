@@ -128,6 +128,10 @@ listen = 127.0.0.1:$port"
   set -e
   cat "$EDDY_TEST_TMP/verify.log" >&2
   assert_eq 0 "$rc" "eddy verify exit status"
+  # The summary counts unjoined labels by the stage they were dead-lettered with.
+  assert_eq 1 "$(grep -c "labels avl.labels: $((N + UNKNOWN + 1)) label records .* $N joined (learned once), \
+$((UNKNOWN + 1)) not (dead letters due: $UNKNOWN with stage label, 1 with stage decode)$" "$EDDY_TEST_TMP/verify.log")" \
+    "verify's labels summary by stage"
 }
 
 # Refused before any broker is reached: Avro labels of a JSON input need

@@ -235,6 +235,15 @@ Test(prediction, json_string_escapes) {
   /* é stays UTF-8; a cut 3-byte sequence is escaped byte by byte. */
   cr_assert_str_eq((char *)b.data, "\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\\u00e2\\u0082\"");
   eddy_buf_free(&b);
+  /* Plain strings (one copy) and the empty one, after text in the buffer. */
+  eddy_buf_init(&b);
+  eddy_buf_put(&b, "x", 1);
+  eddy_json_string(&b, "topic-1 ~", 9);
+  eddy_json_string(&b, "", 0);
+  eddy_json_string(&b, "tab\t", 4);
+  eddy_buf_put_u8(&b, 0);
+  cr_assert_str_eq((char *)b.data, "x\"topic-1 ~\"\"\"\"tab\\u0009\"");
+  eddy_buf_free(&b);
   cr_assert(eddy_utf8_valid("\xf0\x9f\x98\x80", 4));
   cr_assert(!eddy_utf8_valid("\xc0\x80", 2), "overlong");
   cr_assert(!eddy_utf8_valid("\xed\xa0\x80", 3), "surrogate");
