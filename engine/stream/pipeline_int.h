@@ -38,6 +38,14 @@ typedef struct retry {
 struct eddy_pipeline {
   eddy_run_t *run;
   const eddy_pipeline_conf_t *conf;
+  /* [run] threads > 1: this is instance `instance` of `n_group`, running on
+   * its worker's loop; group: every instance of the pipeline (the run's,
+   * read by the main thread under every worker's lock: metrics, dashboard,
+   * serving). NULL loop: the run's loop; NULL group: alone. */
+  uv_loop_t *loop;
+  int instance;
+  eddy_pipeline_t *const *group;
+  size_t n_group;
   eddy_pl_state_t state;
   int failed;
 
@@ -51,9 +59,12 @@ struct eddy_pipeline {
   eddy_record_t keyrec;
   eddy_buf_t alert_out;
   /* [source] label_topic (pipeline_labels.c): the label records' field
-   * map (id, target, timestamp), decoder and record. */
+   * map (id, target, timestamp), decoder and record; Avro label records
+   * are decoded by a copy of the config whose [source] schema and
+   * schema_id are label_schema's. */
   int labels_on;
   eddy_fields_t labelfields;
+  eddy_pipeline_conf_t *labelconf;
   eddy_decoder_t *labeldec;
   eddy_record_t labelrec;
   rd_kafka_conf_t *cconf, *pconf;
