@@ -54,11 +54,17 @@ static rd_kafka_topic_partition_list_t *commit_list(eddy_pipeline_t *pl,
     if (pl->ckpt && !pl->eos && !t->ckpt_stored) continue;
     int64_t c = pl->eos ? t->wm.next : eddy_wm_committable(&t->wm);
     if (c >= 0 && c > t->wm.committed) rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = c;
-    /* Its label partition: labels learned or dead-lettered (at least once). */
+    /* Its label partition: labels learned or dead-lettered (at least
+     * once); with checkpoints, no further than the last acknowledged
+     * checkpoint's label offset: a restart from one that has none reads
+     * labels from the committed offset. */
     eddy_ptask_t *lt = t->labels;
     if (lt && (!only || rd_kafka_topic_partition_list_find(only, lt->topic, lt->partition)) &&
-        (c = eddy_wm_committable(&lt->wm)) >= 0 && c > lt->wm.committed)
-      rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = c;
+        (c = eddy_wm_committable(&lt->wm)) >= 0) {
+      if (pl->ckpt && !pl->eos && c > t->label_acked) c = t->label_acked;
+      if (c >= 0 && c > lt->wm.committed)
+        rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = c;
+    }
   }
   return l;
 }

@@ -30,10 +30,6 @@ int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) 
   if (!c->features.id || !*c->features.id)
     REFUSE("%s:%d: [source] label_topic needs [features] id: the field that names a record in its label record",
            c->file, c->line);
-  if (eddy_store_is_redis(c))
-    REFUSE("%s:%d: [source] label_topic with [state] store = redis: not in this build yet (neither the waiting "
-           "predictions nor the label offsets are in the checkpoints): use [state] store = memory", c->file,
-           c->line);
   if (pl->eos)
     REFUSE("%s:%d: [source] label_topic with processing.guarantee = exactly_once: not in this build yet (the "
            "label offsets are not in the transaction): use at_least_once", c->file, c->line);
@@ -371,7 +367,9 @@ static int caught_up(eddy_pipeline_t *pl, eddy_ptask_t *q) {
     if (rd_kafka_position(pl->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].offset >= 0)
       q->fetched_next = l->elems[0].offset;
     rd_kafka_topic_partition_list_destroy(l);
-    if (q->fetched_next < 0) return 0;
+    /* Nothing consumed yet: the start eddy chose (a checkpoint's offset),
+     * else an empty partition (as of the last fetch) has nothing to wait for. */
+    if (q->fetched_next < 0) return q->expect >= 0 ? q->expect >= hi : lo == hi;
   }
   return q->fetched_next >= hi;
 }
@@ -426,6 +424,21 @@ void eddy__pl_labels_drain(eddy_pipeline_t *pl) {
       if (pl->in_flight >= (uint64_t)pl->conf->sink.max_in_flight) eddy__pl_check_backpressure(pl);
       if (t->retired) break; /* revoked while handling (a rebalance callback) */
     }
+  }
+}
+
+void eddy__pl_labels_seek(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts) {
+  if (!pl->labels_on) return;
+  for (int i = 0; i < parts->cnt; i++) {
+    rd_kafka_topic_partition_t *p = &parts->elems[i];
+    if (!eddy__pl_is_label_topic(pl, p->topic)) continue;
+    eddy_ptask_t *t = eddy__pl_find_task(pl, pl->conf->source.topics, p->partition);
+    if (!t || !t->restored || t->ckpt_offset < 0 || t->label_ckpt < 0) continue;
+    p->offset = t->label_ckpt;
+    if (t->labels) t->labels->expect = t->label_ckpt;
+    eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: labels from offset %" PRId64 " (its checkpoint), %" PRIu64
+             " predictions waiting for theirs", pl->conf->pipeline.name, p->topic, (int)p->partition, t->label_ckpt,
+             t->waiting ? eddy_waiting_stats(t->waiting)->waiting : 0);
   }
 }
 

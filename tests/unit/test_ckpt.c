@@ -272,7 +272,7 @@ Test(ckpt, memory_store_has_no_checkpoints, .init = start, .fini = stop) {
   eddy_store_t *s = eddy_store_new(pc, a, NULL, err, sizeof err);
   cr_assert_not_null(s, "%s", err);
   eddy_state_batch_t *b = eddy_state_batch_new(a, 0);
-  cr_assert_eq(eddy_store_checkpoint(s, b, 1, 1, "majority", "x", 1, NULL, NULL), EDDY_ENOTSUP);
+  cr_assert_eq(eddy_store_checkpoint(s, b, 1, 1, "majority", "x", 1, NULL, NULL, NULL), EDDY_ENOTSUP);
   eddy_state_batch_free(b);
   eddy_store_free(s);
   eddy_aggs_free(a);
