@@ -249,6 +249,7 @@ static void save_list(const eddy_waiting_t *w, int g, eddy_buf_t *b) {
     eddy_buf_put_u8(b, (uint8_t)g);
     eddy_buf_put_f64(b, e->t_ms);
     eddy_buf_put_mem(b, e->id, e->id_len);
+    if (e->state != WAITING) continue; /* a tombstone or a grave: its id and time alone */
     eddy_buf_put_u32(b, (uint32_t)e->k);
     eddy_buf_put_f64s(b, e->pred, (size_t)e->k);
     eddy_buf_put_f64s(b, e->in.x, w->n);
@@ -298,24 +299,26 @@ static int load_entry(eddy_waiting_t *w, eddy_reader_t *r) {
   e->t_ms = eddy_read_f64(r);
   size_t id_len = 0;
   const void *id = eddy_read_mem(r, &id_len);
-  uint32_t k = eddy_read_u32(r);
   if (r->err || (e->state != WAITING && e->state != JOINED && e->state != EXPIRED) || g > 1 ||
-      (g == 1) != (e->state == EXPIRED) || e->t_ms != e->t_ms || k > (r->len - r->pos) / 8)
+      (e->state == EXPIRED && g != 1) || e->t_ms != e->t_ms)
     return EDDY_ECORRUPT;
-  if (!(e->id = malloc(id_len ? id_len : 1)) || (k && !(e->pred = malloc(k * sizeof *e->pred))) ||
-      eddy_instance_init(&e->in, w->n))
-    return EDDY_ENOMEM;
+  if (!(e->id = malloc(id_len ? id_len : 1))) return EDDY_ENOMEM;
   if (id_len) memcpy(e->id, id, id_len);
   e->id_len = e->id_cap = id_len;
-  e->k = e->pred_cap = (int)k;
-  eddy_read_f64s(r, e->pred, k);
-  eddy_read_f64s(r, e->in.x, w->n);
-  for (size_t j = 0; j < w->n; j++) e->in.h[j] = eddy_read_u64(r);
-  eddy_read(r, e->in.missing, w->n);
-  e->in.y = eddy_read_f64(r);
-  e->in.has_y = eddy_read_u8(r);
-  e->in.weight = eddy_read_f64(r);
-  if (r->err) return EDDY_ECORRUPT;
+  if (e->state == WAITING) {
+    uint32_t k = eddy_read_u32(r);
+    if (r->err || k > (r->len - r->pos) / 8) return EDDY_ECORRUPT;
+    if ((k && !(e->pred = malloc(k * sizeof *e->pred))) || eddy_instance_init(&e->in, w->n)) return EDDY_ENOMEM;
+    e->k = e->pred_cap = (int)k;
+    eddy_read_f64s(r, e->pred, k);
+    eddy_read_f64s(r, e->in.x, w->n);
+    for (size_t j = 0; j < w->n; j++) e->in.h[j] = eddy_read_u64(r);
+    eddy_read(r, e->in.missing, w->n);
+    e->in.y = eddy_read_f64(r);
+    e->in.has_y = eddy_read_u8(r);
+    e->in.weight = eddy_read_f64(r);
+    if (r->err) return EDDY_ECORRUPT;
+  }
   e->hash = eddy_hash(e->id, id_len);
   if (find(w, e->id, id_len, e->hash) != NIL) return EDDY_ECORRUPT; /* an id twice */
   e->chain = w->bucket[e->hash & w->mask];
