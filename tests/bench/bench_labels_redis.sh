@@ -114,11 +114,14 @@ produce bl.lab bl.labels
 
 echo
 echo "labels that arrive later ($DELAY records after theirs), eddy broker, naive Bayes, $N records, best of $RUNS"
-printf '%-8s %18s %18s %14s %8s %s\n' store "labels in records" "labels later" "label joins/s" ratio "(target >= 0.67)"
+echo "(labels later: twice the Kafka messages, a record and its label; msgs/s counts both)"
+printf '%-8s %18s %18s %14s %14s %8s %s\n' store "labels in records" "labels later" "label joins/s" "msgs/s" ratio \
+  "(records/s later / in records; target >= 0.67)"
 for store in $STORES; do
   base=$(best_of bl_in bl.in "" "$store")
   later=$(best_of bl_lab bl.lab bl.labels "$store")
   ratio=$(awk -v a="$later" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
   verdict=$(awk -v r="$ratio" 'BEGIN { print (r + 0 >= 0.67) ? "met" : "NOT met" }')
-  printf '%-8s %14s r/s %14s r/s %14s %8s %s\n' "$store" "$base" "$later" "$later" "$ratio" "$verdict"
+  printf '%-8s %14s r/s %14s r/s %14s %14s %8s %s\n' "$store" "$base" "$later" "$later" $((2 * later)) "$ratio" \
+    "$verdict"
 done
