@@ -86,7 +86,8 @@ void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
 int eddy__pl_has_news(const eddy_ptask_t *t) {
   int64_t next = in_next(t);
   return !t->retired && t->restored && next >= 0 && (next > t->ckpt_offset || label_next(t) > t->label_ckpt) &&
-         (!t->pl->eos || t->wm.next <= t->wm.committed);
+         (!t->pl->eos || (t->wm.next <= t->wm.committed &&
+                          (!t->labels || t->labels->wm.next <= t->labels->wm.committed)));
 }
 
 int eddy__pl_delivered(const eddy_ptask_t *t) {

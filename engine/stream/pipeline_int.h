@@ -228,6 +228,7 @@ void eddy__pl_labels_tick(eddy_pipeline_t *pl);
 /* At assignment, after restores: each label partition of parts starts at
  * its input task's checkpoint label offset (none: the committed one). */
 void eddy__pl_labels_seek(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts);
+void eddy__pl_labels_rewind(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l);
 
 /* pipeline_checkpoint.c */
 void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind);

@@ -30,9 +30,6 @@ int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) 
   if (!c->features.id || !*c->features.id)
     REFUSE("%s:%d: [source] label_topic needs [features] id: the field that names a record in its label record",
            c->file, c->line);
-  if (pl->eos)
-    REFUSE("%s:%d: [source] label_topic with processing.guarantee = exactly_once: not in this build yet (the "
-           "label offsets are not in the transaction): use at_least_once", c->file, c->line);
   int fmt = c->source.label_format ? c->source.label_format - 1 : c->source.format;
   if (fmt == EDDY_FORMAT_AVRO)
     REFUSE("%s:%d: [source] label_format: Avro label records are not read in this build yet: set label_format "
@@ -201,6 +198,25 @@ void eddy__pl_labels_retire(eddy_pipeline_t *pl, eddy_ptask_t *t) {
   if (eddy_wm_open(&lt->wm) == 0) eddy__pl_task_drop(pl, lt);
 }
 
+/* Exactly once, an abort: t (rewound to its checkpoint) forgets the
+ * records it buffered, and its label partition is rewound with it: to the
+ * checkpoint's label offset, dead letters from the committed one; its
+ * start goes on l. */
+void eddy__pl_labels_rewind(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l) {
+  (void)pl;
+  buf_clear(t);
+  t->fetched_next = -1;
+  t->blocked_since = 0;
+  eddy_ptask_t *lt = t->labels;
+  if (!lt) return;
+  buf_clear(lt);
+  eddy_wm_reset(&lt->wm);
+  lt->fetched_next = -1;
+  int64_t start = eddy_txn_start(t->label_ckpt, lt->wm.committed, &lt->learn_from, &lt->emit_from);
+  rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = start;
+  lt->expect = start >= 0 ? start : start == RD_KAFKA_OFFSET_BEGINNING ? 0 : -1;
+}
+
 /* ----------------------------------------------------------- record path */
 
 /* The record path's `decoded`: predictions waiting past label_ttl (of
@@ -250,6 +266,15 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
     eddy__run_failed(pl->run, pl);
     return;
   }
+  /* Exactly once, after a restart or an abort: labels before the
+   * checkpoint's label offset are in the model already (only when a
+   * checkpoint is past the committed offset); those before the committed
+   * offset have their dead letters committed. */
+  if (m->offset < lt->learn_from) {
+    eddy_wm_done(&lt->wm, seq);
+    return;
+  }
+  pl->replaying = m->offset < lt->emit_from;
   pl->cur = lt;
   pl->cur_seq = seq;
   pl->st.labels_in++;
@@ -305,6 +330,7 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
     }
   }
   pl->cur = NULL;
+  pl->replaying = 0;
   eddy_wm_done(&lt->wm, seq); /* the guard */
 }
 
@@ -428,7 +454,7 @@ void eddy__pl_labels_drain(eddy_pipeline_t *pl) {
 }
 
 void eddy__pl_labels_seek(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts) {
-  if (!pl->labels_on) return;
+  if (!pl->labels_on || pl->eos) return; /* exactly once: eddy__pl_eos_positions */
   for (int i = 0; i < parts->cnt; i++) {
     rd_kafka_topic_partition_t *p = &parts->elems[i];
     if (!eddy__pl_is_label_topic(pl, p->topic)) continue;

@@ -118,8 +118,8 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
       t->expect = -1; /* another member may have consumed it meanwhile */
       if (!wait && eddy__pl_restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
+    eddy__pl_labels_attach(pl, parts); /* before the positions: exactly once sets the label partitions' */
     if (!wait && pl->eos && eddy__pl_eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;
-    eddy__pl_labels_attach(pl, parts);
     if (!wait) eddy__pl_labels_seek(pl, parts);
     eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s", pl->conf->pipeline.name, names);
     if (wait) {

@@ -174,7 +174,66 @@ listen = 127.0.0.1:$port"
   verify_ok "$cfg" "$EDDY_TEST_TMP/verify.lr.log"
   grep -q "waiting lr.in \[[0-9]\]: .*equal to the recomputed ones" "$EDDY_TEST_TMP/verify.lr.log" ||
     fail "verify compared no waiting predictions"
+  [ "$BROKER_KIND" != kafka ] || scenario_eos "$cfg" "$want"
   stop_pid "$REDIS_PID"
+}
+
+# Apache Kafka: the same records and labels with processing.guarantee =
+# exactly_once (the label partitions' offsets in the transactions), every
+# 2nd transaction aborted (each abort rewinds both partitions of every
+# task to the checkpoint) and one kill -9: the final models equal the
+# uninterrupted at-least-once run's, and eddy verify --exactly-once holds.
+scenario_eos() {
+  local base=$1 want=$2 eos=$EDDY_TEST_TMP/eos.ini port
+  port=$(free_port)
+  create_topic eos.predictions 2
+  create_topic eos.dlq 1
+  sed -e 's/^predictions = lr.predictions$/predictions = eos.predictions/' \
+      -e 's/^dead_letter = lr.dlq$/dead_letter = eos.dlq/' \
+      -e 's/^window = 200$/window = 200\nprocessing.guarantee = exactly_once/' \
+      -e 's/^max_task_idle_ms = 0$/max_task_idle_ms = 0\ncommit_interval_ms = 10\nbatch_size = 50/' \
+      -e 's/^session.timeout.ms = 6000$/session.timeout.ms = 6000\ngroup.id = eos\ntransactional.id = eos-instance/' \
+      -e 's/^checkpoint_interval = 0.2$/checkpoint_interval = 0.2\nkey_prefix = eos/' \
+      -e "s/^listen = 127.0.0.1:[0-9]*$/listen = 127.0.0.1:$port/" "$base" > "$eos"
+  grep -q '^processing.guarantee = exactly_once$' "$eos" && grep -q '^key_prefix = eos$' "$eos" &&
+    grep -q '^commit_interval_ms = 10$' "$eos" || fail "eos config: $(cat "$eos")"
+  export EDDY_FAULT_ABORT_EVERY=2
+  start_run "$eos" "$EDDY_TEST_TMP/eos1.log"
+  wait_log "$EDDY_TEST_TMP/eos1.log" "pipeline lr: assigned " 60
+  sleep 0.3
+  stop_run KILL
+  start_run "$eos" "$EDDY_TEST_TMP/eos2.log"
+  wait_log "$EDDY_TEST_TMP/eos2.log" "pipeline lr: assigned " 60
+  _eos_done() { [ "$(models "$eos" | awk '{ s += $2 } END { print s + 0 }')" -eq "$N" ] &&
+                [ "$(_label_sum eos)" -eq $((N + UNKNOWN)) ]; }
+  wait_for 120 "the exactly-once checkpoints to pass every record and label" _eos_done
+  stop_run TERM
+  unset EDDY_FAULT_ABORT_EVERY
+  assert_eq 0 "$RUN_RC" "exit status of the exactly-once run"
+  local aborts
+  aborts=$(cat "$EDDY_TEST_TMP"/eos*.log | grep -c 'exactly once: aborting the transaction' || true)
+  log "exactly once: $aborts transactions aborted (injected)"
+  [ "$aborts" -ge 1 ] || fail "no transaction was aborted"
+  local rewound
+  rewound=$(cat "$EDDY_TEST_TMP"/eos*.log | grep -c ': rewound: model from' || true)
+  [ "$rewound" -ge 3 ] || fail "$aborts aborts rewound $rewound partitions"
+  local got
+  got=$(models "$eos")
+  log "exactly once, after a kill and $aborts aborts:"$'\n'"$got"
+  assert_eq "$want" "$got" "checkpoints of the exactly-once run vs the uninterrupted one"
+  local rc=0
+  "$EDDY_BIN" verify -c "$eos" --exactly-once --expect-dlq $UNKNOWN > "$EDDY_TEST_TMP/verify.eos.log" 2>&1 || rc=$?
+  cat "$EDDY_TEST_TMP/verify.eos.log" >&2
+  assert_eq 0 "$rc" "eddy verify --exactly-once exit status"
+}
+
+_label_sum() {
+  local s=0 p v
+  for p in 0 1 2; do
+    v=$(redis-cli -p "$REDIS_PORT" hget "$1:lr:ckpt:$p" label_offset)
+    s=$((s + ${v:-0}))
+  done
+  echo "$s"
 }
 
 # Every label read (unknown ones included) is in a checkpoint: the label
