@@ -10,7 +10,6 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/labels.sh"
 
 scenario() {
-  [ "$GUARANTEE" = at_least_once ] || { log "label_redis: exactly_once with a label topic is not in this build"; return 0; }
   labels_setup "$1"
   labels_produce $((N / 15 + 1))
   start_fx
