@@ -299,8 +299,11 @@ static int load_entry(eddy_waiting_t *w, eddy_reader_t *r) {
   e->t_ms = eddy_read_f64(r);
   size_t id_len = 0;
   const void *id = eddy_read_mem(r, &id_len);
+  /* As save writes them: graves (joined or expired, never waiting) first,
+   * then the others (never expired). */
   if (r->err || (e->state != WAITING && e->state != JOINED && e->state != EXPIRED) || g > 1 ||
-      (e->state == EXPIRED && g != 1) || e->t_ms != e->t_ms)
+      (e->state == EXPIRED) != (g == 1 && e->state != JOINED) || (g == 1 && w->head[0] != NIL) ||
+      e->t_ms != e->t_ms)
     return EDDY_ECORRUPT;
   if (!(e->id = malloc(id_len ? id_len : 1))) return EDDY_ENOMEM;
   if (id_len) memcpy(e->id, id, id_len);
