@@ -59,7 +59,10 @@ void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
   int64_t next = in_next(t), lnext = label_next(t);
   int err = eddy_replica_save(t->replica, b);
   if (!err && b->err) err = EDDY_ENOMEM;
-  eddy_ckpt_labels_t lab = {.offset = lnext, .ttl_ms = pl->conf->source.label_ttl * 2000};
+  /* Redis drops them twice label_ttl of wall clock after the checkpoint;
+   * a ttl beyond a century (or none) keeps them. */
+  int64_t ttl = pl->conf->source.label_ttl;
+  eddy_ckpt_labels_t lab = {.offset = lnext, .ttl_ms = ttl > 0 && ttl <= 1600000000 ? ttl * 2000 : 0};
   if (!err && t->waiting) {
     eddy_buf_clear(&pl->wait_buf);
     if (eddy_waiting_save(t->waiting, next, lnext, &pl->wait_buf)) err = EDDY_ENOMEM;
