@@ -179,7 +179,8 @@ listen = 127.0.0.1:$port"
 }
 
 # Apache Kafka: the same records and labels with processing.guarantee =
-# exactly_once (the label partitions' offsets in the transactions), every
+# exactly_once (the label partitions' offsets in the transactions), one
+# record batch a fetch (so that the stream spans many transactions), every
 # 2nd transaction aborted (each abort rewinds both partitions of every
 # task to the checkpoint) and one kill -9: the final models equal the
 # uninterrupted at-least-once run's, and eddy verify --exactly-once holds.
@@ -192,7 +193,7 @@ scenario_eos() {
       -e 's/^dead_letter = lr.dlq$/dead_letter = eos.dlq/' \
       -e 's/^window = 200$/window = 200\nprocessing.guarantee = exactly_once/' \
       -e 's/^max_task_idle_ms = 0$/max_task_idle_ms = 0\ncommit_interval_ms = 10\nbatch_size = 50/' \
-      -e 's/^session.timeout.ms = 6000$/session.timeout.ms = 6000\ngroup.id = eos\ntransactional.id = eos-instance/' \
+      -e 's/^session.timeout.ms = 6000$/session.timeout.ms = 6000\ngroup.id = eos\ntransactional.id = eos-instance\nmax.partition.fetch.bytes = 1/' \
       -e 's/^checkpoint_interval = 0.2$/checkpoint_interval = 0.2\nkey_prefix = eos/' \
       -e "s/^listen = 127.0.0.1:[0-9]*$/listen = 127.0.0.1:$port/" "$base" > "$eos"
   grep -q '^processing.guarantee = exactly_once$' "$eos" && grep -q '^key_prefix = eos$' "$eos" &&
