@@ -8,7 +8,7 @@
 
 /* ---------------------------------------------------------- configuration */
 
-#define EDDY_N_SECTIONS_ 9 /* = EDDY_N_SECTIONS, below (checked in conf.c) */
+#define EDDY_N_SECTIONS_ 10 /* = EDDY_N_SECTIONS, below (checked in conf.c) */
 
 /* A config file holds one or more pipelines; each starts at a [pipeline]
  * section and owns the sections after it. Sections before the first
@@ -41,6 +41,8 @@ typedef struct eddy_source_section {
   char *columns; /* csv over kafka: the column names */
   char *label_topic;
   int label_format;         /* 0: the input's, else eddy_format_t + 1 */
+  char *label_schema;       /* .avsc path of Avro label records; NULL: schema */
+  int64_t label_schema_id;  /* Confluent schema id of label records (-1: any) */
   int64_t label_ttl;        /* seconds of record time; 0: no limit */
   int64_t max_task_idle_ms; /* -1: never wait */
   int64_t max_record_bytes;
@@ -146,18 +148,27 @@ typedef struct eddy_http_section {
   int token_file_line, allow_learn_line;
 } eddy_http_section_t;
 
+/* [run]: the process's own settings (one per file, as [http]). */
+typedef struct eddy_run_section {
+  int64_t threads; /* worker threads of `eddy run` (1: the loop thread alone) */
+} eddy_run_section_t;
+
 typedef struct eddy_config {
   char *file;
   eddy_pipeline_conf_t *pipelines;
   size_t n_pipelines;
   eddy_http_section_t http;
+  eddy_run_section_t run;
 } eddy_config_t;
 
 
 /* The sections of a pipeline and their option tables (conf.c): the parser
  * (engine/config/), the reference and comparisons walk them. */
 enum { EDDY_SEC_PIPELINE, EDDY_SEC_SOURCE, EDDY_SEC_KAFKA, EDDY_SEC_FEATURES, EDDY_SEC_STATE,
-       EDDY_SEC_MODEL, EDDY_SEC_DRIFT, EDDY_SEC_SINK, EDDY_SEC_HTTP, EDDY_N_SECTIONS };
+       EDDY_SEC_MODEL, EDDY_SEC_DRIFT, EDDY_SEC_SINK, EDDY_SEC_HTTP, EDDY_SEC_RUN,
+       EDDY_N_SECTIONS };
+/* [http] and [run] are the process's (one per file), not a pipeline's. */
+#define EDDY_SEC_PROCESS(i) ((i) == EDDY_SEC_HTTP || (i) == EDDY_SEC_RUN)
 typedef struct eddy_conf_section {
   const char *name;
   const eddy_option_t *options; /* NULL: pass-through ([kafka]) */

@@ -38,6 +38,14 @@ typedef struct retry {
 struct eddy_pipeline {
   eddy_run_t *run;
   const eddy_pipeline_conf_t *conf;
+  /* [run] threads > 1: this is instance `instance` of `n_group`, running on
+   * its worker's loop; group: every instance of the pipeline (the run's,
+   * read by the main thread under every worker's lock: metrics, dashboard,
+   * serving). NULL loop: the run's loop; NULL group: alone. */
+  uv_loop_t *loop;
+  int instance;
+  eddy_pipeline_t *const *group;
+  size_t n_group;
   eddy_pl_state_t state;
   int failed;
 
@@ -51,9 +59,12 @@ struct eddy_pipeline {
   eddy_record_t keyrec;
   eddy_buf_t alert_out;
   /* [source] label_topic (pipeline_labels.c): the label records' field
-   * map (id, target, timestamp), decoder and record. */
+   * map (id, target, timestamp), decoder and record; Avro label records
+   * are decoded by a copy of the config whose [source] schema and
+   * schema_id are label_schema's. */
   int labels_on;
   eddy_fields_t labelfields;
+  eddy_pipeline_conf_t *labelconf;
   eddy_decoder_t *labeldec;
   eddy_record_t labelrec;
   rd_kafka_conf_t *cconf, *pconf;
@@ -117,6 +128,7 @@ struct eddy_pipeline {
 
   /* Checkpoints. */
   eddy_buf_t ckpt_buf;
+  eddy_buf_t wait_buf;  /* the waiting predictions of a checkpoint ([source] label_topic) */
   double next_ckpt, ckpt_since;
   int ckpt_due;
   int ckpts_pending;   /* written and not answered */
@@ -224,10 +236,16 @@ void eddy__pl_on_waiting(void *ctx, const eddy_path_input_t *in, const void *id,
 int eddy__pl_labels_push(eddy_pipeline_t *pl, rd_kafka_message_t *m, eddy_ptask_t *q);
 void eddy__pl_labels_drain(eddy_pipeline_t *pl);
 void eddy__pl_labels_tick(eddy_pipeline_t *pl);
+/* At assignment, after restores: each label partition of parts starts at
+ * its input task's checkpoint label offset (none: the committed one). */
+void eddy__pl_labels_seek(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts);
+void eddy__pl_labels_rewind(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l);
 
 /* pipeline_checkpoint.c */
 void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind);
 int eddy__pl_has_news(const eddy_ptask_t *t);
+/* Whether t and its label partition have no output awaiting delivery. */
+int eddy__pl_delivered(const eddy_ptask_t *t);
 int eddy__pl_checkpoint_tasks(eddy_pipeline_t *pl, int kind);
 int eddy__pl_ckpt_gate(eddy_pipeline_t *pl);
 void eddy__pl_unassign_now(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts);

@@ -4,6 +4,8 @@
 #ifndef EDDY_TREES_H
 #define EDDY_TREES_H
 
+#include <math.h>
+
 #include "learners/learners.h"
 
 /* ===================================================================
@@ -65,7 +67,9 @@ int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r);
 
 /* MOA numerics, so that results match MOA's number for number. */
 #define EDDY__HT_NORMAL_CONSTANT 2.5066282746310002 /* Math.sqrt(2 * Math.PI) */
-double eddy__ht_log2(double a);                       /* moa.core.Utils.log2 */
+/* moa.core.Utils.log2; inline: split attempts call it for every class of
+ * every candidate branch */
+static inline double eddy__ht_log2(double a) { return log(a) / M_LN2; }
 double eddy__ht_normal_probability(double a);         /* weka Statistics.normalProbability */
 int eddy__ht_java_compare(double a, double b);        /* Double.compare */
 /* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
@@ -137,6 +141,14 @@ void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, dou
 void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
                      const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
                            const uint8_t *mask);
+/* The same votes of a leaf whose observers have seen an instance (init),
+ * through a cache of each attribute's factor per class: f holds L->C rows
+ * of n_attrs factors, ok[c] != 0 when row c is x's at this slot (rows not
+ * ok are computed and marked). The products are formed in the same order,
+ * so the votes are nb_votes' to the bit. */
+void eddy__ht_obs_nb_votes_cached(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                                  const double *dist, uint32_t len, const eddy_instance_t *x,
+                                  double *votes, const uint8_t *mask, double *f, double *ok);
 /* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
  * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
  * doubles and V[a] + 2 lengths. */
@@ -369,6 +381,24 @@ void eddy__ht_describe_node(const eddy__ht_store_t *st, const eddy__ht_describe_
 void eddy__ht_store_shape(const eddy__ht_store_t *st, size_t *depth, size_t *nodes, size_t *leaves,
                           size_t *inactive);
 
+/* Feature importance (ht_importance.c): mean decrease in impurity over
+ * the main tree as it stands (HAT's alternates left out). A node's
+ * statistic (dim doubles) is the merge of its leaves' (a leaf's includes
+ * what it inherited at its split, so a split's statistic is what passed
+ * it); each split on attribute a adds to gain[a] its statistic's weighted
+ * impurity less its children's, and gain is then divided by the root's
+ * weight; splits[a] counts the splits. */
+typedef struct eddy__ht_impurity_ops {
+  size_t dim;
+  void (*leaf)(const void *tree, int32_t id, double *acc); /* the leaf's statistic */
+  void (*merge)(double *acc, const double *kid, size_t dim); /* acc += kid (acc may be all 0) */
+  /* weight times impurity of a statistic, and (*weight) its weight */
+  double (*weighted_impurity)(const void *tree, const double *acc, double *weight);
+} eddy__ht_impurity_ops_t;
+/* Fills gain and splits (n_attrs each); 0 or EDDY_ENOMEM. */
+int eddy__ht_store_importance(const eddy__ht_store_t *st, const eddy__ht_impurity_ops_t *ops,
+                              const void *tree, double *gain, double *splits, size_t n_attrs);
+
 /* ----- the classification tree (hoeffding_tree.c), also HAT's ----- */
 
 typedef struct eddy__ht_params {
@@ -515,6 +545,10 @@ void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
  * points, whatever is there (HAT passes an alternate's owner: see
  * hoeffding_adaptive_tree.c). */
 int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch);
+/* The candidates of a node with observers (an active leaf; EFDT's splits)
+ * into t->cands: the null split (pre-pruning), then each attribute's best
+ * (MOA's getBestSplitSuggestions); their count. */
+size_t eddy__ht_gather_cands(eddy__ht_tree_t *t, int32_t leaf);
 /* After each instance: the periodic memory check. */
 int eddy__ht_after_learn(eddy__ht_tree_t *t, double w);
 /* out[c] for the caller's k classes from raw votes (normalized; one-hot on
@@ -524,6 +558,15 @@ size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t);
 int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b);
 int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r);
 void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out);
+/* The classification tree's importance (ht_importance.c): class weights,
+ * impurity the entropy in bits (split_criterion info_gain) or Gini (gini). */
+int eddy__ht_tree_importance(const eddy__ht_tree_t *t, double *gain, double *splits, size_t n_attrs);
+/* A forest's: the mean of n trees' gains (equal weights) and the sum of
+ * their splits; the trees sit `stride` bytes apart from `first` (a
+ * member array's tree field). */
+int eddy__ht_forest_importance(const void *first, size_t stride, size_t n, double *gain,
+                               double *splits, size_t n_attrs);
+int eddy__ht_l_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs);
 /* The learner callbacks of hoeffding_tree and hoeffding_adaptive_tree
  * (state eddy__ht_tree_t; init makes HAT's nodes for hat_options). */
 int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size);
@@ -541,7 +584,7 @@ void eddy__ht_l_describe(const eddy_learner_t *l, FILE *out);
   .state_size = sizeof(eddy__ht_tree_t), .init = eddy__ht_l_init, .predict = eddy__ht_l_predict, \
   .reset = eddy__ht_l_reset, .save = eddy__ht_l_save, .load = eddy__ht_l_load,                   \
   .memory = eddy__ht_l_memory, .destroy = eddy__ht_l_destroy, .describe = eddy__ht_l_describe, \
-  .export_json = eddy__ht_export
+  .export_json = eddy__ht_export, .importance = eddy__ht_l_importance
 /* What both learn callbacks do first: 0 when x is not learned (no label,
  * weight <= 0), EDDY_EINVAL for a bad class, else the layout grown for x
  * and a root: 1, or a negative code. */
@@ -580,6 +623,35 @@ extern const char *const eddy__ht_predictors[];
                    "no null split (tree -p)"),                                     \
     EDDY_OPT_DOUBLE_(st, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,  \
                      "info gain: fraction of weight at least two branches need")
+
+/* ----- the Extremely Fast Decision Tree (efdt.c) ----- */
+
+typedef struct eddy__efdt_params {
+  eddy__ht_params_t tree; /* first: the shared tree callbacks read it */
+  int64_t reeval_period;
+} eddy__efdt_params_t;
+
+/* What EFDT's nodes hold beyond the Hoeffding tree's, by node id. */
+typedef struct eddy__efdt_extra {
+  int64_t time;        /* MOA's nodeTime: instances the node learned */
+  int64_t attempts;    /* numSplitAttempts */
+  uint32_t create_len; /* length of the class distribution it was made with */
+  uint8_t reeval_made; /* made by a re-evaluation below a split (MOA's getParent() != null) */
+  uint8_t pad[3];
+} eddy__efdt_extra_t;
+
+typedef struct eddy__efdt {
+  eddy__ht_tree_t t;   /* first: the shared predict and export take it */
+  eddy__efdt_extra_t *ex; /* cap entries */
+  double *ig;          /* cap rows of n_attrs + 1 merit sums: [0] null split, [1 + a] */
+  uint8_t *used;       /* cap rows of used_bytes: nominal attributes split on above a leaf */
+  uint8_t *used_tmp;   /* one row */
+  size_t cap, used_bytes;
+  int64_t n_instances; /* MOA's numInstances */
+  int64_t period;      /* reevaluation_period */
+  /* leaves split, re-evaluations won, subtrees replaced, leaves restarted */
+  uint64_t n_splits, n_reevals, n_replaced, n_restarts;
+} eddy__efdt_t;
 
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];
