@@ -161,9 +161,11 @@ def eddy_eval(cfg, csv, max_rows=0, every=0):
     lines, wall = run(cmd)
     objs = jsonl(lines)
     final = [o for o in objs if o.get('final')][-1]
-    res = {'tool': 'eddy', 'instances': final['instances'], 'accuracy': final['accuracy'],
+    res = {'tool': 'eddy', 'instances': final['instances'], 'accuracy': final.get('accuracy'),
            'seconds': final['seconds'], 'instances_per_second': final['instances'] / final['seconds'],
            'wall': wall}
+    if 'mae' in final:  # a regression pipeline
+        res.update(mae=final['mae'], rmse=final['rmse'])
     if every:
         res['window'] = [(o['instances'], o['window']['accuracy']) for o in objs
                          if 'window' in o and not o.get('final')]
@@ -173,8 +175,10 @@ def eddy_eval(cfg, csv, max_rows=0, every=0):
 
 # ---------------------------------------------------------------- peers
 
-def moa_eval(arff, cli, max_rows=0, every=0, adwin=False, seed=None):
+def moa_eval(arff, cli, max_rows=0, every=0, adwin=False, seed=None, regression=False):
     cmd = ['java', '-cp', moa_cp(), 'MoaPrequential', arff, cli]
+    if regression:  # MAE and RMSE as EvaluatePrequentialRegression
+        cmd += ['--regression']
     if seed is not None:
         cmd += ['--seed', str(seed)]
     if max_rows:
@@ -403,6 +407,76 @@ def first(idx, at_least=0):
         if i >= at_least:
             return i
     return None
+
+
+# ---------------------------------------------------------------- regression
+# The regressor forest beside MOA's AdaptiveRandomForestRegressor, MAE and
+# RMSE as EvaluatePrequentialRegression measures them (MoaPrequential
+# --regression), on the red wine data (`quality` numeric) read WINE_REPEAT
+# times in a row so that the speeds are not the JVM's start. A block of its
+# own: the classification tables above do not carry error figures.
+
+WINE_REPEAT = 10
+REGRESSION = [  # row name, eddy [model], MOA CLI
+    ('adaptive_random_forest_regressor (10 trees)',
+     {'learner': 'adaptive_random_forest_regressor', 'ensemble_size': '10'},
+     'meta.AdaptiveRandomForestRegressor -s 10'),
+]
+REGRESSION_ROWS = []  # what the run measured, for write_report
+
+
+def regression(learners_in_eddy):
+    wine = os.path.join(os.environ.get('EDDY_DATASETS', '../shared/datasets'), 'winequality-red.csv')
+    if ONLY and not any(k['learner'] in ONLY for _, k, _ in REGRESSION):
+        return []
+    if not os.path.exists(wine):
+        NOTES.append('regression rows skipped: %s is absent' % wine)
+        return []
+    csv = os.path.join(CACHE, 'wine-x%d.csv' % WINE_REPEAT)
+    with open(wine) as f:
+        head, body = f.readline(), [line for line in f if line.strip()]
+    with open(csv, 'w') as f:
+        f.write(head + ''.join(body * WINE_REPEAT))
+    arff = os.path.join(CACHE, 'wine-x%d.arff' % WINE_REPEAT)
+    COMMANDS.append('python3 tools/compare/csv2arff.py %s %s --target quality --numeric-target' % (csv, arff))
+    csv2arff.convert(csv, arff, target='quality', numeric_target=True)
+    rows = []
+    for name, keys, cli in REGRESSION:
+        if ONLY and keys['learner'] not in ONLY:
+            continue
+        if keys['learner'] not in learners_in_eddy:
+            NOTES.append('%s: not in this build of eddy, skipped' % name)
+            continue
+        cfg = os.path.join(CONFIGS, 'wine-%s.ini' % keys['learner'])
+        with open(cfg, 'w') as f:
+            f.write('; %s on the red wine data, for `make compare` (tools/compare/run.py writes this file).\n'
+                    '[pipeline]\nname = compare-wine-%s\ntask = regression\n\n[features]\ntarget = quality\n\n'
+                    '[model]\n%s' % (name, keys['learner'], ''.join('%s = %s\n' % kv for kv in keys.items())))
+        e = median_eddy([eddy_eval(cfg, csv) for _ in range(EDDY_REPEAT)])
+        m = moa_eval(arff, cli, regression=True)
+        rows.append({'name': name, 'rows': e['instances'], 'moa_cli': cli, 'eddy': e, 'moa': m})
+    return rows
+
+
+def regression_section(rows):
+    if not rows:
+        return []
+    out = ['## Regression', '',
+           'The red wine data (1,599 rows, `quality` numeric) read %d times in a row; prequential MAE and RMSE '
+           '(MOA: EvaluatePrequentialRegression\'s evaluator, through MoaPrequential --regression). eddy\'s '
+           'members are its own regression tree (hoeffding_tree_regressor), not MOA\'s ARFFIMTDD: with trees '
+           'that do not split the two forests predict the same numbers (tests/integration/test_parity_forests.sh), '
+           'with growing trees they differ (MOA\'s new leaves predict 0 until they learn).' % WINE_REPEAT, '']
+    out.append(md_table(['learner', 'rows', 'eddy MAE', 'eddy RMSE', 'MOA MAE', 'MOA RMSE', 'eddy inst/s',
+                         'MOA inst/s', 'eddy/MOA'],
+                        [[r['name'], format(r['rows'], ','), '%.4f' % r['eddy']['mae'], '%.4f' % r['eddy']['rmse'],
+                          '%.4f' % r['moa']['mae'], '%.4f' % r['moa']['rmse'],
+                          format(round(r['eddy']['instances_per_second']), ','),
+                          format(round(r['moa']['instances_per_second']), ','),
+                          '%.0f×' % (r['eddy']['instances_per_second'] / r['moa']['instances_per_second'])]
+                         for r in rows]))
+    out.append('')
+    return out
 
 
 # ---------------------------------------------------------------- report
@@ -763,6 +837,7 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds):
     for n in NOTES + missing:
         w('- %s' % n)
     w('')
+    L += regression_section(REGRESSION_ROWS)
     w('Commands (the drivers: tools/compare/MoaPrequential.java and MoaDetect.java, compiled by `make peers` '
       'against the MOA jar into .cache/moa/classes; tools/compare/river_prequential.py for River and '
       'scikit-learn; eddy\'s configs are in tools/compare/configs/):')
@@ -860,12 +935,13 @@ def main():
         for name, sname in todo:
             seeds['%s@%s' % (name, sname)] = seed_spread(byname[name], streams[sname])
     dets = [] if NO_DETECTORS else detectors(detectors_in_eddy, has_detect)
+    reg = regression(learners_in_eddy)
     os.makedirs(DOCS, exist_ok=True)
     meta = {'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), 'minutes': (time.time() - t_start) / 60,
             'versions': versions(), 'load_start': load_start, 'load_end': os.getloadavg()[0], 'quick': QUICK,
             'rows': ROWS, 'river_rows': RIVER_ROWS, 'eddy_repeat': EDDY_REPEAT}
     data = {'meta': meta, 'learners': recs, 'detectors': dets, 'notes': NOTES + missing, 'seeds': seeds,
-            'present': present, 'missing': missing, 'streams': streams, 'commands': COMMANDS,
+            'present': present, 'missing': missing, 'streams': streams, 'commands': COMMANDS, 'regression': reg,
             'windowed': {k: {t: {'window': v[t]['window'], 'alerts': v[t].get('alerts', []),
                                  'accuracy': v[t]['accuracy']} for t in v} for k, v in win.items()}}
     with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
@@ -886,6 +962,7 @@ def render(data):
     main_rows = [summarize(r) for r in data['learners'] if 'extra' not in r]
     plot_speed(main_rows, os.path.join(DOCS, 'compare-speed.png'))
     COMMANDS[:] = data['commands']
+    REGRESSION_ROWS[:] = data.get('regression', [])
     NOTES[:] = [n for n in data['notes'] if n not in data['missing']]
     main_rows, _ = write_report(meta, data['streams'], data['learners'], win, data['detectors'], data['present'],
                                 data['missing'], data['seeds'])
