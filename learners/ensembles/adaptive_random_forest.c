@@ -16,8 +16,6 @@
 #include "learners/ensembles/ensembles.h"
 #include "learners/trees/trees.h"
 
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 typedef struct {
   eddy__ht_params_t tree; /* the members' tree parameters (MOA's -l ARFHoeffdingTree) */
@@ -32,36 +30,11 @@ typedef struct {
 } arf_params_t;
 
 static const eddy_option_t arf_options[] = {
-    EDDY_OPT_INT_(arf_params_t, "ensemble_size", ensemble_size, "100", 1, 100000,
-                  "number of trees (MOA -s)"),
-    EDDY_OPT_ENUM_(arf_params_t, "features_mode", features_mode, "percentage",
-                   eddy__forest_mode_names,
-                   "how features_per_tree is read (MOA -o), M being the number of attributes: "
-                   "specified_m (m itself; negative: M - m), sqrt_m1 (round(sqrt(M)) + 1), "
-                   "m_sqrt_m1 (M - round(sqrt(M) + 1)), percentage (round(M * m / 100); "
-                   "negative: M * (100 + m) / 100)"),
-    EDDY_OPT_INT_(arf_params_t, "features_per_tree", features_per_tree, "60", -1e9, 1e9,
-                  "m: attributes each leaf considers for its splits (MOA -m)"),
-    EDDY_OPT_DOUBLE_(arf_params_t, "lambda", lambda, "6", 1, 1e300,
-                     "lambda of the trees' Poisson weights (MOA -a)"),
-    EDDY_OPT_DOUBLE_(arf_params_t, "drift_delta", drift_delta, "0.001", 0, 1,
-                     "delta of each tree's ADWIN drift detector (MOA -x ADWINChangeDetector -a)"),
-    EDDY_OPT_DOUBLE_(arf_params_t, "warning_delta", warning_delta, "0.01", 0, 1,
-                     "delta of each tree's ADWIN warning detector, which starts a background "
-                     "tree (MOA -p ADWINChangeDetector -a)"),
+    EDDY__ARF_OPTIONS(arf_params_t),
     EDDY_OPT_BOOL_(arf_params_t, "weighted_vote", weighted_vote, "true",
                    "weight each tree's normalised vote by its accuracy in percent (MOA: off "
                    "with -w)"),
-    EDDY_OPT_BOOL_(arf_params_t, "drift_detection", drift_detection, "true",
-                   "reset a tree when its drift detector fires (MOA: off with -u, which also "
-                   "turns the background trees off)"),
-    EDDY_OPT_BOOL_(arf_params_t, "background_learner", background_learner, "true",
-                   "a warning starts a background tree that replaces the tree on drift (MOA: "
-                   "off with -q: the tree is reset instead)"),
-    EDDY_OPT_ENUM_(arf_params_t, "adwin_arithmetic", adwin_arithmetic, "moa", arithmetic_names,
-                   "moa: the detectors' ADWINs multiply bucket sizes in 32-bit ints as MOA's "
-                   "ADWIN.java does (they overflow on windows over ~130,000 values); exact: in "
-                   "doubles"),
+    EDDY__ARF_DRIFT_OPTIONS(arf_params_t),
     EDDY_ENSEMBLE_RANDOM_OPTION(arf_params_t, random),
     /* the trees: MOA's default -l is ARFHoeffdingTree -e 2000000 -g 50 -c 0.01 */
     EDDY__HT_MEMBER_OPTIONS(arf_params_t),
@@ -120,7 +93,7 @@ static int arf_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
     eddy__forest_member_t *f = &s->m[i].f;
     s->n = i + 1;
     err = eddy__forest_member_init(f, l->schema, &p->tree, l->seed, p->drift_delta,
-                                   p->warning_delta, p->adwin_arithmetic == ARITH_MOA);
+                                   p->warning_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
     if (!err) {
       eddy__ht_tree_seed_subspace(&f->tree, tree_seed(l, i));
       eddy__ht_tree_seed_subspace(&f->bkg, tree_seed(l, i));
@@ -234,7 +207,7 @@ static int arf_load(eddy_learner_t *l, eddy_reader_t *r) {
     if (err) return err;
     s->m[i].created_on = eddy_read_u64(r);
     if ((err = eddy__forest_watch_load_counts(&f->w, r))) return err;
-    err = eddy__forest_watch_load_detectors(&f->w, p->adwin_arithmetic == ARITH_MOA, r);
+    err = eddy__forest_watch_load_detectors(&f->w, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
     if (!err) err = eddy__ht_tree_load_block(&f->tree, r);
     if (err) return err;
     uint8_t hb = eddy_read_u8(r);

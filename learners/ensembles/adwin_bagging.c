@@ -26,8 +26,6 @@ typedef struct {
   int random;
 } adwin_bagging_params_t;
 
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 static const eddy_option_t adwin_bagging_options[] = {
     EDDY_OPT_STRING_(adwin_bagging_params_t, "base_learner", base_learner, "hoeffding_tree",
@@ -38,7 +36,7 @@ static const eddy_option_t adwin_bagging_options[] = {
     EDDY_OPT_DOUBLE_(adwin_bagging_params_t, "adwin_delta", adwin_delta, "0.002", 1e-12, 1,
                      "confidence of each member's ADWIN on its error (MOA: 0.002, fixed)"),
     EDDY_OPT_ENUM_(adwin_bagging_params_t, "adwin_arithmetic", adwin_arithmetic, "moa",
-                   arithmetic_names,
+                   eddy__adwin_arithmetic_names,
                    "moa: the members' ADWINs multiply bucket sizes as MOA's ADWIN.java does, in "
                    "32-bit ints that overflow on windows over ~130,000 values and change its "
                    "variance, so they cut (and members are replaced) where MOA's do; exact: in "
@@ -62,7 +60,7 @@ static int adwin_bagging_init(eddy_learner_t *l, char *errstr, size_t errstr_siz
   const adwin_bagging_params_t *p = l->params;
   adwin_bagging_t *s = l->state;
   size_t n = (size_t)p->ensemble_size;
-  s->adwins = eddy__member_adwins_new(n, p->adwin_delta, p->adwin_arithmetic == ARITH_MOA);
+  s->adwins = eddy__member_adwins_new(n, p->adwin_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
   int err = s->adwins ? 0 : EDDY_ENOMEM;
   if (err) {
     free_adwins(s, n);
@@ -118,7 +116,7 @@ static int adwin_bagging_load(eddy_learner_t *l, eddy_reader_t *r) {
   const adwin_bagging_params_t *p = l->params;
   adwin_bagging_t *s = l->state;
   s->replacements = eddy_read_u64(r);
-  int err = eddy__member_adwins_load(s->adwins, s->e.n, p->adwin_arithmetic == ARITH_MOA, r);
+  int err = eddy__member_adwins_load(s->adwins, s->e.n, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
   if (err) return err;
   return eddy_ensemble_load(&s->e, l, r);
 }

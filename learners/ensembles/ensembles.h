@@ -170,6 +170,43 @@ size_t eddy__member_adwins_memory(eddy_adwin_t *const *a, size_t n); /* the row 
 enum { EDDY__FOREST_M = 0, EDDY__FOREST_SQRT, EDDY__FOREST_SQRT_INV, EDDY__FOREST_PERCENT };
 extern const char *const eddy__forest_mode_names[];
 int64_t eddy__forest_subspace_size(int mode, int64_t m, size_t n_attrs);
+/* `adwin_arithmetic`'s values: moa (MOA's 32-bit ints) and exact. */
+enum { EDDY__ADWIN_MOA = 0, EDDY__ADWIN_EXACT = 1 };
+extern const char *const eddy__adwin_arithmetic_names[];
+
+/* The keys of MOA's AdaptiveRandomForest and of its regressor, for a
+ * params struct with the fields they name; MOA's defaults. The classifier
+ * puts weighted_vote between the two parts. */
+#define EDDY__ARF_OPTIONS(st)                                                                    \
+    EDDY_OPT_INT_(st, "ensemble_size", ensemble_size, "100", 1, 100000,                          \
+                  "number of trees (MOA -s)"),                                                   \
+    EDDY_OPT_ENUM_(st, "features_mode", features_mode, "percentage", eddy__forest_mode_names,    \
+                   "how features_per_tree is read (MOA -o), M being the number of attributes: "  \
+                   "specified_m (m itself; negative: M - m), sqrt_m1 (round(sqrt(M)) + 1), "     \
+                   "m_sqrt_m1 (M - round(sqrt(M) + 1)), percentage (round(M * m / 100); "        \
+                   "negative: M * (100 + m) / 100)"),                                            \
+    EDDY_OPT_INT_(st, "features_per_tree", features_per_tree, "60", -1e9, 1e9,                   \
+                  "m: attributes each leaf considers for its splits (MOA -m)"),                  \
+    EDDY_OPT_DOUBLE_(st, "lambda", lambda, "6", 1, 1e300,                                        \
+                     "lambda of the trees' Poisson weights (MOA -a)"),                           \
+    EDDY_OPT_DOUBLE_(st, "drift_delta", drift_delta, "0.001", 0, 1,                              \
+                     "delta of each tree's ADWIN drift detector (MOA -x ADWINChangeDetector "    \
+                     "-a)"),                                                                     \
+    EDDY_OPT_DOUBLE_(st, "warning_delta", warning_delta, "0.01", 0, 1,                           \
+                     "delta of each tree's ADWIN warning detector, which starts a background "   \
+                     "tree (MOA -p ADWINChangeDetector -a)")
+#define EDDY__ARF_DRIFT_OPTIONS(st)                                                              \
+    EDDY_OPT_BOOL_(st, "drift_detection", drift_detection, "true",                               \
+                   "reset a tree when its drift detector fires (MOA: off with -u, which also "   \
+                   "turns the background trees off)"),                                           \
+    EDDY_OPT_BOOL_(st, "background_learner", background_learner, "true",                         \
+                   "a warning starts a background tree that replaces the tree on drift (MOA: "   \
+                   "off with -q: the tree is reset instead)"),                                   \
+    EDDY_OPT_ENUM_(st, "adwin_arithmetic", adwin_arithmetic, "moa",                              \
+                   eddy__adwin_arithmetic_names,                                                 \
+                   "moa: the detectors' ADWINs multiply bucket sizes in 32-bit ints as MOA's "   \
+                   "ADWIN.java does (they overflow on windows over ~130,000 values); exact: in " \
+                   "doubles")
 
 typedef struct eddy__forest_watch {
   eddy_adwin_t *drift, *warn;

@@ -16,8 +16,6 @@ enum { ALG_BAG = 0, ALG_ME, ALG_HALF, ALG_WT, ALG_SUBAG };
 static const char *const algorithm_names[] = {"leveraging_bag", "leveraging_bag_me",
                                               "leveraging_bag_half", "leveraging_bag_wt",
                                               "leveraging_subag", NULL};
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 typedef struct {
   char base_learner[64];
@@ -51,7 +49,7 @@ static const eddy_option_t levbag_options[] = {
                    "error estimate); leveraging_bag_half (weight 1 or 0, half each); "
                    "leveraging_bag_wt (1 + Poisson(1)); leveraging_subag (1 when Poisson(1) > 0)"),
     EDDY_OPT_ENUM_(levbag_params_t, "adwin_arithmetic", adwin_arithmetic, "moa",
-                   arithmetic_names,
+                   eddy__adwin_arithmetic_names,
                    "moa: the ADWINs multiply bucket sizes in 32-bit ints as MOA's ADWIN.java "
                    "does (they overflow on windows over ~130,000 values), so they cut where "
                    "MOA's do; exact: in doubles, as the adwin detector does"),
@@ -79,7 +77,7 @@ static int levbag_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   const levbag_params_t *p = l->params;
   levbag_t *s = l->state;
   size_t n = (size_t)p->ensemble_size;
-  s->adwins = eddy__member_adwins_new(n, p->adwin_delta, p->adwin_arithmetic == ARITH_MOA);
+  s->adwins = eddy__member_adwins_new(n, p->adwin_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
   int err = s->adwins ? 0 : EDDY_ENOMEM;
   if (!err && p->output_codes) {
     /* MOA sizes the codes by the header's classes: the target's declared
@@ -252,7 +250,7 @@ static int levbag_load(eddy_learner_t *l, eddy_reader_t *r) {
   levbag_t *s = l->state;
   s->changes = eddy_read_u64(r);
   s->replacements = eddy_read_u64(r);
-  int err = eddy__member_adwins_load(s->adwins, s->e.n, p->adwin_arithmetic == ARITH_MOA, r);
+  int err = eddy__member_adwins_load(s->adwins, s->e.n, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
   if (err) return err;
   uint32_t cols = eddy_read_u32(r);
   uint8_t drawn = eddy_read_u8(r);

@@ -7,6 +7,8 @@
 
 #include "learners/ensembles/ensembles.h"
 
+const char *const eddy__adwin_arithmetic_names[] = {"moa", "exact", NULL};
+
 eddy_adwin_t *eddy__member_adwin_new(double delta, int moa_ints) {
   eddy_adwin_t *a = eddy_adwin_new(delta);
   if (a) eddy_adwin_set_moa_ints(a, moa_ints);

@@ -25,8 +25,6 @@ static const char *const mode_names[] = {"specified_m", "sqrt_m1", "m_sqrt_m1", 
 enum { TRAIN_SUBSPACES = 0, TRAIN_RESAMPLING, TRAIN_PATCHES };
 static const char *const training_names[] = {"random_subspaces", "resampling", "random_patches",
                                              NULL};
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 typedef struct {
   eddy__ht_params_t tree; /* MOA's -l trees.HoeffdingTree -g 50 -c 0.01 */
@@ -66,7 +64,7 @@ static const eddy_option_t srp_options[] = {
                    "drift and warning detection (MOA: off with -u)"),
     EDDY_OPT_BOOL_(srp_params_t, "background_learner", background_learner, "true",
                    "warnings start background trees (MOA: off with -q)"),
-    EDDY_OPT_ENUM_(srp_params_t, "adwin_arithmetic", adwin_arithmetic, "moa", arithmetic_names,
+    EDDY_OPT_ENUM_(srp_params_t, "adwin_arithmetic", adwin_arithmetic, "moa", eddy__adwin_arithmetic_names,
                    "moa: the detectors' ADWINs in MOA's 32-bit ints; exact: in doubles"),
     EDDY__HT_MEMBER_OPTIONS(srp_params_t),
     EDDY_OPT_INT_(srp_params_t, "max_byte_size", tree.max_byte_size, "33554432", 1024, 1e15,
@@ -220,7 +218,7 @@ static int srp_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
     srp_member_t *m = &s->m[i];
     s->n = i + 1;
     err = eddy__forest_member_init(&m->f, l->schema, &p->tree, l->seed, p->drift_delta,
-                                   p->warning_delta, p->adwin_arithmetic == ARITH_MOA);
+                                   p->warning_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
     if (!err) {
       m->mask = calloc(na, 1);
       m->bmask = calloc(na, 1);
@@ -369,7 +367,7 @@ static int srp_load(eddy_learner_t *l, eddy_reader_t *r) {
     if (r->err) return r->err;
     if (s->method != TRAIN_RESAMPLING) err = check_mask(m->mask, na, s->k);
     if (!err)
-      err = eddy__forest_watch_load_detectors(&m->f.w, p->adwin_arithmetic == ARITH_MOA, r);
+      err = eddy__forest_watch_load_detectors(&m->f.w, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
     if (err) return err;
     uint8_t f = eddy_read_u8(r);
     if (r->err) return r->err;

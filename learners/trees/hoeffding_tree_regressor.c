@@ -584,28 +584,16 @@ static int tree_load(htr_t *t, eddy_reader_t *r) {
 
 static int htr_load(eddy_learner_t *l, eddy_reader_t *r) { return tree_load(l->state, r); }
 
+static int block_save(const void *t, eddy_buf_t *b) { return tree_save(t, b); }
+
+static int block_load(void *t, eddy_reader_t *r) { return tree_load(t, r); }
+
 int eddy__htr_tree_save_block(const htr_t *t, eddy_buf_t *b) {
-  eddy_buf_t tb;
-  eddy_buf_init(&tb);
-  int err = tree_save(t, &tb);
-  if (!err) {
-    eddy_buf_put_u64(b, tb.len);
-    eddy_buf_put(b, tb.data, tb.len);
-  }
-  eddy_buf_free(&tb);
-  return err ? err : b->err;
+  return eddy__ht_block_save(t, block_save, b);
 }
 
 int eddy__htr_tree_load_block(htr_t *t, eddy_reader_t *r) {
-  uint64_t len = eddy_read_u64(r);
-  if (r->err) return r->err;
-  if (len > r->len - r->pos) return EDDY_ECORRUPT;
-  eddy_reader_t sub;
-  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
-  r->pos += (size_t)len;
-  int err = tree_load(t, &sub);
-  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
-  return err;
+  return eddy__ht_block_load(t, block_load, r);
 }
 
 static size_t htr_memory(const eddy_learner_t *l) { return htr_memory_bytes(l->state); }

@@ -78,6 +78,12 @@ int eddy__ht_poisson1_java(uint64_t *state);
 int eddy__ht_poisson1_splitmix(uint64_t *state);
 /* Hoeffding bound sqrt(R^2 ln(1/delta) / 2n), MOA's formula. */
 double eddy__ht_hoeffding_bound(double range, double confidence, double n);
+/* A tree's checkpoint as a length-prefixed block (forests nest several):
+ * `save` writes the tree's own; `load` reads one back (into a tree of the
+ * same schema and parameters) and must end exactly at the block's end. */
+int eddy__ht_block_save(const void *tree, int (*save)(const void *, eddy_buf_t *),
+                        eddy_buf_t *b);
+int eddy__ht_block_load(void *tree, int (*load)(void *, eddy_reader_t *), eddy_reader_t *r);
 /* Prints a number for describe (%.6g, C locale). */
 void eddy__ht_fmt_value(char *buf, size_t size, double v);
 
