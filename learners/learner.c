@@ -88,6 +88,80 @@ void eddy_learner_describe(const eddy_learner_t *l, FILE *out) {
 
 static void put_str(eddy_buf_t *b, const char *s) { eddy_json_string(b, s, strlen(s)); }
 
+int eddy_learner_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  for (size_t a = 0; a < n_attrs; a++) gain[a] = splits[a] = 0.0;
+  if (!l->type->importance) return EDDY_ENOTSUP;
+  return l->type->importance(l, gain, splits, n_attrs);
+}
+
+/* One feature of the ranking. */
+typedef struct ranked {
+  double gain, splits;
+  size_t attr;
+} ranked_t;
+
+static int by_gain(const void *pa, const void *pb) {
+  const ranked_t *a = pa, *b = pb;
+  if (a->gain != b->gain) return a->gain > b->gain ? -1 : 1;
+  return a->attr < b->attr ? -1 : a->attr > b->attr;
+}
+
+/* The features by decreasing importance (ties: schema order) and the sum
+ * of the gains; NULL when the learner has none (or out of memory). The
+ * caller frees it. */
+static ranked_t *rank_features(const eddy_learner_t *l, double *total) {
+  size_t n = l->schema->n_attrs;
+  double *g = calloc(2 * n + 1, sizeof *g);
+  ranked_t *r = calloc(n + 1, sizeof *r);
+  int err = (!g || !r) ? EDDY_ENOMEM : eddy_learner_importance(l, g, g + n, n);
+  *total = 0.0;
+  for (size_t a = 0; !err && a < n; a++) {
+    r[a] = (ranked_t){g[a] > 0.0 ? g[a] : 0.0, g[n + a], a};
+    *total += r[a].gain;
+  }
+  free(g);
+  if (err) {
+    free(r);
+    return NULL;
+  }
+  qsort(r, n, sizeof *r, by_gain);
+  return r;
+}
+
+void eddy_learner_describe_importance(const eddy_learner_t *l, FILE *out) {
+  double total;
+  ranked_t *r = rank_features(l, &total);
+  if (!r) return;
+  fprintf(out, "feature importance (mean decrease in impurity, normalised to sum 1):\n");
+  if (!(total > 0.0)) fprintf(out, "  no split yet\n");
+  fprintf(out, "  %4s  %-24s %10s %8s\n", "rank", "feature", "importance", "splits");
+  for (size_t i = 0; i < l->schema->n_attrs; i++)
+    fprintf(out, "  %4zu  %-24s %10.6f %8.0f\n", i + 1, l->schema->attrs[r[i].attr].name,
+            total > 0.0 ? r[i].gain / total : 0.0, r[i].splits);
+  free(r);
+}
+
+void eddy_learner_importance_json(const eddy_learner_t *l, size_t max, eddy_buf_t *b) {
+  double total;
+  ranked_t *r = l->type->importance ? rank_features(l, &total) : NULL;
+  if (!r) {
+    eddy_buf_printf(b, "null");
+    return;
+  }
+  size_t n = l->schema->n_attrs;
+  if (max && max < n) n = max;
+  eddy_buf_put_u8(b, '[');
+  for (size_t i = 0; i < n; i++) {
+    eddy_buf_printf(b, "%s{\"name\":", i ? "," : "");
+    put_str(b, l->schema->attrs[r[i].attr].name);
+    eddy_buf_printf(b, ",\"importance\":");
+    eddy_json_double(b, total > 0.0 ? r[i].gain / total : 0.0);
+    eddy_buf_printf(b, ",\"splits\":%.0f}", r[i].splits);
+  }
+  eddy_buf_put_u8(b, ']');
+  free(r);
+}
+
 static void put_names(eddy_buf_t *b, const eddy_dict_t *d) {
   eddy_buf_put_u8(b, '[');
   uint32_t n = eddy_dict_size(d);
@@ -138,6 +212,8 @@ int eddy_learner_export(const eddy_learner_t *l, eddy_buf_t *b) {
   int err = 0;
   if (l->type->export_json) err = l->type->export_json(l, b);
   else eddy_buf_printf(b, "null");
+  eddy_buf_printf(b, ",\"importance\":");
+  eddy_learner_importance_json(l, 0, b);
   eddy_buf_put_u8(b, '}');
   return err ? err : b->err;
 }

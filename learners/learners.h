@@ -67,6 +67,15 @@ typedef struct eddy_learner_type {
    * model's weights by feature, naive Bayes' statistics, a tree's nodes,
    * an ensemble's members), for `eddy models --export`. */
   int (*export_json)(const eddy_learner_t *l, eddy_buf_t *b);
+  /* Optional (NULL): feature importance as mean decrease in impurity,
+   * derived from the model as it stands (docs/HACKING.md, "Feature
+   * importance"): gain[a] = the impurity decrease of the splits on
+   * attribute a, each weighted by the share of the weight seen that reached
+   * it; splits[a] = how many splits test a. Fills both (n_attrs entries,
+   * the schema's attribute count); 0, or EDDY_ENOTSUP when the model has
+   * none (an ensemble whose members are not trees). May allocate (it is
+   * not on the record path). */
+  int (*importance)(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs);
 } eddy_learner_type_t;
 
 struct eddy_learner {
@@ -112,10 +121,22 @@ size_t eddy_learner_memory(const eddy_learner_t *l);
 /* Prints the type's description, or one line with its name and size. */
 void eddy_learner_describe(const eddy_learner_t *l, FILE *out);
 
+/* The type's importance hook with both arrays zeroed first: 0, or
+ * EDDY_ENOTSUP when the type has none. */
+int eddy_learner_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs);
+/* The features ranked by importance (normalised to sum 1) with their
+ * number of splits, for `--describe`; nothing when the learner has no
+ * importance. */
+void eddy_learner_describe_importance(const eddy_learner_t *l, FILE *out);
+/* The same ranking as JSON, [{"name", "importance", "splits"}] (the first
+ * max features; 0: all), or null when the learner has none. */
+void eddy_learner_importance_json(const eddy_learner_t *l, size_t max, eddy_buf_t *b);
+
 /* The learner as one JSON object: {"type": NAME, "seed": S, "params":
  * {KEY: VALUE}, "attributes": [{"name", "kind", "values"}], "target":
  * {"name", "classes"}, "model": the type's export_json, or null when the
- * type has none}. The format is documented in the README ("Model export"). */
+ * type has none, "importance": [{"name", "importance", "splits"}] ranked,
+ * or null}. The format is documented in the README ("Model export"). */
 int eddy_learner_export(const eddy_learner_t *l, eddy_buf_t *b);
 /* The schema part of it alone: "attributes": [...], "target": {...}
  * (no braces), for the family exports that name features. */

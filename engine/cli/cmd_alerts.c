@@ -281,9 +281,10 @@ static double alert_ms(const rd_kafka_message_t *m) {
   return ms;
 }
 
-static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
+/* A consumer for pc's alerts topic: pc's [kafka] keys, never joining a
+ * group (its partitions are assigned). NULL: the error was printed. */
+static rd_kafka_t *alerts_consumer(const eddy_pipeline_conf_t *pc) {
   char err[512];
-  const char *topic = pc->sink.alerts;
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   int has_bootstrap = 0;
   for (size_t i = 0; i < pc->kafka.n; i++) {
@@ -295,7 +296,7 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
       fprintf(stderr, "eddy alerts: %s:%d: [kafka] %s: %s\n", kv->file ? kv->file : pc->file, kv->line,
               kv->key, eddy_kafka_scrub(pc, err, shown, sizeof shown));
       rd_kafka_conf_destroy(conf);
-      return 1;
+      return NULL;
     }
   }
   char group[200];
@@ -308,36 +309,35 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
   for (size_t i = has_bootstrap ? 1 : 0; i < sizeof fixed / sizeof fixed[0]; i++)
     rd_kafka_conf_set(conf, fixed[i][0], fixed[i][1], err, sizeof err);
   rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (!rk) {
-    fprintf(stderr, "eddy alerts: %s\n", err);
-    return 1;
-  }
-  int rc = 1, tmo = (int)(o->timeout * 1000);
-  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  if (!rk) fprintf(stderr, "eddy alerts: %s\n", err);
+  return rk;
+}
+
+/* Assigns every partition of topic from the beginning or from --since.
+ * *n: the partitions; *filter (calloc'd, n + 1 bytes, the caller frees):
+ * 1 for those read from the beginning whose alerts are kept by their own
+ * time. Returns the assignment (the caller destroys it), NULL on error. */
+static rd_kafka_topic_partition_list_t *alerts_assign(rd_kafka_t *rk, rd_kafka_topic_t *rkt, const char *topic,
+                                                      const opts_t *o, int *n, char **filter) {
+  int tmo = (int)(o->timeout * 1000);
   const struct rd_kafka_metadata *md = NULL;
-  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
   rd_kafka_topic_partition_list_t *parts = NULL;
-  char *filter = NULL;
-  int n = 0;
-  if (e) {
-    fprintf(stderr, "eddy alerts: topic %s: %s\n", topic, rd_kafka_err2str(e));
-    goto done;
-  }
-  if (md->topic_cnt != 1 || md->topics[0].err) {
+  rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, tmo);
+  if (e || md->topic_cnt != 1 || md->topics[0].err) {
     fprintf(stderr, "eddy alerts: topic %s: %s\n", topic,
-            md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
-    goto done;
+            e ? rd_kafka_err2str(e) : md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
+    goto fail;
   }
-  n = md->topics[0].partition_cnt;
-  parts = rd_kafka_topic_partition_list_new(n);
-  for (int p = 0; p < n; p++)
+  *n = md->topics[0].partition_cnt;
+  parts = rd_kafka_topic_partition_list_new(*n);
+  for (int p = 0; p < *n; p++)
     rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[p].id)->offset =
         isnan(o->since_ms) ? RD_KAFKA_OFFSET_BEGINNING : (int64_t)o->since_ms;
   /* --since: each partition from the first offset at or after the time.
    * A partition the broker finds no offset for (none that late on Kafka;
    * eddy broker's mock cluster finds none ever) is read from its beginning,
    * its alerts kept by their own time. */
-  if (!(filter = calloc((size_t)n + 1, 1))) goto done;
+  if (!(*filter = calloc((size_t)*n + 1, 1))) goto fail;
   if (!isnan(o->since_ms)) {
     e = rd_kafka_offsets_for_times(rk, parts, tmo);
     if (e)
@@ -347,57 +347,79 @@ static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
       if (e || parts->elems[p].offset < 0 || parts->elems[p].err) {
         parts->elems[p].offset = RD_KAFKA_OFFSET_BEGINNING;
         parts->elems[p].err = RD_KAFKA_RESP_ERR_NO_ERROR;
-        if (parts->elems[p].partition >= 0 && parts->elems[p].partition < n) filter[parts->elems[p].partition] = 1;
+        if (parts->elems[p].partition >= 0 && parts->elems[p].partition < *n)
+          (*filter)[parts->elems[p].partition] = 1;
       }
   }
   if ((e = rd_kafka_assign(rk, parts))) {
     fprintf(stderr, "eddy alerts: topic %s: %s\n", topic, rd_kafka_err2str(e));
-    goto done;
+    goto fail;
   }
-  {
-    int at_end = 0;
-    char *eof = calloc((size_t)n + 1, 1);
-    double last_progress = eddy_now();
-    rc = 0;
-    while (!stop_flag) {
-      rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-      if (!m) {
-        /* No EOF ever came (e.g. the broker went away): give up unless following. */
-        if (!o->follow && eddy_now() - last_progress > o->timeout) {
-          fprintf(stderr, "eddy alerts: topic %s: no answer within %.0f s\n", topic, o->timeout);
-          rc = 1;
-          break;
-        }
-        continue;
-      }
-      last_progress = eddy_now();
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (m->partition >= 0 && m->partition < n && !eof[m->partition]) {
-          eof[m->partition] = 1;
-          at_end++;
-        }
-      } else if (m->err) {
-        fprintf(stderr, "eddy alerts: topic %s: %s\n", topic, rd_kafka_message_errstr(m));
-      } else {
-        if (m->partition >= 0 && m->partition < n && eof[m->partition]) {
-          eof[m->partition] = 0;
-          at_end--;
-        }
-        if (!(m->partition >= 0 && m->partition < n && filter[m->partition]) ||
-            alert_ms(m) >= o->since_ms) {
-          print_alert(m->payload, m->len, NAN, o);
-          fflush(stdout);
-        }
-      }
-      rd_kafka_message_destroy(m);
-      if (!o->follow && at_end == n) break;
-    }
-    free(eof);
-  }
-done:
-  free(filter);
+  rd_kafka_metadata_destroy(md);
+  return parts;
+fail:
   if (parts) rd_kafka_topic_partition_list_destroy(parts);
   if (md) rd_kafka_metadata_destroy(md);
+  return NULL;
+}
+
+/* Prints the assigned partitions' alerts until each is at its end (or,
+ * with --follow, until a signal). 0, or 1 when the broker stopped answering. */
+static int alerts_read(rd_kafka_t *rk, const char *topic, int n, const char *filter, const opts_t *o) {
+  int at_end = 0, rc = 0;
+  char *eof = calloc((size_t)n + 1, 1);
+  if (!eof) return 1;
+  double last_progress = eddy_now();
+  while (!stop_flag) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
+    if (!m) {
+      /* No EOF ever came (e.g. the broker went away): give up unless following. */
+      if (!o->follow && eddy_now() - last_progress > o->timeout) {
+        fprintf(stderr, "eddy alerts: topic %s: no answer within %.0f s\n", topic, o->timeout);
+        rc = 1;
+        break;
+      }
+      continue;
+    }
+    last_progress = eddy_now();
+    int ours = m->partition >= 0 && m->partition < n;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (ours && !eof[m->partition]) {
+        eof[m->partition] = 1;
+        at_end++;
+      }
+    } else if (m->err) {
+      fprintf(stderr, "eddy alerts: topic %s: %s\n", topic, rd_kafka_message_errstr(m));
+    } else {
+      if (ours && eof[m->partition]) {
+        eof[m->partition] = 0;
+        at_end--;
+      }
+      if (!(ours && filter[m->partition]) || alert_ms(m) >= o->since_ms) {
+        print_alert(m->payload, m->len, NAN, o);
+        fflush(stdout);
+      }
+    }
+    rd_kafka_message_destroy(m);
+    if (!o->follow && at_end == n) break;
+  }
+  free(eof);
+  return rc;
+}
+
+static int kafka_alerts(const eddy_pipeline_conf_t *pc, const opts_t *o) {
+  const char *topic = pc->sink.alerts;
+  rd_kafka_t *rk = alerts_consumer(pc);
+  if (!rk) return 1;
+  int rc = 1, n = 0;
+  char *filter = NULL;
+  rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+  rd_kafka_topic_partition_list_t *parts = alerts_assign(rk, rkt, topic, o, &n, &filter);
+  if (parts) {
+    rc = alerts_read(rk, topic, n, filter, o);
+    rd_kafka_topic_partition_list_destroy(parts);
+  }
+  free(filter);
   rd_kafka_topic_destroy(rkt);
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
@@ -405,6 +427,43 @@ done:
 }
 
 /* ------------------------------------------------------------------ main */
+
+/* The pipelines to read (--pipeline, or all) into sel: those with a
+ * Redis store (grouped by server later: one XREAD follows them all) or an
+ * alerts topic. 0; 1 when one has neither (said, the others are read); 2
+ * when --follow would need more than one source. */
+static int select_pipelines(const eddy_config_t *cfg, const char *only, const opts_t *o,
+                            const eddy_pipeline_conf_t **sel, size_t *n_sel) {
+  size_t n = 0, kafka = 0;
+  int rc = 0;
+  for (size_t i = 0; i < cfg->n_pipelines && n < 256; i++) {
+    const eddy_pipeline_conf_t *pc = &cfg->pipelines[i];
+    if (only && strcmp(pc->pipeline.name, only) != 0) continue;
+    if (!eddy_store_is_redis(pc) && !(pc->sink.alerts && *pc->sink.alerts)) {
+      fprintf(stderr, "eddy alerts: pipeline %s has neither a Redis store nor a [sink] alerts topic\n",
+              pc->pipeline.name);
+      rc = 1;
+      continue;
+    }
+    kafka += !eddy_store_is_redis(pc);
+    sel[n++] = pc;
+  }
+  *n_sel = n;
+  int redis_urls = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!eddy_store_is_redis(sel[i])) continue;
+    int seen = 0;
+    for (size_t j = 0; j < i; j++)
+      if (eddy_store_is_redis(sel[j]) && !strcmp(sel[j]->state.store, sel[i]->state.store)) seen = 1;
+    redis_urls += !seen;
+  }
+  if (o->follow && (redis_urls + kafka > 1)) {
+    fprintf(stderr, "eddy alerts: --follow reads one source: these pipelines use %d; choose one with --pipeline\n",
+            redis_urls + (int)kafka);
+    return 2;
+  }
+  return rc;
+}
 
 int eddy_cmd_alerts(int argc, char **argv) {
   static const struct option longopts[] = {{"config", required_argument, 0, 'c'},
@@ -448,34 +507,10 @@ int eddy_cmd_alerts(int argc, char **argv) {
   }
   eddy_config_t *cfg = eddy__cmd_config("alerts", path, only);
   if (!cfg) return 1;
-  /* Redis pipelines grouped by server (one XREAD follows them all); the
-   * others read their alerts topic. */
-  size_t n = 0, kafka = 0;
   const eddy_pipeline_conf_t *sel[256];
-  int rc = 0;
-  for (size_t i = 0; i < cfg->n_pipelines && n < 256; i++) {
-    const eddy_pipeline_conf_t *pc = &cfg->pipelines[i];
-    if (only && strcmp(pc->pipeline.name, only) != 0) continue;
-    if (!eddy_store_is_redis(pc) && !(pc->sink.alerts && *pc->sink.alerts)) {
-      fprintf(stderr, "eddy alerts: pipeline %s has neither a Redis store nor a [sink] alerts topic\n",
-              pc->pipeline.name);
-      rc = 1;
-      continue;
-    }
-    kafka += !eddy_store_is_redis(pc);
-    sel[n++] = pc;
-  }
-  int redis_urls = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (!eddy_store_is_redis(sel[i])) continue;
-    int seen = 0;
-    for (size_t j = 0; j < i; j++)
-      if (eddy_store_is_redis(sel[j]) && !strcmp(sel[j]->state.store, sel[i]->state.store)) seen = 1;
-    redis_urls += !seen;
-  }
-  if (o.follow && (redis_urls + kafka > 1)) {
-    fprintf(stderr, "eddy alerts: --follow reads one source: these pipelines use %d; choose one with --pipeline\n",
-            redis_urls + (int)kafka);
+  size_t n = 0;
+  int rc = select_pipelines(cfg, only, &o, sel, &n);
+  if (rc == 2) {
     eddy_config_free(cfg);
     return 2;
   }

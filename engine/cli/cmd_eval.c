@@ -31,7 +31,8 @@ static const char usage[] =
     "      --save-model FILE  the model's checkpoint at the end (for eddy predict)\n"
     "  -P, --predictions FILE one JSON line per record, the predictions topic's fields\n"
     "                         (with the record's index for topic/partition/offset); '-': stdout\n"
-    "      --describe         print the model (e.g. a tree's splits) at the end\n"
+    "      --describe         print the model (e.g. a tree's splits) at the end, and the features\n"
+    "                         ranked by importance (trees and forests)\n"
     "  -q, --quiet            no progress bar\n";
 
 typedef struct eval {
@@ -607,6 +608,7 @@ int eddy_cmd_eval(int argc, char **argv) {
       report(&e, 1);
       flush_out(&e);
       if (e.describe) eddy_learner_describe(e.rep->learner, stdout);
+      if (e.describe) eddy_learner_describe_importance(e.rep->learner, stdout);
       if (e.describe) eddy_replica_describe_fallback(e.rep, stdout);
       rc = e.save_model ? save_model(&e, err, sizeof err) : 0;
     }

@@ -16,8 +16,8 @@
 #include "engine/cli/cli.h"
 
 static const char usage[] =
-    "usage: eddy models -c FILE.ini [--pipeline NAME] [--json] [--export FILE] [--dump DIR]\n"
-    "       eddy models --checkpoint CKPT [--export FILE]\n"
+    "usage: eddy models -c FILE.ini [--pipeline NAME] [--json] [--export FILE] [--dump DIR] [--describe]\n"
+    "       eddy models --checkpoint CKPT [--export FILE] [--describe]\n"
     "Lists the model checkpoints in Redis of every pipeline of FILE whose [state] store is Redis.\n"
     "  -c, --config FILE      pipeline configuration\n"
     "  -p, --pipeline NAME    only this pipeline\n"
@@ -26,7 +26,10 @@ static const char usage[] =
     "                         naive Bayes statistics, ensembles' members; README \"Model export\");\n"
     "                         '-': stdout\n"
     "  -d, --dump DIR         each checkpoint's model bytes to DIR/PIPELINE-PARTITION.ckpt (eddy predict -m)\n"
-    "  -k, --checkpoint CKPT  export a checkpoint file (eddy eval --save-model, --dump) instead\n"
+    "  -D, --describe         print each model (a tree's splits, an ensemble's members) and the\n"
+    "                         features ranked by importance (trees and forests)\n"
+    "  -k, --checkpoint CKPT  export (or --describe) a checkpoint file (eddy eval --save-model,\n"
+    "                         --dump) instead\n"
     "  -t, --timeout SECONDS  for connecting and each reply (default 5)\n";
 
 static void sha256_hex(const void *p, size_t len, char *hex) {
@@ -50,6 +53,7 @@ static void json_str(eddy_buf_t *b, const char *s) { eddy_json_string(b, s, strl
 typedef struct outputs {
   FILE *export;
   const char *dump_dir;
+  int describe;
 } outputs_t;
 
 static int export_one(const outputs_t *o, const eddy_pipeline_conf_t *pc, const eddy_ckpt_t *ck, const char *sha) {
@@ -84,8 +88,17 @@ static int export_one(const outputs_t *o, const eddy_pipeline_conf_t *pc, const 
   return rc;
 }
 
-/* --checkpoint CKPT: a checkpoint file as JSON, without Redis or a config. */
-static int export_file(const char *ckpt, FILE *out) {
+/* --describe of one checkpoint (key: what names it in an error). */
+static int describe_one(const void *p, size_t len, const char *key) {
+  char err[512];
+  int rc = eddy_checkpoint_describe(p, len, stdout, err, sizeof err);
+  if (rc) fprintf(stderr, "eddy models: %s: %s\n", key, err);
+  return rc ? 1 : 0;
+}
+
+/* --checkpoint CKPT: a checkpoint file as JSON to out (NULL: not) and
+ * described on stdout, without Redis or a config. */
+static int export_file(const char *ckpt, FILE *out, int describe) {
   eddy_buf_t in, b;
   eddy_buf_init(&in);
   eddy_buf_init(&b);
@@ -95,12 +108,14 @@ static int export_file(const char *ckpt, FILE *out) {
     eddy_buf_free(&in);
     return 1;
   }
-  int rc = eddy_checkpoint_export(in.data, in.len, &b, err, sizeof err);
-  if (rc) fprintf(stderr, "eddy models: %s: %s\n", ckpt, err);
-  else {
+  int rc = 0;
+  if (out && (rc = eddy_checkpoint_export(in.data, in.len, &b, err, sizeof err))) {
+    fprintf(stderr, "eddy models: %s: %s\n", ckpt, err);
+  } else if (out) {
     eddy_buf_put_u8(&b, '\n');
     fwrite(b.data, 1, b.len, out);
   }
+  if (!rc && describe) rc = describe_one(in.data, in.len, ckpt);
   eddy_buf_free(&in);
   eddy_buf_free(&b);
   return rc ? 1 : 0;
@@ -180,9 +195,15 @@ static int list_pipeline(const eddy_pipeline_conf_t *pc, int json, double timeou
       sha256_hex(ck.model, ck.model_len, sha);
       put_checkpoint(&out, json, pc, &ck, sha);
       if (export_one(outs, pc, &ck, sha)) rc = 1;
-      eddy_ckpt_clear(&ck);
     }
     if (!outs->export || outs->export != stdout) fwrite(out.data, 1, out.len, stdout);
+    if (!e) {
+      if (outs->describe) {
+        fflush(stdout);
+        if (describe_one(ck.model, ck.model_len, ck.key)) rc = 1;
+      }
+      eddy_ckpt_clear(&ck);
+    }
   }
   eddy_buf_free(&out);
   free(parts);
@@ -198,6 +219,7 @@ int eddy_cmd_models(int argc, char **argv) {
                                             {"export", required_argument, 0, 'e'},
                                             {"dump", required_argument, 0, 'd'},
                                             {"checkpoint", required_argument, 0, 'k'},
+                                            {"describe", no_argument, 0, 'D'},
                                             {"help", no_argument, 0, 'h'},
                                             {0, 0, 0, 0}};
   const char *path = NULL, *only = NULL, *export_path = NULL, *ckpt = NULL;
@@ -205,11 +227,12 @@ int eddy_cmd_models(int argc, char **argv) {
   int json = 0, o;
   double timeout = 5;
   optind = 1;
-  while ((o = getopt_long(argc, argv, "c:p:jt:e:d:k:h", longopts, NULL)) != -1) {
+  while ((o = getopt_long(argc, argv, "c:p:jt:e:d:k:Dh", longopts, NULL)) != -1) {
     switch (o) {
     case 'e': export_path = optarg; break;
     case 'd': outs.dump_dir = optarg; break;
     case 'k': ckpt = optarg; break;
+    case 'D': outs.describe = 1; break;
     case 'c': path = optarg; break;
     case 'p': only = optarg; break;
     case 'j': json = 1; break;
@@ -227,13 +250,17 @@ int eddy_cmd_models(int argc, char **argv) {
     fputs(usage, stderr);
     return 2;
   }
+  if (outs.describe && export_path && !strcmp(export_path, "-")) {
+    fprintf(stderr, "eddy models: --describe and --export - both write to stdout: export to a file\n");
+    return 2;
+  }
   if (export_path && !(outs.export = strcmp(export_path, "-") ? fopen(export_path, "w") : stdout)) {
     fprintf(stderr, "eddy models: --export %s: cannot create it\n", export_path);
     return 1;
   }
   int rc = 0;
   if (ckpt) {
-    rc = export_file(ckpt, outs.export ? outs.export : stdout);
+    rc = export_file(ckpt, outs.export ? outs.export : outs.describe ? NULL : stdout, outs.describe);
   } else {
     eddy_config_t *cfg = eddy__cmd_config("models", path, only);
     int any_redis = 0, header = 0;

@@ -198,7 +198,8 @@ function drawModels() {
     const tr = tb.insertRow();
     [m.partition + (m.assigned ? "" : " (gone)"), m.learner, "v" + m.version, fmtInt(m.seen), fmtInt(m.learned),
       fmtInt(m.next_offset), fmtInt(m.bytes), fmtInt(m.memory), m.sha256,
-      m.importance ? Object.entries(m.importance).map(([k, v]) => `${k} ${fmt(v)}`).join(", ") : "– (not ranked by this learner)"]
+      !m.importance ? "– (not ranked by this learner)" : !m.importance.some((f) => f.importance > 0) ? "no split yet"
+        : m.importance.map((f) => `${f.name} ${fmt(f.importance)}`).join(", ")]
       .forEach((c, i) => { const td = tr.insertCell(); td.textContent = c; if (i === 8) td.className = "sha"; });
   }
 }

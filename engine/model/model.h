@@ -153,6 +153,9 @@ int eddy_replica_load(eddy_replica_t *r, const void *p, size_t len, char *errstr
  * `model`) as JSON: {"version", "instances", "learned", "learner": the
  * learner's export (eddy_learner_export)}. Needs no config. */
 int eddy_checkpoint_export(const void *p, size_t len, eddy_buf_t *b, char *errstr, size_t errstr_size);
+/* The same checkpoint's learner described (eddy_learner_describe) and its
+ * features ranked by importance, for `eddy models --describe`. */
+int eddy_checkpoint_describe(const void *p, size_t len, FILE *out, char *errstr, size_t errstr_size);
 /* Bytes used by the model: learner, schema and drift state. */
 size_t eddy_replica_memory(const eddy_replica_t *r);
 

@@ -337,32 +337,58 @@ size_t eddy_replica_memory(const eddy_replica_t *r) {
   return r->drift ? m + eddy__drift_memory(r->drift) : m;
 }
 
-int eddy_checkpoint_export(const void *p, size_t len, eddy_buf_t *b, char *errstr, size_t errstr_size) {
+/* A replica checkpoint's schema, learner and meta counts (0 when it has
+ * none); the caller frees the learner, then the schema. */
+static int checkpoint_open(const void *p, size_t len, eddy_schema_t **schema, eddy_learner_t **l,
+                           uint64_t meta[3], char *errstr, size_t errstr_size) {
+  *schema = NULL;
+  *l = NULL;
+  meta[0] = meta[1] = meta[2] = 0;
   int err = eddy_ckpt_verify(p, len, errstr, errstr_size);
   if (err) return err;
   eddy_reader_t rd;
   if (eddy_ckpt_section(p, len, EDDY_SECTION_SCHEMA, 0, &rd))
     return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no schema section");
-  eddy_schema_t *schema = eddy_schema_load(&rd, errstr, errstr_size);
-  if (!schema) return EDDY_ECORRUPT;
-  eddy_learner_t *l = NULL;
-  err = EDDY_ECORRUPT;
-  if (eddy_ckpt_section(p, len, EDDY_SECTION_LEARNER, 0, &rd)) {
-    eddy_seterr(errstr, errstr_size, err, "checkpoint has no learner section");
-  } else if ((l = eddy_learner_load(&rd, schema, errstr, errstr_size))) {
-    uint64_t version = 0, index = 0, learned = 0;
-    if (eddy_ckpt_section(p, len, EDDY_SECTION_META, 0, &rd) == 0) {
-      version = eddy_read_u64(&rd);
-      index = eddy_read_u64(&rd);
-      learned = eddy_read_u64(&rd);
-    }
-    eddy_buf_printf(b, "{\"version\":%llu,\"instances\":%llu,\"learned\":%llu,\"learner\":",
-                    (unsigned long long)version, (unsigned long long)index, (unsigned long long)learned);
-    err = eddy_learner_export(l, b);
-    eddy_buf_put_u8(b, '}');
-    if (err) eddy_seterr(errstr, errstr_size, err, "export: %s", eddy_strerror(err));
+  if (!(*schema = eddy_schema_load(&rd, errstr, errstr_size))) return EDDY_ECORRUPT;
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_LEARNER, 0, &rd))
+    err = eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "checkpoint has no learner section");
+  else if (!(*l = eddy_learner_load(&rd, *schema, errstr, errstr_size)))
+    err = EDDY_ECORRUPT;
+  if (err) {
+    eddy_schema_free(*schema);
+    *schema = NULL;
+    return err;
   }
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_META, 0, &rd) == 0)
+    for (int i = 0; i < 3; i++) meta[i] = eddy_read_u64(&rd);
+  return 0;
+}
+
+int eddy_checkpoint_export(const void *p, size_t len, eddy_buf_t *b, char *errstr, size_t errstr_size) {
+  eddy_schema_t *schema;
+  eddy_learner_t *l;
+  uint64_t meta[3];
+  int err = checkpoint_open(p, len, &schema, &l, meta, errstr, errstr_size);
+  if (err) return err;
+  eddy_buf_printf(b, "{\"version\":%llu,\"instances\":%llu,\"learned\":%llu,\"learner\":",
+                  (unsigned long long)meta[0], (unsigned long long)meta[1], (unsigned long long)meta[2]);
+  err = eddy_learner_export(l, b);
+  eddy_buf_put_u8(b, '}');
+  if (err) eddy_seterr(errstr, errstr_size, err, "export: %s", eddy_strerror(err));
   eddy_learner_free(l);
   eddy_schema_free(schema);
   return err;
+}
+
+int eddy_checkpoint_describe(const void *p, size_t len, FILE *out, char *errstr, size_t errstr_size) {
+  eddy_schema_t *schema;
+  eddy_learner_t *l;
+  uint64_t meta[3];
+  int err = checkpoint_open(p, len, &schema, &l, meta, errstr, errstr_size);
+  if (err) return err;
+  eddy_learner_describe(l, out);
+  eddy_learner_describe_importance(l, out);
+  eddy_learner_free(l);
+  eddy_schema_free(schema);
+  return 0;
 }

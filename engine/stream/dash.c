@@ -147,6 +147,17 @@ static void model_snapshot(eddy__dash_part_t *p, const eddy_pipeline_t *pl, cons
   m->bytes = scratch->len;
   m->memory = eddy_replica_memory(r);
   sha256_hex(scratch->data, scratch->len, m->sha256);
+  m->importance[0] = '\0';
+  for (size_t k = EDDY__DASH_TOP_FEATURES; k > 0; k--) {
+    eddy_buf_clear(scratch);
+    eddy_learner_importance_json(r->learner, k, scratch);
+    int none = scratch->len == 4 && !memcmp(scratch->data, "null", 4);
+    if (none) break;
+    if (scratch->err || scratch->len >= sizeof m->importance) continue; /* fewer features */
+    memcpy(m->importance, scratch->data, scratch->len);
+    m->importance[scratch->len] = '\0';
+    break;
+  }
   m->time = now;
   m->have = 1;
 }

@@ -179,14 +179,12 @@ static void api_models(const eddy_dash_t *d, const char *pipeline, eddy_buf_t *b
     jstr(b, p->pipeline);
     eddy_buf_printf(b, ",\"partition\":%d,\"learner\":", (int)p->partition);
     jstr(b, m->learner);
-    /* No learner of this build ranks its features: importance stays null
-     * until one does. */
     eddy_buf_printf(b,
                     ",\"version\":%llu,\"next_offset\":%lld,\"bytes\":%zu,\"memory\":%zu,\"sha256\":\"%s\","
-                    "\"seen\":%llu,\"learned\":%llu,\"time\":%.3f,\"assigned\":%s,\"importance\":null}",
+                    "\"seen\":%llu,\"learned\":%llu,\"time\":%.3f,\"assigned\":%s,\"importance\":%s}",
                     (unsigned long long)m->version, (long long)m->next_offset, m->bytes, m->memory, m->sha256,
                     (unsigned long long)m->seen, (unsigned long long)m->learned, m->time,
-                    p->live ? "true" : "false");
+                    p->live ? "true" : "false", m->importance[0] ? m->importance : "null");
   }
   eddy_buf_put(b, "]}\n", 3);
 }

@@ -43,7 +43,11 @@ typedef struct eddy__dash_model {
   size_t memory;        /* bytes in memory (eddy_replica_memory) */
   char sha256[65];      /* of the checkpoint bytes */
   double time;          /* wall clock of the snapshot */
+  /* the first features by importance as JSON (eddy_learner_importance_json,
+   * as many of EDDY__DASH_TOP_FEATURES as fit), "" for null */
+  char importance[1024];
 } eddy__dash_model_t;
+#define EDDY__DASH_TOP_FEATURES 5
 
 /* A partition's ring of points: the last `cap` seconds. */
 typedef struct eddy__dash_part {

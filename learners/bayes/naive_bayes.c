@@ -427,73 +427,72 @@ static double nb_moa_vote(const eddy_learner_t *l, size_t c, const eddy_instance
   return v;
 }
 
+/* The log of class c's joint likelihood with x (up to a constant shared
+ * by the classes); -INFINITY when c is impossible. xn: x's numeric values
+ * gathered (all: none missing). */
+static inline double nb_class_score(const nb_params_t *p, const nb_t *m, const eddy_instance_t *x,
+                                    const double *restrict xn, int all, size_t c) {
+  const size_t nn = m->nn, nm = m->nm;
+  if (!(m->cw[c] > 0)) return -INFINITY;
+  double s = m->base[c];
+  const double *restrict mu = m->mean + c * nn, *restrict h = m->h + c * nn;
+  double a0 = 0, a1 = 0;
+  if (all) {
+    size_t j = 0;
+    for (; j + 1 < nn; j += 2) {
+      double d0 = xn[j] - mu[j], d1 = xn[j + 1] - mu[j + 1];
+      a0 += d0 * d0 * h[j];
+      a1 += d1 * d1 * h[j + 1];
+    }
+    if (j < nn) {
+      double d0 = xn[j] - mu[j];
+      a0 += d0 * d0 * h[j];
+    }
+  } else {
+    for (size_t j = 0; j < nn; j++) {
+      if (m->present[j]) {
+        double d0 = xn[j] - mu[j];
+        a0 += d0 * d0 * h[j];
+      } else if (h[j] > 0) { /* take its normaliser back out */
+        s += 0.5 * (log(nb_var(p, m, c, j)) + LOG_2PI);
+      }
+    }
+  }
+  if (m->ndeg[c]) { /* variance 0: density 1 at the mean, 0 elsewhere */
+    const double *w = m->w + c * nn;
+    for (size_t j = 0; j < nn; j++)
+      if (h[j] == 0 && w[j] > 0 && (all || m->present[j]) && xn[j] != mu[j] && nb_var(p, m, c, j) < DBL_MIN)
+        return -INFINITY;
+  }
+  const nb_nom_t *q = nm ? m->nom + c * nm : NULL;
+  for (size_t a = 0; a < nm; a++) {
+    if (!(q[a].sum > 0)) continue; /* not in base */
+    size_t i = m->nom_idx[a];
+    double v = x->x[i];
+    if (x->missing[i] || nb_unseen(m, a, v)) {
+      s -= q[a].lk;
+      continue;
+    }
+    size_t vi = (size_t)v;
+    if (vi < q[a].lcap) s += q[a].lc[vi];
+  }
+  return s - (a0 + a1);
+}
+
 static int nb_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
   nb_t *m = l->state;
   size_t n = eddy_schema_n_classes(l->schema);
   if (out_len < n) return EDDY_ENOSPC;
   if (x->n < m->d) return EDDY_EINVAL;
   const nb_params_t *p = l->params;
-  const size_t k = m->k < n ? m->k : n, nn = m->nn, nm = m->nm;
+  const size_t k = m->k < n ? m->k : n;
   int all;
   const double *restrict xn = nb_gather(m, x, &all);
-  const double *restrict cw = m->cw, *restrict base = m->base;
-  const double *restrict mean = m->mean, *restrict hh = m->h;
   double *restrict lv = m->lv;
   double best = -INFINITY;
   for (size_t c = 0; c < k; c++) {
-    double s = -INFINITY;
-    if (!(cw[c] > 0)) goto done;
-    s = base[c];
-    const double *restrict mu = mean + c * nn, *restrict h = hh + c * nn;
-    double a0 = 0, a1 = 0;
-    if (all) {
-      size_t j = 0;
-      for (; j + 1 < nn; j += 2) {
-        double d0 = xn[j] - mu[j], d1 = xn[j + 1] - mu[j + 1];
-        a0 += d0 * d0 * h[j];
-        a1 += d1 * d1 * h[j + 1];
-      }
-      if (j < nn) {
-        double d0 = xn[j] - mu[j];
-        a0 += d0 * d0 * h[j];
-      }
-    } else {
-      for (size_t j = 0; j < nn; j++) {
-        if (m->present[j]) {
-          double d0 = xn[j] - mu[j];
-          a0 += d0 * d0 * h[j];
-        } else if (h[j] > 0) { /* take its normaliser back out */
-          s += 0.5 * (log(nb_var(p, m, c, j)) + LOG_2PI);
-        }
-      }
-    }
-    if (m->ndeg[c]) { /* variance 0: density 1 at the mean, 0 elsewhere */
-      const double *w = m->w + c * nn;
-      for (size_t j = 0; j < nn; j++)
-        if (h[j] == 0 && w[j] > 0 && (all || m->present[j]) && xn[j] != mu[j] &&
-            nb_var(p, m, c, j) < DBL_MIN) {
-          s = -INFINITY;
-          goto done;
-        }
-    }
-    if (nm) {
-      const nb_nom_t *q = m->nom + c * nm;
-      for (size_t a = 0; a < nm; a++) {
-        if (!(q[a].sum > 0)) continue; /* not in base */
-        size_t i = m->nom_idx[a];
-        double v = x->x[i];
-        if (x->missing[i] || nb_unseen(m, a, v)) {
-          s -= q[a].lk;
-          continue;
-        }
-        size_t vi = (size_t)v;
-        if (vi < q[a].lcap) s += q[a].lc[vi];
-      }
-    }
-    s -= a0 + a1;
-  done:
-    lv[c] = s;
-    if (s > best) best = s;
+    lv[c] = nb_class_score(p, m, x, xn, all, c);
+    if (lv[c] > best) best = lv[c];
   }
   if (p->moa_underflow && best < -600) {
     /* MOA's linear product may be 0 here: such classes get 0, and when
@@ -533,6 +532,63 @@ static inline void nb_welford(double *w, double *mean, double *m2, double x, dou
   *w = wn;
 }
 
+/* Class c's Gaussian statistics learn the numeric values xn (all: none
+ * missing) with weight wt. */
+static inline void nb_learn_numeric(nb_t *m, size_t c, const double *xn, int all, double wt) {
+  const size_t nn = m->nn;
+  double *w = m->w + c * nn, *mu = m->mean + c * nn, *m2 = m->m2 + c * nn;
+  if (all && !m->cmiss[c] && nn) {
+    /* every attribute of the class has the same weight: one division */
+    double wo = w[0], wn = wo + wt;
+    if (wo > 0) {
+      double r = wt / wn;
+      const nb_v2 r2 = {r, r}, wt2 = {wt, wt}, wn2 = {wn, wn};
+      size_t j = 0;
+      for (; j + 1 < nn; j += 2) {
+        nb_v2 xv = nb_ld(xn + j), mv = nb_ld(mu + j);
+        nb_v2 d = xv - mv;
+        mv += r2 * d;
+        nb_st(mu + j, mv);
+        nb_st(m2 + j, nb_ld(m2 + j) + wt2 * d * (xv - mv));
+        nb_st(w + j, wn2);
+      }
+      for (; j < nn; j++) {
+        double d = xn[j] - mu[j];
+        mu[j] += r * d;
+        m2[j] += wt * d * (xn[j] - mu[j]);
+        w[j] = wn;
+      }
+    } else {
+      for (size_t j = 0; j < nn; j++) {
+        mu[j] = xn[j];
+        w[j] = wn;
+      }
+    }
+  } else {
+    if (!all) m->cmiss[c] = 1;
+    for (size_t j = 0; j < nn; j++)
+      if (all || m->present[j]) nb_welford(&w[j], &mu[j], &m2[j], xn[j], wt);
+  }
+}
+
+/* Class c's counts learn x's nominal values with weight wt (their arrays
+ * were grown by nb_learn before any change). */
+static inline void nb_learn_nominal(const nb_params_t *p, nb_t *m, const eddy_instance_t *x, size_t c,
+                                    double wt) {
+  for (size_t a = 0; a < m->nm; a++) {
+    size_t i = m->nom_idx[a];
+    if (x->missing[i]) continue;
+    size_t v = (size_t)x->x[i];
+    nb_nom_t *q = &m->nom[c * m->nm + a];
+    q->cnt[v] += wt;
+    q->lc[v] = log1p(q->cnt[v] / p->laplace);
+    q->sum += wt;
+    if ((double)v + 1 > q->nv) q->nv = (double)v + 1;
+    nb_nom_cache(p, q);
+    m->tot[a][v] += wt;
+  }
+}
+
 static int nb_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   nb_t *m = l->state;
   const nb_params_t *p = l->params;
@@ -568,52 +624,8 @@ static int nb_learn(eddy_learner_t *l, const eddy_instance_t *x) {
 
   int all;
   const double *xn = nb_gather(m, x, &all);
-  double *w = m->w + c * nn, *mu = m->mean + c * nn, *m2 = m->m2 + c * nn;
-  if (all && !m->cmiss[c] && nn) {
-    /* every attribute of the class has the same weight: one division */
-    double wo = w[0], wn = wo + wt;
-    if (wo > 0) {
-      double r = wt / wn;
-      const nb_v2 r2 = {r, r}, wt2 = {wt, wt}, wn2 = {wn, wn};
-      size_t j = 0;
-      for (; j + 1 < nn; j += 2) {
-        nb_v2 xv = nb_ld(xn + j), mv = nb_ld(mu + j);
-        nb_v2 d = xv - mv;
-        mv += r2 * d;
-        nb_st(mu + j, mv);
-        nb_st(m2 + j, nb_ld(m2 + j) + wt2 * d * (xv - mv));
-        nb_st(w + j, wn2);
-      }
-      for (; j < nn; j++) {
-        double d = xn[j] - mu[j];
-        mu[j] += r * d;
-        m2[j] += wt * d * (xn[j] - mu[j]);
-        w[j] = wn;
-      }
-    } else {
-      for (size_t j = 0; j < nn; j++) {
-        mu[j] = xn[j];
-        w[j] = wn;
-      }
-    }
-  } else {
-    if (!all) m->cmiss[c] = 1;
-    for (size_t j = 0; j < nn; j++)
-      if (all || m->present[j]) nb_welford(&w[j], &mu[j], &m2[j], xn[j], wt);
-  }
-
-  for (size_t a = 0; a < m->nm; a++) {
-    size_t i = m->nom_idx[a];
-    if (x->missing[i]) continue;
-    size_t v = (size_t)x->x[i];
-    nb_nom_t *q = &m->nom[c * m->nm + a];
-    q->cnt[v] += wt;
-    q->lc[v] = log1p(q->cnt[v] / p->laplace);
-    q->sum += wt;
-    if ((double)v + 1 > q->nv) q->nv = (double)v + 1;
-    nb_nom_cache(p, q);
-    m->tot[a][v] += wt;
-  }
+  nb_learn_numeric(m, c, xn, all, wt);
+  nb_learn_nominal(p, m, x, c, wt);
 
   if (p->var_smoothing > 0) {
     for (size_t j = 0; j < nn; j++)

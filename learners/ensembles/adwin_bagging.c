@@ -171,6 +171,7 @@ const eddy_learner_type_t eddy_learner_adwin_bagging = {
     .destroy = adwin_bagging_destroy,
     .describe = adwin_bagging_describe,
     .export_json = adwin_bagging_export,
+    .importance = eddy_ensemble_importance,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };
 

@@ -327,3 +327,21 @@ int eddy_ensemble_export(const eddy_ensemble_t *e, const double *weights, eddy_b
   eddy_buf_printf(b, "]}");
   return b->err;
 }
+
+int eddy_ensemble_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  const eddy_ensemble_t *e = l->state; /* every such ensemble's state starts with it */
+  for (size_t a = 0; a < n_attrs; a++) gain[a] = splits[a] = 0.0;
+  if (!e->n) return 0;
+  double *g = calloc(2 * n_attrs + 1, sizeof *g);
+  if (!g) return EDDY_ENOMEM;
+  int err = 0;
+  for (size_t i = 0; i < e->n && !err; i++) {
+    if ((err = eddy_learner_importance(e->members[i], g, g + n_attrs, n_attrs))) break;
+    for (size_t a = 0; a < n_attrs; a++) {
+      gain[a] += g[a] / (double)e->n;
+      splits[a] += g[n_attrs + a];
+    }
+  }
+  free(g);
+  return err;
+}

@@ -127,6 +127,13 @@ void eddy_ensemble_describe_member(const eddy_ensemble_t *e, size_t i, const cha
  * "learner": eddy_learner_export}]}; weights NULL: every vote counts 1. */
 int eddy_ensemble_export(const eddy_ensemble_t *e, const double *weights, eddy_buf_t *b);
 
+/* The importance hook of oza_bag, oza_boost, adwin_bagging and
+ * leveraging_bagging (whose state starts with their eddy_ensemble_t): the
+ * mean of the members' gains (each member counts the same, whatever its
+ * vote weight) and the sum of their splits; EDDY_ENOTSUP when the members
+ * have no importance (not trees). */
+int eddy_ensemble_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs);
+
 int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double *swm,
                           double *vote_weight);
 /* ADWIN bagging: how many members were replaced on a change so far. */

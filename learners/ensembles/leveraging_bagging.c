@@ -326,6 +326,7 @@ const eddy_learner_type_t eddy_learner_leveraging_bagging = {
     .destroy = levbag_destroy,
     .describe = levbag_describe,
     .export_json = levbag_export,
+    .importance = eddy_ensemble_importance,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };
 

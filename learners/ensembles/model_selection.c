@@ -320,6 +320,13 @@ static const char *ms_served(const eddy_learner_t *l) {
   return s->n ? s->names[s->best] : NULL;
 }
 
+/* The importance of the candidate that answered the last prediction (none
+ * when it has none, e.g. a linear model). */
+static int ms_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  const ms_t *s = l->state;
+  return s->n ? eddy_learner_importance(s->m[s->best], gain, splits, n_attrs) : EDDY_ENOTSUP;
+}
+
 static void ms_describe(const eddy_learner_t *l, FILE *out) {
   const ms_params_t *p = l->params;
   const ms_t *s = l->state;
@@ -352,4 +359,5 @@ const eddy_learner_type_t eddy_learner_model_selection = {
     .describe = ms_describe,
     .pass_prefix = ".",
     .served = ms_served,
+    .importance = ms_importance,
 };

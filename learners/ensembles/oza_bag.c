@@ -112,5 +112,6 @@ const eddy_learner_type_t eddy_learner_oza_bag = {
     .destroy = oza_bag_destroy,
     .describe = oza_bag_describe,
     .export_json = oza_bag_export,
+    .importance = eddy_ensemble_importance,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };

@@ -205,6 +205,7 @@ const eddy_learner_type_t eddy_learner_oza_boost = {
     .destroy = oza_boost_destroy,
     .describe = oza_boost_describe,
     .export_json = oza_boost_export,
+    .importance = eddy_ensemble_importance,
     .pass_prefix = EDDY_ENSEMBLE_PREFIX,
 };
 

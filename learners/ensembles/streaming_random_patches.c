@@ -448,6 +448,13 @@ static int srp_export(const eddy_learner_t *l, eddy_buf_t *b) {
   return b->err;
 }
 
+/* The members' trees (not the background ones), as ht_importance.c says. */
+static int srp_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  const srp_t *s = l->state;
+  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].tree : NULL, sizeof *s->m, s->n, gain, splits,
+                                    n_attrs);
+}
+
 const eddy_learner_type_t eddy_learner_streaming_random_patches = {
     .name = "streaming_random_patches",
     .description = "streaming random patches: Hoeffding trees on random attribute subsets and "
@@ -467,4 +474,5 @@ const eddy_learner_type_t eddy_learner_streaming_random_patches = {
     .destroy = srp_destroy,
     .describe = srp_describe,
     .export_json = srp_export,
+    .importance = srp_importance,
 };

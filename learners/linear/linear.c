@@ -592,6 +592,15 @@ int eddy_linear_binary_label(eddy_learner_t *l, const eddy_instance_t *x, int *p
   return 0;
 }
 
+int eddy_linear_binary_prepare(eddy_learner_t *l, const eddy_instance_t *x, int *pos, double *cw) {
+  eddy_linear_t *m = l->state;
+  int err = eddy_linear_binary_label(l, x, pos);
+  if (!err) err = eddy_linear_encode(m, x, 1);
+  if (err) return err;
+  *cw = eddy_linear_class_weight(m, l->schema, (size_t)*pos);
+  return *cw < 0 ? EDDY_ENOMEM : 0;
+}
+
 int eddy_linear_predict_binary(eddy_learner_t *l, const eddy_instance_t *x, double *out,
                                size_t out_len) {
   eddy_linear_t *m = l->state;

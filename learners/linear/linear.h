@@ -223,6 +223,9 @@ double eddy_linear_class_weight(eddy_linear_t *m, const eddy_schema_t *s, size_t
  * is EDDY_ENOTSUP, logged once naming the class and softmax_regression;
  * no label is EDDY_EINVAL. */
 int eddy_linear_binary_label(eddy_learner_t *l, const eddy_instance_t *x, int *pos);
+/* The start of a binary learner's learn: the label (as above), x encoded
+ * for learning, and *cw its class weight. 0 or a negative EDDY_E*. */
+int eddy_linear_binary_prepare(eddy_learner_t *l, const eddy_instance_t *x, int *pos, double *cw);
 /* predict of a binary learner: out[0] = 1 - p, out[1] = p, 0 for any
  * other class; p = sigmoid(margin). */
 int eddy_linear_predict_binary(eddy_learner_t *l, const eddy_instance_t *x, double *out,

@@ -23,11 +23,9 @@ static int logreg_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
 static int logreg_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   eddy_linear_t *m = l->state;
   int pos;
-  int err = eddy_linear_binary_label(l, x, &pos);
-  if (!err) err = eddy_linear_encode(m, x, 1);
+  double cw;
+  int err = eddy_linear_binary_prepare(l, x, &pos, &cw);
   if (err) return err;
-  double cw = eddy_linear_class_weight(m, l->schema, (size_t)pos);
-  if (cw < 0) return EDDY_ENOMEM;
   double z = eddy_linear_scores(m)[0], y = pos, dloss;
   /* sigmoid(z) - y as scikit-learn's cgradient_half_binomial computes it */
   if (z > -37) {

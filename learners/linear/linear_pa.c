@@ -63,11 +63,7 @@ static int pa_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   int err;
   if (l->schema->task == EDDY_CLASSIFICATION) {
     int pos;
-    err = eddy_linear_binary_label(l, x, &pos);
-    if (!err) err = eddy_linear_encode(m, x, 1);
-    if (err) return err;
-    cw = eddy_linear_class_weight(m, l->schema, (size_t)pos);
-    if (cw < 0) return EDDY_ENOMEM;
+    if ((err = eddy_linear_binary_prepare(l, x, &pos, &cw))) return err;
     sign = pos ? 1.0 : -1.0;
     double z = sign * eddy_linear_scores(m)[0];
     loss = z <= 1.0 ? 1.0 - z : 0.0;

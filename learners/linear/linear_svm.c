@@ -23,11 +23,9 @@ static int svm_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
 static int svm_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   eddy_linear_t *m = l->state;
   int pos;
-  int err = eddy_linear_binary_label(l, x, &pos);
-  if (!err) err = eddy_linear_encode(m, x, 1);
+  double cw;
+  int err = eddy_linear_binary_prepare(l, x, &pos, &cw);
   if (err) return err;
-  double cw = eddy_linear_class_weight(m, l->schema, (size_t)pos);
-  if (cw < 0) return EDDY_ENOMEM;
   double y = pos ? 1.0 : -1.0, z = eddy_linear_scores(m)[0];
   eddy_linear_begin(m, cw * x->weight);
   eddy_linear_update(m, 0, y * z <= 1.0 ? -y : 0.0); /* as scikit-learn's Hinge(1) */

@@ -648,6 +648,39 @@ static void htr_describe(const eddy_learner_t *l, FILE *out) {
   if (t->st.root >= 0) eddy__ht_describe_node(&t->st, &describe_ops, t, t->st.root, 0, out);
 }
 
+/* ---------------------------------------------------- feature importance */
+
+/* A node's statistic: the target's eddy__ht_var_t (n, mean, m2). */
+static void imp_leaf(const void *tree, int32_t id, double *acc) {
+  const eddy__ht_var_t *v = &node(tree, id)->stats;
+  acc[0] = v->n;
+  acc[1] = v->mean;
+  acc[2] = v->m2;
+}
+
+static void imp_merge(double *acc, const double *kid, size_t dim) {
+  (void)dim;
+  eddy__ht_var_t a = {acc[0], acc[1], acc[2]}, b = {kid[0], kid[1], kid[2]};
+  eddy__ht_var_merge(&a, &b);
+  acc[0] = a.n;
+  acc[1] = a.mean;
+  acc[2] = a.m2;
+}
+
+/* W times the (population) variance of the target: the sum of squared
+ * deviations. */
+static double imp_impurity(const void *tree, const double *acc, double *weight) {
+  (void)tree;
+  *weight = acc[0] > 0.0 ? acc[0] : 0.0;
+  return acc[0] > 0.0 ? acc[2] : 0.0;
+}
+
+static int htr_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  static const eddy__ht_impurity_ops_t ops = {3, imp_leaf, imp_merge, imp_impurity};
+  const htr_t *t = l->state;
+  return eddy__ht_store_importance(&t->st, &ops, t, gain, splits, n_attrs);
+}
+
 const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor = {
     .name = "hoeffding_tree_regressor",
     .description = "Hoeffding tree regressor (River's HoeffdingTreeRegressor): variance "
@@ -665,4 +698,5 @@ const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor = {
     .memory = htr_memory,
     .destroy = htr_destroy,
     .describe = htr_describe,
+    .importance = htr_importance,
 };

@@ -375,6 +375,24 @@ void eddy__ht_describe_node(const eddy__ht_store_t *st, const eddy__ht_describe_
 void eddy__ht_store_shape(const eddy__ht_store_t *st, size_t *depth, size_t *nodes, size_t *leaves,
                           size_t *inactive);
 
+/* Feature importance (ht_importance.c): mean decrease in impurity over
+ * the main tree as it stands (HAT's alternates left out). A node's
+ * statistic (dim doubles) is the merge of its leaves' (a leaf's includes
+ * what it inherited at its split, so a split's statistic is what passed
+ * it); each split on attribute a adds to gain[a] its statistic's weighted
+ * impurity less its children's, and gain is then divided by the root's
+ * weight; splits[a] counts the splits. */
+typedef struct eddy__ht_impurity_ops {
+  size_t dim;
+  void (*leaf)(const void *tree, int32_t id, double *acc); /* the leaf's statistic */
+  void (*merge)(double *acc, const double *kid, size_t dim); /* acc += kid (acc may be all 0) */
+  /* weight times impurity of a statistic, and (*weight) its weight */
+  double (*weighted_impurity)(const void *tree, const double *acc, double *weight);
+} eddy__ht_impurity_ops_t;
+/* Fills gain and splits (n_attrs each); 0 or EDDY_ENOMEM. */
+int eddy__ht_store_importance(const eddy__ht_store_t *st, const eddy__ht_impurity_ops_t *ops,
+                              const void *tree, double *gain, double *splits, size_t n_attrs);
+
 /* ----- the classification tree (hoeffding_tree.c), also HAT's ----- */
 
 typedef struct eddy__ht_params {
@@ -530,6 +548,15 @@ size_t eddy__ht_tree_memory(const eddy__ht_tree_t *t);
 int eddy__ht_tree_save(const eddy__ht_tree_t *t, eddy_buf_t *b);
 int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r);
 void eddy__ht_tree_describe(const eddy__ht_tree_t *t, const char *name, FILE *out);
+/* The classification tree's importance (ht_importance.c): class weights,
+ * impurity the entropy in bits (split_criterion info_gain) or Gini (gini). */
+int eddy__ht_tree_importance(const eddy__ht_tree_t *t, double *gain, double *splits, size_t n_attrs);
+/* A forest's: the mean of n trees' gains (equal weights) and the sum of
+ * their splits; the trees sit `stride` bytes apart from `first` (a
+ * member array's tree field). */
+int eddy__ht_forest_importance(const void *first, size_t stride, size_t n, double *gain,
+                               double *splits, size_t n_attrs);
+int eddy__ht_l_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs);
 /* The learner callbacks of hoeffding_tree and hoeffding_adaptive_tree
  * (state eddy__ht_tree_t; init makes HAT's nodes for hat_options). */
 int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size);
@@ -547,7 +574,7 @@ void eddy__ht_l_describe(const eddy_learner_t *l, FILE *out);
   .state_size = sizeof(eddy__ht_tree_t), .init = eddy__ht_l_init, .predict = eddy__ht_l_predict, \
   .reset = eddy__ht_l_reset, .save = eddy__ht_l_save, .load = eddy__ht_l_load,                   \
   .memory = eddy__ht_l_memory, .destroy = eddy__ht_l_destroy, .describe = eddy__ht_l_describe, \
-  .export_json = eddy__ht_export
+  .export_json = eddy__ht_export, .importance = eddy__ht_l_importance
 /* What both learn callbacks do first: 0 when x is not learned (no label,
  * weight <= 0), EDDY_EINVAL for a bad class, else the layout grown for x
  * and a root: 1, or a negative code. */

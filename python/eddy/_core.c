@@ -662,6 +662,7 @@ static PyObject *Model_describe(Model *m, PyObject *unused) {
   FILE *f = open_memstream(&text, &len);
   if (!f) return PyErr_NoMemory();
   eddy_learner_describe(m->l, f);
+  eddy_learner_describe_importance(m->l, f);
   fclose(f);
   PyObject *r = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "replace");
   free(text);

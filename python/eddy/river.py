@@ -83,6 +83,15 @@ def _inv_mib(s):
     return float(s) / MIB
 
 
+def _init(self, params: dict):
+    """An __init__'s parameters (its locals()) become attributes, as River's
+    get_params and clone expect, then the eddy model is built from them."""
+    for name, value in params.items():
+        if name != "self":
+            setattr(self, name, value)
+    self._build()
+
+
 # (River name, eddy key, to eddy, from eddy)
 _TREE = [
     ("grace_period", "grace_period", _num, int),
@@ -181,6 +190,16 @@ class _EddyModel:
     def describe(self) -> str:
         """The learner's own description (a tree's splits, an ensemble's members)."""
         return self._model.describe()
+
+    def feature_importances(self):
+        """Trees and forests: {feature: importance}, the mean decrease in
+        impurity normalised to sum 1, most important first (eddy's README,
+        "Feature importance"); None for other learners or before any
+        learning."""
+        e = self.export()
+        if e is None or e.get("importance") is None:
+            return None
+        return {f["name"]: f["importance"] for f in e["importance"]}
 
     def export(self):
         """The model as eddy's documented JSON export (trees' nodes and splits,
@@ -295,21 +314,7 @@ class HoeffdingTreeClassifier(_Classifier):
                  binary_split: bool = False, min_branch_fraction: float = 0.01,
                  max_size: float = 32.0, memory_estimate_period: int = 1000000,
                  stop_mem_management: bool = False, merit_preprune: bool = True):
-        self.grace_period = grace_period
-        self.max_depth = max_depth
-        self.split_criterion = split_criterion
-        self.delta = delta
-        self.tau = tau
-        self.leaf_prediction = leaf_prediction
-        self.nb_threshold = nb_threshold
-        self.n_split_points = n_split_points
-        self.binary_split = binary_split
-        self.min_branch_fraction = min_branch_fraction
-        self.max_size = max_size
-        self.memory_estimate_period = memory_estimate_period
-        self.stop_mem_management = stop_mem_management
-        self.merit_preprune = merit_preprune
-        self._build()
+        _init(self, locals())
 
 
 class HoeffdingAdaptiveTreeClassifier(_Classifier):
@@ -345,26 +350,7 @@ class HoeffdingAdaptiveTreeClassifier(_Classifier):
                  bootstrap_sampling: bool = True, adwin_delta: float = 0.002,
                  switch_significance: float = 0.05, drift_window_threshold: int = 300,
                  seed: int | None = None):
-        self.grace_period = grace_period
-        self.max_depth = max_depth
-        self.split_criterion = split_criterion
-        self.delta = delta
-        self.tau = tau
-        self.leaf_prediction = leaf_prediction
-        self.nb_threshold = nb_threshold
-        self.n_split_points = n_split_points
-        self.binary_split = binary_split
-        self.min_branch_fraction = min_branch_fraction
-        self.max_size = max_size
-        self.memory_estimate_period = memory_estimate_period
-        self.stop_mem_management = stop_mem_management
-        self.merit_preprune = merit_preprune
-        self.bootstrap_sampling = bootstrap_sampling
-        self.adwin_delta = adwin_delta
-        self.switch_significance = switch_significance
-        self.drift_window_threshold = drift_window_threshold
-        self.seed = seed
-        self._build()
+        _init(self, locals())
 
 
 class HoeffdingTreeRegressor(_Regressor):
@@ -411,21 +397,7 @@ class HoeffdingTreeRegressor(_Regressor):
                  min_samples_split: int = 5, bins: int = 32, binary_split: bool = False,
                  max_size: float = 32.0, memory_estimate_period: int = 1000000,
                  stop_mem_management: bool = False, merit_preprune: bool = True):
-        self.grace_period = grace_period
-        self.max_depth = max_depth
-        self.delta = delta
-        self.tau = tau
-        self.leaf_prediction = leaf_prediction
-        self.model_selector_decay = model_selector_decay
-        self.learning_rate = learning_rate
-        self.min_samples_split = min_samples_split
-        self.bins = bins
-        self.binary_split = binary_split
-        self.max_size = max_size
-        self.memory_estimate_period = memory_estimate_period
-        self.stop_mem_management = stop_mem_management
-        self.merit_preprune = merit_preprune
-        self._build()
+        _init(self, locals())
 
 
 class GaussianNB(_Classifier):
@@ -449,11 +421,32 @@ class GaussianNB(_Classifier):
 
     def __init__(self, variance: str = "sample", var_smoothing: float = 0.0,
                  laplace: float = 1.0, moa_underflow: bool = True):
-        self.variance = variance
-        self.var_smoothing = var_smoothing
-        self.laplace = laplace
-        self.moa_underflow = moa_underflow
-        self._build()
+        _init(self, locals())
+
+
+def _linear_doc(head: str, rate: str = "The optimizer's rate.",
+                standardize: str = "Standardize numeric features online.") -> str:
+    """The docstring of a linear estimator: its head, then the parameters
+    of _LINEAR that every one of them takes."""
+    return head + """
+
+    Parameters
+    ----------
+    optimizer
+        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
+    learning_rate
+        %s
+    l2
+        L2 penalty.
+    l1
+        L1 penalty.
+    intercept_lr
+        The intercept's SGD rate.
+    clip_gradient
+        Clips the loss derivative.
+    standardize
+        %s
+    """ % (rate, standardize)
 
 
 class _BinaryLinear(_Classifier):
@@ -486,79 +479,23 @@ class _BinaryLinear(_Classifier):
 
 
 class LogisticRegression(_BinaryLinear):
-    """Binary logistic regression, eddy's `logistic_regression` (River's LogisticRegression).
-
-    Labels are booleans (True is the positive class), as River's.
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate (0: its River default).
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online (a River StandardScaler before the model).
-    """
-
     _learner = "logistic_regression"
     _table = _LINEAR
 
     def __init__(self, optimizer: str = "sgd", learning_rate: float = 0.01, l2: float = 0.0,
                  l1: float = 0.0, intercept_lr: float = 0.01, clip_gradient: float = 1e12,
                  standardize: bool = False):
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.l1 = l1
-        self.intercept_lr = intercept_lr
-        self.clip_gradient = clip_gradient
-        self.standardize = standardize
-        self._build()
+        _init(self, locals())
 
 
 class Perceptron(_BinaryLinear):
-    """Binary perceptron, eddy's `perceptron` (River's Perceptron).
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate (River's and scikit-learn's 1).
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online.
-    """
-
     _learner = "perceptron"
     _table = _LINEAR
 
     def __init__(self, optimizer: str = "sgd", learning_rate: float = 1.0, l2: float = 0.0,
                  l1: float = 0.0, intercept_lr: float = 1.0, clip_gradient: float = 1e12,
                  standardize: bool = False):
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.l1 = l1
-        self.intercept_lr = intercept_lr
-        self.clip_gradient = clip_gradient
-        self.standardize = standardize
-        self._build()
+        _init(self, locals())
 
 
 _PA_MODES = ("pa", "pa1", "pa2")
@@ -591,11 +528,7 @@ class PAClassifier(_BinaryLinear):
 
     def __init__(self, C: float = 1.0, mode: int = 1, learn_intercept: bool = True,
                  standardize: bool = False):
-        self.C = C
-        self.mode = mode
-        self.learn_intercept = learn_intercept
-        self.standardize = standardize
-        self._build()
+        _init(self, locals())
 
 
 class PARegressor(_Regressor):
@@ -620,86 +553,40 @@ class PARegressor(_Regressor):
 
     def __init__(self, C: float = 1.0, mode: int = 1, eps: float = 0.1,
                  learn_intercept: bool = True, standardize: bool = False):
-        self.C = C
-        self.mode = mode
-        self.eps = eps
-        self.learn_intercept = learn_intercept
-        self.standardize = standardize
-        self._build()
+        _init(self, locals())
 
 
 class SoftmaxRegression(_Classifier):
-    """Multiclass logistic regression, eddy's `softmax_regression` (River's SoftmaxRegression).
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate.
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online.
-    """
-
     _learner = "softmax_regression"
     _table = _LINEAR
 
     def __init__(self, optimizer: str = "sgd", learning_rate: float = 0.01, l2: float = 0.0,
                  l1: float = 0.0, intercept_lr: float = 0.01, clip_gradient: float = 1e12,
                  standardize: bool = False):
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.l1 = l1
-        self.intercept_lr = intercept_lr
-        self.clip_gradient = clip_gradient
-        self.standardize = standardize
-        self._build()
+        _init(self, locals())
 
 
 class LinearRegression(_Regressor):
-    """Linear regression, eddy's `linear_regression` (River's LinearRegression).
-
-    Parameters
-    ----------
-    optimizer
-        'sgd', 'adagrad', 'rmsprop', 'adam', 'ftrl' or 'vw'.
-    learning_rate
-        The optimizer's rate (0: its River default).
-    l2
-        L2 penalty.
-    l1
-        L1 penalty.
-    intercept_lr
-        The intercept's SGD rate.
-    clip_gradient
-        Clips the loss derivative.
-    standardize
-        Standardize numeric features online.
-    """
-
     _learner = "linear_regression"
     _table = _LINEAR
 
     def __init__(self, optimizer: str = "sgd", learning_rate: float = 0.01, l2: float = 0.0,
                  l1: float = 0.0, intercept_lr: float = 0.01, clip_gradient: float = 1e12,
                  standardize: bool = False):
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.l2 = l2
-        self.l1 = l1
-        self.intercept_lr = intercept_lr
-        self.clip_gradient = clip_gradient
-        self.standardize = standardize
-        self._build()
+        _init(self, locals())
+
+
+_RIVER_RATE = "The optimizer's rate (0: its River default)."
+LogisticRegression.__doc__ = _linear_doc(
+    "Binary logistic regression, eddy's `logistic_regression` (River's LogisticRegression).\n\n"
+    "    Labels are booleans (True is the positive class), as River's.", rate=_RIVER_RATE,
+    standardize="Standardize numeric features online (a River StandardScaler before the model).")
+Perceptron.__doc__ = _linear_doc("Binary perceptron, eddy's `perceptron` (River's Perceptron).",
+                                 rate="The optimizer's rate (River's and scikit-learn's 1).")
+SoftmaxRegression.__doc__ = _linear_doc(
+    "Multiclass logistic regression, eddy's `softmax_regression` (River's SoftmaxRegression).")
+LinearRegression.__doc__ = _linear_doc(
+    "Linear regression, eddy's `linear_regression` (River's LinearRegression).", rate=_RIVER_RATE)
 
 
 # ---------------------------------------------------------------- ensembles
@@ -752,11 +639,7 @@ class OzaBag(_Ensemble):
 
     def __init__(self, model: _Classifier | None = None, n_models: int = 10,
                  seed: int | None = None, random: str = "moa"):
-        self.model = model
-        self.n_models = n_models
-        self.seed = seed
-        self.random = random
-        self._build()
+        _init(self, locals())
 
 
 class OzaBoost(_Ensemble):
@@ -764,11 +647,7 @@ class OzaBoost(_Ensemble):
 
     def __init__(self, model: _Classifier | None = None, n_models: int = 10,
                  seed: int | None = None, random: str = "moa"):
-        self.model = model
-        self.n_models = n_models
-        self.seed = seed
-        self.random = random
-        self._build()
+        _init(self, locals())
 
 
 class ADWINBagging(_Ensemble):
@@ -776,11 +655,7 @@ class ADWINBagging(_Ensemble):
 
     def __init__(self, model: _Classifier | None = None, n_models: int = 10,
                  seed: int | None = None, random: str = "moa"):
-        self.model = model
-        self.n_models = n_models
-        self.seed = seed
-        self.random = random
-        self._build()
+        _init(self, locals())
 
 
 OzaBag.__doc__ = "Online bagging (Oza & Russell), eddy's `oza_bag` (MOA's OzaBag)." + _ENSEMBLE_DOC
@@ -936,31 +811,7 @@ class AdaptiveRandomForestClassifier(_Forest):
                  max_size: float = 2000000 / MIB, memory_estimate_period: int = 1000000,
                  stop_mem_management: bool = False, merit_preprune: bool = True,
                  seed: int | None = None, random: str = "moa"):
-        self.n_models = n_models
-        self.max_features = max_features
-        self.lambda_value = lambda_value
-        self.disable_weighted_vote = disable_weighted_vote
-        self.drift_delta = drift_delta
-        self.warning_delta = warning_delta
-        self.drift_detection = drift_detection
-        self.background_learner = background_learner
-        self.grace_period = grace_period
-        self.max_depth = max_depth
-        self.split_criterion = split_criterion
-        self.delta = delta
-        self.tau = tau
-        self.leaf_prediction = leaf_prediction
-        self.nb_threshold = nb_threshold
-        self.n_split_points = n_split_points
-        self.binary_split = binary_split
-        self.min_branch_fraction = min_branch_fraction
-        self.max_size = max_size
-        self.memory_estimate_period = memory_estimate_period
-        self.stop_mem_management = stop_mem_management
-        self.merit_preprune = merit_preprune
-        self.seed = seed
-        self.random = random
-        self._build()
+        _init(self, locals())
 
 
 class SRPClassifier(_Forest):
@@ -1013,28 +864,7 @@ class SRPClassifier(_Forest):
                  min_branch_fraction: float = 0.01, max_size: float = 32.0,
                  memory_estimate_period: int = 1000000, merit_preprune: bool = True,
                  seed: int | None = None):
-        self.n_models = n_models
-        self.subspace_size = subspace_size
-        self.training_method = training_method
-        self.lam = lam
-        self.drift_delta = drift_delta
-        self.warning_delta = warning_delta
-        self.disable_detector = disable_detector
-        self.disable_weighted_vote = disable_weighted_vote
-        self.grace_period = grace_period
-        self.split_criterion = split_criterion
-        self.delta = delta
-        self.tau = tau
-        self.leaf_prediction = leaf_prediction
-        self.nb_threshold = nb_threshold
-        self.n_split_points = n_split_points
-        self.binary_split = binary_split
-        self.min_branch_fraction = min_branch_fraction
-        self.max_size = max_size
-        self.memory_estimate_period = memory_estimate_period
-        self.merit_preprune = merit_preprune
-        self.seed = seed
-        self._build()
+        _init(self, locals())
 
     def _eddy_params(self):
         kv = super()._eddy_params()
@@ -1091,14 +921,7 @@ class LeveragingBaggingClassifier(_Ensemble):
     def __init__(self, model: _Classifier | None = None, n_models: int = 10, w: float = 6,
                  adwin_delta: float = 0.002, bagging_method: str = "bag",
                  seed: int | None = None, random: str = "moa"):
-        self.model = model
-        self.n_models = n_models
-        self.w = w
-        self.adwin_delta = adwin_delta
-        self.bagging_method = bagging_method
-        self.seed = seed
-        self.random = random
-        self._build()
+        _init(self, locals())
 
     def _eddy_params(self):
         kv = super()._eddy_params()
@@ -1147,12 +970,7 @@ class HalfSpaceTrees(_EddyModel, base.AnomalyDetector):
 
     def __init__(self, n_trees: int = 10, height: int = 8, window_size: int = 250,
                  limits: dict | None = None, seed: int | None = None):
-        self.n_trees = n_trees
-        self.height = height
-        self.window_size = window_size
-        self.limits = limits
-        self.seed = seed
-        self._build()
+        _init(self, locals())
 
     def _eddy_params(self):
         kv = super()._eddy_params()
@@ -1220,10 +1038,7 @@ class ADWIN(_Detector):
     _table = [("delta", "delta", _num), ("clock", "clock", _num), ("direction", "direction", str)]
 
     def __init__(self, delta: float = 0.002, clock: int = 32, direction: str = "up"):
-        self.delta = delta
-        self.clock = clock
-        self.direction = direction
-        self._build()
+        _init(self, locals())
 
 
 class DDM(_Detector):
@@ -1245,10 +1060,7 @@ class DDM(_Detector):
 
     def __init__(self, warm_start: int = 30, warning_threshold: float = 2.0,
                  drift_threshold: float = 3.0):
-        self.warm_start = warm_start
-        self.warning_threshold = warning_threshold
-        self.drift_threshold = drift_threshold
-        self._build()
+        _init(self, locals())
 
 
 class EDDM(_Detector):
@@ -1272,11 +1084,7 @@ class EDDM(_Detector):
 
     def __init__(self, warm_start: int = 30, min_errors: int = 30, alpha: float = 0.95,
                  beta: float = 0.9):
-        self.warm_start = warm_start
-        self.min_errors = min_errors
-        self.alpha = alpha
-        self.beta = beta
-        self._build()
+        _init(self, locals())
 
 
 class PageHinkley(_Detector):
@@ -1297,10 +1105,7 @@ class PageHinkley(_Detector):
               ("threshold", "threshold", _num)]
 
     def __init__(self, min_instances: int = 30, delta: float = 0.005, threshold: float = 50.0):
-        self.min_instances = min_instances
-        self.delta = delta
-        self.threshold = threshold
-        self._build()
+        _init(self, locals())
 
 
 class HDDM_A(_Detector):
@@ -1322,10 +1127,7 @@ class HDDM_A(_Detector):
 
     def __init__(self, drift_confidence: float = 0.001, warning_confidence: float = 0.005,
                  two_sided: bool = True):
-        self.drift_confidence = drift_confidence
-        self.warning_confidence = warning_confidence
-        self.two_sided = two_sided
-        self._build()
+        _init(self, locals())
 
 
 class HDDM_W(_Detector):
@@ -1350,11 +1152,7 @@ class HDDM_W(_Detector):
 
     def __init__(self, drift_confidence: float = 0.001, warning_confidence: float = 0.005,
                  lambda_val: float = 0.05, two_sided: bool = False):
-        self.drift_confidence = drift_confidence
-        self.warning_confidence = warning_confidence
-        self.lambda_val = lambda_val
-        self.two_sided = two_sided
-        self._build()
+        _init(self, locals())
 
 
 class KSWIN(_Detector):
@@ -1375,10 +1173,7 @@ class KSWIN(_Detector):
               ("stat_size", "stat_size", _num)]
 
     def __init__(self, alpha: float = 0.005, window_size: int = 100, stat_size: int = 30):
-        self.alpha = alpha
-        self.window_size = window_size
-        self.stat_size = stat_size
-        self._build()
+        _init(self, locals())
 
 
 ESTIMATORS = [HoeffdingTreeClassifier, HoeffdingAdaptiveTreeClassifier, HoeffdingTreeRegressor,

@@ -141,3 +141,20 @@ def test_export_is_eddys_json():
     assert e["model"]["weight_seen"] == 600
     leaves = [n for n in e["model"]["nodes"] if n["kind"] == "leaf"]
     assert sum(sum(n["class_weights"].values()) for n in leaves) == 600
+
+
+def test_feature_importances_rank_the_concept_first():
+    import random
+    r = random.Random(3)
+    m, nb = er.HoeffdingTreeClassifier(grace_period=50), er.GaussianNB()
+    assert m.feature_importances() is None
+    for _ in range(3000):
+        x = {"a": r.random(), "b": r.random(), "c": r.random()}
+        y = x["a"] > 0.5  # b and c are noise
+        m.learn_one(x, y)
+        nb.learn_one(x, y)
+    imp = m.feature_importances()
+    assert list(imp)[0] == "a" and imp["a"] > 0.9, imp
+    assert abs(sum(imp.values()) - 1) < 1e-12
+    assert "feature importance" in m.describe()
+    assert nb.feature_importances() is None

@@ -37,6 +37,7 @@ STATE_JS = """JSON.stringify({
   rows: document.querySelectorAll('#alerts tbody tr').length,
   driftRows: document.querySelectorAll('#alerts tbody tr.drift').length,
   models: document.querySelectorAll('#models tbody tr').length,
+  importance: (document.querySelector('#models tbody tr td:last-child') || {}).textContent || null,
   status: (document.getElementById('status') || {}).textContent,
   height: document.documentElement.scrollHeight})"""
 
@@ -80,6 +81,7 @@ def main():
     ap.add_argument("screenshot")
     ap.add_argument("--drifts", type=int)
     ap.add_argument("--alerts", type=int)
+    ap.add_argument("--ranked", action="store_true", help="the models table shows the features' importance")
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--width", type=int, default=1400)
     a = ap.parse_args()
@@ -101,6 +103,7 @@ def main():
             seen = json.loads(page.eval(STATE_JS) or "{}")
             d = seen.get("d") or {}
             ok = (d.get("updates", 0) >= 2 and d.get("points", 0) >= 5 and seen.get("models", 0) > 0 and
+                  (not a.ranked or not (seen.get("importance") or "–").startswith("–")) and
                   (a.drifts is None or (d.get("marks", {}).get("drift") == a.drifts and seen["driftRows"] == a.drifts)) and
                   (a.alerts is None or seen["rows"] == a.alerts))
             if ok:

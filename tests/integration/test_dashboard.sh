@@ -2,7 +2,8 @@
 # test_dashboard.sh: `eddy demo` serves its dashboard; headless Chromium
 # (Debian's chromium over the DevTools protocol, dash_browser.py) loads it
 # and the page shows the curve, one drift mark per drift alert the demo
-# printed and the alerts table with those rows; /api/alerts agrees with the
+# printed, the alerts table with those rows and the trees' features ranked
+# by importance in the models table; /api/alerts agrees with the
 # demo. Skips, saying why, only where chromium or python3-websocket is
 # missing (tools/deps.sh installs both). DASH_SCREENSHOT=FILE keeps the
 # screenshot there (docs/dashboard.png is taken that way).
@@ -47,9 +48,17 @@ total = sum(sum(p["records"]) for p in s["partitions"])
 assert total == int(sys.argv[2]), f"the per-second records add up to {total}, not {sys.argv[2]}"' "$series" "$events" ||
   fail "/api/series does not add up to the records of the demo"
 
+# The demo's Hoeffding trees rank their features (/api/models), and the
+# page's models table shows that ranking.
+"$PYTHON" -c '
+import json, sys
+m = json.loads(sys.argv[1])["models"]
+assert m and all(x["learner"] == "hoeffding_tree" and len(x["importance"]) == 3 for x in m), m' \
+  "$(curl -sf "http://127.0.0.1:$port/api/models?pipeline=demo")" || fail "/api/models ranks no feature of the demo's trees"
+
 shot=${DASH_SCREENSHOT:-$EDDY_TEST_TMP/dashboard.png}
 state=$(/usr/bin/python3 "$EDDY_ROOT/tests/integration/dash_browser.py" "http://127.0.0.1:$port/" "$shot" \
-          --drifts "$drifts" --alerts $((drifts + warnings)) --timeout 40) ||
+          --drifts "$drifts" --alerts $((drifts + warnings)) --ranked --timeout 40) ||
   fail "the page did not show $drifts drift marks and $((drifts + warnings)) alert rows: $state"
 log "the page showed: $state"
 [ "$(stat -c %s "$shot")" -gt 20000 ] || fail "the screenshot $shot is too small to show anything"

@@ -2,7 +2,8 @@
  * engine/stream/dash_api.c): per-second points from a task's counters, a second
  * sampled again adds to its point, the ring keeps the last N seconds, the
  * alerts ring the newest M in order with the filters, alerts written as
- * eddy_alert_json writes them, the embedded page served. */
+ * eddy_alert_json writes them, a tree's features ranked by importance,
+ * the embedded page served. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -98,6 +99,7 @@ Test(dash, points_add_up_merge_and_stay_bounded) {
   cr_assert_eq(strlen(json_string_value(json_object_get(m0, "sha256"))), 64);
   cr_assert_eq(json_integer_value(json_object_get(m0, "next_offset")), 15);
   cr_assert_str_eq(json_string_value(json_object_get(m0, "learner")), "majority");
+  cr_assert(json_is_null(json_object_get(m0, "importance")), "majority ranks no feature");
   eddy_buf_free(&b);
   json_decref(m);
 
@@ -108,6 +110,51 @@ Test(dash, points_add_up_merge_and_stay_bounded) {
   cr_assert_eq(json_integer_value(json_object_get(p, "ring_bytes")), (json_int_t)eddy_dash_ring_bytes(3));
   json_decref(p);
 
+  eddy_dash_free(d);
+  eddy_pipeline_replay_done(pl, t);
+  eddy_pipeline_free(pl);
+  eddy_config_free(c);
+}
+
+/* A tree's model row carries its features ranked by importance: y = (a >
+ * 0.5), b is noise, so a comes first. */
+Test(dash, models_rank_a_tree_s_features) {
+  char err[1024];
+  eddy_config_t *c = eddy_config_parse("[pipeline]\nname = p\n[source]\ntopics = t\n[features]\nnumeric = a, b\n"
+                                       "target = y\n[model]\nlearner = hoeffding_tree\n",
+                                       "p.ini", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  eddy_pipeline_t *pl = eddy_pipeline_new(NULL, &c->pipelines[0], err, sizeof err);
+  cr_assert_not_null(pl, "%s", err);
+  eddy_ptask_t *t = eddy_pipeline_replay_task(pl, "t", 0, err, sizeof err);
+  cr_assert_not_null(t, "%s", err);
+  eddy_schema_t *s = t->replica->schema;
+  eddy_dict_intern(s->target.dict, "0", 1, eddy_hash("0", 1), NULL);
+  eddy_dict_intern(s->target.dict, "1", 1, eddy_hash("1", 1), NULL);
+  eddy_instance_t in;
+  eddy_instance_init(&in, s->n_attrs);
+  eddy_rng_t r;
+  eddy_rng_seed(&r, 1);
+  for (int i = 0; i < 5000; i++) {
+    for (size_t k = 0; k < s->n_attrs; k++) {
+      in.x[k] = eddy_rng_uniform(&r);
+      in.missing[k] = 0;
+    }
+    in.y = in.x[0] > 0.5;
+    in.has_y = 1;
+    in.weight = 1;
+    cr_assert_eq(eddy_learner_learn(t->replica->learner, &in), 0);
+  }
+  eddy_instance_free(&in);
+  eddy_dash_t *d = eddy_dash_new(3, 4);
+  eddy__dash_sample_at(d, &pl, 1, 1, 1000.0);
+  json_t *m = get(d, "/api/models", "", 200);
+  json_t *imp = json_object_get(json_array_get(json_object_get(m, "models"), 0), "importance");
+  cr_assert_eq(json_array_size(imp), 2);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(imp, 0), "name")), "a");
+  double top = json_number_value(json_object_get(json_array_get(imp, 0), "importance"));
+  cr_assert_gt(top, 0.9, "a: %g", top);
+  json_decref(m);
   eddy_dash_free(d);
   eddy_pipeline_replay_done(pl, t);
   eddy_pipeline_free(pl);
