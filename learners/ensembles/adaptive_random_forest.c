@@ -273,8 +273,8 @@ static int arf_export(const eddy_learner_t *l, eddy_buf_t *b) {
 /* The members' trees (not the background ones), as ht_importance.c says. */
 static int arf_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
   const arf_t *s = l->state;
-  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].tree : NULL, sizeof *s->m, s->n, gain, splits,
-                                    n_attrs);
+  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].f.tree : NULL, sizeof *s->m,
+                                    s->n, gain, splits, n_attrs);
 }
 
 const eddy_learner_type_t eddy_learner_adaptive_random_forest = {

@@ -289,6 +289,26 @@ static void arfr_describe(const eddy_learner_t *l, FILE *out) {
   }
 }
 
+/* The members' trees (not the background ones): each tree's gain averaged,
+ * splits summed, as the classification forests do (ht_importance.c). */
+static int arfr_importance(const eddy_learner_t *l, double *gain, double *splits,
+                           size_t n_attrs) {
+  const arfr_t *s = l->state;
+  for (size_t a = 0; a < n_attrs; a++) gain[a] = splits[a] = 0.0;
+  double *g = calloc(2 * n_attrs + 1, sizeof *g); /* describe time, not the record path */
+  if (!g) return EDDY_ENOMEM;
+  int err = 0;
+  for (size_t i = 0; i < s->n && !err; i++) {
+    if ((err = eddy__htr_tree_importance(&s->m[i].tree, g, g + n_attrs, n_attrs))) break;
+    for (size_t a = 0; a < n_attrs; a++) {
+      gain[a] += g[a] / (double)s->n;
+      splits[a] += g[n_attrs + a];
+    }
+  }
+  free(g);
+  return err;
+}
+
 const eddy_learner_type_t eddy_learner_adaptive_random_forest_regressor = {
     .name = "adaptive_random_forest_regressor",
     .description = "adaptive random forest regressor: random-subspace regression trees, "
@@ -307,4 +327,5 @@ const eddy_learner_type_t eddy_learner_adaptive_random_forest_regressor = {
     .memory = arfr_memory,
     .destroy = arfr_destroy,
     .describe = arfr_describe,
+    .importance = arfr_importance,
 };

@@ -451,8 +451,8 @@ static int srp_export(const eddy_learner_t *l, eddy_buf_t *b) {
 /* The members' trees (not the background ones), as ht_importance.c says. */
 static int srp_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
   const srp_t *s = l->state;
-  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].tree : NULL, sizeof *s->m, s->n, gain, splits,
-                                    n_attrs);
+  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].f.tree : NULL, sizeof *s->m,
+                                    s->n, gain, splits, n_attrs);
 }
 
 const eddy_learner_type_t eddy_learner_streaming_random_patches = {

@@ -675,10 +675,13 @@ static double imp_impurity(const void *tree, const double *acc, double *weight) 
   return acc[0] > 0.0 ? acc[2] : 0.0;
 }
 
-static int htr_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+int eddy__htr_tree_importance(const htr_t *t, double *gain, double *splits, size_t n_attrs) {
   static const eddy__ht_impurity_ops_t ops = {3, imp_leaf, imp_merge, imp_impurity};
-  const htr_t *t = l->state;
   return eddy__ht_store_importance(&t->st, &ops, t, gain, splits, n_attrs);
+}
+
+static int htr_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  return eddy__htr_tree_importance(l->state, gain, splits, n_attrs);
 }
 
 const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor = {

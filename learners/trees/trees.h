@@ -704,6 +704,10 @@ int eddy__htr_tree_learn(eddy__htr_tree_t *t, const eddy_instance_t *x);
 /* The prediction for x (0 before anything was learned). */
 double eddy__htr_tree_predict(eddy__htr_tree_t *t, const eddy_instance_t *x);
 size_t eddy__htr_tree_memory(const eddy__htr_tree_t *t); /* its struct included */
+/* The tree's importance (mean decrease in the target's variance), as
+ * eddy__ht_store_importance fills it. */
+int eddy__htr_tree_importance(const eddy__htr_tree_t *t, double *gain, double *splits,
+                              size_t n_attrs);
 /* A tree as a length-prefixed block, and its reading back into a tree of
  * the same schema and parameters (which must end at the block's end). */
 int eddy__htr_tree_save_block(const eddy__htr_tree_t *t, eddy_buf_t *b);

@@ -272,6 +272,16 @@ Test(wine, describe_and_memory) {
             "%s", text);
   cr_assert(strstr(text, "  tree 3: RMSE "), "%s", text);
   free(text);
+  /* importance: the trees split, so some attributes have gain and splits
+   * (alcohol, the strongest correlate of quality, among them) */
+  double gain[11], splits[11], total = 0;
+  cr_assert_eq(eddy_learner_importance(l, gain, splits, 11), 0);
+  for (int a = 0; a < 11; a++) {
+    cr_assert(gain[a] >= 0 && splits[a] >= 0);
+    total += splits[a];
+  }
+  cr_assert_gt(total, 0);
+  cr_assert_gt(splits[10], 0, "alcohol never split on");
   eddy_learner_free(l);
   data_free(&d);
 }
