@@ -433,7 +433,8 @@ int eddy__htr_tree_learn(htr_t *t, const eddy_instance_t *x) {
     eddy__ht_var_add(&n->stats, y, w);
     if (n->b.kind == EDDY__HT_LEAF) {
       if (t->sub_k) draw_subspace(t, node_slot(t, id));
-      htr_obs_update(&t->st.L, t->schema, node_slot(t, id), x, y, w);
+      htr_obs_update(&t->st.L, t->schema, node_slot(t, id), x, y, w,
+                     t->sub_k ? node_slot(t, id) : NULL);
     }
     if (p->leaf_prediction != HTR_MEAN) model_learn(t, id, y, w);
     if (t->st.growth_allowed && n->b.kind == EDDY__HT_LEAF &&

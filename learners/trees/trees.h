@@ -196,9 +196,11 @@ static inline double eddy__ht_var_get(const eddy__ht_var_t *v) {
  * held alone until a second, different one sets the range, and a value
  * outside doubles the width (merging neighbour bins) toward its side, so
  * memory is fixed and nothing is allocated. Candidates are the bin
- * boundaries (x < boundary goes left). Nominal: statistics per value. */
+ * boundaries (x < boundary goes left). Nominal: statistics per value.
+ * mask (NULL: every attribute) limits it to the attributes whose entry is
+ * not 0 (a forest leaf's subspace: the others are never split on). */
 void htr_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                    const eddy_instance_t *x, double y, double w);
+                    const eddy_instance_t *x, double y, double w, const double *mask);
 /* River's VarianceReductionSplitCriterion: 0 when a branch has fewer than
  * min_samples; branches with no weight at all are left out (a multiway
  * split has branches only for the values seen). */
