@@ -55,7 +55,13 @@ static const eddy_option_t source_options[] = {
                    "without its label is predicted and waits by id until its label comes, then the partition's "
                    "model learns it once. Co-partitioned with the input: the same partition count, keyed alike."),
     EDDY_OPT_ENUM_(S, "label_format", label_format, NULL, label_formats,
-                   "Format of the label records: json or csv (columns: [features] id, then target); empty: the input's."),
+                   "Format of the label records: json, avro or csv (columns: [features] id, then target); empty: "
+                   "the input's."),
+    EDDY_OPT_TEXT_(S, "label_schema", label_schema, NULL,
+                   "Avro schema file (.avsc) of the label records (Avro labels: at least [features] id and target; "
+                   "framed as wire_format says); empty: [source] schema, the input's."),
+    EDDY_OPT_INT_(S, "label_schema_id", label_schema_id, "-1", -1, 2147483647.0,
+                  "Confluent schema id the label records must carry (-1: any)."),
     EDDY_OPT_INT_(S, "label_ttl", label_ttl, "604800", 0, 9007199254740991.0,
                   "Seconds (of record time) a prediction waits for its label; older ones are dropped and counted "
                   "(0: no limit)."),

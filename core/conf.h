@@ -41,6 +41,8 @@ typedef struct eddy_source_section {
   char *columns; /* csv over kafka: the column names */
   char *label_topic;
   int label_format;         /* 0: the input's, else eddy_format_t + 1 */
+  char *label_schema;       /* .avsc path of Avro label records; NULL: schema */
+  int64_t label_schema_id;  /* Confluent schema id of label records (-1: any) */
   int64_t label_ttl;        /* seconds of record time; 0: no limit */
   int64_t max_task_idle_ms; /* -1: never wait */
   int64_t max_record_bytes;

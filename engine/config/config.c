@@ -447,6 +447,11 @@ static int check_pipeline(parser_t *p, eddy_pipeline_conf_t *c) {
     return fail(p, line_of(c, EDDY_SEC_SOURCE, "type"), "source", "path", "required when type = file"), p->err;
   if (c->has_source && c->source.format == EDDY_FORMAT_AVRO && (!c->source.schema || !*c->source.schema))
     return fail(p, line_of(c, EDDY_SEC_SOURCE, "format"), "source", "schema", "required when format = avro"), p->err;
+  if (c->has_source && c->source.label_topic && *c->source.label_topic &&
+      c->source.label_format == EDDY_FORMAT_AVRO + 1 && c->source.format != EDDY_FORMAT_AVRO &&
+      (!c->source.label_schema || !*c->source.label_schema))
+    return fail(p, line_of(c, EDDY_SEC_SOURCE, "label_format"), "source", "label_schema",
+                "required when label_format = avro and the input is not Avro (the label records' .avsc)"), p->err;
   if (check_kafka(p, c)) return p->err;
   if (eddy_fields_check(c, msg, sizeof msg)) {
     eddy_seterr(p->errstr, p->errstr_size, EDDY_EINVAL, "%s", msg);

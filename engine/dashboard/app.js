@@ -11,7 +11,8 @@ const state = {
   parts: new Map(),   // partition -> {t:[], records:[], ...}
   alerts: [], models: [], charts: {}, selected: null, focus: null, lastModels: 0,
 };
-window.eddyDash = { points: 0, marks: { drift: 0, warning: 0 }, alertsShown: 0, updates: 0, pipeline: null };
+window.eddyDash = { points: 0, marks: { drift: 0, warning: 0 }, alertsShown: 0, updates: 0, pipeline: null,
+  labels: null };
 
 const $ = (id) => document.getElementById(id);
 const fmt = (v, d = 3) => (v === null || v === undefined || Number.isNaN(v) ? "–" : Number(v).toFixed(d));
@@ -98,6 +99,7 @@ function rebuildCharts(parts) {
   state.charts.lag = makeChart("c-lag", labels, { digits: 0 });
   state.charts.latency = makeChart("c-latency", ["p50", "p99"], { digits: 4 });
   state.charts.version = makeChart("c-version", labels, { digits: 0 });
+  state.charts.waiting = makeChart("c-waiting", labels, { digits: 0 });
 }
 
 // The partitions' points merged on one time axis (null where a partition
@@ -135,6 +137,7 @@ function draw() {
   set("lag", col("lag"));
   set("latency", [lat("p50"), lat("p99")]);
   set("version", col("version"));
+  set("waiting", col("waiting"));
   if (state.focus !== null && xs.length) { // the alert in the middle of a sixth of the curve (at most 2 minutes)
     const half = Math.max(3, Math.min(60, (xs[xs.length - 1] - xs[0]) / 6));
     state.charts.metric.setScale("x", { min: state.focus - half, max: state.focus + half });
@@ -228,6 +231,23 @@ function drawSummary(pl) {
   $("summary").innerHTML = cards.join("");
 }
 
+// The label join ([source] label_topic): shown only for a pipeline that has one.
+function drawLabels(pl) {
+  const l = pl.labels;
+  $("labels").hidden = !l;
+  if (!l) { window.eddyDash.labels = null; return; }
+  $("labels-topic").textContent = `from ${l.topic}, joined by id`;
+  const ms = (v) => (v === null ? "–" : v < 1 ? fmt(v * 1000, 1) + " ms" : fmt(v, 2) + " s");
+  const rows = [["waiting", "waiting now", fmtInt(l.waiting)], ["joined", "joined (learned)", fmtInt(l.joined)],
+    ["unmatched", "unmatched (dead-lettered)", fmtInt(l.unmatched)], ["expired", "expired (past label_ttl)", fmtInt(l.expired)],
+    ["evicted", "evicted (store full)", fmtInt(l.evicted)], ["in", "label records in", fmtInt(l.in)],
+    ["delay", "label delay p50 / p99", `${ms(l.delay_p50)} / ${ms(l.delay_p99)}`], ["mean", "label delay mean", ms(l.delay_mean)]];
+  const esc = (v) => String(v).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  $("labels-cards").innerHTML = rows.map(([k, name, v]) =>
+    `<div class="card" data-k="${k}"><span class="muted">${esc(name)}</span><b>${esc(v)}</b></div>`).join("");
+  window.eddyDash.labels = { waiting: l.waiting, joined: l.joined, unmatched: l.unmatched, expired: l.expired };
+}
+
 // --------------------------------------------------------------- polling
 
 function selectPipeline(name) {
@@ -275,6 +295,7 @@ async function poll() {
         state.lastModels = Date.now();
         drawModels();
       }
+      drawLabels(pl);
       draw();
       drawAlerts();
       drawSummary(pl);

@@ -20,11 +20,16 @@ typedef struct entry {
   uint32_t prev, next; /* recency list */
   int state;
   int grave;           /* on the list of expired ones */
+  /* One block per entry, grown as needed and reused by the next id in
+   * this slot: x and h (n each), pred (k), missing (n), then the id's
+   * bytes. One allocation (not five) and one place in memory. */
+  void *blob;
+  size_t blob_cap;
   char *id;
-  size_t id_len, id_cap;
-  eddy_instance_t in;  /* n == 0 until first used */
+  size_t id_len;
+  eddy_instance_t in;  /* x, h, missing point into blob */
   double *pred;
-  int k, pred_cap;
+  int k;
   double t_ms;
 } entry_t;
 
@@ -33,7 +38,8 @@ struct eddy_waiting {
   double ttl_ms;
   entry_t *e;
   uint32_t *bucket;
-  size_t mask;
+  size_t mask, max_mask;          /* buckets - 1, now and at most */
+  size_t in_table;                /* entries in the hash table (not free) */
   uint32_t head[2], tail[2];      /* [0]: in time, [1]: past the ttl (graves) */
   uint32_t free_list;             /* free entries chain through `chain` */
   eddy_waiting_stats_t st;
@@ -57,6 +63,11 @@ eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms) {
   w->ttl_ms = ttl_ms;
   size_t nb = 16;
   while (nb < max) nb *= 2;
+  w->max_mask = nb - 1;
+  /* The buckets grow with the entries (a table sized for max_waiting from
+   * the start spreads a few ids over megabytes: a cache and TLB miss a
+   * lookup). */
+  if (nb > 1024) nb = 1024;
   w->mask = nb - 1;
   /* calloc maps large zeroed areas lazily: pages are touched as ids come. */
   w->e = calloc(max, sizeof *w->e);
@@ -72,11 +83,7 @@ eddy_waiting_t *eddy_waiting_new(size_t n, size_t max, double ttl_ms) {
 
 void eddy_waiting_free(eddy_waiting_t *w) {
   if (!w) return;
-  for (size_t i = 0; w->e && i < w->used; i++) {
-    free(w->e[i].id);
-    free(w->e[i].pred);
-    eddy_instance_free(&w->e[i].in);
-  }
+  for (size_t i = 0; w->e && i < w->used; i++) free(w->e[i].blob);
   free(w->e);
   free(w->bucket);
   free(w);
@@ -90,6 +97,24 @@ static uint32_t find(const eddy_waiting_t *w, const void *id, size_t len, uint64
     if (e->hash == h && e->id_len == len && memcmp(e->id, id, len) == 0) return i;
   }
   return NIL;
+}
+
+/* Twice the buckets, the entries in the table rechained; on failure the
+ * table keeps its size (longer chains, still correct). */
+static void grow_buckets(eddy_waiting_t *w) {
+  size_t nb = (w->mask + 1) * 2;
+  uint32_t *b = malloc(nb * sizeof *b);
+  if (!b) return;
+  memset(b, 0xff, nb * sizeof *b);
+  for (size_t i = 0; i < w->used; i++) {
+    entry_t *e = &w->e[i];
+    if (e->state == FREE) continue;
+    e->chain = b[e->hash & (nb - 1)];
+    b[e->hash & (nb - 1)] = (uint32_t)i;
+  }
+  free(w->bucket);
+  w->bucket = b;
+  w->mask = nb - 1;
 }
 
 static void unlink_lru(eddy_waiting_t *w, uint32_t i) {
@@ -120,6 +145,7 @@ static void drop(eddy_waiting_t *w, uint32_t i) {
   *p = e->chain;
   unlink_lru(w, i);
   if (e->state == WAITING) w->st.waiting--;
+  w->in_table--;
   e->state = FREE;
   e->chain = w->free_list;
   w->free_list = i;
@@ -178,25 +204,22 @@ int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const edd
   }
   i = take_slot(w);
   entry_t *e = &w->e[i];
-  if (id_len > e->id_cap) {
-    char *p = realloc(e->id, id_len);
+  size_t n = w->n, need = (2 * n + (size_t)k) * sizeof(double) + n + id_len;
+  if (need > e->blob_cap) {
+    size_t cap = need + 32; /* room for a longer id or another class next time */
+    void *p = realloc(e->blob, cap);
     if (!p) goto nomem;
-    e->id = p;
-    e->id_cap = id_len;
+    e->blob = p;
+    e->blob_cap = cap;
   }
-  if (k > e->pred_cap) {
-    double *p = realloc(e->pred, (size_t)k * sizeof *p);
-    if (!p) goto nomem;
-    e->pred = p;
-    e->pred_cap = k;
-  }
-  if (!e->in.x && eddy_instance_init(&e->in, w->n)) goto nomem;
-  int err = eddy_instance_copy(&e->in, in);
-  if (err) {
-    e->chain = w->free_list;
-    w->free_list = i;
-    return err;
-  }
+  double *d = e->blob;
+  e->in.n = n;
+  e->in.x = d;
+  e->in.h = (uint64_t *)(d + n);
+  e->pred = d + 2 * n;
+  e->in.missing = (uint8_t *)(d + 2 * n + k);
+  e->id = (char *)e->in.missing + n;
+  eddy_instance_copy(&e->in, in); /* the same n: checked above */
   if (id_len) memcpy(e->id, id, id_len);
   e->id_len = id_len;
   if (k) memcpy(e->pred, pred, (size_t)k * sizeof *pred);
@@ -208,6 +231,7 @@ int eddy_waiting_put(eddy_waiting_t *w, const void *id, size_t id_len, const edd
   w->bucket[h & w->mask] = i;
   push_head(w, i, 0);
   w->st.waiting++;
+  if (++w->in_table > w->mask + 1 && w->mask < w->max_mask) grow_buckets(w);
   return 0;
 nomem:
   e->chain = w->free_list;

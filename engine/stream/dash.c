@@ -197,6 +197,7 @@ static void sample_task(eddy_dash_t *d, eddy__dash_pl_t *e, const eddy_pipeline_
     pt->p99 = p99;
   }
   pt->version = (uint32_t)t->replica->version;
+  pt->waiting = t->waiting ? (float)eddy_waiting_stats(t->waiting)->waiting : -1;
   if (merge) return;
   p->head = (p->head + 1) % d->seconds;
   if (p->n < d->seconds) p->n++;
@@ -205,6 +206,27 @@ static void sample_task(eddy_dash_t *d, eddy__dash_pl_t *e, const eddy_pipeline_
 static const char *action_name(int a) {
   static const char *const names[] = {"alert", "reset", "retrain", "swap"};
   return a >= 0 && a < 4 ? names[a] : "?";
+}
+
+/* The label join's figures: counters the label path keeps anyway. */
+static void sample_labels(eddy__dash_pl_t *e, const eddy_pipeline_t *pl) {
+  const eddy_pipeline_stats_t *st = &pl->st;
+  e->labels_on = pl->labels_on;
+  if (!pl->labels_on) return;
+  copy(e->label_topic, sizeof e->label_topic, pl->conf->source.label_topic);
+  e->labels_in = st->labels_in;
+  e->labels_joined = st->labels_joined;
+  e->labels_unmatched = st->labels_unmatched;
+  e->labels_expired = st->labels_expired;
+  e->labels_evicted = st->labels_evicted;
+  e->labels_waiting = 0;
+  for (size_t i = 0; i < pl->n_tasks; i++)
+    if (!pl->tasks[i]->retired && pl->tasks[i]->waiting)
+      e->labels_waiting += eddy_waiting_stats(pl->tasks[i]->waiting)->waiting;
+  const eddy_histogram_t *h = &st->label_delay;
+  e->delay_p50 = eddy_hist_quantile(h, 0.5);
+  e->delay_p99 = eddy_hist_quantile(h, 0.99);
+  e->delay_mean = h->count ? h->sum / (double)h->count : NAN;
 }
 
 static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second, int models,
@@ -233,6 +255,7 @@ static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second,
   e->p99 = eddy_hist_quantile(&st->latency, 0.99);
   float p50, p99;
   latency_delta(e, &st->latency, &p50, &p99);
+  sample_labels(e, pl);
   for (size_t i = 0; i < pl->n_tasks; i++) {
     const eddy_ptask_t *t = pl->tasks[i];
     if (t->retired || !t->replica) continue;

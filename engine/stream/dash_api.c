@@ -57,6 +57,27 @@ static const char *state_name(int s) {
   return s >= 0 && s < 4 ? names[s] : "?";
 }
 
+/* The label join ([source] label_topic), or null. */
+static void api_labels(const eddy__dash_pl_t *p, eddy_buf_t *b) {
+  if (!p->labels_on) {
+    eddy_buf_put(b, ",\"labels\":null", 14);
+    return;
+  }
+  eddy_buf_put(b, ",\"labels\":{\"topic\":", 19);
+  jstr(b, p->label_topic);
+  eddy_buf_printf(b, ",\"in\":%llu,\"joined\":%llu,\"unmatched\":%llu,\"expired\":%llu,\"evicted\":%llu,"
+                     "\"waiting\":%llu,\"delay_p50\":",
+                  (unsigned long long)p->labels_in, (unsigned long long)p->labels_joined,
+                  (unsigned long long)p->labels_unmatched, (unsigned long long)p->labels_expired,
+                  (unsigned long long)p->labels_evicted, (unsigned long long)p->labels_waiting);
+  jnum(b, p->delay_p50);
+  eddy_buf_put(b, ",\"delay_p99\":", 13);
+  jnum(b, p->delay_p99);
+  eddy_buf_put(b, ",\"delay_mean\":", 14);
+  jnum(b, p->delay_mean);
+  eddy_buf_put_u8(b, '}');
+}
+
 static void api_pipelines(const eddy_dash_t *d, eddy_buf_t *b) {
   eddy_buf_printf(b, "{\"now\":%.3f,\"seconds\":%zu,\"ring_bytes\":%zu,\"pipelines\":[", eddy_wallclock(),
                   d->seconds, eddy_dash_ring_bytes(d->seconds));
@@ -76,6 +97,7 @@ static void api_pipelines(const eddy_dash_t *d, eddy_buf_t *b) {
     jnum(b, p->p50);
     eddy_buf_put(b, ",\"latency_p99\":", 15);
     jnum(b, p->p99);
+    api_labels(p, b);
     eddy_buf_put(b, ",\"partitions\":[", 15);
     int first = 1;
     for (size_t k = 0; k < d->n_parts; k++) {
@@ -91,11 +113,11 @@ static void api_pipelines(const eddy_dash_t *d, eddy_buf_t *b) {
 }
 
 /* One column of a partition's points after `since`. */
-enum { C_RECORDS, C_PREDICTIONS, C_DEAD, C_LEARNED, C_LAG, C_METRIC, C_P50, C_P99, C_VERSION, C_T };
+enum { C_RECORDS, C_PREDICTIONS, C_DEAD, C_LEARNED, C_LAG, C_METRIC, C_P50, C_P99, C_VERSION, C_WAITING, C_T };
 
 static void column(const eddy_dash_t *d, const eddy__dash_part_t *p, size_t from, int col, eddy_buf_t *b) {
   static const char *const names[] = {"records", "predictions", "dead_letters", "learned", "lag",
-                                      "metric",  "p50",         "p99",          "version", "t"};
+                                      "metric",  "p50",         "p99",          "version", "waiting", "t"};
   eddy_buf_printf(b, ",\"%s\":[", names[col]);
   int first = 1;
   for (size_t i = from; i < p->n; i++) {
@@ -116,6 +138,10 @@ static void column(const eddy_dash_t *d, const eddy__dash_part_t *p, size_t from
     case C_P50: jnum(b, pt->p50); break;
     case C_P99: jnum(b, pt->p99); break;
     case C_VERSION: eddy_buf_printf(b, "%u", pt->version); break;
+    case C_WAITING:
+      if (pt->waiting < 0) eddy_buf_put(b, "null", 4);
+      else eddy_buf_printf(b, "%.0f", pt->waiting);
+      break;
     }
   }
   eddy_buf_put_u8(b, ']');
@@ -136,7 +162,7 @@ static void api_series(const eddy_dash_t *d, const char *pipeline, int64_t since
     size_t from = p->n;
     while (from > 0 && p->ring[(p->head + d->seconds - p->n + from - 1) % d->seconds].t > since) from--;
     column(d, p, from, C_T, b);
-    for (int c = C_RECORDS; c <= C_VERSION; c++) column(d, p, from, c, b);
+    for (int c = C_RECORDS; c <= C_WAITING; c++) column(d, p, from, c, b);
     eddy_buf_put_u8(b, '}');
   }
   eddy_buf_put(b, "]}\n", 3);

@@ -29,6 +29,7 @@ typedef struct eddy__dash_point {
   float lag;           /* -1: unknown */
   float metric;        /* windowed accuracy or MAE; NaN before any label */
   float p50, p99;      /* seconds; NaN when nothing was delivered in the second */
+  float waiting;       /* predictions waiting for their label ([source] label_topic); -1: none */
   uint32_t version;
 } eddy__dash_point_t;
 
@@ -71,6 +72,12 @@ typedef struct eddy__dash_pl {
   uint64_t prev_lat[32];         /* the latency histogram's counts at the previous second */
   const void *seen;              /* the pipeline the previous counts came from */
   double p50, p99;               /* over the run (seconds; NaN none) */
+  /* [source] label_topic: the label join's counters (eddy_labels_*), the
+   * predictions waiting now and the label delay over the run (seconds). */
+  int labels_on;
+  char label_topic[256];
+  uint64_t labels_in, labels_joined, labels_unmatched, labels_expired, labels_evicted, labels_waiting;
+  double delay_p50, delay_p99, delay_mean;
 } eddy__dash_pl_t;
 
 /* One alert, copied into fixed fields (alerts come from the record path:

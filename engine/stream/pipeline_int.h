@@ -51,9 +51,12 @@ struct eddy_pipeline {
   eddy_record_t keyrec;
   eddy_buf_t alert_out;
   /* [source] label_topic (pipeline_labels.c): the label records' field
-   * map (id, target, timestamp), decoder and record. */
+   * map (id, target, timestamp), decoder and record; Avro label records
+   * are decoded by a copy of the config whose [source] schema and
+   * schema_id are label_schema's. */
   int labels_on;
   eddy_fields_t labelfields;
+  eddy_pipeline_conf_t *labelconf;
   eddy_decoder_t *labeldec;
   eddy_record_t labelrec;
   rd_kafka_conf_t *cconf, *pconf;

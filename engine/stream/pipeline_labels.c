@@ -38,9 +38,10 @@ int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) 
     REFUSE("%s:%d: [source] label_topic with processing.guarantee = exactly_once: not in this build yet (the "
            "label offsets are not in the transaction): use at_least_once", c->file, c->line);
   int fmt = c->source.label_format ? c->source.label_format - 1 : c->source.format;
-  if (fmt == EDDY_FORMAT_AVRO)
-    REFUSE("%s:%d: [source] label_format: Avro label records are not read in this build yet: set label_format "
-           "= json or csv", c->file, c->line);
+  const char *lschema = c->source.label_schema && *c->source.label_schema ? c->source.label_schema : c->source.schema;
+  if (fmt == EDDY_FORMAT_AVRO && (!lschema || !*lschema))
+    REFUSE("%s:%d: [source] label_format = avro needs [source] label_schema (the label records' .avsc)", c->file,
+           c->line);
   const char *strategy = eddy_kafka_get(c, "partition.assignment.strategy");
   if (strategy && strcmp(strategy, "range") != 0)
     REFUSE("%s:%d: [kafka] partition.assignment.strategy = %s: [source] label_topic needs range (input "
@@ -59,9 +60,23 @@ int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) 
       f->kind = EDDY_FIELD_IGNORE;
   }
   const char *csv[2] = {c->features.id, c->features.target};
-  pl->labeldec = eddy_decoder_new((eddy_format_t)fmt, &pl->labelfields, c, fmt == EDDY_FORMAT_CSV ? csv : NULL,
-                                  fmt == EDDY_FORMAT_CSV ? 2 : 0, errstr, errstr_size);
-  if (!pl->labeldec) return EDDY_EINVAL;
+  const eddy_pipeline_conf_t *dc = c;
+  if (fmt == EDDY_FORMAT_AVRO) {
+    /* The Avro decoder reads its schema from [source]: a shallow copy
+     * (the strings stay the config's) with the label records' schema. */
+    if (!(pl->labelconf = malloc(sizeof *pl->labelconf)))
+      return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+    *pl->labelconf = *c;
+    pl->labelconf->source.schema = (char *)lschema;
+    pl->labelconf->source.schema_id = c->source.label_schema_id;
+    dc = pl->labelconf;
+  }
+  char why[512];
+  pl->labeldec = eddy_decoder_new((eddy_format_t)fmt, &pl->labelfields, dc, fmt == EDDY_FORMAT_CSV ? csv : NULL,
+                                  fmt == EDDY_FORMAT_CSV ? 2 : 0, why, sizeof why);
+  if (!pl->labeldec)
+    return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "%s:%d: [source] label records: %s", c->file, c->line,
+                       why);
   if (eddy_record_init(&pl->labelrec, pl->path.fields))
     return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
   rd_kafka_topic_partition_list_add(pl->topics, lt, RD_KAFKA_PARTITION_UA);
@@ -80,6 +95,8 @@ void eddy__pl_labels_free(eddy_pipeline_t *pl) {
   pl->labelfields.v = NULL;
   eddy_decoder_free(pl->labeldec);
   pl->labeldec = NULL;
+  free(pl->labelconf); /* after its decoder */
+  pl->labelconf = NULL;
   if (pl->labels_on) eddy_record_free(&pl->labelrec);
 }
 

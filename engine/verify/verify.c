@@ -90,6 +90,9 @@ typedef struct ver {
   const eddy_ckpt_t *ck;
   int ck_done;
   char ck_key[512];
+  /* Labels not joined, by the stage their dead letter is due with
+   * (pipeline_labels.c: size, decode, else label). */
+  uint64_t labels_size, labels_decode;
 } ver_t;
 
 static void say(ver_t *v, const char *fmt, ...) EDDY_PRINTF(2, 3);
@@ -432,10 +435,14 @@ static int on_input(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
 /* A label record: joined (learned), else its dead letter is due. */
 static int on_label(ver_t *v, vpart_t *p, const rd_kafka_message_t *m) {
   const eddy_pipeline_stats_t *st = eddy_pipeline_stats(v->pl);
-  uint64_t before = st->dead_lettered;
+  uint64_t before = st->dead_lettered, size = st->oversized, decode = st->decode_errors;
   eddy_pipeline_replay_label(v->pl, v->task, m);
   v->r->labels_in++;
-  if (st->dead_lettered > before) return note_bad(p, m);
+  if (st->dead_lettered > before) {
+    v->labels_size += st->oversized - size;
+    v->labels_decode += st->decode_errors - decode;
+    return note_bad(p, m);
+  }
   p->st[m->offset - p->lo] = IN_LABEL;
   v->r->labels_joined++;
   return 0;
@@ -647,10 +654,22 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
     say(v, "input %s: %zu partitions, %" PRIu64 " records read and replayed, %" PRIu64 " decode, %" PRIu64
         " do not (%.1f s)", v->c->source.topics, n_in_parts, v->r->records_in, v->r->decoded, bad_total,
         eddy_now() - t0);
-  if (!err && v->c->source.label_topic && *v->c->source.label_topic)
+  if (!err && v->c->source.label_topic && *v->c->source.label_topic) {
+    uint64_t not_joined = v->r->labels_in - v->r->labels_joined;
+    uint64_t at_label = not_joined - v->labels_size - v->labels_decode;
+    char why[192] = "";
+    if (not_joined) {
+      int n = snprintf(why, sizeof why, " (dead letters due: %" PRIu64 " with stage label", at_label);
+      if (v->labels_decode)
+        n += snprintf(why + n, sizeof why - (size_t)n, ", %" PRIu64 " with stage decode", v->labels_decode);
+      if (v->labels_size)
+        n += snprintf(why + n, sizeof why - (size_t)n, ", %" PRIu64 " with stage size", v->labels_size);
+      snprintf(why + n, sizeof why - (size_t)n, ")");
+    }
     say(v, "labels %s: %" PRIu64 " label records replayed with their input partitions in timestamp order, %" PRIu64
-        " joined (learned once), %" PRIu64 " not (a dead letter with stage label due)", v->c->source.label_topic,
-        v->r->labels_in, v->r->labels_joined, v->r->labels_in - v->r->labels_joined);
+        " joined (learned once), %" PRIu64 " not%s", v->c->source.label_topic, v->r->labels_in,
+        v->r->labels_joined, not_joined, why);
+  }
   return err;
 }
 

@@ -4,12 +4,15 @@ chromium, driven over its DevTools protocol with python3-websocket), waits
 until the page shows what the test expects, prints what it shows as JSON
 and saves a screenshot.
 
-    dash_browser.py URL SCREENSHOT.png [--drifts N] [--alerts N] [--timeout S]
+    dash_browser.py URL SCREENSHOT.png [--drifts N] [--alerts N] [--labels N] [--timeout S]
 
 Exits 0 when the page showed at least 5 points on the curve, N drift marks
 and N alert rows (when given) before the timeout, and the newest alert's
-link put its time in the middle of the curve's view; 1 otherwise (printing the
-last state seen); 77 when chromium or the websocket module is missing."""
+link put its time in the middle of the curve's view; with --labels N, when the
+label panel showed its joined count moving (two values or more while polled),
+some predictions waiting on the way, and at last N joined and none waiting;
+1 otherwise (printing the last state seen); 77 when chromium or the websocket
+module is missing."""
 import argparse
 import base64
 import json
@@ -37,6 +40,9 @@ STATE_JS = """JSON.stringify({
   rows: document.querySelectorAll('#alerts tbody tr').length,
   driftRows: document.querySelectorAll('#alerts tbody tr.drift').length,
   models: document.querySelectorAll('#models tbody tr').length,
+  labelsShown: !!document.getElementById('labels') && !document.getElementById('labels').hidden,
+  labelCards: Object.fromEntries([...document.querySelectorAll('#labels-cards .card')].map(
+    (c) => [c.dataset.k, c.querySelector('b').textContent])),
   importance: (document.querySelector('#models tbody tr td:last-child') || {}).textContent || null,
   status: (document.getElementById('status') || {}).textContent,
   height: document.documentElement.scrollHeight})"""
@@ -81,6 +87,7 @@ def main():
     ap.add_argument("screenshot")
     ap.add_argument("--drifts", type=int)
     ap.add_argument("--alerts", type=int)
+    ap.add_argument("--labels", type=int)
     ap.add_argument("--ranked", action="store_true", help="the models table shows the features' importance")
     ap.add_argument("--timeout", type=float, default=30)
     ap.add_argument("--width", type=int, default=1400)
@@ -99,13 +106,22 @@ def main():
         page.call("Page.enable")
         page.call("Page.navigate", url=a.url)
         seen, ok = None, False
+        joined_seen, most_waiting = set(), 0
+        num = lambda s: int(s.replace(",", "")) if s and s.replace(",", "").isdigit() else None
         while time.time() < deadline:
             seen = json.loads(page.eval(STATE_JS) or "{}")
             d = seen.get("d") or {}
+            cards = seen.get("labelCards") or {}
+            if seen.get("labelsShown") and num(cards.get("joined")) is not None:
+                joined_seen.add(num(cards["joined"]))
+                most_waiting = max(most_waiting, num(cards.get("waiting")) or 0)
+            seen["labelsMoved"] = {"joined_values": len(joined_seen), "most_waiting": most_waiting}
             ok = (d.get("updates", 0) >= 2 and d.get("points", 0) >= 5 and seen.get("models", 0) > 0 and
                   (not a.ranked or not (seen.get("importance") or "–").startswith("–")) and
                   (a.drifts is None or (d.get("marks", {}).get("drift") == a.drifts and seen["driftRows"] == a.drifts)) and
-                  (a.alerts is None or seen["rows"] == a.alerts))
+                  (a.alerts is None or seen["rows"] == a.alerts) and
+                  (a.labels is None or (len(joined_seen) >= 2 and most_waiting > 0 and
+                                        num(cards.get("joined")) == a.labels and num(cards.get("waiting")) == 0)))
             if ok:
                 break
             time.sleep(0.5)

@@ -139,3 +139,32 @@ Test(waiting, many_ids_reuse_slots) {
   cr_assert_eq(eddy_waiting_stats(w)->evicted, 0);
   eddy_waiting_free(w);
 }
+
+/* The buckets grow with the entries (from 1,024 to max_waiting's): ids put
+ * before and after each growth are all found, with their own instance and
+ * prediction, and a second label still reads as one; ids of every length
+ * (the entry's block holds the id) come back intact. */
+Test(waiting, lookups_hold_across_bucket_growth) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 100000, 0);
+  char id[160];
+  for (int i = 0; i < 20000; i++) {
+    int n = snprintf(id, sizeof id, "id-%d-", i);
+    for (int j = 0; j < i % 100; j++) id[n++] = (char)('a' + j % 26);
+    id[n] = '\0';
+    put(w, id, i % 1000, i);
+  }
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 20000);
+  for (int i = 19999; i >= 0; i--) {
+    int n = snprintf(id, sizeof id, "id-%d-", i);
+    for (int j = 0; j < i % 100; j++) id[n++] = (char)('a' + j % 26);
+    id[n] = '\0';
+    double x0 = -1, p0 = -1;
+    cr_assert_eq(take(w, id, 30000, &x0, &p0), EDDY_WAIT_JOINED, "i = %d", i);
+    cr_assert_eq(x0, i % 1000);
+    cr_assert_eq(p0, (i % 1000) / 10.0);
+    cr_assert_eq(take(w, id, 30000, NULL, NULL), EDDY_WAIT_DUPLICATE, "i = %d", i);
+  }
+  cr_assert_eq(take(w, "id-20000-", 30000, NULL, NULL), EDDY_WAIT_UNKNOWN);
+  cr_assert_eq(eddy_waiting_stats(w)->waiting, 0);
+  eddy_waiting_free(w);
+}
