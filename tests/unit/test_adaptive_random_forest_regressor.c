@@ -13,6 +13,7 @@
 
 #include "ensemble_data.h"
 #include "learners/learners.h"
+#include "learners/trees/trees.h"
 
 /* winequality-red.csv (11 numeric attributes, `quality` the target), the
  * first n rows repeated `times` times; -1 when the file is absent. */
@@ -124,6 +125,32 @@ Test(wine, defaults_predict_as_moa_until_the_first_split) {
   /* a forest worth having: better than predicting the running mean
    * (MAE 0.68 here) and than MOA's; measured 0.5430 */
   cr_assert_lt(mae, 0.60, "MAE %g", mae);
+  data_free(&d);
+}
+
+Test(wine, a_leaf_draws_its_subspace_as_moa_does) {
+  /* MOA's ARFFIMTDD LeafNode, on its first instance, draws k attributes
+   * with nextInt(n) from its tree's java.util.Random(1), drawing again
+   * while one repeats: for k = 7 of n = 11 that is 4 6 8 9 2 3 1 (Java 17,
+   * that loop on new Random(1)); a tree reset starts the same draws over. */
+  data_t d;
+  WINE_OR_SKIP(d, 1);
+  eddy__htr_params_t p = {.grace_period = 50, .split_confidence = 0.01, .tie_threshold = 0.05,
+                          .leaf_prediction = EDDY__HTR_MEAN, .model_selector_decay = 0.95,
+                          .learning_rate = 0.05, .min_samples_split = 5, .bins = 32,
+                          .max_byte_size = 33554432, .memory_estimate_period = 1000000,
+                          .subspace_size = 7};
+  eddy__htr_tree_t t;
+  cr_assert_eq(eddy__htr_tree_init(&t, d.schema, &p), 0);
+  static const double want[11] = {0, 1, 1, 1, 1, 0, 1, 0, 1, 1, 0};
+  for (int round = 0; round < 2; round++) {
+    cr_assert_eq(eddy__htr_tree_learn(&t, &d.rows[0]), 0);
+    const double *mask = eddy__ht_store_slot(&t.st, t.st.root);
+    for (int a = 0; a < 11; a++)
+      cr_assert_eq(mask[a], want[a], "round %d, attribute %d: %g", round, a, mask[a]);
+    cr_assert_eq(eddy__htr_tree_reset(&t), 0);
+  }
+  eddy__htr_tree_free(&t);
   data_free(&d);
 }
 
