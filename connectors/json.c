@@ -22,7 +22,9 @@ static int jerr(json_t *j, const char *what) {
 }
 
 static void ws(json_t *j) {
-  while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+  const char *p = j->p;
+  while (p < j->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+  j->p = p;
 }
 
 static int hex4(const char *p, unsigned *v) {
@@ -77,25 +79,28 @@ static size_t utf8_len(const unsigned char *p, const unsigned char *end) {
 /* Reads a string (at its opening quote) into j->out; *s and *len locate it.
  * Strings without escapes are not copied. */
 static int string(json_t *j, const char **s, size_t *len) {
-  j->p++;
-  const char *begin = j->p;
+  const char *p = j->p + 1, *end = j->end; /* a local cursor (see number_value) */
+  const char *begin = p;
   int escaped = 0;
-  while (j->p < j->end && *j->p != '"') {
-    unsigned char c = (unsigned char)*j->p;
+  while (p < end && *p != '"') {
+    unsigned char c = (unsigned char)*p;
     if (c == '\\') {
       escaped = 1;
-      j->p += 2;
+      p += 2;
     } else if (c < 0x20) {
+      j->p = p;
       return jerr(j, "control character in a string");
     } else if (c < 0x80) {
-      j->p++;
+      p++;
     } else {
-      size_t n = utf8_len((const unsigned char *)j->p, (const unsigned char *)j->end);
+      size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)end);
+      j->p = p;
       if (!n) return jerr(j, "invalid UTF-8 in a string");
-      j->p += n;
+      p += n;
     }
   }
-  if (j->p >= j->end) return jerr(j, "unterminated string");
+  j->p = p;
+  if (p >= end) return jerr(j, "unterminated string");
   const char *stop = j->p++;
   if (!escaped) {
     *s = begin;
@@ -170,11 +175,104 @@ static int number(json_t *j, const char **s, size_t *len) {
   return 0;
 }
 
+/* A number as number() reads it (the same checks, the same error
+ * positions), with its value when the exact fast path applies: at most 19
+ * digits making an integer w <= 2^53, at most 22 after the point, no
+ * exponent part, so that w / 10^frac is one correctly rounded division,
+ * what eddy_parse_decimal computes for such text. Returns 1 (*v set), 0
+ * (the text in *s, *len: parse it) or an error. One pass instead of a
+ * scan and a parse: numbers are most of a record's bytes. */
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static inline int digit(char c) { return (unsigned char)(c - '0') < 10; }
+
+/* Digits from p into *w (wrapping past 19 digits: the caller counts
+ * them), four at a time while it can (a SWAR step, as core/parse.c). */
+static inline const char *scan_digits(const char *p, const char *end, uint64_t *w) {
+  uint64_t v = *w;
+  while (end - p >= 4) {
+    uint32_t x;
+    memcpy(&x, p, 4);
+    x -= 0x30303030u;
+    if (((x + 0x76767676u) | x) & 0x80808080u) break; /* some byte is not a digit */
+    x = (x * 10 + (x >> 8)) & 0x00ff00ffu;
+    x = (x * 100 + (x >> 16)) & 0x0000ffffu;
+    v = v * 10000 + x;
+    p += 4;
+  }
+  for (; p < end && digit(*p); p++) v = v * 10 + (uint64_t)(*p - '0');
+  *w = v;
+  return p;
+}
+
+static int number_value(json_t *j, const char **s, size_t *len, double *v) {
+  /* A local cursor: j->p lives in memory (j escapes to jerr), and a store
+   * per digit was most of the cost. */
+  const char *p = j->p, *end = j->end, *b = p;
+  int neg = 0, nd = 0, frac = 0, simple = 1;
+  uint64_t w = 0;
+  if (p < end && *p == '-') {
+    neg = 1;
+    p++;
+  }
+  if (p >= end || !digit(*p)) goto bad;
+  if (*p == '0') {
+    p++;
+  } else {
+    const char *from = p;
+    p = scan_digits(p, end, &w);
+    nd = (int)(p - from < 100 ? p - from : 100);
+  }
+  if (p < end && *p == '.') {
+    p++;
+    if (p >= end || !digit(*p)) goto bad;
+    const char *from = p;
+    p = scan_digits(p, end, &w);
+    frac = (int)(p - from < 100 ? p - from : 100);
+    nd += frac;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    simple = 0;
+    p++;
+    if (p < end && (*p == '+' || *p == '-')) p++;
+    if (p >= end || !digit(*p)) goto bad;
+    while (p < end && digit(*p)) p++;
+  }
+  j->p = p;
+  *s = b;
+  *len = (size_t)(p - b);
+  if (!simple || nd > 19 || frac > 22 || w > (1ull << 53)) return 0;
+  double d = frac ? (double)w / pow10_exact[frac] : (double)w;
+  *v = neg ? -d : d;
+  return 1;
+bad:
+  j->p = p;
+  return jerr(j, "bad number");
+}
+
 static int literal(json_t *j, const char *word) {
   size_t n = strlen(word);
   if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0) return jerr(j, "unexpected token");
   j->p += n;
   return 0;
+}
+
+/* string() for the usual string, printable ASCII without escapes, with
+ * no call; anything else goes to string(). */
+static inline int string_fast(json_t *j, const char **s, size_t *len) {
+  const char *b = j->p + 1, *p = b;
+  for (; p < j->end; p++) {
+    unsigned char c = (unsigned char)*p;
+    if (c == '"') {
+      *s = b;
+      *len = (size_t)(p - b);
+      j->p = p + 1;
+      return 0;
+    }
+    if (c == '\\' || c < 0x20 || c >= 0x80) break;
+  }
+  return string(j, s, len);
 }
 
 /* An object member's key and its ':' (the key's text is not needed). */
@@ -269,9 +367,16 @@ static void json_destroy(eddy_decoder_t *d) {
   d->impl = NULL;
 }
 
+/* Keys are short: a loop inlined beats a call to memcmp. */
+static inline int same_key(const char *a, const char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
 static const eddy_field_t *find_field(eddy_decoder_t *d, size_t pos, const char *k, size_t klen) {
   key_slot_t *c = d->impl && pos < KEY_CACHE ? (key_slot_t *)d->impl + pos : NULL;
-  if (c && c->len == klen && klen && memcmp(c->key, k, klen) == 0) return c->f;
+  if (c && c->len == klen && klen && same_key(c->key, k, klen)) return c->f;
   const eddy_field_t *f = eddy_fields_find(d->fields, k, klen);
   if (c && klen && klen < KEY_CACHE_LEN) {
     c->f = f;
@@ -297,7 +402,7 @@ static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
       const char *k, *v = NULL;
       size_t klen, vlen = 0;
       if (j.p >= j.end || *j.p != '"') return jerr(&j, "expected a key");
-      int err = string(&j, &k, &klen);
+      int err = string_fast(&j, &k, &klen);
       if (err) return err;
       ws(&j);
       if (j.p >= j.end || *j.p != ':') return jerr(&j, "expected ':'");
@@ -311,7 +416,7 @@ static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
         int is_string = 0;
         char c = *j.p;
         if (c == '"') {
-          err = string(&j, &v, &vlen);
+          err = string_fast(&j, &v, &vlen);
           is_string = 1;
         } else if (c == 't') {
           err = literal(&j, "true");
@@ -328,6 +433,15 @@ static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
           return eddy_seterr(errstr, errstr_size, EDDY_ETYPE,
                              "field '%s': expected a number or a string, got an %s", f->name,
                              c == '{' ? "object" : "array");
+        } else if (f->kind == EDDY_FIELD_ATTR && f->attr_kind == EDDY_NUMERIC) {
+          double x = 0;
+          err = number_value(&j, &v, &vlen, &x);
+          if (err < 0) return err;
+          if (err == 1) { /* what eddy_record_set does with a finite number */
+            r->in.x[f->index] = x;
+            r->in.missing[f->index] = 0;
+            goto next;
+          }
         } else {
           err = number(&j, &v, &vlen);
         }
@@ -343,6 +457,7 @@ static int json_decode(eddy_decoder_t *d, eddy_schema_t *s, const void *p, size_
         if ((err = eddy_record_set(r, d->fields, s, f, v, vlen, is_string, errstr, errstr_size)))
           return err;
       }
+    next:
       ws(&j);
       if (j.p < j.end && *j.p == ',') {
         j.p++;

@@ -33,13 +33,11 @@ int eddy_buf_reserve(eddy_buf_t *b, size_t extra) {
   return 0;
 }
 
-void eddy_buf_put(eddy_buf_t *b, const void *p, size_t n) {
+void eddy__buf_put_slow(eddy_buf_t *b, const void *p, size_t n) {
   if (n == 0 || eddy_buf_reserve(b, n)) return;
   memcpy(b->data + b->len, p, n);
   b->len += n;
 }
-
-void eddy_buf_put_u8(eddy_buf_t *b, uint8_t v) { eddy_buf_put(b, &v, 1); }
 
 void eddy_buf_put_u16(eddy_buf_t *b, uint16_t v) {
   uint8_t t[2] = {(uint8_t)v, (uint8_t)(v >> 8)};

@@ -213,6 +213,19 @@ static const eddy_option_t http_options[] = {
 };
 #undef H
 
+#define R eddy_run_section_t
+static const eddy_option_t run_options[] = {
+    EDDY_OPT_INT_(R, "threads", threads, "1", 1, 256,
+                  "Worker threads of `eddy run` (as Kafka Streams' num.stream.threads): each pipeline runs as this "
+                  "many instances, one per thread, each with its own consumer in the pipeline's group (the group "
+                  "spreads the partitions over them: a partition's task lives in one thread), producer and "
+                  "state-store connection, on its own loop; a task's model does not depend on it. Default 1, not "
+                  "the cores available: one thread is what existing deployments and `eddy verify` assume (one "
+                  "consumer, one transactional.id per pipeline), so more is opt-in; `eddy run --threads N` "
+                  "overrides it. More threads than the input's partitions leave some idle."),
+    EDDY_OPT_END,
+};
+#undef R
 
 const eddy_conf_section_t eddy_conf_sections[EDDY_N_SECTIONS] = {
     [EDDY_SEC_PIPELINE] = {"pipeline", pipeline_options, offsetof(eddy_pipeline_conf_t, pipeline),
@@ -232,13 +245,14 @@ const eddy_conf_section_t eddy_conf_sections[EDDY_N_SECTIONS] = {
     [EDDY_SEC_SINK] = {"sink", sink_options, offsetof(eddy_pipeline_conf_t, sink),
                   "Output topics."},
     [EDDY_SEC_HTTP] = {"http", http_options, 0, "The process's HTTP endpoint (one per process)."},
+    [EDDY_SEC_RUN] = {"run", run_options, 0, "The process of `eddy run` (one per file)."},
 };
 
 _Static_assert(EDDY_N_SECTIONS == EDDY_N_SECTIONS_, "EDDY_N_SECTIONS_ in conf.h");
 
 void eddy_pipeline_conf_free(eddy_pipeline_conf_t *c) {
   for (int i = 0; i < EDDY_N_SECTIONS; i++)
-    if (eddy_conf_sections[i].options && i != EDDY_SEC_HTTP)
+    if (eddy_conf_sections[i].options && !EDDY_SEC_PROCESS(i))
       eddy_options_free(eddy_conf_sections[i].options, (char *)c + eddy_conf_sections[i].offset);
   eddy_kvlist_free(&c->kafka);
   eddy_kvlist_free(&c->model_params);
@@ -267,7 +281,7 @@ static int kv_equal(const eddy_kvlist_t *a, const eddy_kvlist_t *b) {
 
 int eddy_pipeline_conf_equal(const eddy_pipeline_conf_t *a, const eddy_pipeline_conf_t *b) {
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {
-    if (!eddy_conf_sections[i].options || i == EDDY_SEC_HTTP) continue;
+    if (!eddy_conf_sections[i].options || EDDY_SEC_PROCESS(i)) continue;
     const char *pa = (const char *)a + eddy_conf_sections[i].offset, *pb = (const char *)b + eddy_conf_sections[i].offset;
     for (const eddy_option_t *o = eddy_conf_sections[i].options; o->name; o++) {
       const void *x = pa + o->offset, *y = pb + o->offset;

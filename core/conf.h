@@ -8,7 +8,7 @@
 
 /* ---------------------------------------------------------- configuration */
 
-#define EDDY_N_SECTIONS_ 9 /* = EDDY_N_SECTIONS, below (checked in conf.c) */
+#define EDDY_N_SECTIONS_ 10 /* = EDDY_N_SECTIONS, below (checked in conf.c) */
 
 /* A config file holds one or more pipelines; each starts at a [pipeline]
  * section and owns the sections after it. Sections before the first
@@ -148,18 +148,27 @@ typedef struct eddy_http_section {
   int token_file_line, allow_learn_line;
 } eddy_http_section_t;
 
+/* [run]: the process's own settings (one per file, as [http]). */
+typedef struct eddy_run_section {
+  int64_t threads; /* worker threads of `eddy run` (1: the loop thread alone) */
+} eddy_run_section_t;
+
 typedef struct eddy_config {
   char *file;
   eddy_pipeline_conf_t *pipelines;
   size_t n_pipelines;
   eddy_http_section_t http;
+  eddy_run_section_t run;
 } eddy_config_t;
 
 
 /* The sections of a pipeline and their option tables (conf.c): the parser
  * (engine/config/), the reference and comparisons walk them. */
 enum { EDDY_SEC_PIPELINE, EDDY_SEC_SOURCE, EDDY_SEC_KAFKA, EDDY_SEC_FEATURES, EDDY_SEC_STATE,
-       EDDY_SEC_MODEL, EDDY_SEC_DRIFT, EDDY_SEC_SINK, EDDY_SEC_HTTP, EDDY_N_SECTIONS };
+       EDDY_SEC_MODEL, EDDY_SEC_DRIFT, EDDY_SEC_SINK, EDDY_SEC_HTTP, EDDY_SEC_RUN,
+       EDDY_N_SECTIONS };
+/* [http] and [run] are the process's (one per file), not a pipeline's. */
+#define EDDY_SEC_PROCESS(i) ((i) == EDDY_SEC_HTTP || (i) == EDDY_SEC_RUN)
 typedef struct eddy_conf_section {
   const char *name;
   const eddy_option_t *options; /* NULL: pass-through ([kafka]) */

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "core/core.h"
@@ -64,5 +65,8 @@ void eddy_log(eddy_log_level_t level, const char *fmt, ...) {
   if (n < 0) return;
   if ((size_t)n >= sizeof line - 1) n = (int)sizeof line - 2;
   line[n++] = '\n';
-  fwrite(line, 1, (size_t)n, stderr);
+  /* write(2), not stdio: one system call per line, whole even when
+   * worker threads and librdkafka's log at once. */
+  for (ssize_t off = 0, w; off < n; off += w)
+    if ((w = write(STDERR_FILENO, line + off, (size_t)(n - off))) <= 0) break;
 }

@@ -27,14 +27,27 @@ int eddy_utf8_valid(const void *p, size_t len) {
 
 static const char hexdigits[] = "0123456789abcdef";
 
+static inline int plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
 void eddy_json_string(eddy_buf_t *b, const char *s, size_t len) {
   if (eddy_buf_reserve(b, len + 2)) return;
-  eddy_buf_put_u8(b, '"');
   const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  /* The usual string (class names, topics): nothing to escape, one copy. */
+  const unsigned char *q = p;
+  while (q < end && plain(*q)) q++;
+  if (q == end) {
+    uint8_t *o = b->data + b->len;
+    o[0] = '"';
+    if (len) memcpy(o + 1, s, len);
+    o[len + 1] = '"';
+    b->len += len + 2;
+    return;
+  }
+  eddy_buf_put_u8(b, '"');
   while (p < end) {
     /* Runs of plain bytes in one copy. */
-    const unsigned char *q = p;
-    while (q < end && *q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') q++;
+    q = p;
+    while (q < end && plain(*q)) q++;
     if (q > p) {
       eddy_buf_put(b, p, (size_t)(q - p));
       p = q;

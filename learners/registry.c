@@ -16,6 +16,7 @@ extern const eddy_learner_type_t eddy_learner_naive_bayes;
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree;
 extern const eddy_learner_type_t eddy_learner_hoeffding_adaptive_tree;
 extern const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor;
+extern const eddy_learner_type_t eddy_learner_efdt;
 extern const eddy_learner_type_t eddy_learner_oza_boost;
 extern const eddy_learner_type_t eddy_learner_oza_bag;
 extern const eddy_learner_type_t eddy_learner_adwin_bagging;
@@ -39,6 +40,7 @@ const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_hoeffding_tree,
     &eddy_learner_hoeffding_adaptive_tree,
     &eddy_learner_hoeffding_tree_regressor,
+    &eddy_learner_efdt,
     &eddy_learner_oza_boost,
     &eddy_learner_oza_bag,
     &eddy_learner_adwin_bagging,

@@ -603,7 +603,8 @@ int eddy_cmd_demo(int argc, char **argv) {
   print_banner(&d, best);
   char err[2048];
   uv_loop_init(&d.loop);
-  eddy_run_opts_t opts = {.on_alert = on_alert, .ctx = &d, .no_signals = 1};
+  /* One thread: the demo reads its pipelines directly. */
+  eddy_run_opts_t opts = {.on_alert = on_alert, .ctx = &d, .no_signals = 1, .threads = 1};
   d.run = eddy_run_new(&d.loop, &opts, cfg, err, sizeof err);
   rc = 1;
   if (!d.run) {

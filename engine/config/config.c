@@ -27,6 +27,7 @@ typedef struct parser {
   int section;          /* index into sections, -1 before any */
   int scope_line[EDDY_N_SECTIONS]; /* headers met in the current pipeline (or the defaults) */
   int http_line;        /* of the [http] header (one per file) */
+  int run_line;         /* of the [run] header (one per file) */
   int listen_line;      /* of [http] listen */
   eddy_config_t *cfg;
   eddy_pipeline_conf_t defaults; /* sections before the first [pipeline] */
@@ -77,7 +78,7 @@ static int conf_defaults(eddy_pipeline_conf_t *c, const char *file, int line) {
   c->file = file;
   c->line = line;
   for (int i = 0; i < EDDY_N_SECTIONS; i++)
-    if (eddy_conf_sections[i].options && i != EDDY_SEC_HTTP) {
+    if (eddy_conf_sections[i].options && !EDDY_SEC_PROCESS(i)) {
       int err = eddy_options_defaults(eddy_conf_sections[i].options, (char *)c + eddy_conf_sections[i].offset);
       if (err) return err;
     }
@@ -100,7 +101,7 @@ static int pipeline_begin(parser_t *p) {
   /* Re-apply the file-level pairs: simplest exact copy of TEXT fields. */
   eddy_pipeline_conf_t *d = &p->defaults;
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {
-    if (!eddy_conf_sections[i].options || i == EDDY_SEC_HTTP || i == EDDY_SEC_PIPELINE) continue;
+    if (!eddy_conf_sections[i].options || EDDY_SEC_PROCESS(i) || i == EDDY_SEC_PIPELINE) continue;
     for (const eddy_option_t *o = eddy_conf_sections[i].options; o->name; o++) {
       const char *src = (const char *)d + eddy_conf_sections[i].offset + o->offset;
       char *dst = (char *)c + eddy_conf_sections[i].offset + o->offset;
@@ -136,13 +137,14 @@ static int section_enter(parser_t *p, int si) {
   /* A section given twice in one pipeline (or twice among the defaults, or
    * [http] twice in the file) is refused: its second half would silently
    * override or extend the first. */
-  int first = si == EDDY_SEC_HTTP ? p->http_line : si == EDDY_SEC_PIPELINE ? 0 : p->scope_line[si];
+  int first = si == EDDY_SEC_HTTP ? p->http_line : si == EDDY_SEC_RUN ? p->run_line : si == EDDY_SEC_PIPELINE ? 0 : p->scope_line[si];
   if (first)
     return fail(p, p->line, eddy_conf_sections[si].name, NULL,
                 "section [%s] given twice%s (first at line %d): write its keys in one section",
-                eddy_conf_sections[si].name, si == EDDY_SEC_HTTP ? " in the file" : " in one pipeline", first),
+                eddy_conf_sections[si].name, EDDY_SEC_PROCESS(si) ? " in the file" : " in one pipeline", first),
            p->err;
   if (si == EDDY_SEC_HTTP) p->http_line = p->line;
+  else if (si == EDDY_SEC_RUN) p->run_line = p->line;
   else if (si != EDDY_SEC_PIPELINE) p->scope_line[si] = p->line;
   p->section_line = p->line;
   p->section = si;
@@ -151,14 +153,14 @@ static int section_enter(parser_t *p, int si) {
   int err = 0;
   if (si == EDDY_SEC_PIPELINE) {
     err = pipeline_begin(p);
-  } else if (!p->cur && si != EDDY_SEC_HTTP) {
+  } else if (!p->cur && !EDDY_SEC_PROCESS(si)) {
     if (!p->have_defaults && !(err = conf_defaults(&p->defaults, p->cfg->file, p->line)))
       p->have_defaults = 1;
     p->cur = &p->defaults;
   }
   if (err) return fail(p, p->line, eddy_conf_sections[si].name, NULL, "%s", eddy_strerror(err)), p->err;
   if (si == EDDY_SEC_SOURCE) p->cur->has_source = 1;
-  if (p->cur && si != EDDY_SEC_HTTP) p->cur->section_line[si] = p->line;
+  if (p->cur && !EDDY_SEC_PROCESS(si)) p->cur->section_line[si] = p->line;
   return 0;
 }
 
@@ -241,6 +243,12 @@ static int handler(void *user, const char *section, const char *key, const char 
       p->cfg->http.token_file_line = line;
     else if (!strcmp(key, "allow_learn"))
       p->cfg->http.allow_learn_line = line;
+  } else if (si == EDDY_SEC_RUN) {
+    const eddy_option_t *o = eddy_options_find(eddy_conf_sections[EDDY_SEC_RUN].options, key);
+    if (!o)
+      rc = fail(p, line, section, key, "unknown key (known: threads)");
+    else if (eddy_option_set(o, &p->cfg->run, value, msg, sizeof msg))
+      rc = fail(p, line, section, key, "%s", strstr(msg, "': ") ? strstr(msg, "': ") + 3 : msg);
   } else {
     const eddy_option_t *o = eddy_options_find(eddy_conf_sections[si].options, key);
     if (!o && si == EDDY_SEC_FEATURES && strncmp(key, "values.", 7) == 0 && key[7]) {
@@ -269,7 +277,7 @@ static int handler(void *user, const char *section, const char *key, const char 
       rc = fail(p, line, section, key, "%s", m ? m + 3 : msg);
     }
   }
-  if (rc && si != EDDY_SEC_HTTP) {
+  if (rc && !EDDY_SEC_PROCESS(si)) {
     char full[256];
     snprintf(full, sizeof full, "%s.%s", section, key);
     if (eddy_kvlist_set(&c->where, full, value, p->file, prev ? prev->line : line))
@@ -613,6 +621,7 @@ eddy_config_t *eddy_config_parse(const char *text, const char *name, char *errst
   parser_t p = {.file = cfg->file, .text = text, .len = strlen(text), .section = -1,
                 .cfg = cfg, .errstr = errstr, .errstr_size = errstr_size};
   eddy_options_defaults(eddy_conf_sections[EDDY_SEC_HTTP].options, &cfg->http);
+  eddy_options_defaults(eddy_conf_sections[EDDY_SEC_RUN].options, &cfg->run);
   /* Debian's inih takes its limits at run time: allow long feature lists. */
   ini_use_stack = false;
   ini_allow_realloc = true;
@@ -685,7 +694,7 @@ void eddy_config_reference(FILE *out) {
           "sections after it; sections before the first `[pipeline]` are defaults for every "
           "pipeline. A long value continues on indented lines (lists join with commas). An unknown "
           "section or key, or a bad value, is an error naming file:line:key. A section appears once "
-          "per pipeline (and once among the defaults; [http] once per file): a repeated section is an "
+          "per pipeline (and once among the defaults; [http] and [run] once per file): a repeated section is an "
           "error, as a repeated key is. `eddy config --check`, `eddy run`, `eddy eval` and a SIGHUP "
           "reload validate a file alike.\n\n");
   for (int i = 0; i < EDDY_N_SECTIONS; i++) {

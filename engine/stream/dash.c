@@ -208,22 +208,30 @@ static const char *action_name(int a) {
   return a >= 0 && a < 4 ? names[a] : "?";
 }
 
-/* The label join's figures: counters the label path keeps anyway. */
+/* The label join's figures: counters the label path keeps anyway (every
+ * instance's, with worker threads). */
 static void sample_labels(eddy__dash_pl_t *e, const eddy_pipeline_t *pl) {
-  const eddy_pipeline_stats_t *st = &pl->st;
   e->labels_on = pl->labels_on;
   if (!pl->labels_on) return;
   copy(e->label_topic, sizeof e->label_topic, pl->conf->source.label_topic);
-  e->labels_in = st->labels_in;
-  e->labels_joined = st->labels_joined;
-  e->labels_unmatched = st->labels_unmatched;
-  e->labels_expired = st->labels_expired;
-  e->labels_evicted = st->labels_evicted;
+  size_t n_inst = pl->n_group ? pl->n_group : 1;
+  eddy_histogram_t delay = pl->st.label_delay;
+  e->labels_in = e->labels_joined = e->labels_unmatched = e->labels_expired = e->labels_evicted = 0;
   e->labels_waiting = 0;
-  for (size_t i = 0; i < pl->n_tasks; i++)
-    if (!pl->tasks[i]->retired && pl->tasks[i]->waiting)
-      e->labels_waiting += eddy_waiting_stats(pl->tasks[i]->waiting)->waiting;
-  const eddy_histogram_t *h = &st->label_delay;
+  for (size_t k = 0; k < n_inst; k++) {
+    const eddy_pipeline_t *x = k ? pl->group[k] : pl;
+    const eddy_pipeline_stats_t *st = &x->st;
+    e->labels_in += st->labels_in;
+    e->labels_joined += st->labels_joined;
+    e->labels_unmatched += st->labels_unmatched;
+    e->labels_expired += st->labels_expired;
+    e->labels_evicted += st->labels_evicted;
+    if (k) eddy_hist_add(&delay, &st->label_delay);
+    for (size_t i = 0; i < x->n_tasks; i++)
+      if (!x->tasks[i]->retired && x->tasks[i]->waiting)
+        e->labels_waiting += eddy_waiting_stats(x->tasks[i]->waiting)->waiting;
+  }
+  const eddy_histogram_t *h = &delay;
   e->delay_p50 = eddy_hist_quantile(h, 0.5);
   e->delay_p99 = eddy_hist_quantile(h, 0.99);
   e->delay_mean = h->count ? h->sum / (double)h->count : NAN;
@@ -234,7 +242,19 @@ static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second,
   const eddy_pipeline_conf_t *c = pl->conf;
   eddy__dash_pl_t *e = pl_entry(d, c->pipeline.name);
   if (!e) return;
-  const eddy_pipeline_stats_t *st = &pl->st;
+  /* `eddy run --threads N`: the instances' figures summed (the caller holds
+   * every worker's lock). */
+  size_t n_inst = pl->n_group ? pl->n_group : 1;
+  eddy_pipeline_stats_t sum = pl->st;
+  for (size_t k = 1; k < n_inst; k++) {
+    const eddy_pipeline_stats_t *o = &pl->group[k]->st;
+    sum.records_in += o->records_in;
+    sum.predictions += o->predictions;
+    sum.dead_lettered += o->dead_lettered;
+    sum.learned += o->learned;
+    eddy_hist_add(&sum.latency, &o->latency);
+  }
+  const eddy_pipeline_stats_t *st = &sum;
   if (e->seen != pl) { /* a new pipeline (start, reload): its histogram starts empty */
     e->seen = pl;
     memset(e->prev_lat, 0, sizeof e->prev_lat);
@@ -250,19 +270,25 @@ static void sample_pipeline(eddy_dash_t *d, eddy_pipeline_t *pl, int64_t second,
   e->dead_lettered = st->dead_lettered;
   e->learned = st->learned;
   e->alerts = 0;
-  for (size_t i = 0; i < st->n_alerts; i++) e->alerts += st->alerts[i].n;
+  for (size_t k = 0; k < n_inst; k++) {
+    const eddy_pipeline_stats_t *o = k ? &pl->group[k]->st : &pl->st;
+    for (size_t i = 0; i < o->n_alerts; i++) e->alerts += o->alerts[i].n;
+  }
   e->p50 = eddy_hist_quantile(&st->latency, 0.5);
   e->p99 = eddy_hist_quantile(&st->latency, 0.99);
   float p50, p99;
   latency_delta(e, &st->latency, &p50, &p99);
   sample_labels(e, pl);
-  for (size_t i = 0; i < pl->n_tasks; i++) {
-    const eddy_ptask_t *t = pl->tasks[i];
-    if (t->retired || !t->replica) continue;
-    if (second) sample_task(d, e, pl, t, second, p50, p99);
-    if (models) {
-      eddy__dash_part_t *p = part_entry(d, c->pipeline.name, t->partition);
-      if (p) model_snapshot(p, pl, t, scratch, now);
+  for (size_t k = 0; k < n_inst; k++) {
+    const eddy_pipeline_t *x = k ? pl->group[k] : pl;
+    for (size_t i = 0; i < x->n_tasks; i++) {
+      const eddy_ptask_t *t = x->tasks[i];
+      if (t->retired || !t->replica) continue;
+      if (second) sample_task(d, e, x, t, second, p50, p99);
+      if (models) {
+        eddy__dash_part_t *p = part_entry(d, c->pipeline.name, t->partition);
+        if (p) model_snapshot(p, x, t, scratch, now);
+      }
     }
   }
 }
@@ -292,6 +318,8 @@ void eddy__dash_sample_at(eddy_dash_t *d, eddy_pipeline_t *const *pls, size_t n,
   eddy_buf_t scratch;
   eddy_buf_init(&scratch);
   for (size_t i = 0; i < n; i++) {
+    /* Instances after the first are sampled with it. */
+    if (pls[i]->n_group && pls[i]->group[0] != pls[i]) continue;
     if (pls[i]->state == EDDY_PL_CLOSED) {
       eddy__dash_pl_t *e = pl_entry(d, pls[i]->conf->pipeline.name);
       if (e) e->state = pls[i]->state;

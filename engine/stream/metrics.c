@@ -29,6 +29,12 @@ void eddy_hist_observe(eddy_histogram_t *h, double v) {
   h->count++;
 }
 
+void eddy_hist_add(eddy_histogram_t *h, const eddy_histogram_t *o) {
+  for (size_t i = 0; i <= h->n && i <= o->n; i++) h->counts[i] += o->counts[i];
+  h->sum += o->sum;
+  h->count += o->count;
+}
+
 double eddy_hist_quantile(const eddy_histogram_t *h, double q) {
   if (!h->count) return NAN;
   double rank = q * (double)h->count;

@@ -404,6 +404,37 @@ static void free_names(char **names, size_t n) {
 
 eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *c, char *errstr,
                                    size_t errstr_size) {
+  return eddy__pipeline_instance_new(run, c, 0, 1, NULL, errstr, errstr_size);
+}
+
+void eddy__pipeline_group(eddy_pipeline_t *const *group, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    group[i]->group = n > 1 ? group : NULL;
+    group[i]->n_group = n > 1 ? n : 0;
+  }
+}
+
+/* Instance k of n: its own transactional.id and static member id. */
+static int instance_ids(eddy_pipeline_t *pl, int k, int n, char *errstr, size_t errstr_size) {
+  if (n <= 1) return 0;
+  char v[512], why[256];
+  size_t l = strlen(pl->txn_id);
+  if (pl->eos) {
+    snprintf(pl->txn_id + l, sizeof pl->txn_id - l, ".%d", k);
+    if (rd_kafka_conf_set(pl->pconf, "transactional.id", pl->txn_id, why, sizeof why) != RD_KAFKA_CONF_OK)
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "transactional.id: %s", why);
+  }
+  const eddy_kv_t *gi = eddy_kvlist_get(&pl->conf->kafka, "group.instance.id");
+  if (gi && *gi->value) {
+    snprintf(v, sizeof v, "%s.%d", gi->value, k);
+    if (rd_kafka_conf_set(pl->cconf, "group.instance.id", v, why, sizeof why) != RD_KAFKA_CONF_OK)
+      return eddy_seterr(errstr, errstr_size, EDDY_EINVAL, "group.instance.id: %s", why);
+  }
+  return 0;
+}
+
+eddy_pipeline_t *eddy__pipeline_instance_new(eddy_run_t *run, const eddy_pipeline_conf_t *c, int index, int n,
+                                             uv_loop_t *loop, char *errstr, size_t errstr_size) {
   eddy_pipeline_t *pl = calloc(1, sizeof *pl);
   if (!pl) {
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
@@ -411,6 +442,8 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   }
   pl->run = run;
   pl->conf = c;
+  pl->loop = loop;
+  pl->instance = index;
   pl->cpipe[0] = pl->cpipe[1] = pl->ppipe[0] = pl->ppipe[1] = -1;
   pl->revoke_budget_ms = 5000;
   eddy_buf_init(&pl->alert_out);
@@ -489,7 +522,8 @@ eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *
   eddy_replica_free(probe);
   if (!(pl->cconf = eddy_kafka_conf(c, EDDY_KAFKA_CONSUMER, errstr, errstr_size)) ||
       !(pl->pconf = eddy_kafka_conf(c, EDDY_KAFKA_PRODUCER, errstr, errstr_size)) ||
-      (pl->eos && eddy_txn_conf(c, pl->pconf, pl->cconf, errstr, errstr_size))) {
+      (pl->eos && eddy_txn_conf(c, pl->pconf, pl->cconf, errstr, errstr_size)) ||
+      instance_ids(pl, index, n, errstr, errstr_size)) {
     err = EDDY_EINVAL;
     goto fail;
   }
@@ -518,7 +552,7 @@ static int make_pipe(int fds[2]) { return pipe2(fds, O_NONBLOCK | O_CLOEXEC); }
 
 int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   const eddy_pipeline_conf_t *c = pl->conf;
-  uv_loop_t *loop = eddy__run_loop(pl->run);
+  uv_loop_t *loop = pl->loop ? pl->loop : eddy__run_loop(pl->run);
   char msg[512];
   rd_kafka_conf_set_opaque(pl->cconf, pl);
   rd_kafka_conf_set_rebalance_cb(pl->cconf, eddy__pl_on_rebalance);
@@ -590,9 +624,11 @@ int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) {
   char group[256];
   const char *g = eddy_kafka_get(c, "group.id");
   snprintf(group, sizeof group, g ? "%s" : "eddy.%s", g ? g : c->pipeline.name);
-  eddy_log(EDDY_LOG_INFO, "pipeline %s: consuming %s from %s as group %s (learner %s%s%s)", c->pipeline.name,
+  char thread[32] = "";
+  if (pl->n_group) snprintf(thread, sizeof thread, ", thread %d", pl->instance);
+  eddy_log(EDDY_LOG_INFO, "pipeline %s: consuming %s from %s as group %s (learner %s%s%s%s)", c->pipeline.name,
            c->source.topics, pl->bootstrap, group, c->model.learner, c->drift.detector[0] ? ", drift detector " : "",
-           c->drift.detector);
+           c->drift.detector, thread);
   return 0;
 }
 

@@ -4,6 +4,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,25 +20,28 @@
  * STEP: ckpt_before_write (a checkpoint about to be sent to the store) or
  * ckpt_after_write (the store has acknowledged one; its offsets are not
  * committed yet). Unset: one getenv, then nothing. */
-static void test_crash_at(const char *step) {
-  static int init;
-  static char want[32];
-  static long left;
-  if (!init) {
-    init = 1;
-    const char *e = getenv("EDDY_TEST_CRASH_AT");
-    if (e && *e) {
-      snprintf(want, sizeof want, "%s", e);
-      char *c = strchr(want, ':');
-      left = 1;
-      if (c) {
-        *c = '\0';
-        left = strtol(c + 1, NULL, 10);
-        if (left < 1) left = 1;
-      }
-    }
+static char crash_want[32];
+static atomic_long crash_left;
+
+static void crash_init(void) {
+  const char *e = getenv("EDDY_TEST_CRASH_AT");
+  if (!e || !*e) return;
+  snprintf(crash_want, sizeof crash_want, "%s", e);
+  char *c = strchr(crash_want, ':');
+  long left = 1;
+  if (c) {
+    *c = '\0';
+    left = strtol(c + 1, NULL, 10);
+    if (left < 1) left = 1;
   }
-  if (!want[0] || strcmp(want, step) != 0 || --left > 0) return;
+  atomic_store(&crash_left, left);
+}
+
+/* Read once, counted atomically: worker threads reach it too. */
+static void test_crash_at(const char *step) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, crash_init);
+  if (!crash_want[0] || strcmp(crash_want, step) != 0 || atomic_fetch_sub(&crash_left, 1) > 1) return;
   fprintf(stderr, "eddy: EDDY_TEST_CRASH_AT=%s: exiting with 137\n", step);
   _exit(137);
 }

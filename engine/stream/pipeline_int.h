@@ -38,6 +38,14 @@ typedef struct retry {
 struct eddy_pipeline {
   eddy_run_t *run;
   const eddy_pipeline_conf_t *conf;
+  /* [run] threads > 1: this is instance `instance` of `n_group`, running on
+   * its worker's loop; group: every instance of the pipeline (the run's,
+   * read by the main thread under every worker's lock: metrics, dashboard,
+   * serving). NULL loop: the run's loop; NULL group: alone. */
+  uv_loop_t *loop;
+  int instance;
+  eddy_pipeline_t *const *group;
+  size_t n_group;
   eddy_pl_state_t state;
   int failed;
 

@@ -14,8 +14,36 @@ static const char *task_labels(const eddy_pipeline_t *pl, const eddy_ptask_t *t,
                           part, NULL);
 }
 
+/* The instances of pl (`eddy run --threads N`): the group, or pl alone. */
+#define EACH_INSTANCE(pl, k, x)                                                          \
+  for (size_t k = 0, n_##x = (pl)->n_group ? (pl)->n_group : 1; k < n_##x; k++)          \
+    for (const eddy_pipeline_t *x = (pl)->n_group ? (pl)->group[k] : (pl); x; x = NULL)
+
+/* The counters of every instance summed (their histograms too; alerts are
+ * summed where they are written). */
+static void stats_sum(const eddy_pipeline_t *pl, eddy_pipeline_stats_t *out) {
+  *out = pl->st;
+  if (!pl->n_group) return;
+  const eddy_pipeline_stats_t *a = &pl->group[0]->st;
+  *out = *a;
+  for (size_t k = 1; k < pl->n_group; k++) {
+    const eddy_pipeline_stats_t *o = &pl->group[k]->st;
+#define SUM(f) out->f += o->f;
+    SUM(records_in) SUM(bytes_in) SUM(predictions) SUM(predictions_delivered) SUM(decode_errors) SUM(invalid)
+    SUM(oversized) SUM(dead_lettered) SUM(dead_letters_delivered) SUM(dropped) SUM(skipped) SUM(learned)
+    SUM(alerts_delivered) SUM(delivery_retries) SUM(delivery_failures) SUM(commits) SUM(commit_failures)
+    SUM(rebalances) SUM(checkpoints) SUM(checkpoint_failures) SUM(replayed) SUM(txn_commits) SUM(txn_aborts)
+    SUM(labels_in) SUM(labels_joined) SUM(labels_unmatched) SUM(labels_expired) SUM(labels_evicted)
+#undef SUM
+    eddy_hist_add(&out->latency, &o->latency);
+    eddy_hist_add(&out->label_delay, &o->label_delay);
+  }
+}
+
 void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_buf_t *b) {
-  const eddy_pipeline_stats_t *st = &pl->st;
+  eddy_pipeline_stats_t sum;
+  stats_sum(pl, &sum);
+  const eddy_pipeline_stats_t *st = &sum;
   char labels[512];
   const char *name = pl->conf->pipeline.name;
   eddy_prom_labels(labels, sizeof labels, "pipeline", name, NULL);
@@ -57,32 +85,53 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
       return;
     }
   if (!strcmp(family, "eddy_outputs_in_flight")) {
-    eddy_prom_sample(b, family, labels, (double)pl->in_flight);
+    uint64_t n = 0;
+    EACH_INSTANCE(pl, k, x) n += x->in_flight;
+    eddy_prom_sample(b, family, labels, (double)n);
   } else if (!strcmp(family, "eddy_paused")) {
-    eddy_prom_sample(b, family, labels, pl->paused || pl->held ? 1 : 0);
+    int paused = 0;
+    EACH_INSTANCE(pl, k, x) paused |= x->paused || x->held;
+    eddy_prom_sample(b, family, labels, paused ? 1 : 0);
   } else if (!strcmp(family, "eddy_kafka_reachable")) {
-    eddy_prom_sample(b, family, labels, pl->unreachable ? 0 : 1);
+    int away = 0;
+    EACH_INSTANCE(pl, k, x) away |= x->unreachable;
+    eddy_prom_sample(b, family, labels, away ? 0 : 1);
   } else if (!strcmp(family, "eddy_state_store_reachable")) {
-    const eddy_plstore_t *s = &pl->store;
-    eddy_prom_sample(b, family, labels, !s->type || !s->type->ready || s->type->ready(s) ? 1 : 0);
+    int ok = 1;
+    EACH_INSTANCE(pl, k, x) {
+      const eddy_plstore_t *s = &x->store;
+      ok &= !s->type || !s->type->ready || s->type->ready(s);
+    }
+    eddy_prom_sample(b, family, labels, ok ? 1 : 0);
   } else if (!strcmp(family, "eddy_alerts_total")) {
-    for (size_t i = 0; i < st->n_alerts; i++) {
-      eddy_prom_labels(labels, sizeof labels, "pipeline", name, "detector", st->alerts[i].detector, "kind",
-                       st->alerts[i].kind, NULL);
-      eddy_prom_sample(b, family, labels, (double)st->alerts[i].n);
+    /* By detector and kind, summed over the instances: each pair once, at
+     * the first instance that has it. */
+    EACH_INSTANCE(pl, k, x) for (size_t i = 0; i < x->st.n_alerts; i++) {
+      const eddy_alert_count_t *a = &x->st.alerts[i];
+      int earlier = 0;
+      uint64_t n = 0;
+      EACH_INSTANCE(pl, j, y) for (size_t m = 0; m < y->st.n_alerts; m++) {
+        const eddy_alert_count_t *o = &y->st.alerts[m];
+        if (strcmp(o->detector, a->detector) || strcmp(o->kind, a->kind)) continue;
+        if (j < k) earlier = 1;
+        n += o->n;
+      }
+      if (earlier) continue;
+      eddy_prom_labels(labels, sizeof labels, "pipeline", name, "detector", a->detector, "kind", a->kind, NULL);
+      eddy_prom_sample(b, family, labels, (double)n);
     }
   } else if (!strcmp(family, "eddy_labels_waiting")) {
     uint64_t n = 0;
-    for (size_t i = 0; i < pl->n_tasks; i++)
-      if (!pl->tasks[i]->retired && pl->tasks[i]->waiting) n += eddy_waiting_stats(pl->tasks[i]->waiting)->waiting;
+    EACH_INSTANCE(pl, k, x) for (size_t i = 0; i < x->n_tasks; i++)
+      if (!x->tasks[i]->retired && x->tasks[i]->waiting) n += eddy_waiting_stats(x->tasks[i]->waiting)->waiting;
     eddy_prom_sample(b, family, labels, (double)n);
   } else if (!strcmp(family, "eddy_label_delay_seconds")) {
     eddy_prom_histogram(b, family, labels, &st->label_delay);
   } else if (!strcmp(family, "eddy_latency_seconds")) {
     eddy_prom_histogram(b, family, labels, &st->latency);
   } else {
-    for (size_t i = 0; i < pl->n_tasks; i++) {
-      const eddy_ptask_t *t = pl->tasks[i];
+    EACH_INSTANCE(pl, k, x) for (size_t i = 0; i < x->n_tasks; i++) {
+      const eddy_ptask_t *t = x->tasks[i];
       if (t->retired) continue;
       task_labels(pl, t, labels, sizeof labels);
       const eddy_replica_t *r = t->replica;
@@ -99,7 +148,7 @@ void eddy_pipeline_metrics(const eddy_pipeline_t *pl, const char *family, eddy_b
         eddy_evaluator_windowed(r->eval, &m);
         if (m.n) eddy_prom_sample(b, family, labels, cls ? m.accuracy : m.mae);
       } else if (!strcmp(family, "eddy_consumer_lag")) {
-        int64_t lag = eddy_pipeline_lag(pl, t);
+        int64_t lag = eddy_pipeline_lag(x, t);
         if (lag >= 0) eddy_prom_sample(b, family, labels, (double)lag);
       } else if (!strcmp(family, "eddy_committed_offset")) {
         if (t->wm.committed >= 0) eddy_prom_sample(b, family, labels, (double)t->wm.committed);

@@ -119,7 +119,10 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
     }
     if (!wait && pl->eos && eddy__pl_eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;
     eddy__pl_labels_attach(pl, parts);
-    eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s", pl->conf->pipeline.name, names);
+    if (pl->n_group)
+      eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s (thread %d)", pl->conf->pipeline.name, names, pl->instance);
+    else
+      eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s", pl->conf->pipeline.name, names);
     if (wait) {
       eddy_log(EDDY_LOG_WARN, "pipeline %s: Redis unreachable: consumption of %s waits until their "
                "checkpoints can be read", pl->conf->pipeline.name, names);

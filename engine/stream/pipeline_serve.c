@@ -237,6 +237,12 @@ static int one(serve_t *s, const char *p, const char *e, int learn, const char *
     part = (int32_t)v;
   }
   eddy_ptask_t *t = eddy__pl_find_task(pl, topic, part);
+  /* `eddy run --threads N`: the instance that owns the partition answers
+   * with its replica and record path (the caller holds every worker's
+   * lock: no record of theirs is being handled). */
+  for (size_t k = 0; (!t || !t->replica) && k < pl->n_group; k++)
+    if (pl->group[k] != pl && (t = eddy__pl_find_task(pl->group[k], topic, part)) && t->replica) pl = pl->group[k];
+  s->pl = pl; /* its counters */
   if (!t || !t->replica)
     return error(s->body, 409, "%s%s [%d] is not owned by this instance: ask its owner (the consumer group's member "
                  "assigned partition %d)", where, topic, (int)part, (int)part);

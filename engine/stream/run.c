@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine/stream/stream.h"
+#include "engine/stream/worker.h"
 
 #define TICK_MS 50
 #define STOP_BUDGET 9.0    /* seconds from the signal to the end of every drain */
@@ -33,6 +34,10 @@ typedef struct slot {
   eddy_pipeline_t *pl;
   cfgref_t *ref;
   eddy_pipeline_t *after; /* a replacement starts once this one has closed */
+  /* [run] threads > 1: the pipeline's instances, inst[k] on worker k (pl
+   * is inst[0]); NULL: pl alone, on the run's loop. */
+  eddy_pipeline_t **inst;
+  int go_sent;
 } slot_t;
 
 struct eddy_run {
@@ -58,7 +63,24 @@ struct eddy_run {
   uint64_t http_requests;
   double http_seconds;      /* loop time spent answering them */
   size_t cap_seen;
+  /* Worker threads ([run] threads > 1; none: everything on this loop). */
+  eddy__worker_t **workers;
+  int n_workers;
+  pthread_mutex_t mu;  /* the dashboard's alerts and fail_posted, with workers */
+  uv_async_t wake;     /* a worker posted a failure */
+  int wake_on, fail_posted;
+  pthread_t main_thread;
 };
+
+/* With workers, the main thread reads or calls a worker's instances only
+ * under its lock; every worker's, in index order. */
+static void lock_all(const eddy_run_t *r) {
+  for (int k = 0; k < r->n_workers; k++) eddy__worker_lock(r->workers[k]);
+}
+
+static void unlock_all(const eddy_run_t *r) {
+  for (int k = r->n_workers - 1; k >= 0; k--) eddy__worker_unlock(r->workers[k]);
+}
 
 static cfgref_t *ref_new(eddy_config_t *cfg) {
   cfgref_t *r = calloc(1, sizeof *r);
@@ -87,12 +109,27 @@ size_t eddy_run_pipelines(const eddy_run_t *r, eddy_pipeline_t **out, size_t max
 eddy_dash_t *eddy_run_dash(const eddy_run_t *r) { return r->dash; }
 
 void eddy__run_alert(eddy_run_t *r, const eddy_pipeline_t *pl, const eddy_alert_t *a) {
-  if (r) eddy_dash_alert(r->dash, a);
-  if (r && r->opts.on_alert) r->opts.on_alert(r->opts.ctx, pl, a);
+  if (!r) return;
+  /* From a worker's thread (holding its own lock): under the run's. */
+  if (r->n_workers) pthread_mutex_lock(&r->mu);
+  eddy_dash_alert(r->dash, a);
+  if (r->opts.on_alert) r->opts.on_alert(r->opts.ctx, pl, a);
+  if (r->n_workers) pthread_mutex_unlock(&r->mu);
 }
 
 void eddy__run_failed(eddy_run_t *r, eddy_pipeline_t *pl) {
   if (!r) return; /* an offline replay (eddy verify): the caller sees the stats */
+  if (r->n_workers && !pthread_equal(pthread_self(), r->main_thread)) {
+    /* A worker's thread: the main thread stops the run (on_wake). */
+    pthread_mutex_lock(&r->mu);
+    int first = !r->fail_posted;
+    r->fail_posted = 1;
+    pthread_mutex_unlock(&r->mu);
+    if (first)
+      eddy_log(EDDY_LOG_ERROR, "pipeline %s failed: stopping", eddy_pipeline_conf(pl)->pipeline.name);
+    if (r->wake_on) uv_async_send(&r->wake);
+    return;
+  }
   if (!r->failed)
     eddy_log(EDDY_LOG_ERROR, "pipeline %s failed: stopping", eddy_pipeline_conf(pl)->pipeline.name);
   r->failed = 1;
@@ -195,12 +232,14 @@ void eddy_run_metrics(const eddy_run_t *r, eddy_buf_t *b) {
   eddy_prom_sample(b, "eddy_http_seconds_total", NULL, r->http_seconds);
   eddy_prom_family(b, "eddy_pipelines", "gauge", "Pipelines running.");
   eddy_prom_sample(b, "eddy_pipelines", NULL, (double)r->n_pls);
+  lock_all(r); /* instance 0 reads the figures of its siblings too */
   for (size_t f = 0; f < sizeof families / sizeof families[0]; f++) {
     eddy_prom_family(b, families[f].name, families[f].type, families[f].help);
     for (size_t i = 0; i < r->n_pls; i++)
       if (eddy_pipeline_state(r->pls[i].pl) == EDDY_PL_RUNNING)
         eddy_pipeline_metrics(r->pls[i].pl, families[f].name, b);
   }
+  unlock_all(r);
 }
 
 static int answer(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type);
@@ -260,7 +299,10 @@ static int serve(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *body
     return json_error(body, content_type, 404, msg);
   }
   *content_type = "application/json";
-  return eddy_pipeline_serve(pl, learn, req, body);
+  lock_all(r); /* the partition's owner answers, with its replica */
+  int status = eddy_pipeline_serve(pl, learn, req, body);
+  unlock_all(r);
+  return status;
 }
 
 static int answer(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *body, const char **content_type) {
@@ -279,6 +321,7 @@ static int answer(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *bod
     *content_type = "application/json";
     int ok = !r->stopping && !r->failed;
     eddy_buf_printf(body, "{\"status\":\"%s\",\"pipelines\":{", r->failed ? "failed" : r->stopping ? "stopping" : "ok");
+    lock_all(r);
     for (size_t i = 0; i < r->n_pls; i++) {
       eddy_pipeline_t *pl = r->pls[i].pl;
       const eddy_pipeline_conf_t *c = eddy_pipeline_conf(pl);
@@ -286,13 +329,23 @@ static int answer(eddy_run_t *r, const eddy_http_request_t *req, eddy_buf_t *bod
       eddy_buf_printf(body, "%s", i ? "," : "");
       eddy_json_string(body, c->pipeline.name, strlen(c->pipeline.name));
       eddy_ptask_t *t[1];
+      size_t parts = 0;
+      uint64_t in_flight = 0;
+      for (int k = 0; k < (r->pls[i].inst ? r->n_workers : 1); k++) { /* summed over the instances */
+        eddy_pipeline_t *x = r->pls[i].inst ? r->pls[i].inst[k] : pl;
+        parts += eddy_pipeline_tasks(x, t, 0);
+        in_flight += eddy_pipeline_in_flight(x);
+      }
       eddy_buf_printf(body, ":{\"state\":\"%s\",\"partitions\":%zu,\"outputs_in_flight\":%" PRIu64 "}",
-                      states[eddy_pipeline_state(pl)], eddy_pipeline_tasks(pl, t, 0), eddy_pipeline_in_flight(pl));
+                      states[eddy_pipeline_state(pl)], parts, in_flight);
     }
+    unlock_all(r);
     eddy_buf_printf(body, "}}\n");
     return ok ? 200 : 503;
   }
+  if (r->n_workers) pthread_mutex_lock(&r->mu); /* alerts arrive from the workers */
   int status = eddy_dash_http(r->dash, path, query, body, content_type);
+  if (r->n_workers) pthread_mutex_unlock(&r->mu);
   if (status) return status;
   eddy_buf_printf(body, "not found: try /, /metrics, /healthz or /api/pipelines\n");
   return 404;
@@ -306,6 +359,86 @@ static int push(slot_t **v, size_t *n, size_t *cap, slot_t s) {
   return 0;
 }
 
+/* ----------------------------------------------- slots and their instances */
+
+/* A pipeline of the config, made for this run: one instance, or one per
+ * worker. */
+static int slot_make(eddy_run_t *r, const eddy_pipeline_conf_t *c, slot_t *out, char *errstr, size_t errstr_size) {
+  memset(out, 0, sizeof *out);
+  if (!r->n_workers) return (out->pl = eddy_pipeline_new(r, c, errstr, errstr_size)) ? 0 : EDDY_EINVAL;
+  if (!(out->inst = calloc((size_t)r->n_workers, sizeof *out->inst)))
+    return eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+  for (int k = 0; k < r->n_workers; k++)
+    if (!(out->inst[k] = eddy__pipeline_instance_new(r, c, k, r->n_workers, eddy__worker_loop(r->workers[k]), errstr,
+                                                     errstr_size))) {
+      while (k-- > 0) eddy_pipeline_free(out->inst[k]);
+      free(out->inst);
+      out->inst = NULL;
+      return EDDY_EINVAL;
+    }
+  out->pl = out->inst[0];
+  eddy__pipeline_group(out->inst, (size_t)r->n_workers);
+  return 0;
+}
+
+/* Hands a slot's instances to their workers (they tick them from now on). */
+static void slot_attach(eddy_run_t *r, slot_t *s) {
+  for (int k = 0; s->inst && k < r->n_workers; k++) {
+    eddy__worker_lock(r->workers[k]);
+    eddy__worker_add(r->workers[k], s->inst[k]);
+    eddy__worker_unlock(r->workers[k]);
+  }
+}
+
+static void slot_go(eddy_run_t *r, slot_t *s) {
+  s->go_sent = 1;
+  for (int k = 0; k < r->n_workers; k++) {
+    eddy__worker_lock(r->workers[k]);
+    eddy__worker_go(r->workers[k], s->inst[k]);
+    eddy__worker_unlock(r->workers[k]);
+  }
+}
+
+static void slot_drain(eddy_run_t *r, slot_t *s, double deadline) {
+  if (!s->inst) {
+    eddy_pipeline_drain(s->pl, deadline);
+    return;
+  }
+  for (int k = 0; k < r->n_workers; k++) {
+    eddy__worker_lock(r->workers[k]);
+    eddy__worker_drain(r->workers[k], s->inst[k], deadline);
+    eddy__worker_unlock(r->workers[k]);
+  }
+}
+
+static int slot_closed(eddy_run_t *r, slot_t *s) {
+  if (!s->inst) return eddy_pipeline_state(s->pl) == EDDY_PL_CLOSED;
+  int closed = 1;
+  for (int k = 0; k < r->n_workers && closed; k++) {
+    eddy__worker_lock(r->workers[k]);
+    closed = eddy_pipeline_state(s->inst[k]) == EDDY_PL_CLOSED;
+    eddy__worker_unlock(r->workers[k]);
+  }
+  return closed;
+}
+
+/* Frees a slot's pipeline (each instance forgotten by its worker first)
+ * and drops its config. */
+static void slot_free(eddy_run_t *r, slot_t *s) {
+  if (!s->inst) {
+    eddy_pipeline_free(s->pl);
+  } else {
+    for (int k = 0; k < r->n_workers; k++) {
+      eddy__worker_lock(r->workers[k]);
+      eddy__worker_remove(r->workers[k], s->inst[k]);
+      eddy_pipeline_free(s->inst[k]);
+      eddy__worker_unlock(r->workers[k]);
+    }
+    free(s->inst);
+  }
+  ref_drop(s->ref);
+}
+
 static void close_all(eddy_run_t *r) {
   if (r->closed) return;
   r->closed = 1;
@@ -314,6 +447,10 @@ static void close_all(eddy_run_t *r) {
   for (int i = 0; i < r->n_sig; i++) uv_close((uv_handle_t *)&r->sig[i], NULL);
   eddy_http_stop(r->http);
   r->http = NULL;
+  if (r->wake_on) uv_close((uv_handle_t *)&r->wake, NULL);
+  r->wake_on = 0;
+  /* Every instance is closed (or was never started): the workers' loops end. */
+  for (int k = 0; k < r->n_workers; k++) eddy__worker_stop(r->workers[k]);
 }
 
 static void start_pipeline(eddy_run_t *r, slot_t *s) {
@@ -332,11 +469,58 @@ static void dash_sample(eddy_run_t *r, int models) {
   if (!r->dash || eddy_grow((void **)&r->seen, &r->cap_seen, n + 1, sizeof *r->seen)) return;
   for (size_t i = 0; i < r->n_pls; i++) r->seen[i] = r->pls[i].pl;
   for (size_t i = 0; i < r->n_gone; i++) r->seen[r->n_pls + i] = r->gone[i].pl;
+  if (!r->n_workers) {
+    eddy_dash_sample(r->dash, r->seen, n, models);
+    return;
+  }
+  /* Instance 0 is sampled with its siblings, every worker held. */
+  lock_all(r);
+  pthread_mutex_lock(&r->mu);
   eddy_dash_sample(r->dash, r->seen, n, models);
+  pthread_mutex_unlock(&r->mu);
+  unlock_all(r);
+}
+
+/* The tick with workers: they tick their instances themselves; this one
+ * starts, and frees what has closed. */
+static void tick_workers(eddy_run_t *r) {
+  dash_sample(r, 0);
+  for (size_t i = 0; i < r->n_pls; i++) {
+    slot_t *s = &r->pls[i];
+    if (!s->after && !s->go_sent && !r->stopping) slot_go(r, s);
+  }
+  for (size_t i = 0; i < r->n_gone;) {
+    slot_t *s = &r->gone[i];
+    if (slot_closed(r, s)) {
+      for (size_t j = 0; j < r->n_pls; j++)
+        if (r->pls[j].after == s->pl) r->pls[j].after = NULL; /* its replacement may start */
+      slot_free(r, s);
+      r->gone[i] = r->gone[--r->n_gone];
+    } else {
+      i++;
+    }
+  }
+  if (r->stopping && r->n_pls == 0 && r->n_gone == 0) close_all(r);
+}
+
+/* A worker posted a failure (eddy__run_failed on its thread). */
+static void on_wake(uv_async_t *h) {
+  eddy_run_t *r = h->data;
+  pthread_mutex_lock(&r->mu);
+  int failed = r->fail_posted;
+  pthread_mutex_unlock(&r->mu);
+  if (failed) {
+    r->failed = 1;
+    eddy_run_stop(r);
+  }
 }
 
 static void on_tick(uv_timer_t *t) {
   eddy_run_t *r = t->data;
+  if (r->n_workers) {
+    tick_workers(r);
+    return;
+  }
   dash_sample(r, 0);
   for (size_t i = 0; i < r->n_pls; i++) {
     slot_t *s = &r->pls[i];
@@ -386,10 +570,10 @@ void eddy_run_stop(eddy_run_t *r) {
   }
   for (size_t i = 0; i < r->n_pls; i++) {
     slot_t s = r->pls[i];
-    eddy_pipeline_drain(s.pl, r->stop_deadline);
+    slot_drain(r, &s, r->stop_deadline);
     push(&r->gone, &r->n_gone, &r->cap_gone, s);
   }
-  for (size_t i = 0; i < r->n_gone; i++) eddy_pipeline_drain(r->gone[i].pl, r->stop_deadline);
+  for (size_t i = 0; i < r->n_gone; i++) slot_drain(r, &r->gone[i], r->stop_deadline);
   r->n_pls = 0;
   if (!r->started) close_all(r);
 }
@@ -412,16 +596,27 @@ static void on_signal(uv_signal_t *h, int signum) {
   eddy_run_stop(r);
 }
 
+/* A slot made and never attached. */
+static void unmake(eddy_run_t *r, slot_t *s) {
+  (void)r;
+  if (s->inst) {
+    for (int k = 0; k < r->n_workers; k++) eddy_pipeline_free(s->inst[k]);
+    free(s->inst);
+  } else {
+    eddy_pipeline_free(s->pl);
+  }
+  memset(s, 0, sizeof *s);
+}
+
 /* Prepares every pipeline of cfg that the plan adds or replaces; on any
  * error nothing is kept. */
 static int prepare(eddy_run_t *r, cfgref_t *ref, const eddy_plan_item_t *items, size_t n,
-                   eddy_pipeline_t **made, char *errstr, size_t errstr_size) {
+                   slot_t *made, char *errstr, size_t errstr_size) {
   for (size_t i = 0; i < n; i++) {
-    made[i] = NULL;
+    memset(&made[i], 0, sizeof made[i]);
     if (items[i].op != EDDY_PLAN_ADD && items[i].op != EDDY_PLAN_REPLACE) continue;
-    made[i] = eddy_pipeline_new(r, &ref->cfg->pipelines[items[i].new_index], errstr, errstr_size);
-    if (!made[i]) {
-      for (size_t j = 0; j < i; j++) eddy_pipeline_free(made[j]);
+    if (slot_make(r, &ref->cfg->pipelines[items[i].new_index], &made[i], errstr, errstr_size)) {
+      for (size_t j = 0; j < i; j++) unmake(r, &made[j]);
       return EDDY_EINVAL;
     }
   }
@@ -432,10 +627,11 @@ eddy_run_t *eddy_run_new(uv_loop_t *loop, const eddy_run_opts_t *opts, eddy_conf
                          size_t errstr_size) {
   if (!config && !(config = eddy_config_load(opts->config_path, errstr, errstr_size))) return NULL;
   eddy_run_t *r = calloc(1, sizeof *r);
+  int threads = opts->threads > 0 ? opts->threads : (int)config->run.threads;
   cfgref_t *ref = ref_new(config);
   size_t n = config->n_pipelines;
   eddy_plan_item_t *items = calloc(n + 1, sizeof *items);
-  eddy_pipeline_t **made = calloc(n + 1, sizeof *made);
+  slot_t *made = calloc(n + 1, sizeof *made);
   if (!r || !ref || !items || !made || (opts->config_path && !(r->config_path = strdup(opts->config_path)))) {
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     goto fail;
@@ -443,6 +639,16 @@ eddy_run_t *eddy_run_new(uv_loop_t *loop, const eddy_run_opts_t *opts, eddy_conf
   r->loop = loop;
   r->opts = *opts;
   r->started_at = eddy_now();
+  r->main_thread = pthread_self();
+  if (threads > 1) {
+    pthread_mutex_init(&r->mu, NULL);
+    if (!(r->workers = calloc((size_t)threads, sizeof *r->workers))) {
+      eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
+      goto fail;
+    }
+    for (; r->n_workers < threads; r->n_workers++)
+      if (!(r->workers[r->n_workers] = eddy__worker_new(r, r->n_workers, errstr, errstr_size))) goto fail;
+  }
   if (!(r->dash = eddy_dash_new(EDDY_DASH_SECONDS, EDDY_DASH_ALERTS))) {
     eddy_seterr(errstr, errstr_size, EDDY_ENOMEM, "out of memory");
     goto fail;
@@ -450,7 +656,9 @@ eddy_run_t *eddy_run_new(uv_loop_t *loop, const eddy_run_opts_t *opts, eddy_conf
   eddy_run_plan(NULL, config, items, n);
   if (prepare(r, ref, items, n, made, errstr, errstr_size)) goto fail;
   for (size_t i = 0; i < n; i++) {
-    push(&r->pls, &r->n_pls, &r->cap_pls, (slot_t){made[i], ref, NULL});
+    made[i].ref = ref;
+    push(&r->pls, &r->n_pls, &r->cap_pls, made[i]);
+    slot_attach(r, &made[i]);
     ref->refs++;
   }
   ref->refs++; /* held as the current config */
@@ -470,6 +678,9 @@ fail:
   if (r) {
     free(r->config_path);
     eddy_dash_free(r->dash);
+    for (int k = 0; k < r->n_workers; k++) eddy__worker_free(r->workers[k]);
+    free(r->workers);
+    if (threads > 1) pthread_mutex_destroy(&r->mu);
   }
   free(r);
   return NULL;
@@ -499,6 +710,18 @@ int eddy_run_start(eddy_run_t *r, char *errstr, size_t errstr_size) {
     snprintf(r->listen, sizeof r->listen, "%s", listen);
     eddy_log(EDDY_LOG_INFO, "http: the dashboard, /metrics, /healthz and /v1/pipelines/NAME/predict on port %d", eddy_http_port(r->http));
   }
+  if (r->n_workers) {
+    /* Each worker starts its instances on its own loop; a failure there
+     * stops the run (on_wake). */
+    uv_async_init(r->loop, &r->wake, on_wake);
+    r->wake.data = r;
+    r->wake_on = 1;
+    eddy_log(EDDY_LOG_INFO, "%d worker threads: each pipeline runs as %d instances in its consumer group",
+             r->n_workers, r->n_workers);
+    for (size_t i = 0; i < r->n_pls; i++) slot_go(r, &r->pls[i]);
+    uv_timer_start(&r->tick, on_tick, TICK_MS, TICK_MS);
+    return 0;
+  }
   for (size_t i = 0; i < r->n_pls; i++) {
     if (eddy_pipeline_start(r->pls[i].pl, errstr, errstr_size)) {
       r->failed = 1;
@@ -522,7 +745,7 @@ int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
   cfgref_t *ref = ref_new(cfg);
   size_t cap = cfg->n_pipelines + r->current->cfg->n_pipelines + 1;
   eddy_plan_item_t *items = calloc(cap, sizeof *items);
-  eddy_pipeline_t **made = calloc(cap, sizeof *made);
+  slot_t *made = calloc(cap, sizeof *made);
   eddy_http_t *http = NULL;
   int err = 0;
   if (!ref || !items || !made) {
@@ -535,10 +758,13 @@ int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
   int http_changed = strcmp(cfg->http.listen, r->listen) != 0;
   if (http_changed && cfg->http.listen[0] &&
       !(http = eddy_http_start(r->loop, cfg->http.listen, (size_t)cfg->http.max_body_bytes, eddy_run_http, r, errstr, errstr_size))) {
-    for (size_t i = 0; i < n; i++) eddy_pipeline_free(made[i]);
+    for (size_t i = 0; i < n; i++) unmake(r, &made[i]);
     err = EDDY_EIO;
     goto done;
   }
+  if (cfg->run.threads != r->current->cfg->run.threads && (cfg->run.threads > 1 || r->n_workers))
+    eddy_log(EDDY_LOG_WARN, "reload: [run] threads changed: it applies at the next start (%d worker threads "
+             "go on)", r->n_workers);
   /* Apply: nothing below fails. */
   char summary[2048];
   size_t sl = 0;
@@ -551,6 +777,7 @@ int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
     if (sl >= sizeof summary) sl = sizeof summary - 1;
     eddy_pipeline_t *old = NULL;
     size_t oi = 0;
+    (void)old;
     if (it->op != EDDY_PLAN_ADD) {
       for (oi = 0; oi < r->n_pls; oi++)
         if (strcmp(eddy_pipeline_conf(r->pls[oi].pl)->pipeline.name, it->name) == 0) break;
@@ -559,13 +786,16 @@ int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size) {
     if (it->op == EDDY_PLAN_KEEP) continue;
     if (old && (it->op == EDDY_PLAN_REMOVE || it->op == EDDY_PLAN_REPLACE)) {
       slot_t s = r->pls[oi];
-      eddy_pipeline_drain(old, eddy_now() + REMOVE_BUDGET);
+      slot_drain(r, &s, eddy_now() + REMOVE_BUDGET);
       push(&r->gone, &r->n_gone, &r->cap_gone, s);
       r->pls[oi] = r->pls[--r->n_pls];
     }
     if (it->op == EDDY_PLAN_ADD || it->op == EDDY_PLAN_REPLACE) {
       /* A replacement joins the group after its predecessor has left. */
-      push(&r->pls, &r->n_pls, &r->cap_pls, (slot_t){made[i], ref, it->op == EDDY_PLAN_REPLACE ? old : NULL});
+      made[i].ref = ref;
+      made[i].after = it->op == EDDY_PLAN_REPLACE ? old : NULL;
+      push(&r->pls, &r->n_pls, &r->cap_pls, made[i]);
+      slot_attach(r, &made[i]);
       ref->refs++;
     }
   }
@@ -596,14 +826,11 @@ done:
 
 void eddy_run_free(eddy_run_t *r) {
   if (!r) return;
-  for (size_t i = 0; i < r->n_pls; i++) {
-    eddy_pipeline_free(r->pls[i].pl);
-    ref_drop(r->pls[i].ref);
-  }
-  for (size_t i = 0; i < r->n_gone; i++) {
-    eddy_pipeline_free(r->gone[i].pl);
-    ref_drop(r->gone[i].ref);
-  }
+  for (size_t i = 0; i < r->n_pls; i++) slot_free(r, &r->pls[i]);
+  for (size_t i = 0; i < r->n_gone; i++) slot_free(r, &r->gone[i]);
+  for (int k = 0; k < r->n_workers; k++) eddy__worker_free(r->workers[k]);
+  free(r->workers);
+  if (r->n_workers) pthread_mutex_destroy(&r->mu);
   free(r->pls);
   free(r->gone);
   ref_drop(r->current);

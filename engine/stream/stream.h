@@ -207,6 +207,8 @@ typedef struct eddy_histogram {
 
 void eddy_hist_init(eddy_histogram_t *h, const double *bounds, size_t n);
 void eddy_hist_observe(eddy_histogram_t *h, double v);
+/* Adds o's observations to h (same bounds: instances of one pipeline). */
+void eddy_hist_add(eddy_histogram_t *h, const eddy_histogram_t *o);
 /* The value under which a fraction q of observations fall, interpolated
  * within its bucket (as Prometheus' histogram_quantile). */
 double eddy_hist_quantile(const eddy_histogram_t *h, double q);
@@ -336,6 +338,17 @@ typedef struct eddy_pipeline_stats {
  * anything. conf is borrowed and must outlive the pipeline. */
 eddy_pipeline_t *eddy_pipeline_new(eddy_run_t *run, const eddy_pipeline_conf_t *conf, char *errstr,
                                    size_t errstr_size);
+/* Instance `index` of n of a pipeline (`eddy run --threads N`), to run on
+ * loop (NULL: the run's): with n > 1, its transactional.id and any [kafka]
+ * group.instance.id get the suffix .INDEX, so that the instances neither
+ * fence each other nor share a static membership. eddy_pipeline_new is
+ * instance 0 of 1. */
+eddy_pipeline_t *eddy__pipeline_instance_new(eddy_run_t *run, const eddy_pipeline_conf_t *conf, int index, int n,
+                                             uv_loop_t *loop, char *errstr, size_t errstr_size);
+/* Tells each of the n instances of a pipeline about the others (group is
+ * borrowed: it must outlive them). Metrics and the dashboard then sum them;
+ * serving finds a partition's task in whichever instance owns it. */
+void eddy__pipeline_group(eddy_pipeline_t *const *group, size_t n);
 /* Creates the consumer and producer, subscribes, and starts consuming. */
 int eddy_pipeline_start(eddy_pipeline_t *pl, char *errstr, size_t errstr_size);
 /* Stops consuming; outputs still in flight are awaited until `deadline`
@@ -447,6 +460,11 @@ typedef struct eddy_run_opts {
   void (*on_alert)(void *ctx, const eddy_pipeline_t *pl, const eddy_alert_t *a);
   void *ctx;
   int no_signals; /* the caller handles signals (the demo) */
+  /* Worker threads (`eddy run --threads N`); 0: the config's [run] threads.
+   * With more than one, each pipeline runs as that many instances, one per
+   * worker thread (engine/stream/worker.c), and on_alert is called on the
+   * worker's thread under the run's lock. */
+  int threads;
 } eddy_run_opts_t;
 
 /* Loads and validates the config and prepares its pipelines (nothing is
@@ -465,6 +483,9 @@ void eddy_run_stop(eddy_run_t *r);
 int eddy_run_reload(eddy_run_t *r, char *errstr, size_t errstr_size);
 void eddy_run_free(eddy_run_t *r);
 uv_loop_t *eddy_run_loop(const eddy_run_t *r);
+/* The running pipelines. With worker threads these are each pipeline's
+ * instance 0, owned by worker 0's thread: only a one-thread run (the demo)
+ * may read them. */
 size_t eddy_run_pipelines(const eddy_run_t *r, eddy_pipeline_t **out, size_t max);
 /* 0 after a clean stop, 1 when a pipeline failed. */
 int eddy_run_status(const eddy_run_t *r);

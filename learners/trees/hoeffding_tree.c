@@ -618,9 +618,7 @@ static int is_pure(const eddy__ht_tree_t *t, int32_t id) {
   return nz < 2;
 }
 
-/* The candidates of a leaf into t->cands: the null split (pre-pruning),
- * then each attribute's best; their count. */
-static size_t gather_cands(eddy__ht_tree_t *t, int32_t leaf) {
+size_t eddy__ht_gather_cands(eddy__ht_tree_t *t, int32_t leaf) {
   const eddy__ht_params_t *p = t->p;
   const eddy__ht_node_t *n = eddy__ht_node(t, leaf);
   const double *pre = eddy__ht_dist(t, leaf);
@@ -691,7 +689,7 @@ static int split_leaf(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int bran
 int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch) {
   const eddy__ht_params_t *p = t->p;
   if (is_pure(t, leaf)) return 0;
-  size_t n_c = gather_cands(t, leaf);
+  size_t n_c = eddy__ht_gather_cands(t, leaf);
   int best, second;
   eddy__ht_best_two(t->cands, n_c, 1, &best, &second);
   int should_split = n_c > 0;

@@ -161,6 +161,7 @@ void eddy__ht_store_free_node(eddy__ht_store_t *st, int32_t id) {
     break;
   case EDDY__HT_LEAF_INACTIVE: st->n_inactive--; break;
   case EDDY__HT_SPLIT:
+    release_slot(st, n->slot); /* EFDT's split nodes keep their observers */
     if (n->kids >= 0) eddy__ht_kids_release(&st->kids, n->kids, n->kids_log2);
     st->n_split--;
     break;
@@ -290,7 +291,7 @@ size_t eddy__ht_store_capacity(const eddy__ht_store_t *st) {
 
 size_t eddy__ht_store_node_bytes(const eddy__ht_store_t *st, int32_t id) {
   size_t b = st->node_size + st->row_len * sizeof(double);
-  if (eddy__ht_base(st, id)->kind == EDDY__HT_LEAF) b += st->L.stride * sizeof(double);
+  if (eddy__ht_base(st, id)->slot >= 0) b += st->L.stride * sizeof(double);
   return b;
 }
 
@@ -398,7 +399,9 @@ static int check_refs(const eddy__ht_store_t *st, const eddy_schema_t *s) {
     }
     if (nd->kind == EDDY__HT_LEAF && (nd->slot < 0 || (size_t)nd->slot >= st->n_slots))
       return EDDY_ECORRUPT;
-    if (nd->kind != EDDY__HT_LEAF && nd->slot != -1) return EDDY_ECORRUPT;
+    if (nd->kind == EDDY__HT_LEAF_INACTIVE && nd->slot != -1) return EDDY_ECORRUPT;
+    if (nd->kind == EDDY__HT_SPLIT && !(nd->slot == -1 || (nd->slot >= 0 && (size_t)nd->slot < st->n_slots)))
+      return EDDY_ECORRUPT;
     if (nd->kind != EDDY__HT_SPLIT) continue;
     if (nd->attr < 0 || (size_t)nd->attr >= s->n_attrs || nd->test > EDDY__HT_TEST_NOM_MULTI ||
         nd->kids_log2 > 30 || nd->kids < 0 ||
@@ -418,6 +421,7 @@ typedef struct {
   uint8_t *seen, *slot_used, *kid_used;
   int32_t *stack;
   size_t counts[4];
+  size_t slots; /* slots held by live nodes */
 } walk_t;
 
 /* Pushes a child or alternate id (-1: none); 1 when it is out of range. */
@@ -440,9 +444,10 @@ static int walk_tree(const eddy__ht_store_t *st, size_t alt_off, walk_t *w) {
     const eddy__ht_base_t *n = eddy__ht_base(st, id);
     if (n->kind == EDDY__HT_FREE || n->kind > EDDY__HT_LEAF_INACTIVE) return 1;
     w->counts[n->kind]++;
-    if (n->kind == EDDY__HT_LEAF) {
+    if (n->kind == EDDY__HT_LEAF || n->slot >= 0) { /* EFDT: splits may hold one */
       if (n->slot < 0 || (size_t)n->slot >= st->n_slots || w->slot_used[n->slot]) return 1;
       w->slot_used[n->slot] = 1;
+      w->slots++;
     }
     if (alt_off != SIZE_MAX) {
       int32_t alt;
@@ -476,7 +481,7 @@ static int walk_free(const eddy__ht_store_t *st, walk_t *w) {
     if (sl < 0 || (size_t)sl >= st->n_slots || w->slot_used[sl]) return 1;
     w->slot_used[sl] = 1;
   }
-  if (w->counts[EDDY__HT_LEAF] + st->n_slot_free != st->n_slots) return 1;
+  if (w->slots + st->n_slot_free != st->n_slots) return 1;
   const eddy__ht_kids_t *k = &st->kids;
   for (unsigned lg = 0; lg < 32; lg++) {
     size_t steps = 0, cap = (size_t)1 << (lg > 30 ? 30 : lg);

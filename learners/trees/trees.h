@@ -541,6 +541,10 @@ void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
  * points, whatever is there (HAT passes an alternate's owner: see
  * hoeffding_adaptive_tree.c). */
 int eddy__ht_attempt_split(eddy__ht_tree_t *t, int32_t leaf, int32_t parent, int branch);
+/* The candidates of a node with observers (an active leaf; EFDT's splits)
+ * into t->cands: the null split (pre-pruning), then each attribute's best
+ * (MOA's getBestSplitSuggestions); their count. */
+size_t eddy__ht_gather_cands(eddy__ht_tree_t *t, int32_t leaf);
 /* After each instance: the periodic memory check. */
 int eddy__ht_after_learn(eddy__ht_tree_t *t, double w);
 /* out[c] for the caller's k classes from raw votes (normalized; one-hot on
@@ -714,6 +718,35 @@ int eddy__htr_tree_importance(const eddy__htr_tree_t *t, double *gain, double *s
  * the same schema and parameters (which must end at the block's end). */
 int eddy__htr_tree_save_block(const eddy__htr_tree_t *t, eddy_buf_t *b);
 int eddy__htr_tree_load_block(eddy__htr_tree_t *t, eddy_reader_t *r);
+
+/* ----- the Extremely Fast Decision Tree (efdt.c) ----- */
+
+typedef struct eddy__efdt_params {
+  eddy__ht_params_t tree; /* first: the shared tree callbacks read it */
+  int64_t reeval_period;
+} eddy__efdt_params_t;
+
+/* What EFDT's nodes hold beyond the Hoeffding tree's, by node id. */
+typedef struct eddy__efdt_extra {
+  int64_t time;        /* MOA's nodeTime: instances the node learned */
+  int64_t attempts;    /* numSplitAttempts */
+  uint32_t create_len; /* length of the class distribution it was made with */
+  uint8_t reeval_made; /* made by a re-evaluation below a split (MOA's getParent() != null) */
+  uint8_t pad[3];
+} eddy__efdt_extra_t;
+
+typedef struct eddy__efdt {
+  eddy__ht_tree_t t;   /* first: the shared predict and export take it */
+  eddy__efdt_extra_t *ex; /* cap entries */
+  double *ig;          /* cap rows of n_attrs + 1 merit sums: [0] null split, [1 + a] */
+  uint8_t *used;       /* cap rows of used_bytes: nominal attributes split on above a leaf */
+  uint8_t *used_tmp;   /* one row */
+  size_t cap, used_bytes;
+  int64_t n_instances; /* MOA's numInstances */
+  int64_t period;      /* reevaluation_period */
+  /* leaves split, re-evaluations won, subtrees replaced, leaves restarted */
+  uint64_t n_splits, n_reevals, n_replaced, n_restarts;
+} eddy__efdt_t;
 
 extern const eddy_option_t eddy__ht_options[];
 extern const eddy_option_t hat_options[];

@@ -24,6 +24,7 @@ from . import _core
 __all__ = [
     "HoeffdingTreeClassifier",
     "HoeffdingAdaptiveTreeClassifier",
+    "ExtremelyFastDecisionTreeClassifier",
     "HoeffdingTreeRegressor",
     "GaussianNB",
     "LogisticRegression",
@@ -350,6 +351,50 @@ class HoeffdingAdaptiveTreeClassifier(_Classifier):
                  bootstrap_sampling: bool = True, adwin_delta: float = 0.002,
                  switch_significance: float = 0.05, drift_window_threshold: int = 300,
                  seed: int | None = None):
+        _init(self, locals())
+
+
+class ExtremelyFastDecisionTreeClassifier(_Classifier):
+    """Extremely fast decision tree (Manapragada et al. 2018), eddy's `efdt`
+    (MOA's trees.EFDT, prediction for prediction): a leaf splits once its best
+    attribute beats no split, and split nodes are re-evaluated and replaced.
+
+    Parameters
+    ----------
+    grace_period
+        Instances a leaf learns between split attempts.
+    split_criterion
+        'info_gain' or 'gini'.
+    delta
+        Allowed error of a split decision (the Hoeffding bound's delta).
+    tau
+        Split anyway once the bound is below this (ties).
+    leaf_prediction
+        'nba' (naive Bayes adaptive, MOA's EFDT always), 'mc' or 'nb'.
+    nb_threshold
+        Weight a leaf needs before naive Bayes predicts.
+    n_split_points
+        Candidate split points of a numeric attribute (Gaussian observer).
+    binary_split
+        Only binary splits on nominal attributes.
+    min_branch_fraction
+        Info gain: fraction of weight at least two branches need.
+    merit_preprune
+        Consider the null split (pre-pruning).
+    reevaluation_period
+        Instances of the stream between split re-evaluations (MOA's -R; River's
+        min_samples_reevaluate counts per node instead).
+    """
+
+    _learner = "efdt"
+    _table = [row for row in _TREE if row[1] not in ("max_depth", "max_byte_size", "memory_estimate_period",
+                                                     "stop_mem_management")] + [
+        ("reevaluation_period", "reevaluation_period", _num, int)]
+
+    def __init__(self, grace_period: int = 200, split_criterion: str = "info_gain", delta: float = 1e-7,
+                 tau: float = 0.05, leaf_prediction: str = "nba", nb_threshold: int = 0,
+                 n_split_points: int = 10, binary_split: bool = False, min_branch_fraction: float = 0.01,
+                 merit_preprune: bool = True, reevaluation_period: int = 2000):
         _init(self, locals())
 
 
@@ -1176,7 +1221,8 @@ class KSWIN(_Detector):
         _init(self, locals())
 
 
-ESTIMATORS = [HoeffdingTreeClassifier, HoeffdingAdaptiveTreeClassifier, HoeffdingTreeRegressor,
+ESTIMATORS = [HoeffdingTreeClassifier, HoeffdingAdaptiveTreeClassifier, ExtremelyFastDecisionTreeClassifier,
+              HoeffdingTreeRegressor,
               GaussianNB, LogisticRegression, LinearRegression, SoftmaxRegression, Perceptron,
               PAClassifier, PARegressor, OzaBag, OzaBoost, ADWINBagging,
               LeveragingBaggingClassifier, AdaptiveRandomForestClassifier, SRPClassifier,

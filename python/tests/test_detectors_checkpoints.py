@@ -67,6 +67,7 @@ def _stream(n=1500):
 
 
 @pytest.mark.parametrize("cls", [er.HoeffdingTreeClassifier, er.HoeffdingAdaptiveTreeClassifier,
+                                 er.ExtremelyFastDecisionTreeClassifier,
                                  er.GaussianNB, er.OzaBag, er.OzaBoost, er.ADWINBagging])
 def test_pickle_and_save_resume_bit_identical(tmp_path, cls):
     rows = _stream()

@@ -86,6 +86,8 @@ CLASSIFIERS = [
     er.HoeffdingTreeClassifier(),
     er.HoeffdingTreeClassifier(grace_period=50, split_criterion="gini", leaf_prediction="mc"),
     er.HoeffdingAdaptiveTreeClassifier(),
+    er.ExtremelyFastDecisionTreeClassifier(),
+    er.ExtremelyFastDecisionTreeClassifier(grace_period=50, reevaluation_period=500, split_criterion="gini"),
     er.GaussianNB(),
     er.SoftmaxRegression(standardize=True),
     er.OzaBag(n_models=5),

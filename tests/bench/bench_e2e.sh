@@ -34,7 +34,9 @@
 # process, all its threads, from /proc/PID/stat, between the load's start
 # and its end) per record in µs (the same figure as CPU-seconds per million
 # records), and the broker's (the eddy broker process or the Kafka JVM) over
-# the same span: figures that do not depend on other work sharing the cores.
+# the same span: figures that do not depend on other work sharing the cores;
+# and of eddy's, its loop thread's (where the record path runs: the rest is
+# librdkafka's threads).
 # The load generator batches for 1 ms at a fixed rate (librdkafka's
 # linger.ms), which the latencies include; eddy's [kafka] sets linger.ms = 1,
 # and with `eddy broker` fetch.wait.max.ms = 2 (the mock answers an empty
@@ -64,6 +66,9 @@ json_field() { sed -n "s/.*\"$2\":\\([-0-9.e+na]*\\).*/\\1/p" <<< "$1"; }
 # CPU ticks (user + sys, every thread) of process $1 so far; 0 when gone.
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2> /dev/null || echo 0; }
+# The same for the thread $1 of the process (the main thread: eddy's loop,
+# where the record path runs; the rest of eddy's CPU is librdkafka's threads).
+thread_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/task/$1/stat" 2> /dev/null || echo 0; }
 broker_pid() {
   if [ "$BROKER_KIND" = eddy ]; then echo "$EDDY_BROKER_PID"; else cat "$KAFKA_DIR/kafka.pid"; fi
 }
@@ -76,7 +81,11 @@ us_per_record() { awk -v t="$1" -v k="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.2f"
 keep_cpu() {
   local -n e=$1 b=$2 l=$3
   l+="${l:+, }$EDDY_US/$BROKER_US"
-  if [ -z "$e" ] || awk -v a="$EDDY_US" -v b="$e" 'BEGIN { exit !(a < b) }'; then e=$EDDY_US; b=$BROKER_US; fi
+  if [ -z "$e" ] || awk -v a="$EDDY_US" -v b="$e" 'BEGIN { exit !(a < b) }'; then
+    e=$EDDY_US
+    b=$BROKER_US
+    if [ "$1" = tp_e ]; then TP_MAIN=$EDDY_MAIN_US; fi
+  fi
 }
 
 # Runs the load generator ("$@", N records) against the pipeline RUN_PID
@@ -84,13 +93,15 @@ keep_cpu() {
 # of CPU per record over the load's span; EXTRA: the process $EXTRA_PID,
 # the redis-server of the Redis row). Fails as the load generator does.
 measured_load() {
-  local n=$1 pid=${CPU_PID:-$RUN_PID} bpid e0 b0 x0 rc=0
+  local n=$1 pid=${CPU_PID:-$RUN_PID} bpid e0 b0 x0 m0 rc=0
   shift
   bpid=$(broker_pid)
+  m0=$(thread_ticks "$pid")
   e0=$(cpu_ticks "$pid")
   b0=$(cpu_ticks "$bpid")
   x0=$(cpu_ticks "${EXTRA_PID:-0}")
   OUT=$("$LOAD" live -b "$BOOTSTRAP" -n "$n" "$@") || rc=$?
+  EDDY_MAIN_US=$(us_per_record $(($(thread_ticks "$pid") - m0)) "$n")
   EDDY_US=$(us_per_record $(($(cpu_ticks "$pid") - e0)) "$n")
   BROKER_US=$(us_per_record $(($(cpu_ticks "$bpid") - b0)) "$n")
   EXTRA_US=$(us_per_record $(($(cpu_ticks "${EXTRA_PID:-0}") - x0)) "$n")
@@ -136,6 +147,7 @@ stop_eddy() { stop_pid "$RUN_PID"; }
 
 bench_broker() {
   local kind=$BROKER_KIND name best=0 runs="" lat_best="" lat_p99=1e9 r out rps
+  TP_MAIN=""
   local tp_e="" tp_b="" tp_l="" lat_e="" lat_b="" lat_l="" py_e="" py_b="" py_l="" rd_e="" rd_b="" rd_l=""
   local eo_e="" eo_b="" eo_l="" rd_x=""
   name=$([ "$kind" = eddy ] && echo "eddy broker (librdkafka mock)" || echo "Apache Kafka 3.9 (KRaft, 1 node)")
@@ -294,14 +306,15 @@ listen = 127.0.0.1:$dport" start_eddy "d$mode$r" "d${mode}o$r"
     "processing.guarantee = exactly_once" "$eos_row" "$RUNS" "$n" "$eos_runs"
   printf '  %-44s %s\n' "dashboard open and polling (best of each)" "$dash_row"
   printf '  CPU per record, µs (= CPU-seconds per million records), lowest of the runs; eddy / the broker [every run]:\n'
+  printf '    %-42s eddy %s (its loop thread %s, librdkafka'"'"'s threads the rest)\n' "records/s run, the lowest" "$tp_e" "$TP_MAIN"
   printf '    %-42s eddy %s, broker %s [%s]\n' "records/s run" "$tp_e" "$tp_b" "$tp_l" \
     "latency run at $RATE/s" "$lat_e" "$lat_b" "$lat_l" \
     "python job (its process, not eddy)" "${py_e:-n/a}" "${py_b:-n/a}" "$py_l" \
     "state in Redis (redis-server: ${rd_x:-n/a})" "${rd_e:-n/a}" "${rd_b:-n/a}" "$rd_l" \
     "exactly_once" "${eo_e:-n/a}" "${eo_b:-n/a}" "$eo_l"
-  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","exactly_once_records_per_second":"%s","eddy_cpu_us_per_record":"%s","broker_cpu_us_per_record":"%s","latency_eddy_cpu_us_per_record":"%s","latency_broker_cpu_us_per_record":"%s","load":"%s"}\n' \
+  printf 'BENCH_E2E {"broker":"%s","learner":"%s","partitions":%d,"records_per_second":%s,"runs":[%s],"rate":%s,"p50_ms":%s,"p99_ms":%s,"p999_ms":%s,"python_records_per_second":"%s","ratio":"%s","redis_records_per_second":"%s","exactly_once_records_per_second":"%s","eddy_cpu_us_per_record":"%s","eddy_loop_thread_cpu_us_per_record":"%s","broker_cpu_us_per_record":"%s","latency_eddy_cpu_us_per_record":"%s","latency_broker_cpu_us_per_record":"%s","load":"%s"}\n' \
     "$kind" "$LEARNER" "$P" "$best" "$runs" "$RATE" "$(json_field "$lat_best" p50_ms)" \
-    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" "$redis_row" "$eos_row" "$tp_e" "$tp_b" "$lat_e" "$lat_b" \
+    "$(json_field "$lat_best" p99_ms)" "$(json_field "$lat_best" p999_ms)" "$py_rps" "$ratio" "$redis_row" "$eos_row" "$tp_e" "${TP_MAIN:-}" "$tp_b" "$lat_e" "$lat_b" \
     "$(uptime | sed 's/.*load average: //')"
   [ "$dash_fail" = 0 ] || { log "FAIL: the dashboard's polling cost 5% or more of the throughput"; return 1; }
 }

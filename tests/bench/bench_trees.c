@@ -1,4 +1,4 @@
-/* bench_trees.c: `make bench` rows for the Hoeffding trees: HT, HAT (both
+/* bench_trees.c: `make bench` rows for the Hoeffding trees: HT, HAT, EFDT (all
  * on bench_stream_linear's 2-class stream) and the HT regressor (its
  * regression stream, k = 0), 1,000,000 events with 10 numeric attributes
  * held in memory, learn + predict per event (bench.h's row), then the
@@ -51,6 +51,7 @@ int main(void) {
   bench_header("trees (1M events, 10 numeric)");
   int rc = tree_row("hoeffding_tree", "hoeffding_tree", NULL, 0, &cls);
   rc |= tree_row("hoeffding_adaptive_tree", "hoeffding_adaptive_tree", NULL, 0, &cls);
+  rc |= tree_row("efdt", "efdt", NULL, 0, &cls);
   rc |= tree_row("hoeffding_tree_regressor (MAE)", "hoeffding_tree_regressor", NULL, 0, &reg);
   bench_stream_free(&cls);
   bench_stream_free(&reg);

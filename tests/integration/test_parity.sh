@@ -2,11 +2,12 @@
 # test_parity.sh: eddy against MOA on the same data (tools/compare/parity.py):
 # naive Bayes and the Hoeffding tree on a 20,000-row seeded Agrawal stream
 # must be within 0.5 point of MOA's prequential accuracy, OzaBoost (10
-# trees, MOA's Poisson draws) exactly at it, and each detector's
+# trees, MOA's Poisson draws) and EFDT exactly at it (EFDT also on Elec2 and
+# UCI Adult from ../shared/datasets, prediction for prediction), and each detector's
 # first drift on a 0/1 series (Bernoulli 0.2 then 0.5) within 32 values of
 # MOA's. Learners and detectors not in this build are skipped, each named.
 # Skips (exit 77, saying why) when the peers are absent: `make peers` installs
-# them (MOA's jar in .cache/moa/libs, River in .cache/venv). Takes ~35 s.
+# them (MOA's jar in .cache/moa/libs, River in .cache/venv). Takes ~50 s (more when the machine is loaded).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export EDDY_BIN=${EDDY_BIN:-$PWD/eddy}

@@ -318,6 +318,55 @@ Test(numbers, same_as_strtod) {
   cr_assert(signbit(z), "-0 keeps its sign");
 }
 
+/* The JSON decoder reads a numeric field's number in one pass (its exact
+ * fast path, the text parsed otherwise): the same bits as strtod on every
+ * JSON number, short or long, with or without exponents, -0 and ties. */
+Test(json, numbers_same_as_strtod) {
+  fixture_t x;
+  setup(&x, "numeric = a, b\ntarget = y", EDDY_FORMAT_JSON, NULL, 0);
+  eddy_rng_t r;
+  eddy_rng_seed(&r, 23);
+  char num[64], rec[160];
+  size_t bad = 0;
+  for (int i = 0; i < 300000; i++) {
+    double v;
+    switch (i % 4) {
+    case 0: v = eddy_rng_uniform(&r); break;
+    case 1: v = (eddy_rng_uniform(&r) - 0.5) * pow(10, (double)eddy_rng_below(&r, 24)); break;
+    case 2: v = (double)(int64_t)(eddy_rng_next(&r) >> eddy_rng_below(&r, 64)); break;
+    default: v = eddy_rng_gauss(&r) * pow(10, (double)eddy_rng_below(&r, 40) - 20);
+    }
+    int prec = (int)eddy_rng_below(&r, 25);
+    /* %f forms (the fast path's), and %e forms (JSON exponents) */
+    if (i % 3) snprintf(num, sizeof num, "%.*f", prec, v);
+    else snprintf(num, sizeof num, "%.*e", prec % 18, v);
+    snprintf(rec, sizeof rec, "{\"b\":%s,\"a\":%s}", num, num);
+    double want = strtod(num, NULL);
+    int rc = decode(&x, rec);
+    if (rc != 0 || memcmp(&x.r.in.x[0], &want, 8) != 0 || memcmp(&x.r.in.x[1], &want, 8) != 0) {
+      if (bad++ < 5) cr_log_error("'%s': rc %d got %.17g want %.17g", num, rc, x.r.in.x[0], want);
+    }
+  }
+  cr_assert_eq(bad, 0);
+  const char *texts[] = {"0", "-0", "0.5", "-0.000", "9007199254740992", "9007199254740993", "0.1",
+                         "1234567890123456789", "12345678901234567890", "0.0000000000000000000001",
+                         "0.00000000000000000000001", "123456.7890123456789", "1e22", "-1E-5", "1.5e+3"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    snprintf(rec, sizeof rec, "{\"a\":%s}", texts[i]);
+    cr_assert_eq(decode(&x, rec), 0, "'%s': %s", texts[i], err);
+    double want = strtod(texts[i], NULL);
+    cr_assert(memcmp(&x.r.in.x[0], &want, 8) == 0, "'%s': %.17g", texts[i], x.r.in.x[0]);
+    cr_assert_eq(x.r.in.missing[0], 0);
+  }
+  /* Bad numbers keep their error and position. */
+  cr_assert_eq(decode(&x, "{\"a\":-x}"), EDDY_EPARSE);
+  cr_assert(strstr(err, "bad number") && strstr(err, "byte 6"), "%s", err);
+  cr_assert_eq(decode(&x, "{\"a\":2.}"), EDDY_EPARSE);
+  cr_assert(strstr(err, "byte 7"), "%s", err);
+  cr_assert_eq(decode(&x, "{\"a\":1e400}"), EDDY_ETYPE, "out of range: %s", err);
+  teardown(&x);
+}
+
 /* Declared values take the first indices, in their order; appearing
  * values come after them. */
 Test(fields, declared_values_fix_the_order) {

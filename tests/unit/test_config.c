@@ -313,3 +313,30 @@ Test(config, repeated_section_refused) {
   cr_assert_not_null(eddy_kvlist_get(&c->pipelines[0].kafka, "client.id"));
   eddy_config_free(c);
 }
+
+/* [run] threads: the process's (one per file, as [http]); 1 to 256,
+ * default 1; errors name file:line:key. */
+Test(config, run_threads) {
+  eddy_config_t *c = parse(P_HEAD "[features]\ntarget = y\n" P_MODEL);
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(c->run.threads, 1);
+  eddy_config_free(c);
+  c = parse("[run]\nthreads = 4\n" P_HEAD "[features]\ntarget = y\n" P_MODEL);
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(c->run.threads, 4);
+  /* Not a pipeline's section: two pipelines share it, and a reload does
+   * not see a pipeline changed by it. */
+  eddy_config_free(c);
+  c = parse(P_HEAD "[features]\ntarget = y\n" P_MODEL "[run]\nthreads = 2\n[pipeline]\nname = q\n"
+            "[features]\ntarget = z\n" P_MODEL);
+  cr_assert_not_null(c, "%s", err);
+  cr_assert_eq(c->run.threads, 2);
+  cr_assert_eq(c->n_pipelines, 2);
+  eddy_config_free(c);
+  EXPECT_ERROR("[run]\nthreads = 0\n" P_HEAD "[features]\ntarget = y\n" P_MODEL, "t.ini:2:", "[run] key 'threads'");
+  EXPECT_ERROR("[run]\nthreads = two\n" P_HEAD "[features]\ntarget = y\n" P_MODEL, "t.ini:2:", "threads");
+  EXPECT_ERROR("[run]\nthread = 2\n" P_HEAD "[features]\ntarget = y\n" P_MODEL, "t.ini:2:", "unknown key",
+               "threads");
+  EXPECT_ERROR("[run]\nthreads = 2\n" P_HEAD "[features]\ntarget = y\n" P_MODEL "[run]\nthreads = 3\n", "t.ini:9:",
+               "[run] given twice", "line 1");
+}

@@ -235,6 +235,15 @@ Test(prediction, json_string_escapes) {
   /* é stays UTF-8; a cut 3-byte sequence is escaped byte by byte. */
   cr_assert_str_eq((char *)b.data, "\"a\\\"b\\\\c\\u000a\\u0001\xc3\xa9\\u00e2\\u0082\"");
   eddy_buf_free(&b);
+  /* Plain strings (one copy) and the empty one, after text in the buffer. */
+  eddy_buf_init(&b);
+  eddy_buf_put(&b, "x", 1);
+  eddy_json_string(&b, "topic-1 ~", 9);
+  eddy_json_string(&b, "", 0);
+  eddy_json_string(&b, "tab\t", 4);
+  eddy_buf_put_u8(&b, 0);
+  cr_assert_str_eq((char *)b.data, "x\"topic-1 ~\"\"\"\"tab\\u0009\"");
+  eddy_buf_free(&b);
   cr_assert(eddy_utf8_valid("\xf0\x9f\x98\x80", 4));
   cr_assert(!eddy_utf8_valid("\xc0\x80", 2), "overlong");
   cr_assert(!eddy_utf8_valid("\xed\xa0\x80", 3), "surrogate");
@@ -338,6 +347,26 @@ Test(metrics, histogram_buckets_are_cumulative) {
   /* Median: rank 3 falls in (0.001, 0.01], the only one there. */
   cr_assert_float_eq(eddy_hist_quantile(&h, 0.5), 0.01, 1e-12);
   cr_assert_float_eq(eddy_hist_quantile(&h, 1.0 / 6), 0.0005, 1e-12, "rank 1 of 2 in the first bucket");
+}
+
+/* `eddy run --threads N`: a pipeline's latency histogram is its
+ * instances' summed: the same as one histogram fed every observation. */
+Test(metrics, histograms_of_instances_add_up) {
+  static const double bounds[] = {0.001, 0.01, 0.1};
+  eddy_histogram_t a, b, all;
+  eddy_hist_init(&a, bounds, 3);
+  eddy_hist_init(&b, bounds, 3);
+  eddy_hist_init(&all, bounds, 3);
+  double v[] = {0.0005, 0.001, 0.002, 0.05, 0.05, 7, 0.3, 0.0001};
+  for (int i = 0; i < 8; i++) {
+    eddy_hist_observe(i % 3 ? &a : &b, v[i]);
+    eddy_hist_observe(&all, v[i]);
+  }
+  eddy_hist_add(&a, &b);
+  cr_assert_eq(a.count, 8);
+  cr_assert_eq(memcmp(a.counts, all.counts, sizeof a.counts), 0);
+  cr_assert_float_eq(a.sum, all.sum, 1e-12);
+  cr_assert_float_eq(eddy_hist_quantile(&a, 0.99), eddy_hist_quantile(&all, 0.99), 1e-12);
 }
 
 /* --------------------------------------------------------------- reload */

@@ -129,6 +129,20 @@ LEARNERS = [
                  'leaf_prediction="nba", seed=1)',
     },
     {
+        'name': 'efdt',
+        'label': 'extremely fast decision tree',
+        'eddy': {'learner': 'efdt'},
+        'moa': 'trees.EFDT',
+        'river_differs': "River's ExtremelyFastDecisionTreeClassifier re-evaluates a split node once it has "
+                         'seen min_samples_reevaluate more weight (MOA and eddy: every 2,000 instances of '
+                         'the stream, at the nodes that instance passes) and compares plain merits, where '
+                         "MOA's EFDT averages them over split attempts; its tree core differs as for the "
+                         'Hoeffding tree',
+        'river': 'tree.ExtremelyFastDecisionTreeClassifier(grace_period=200, delta=1e-7, tau=0.05, '
+                 'leaf_prediction="nba")',
+        'slow_in_river': True,  # ~400 rows/s on Agrawal here
+    },
+    {
         'name': 'oza_boost',
         'label': 'OzaBoost (10 Hoeffding trees)',
         'eddy': {'learner': 'oza_boost', 'ensemble_size': '10', 'base_learner': 'hoeffding_tree'},
