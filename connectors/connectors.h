@@ -607,7 +607,31 @@ typedef struct eddy_ckpt {
   double time;
   uint8_t *model;   /* malloc'd by the readers; eddy_ckpt_clear frees it */
   size_t model_len;
+  /* Format 2 ([source] label_topic): the label partition's next offset
+   * (-1: none, and in a format 1 checkpoint) and the predictions waiting
+   * for their labels as they stood then (eddy_waiting_save's bytes,
+   * verified; malloc'd; NULL when there were none). waiting_gone: the
+   * checkpoint names some but Redis expired them ([source] label_ttl). */
+  int format;
+  int64_t label_offset;
+  uint8_t *waiting;
+  size_t waiting_len;
+  int waiting_gone;
 } eddy_ckpt_t;
+
+/* What a checkpoint of a pipeline with a label topic adds (format 2): the
+ * label partition's next offset and the waiting predictions' bytes, kept
+ * under KEY_PREFIX:PIPELINE:waiting:PARTITION (on a cluster
+ * KEY_PREFIX:{PIPELINE:PARTITION}:waiting, the checkpoint's slot) with an
+ * expiry of ttl_ms (0: none), written by the checkpoint's own script: a
+ * checkpoint and the waiting predictions it covers are one step. */
+#define EDDY_CKPT_FORMAT 2
+typedef struct eddy_ckpt_labels {
+  int64_t offset;
+  const void *waiting;
+  size_t waiting_len;
+  int64_t ttl_ms;
+} eddy_ckpt_labels_t;
 
 /* stored: the offset Redis holds after the call (== next_offset when
  * written). status: 0 written; EDDY_ESTATE refused because Redis holds a
@@ -619,16 +643,24 @@ typedef void (*eddy_ckpt_cb)(void *ctx, int status, int64_t stored);
 int eddy_ckpt_write(eddy_redis_t *r, const char *prefix, const char *pipeline, int32_t partition,
                     int64_t next_offset, uint64_t version, const char *learner, const void *model,
                     size_t len, eddy_ckpt_cb cb, void *ctx);
+/* The same with a label partition (labels may be NULL). A checkpoint is
+ * then written only when neither offset is behind Redis' and one is
+ * ahead (stored: Redis' input offset). */
+int eddy_ckpt_write_labels(eddy_redis_t *r, const char *prefix, const char *pipeline, int32_t partition,
+                           int64_t next_offset, uint64_t version, const char *learner, const void *model,
+                           size_t len, const eddy_ckpt_labels_t *labels, eddy_ckpt_cb cb, void *ctx);
 /* The same through the store, for a task with state: issued after the
  * task's last write-back (so Redis applies them first) and between
  * batches (EDDY_ESTATE while b is fetched and not written back); moves b
  * to the new epoch. EDDY_ENOTSUP for the memory store. */
 int eddy_store_checkpoint(eddy_store_t *s, eddy_state_batch_t *b, int64_t next_offset,
                           uint64_t version, const char *learner, const void *model, size_t len,
-                          eddy_ckpt_cb cb, void *ctx);
+                          const eddy_ckpt_labels_t *labels, eddy_ckpt_cb cb, void *ctx);
 /* Reads and verifies the checkpoint of (pipeline, partition) on a blocking
- * connection: 0, EDDY_ENOENT when there is none, EDDY_ECORRUPT with the
- * key named when the bytes do not verify, EDDY_EIO. */
+ * connection, with its waiting predictions (format 2): 0, EDDY_ENOENT
+ * when there is none, EDDY_ECORRUPT with the key named when the bytes do
+ * not verify, EDDY_EVERSION for a format newer than EDDY_CKPT_FORMAT,
+ * EDDY_EIO. */
 int eddy_ckpt_read_sync(struct redisContext *c, const char *prefix, const char *pipeline,
                         int32_t partition, eddy_ckpt_t *out, char *errstr, size_t errstr_size);
 /* The partitions of pipeline that have a checkpoint, sorted; *parts is

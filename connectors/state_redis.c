@@ -245,11 +245,11 @@ static int rs_write(eddy_store_t *s, eddy_state_batch_t *b) {
 
 int eddy_store_checkpoint(eddy_store_t *s, eddy_state_batch_t *b, int64_t next_offset,
                           uint64_t version, const char *learner, const void *model, size_t len,
-                          eddy_ckpt_cb cb, void *ctx) {
+                          const eddy_ckpt_labels_t *labels, eddy_ckpt_cb cb, void *ctx) {
   if (s->type != &eddy_store_redis) return EDDY_ENOTSUP;
   if (b && b->phase != 0) return EDDY_ESTATE;
-  int err = eddy_ckpt_write(s->redis, s->prefix, s->pipeline, b ? b->partition : -1, next_offset,
-                            version, learner, model, len, cb, ctx);
+  int err = eddy_ckpt_write_labels(s->redis, s->prefix, s->pipeline, b ? b->partition : -1, next_offset,
+                                   version, learner, model, len, labels, cb, ctx);
   /* Writes from now on belong to the new epoch: the state they replace is
    * the one this checkpoint covers. */
   if (!err && b) b->epoch = next_offset;

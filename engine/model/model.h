@@ -222,5 +222,21 @@ eddy_wait_status_t eddy_waiting_take(eddy_waiting_t *w, const void *id, size_t i
  * returns how many waiting predictions went. */
 size_t eddy_waiting_expire(eddy_waiting_t *w, double now_ms);
 const eddy_waiting_stats_t *eddy_waiting_stats(const eddy_waiting_t *w);
+/* The waiting set as bytes (a checkpoint blob, core/checkpoint.h, one
+ * section WAIT): every entry (waiting, tombstone, grave) in recency
+ * order, with in_offset and label_offset, the stream positions it stands
+ * at, so that a reader can tell it belongs to its model's checkpoint.
+ * The same set saves to the same bytes. Returns b->err. */
+int eddy_waiting_save(const eddy_waiting_t *w, int64_t in_offset, int64_t label_offset, eddy_buf_t *b);
+/* Reads what eddy_waiting_save wrote into w, which must be empty (just
+ * made): EDDY_ECORRUPT (message in errstr) when the bytes do not verify,
+ * name other attribute counts or more entries than w holds, or stand at
+ * offsets other than in_offset and label_offset; EDDY_ESTATE when w is
+ * not empty. On an error w is left empty. */
+int eddy_waiting_load(eddy_waiting_t *w, const void *p, size_t len, int64_t in_offset, int64_t label_offset,
+                      char *errstr, size_t errstr_size);
+/* Forgets every entry and the counts, as just made. */
+void eddy_waiting_clear(eddy_waiting_t *w);
+#define EDDY_SECTION_WAITING EDDY_TAG('W', 'A', 'I', 'T')
 
 #endif /* EDDY_MODEL_H */

@@ -4,6 +4,7 @@
  * the ttl, tombstones of joined ids to tell a second label apart, and a
  * second list of those past the ttl, kept another ttl to tell a late
  * label apart from an unknown id. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -259,4 +260,142 @@ eddy_wait_status_t eddy_waiting_take(eddy_waiting_t *w, const void *id, size_t i
   *k = e->k;
   *t_pred = e->t_ms;
   return EDDY_WAIT_JOINED;
+}
+
+/* ------------------------------------------------------------ save, load */
+
+/* Entries of list g from its tail (the oldest) to its head: loading them
+ * in this order, each pushed at the head, rebuilds the list. */
+static void save_list(const eddy_waiting_t *w, int g, eddy_buf_t *b) {
+  for (uint32_t i = w->tail[g]; i != NIL; i = w->e[i].prev) {
+    const entry_t *e = &w->e[i];
+    eddy_buf_put_u8(b, (uint8_t)e->state);
+    eddy_buf_put_u8(b, (uint8_t)g);
+    eddy_buf_put_f64(b, e->t_ms);
+    eddy_buf_put_mem(b, e->id, e->id_len);
+    if (e->state != WAITING) continue; /* a tombstone or a grave: its id and time alone */
+    eddy_buf_put_u32(b, (uint32_t)e->k);
+    eddy_buf_put_f64s(b, e->pred, (size_t)e->k);
+    eddy_buf_put_f64s(b, e->in.x, w->n);
+    for (size_t j = 0; j < w->n; j++) eddy_buf_put_u64(b, e->in.h[j]);
+    eddy_buf_put(b, e->in.missing, w->n);
+    eddy_buf_put_f64(b, e->in.y);
+    eddy_buf_put_u8(b, (uint8_t)e->in.has_y);
+    eddy_buf_put_f64(b, e->in.weight);
+  }
+}
+
+int eddy_waiting_save(const eddy_waiting_t *w, int64_t in_offset, int64_t label_offset, eddy_buf_t *b) {
+  uint64_t count = 0;
+  for (int g = 0; g < 2; g++)
+    for (uint32_t i = w->head[g]; i != NIL; i = w->e[i].next) count++;
+  eddy_ckpt_begin(b);
+  size_t mark = eddy_ckpt_section_begin(b, EDDY_SECTION_WAITING);
+  eddy_buf_put_i64(b, in_offset);
+  eddy_buf_put_i64(b, label_offset);
+  eddy_buf_put_u64(b, w->n);
+  eddy_buf_put_u64(b, count);
+  save_list(w, 1, b); /* graves first: take_slot reuses them first, either way */
+  save_list(w, 0, b);
+  eddy_ckpt_section_end(b, mark);
+  return eddy_ckpt_finish(b);
+}
+
+void eddy_waiting_clear(eddy_waiting_t *w) {
+  for (size_t i = 0; i < w->used; i++) {
+    free(w->e[i].blob);
+    memset(&w->e[i], 0, sizeof w->e[i]);
+  }
+  w->used = w->in_table = 0;
+  memset(w->bucket, 0xff, (w->mask + 1) * sizeof *w->bucket);
+  w->head[0] = w->tail[0] = w->head[1] = w->tail[1] = w->free_list = NIL;
+  memset(&w->st, 0, sizeof w->st);
+}
+
+/* Entry e's block for k predictions and an id of id_len bytes (the
+ * layout eddy_waiting_put makes). */
+static int entry_block(eddy_waiting_t *w, entry_t *e, size_t k, size_t id_len) {
+  size_t n = w->n, need = (2 * n + k) * sizeof(double) + n + id_len;
+  if (!(e->blob = malloc(need ? need : 1))) return EDDY_ENOMEM;
+  e->blob_cap = need;
+  double *d = e->blob;
+  e->in.n = n;
+  e->in.x = d;
+  e->in.h = (uint64_t *)(d + n);
+  e->pred = d + 2 * n;
+  e->in.missing = (uint8_t *)(d + 2 * n + k);
+  e->id = (char *)e->in.missing + n;
+  e->k = (int)k;
+  return 0;
+}
+
+static int load_entry(eddy_waiting_t *w, eddy_reader_t *r) {
+  uint32_t i = (uint32_t)w->used++;
+  entry_t *e = &w->e[i];
+  e->state = eddy_read_u8(r);
+  int g = eddy_read_u8(r);
+  e->t_ms = eddy_read_f64(r);
+  size_t id_len = 0;
+  const void *id = eddy_read_mem(r, &id_len);
+  /* As save writes them: graves (joined or expired, never waiting) first,
+   * then the others (never expired). */
+  if (r->err || (e->state != WAITING && e->state != JOINED && e->state != EXPIRED) || g > 1 ||
+      (e->state == EXPIRED) != (g == 1 && e->state != JOINED) || (g == 1 && w->head[0] != NIL) ||
+      e->t_ms != e->t_ms)
+    return EDDY_ECORRUPT;
+  uint32_t k = 0;
+  if (e->state == WAITING) {
+    k = eddy_read_u32(r);
+    if (r->err || k > (r->len - r->pos) / 8) return EDDY_ECORRUPT;
+  }
+  if (entry_block(w, e, k, id_len)) return EDDY_ENOMEM;
+  if (id_len) memcpy(e->id, id, id_len);
+  e->id_len = id_len;
+  if (e->state == WAITING) {
+    eddy_read_f64s(r, e->pred, k);
+    eddy_read_f64s(r, e->in.x, w->n);
+    for (size_t j = 0; j < w->n; j++) e->in.h[j] = eddy_read_u64(r);
+    eddy_read(r, e->in.missing, w->n);
+    e->in.y = eddy_read_f64(r);
+    e->in.has_y = eddy_read_u8(r);
+    e->in.weight = eddy_read_f64(r);
+    if (r->err) return EDDY_ECORRUPT;
+  }
+  e->hash = eddy_hash(e->id, id_len);
+  if (find(w, e->id, id_len, e->hash) != NIL) return EDDY_ECORRUPT; /* an id twice */
+  e->chain = w->bucket[e->hash & w->mask];
+  w->bucket[e->hash & w->mask] = i;
+  push_head(w, i, g);
+  if (e->state == WAITING) w->st.waiting++;
+  if (++w->in_table > w->mask + 1 && w->mask < w->max_mask) grow_buckets(w);
+  return 0;
+}
+
+int eddy_waiting_load(eddy_waiting_t *w, const void *p, size_t len, int64_t in_offset, int64_t label_offset,
+                      char *errstr, size_t errstr_size) {
+  if (w->used) return eddy_seterr(errstr, errstr_size, EDDY_ESTATE, "the waiting set is not empty");
+  char why[256];
+  eddy_reader_t r;
+  if (eddy_ckpt_verify(p, len, why, sizeof why))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "waiting predictions: %s", why);
+  if (eddy_ckpt_section(p, len, EDDY_SECTION_WAITING, 0, &r))
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "waiting predictions: no WAIT section");
+  int64_t io = eddy_read_i64(&r), lo = eddy_read_i64(&r);
+  uint64_t n = eddy_read_u64(&r), count = eddy_read_u64(&r);
+  if (r.err || io != in_offset || lo != label_offset)
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "waiting predictions stand at offsets %" PRId64
+                       " and %" PRId64 ", their checkpoint at %" PRId64 " and %" PRId64 ": not the same step",
+                       io, lo, in_offset, label_offset);
+  if (n != w->n || count > w->max)
+    return eddy_seterr(errstr, errstr_size, EDDY_ECORRUPT, "waiting predictions: %" PRIu64 " entries of %" PRIu64
+                       " attributes, where %zu of %zu are held", count, n, w->max, w->n);
+  int err = 0;
+  for (uint64_t c = 0; c < count && !err; c++) err = load_entry(w, &r);
+  if (!err && r.pos != r.len) err = EDDY_ECORRUPT;
+  if (err) {
+    eddy_waiting_clear(w);
+    return eddy_seterr(errstr, errstr_size, err, "waiting predictions: %s",
+                       err == EDDY_ENOMEM ? "out of memory" : "bad entry");
+  }
+  return 0;
 }

@@ -46,29 +46,60 @@ static void test_crash_at(const char *step) {
   _exit(137);
 }
 
-/* Writes t's model with the offset after the last record it handled. */
+/* The next offsets a checkpoint of t stands at: those after the last
+ * records handled, or, for a partition that has handled none since its
+ * restore, its checkpoint's. */
+static int64_t in_next(const eddy_ptask_t *t) { return t->wm.next >= 0 ? t->wm.next : t->ckpt_offset; }
+
+static int64_t label_next(const eddy_ptask_t *t) {
+  return t->labels && t->labels->wm.next >= 0 ? t->labels->wm.next : t->label_ckpt;
+}
+
+/* Writes t's model with the offset after the last record it handled;
+ * with a label topic, the label partition's next offset and the waiting
+ * predictions too, in the same write. */
 void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind) {
   eddy_buf_t *b = &pl->ckpt_buf;
   eddy_buf_clear(b);
+  int64_t next = in_next(t), lnext = label_next(t);
   int err = eddy_replica_save(t->replica, b);
   if (!err && b->err) err = EDDY_ENOMEM;
+  /* Redis drops them twice label_ttl of wall clock after the checkpoint;
+   * a ttl beyond a century (or none) keeps them. */
+  int64_t ttl = pl->conf->source.label_ttl;
+  eddy_ckpt_labels_t lab = {.offset = lnext, .ttl_ms = ttl > 0 && ttl <= 1600000000 ? ttl * 2000 : 0};
+  if (!err && t->waiting) {
+    eddy_buf_clear(&pl->wait_buf);
+    if (eddy_waiting_save(t->waiting, next, lnext, &pl->wait_buf)) err = EDDY_ENOMEM;
+    lab.waiting = pl->wait_buf.data;
+    lab.waiting_len = pl->wait_buf.len;
+  }
   if (!err) test_crash_at("ckpt_before_write");
-  if (!err) err = pl->store.type->checkpoint(&pl->store, t, t->wm.next, b->data, b->len, kind);
+  if (!err)
+    err = pl->store.type->checkpoint(&pl->store, t, next, b->data, b->len, pl->labels_on ? &lab : NULL, kind);
   if (err) {
     pl->st.checkpoint_failures++;
     eddy__pl_log_limited(pl, EDDY_LOG_ERROR, "%s [%d]: checkpoint at offset %" PRId64 " not written: %s", t->topic,
-                (int)t->partition, t->wm.next, eddy_strerror(err));
+                (int)t->partition, next, eddy_strerror(err));
     return;
   }
-  t->ckpt_offset = t->wm.next;
+  t->ckpt_offset = next;
+  t->label_ckpt = lnext;
   pl->ckpts_pending++;
   if (kind == EDDY_CKPT_REVOKE) pl->revoke_ckpts++;
 }
 
-/* A task's model moved since its last checkpoint. */
+/* A task's model moved since its last checkpoint (a label learned moves
+ * it too). */
 int eddy__pl_has_news(const eddy_ptask_t *t) {
-  return !t->retired && t->restored && t->wm.next >= 0 && t->wm.next > t->ckpt_offset &&
-         (!t->pl->eos || t->wm.next <= t->wm.committed);
+  int64_t next = in_next(t);
+  return !t->retired && t->restored && next >= 0 && (next > t->ckpt_offset || label_next(t) > t->label_ckpt) &&
+         (!t->pl->eos || (t->wm.next <= t->wm.committed &&
+                          (!t->labels || t->labels->wm.next <= t->labels->wm.committed)));
+}
+
+int eddy__pl_delivered(const eddy_ptask_t *t) {
+  return eddy_wm_open(&t->wm) == 0 && (!t->labels || eddy_wm_open(&t->labels->wm) == 0);
 }
 
 /* Checkpoints every task whose model moved and whose records' outputs
@@ -80,7 +111,7 @@ int eddy__pl_checkpoint_tasks(eddy_pipeline_t *pl, int kind) {
   for (size_t i = 0; i < pl->n_tasks; i++) {
     eddy_ptask_t *t = pl->tasks[i];
     if (!eddy__pl_has_news(t)) continue;
-    if (eddy_wm_open(&t->wm)) {
+    if (!eddy__pl_delivered(t)) {
       all = 0;
       continue;
     }
@@ -125,8 +156,8 @@ void eddy__pl_unassign_now(eddy_pipeline_t *pl, const rd_kafka_topic_partition_l
   }
 }
 
-void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int kind,
-                                 int status, int64_t stored) {
+void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int64_t label_offset,
+                                 int kind, int status, int64_t stored) {
   if (pl->ckpts_pending) pl->ckpts_pending--;
   const char *name = pl->conf->pipeline.name;
   if (status == 0 || (status == EDDY_ESTATE && stored > offset)) {
@@ -134,7 +165,9 @@ void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t
      * committed (pipeline_commit.c). */
     for (size_t i = 0; i < pl->n_tasks; i++) {
       eddy_ptask_t *t = pl->tasks[i];
-      if (t->partition == partition && !t->retired && t->ckpt_offset >= offset) t->ckpt_stored = 1;
+      if (t->partition != partition || t->retired || t->ckpt_offset < offset) continue;
+      t->ckpt_stored = 1;
+      if (status == 0 && label_offset > t->label_acked) t->label_acked = label_offset;
     }
   }
   if (status == 0) {

@@ -54,11 +54,17 @@ static rd_kafka_topic_partition_list_t *commit_list(eddy_pipeline_t *pl,
     if (pl->ckpt && !pl->eos && !t->ckpt_stored) continue;
     int64_t c = pl->eos ? t->wm.next : eddy_wm_committable(&t->wm);
     if (c >= 0 && c > t->wm.committed) rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = c;
-    /* Its label partition: labels learned or dead-lettered (at least once). */
+    /* Its label partition: labels learned or dead-lettered (at least
+     * once); with checkpoints, no further than the last acknowledged
+     * checkpoint's label offset: a restart from one that has none reads
+     * labels from the committed offset. */
     eddy_ptask_t *lt = t->labels;
     if (lt && (!only || rd_kafka_topic_partition_list_find(only, lt->topic, lt->partition)) &&
-        (c = eddy_wm_committable(&lt->wm)) >= 0 && c > lt->wm.committed)
-      rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = c;
+        (c = pl->eos ? lt->wm.next : eddy_wm_committable(&lt->wm)) >= 0) {
+      if (pl->ckpt && !pl->eos && c > t->label_acked) c = t->label_acked;
+      if (c >= 0 && c > lt->wm.committed)
+        rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = c;
+    }
   }
   return l;
 }
@@ -173,11 +179,14 @@ static int rewind_task(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_part
   eddy_wm_reset(&t->wm);
   t->restored = 0;
   t->ckpt_offset = -1;
+  t->label_ckpt = t->label_acked = -1;
+  if (t->waiting) eddy_waiting_clear(t->waiting); /* the checkpoint's come back with it */
   int64_t off = RD_KAFKA_OFFSET_INVALID;
   if (eddy__pl_restore_task(pl, t, &off) == EDDY_EAGAIN) return EDDY_EAGAIN;
   int64_t start = eddy_txn_start(t->ckpt_offset, t->wm.committed, &t->learn_from, &t->emit_from);
   rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = start;
   t->expect = start >= 0 ? start : start == RD_KAFKA_OFFSET_BEGINNING ? 0 : -1;
+  if (pl->labels_on) eddy__pl_labels_rewind(pl, t, l);
   eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: rewound: model from %s %" PRId64 ", consuming again from "
            "offset %s%" PRId64 ", outputs from %" PRId64, c->pipeline.name, t->topic, (int)t->partition,
            t->ckpt_offset >= 0 ? "its checkpoint at offset" : "scratch, offset", t->learn_from,
@@ -378,6 +387,16 @@ int eddy__pl_eos_positions(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t 
     rd_kafka_topic_partition_t *p = &parts->elems[i];
     eddy_ptask_t *t = eddy__pl_find_task(pl, p->topic, p->partition);
     const rd_kafka_topic_partition_t *k = rd_kafka_topic_partition_list_find(c, p->topic, p->partition);
+    if (!t && k && eddy__pl_is_label_topic(pl, p->topic)) {
+      /* A label partition: from its input task's checkpoint (its label
+       * offset), dead letters from the committed offset. */
+      eddy_ptask_t *in = eddy__pl_find_task(pl, pl->conf->source.topics, p->partition), *lt = in ? in->labels : NULL;
+      if (!lt) continue;
+      lt->wm.committed = k->offset >= 0 ? k->offset : -1;
+      p->offset = eddy_txn_start(in->label_ckpt, lt->wm.committed, &lt->learn_from, &lt->emit_from);
+      lt->expect = p->offset >= 0 ? p->offset : p->offset == RD_KAFKA_OFFSET_BEGINNING ? 0 : -1;
+      continue;
+    }
     if (!t || !k) continue;
     int64_t committed_at = k->offset >= 0 ? k->offset : -1;
     t->wm.committed = committed_at;

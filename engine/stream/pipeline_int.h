@@ -128,6 +128,7 @@ struct eddy_pipeline {
 
   /* Checkpoints. */
   eddy_buf_t ckpt_buf;
+  eddy_buf_t wait_buf;  /* the waiting predictions of a checkpoint ([source] label_topic) */
   double next_ckpt, ckpt_since;
   int ckpt_due;
   int ckpts_pending;   /* written and not answered */
@@ -235,10 +236,16 @@ void eddy__pl_on_waiting(void *ctx, const eddy_path_input_t *in, const void *id,
 int eddy__pl_labels_push(eddy_pipeline_t *pl, rd_kafka_message_t *m, eddy_ptask_t *q);
 void eddy__pl_labels_drain(eddy_pipeline_t *pl);
 void eddy__pl_labels_tick(eddy_pipeline_t *pl);
+/* At assignment, after restores: each label partition of parts starts at
+ * its input task's checkpoint label offset (none: the committed one). */
+void eddy__pl_labels_seek(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts);
+void eddy__pl_labels_rewind(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l);
 
 /* pipeline_checkpoint.c */
 void eddy__pl_checkpoint_task(eddy_pipeline_t *pl, eddy_ptask_t *t, int kind);
 int eddy__pl_has_news(const eddy_ptask_t *t);
+/* Whether t and its label partition have no output awaiting delivery. */
+int eddy__pl_delivered(const eddy_ptask_t *t);
 int eddy__pl_checkpoint_tasks(eddy_pipeline_t *pl, int kind);
 int eddy__pl_ckpt_gate(eddy_pipeline_t *pl);
 void eddy__pl_unassign_now(eddy_pipeline_t *pl, const rd_kafka_topic_partition_list_t *parts);

@@ -30,13 +30,6 @@ int eddy__pl_labels_init(eddy_pipeline_t *pl, char *errstr, size_t errstr_size) 
   if (!c->features.id || !*c->features.id)
     REFUSE("%s:%d: [source] label_topic needs [features] id: the field that names a record in its label record",
            c->file, c->line);
-  if (eddy_store_is_redis(c))
-    REFUSE("%s:%d: [source] label_topic with [state] store = redis: not in this build yet (neither the waiting "
-           "predictions nor the label offsets are in the checkpoints): use [state] store = memory", c->file,
-           c->line);
-  if (pl->eos)
-    REFUSE("%s:%d: [source] label_topic with processing.guarantee = exactly_once: not in this build yet (the "
-           "label offsets are not in the transaction): use at_least_once", c->file, c->line);
   int fmt = c->source.label_format ? c->source.label_format - 1 : c->source.format;
   const char *lschema = c->source.label_schema && *c->source.label_schema ? c->source.label_schema : c->source.schema;
   if (fmt == EDDY_FORMAT_AVRO && (!lschema || !*lschema))
@@ -222,6 +215,25 @@ void eddy__pl_labels_retire(eddy_pipeline_t *pl, eddy_ptask_t *t) {
   if (eddy_wm_open(&lt->wm) == 0) eddy__pl_task_drop(pl, lt);
 }
 
+/* Exactly once, an abort: t (rewound to its checkpoint) forgets the
+ * records it buffered, and its label partition is rewound with it: to the
+ * checkpoint's label offset, dead letters from the committed one; its
+ * start goes on l. */
+void eddy__pl_labels_rewind(eddy_pipeline_t *pl, eddy_ptask_t *t, rd_kafka_topic_partition_list_t *l) {
+  (void)pl;
+  buf_clear(t);
+  t->fetched_next = -1;
+  t->blocked_since = 0;
+  eddy_ptask_t *lt = t->labels;
+  if (!lt) return;
+  buf_clear(lt);
+  eddy_wm_reset(&lt->wm);
+  lt->fetched_next = -1;
+  int64_t start = eddy_txn_start(t->label_ckpt, lt->wm.committed, &lt->learn_from, &lt->emit_from);
+  rd_kafka_topic_partition_list_add(l, lt->topic, lt->partition)->offset = start;
+  lt->expect = start >= 0 ? start : start == RD_KAFKA_OFFSET_BEGINNING ? 0 : -1;
+}
+
 /* ----------------------------------------------------------- record path */
 
 /* The record path's `decoded`: predictions waiting past label_ttl (of
@@ -271,6 +283,15 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
     eddy__run_failed(pl->run, pl);
     return;
   }
+  /* Exactly once, after a restart or an abort: labels before the
+   * checkpoint's label offset are in the model already (only when a
+   * checkpoint is past the committed offset); those before the committed
+   * offset have their dead letters committed. */
+  if (m->offset < lt->learn_from) {
+    eddy_wm_done(&lt->wm, seq);
+    return;
+  }
+  pl->replaying = m->offset < lt->emit_from;
   pl->cur = lt;
   pl->cur_seq = seq;
   pl->st.labels_in++;
@@ -326,6 +347,7 @@ static void handle_label(eddy_pipeline_t *pl, const rd_kafka_message_t *m, eddy_
     }
   }
   pl->cur = NULL;
+  pl->replaying = 0;
   eddy_wm_done(&lt->wm, seq); /* the guard */
 }
 
@@ -388,7 +410,9 @@ static int caught_up(eddy_pipeline_t *pl, eddy_ptask_t *q) {
     if (rd_kafka_position(pl->consumer, l) == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].offset >= 0)
       q->fetched_next = l->elems[0].offset;
     rd_kafka_topic_partition_list_destroy(l);
-    if (q->fetched_next < 0) return 0;
+    /* Nothing consumed yet: the start eddy chose (a checkpoint's offset),
+     * else an empty partition (as of the last fetch) has nothing to wait for. */
+    if (q->fetched_next < 0) return q->expect >= 0 ? q->expect >= hi : lo == hi;
   }
   return q->fetched_next >= hi;
 }
@@ -443,6 +467,21 @@ void eddy__pl_labels_drain(eddy_pipeline_t *pl) {
       if (pl->in_flight >= (uint64_t)pl->conf->sink.max_in_flight) eddy__pl_check_backpressure(pl);
       if (t->retired) break; /* revoked while handling (a rebalance callback) */
     }
+  }
+}
+
+void eddy__pl_labels_seek(eddy_pipeline_t *pl, rd_kafka_topic_partition_list_t *parts) {
+  if (!pl->labels_on || pl->eos) return; /* exactly once: eddy__pl_eos_positions */
+  for (int i = 0; i < parts->cnt; i++) {
+    rd_kafka_topic_partition_t *p = &parts->elems[i];
+    if (!eddy__pl_is_label_topic(pl, p->topic)) continue;
+    eddy_ptask_t *t = eddy__pl_find_task(pl, pl->conf->source.topics, p->partition);
+    if (!t || !t->restored || t->ckpt_offset < 0 || t->label_ckpt < 0) continue;
+    p->offset = t->label_ckpt;
+    if (t->labels) t->labels->expect = t->label_ckpt;
+    eddy_log(EDDY_LOG_INFO, "pipeline %s: %s [%d]: labels from offset %" PRId64 " (its checkpoint), %" PRIu64
+             " predictions waiting for theirs", pl->conf->pipeline.name, p->topic, (int)p->partition, t->label_ckpt,
+             t->waiting ? eddy_waiting_stats(t->waiting)->waiting : 0);
   }
 }
 

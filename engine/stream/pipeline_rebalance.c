@@ -23,7 +23,7 @@ void eddy__pl_revoke_tasks(eddy_pipeline_t *pl, const rd_kafka_topic_partition_l
     eddy__pl_batch_forget(pl, t);
     if (!lost && pl->ckpt && eddy__pl_has_news(t)) {
       /* The next owner restores the model from here. */
-      if (eddy_wm_open(&t->wm) == 0)
+      if (eddy__pl_delivered(t))
         eddy__pl_checkpoint_task(pl, t, EDDY_CKPT_REVOKE);
       else
         eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: outputs not all delivered: no checkpoint at "
@@ -70,6 +70,7 @@ void eddy__pl_retry_assign(eddy_pipeline_t *pl) {
     if (t && eddy__pl_restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
   }
   if (!wait && pl->eos && eddy__pl_eos_positions(pl, pl->assign_wait) == EDDY_EAGAIN) wait = 1;
+  if (!wait) eddy__pl_labels_seek(pl, pl->assign_wait);
   if (wait) {
     pl->assign_retry = eddy_now() + 1;
     return;
@@ -117,8 +118,9 @@ void eddy__pl_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
       t->expect = -1; /* another member may have consumed it meanwhile */
       if (!wait && eddy__pl_restore_task(pl, t, &p->offset) == EDDY_EAGAIN) wait = 1;
     }
+    eddy__pl_labels_attach(pl, parts); /* before the positions: exactly once sets the label partitions' */
     if (!wait && pl->eos && eddy__pl_eos_positions(pl, parts) == EDDY_EAGAIN) wait = 1;
-    eddy__pl_labels_attach(pl, parts);
+    if (!wait) eddy__pl_labels_seek(pl, parts);
     if (pl->n_group)
       eddy_log(EDDY_LOG_INFO, "pipeline %s: assigned %s (thread %d)", pl->conf->pipeline.name, names, pl->instance);
     else

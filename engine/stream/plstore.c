@@ -48,7 +48,7 @@ typedef struct rps {
 typedef struct ckreq {
   eddy_pipeline_t *pl;
   int32_t partition;
-  int64_t offset;
+  int64_t offset, label_offset;
   int kind;
 } ckreq_t;
 
@@ -173,6 +173,19 @@ static void set_aside(rps_t *x, const char *key) {
   if (r) freeReplyObject(r);
 }
 
+/* [source] label_topic: the predictions that waited for their labels at
+ * the checkpoint (its format 2 fields); the label partition is read from
+ * the checkpoint's label offset (pipeline_labels.c). */
+static int restore_waiting(rps_t *x, eddy_ptask_t *t, const eddy_ckpt_t *ck, char *why, size_t why_size) {
+  if (!t->waiting) return 0;
+  if (ck->waiting_gone)
+    eddy_log(EDDY_LOG_WARN, "pipeline %s: %s [%d]: the predictions waiting for their labels at checkpoint %s "
+             "expired in Redis (2 x [source] label_ttl of wall clock after it): their labels are unknown ids",
+             x->conf->pipeline.name, t->topic, (int)t->partition, ck->key);
+  if (!ck->waiting) return 0;
+  return eddy_waiting_load(t->waiting, ck->waiting, ck->waiting_len, ck->offset, ck->label_offset, why, why_size);
+}
+
 static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
   rps_t *x = s->impl;
   const eddy_pipeline_conf_t *c = x->conf;
@@ -207,11 +220,15 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
   x->restore_logged = 0;
   if (e == 0) {
     char why[512];
-    if ((e = eddy_replica_load(t->replica, ck.model, ck.model_len, why, sizeof why))) {
+    if ((e = restore_waiting(x, t, &ck, why, sizeof why))) {
       snprintf(err, sizeof err, "checkpoint %s refused: %s", ck.key, why);
+    } else if ((e = eddy_replica_load(t->replica, ck.model, ck.model_len, why, sizeof why))) {
+      snprintf(err, sizeof err, "checkpoint %s refused: %s", ck.key, why);
+      if (t->waiting) eddy_waiting_clear(t->waiting);
     } else {
       *offset = ck.offset;
       t->ckpt_offset = ck.offset;
+      t->label_ckpt = t->label_acked = ck.label_offset;
       if (t->store) eddy_state_batch_restore(t->store, ck.offset);
       eddy_log(EDDY_LOG_INFO,
                "pipeline %s: %s [%d]: model restored from %s (%s, version %" PRIu64 ", %zu bytes): "
@@ -234,23 +251,24 @@ static int rps_restore(eddy_plstore_t *s, eddy_ptask_t *t, int64_t *offset) {
   }
   eddy_ckpt_clear(&ck);
   t->ckpt_offset = -1;
+  t->label_ckpt = t->label_acked = -1;
   if (t->store) eddy_state_batch_restore(t->store, -1);
   return 0;
 }
 
 static void rps_checkpointed(void *ctx, int status, int64_t stored) {
   ckreq_t *q = ctx;
-  eddy__pipeline_checkpointed(q->pl, q->partition, q->offset, q->kind, status, stored);
+  eddy__pipeline_checkpointed(q->pl, q->partition, q->offset, q->label_offset, q->kind, status, stored);
   free(q);
 }
 
 static int rps_checkpoint(eddy_plstore_t *s, eddy_ptask_t *t, int64_t next_offset, const void *model,
-                          size_t len, int kind) {
+                          size_t len, const eddy_ckpt_labels_t *labels, int kind) {
   rps_t *x = s->impl;
   if (!x->redis) return EDDY_ESTATE;
   ckreq_t *q = malloc(sizeof *q);
   if (!q) return EDDY_ENOMEM;
-  *q = (ckreq_t){s->pl, t->partition, next_offset, kind};
+  *q = (ckreq_t){s->pl, t->partition, next_offset, labels ? labels->offset : -1, kind};
   const char *learner = x->conf->model.learner;
   uint64_t version = t->replica ? t->replica->version : 0;
   int err;
@@ -259,11 +277,11 @@ static int rps_checkpoint(eddy_plstore_t *s, eddy_ptask_t *t, int64_t next_offse
    * A batch fetched and dropped (a revocation) wrote nothing: then the
    * checkpoint alone. */
   if (s->entities && t->store && t->store->phase == 0)
-    err = eddy_store_checkpoint(s->entities, t->store, next_offset, version, learner, model, len,
+    err = eddy_store_checkpoint(s->entities, t->store, next_offset, version, learner, model, len, labels,
                                 rps_checkpointed, q);
   else
-    err = eddy_ckpt_write(x->redis, prefix_of(x->conf), x->conf->pipeline.name, t->partition,
-                          next_offset, version, learner, model, len, rps_checkpointed, q);
+    err = eddy_ckpt_write_labels(x->redis, prefix_of(x->conf), x->conf->pipeline.name, t->partition,
+                                 next_offset, version, learner, model, len, labels, rps_checkpointed, q);
   if (err) free(q);
   return err;
 }

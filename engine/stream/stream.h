@@ -94,6 +94,12 @@ struct eddy_ptask {
    * restored (-1: none), and whether the assignment restored it yet. */
   int64_t ckpt_offset;
   int restored;
+  /* [source] label_topic: the label partition's next offset in the last
+   * checkpoint written or restored, and in the last one the store
+   * acknowledged (-1: none). Label offsets are committed up to the
+   * latter only: a restart from a checkpoint without one reads labels
+   * from the committed offset (pipeline_commit.c). */
+  int64_t label_ckpt, label_acked;
   /* The store holds a checkpoint of the partition (restored, or one
    * written was acknowledged). Until then, at least once, its offsets
    * are not committed: a restart that finds no checkpoint starts a fresh
@@ -168,7 +174,7 @@ typedef struct eddy_plstore_type {
    * batches (after t's last entity write-back). Returns 0 when issued;
    * eddy__pipeline_checkpointed is called with the answer. */
   int (*checkpoint)(eddy_plstore_t *s, eddy_ptask_t *t, int64_t next_offset, const void *model,
-                    size_t len, int kind);
+                    size_t len, const eddy_ckpt_labels_t *labels, int kind);
   /* Every alert (the Redis stream of alerts). */
   void (*alert)(eddy_plstore_t *s, const eddy_alert_t *a);
   /* 1 when the store is reachable. */
@@ -191,8 +197,8 @@ void eddy__pipeline_store_ready(eddy_pipeline_t *pl, int ready);
 void eddy__pipeline_store_closed(eddy_pipeline_t *pl);
 /* A checkpoint's answer: status 0 written, EDDY_ESTATE refused (Redis
  * holds `stored`, an offset not smaller), EDDY_EIO not written. */
-void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int kind,
-                                 int status, int64_t stored);
+void eddy__pipeline_checkpointed(eddy_pipeline_t *pl, int32_t partition, int64_t offset, int64_t label_offset,
+                                 int kind, int status, int64_t stored);
 
 /* ------------------------------------------------------------- metrics */
 

@@ -87,6 +87,7 @@ typedef struct ver {
   vpart_t *cur;
   eddy_ptask_t *task;
   int64_t ck_offset; /* the partition's checkpoint (-1: none) */
+  int64_t ck_label_offset; /* its label partition's next offset (-1: none, or before format 2) */
   const eddy_ckpt_t *ck;
   int ck_done;
   char ck_key[512];
@@ -374,6 +375,22 @@ static uint64_t hash_headers(const rd_kafka_message_t *m) {
   return x;
 }
 
+/* [source] label_topic: the predictions waiting at the checkpoint's
+ * offsets, against those it holds. */
+static void compare_waiting(ver_t *v) {
+  eddy_buf_clear(&v->model);
+  int err = eddy_waiting_save(v->task->waiting, v->ck_offset, v->ck_label_offset, &v->model);
+  int equal = !err && v->model.len == v->ck->waiting_len &&
+              memcmp(v->model.data, v->ck->waiting, v->model.len) == 0;
+  say(v, "waiting %s [%d]: checkpoint %s holds %zu bytes of predictions waiting for their labels: %s",
+      v->cur->topic, (int)v->cur->partition, v->ck_key, v->ck->waiting_len,
+      equal ? "equal to the recomputed ones" : "DIFFER");
+  if (!equal)
+    violation(v, "checkpoint %s: the predictions waiting for their labels differ from those recomputed from %s [%d] "
+              "up to offset %" PRId64 " and its labels up to %" PRId64, v->ck_key, v->cur->topic,
+              (int)v->cur->partition, v->ck_offset, v->ck_label_offset);
+}
+
 /* The model at the checkpoint's offset, against the checkpoint. */
 static void compare_model(ver_t *v) {
   v->ck_done = 1;
@@ -389,9 +406,10 @@ static void compare_model(ver_t *v) {
   }
   sha256_hex(v->model.data, v->model.len, got);
   int equal = v->model.len == v->ck->model_len && memcmp(v->model.data, v->ck->model, v->model.len) == 0;
-  say(v, "model %s [%d]: checkpoint %s at next offset %" PRId64 ", %zu bytes, sha256 %s: %s", v->cur->topic,
-      (int)v->cur->partition, v->ck_key, v->ck_offset, v->ck->model_len, want,
-      equal ? "equal to the recomputed model" : "DIFFERS");
+  say(v, "model %s [%d]: checkpoint %s at next offset %" PRId64 "%s, %zu bytes, sha256 %s: %s", v->cur->topic,
+      (int)v->cur->partition, v->ck_key, v->ck_offset, v->ck_label_offset >= 0 ? " (and its labels')" : "",
+      v->ck->model_len, want, equal ? "equal to the recomputed model" : "DIFFERS");
+  if (equal && v->task->waiting && v->ck->waiting) compare_waiting(v);
   if (equal) {
     v->r->models_equal++;
   } else {
@@ -421,7 +439,8 @@ static int note_bad(vpart_t *p, const rd_kafka_message_t *m) {
 static int on_input(ver_t *v, void *ctx, const rd_kafka_message_t *m) {
   (void)ctx;
   vpart_t *p = v->cur;
-  if (v->ck && !v->ck_done && m->offset >= v->ck_offset) compare_model(v);
+  /* With labels, replay_with_labels compares (both offsets count). */
+  if (!(v->c->source.label_topic && *v->c->source.label_topic) && v->ck && !v->ck_done && m->offset >= v->ck_offset) compare_model(v);
   const eddy_pipeline_stats_t *st = eddy_pipeline_stats(v->pl);
   uint64_t before = st->dead_lettered;
   eddy_pipeline_replay(v->pl, v->task, m);
@@ -470,7 +489,13 @@ static int replay_with_labels(ver_t *v, size_t pin, size_t plab, char *errstr, s
   int err = read_topic(v, v->parts[pin].topic, &one, 1, collect, &in, errstr, errstr_size);
   if (!err) err = read_topic(v, v->parts[plab].topic, &one, 1, collect, &lab, errstr, errstr_size);
   size_t i = 0, j = 0;
+  /* A checkpoint stands at an input offset and a label offset (format 1:
+   * none, labels from the start): the model is compared once every record
+   * before both is replayed and none after either. */
+  int64_t lck = v->ck_label_offset;
   while (!err && (i < in.n || j < lab.n)) {
+    int64_t ni = i < in.n ? in.m[i]->offset : v->parts[pin].hi, nl = j < lab.n ? lab.m[j]->offset : v->parts[plab].hi;
+    if (v->ck && !v->ck_done && ni >= v->ck_offset && (lck < 0 || nl >= lck)) compare_model(v);
     int take_in = j == lab.n || (i < in.n && rd_kafka_message_timestamp(in.m[i], NULL) <=
                                                  rd_kafka_message_timestamp(lab.m[j], NULL));
     if (take_in) {
@@ -480,6 +505,7 @@ static int replay_with_labels(ver_t *v, size_t pin, size_t plab, char *errstr, s
       err = on_label(v, &v->parts[plab], lab.m[j++]);
     }
   }
+  if (!err && v->ck && !v->ck_done) compare_model(v);
   if (err == EDDY_ENOMEM) eddy_seterr(errstr, errstr_size, err, "out of memory");
   for (size_t k = 0; k < in.n; k++) rd_kafka_message_destroy(in.m[k]);
   for (size_t k = 0; k < lab.n; k++) rd_kafka_message_destroy(lab.m[k]);
@@ -613,6 +639,7 @@ static int read_inputs(ver_t *v, redisContext *rc, char *errstr, size_t errstr_s
       v->cur = p;
       v->ck = has ? &ck : NULL;
       v->ck_offset = has ? ck.offset : -1;
+      v->ck_label_offset = has ? ck.label_offset : -1;
       v->ck_done = 0;
       eddy_ckpt_key(v->ck_key, sizeof v->ck_key, eddy_redis_url_is_cluster(v->c->state.store), v->c->state.key_prefix ? v->c->state.key_prefix : "eddy",
                     v->c->pipeline.name, p->partition);

@@ -84,6 +84,28 @@ const eddy_option_t hat_options[] = {
 
 /* ------------------------------------------------------------ layout and pools */
 
+/* The naive Bayes factor cache (eddy__ht_obs_nb_votes_cached) of one
+ * active leaf for the instance in cache_x: after cache_votes' C entries in
+ * the same block, so that the tree's struct keeps its size (which the
+ * memory figures count, and checkpoints through `overhead`): the stamp it
+ * is valid at, the leaf id (-1: none), C ok flags, C rows of n_attrs
+ * factors. Learning class c at that leaf only outdates row c, so the
+ * prediction after learning (a forest's member) recomputes one class. */
+static size_t nb_block_len(size_t C, size_t n_attrs) { return C + 2 + C + C * n_attrs; }
+static double *nb_ok(const eddy__ht_tree_t *t) { return t->cache_votes + t->st.L.C + 2; }
+static double *nb_f(const eddy__ht_tree_t *t) { return t->cache_votes + 2 * (size_t)t->st.L.C + 2; }
+static int32_t nb_leaf(const eddy__ht_tree_t *t) { return (int32_t)t->cache_votes[t->st.L.C + 1]; }
+static uint64_t nb_stamp(const eddy__ht_tree_t *t) {
+  uint64_t v;
+  memcpy(&v, t->cache_votes + t->st.L.C, sizeof v);
+  return v;
+}
+static void nb_set(eddy__ht_tree_t *t, int32_t leaf, uint64_t stamp) {
+  memcpy(t->cache_votes + t->st.L.C, &stamp, sizeof stamp);
+  t->cache_votes[t->st.L.C + 1] = leaf;
+}
+static void nb_drop(eddy__ht_tree_t *t) { nb_set(t, -1, 0); }
+
 static int alloc_scratch(eddy__ht_tree_t *t) {
   const eddy__ht_layout_t *L = &t->st.L;
   uint32_t vmax = eddy__ht_layout_vmax(L);
@@ -94,7 +116,7 @@ static int alloc_scratch(eddy__ht_tree_t *t) {
   if (v1) t->votes = v1;
   double *v2 = realloc(t->votes2, C * sizeof *v2);
   if (v2) t->votes2 = v2;
-  double *cv = realloc(t->cache_votes, C * sizeof *cv);
+  double *cv = realloc(t->cache_votes, nb_block_len(C, L->n_attrs) * sizeof *cv);
   if (cv) t->cache_votes = cv;
   double *po = realloc(t->post, (size_t)vmax * C * sizeof *po);
   if (po) t->post = po;
@@ -105,6 +127,7 @@ static int alloc_scratch(eddy__ht_tree_t *t) {
   uint32_t *ol = realloc(t->obs_len, (vmax + 2) * sizeof *ol);
   if (ol) t->obs_len = ol;
   if (!v1 || !v2 || !cv || !po || !os || !pl || !ol) return EDDY_ENOMEM;
+  nb_drop(t);
   t->cache_leaf = -1;
   t->cache_node = INT32_MIN;
   t->cache_nb = 0;
@@ -345,7 +368,14 @@ static int replace_at(eddy__ht_tree_t *t, int32_t parent, int branch, int32_t id
 
 static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
   size_t n = t->st.L.n_attrs;
-  if (memcmp(t->cache_x, x->x, n * sizeof *x->x) != 0) return 0;
+  /* bytewise equality as memcmp's, inline: a forest asks this per member
+   * several times per record, mostly of a few attributes */
+  for (size_t a = 0; a < n; a++) {
+    uint64_t u, v;
+    memcpy(&u, &t->cache_x[a], sizeof u);
+    memcpy(&v, &x->x[a], sizeof v);
+    if (u != v) return 0;
+  }
   for (size_t a = 0; a < n; a++)
     if (t->cache_miss[a] != (x->missing ? x->missing[a] != 0 : 0)) return 0;
   return 1;
@@ -353,8 +383,11 @@ static int same_instance(const eddy__ht_tree_t *t, const eddy_instance_t *x) {
 
 void eddy__ht_cache_sort(eddy__ht_tree_t *t, const eddy_instance_t *x, int32_t id, int32_t parent,
                    int branch) {
-  memcpy(t->cache_x, x->x, t->st.L.n_attrs * sizeof *x->x);
-  for (size_t a = 0; a < t->st.L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
+  if (!same_instance(t, x)) { /* the naive Bayes factors were the old instance's */
+    memcpy(t->cache_x, x->x, t->st.L.n_attrs * sizeof *x->x);
+    for (size_t a = 0; a < t->st.L.n_attrs; a++) t->cache_miss[a] = x->missing ? x->missing[a] != 0 : 0;
+    nb_drop(t);
+  }
   t->cache_stamp = t->st.stamp;
   t->cache_node = id;
   t->cache_parent = parent;
@@ -408,9 +441,19 @@ static void leaf_nb_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t 
     memcpy(v, t->cache_votes, t->st.L.C * sizeof *v);
     return;
   }
-  eddy__ht_obs_nb_votes(&t->st.L, t->schema, eddy__ht_slot(t, id), n->b.obs_init, eddy__ht_dist(t, id),
-                        n->dist_len, x, v, ht_sub_mask(t, id));
-  if (t->cache_stamp == t->st.stamp && t->cache_node != INT32_MIN && same_instance(t, x)) {
+  int same = same_instance(t, x);
+  if (same && n->b.obs_init) { /* x is cache_x: through the factor cache */
+    if (nb_leaf(t) != id || nb_stamp(t) != t->st.stamp) {
+      nb_set(t, id, t->st.stamp);
+      for (uint32_t c = 0; c < t->st.L.C; c++) nb_ok(t)[c] = 0.0;
+    }
+    eddy__ht_obs_nb_votes_cached(&t->st.L, t->schema, eddy__ht_slot(t, id), eddy__ht_dist(t, id),
+                                 n->dist_len, x, v, ht_sub_mask(t, id), nb_f(t), nb_ok(t));
+  } else {
+    eddy__ht_obs_nb_votes(&t->st.L, t->schema, eddy__ht_slot(t, id), n->b.obs_init, eddy__ht_dist(t, id),
+                          n->dist_len, x, v, ht_sub_mask(t, id));
+  }
+  if (t->cache_stamp == t->st.stamp && t->cache_node != INT32_MIN && same) {
     memcpy(t->cache_votes, v, t->st.L.C * sizeof *v);
     t->cache_leaf = id;
     t->cache_nb = 1;
@@ -433,6 +476,8 @@ void eddy__ht_node_votes(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
 
 void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *x, uint32_t c, double w) {
   eddy__ht_node_t *n = eddy__ht_node(t, id);
+  const uint64_t before = t->st.stamp;
+  const int was_init = n->b.obs_init;
   if (n->b.kind == EDDY__HT_LEAF) {
     if (t->p->leaf_prediction == EDDY__HT_PRED_NBA) {
       if (eddy__ht_dist_max_index(t, id) == (int)c) n->mc_correct += w;
@@ -446,6 +491,10 @@ void eddy__ht_leaf_learn(eddy__ht_tree_t *t, int32_t id, const eddy_instance_t *
   eddy__ht_dist(t, id)[c] += w;
   if (n->dist_len < c + 1) n->dist_len = c + 1;
   t->st.stamp++;
+  if (nb_stamp(t) == before && nb_leaf(t) >= 0) { /* only class c of leaf id changed */
+    nb_set(t, nb_leaf(t) == id && !was_init ? -1 : nb_leaf(t), t->st.stamp);
+    if (nb_leaf(t) == id) nb_ok(t)[c] = 0.0;
+  }
 }
 
 /* ------------------------------------------------------------ memory management */
@@ -888,6 +937,7 @@ int eddy__ht_tree_load(eddy__ht_tree_t *t, eddy_reader_t *r) {
   t->st.stamp++;
   t->cache_leaf = -1;
   t->cache_node = INT32_MIN;
+  nb_drop(t);
   return 0;
 }
 
@@ -972,10 +1022,15 @@ int eddy__ht_l_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
  * split when the branch has no child); -1 without a tree. */
 static int32_t ht_raw_votes(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   if (t->st.root < 0) return -1;
-  int32_t parent = -1;
+  int32_t parent = -1, id;
   int branch = -1;
-  int32_t id = eddy__ht_store_sort(&t->st, t->st.root, x, &parent, &branch);
-  eddy__ht_cache_sort(t, x, id, parent, branch);
+  if (cache_valid(t, x)) { /* asked again (a forest's member: vote, accuracy, learn) */
+    id = t->cache_node;
+    parent = t->cache_parent;
+  } else {
+    id = eddy__ht_store_sort(&t->st, t->st.root, x, &parent, &branch);
+    eddy__ht_cache_sort(t, x, id, parent, branch);
+  }
   if (id < 0) id = parent;
   eddy__ht_node_votes(t, id, x, t->votes);
   return id;

@@ -11,7 +11,6 @@
 
 /* ------------------------------------------------------------ MOA numerics */
 
-double eddy__ht_log2(double a) { return log(a) / M_LN2; }
 
 /* Weka's Statistics.normalProbability, which MOA's Gaussian estimator calls
  * for its split estimates: Cephes' rational approximations of erf and erfc

@@ -112,6 +112,45 @@ void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, c
   for (uint32_t c = len; c < C; c++) votes[c] = 0.0;
 }
 
+/* What attribute a multiplies class c's naive Bayes vote by, for
+ * eddy__ht_obs_nb_votes_cached: 1.0 for an attribute skipped (masked or
+ * missing; v * 1.0 is v exactly), else the very factor nb_votes uses. */
+static double nb_factor(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                        const eddy_instance_t *x, uint32_t c, size_t a, const uint8_t *mask) {
+  const uint32_t C = L->C;
+  if (mask && !mask[a]) return 1.0;
+  const double *blk = slot + L->off[a];
+  if (s->attrs[a].kind == EDDY_NUMERIC) {
+    if (x->missing && x->missing[a]) return 1.0;
+    return gauss_pdf(blk[G_W * C + c], blk[G_MEAN * C + c], blk[G_VAR * C + c], x->x[a]);
+  }
+  int64_t vi = nominal_index(x, a);
+  if (vi < 0) return 1.0;
+  double lenc = blk[c];
+  if (!(lenc > 0.0)) return 0.0;
+  double cnt = (uint64_t)vi < L->V[a] ? blk[(2 + (size_t)vi) * C + c] : 0.0;
+  return (cnt + 1.0) / (blk[C + c] + lenc);
+}
+
+void eddy__ht_obs_nb_votes_cached(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                                  const double *dist, uint32_t len, const eddy_instance_t *x,
+                                  double *votes, const uint8_t *mask, double *f, double *ok) {
+  const size_t n = L->n_attrs;
+  double sum = 0.0;
+  for (uint32_t c = 0; c < len; c++) sum += dist[c];
+  for (uint32_t c = 0; c < len; c++) {
+    double *fc = f + (size_t)c * n;
+    if (ok[c] == 0.0) {
+      for (size_t a = 0; a < n; a++) fc[a] = nb_factor(L, s, slot, x, c, a, mask);
+      ok[c] = 1.0;
+    }
+    double v = dist[c] / sum;
+    for (size_t a = 0; a < n; a++) v *= fc[a];
+    votes[c] = v;
+  }
+  for (uint32_t c = len; c < L->C; c++) votes[c] = 0.0;
+}
+
 /* ------------------------------------------------------------ criteria */
 
 static double row_sum(const double *r, uint32_t C) {
@@ -132,10 +171,29 @@ static double entropy(const double *d, uint32_t C) {
   return sum > 0.0 ? (e + sum * eddy__ht_log2(sum)) / sum : 0.0;
 }
 
+static double merit_pre(int criterion, double min_branch_frac, double pre_e, uint32_t C,
+                        const double *post, const uint32_t *lens, uint32_t n_post);
+
 double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, uint32_t C,
                 const double *post, const uint32_t *lens, uint32_t n_post) {
+  double pre_e = criterion == EDDY__HT_GINI ? 0.0 : entropy(pre, C);
+  return merit_pre(criterion, min_branch_frac, pre_e, C, post, lens, n_post);
+}
+
+/* eddy__ht_merit with the entropy of pre already computed (info gain; a
+ * split attempt asks it of every candidate of every attribute). */
+static double merit_pre(int criterion, double min_branch_frac, double pre_e, uint32_t C,
+                        const double *post, const uint32_t *lens, uint32_t n_post) {
+  /* each branch's weight summed once (the same sums, in the same order) */
+  double rs[16];
+  const int keep = n_post <= 16;
+#define BRANCH_W(i) (keep ? rs[i] : row_sum(post + (size_t)(i) * C, C))
   double total = 0.0;
-  for (uint32_t i = 0; i < n_post; i++) total += row_sum(post + (size_t)i * C, C);
+  for (uint32_t i = 0; i < n_post; i++) {
+    double r = row_sum(post + (size_t)i * C, C);
+    if (keep) rs[i] = r;
+    total += r;
+  }
   if (criterion == EDDY__HT_GINI) {
     /* MOA: 1 - sum_i (w_i / W) gini_i over each branch's array of lens[i]
      * entries; a branch without weight whose array is not empty makes the
@@ -144,7 +202,7 @@ double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, 
     double g = 0.0;
     for (uint32_t i = 0; i < n_post; i++) {
       const double *r = post + (size_t)i * C;
-      double w = row_sum(r, C);
+      double w = BRANCH_W(i);
       double gi = 1.0;
       for (uint32_t c = 0; c < lens[i]; c++) {
         double f = r[c] / w;
@@ -157,14 +215,12 @@ double eddy__ht_merit(int criterion, double min_branch_frac, const double *pre, 
   /* numSubsetsGreaterThanFrac < 2: -inf */
   int n_greater = 0;
   for (uint32_t i = 0; i < n_post; i++)
-    if (row_sum(post + (size_t)i * C, C) / total > min_branch_frac) n_greater++;
+    if (BRANCH_W(i) / total > min_branch_frac) n_greater++;
   if (n_greater < 2) return -INFINITY;
   double e = 0.0;
-  for (uint32_t i = 0; i < n_post; i++) {
-    const double *r = post + (size_t)i * C;
-    e += row_sum(r, C) * entropy(r, C);
-  }
-  return entropy(pre, C) - e / total;
+  for (uint32_t i = 0; i < n_post; i++) e += BRANCH_W(i) * entropy(post + (size_t)i * C, C);
+#undef BRANCH_W
+  return pre_e - e / total;
 }
 
 double eddy__ht_merit_range(int criterion, uint32_t pre_len) {
@@ -192,8 +248,12 @@ static void gauss_split(const double *blk, uint32_t C, double sv, double *lhs, d
     } else {
       /* estimatedWeight_LessThan_EqualTo_GreaterThan_Value */
       double mean = blk[G_MEAN * C + c], vs = blk[G_VAR * C + c];
-      double eq = gauss_pdf(W, mean, vs, sv) * W;
+      /* gauss_pdf(W, mean, vs, sv) * W, its standard deviation kept (W > 0) */
       double sd = sqrt(W > 1.0 ? vs / (W - 1.0) : 0.0);
+      double diff = sv - mean;
+      double eq = (sd > 0.0 ? (1.0 / (EDDY__HT_NORMAL_CONSTANT * sd)) * exp(-(diff * diff / (2.0 * sd * sd)))
+                            : (sv == mean ? 1.0 : 0.0)) *
+                  W;
       double less = sd > 0.0 ? eddy__ht_normal_probability((sv - mean) / sd) * W - eq
                              : (sv < mean ? W - eq : 0.0);
       double greater = W - eq - less;
@@ -280,6 +340,7 @@ int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, 
   const uint32_t C = L->C;
   const double *blk = slot + L->off[a];
   int found = 0;
+  const double pre_e = criterion == EDDY__HT_GINI ? 0.0 : entropy(pre, C);
   if (s->attrs[a].kind == EDDY_NUMERIC) {
     /* scratch: 2 rows, then the split points (n_bins <= V-independent:
      * the caller sizes scratch for them) */
@@ -287,7 +348,7 @@ int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, 
     uint32_t n = gauss_split_points(blk, C, L->n_bins, pts);
     for (uint32_t i = 0; i < n; i++) {
       gauss_split(blk, C, pts[i], scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
-      double m = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
+      double m = merit_pre(criterion, min_branch_frac, pre_e, C, scratch, scratch_len, 2);
       if (!found || m > out->merit) {
         out->attr = (int32_t)a;
         out->test = EDDY__HT_TEST_NUM_LE;
@@ -307,13 +368,13 @@ int eddy__ht_obs_best_split(const eddy__ht_layout_t *L, const eddy_schema_t *s, 
     out->attr = (int32_t)a;
     out->test = EDDY__HT_TEST_NOM_MULTI;
     out->value = 0;
-    out->merit = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, maxv);
+    out->merit = merit_pre(criterion, min_branch_frac, pre_e, C, scratch, scratch_len, maxv);
     out->n_branches = maxv;
     found = 1;
   }
   for (uint32_t v = 0; v < maxv; v++) {
     nominal_binary(blk, C, V, v, scratch, scratch + C, &scratch_len[0], &scratch_len[1]);
-    double m = eddy__ht_merit(criterion, min_branch_frac, pre, C, scratch, scratch_len, 2);
+    double m = merit_pre(criterion, min_branch_frac, pre_e, C, scratch, scratch_len, 2);
     if (!found || m > out->merit) {
       out->attr = (int32_t)a;
       out->test = EDDY__HT_TEST_NOM_EQ;

@@ -4,6 +4,8 @@
 #ifndef EDDY_TREES_H
 #define EDDY_TREES_H
 
+#include <math.h>
+
 #include "learners/learners.h"
 
 /* ===================================================================
@@ -65,7 +67,9 @@ int eddy__ht_kids_load(eddy__ht_kids_t *k, eddy_reader_t *r);
 
 /* MOA numerics, so that results match MOA's number for number. */
 #define EDDY__HT_NORMAL_CONSTANT 2.5066282746310002 /* Math.sqrt(2 * Math.PI) */
-double eddy__ht_log2(double a);                       /* moa.core.Utils.log2 */
+/* moa.core.Utils.log2; inline: split attempts call it for every class of
+ * every candidate branch */
+static inline double eddy__ht_log2(double a) { return log(a) / M_LN2; }
 double eddy__ht_normal_probability(double a);         /* weka Statistics.normalProbability */
 int eddy__ht_java_compare(double a, double b);        /* Double.compare */
 /* HAT's per-node java.util.Random(1) (MOA's learning nodes each make a new
@@ -143,6 +147,14 @@ void eddy__ht_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, dou
 void eddy__ht_obs_nb_votes(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot, int init,
                      const double *dist, uint32_t len, const eddy_instance_t *x, double *votes,
                            const uint8_t *mask);
+/* The same votes of a leaf whose observers have seen an instance (init),
+ * through a cache of each attribute's factor per class: f holds L->C rows
+ * of n_attrs factors, ok[c] != 0 when row c is x's at this slot (rows not
+ * ok are computed and marked). The products are formed in the same order,
+ * so the votes are nb_votes' to the bit. */
+void eddy__ht_obs_nb_votes_cached(const eddy__ht_layout_t *L, const eddy_schema_t *s, const double *slot,
+                                  const double *dist, uint32_t len, const eddy_instance_t *x,
+                                  double *votes, const uint8_t *mask, double *f, double *ok);
 /* MOA's getBestEvaluatedSplitSuggestion for attribute a; 0 and *out filled,
  * or 1 when the attribute offers no candidate. scratch: 2 * C + V[a] * C
  * doubles and V[a] + 2 lengths. */

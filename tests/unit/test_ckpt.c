@@ -272,7 +272,7 @@ Test(ckpt, memory_store_has_no_checkpoints, .init = start, .fini = stop) {
   eddy_store_t *s = eddy_store_new(pc, a, NULL, err, sizeof err);
   cr_assert_not_null(s, "%s", err);
   eddy_state_batch_t *b = eddy_state_batch_new(a, 0);
-  cr_assert_eq(eddy_store_checkpoint(s, b, 1, 1, "majority", "x", 1, NULL, NULL), EDDY_ENOTSUP);
+  cr_assert_eq(eddy_store_checkpoint(s, b, 1, 1, "majority", "x", 1, NULL, NULL, NULL), EDDY_ENOTSUP);
   eddy_state_batch_free(b);
   eddy_store_free(s);
   eddy_aggs_free(a);
@@ -310,5 +310,106 @@ Test(alerts, xadd_capped_stream, .init = start, .fini = stop) {
   cr_assert(found);
   freeReplyObject(rep);
   redisFree(sc);
+  conn_close(&c);
+}
+
+/* Format 2 ([source] label_topic): the label partition's offset and the
+ * waiting predictions go in the same script; the guard refuses a
+ * checkpoint behind on either offset; an old format 1 checkpoint (no
+ * label fields) still loads; a newer format, damaged or foreign waiting
+ * bytes are refused; waiting bytes Redis expired are reported gone. */
+static ck_probe_t write_lab(conn_t *c, int64_t off, int64_t loff, const eddy_buf_t *m, const eddy_buf_t *w,
+                            int64_t ttl_ms) {
+  ck_probe_t p = {0};
+  eddy_ckpt_labels_t lab = {.offset = loff, .waiting = w ? w->data : NULL, .waiting_len = w ? w->len : 0,
+                            .ttl_ms = ttl_ms};
+  cr_assert_eq(eddy_ckpt_write_labels(c->r, "eddy", "fraud", 3, off, 1, "majority", m->data, m->len, &lab, on_ckpt,
+                                      &p), 0);
+  cr_assert(run_until(&loop, &p.done, 5), "checkpoint answered");
+  return p;
+}
+
+static void waiting_blob(eddy_buf_t *b, int64_t off, int64_t loff) {
+  eddy_waiting_t *w = eddy_waiting_new(1, 8, 0);
+  eddy_instance_t in;
+  eddy_instance_init(&in, 1);
+  in.x[0] = 2.5;
+  in.missing[0] = 0;
+  double pred[2] = {0.25, 0.75};
+  cr_assert_eq(eddy_waiting_put(w, "r1", 2, &in, pred, 2, 1000), 0);
+  eddy_buf_init(b);
+  cr_assert_eq(eddy_waiting_save(w, off, loff, b), 0);
+  eddy_instance_free(&in);
+  eddy_waiting_free(w);
+}
+
+Test(ckpt, format2_label_offset_and_waiting, .init = start, .fini = stop) {
+  conn_t c;
+  conn_open(&c);
+  eddy_buf_t m, w;
+  model_blob(&m, 10);
+  waiting_blob(&w, 100, 40);
+  cr_assert_eq(write_lab(&c, 100, 40, &m, &w, 60000).status, 0);
+  /* Labels only moved: written. Behind on labels, or on the input: refused. */
+  eddy_buf_t w2;
+  waiting_blob(&w2, 100, 45);
+  cr_assert_eq(write_lab(&c, 100, 45, &m, &w2, 60000).status, 0);
+  cr_assert_eq(write_lab(&c, 100, 45, &m, &w2, 60000).status, EDDY_ESTATE);
+  cr_assert_eq(write_lab(&c, 120, 44, &m, &w2, 60000).status, EDDY_ESTATE);
+  cr_assert_eq(write_lab(&c, 99, 50, &m, &w2, 60000).status, EDDY_ESTATE);
+
+  redisContext *sc = redis_srv_client(&srv);
+  eddy_ckpt_t ck;
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "fraud", 3, &ck, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ck.format, 2);
+  cr_assert_eq(ck.offset, 100);
+  cr_assert_eq(ck.label_offset, 45);
+  cr_assert_eq(ck.waiting_len, w2.len);
+  cr_assert(memcmp(ck.waiting, w2.data, w2.len) == 0);
+  eddy_ckpt_clear(&ck);
+  redisReply *rep = redisCommand(sc, "PTTL eddy:fraud:waiting:3");
+  cr_assert(rep->integer > 50000 && rep->integer <= 60000, "expiry %lld", rep->integer);
+  freeReplyObject(rep);
+
+  /* Damaged waiting bytes: the checkpoint is refused, naming both keys. */
+  w2.data[w2.len / 2] ^= 1;
+  freeReplyObject(redisCommand(sc, "SET eddy:fraud:waiting:3 %b", w2.data, w2.len));
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "fraud", 3, &ck, err, sizeof err), EDDY_ECORRUPT);
+  cr_assert(strstr(err, "eddy:fraud:ckpt:3") && strstr(err, "eddy:fraud:waiting:3"), "%s", err);
+  /* Expired: gone, the rest loads. */
+  freeReplyObject(redisCommand(sc, "DEL eddy:fraud:waiting:3"));
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "fraud", 3, &ck, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ck.waiting_gone, 1);
+  cr_assert_null(ck.waiting);
+  eddy_ckpt_clear(&ck);
+  /* A newer format: refused as such. */
+  freeReplyObject(redisCommand(sc, "HSET eddy:fraud:ckpt:3 format 3"));
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "fraud", 3, &ck, err, sizeof err), EDDY_EVERSION);
+  cr_assert(strstr(err, "newer eddy"), "%s", err);
+  freeReplyObject(redisCommand(sc, "HSET eddy:fraud:ckpt:3 format 2 label_offset x"));
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "fraud", 3, &ck, err, sizeof err), EDDY_ECORRUPT);
+
+  /* Format 1, as an earlier eddy wrote it: no label fields. */
+  char nbytes[32];
+  snprintf(nbytes, sizeof nbytes, "%zu", m.len);
+  freeReplyObject(redisCommand(sc, "HSET eddy:fraud:ckpt:7 offset 12 model %b version 1 learner majority time 1 "
+                               "bytes %s", m.data, m.len, nbytes));
+  cr_assert_eq(eddy_ckpt_read_sync(sc, "eddy", "fraud", 7, &ck, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(ck.format, 1);
+  cr_assert_eq(ck.offset, 12);
+  cr_assert_eq(ck.label_offset, -1);
+  cr_assert_null(ck.waiting);
+  eddy_ckpt_clear(&ck);
+  /* The guard against it: the same input offset with a label offset is news. */
+  ck_probe_t p = {0};
+  eddy_ckpt_labels_t lab = {.offset = 0};
+  cr_assert_eq(eddy_ckpt_write_labels(c.r, "eddy", "fraud", 7, 12, 1, "majority", m.data, m.len, &lab, on_ckpt, &p),
+               0);
+  cr_assert(run_until(&loop, &p.done, 5));
+  cr_assert_eq(p.status, 0);
+  redisFree(sc);
+  eddy_buf_free(&m);
+  eddy_buf_free(&w);
+  eddy_buf_free(&w2);
   conn_close(&c);
 }

@@ -471,7 +471,7 @@ Test(state_redis, task_restarted_from_checkpoint_replays_same_features, .init = 
   eddy_buf_init(&model);
   cr_assert_eq(eddy_model_save(s, l, &model), 0);
   ck_probe_t pr = {0};
-  cr_assert_eq(eddy_store_checkpoint(t.store, t.b, (int64_t)ck, 4, "no_change", model.data, model.len,
+  cr_assert_eq(eddy_store_checkpoint(t.store, t.b, (int64_t)ck, 4, "no_change", model.data, model.len, NULL,
                                      on_ckpt, &pr), 0);
   cr_assert_eq(t.b->epoch, (int64_t)ck);
   run_stream(&t, evs + ck, crash - ck, 40, out + ck * k);
@@ -649,7 +649,7 @@ Test(state_redis, model_bytes_identical_after_kill_and_restore, .init = start_ao
   eddy_buf_init(&m);
   cr_assert_eq(eddy_model_save(b.schema, b.learner, &m), 0);
   ck_probe_t pr = {0};
-  cr_assert_eq(eddy_store_checkpoint(tb.store, tb.b, (int64_t)ck, 1, "naive_bayes", m.data, m.len, on_ckpt, &pr), 0);
+  cr_assert_eq(eddy_store_checkpoint(tb.store, tb.b, (int64_t)ck, 1, "naive_bayes", m.data, m.len, NULL, on_ckpt, &pr), 0);
   cls_process(&b, &tb, evs, ck, crash);
   cr_assert(run_until(&loop, &pr.done, 5));
   cr_assert_eq(pr.status, 0);

@@ -140,6 +140,88 @@ Test(waiting, many_ids_reuse_slots) {
   eddy_waiting_free(w);
 }
 
+/* Checkpoints (eddy_waiting_save/load): a set loaded from the bytes of
+ * another behaves as that one does from there on (joins, tombstones,
+ * graves, the eviction order) and saves to the same bytes. */
+static void sequence_before(eddy_waiting_t *w) {
+  put(w, "a", 1, 1000);
+  put(w, "b", 2, 1001);
+  put(w, "c", 3, 1002);
+  put(w, "d", 4, 3500);
+  cr_assert_eq(take(w, "b", 3600, NULL, NULL), EDDY_WAIT_JOINED); /* a tombstone */
+  cr_assert_eq(eddy_waiting_expire(w, 3600), 0);
+  cr_assert_eq(eddy_waiting_expire(w, 4500), 2); /* a and c expire (ttl 3000); a, b, c graves */
+}
+
+static void sequence_after(eddy_waiting_t *w, char *trace, size_t size) {
+  size_t n = 0;
+  put(w, "e", 5, 4600); /* full (4): the oldest graves go first (a, then b) */
+  put(w, "f", 6, 4700);
+  const char *ids[] = {"a", "b", "c", "d", "e", "f", "g"};
+  for (int i = 0; i < 7; i++) {
+    double x0 = -1;
+    eddy_wait_status_t s = take(w, ids[i], 4800, &x0, NULL);
+    n += (size_t)snprintf(trace + n, size - n, "%s:%d:%g ", ids[i], (int)s, x0);
+  }
+}
+
+Test(waiting, saved_and_loaded_behaves_the_same) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 4, 3000), *v = eddy_waiting_new(2, 4, 3000);
+  sequence_before(w);
+  eddy_buf_t b, c;
+  eddy_buf_init(&b);
+  eddy_buf_init(&c);
+  cr_assert_eq(eddy_waiting_save(w, 17, 9, &b), 0);
+  char err[256] = "";
+  cr_assert_eq(eddy_waiting_load(v, b.data, b.len, 17, 9, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(eddy_waiting_stats(v)->waiting, eddy_waiting_stats(w)->waiting);
+  cr_assert_eq(eddy_waiting_save(v, 17, 9, &c), 0);
+  cr_assert_eq(c.len, b.len);
+  cr_assert(memcmp(c.data, b.data, b.len) == 0, "saved again: other bytes");
+  char tw[256], tv[256];
+  sequence_after(w, tw, sizeof tw);
+  sequence_after(v, tv, sizeof tv);
+  cr_assert_str_eq(tv, tw);
+  /* What the sequence does: a and b evicted (unknown), c expired, d, e,
+   * f waiting, g unknown. */
+  cr_assert_str_eq(tw, "a:1:-1 b:1:-1 c:2:-1 d:0:4 e:0:5 f:0:6 g:1:-1 ");
+  eddy_buf_free(&b);
+  eddy_buf_free(&c);
+  eddy_waiting_free(w);
+  eddy_waiting_free(v);
+}
+
+Test(waiting, load_refuses_what_save_could_not_have_written) {
+  eddy_waiting_t *w = eddy_waiting_new(2, 4, 0);
+  put(w, "a", 1, 1000);
+  put(w, "b", 2, 1001);
+  eddy_buf_t b;
+  eddy_buf_init(&b);
+  cr_assert_eq(eddy_waiting_save(w, 17, 9, &b), 0);
+  char err[256];
+  eddy_waiting_t *v = eddy_waiting_new(2, 4, 0);
+  /* Another checkpoint's offsets. */
+  cr_assert_eq(eddy_waiting_load(v, b.data, b.len, 17, 10, err, sizeof err), EDDY_ECORRUPT);
+  cr_assert(strstr(err, "not the same step"), "%s", err);
+  /* A flipped byte: the CRC. */
+  b.data[b.len / 2] ^= 1;
+  cr_assert_eq(eddy_waiting_load(v, b.data, b.len, 17, 9, err, sizeof err), EDDY_ECORRUPT);
+  b.data[b.len / 2] ^= 1;
+  /* Instances of another width, a smaller store. */
+  eddy_waiting_t *x3 = eddy_waiting_new(3, 4, 0), *x1 = eddy_waiting_new(2, 1, 0);
+  cr_assert_eq(eddy_waiting_load(x3, b.data, b.len, 17, 9, err, sizeof err), EDDY_ECORRUPT);
+  cr_assert_eq(eddy_waiting_load(x1, b.data, b.len, 17, 9, err, sizeof err), EDDY_ECORRUPT);
+  /* Not empty. */
+  cr_assert_eq(eddy_waiting_load(w, b.data, b.len, 17, 9, err, sizeof err), EDDY_ESTATE);
+  cr_assert_eq(eddy_waiting_load(v, b.data, b.len, 17, 9, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(eddy_waiting_stats(v)->waiting, 2);
+  eddy_buf_free(&b);
+  eddy_waiting_free(w);
+  eddy_waiting_free(v);
+  eddy_waiting_free(x3);
+  eddy_waiting_free(x1);
+}
+
 /* The buckets grow with the entries (from 1,024 to max_waiting's): ids put
  * before and after each growth are all found, with their own instance and
  * prediction, and a second label still reads as one; ids of every length
