@@ -22,6 +22,7 @@ extern const eddy_learner_type_t eddy_learner_oza_bag;
 extern const eddy_learner_type_t eddy_learner_adwin_bagging;
 extern const eddy_learner_type_t eddy_learner_leveraging_bagging;
 extern const eddy_learner_type_t eddy_learner_adaptive_random_forest;
+extern const eddy_learner_type_t eddy_learner_adaptive_random_forest_regressor;
 extern const eddy_learner_type_t eddy_learner_streaming_random_patches;
 extern const eddy_learner_type_t eddy_learner_half_space_trees;
 extern const eddy_learner_type_t eddy_learner_model_selection;
@@ -45,6 +46,7 @@ const eddy_learner_type_t *const eddy_learner_types[] = {
     &eddy_learner_adwin_bagging,
     &eddy_learner_leveraging_bagging,
     &eddy_learner_adaptive_random_forest,
+    &eddy_learner_adaptive_random_forest_regressor,
     &eddy_learner_streaming_random_patches,
     &eddy_learner_half_space_trees,
     &eddy_learner_model_selection,

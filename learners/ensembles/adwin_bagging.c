@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors/detectors.h"
 #include "learners/ensembles/ensembles.h"
 
 typedef struct {
@@ -27,8 +26,6 @@ typedef struct {
   int random;
 } adwin_bagging_params_t;
 
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 static const eddy_option_t adwin_bagging_options[] = {
     EDDY_OPT_STRING_(adwin_bagging_params_t, "base_learner", base_learner, "hoeffding_tree",
@@ -39,7 +36,7 @@ static const eddy_option_t adwin_bagging_options[] = {
     EDDY_OPT_DOUBLE_(adwin_bagging_params_t, "adwin_delta", adwin_delta, "0.002", 1e-12, 1,
                      "confidence of each member's ADWIN on its error (MOA: 0.002, fixed)"),
     EDDY_OPT_ENUM_(adwin_bagging_params_t, "adwin_arithmetic", adwin_arithmetic, "moa",
-                   arithmetic_names,
+                   eddy__adwin_arithmetic_names,
                    "moa: the members' ADWINs multiply bucket sizes as MOA's ADWIN.java does, in "
                    "32-bit ints that overflow on windows over ~130,000 values and change its "
                    "variance, so they cut (and members are replaced) where MOA's do; exact: in "
@@ -55,10 +52,7 @@ typedef struct {
 } adwin_bagging_t;
 
 static void free_adwins(adwin_bagging_t *s, size_t n) {
-  if (!s->adwins) return;
-  for (size_t i = 0; i < n; i++)
-    if (s->adwins[i]) eddy_adwin_free(s->adwins[i]);
-  free(s->adwins);
+  eddy__member_adwins_free(s->adwins, n);
   s->adwins = NULL;
 }
 
@@ -66,13 +60,8 @@ static int adwin_bagging_init(eddy_learner_t *l, char *errstr, size_t errstr_siz
   const adwin_bagging_params_t *p = l->params;
   adwin_bagging_t *s = l->state;
   size_t n = (size_t)p->ensemble_size;
-  s->adwins = calloc(n, sizeof *s->adwins);
+  s->adwins = eddy__member_adwins_new(n, p->adwin_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
   int err = s->adwins ? 0 : EDDY_ENOMEM;
-  for (size_t i = 0; i < n && !err; i++)
-    if (!(s->adwins[i] = eddy_adwin_new(p->adwin_delta)))
-      err = EDDY_ENOMEM;
-    else
-      eddy_adwin_set_moa_ints(s->adwins[i], p->adwin_arithmetic == ARITH_MOA);
   if (err) {
     free_adwins(s, n);
     return eddy_seterr(errstr, errstr_size, err, "out of memory");
@@ -92,23 +81,10 @@ static int adwin_bagging_learn(eddy_learner_t *l, const eddy_instance_t *x) {
     if (err) return err;
     int ok = eddy_ensemble_correct(&s->e, i, x);
     if (ok < 0) return ok;
-    double before = eddy_adwin_estimation(s->adwins[i]);
-    if (eddy_adwin_update(s->adwins[i], ok ? 0.0 : 1.0) &&
-        eddy_adwin_estimation(s->adwins[i]) > before)
-      change = 1;
+    if (eddy__member_adwin_change(s->adwins[i], ok ? 0.0 : 1.0)) change = 1;
   }
   if (!change) return 0;
-  /* The worst member: the highest error estimate, first on ties, none when
-   * every estimate is 0 (MOA starts from max = 0 with a strict >). */
-  double worst = 0.0;
-  size_t imax = s->e.n;
-  for (size_t i = 0; i < s->e.n; i++) {
-    double est = eddy_adwin_estimation(s->adwins[i]);
-    if (worst < est) {
-      worst = est;
-      imax = i;
-    }
-  }
+  size_t imax = eddy__member_adwins_worst(s->adwins, s->e.n);
   if (imax == s->e.n) return 0;
   eddy_ensemble_reset_member(&s->e, imax);
   eddy_adwin_reset(s->adwins[imax]); /* MOA: new ADWIN(), delta 0.002 */
@@ -125,15 +101,14 @@ static int adwin_bagging_predict(eddy_learner_t *l, const eddy_instance_t *x, do
 static void adwin_bagging_reset(eddy_learner_t *l) {
   adwin_bagging_t *s = l->state;
   eddy_ensemble_reset(&s->e, l);
-  for (size_t i = 0; i < s->e.n; i++) eddy_adwin_reset(s->adwins[i]);
+  eddy__member_adwins_reset(s->adwins, s->e.n);
   s->replacements = 0;
 }
 
 static int adwin_bagging_save(const eddy_learner_t *l, eddy_buf_t *b) {
   const adwin_bagging_t *s = l->state;
   eddy_buf_put_u64(b, s->replacements);
-  eddy_buf_put_u64(b, s->e.n);
-  for (size_t i = 0; i < s->e.n; i++) eddy_adwin_save(s->adwins[i], b);
+  eddy__member_adwins_save(s->adwins, s->e.n, b);
   return eddy_ensemble_save(&s->e, b);
 }
 
@@ -141,21 +116,15 @@ static int adwin_bagging_load(eddy_learner_t *l, eddy_reader_t *r) {
   const adwin_bagging_params_t *p = l->params;
   adwin_bagging_t *s = l->state;
   s->replacements = eddy_read_u64(r);
-  if (eddy_read_u64(r) != s->e.n) return r->err ? r->err : EDDY_ECORRUPT;
-  for (size_t i = 0; i < s->e.n; i++) {
-    eddy_adwin_t *a = eddy_adwin_load(r);
-    if (!a) return r->err ? r->err : EDDY_ECORRUPT;
-    eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == ARITH_MOA);
-    eddy_adwin_free(s->adwins[i]);
-    s->adwins[i] = a;
-  }
+  int err = eddy__member_adwins_load(s->adwins, s->e.n, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
+  if (err) return err;
   return eddy_ensemble_load(&s->e, l, r);
 }
 
 static size_t adwin_bagging_memory(const eddy_learner_t *l) {
   const adwin_bagging_t *s = l->state;
-  size_t m = sizeof *s + s->e.n * sizeof *s->adwins + eddy_ensemble_memory(&s->e);
-  for (size_t i = 0; i < s->e.n; i++) m += eddy_adwin_memory(s->adwins[i]);
+  size_t m = sizeof *s + eddy__member_adwins_memory(s->adwins, s->e.n) +
+             eddy_ensemble_memory(&s->e);
   return m;
 }
 

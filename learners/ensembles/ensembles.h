@@ -3,7 +3,9 @@
 #ifndef EDDY_ENSEMBLES_H
 #define EDDY_ENSEMBLES_H
 
+#include "detectors/detectors.h"
 #include "learners/learners.h"
+#include "learners/trees/trees.h"
 
 /* ------------------------------------------------------------ ensembles */
 /* Member handling shared by oza_boost, oza_bag and adwin_bagging
@@ -138,6 +140,145 @@ int eddy_oza_boost_member(const eddy_learner_t *l, size_t i, double *scm, double
 uint64_t eddy_adwin_bagging_replacements(const eddy_learner_t *l);
 /* Leveraging bagging: how many members were reset on a change so far. */
 uint64_t eddy_leveraging_bagging_replacements(const eddy_learner_t *l);
+
+/* ------------------------------------------------------ members' ADWINs */
+/* member_adwin.c: the ADWINs ensembles keep per member. moa_ints: MOA's
+ * 32-bit bucket arithmetic (the `adwin_arithmetic = moa` option). */
+eddy_adwin_t *eddy__member_adwin_new(double delta, int moa_ints); /* NULL: out of memory */
+/* MOA's ADWINChangeDetector.input: 1 when adding v cut the window and
+ * raised the estimate. */
+int eddy__member_adwin_change(eddy_adwin_t *a, double v);
+/* Replaces *slot (freed) by an ADWIN read from r. */
+int eddy__member_adwin_load(eddy_adwin_t **slot, int moa_ints, eddy_reader_t *r);
+/* A row of n (the bagging ensembles'); NULL when out of memory. The caller
+ * frees it with eddy__member_adwins_free. */
+eddy_adwin_t **eddy__member_adwins_new(size_t n, double delta, int moa_ints);
+void eddy__member_adwins_free(eddy_adwin_t **a, size_t n);
+void eddy__member_adwins_reset(eddy_adwin_t **a, size_t n);
+/* The member with the highest error estimate, first on ties; n when every
+ * estimate is 0 (MOA's OzaBagAdwin and LeveragingBag). */
+size_t eddy__member_adwins_worst(eddy_adwin_t *const *a, size_t n);
+/* n, then each; load refuses another n. */
+void eddy__member_adwins_save(eddy_adwin_t *const *a, size_t n, eddy_buf_t *b);
+int eddy__member_adwins_load(eddy_adwin_t **a, size_t n, int moa_ints, eddy_reader_t *r);
+size_t eddy__member_adwins_memory(eddy_adwin_t *const *a, size_t n); /* the row included */
+
+/* ------------------------------------------------------ forest members */
+/* forest_member.c: the forests' members (adaptive_random_forest,
+ * streaming_random_patches, adaptive_random_forest_regressor). The watch:
+ * MOA's warning and drift ChangeDetectors (ADWIN) on one value per
+ * instance, the member's evaluator (classification: the weight of its right
+ * predictions over their number) and its counts. */
+/* How ARF's features_per_tree is read (MOA's -o), M the number of
+ * attributes: specified_m (m itself; negative: M - m), sqrt_m1
+ * (round(sqrt(M)) + 1), m_sqrt_m1 (M - round(sqrt(M) + 1)), percentage
+ * (round(M * m / 100); negative: M * (100 + m) / 100); then clamped to
+ * [1, M] (MOA's initEnsemble, Java's Math.round). */
+enum { EDDY__FOREST_M = 0, EDDY__FOREST_SQRT, EDDY__FOREST_SQRT_INV, EDDY__FOREST_PERCENT };
+extern const char *const eddy__forest_mode_names[];
+int64_t eddy__forest_subspace_size(int mode, int64_t m, size_t n_attrs);
+/* `adwin_arithmetic`'s values: moa (MOA's 32-bit ints) and exact. */
+enum { EDDY__ADWIN_MOA = 0, EDDY__ADWIN_EXACT = 1 };
+extern const char *const eddy__adwin_arithmetic_names[];
+
+/* The keys of MOA's AdaptiveRandomForest and of its regressor, for a
+ * params struct with the fields they name; MOA's defaults. The classifier
+ * puts weighted_vote between the two parts. */
+#define EDDY__ARF_OPTIONS(st)                                                                    \
+    EDDY_OPT_INT_(st, "ensemble_size", ensemble_size, "100", 1, 100000,                          \
+                  "number of trees (MOA -s)"),                                                   \
+    EDDY_OPT_ENUM_(st, "features_mode", features_mode, "percentage", eddy__forest_mode_names,    \
+                   "how features_per_tree is read (MOA -o), M being the number of attributes: "  \
+                   "specified_m (m itself; negative: M - m), sqrt_m1 (round(sqrt(M)) + 1), "     \
+                   "m_sqrt_m1 (M - round(sqrt(M) + 1)), percentage (round(M * m / 100); "        \
+                   "negative: M * (100 + m) / 100)"),                                            \
+    EDDY_OPT_INT_(st, "features_per_tree", features_per_tree, "60", -1e9, 1e9,                   \
+                  "m: attributes each leaf considers for its splits (MOA -m)"),                  \
+    EDDY_OPT_DOUBLE_(st, "lambda", lambda, "6", 1, 1e300,                                        \
+                     "lambda of the trees' Poisson weights (MOA -a)"),                           \
+    EDDY_OPT_DOUBLE_(st, "drift_delta", drift_delta, "0.001", 0, 1,                              \
+                     "delta of each tree's ADWIN drift detector (MOA -x ADWINChangeDetector "    \
+                     "-a)"),                                                                     \
+    EDDY_OPT_DOUBLE_(st, "warning_delta", warning_delta, "0.01", 0, 1,                           \
+                     "delta of each tree's ADWIN warning detector, which starts a background "   \
+                     "tree (MOA -p ADWINChangeDetector -a)")
+#define EDDY__ARF_DRIFT_OPTIONS(st)                                                              \
+    EDDY_OPT_BOOL_(st, "drift_detection", drift_detection, "true",                               \
+                   "reset a tree when its drift detector fires (MOA: off with -u, which also "   \
+                   "turns the background trees off)"),                                           \
+    EDDY_OPT_BOOL_(st, "background_learner", background_learner, "true",                         \
+                   "a warning starts a background tree that replaces the tree on drift (MOA: "   \
+                   "off with -q: the tree is reset instead)"),                                   \
+    EDDY_OPT_ENUM_(st, "adwin_arithmetic", adwin_arithmetic, "moa",                              \
+                   eddy__adwin_arithmetic_names,                                                 \
+                   "moa: the detectors' ADWINs multiply bucket sizes in 32-bit ints as MOA's "   \
+                   "ADWIN.java does (they overflow on windows over ~130,000 values); exact: in " \
+                   "doubles")
+
+typedef struct eddy__forest_watch {
+  eddy_adwin_t *drift, *warn;
+  double eval_sum, eval_len;
+  uint64_t n_drifts, n_warnings;
+} eddy__forest_watch_t;
+
+enum { EDDY__FOREST_WARNING = 1, EDDY__FOREST_DRIFT = 2 };
+/* 0 or EDDY_ENOMEM (then eddy__forest_watch_free cleans up). */
+int eddy__forest_watch_init(eddy__forest_watch_t *w, double drift_delta, double warning_delta,
+                            int moa_ints);
+void eddy__forest_watch_free(eddy__forest_watch_t *w);
+/* Detectors, evaluator and counts as new. */
+void eddy__forest_watch_reset(eddy__forest_watch_t *w);
+/* v into the warning detector (when `warnings`) then the drift detector;
+ * EDDY__FOREST_* bits of what fired. A warning is counted and its detector
+ * renewed; a drift is counted and the evaluator starts over, but the drift
+ * detector is the caller's to renew (eddy__forest_watch_drifted), as MOA's
+ * members differ there. */
+int eddy__forest_watch_input(eddy__forest_watch_t *w, double v, int warnings);
+/* After a drift: a new drift detector, and a new warning one when the
+ * background learner took over (swapped: its detectors are fresh). */
+void eddy__forest_watch_drifted(eddy__forest_watch_t *w, int swapped);
+/* The accuracy in percent when weighted and above 0, else 1. */
+double eddy__forest_watch_vote_weight(const eddy__forest_watch_t *w, int weighted);
+double eddy__forest_watch_accuracy(const eddy__forest_watch_t *w); /* 0 before any */
+/* Checkpoint pieces (the forests lay them out differently). */
+void eddy__forest_watch_save_eval(const eddy__forest_watch_t *w, eddy_buf_t *b);
+int eddy__forest_watch_load_eval(eddy__forest_watch_t *w, eddy_reader_t *r);
+void eddy__forest_watch_save_counts(const eddy__forest_watch_t *w, eddy_buf_t *b);
+int eddy__forest_watch_load_counts(eddy__forest_watch_t *w, eddy_reader_t *r);
+void eddy__forest_watch_save_detectors(const eddy__forest_watch_t *w, eddy_buf_t *b);
+int eddy__forest_watch_load_detectors(eddy__forest_watch_t *w, int moa_ints, eddy_reader_t *r);
+size_t eddy__forest_watch_memory(const eddy__forest_watch_t *w); /* the two detectors */
+
+/* A classification forest's member: its tree, the background tree
+ * (initialised always; in use while has_bkg) and its watch. */
+typedef struct eddy__forest_member {
+  eddy__ht_tree_t tree, bkg;
+  int has_bkg;
+  eddy__forest_watch_t w;
+} eddy__forest_member_t;
+
+/* Both trees and the watch; on failure eddy__forest_member_free cleans up
+ * (the member must have been zeroed). */
+int eddy__forest_member_init(eddy__forest_member_t *m, const eddy_schema_t *s,
+                             const eddy__ht_params_t *p, uint64_t seed, double drift_delta,
+                             double warning_delta, int moa_ints);
+void eddy__forest_member_free(eddy__forest_member_t *m);
+/* Trees empty, no background tree, the watch as new. */
+void eddy__forest_member_reset(eddy__forest_member_t *m);
+/* The evaluator on what the tree predicts for x before learning it. */
+void eddy__forest_member_score(eddy__forest_member_t *m, const eddy_instance_t *x);
+/* A warning: the background tree starts empty. */
+void eddy__forest_member_start_bkg(eddy__forest_member_t *m);
+/* The background tree takes over; the old tree becomes the (empty, unused)
+ * background. */
+void eddy__forest_member_swap(eddy__forest_member_t *m);
+/* The tree's normalised vote times its vote weight, added to out[0..k). */
+void eddy__forest_member_add_vote(eddy__forest_member_t *m, const eddy_instance_t *x,
+                                  int weighted, double *out, size_t k);
+size_t eddy__forest_member_memory(const eddy__forest_member_t *m); /* beyond its struct */
+/* `{"vote_weight": w, "accuracy": a` (with a comma before when i > 0). */
+void eddy__forest_member_export_head(const eddy__forest_member_t *m, int weighted, size_t i,
+                                     eddy_buf_t *b);
 /* ---------------------------------------------------------- end ensembles */
 
 #endif /* EDDY_ENSEMBLES_H */

@@ -10,15 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors/detectors.h"
 #include "learners/ensembles/ensembles.h"
 
 enum { ALG_BAG = 0, ALG_ME, ALG_HALF, ALG_WT, ALG_SUBAG };
 static const char *const algorithm_names[] = {"leveraging_bag", "leveraging_bag_me",
                                               "leveraging_bag_half", "leveraging_bag_wt",
                                               "leveraging_subag", NULL};
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 typedef struct {
   char base_learner[64];
@@ -52,7 +49,7 @@ static const eddy_option_t levbag_options[] = {
                    "error estimate); leveraging_bag_half (weight 1 or 0, half each); "
                    "leveraging_bag_wt (1 + Poisson(1)); leveraging_subag (1 when Poisson(1) > 0)"),
     EDDY_OPT_ENUM_(levbag_params_t, "adwin_arithmetic", adwin_arithmetic, "moa",
-                   arithmetic_names,
+                   eddy__adwin_arithmetic_names,
                    "moa: the ADWINs multiply bucket sizes in 32-bit ints as MOA's ADWIN.java "
                    "does (they overflow on windows over ~130,000 values), so they cut where "
                    "MOA's do; exact: in doubles, as the adwin detector does"),
@@ -72,10 +69,7 @@ typedef struct {
 } levbag_t;
 
 static void free_adwins(levbag_t *s, size_t n) {
-  if (!s->adwins) return;
-  for (size_t i = 0; i < n; i++)
-    if (s->adwins[i]) eddy_adwin_free(s->adwins[i]);
-  free(s->adwins);
+  eddy__member_adwins_free(s->adwins, n);
   s->adwins = NULL;
 }
 
@@ -83,13 +77,8 @@ static int levbag_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   const levbag_params_t *p = l->params;
   levbag_t *s = l->state;
   size_t n = (size_t)p->ensemble_size;
-  s->adwins = calloc(n, sizeof *s->adwins);
+  s->adwins = eddy__member_adwins_new(n, p->adwin_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
   int err = s->adwins ? 0 : EDDY_ENOMEM;
-  for (size_t i = 0; i < n && !err; i++)
-    if (!(s->adwins[i] = eddy_adwin_new(p->adwin_delta)))
-      err = EDDY_ENOMEM;
-    else
-      eddy_adwin_set_moa_ints(s->adwins[i], p->adwin_arithmetic == ARITH_MOA);
   if (!err && p->output_codes) {
     /* MOA sizes the codes by the header's classes: the target's declared
      * values here, so that they are known before the first instance */
@@ -193,24 +182,11 @@ static int levbag_learn(eddy_learner_t *l, const eddy_instance_t *x) {
     }
     int ok = eddy_ensemble_correct(&s->e, i, &cur);
     if (ok < 0) return ok;
-    double before = eddy_adwin_estimation(s->adwins[i]);
-    if (eddy_adwin_update(s->adwins[i], ok ? 0.0 : 1.0) &&
-        eddy_adwin_estimation(s->adwins[i]) > before)
-      change = 1;
+    if (eddy__member_adwin_change(s->adwins[i], ok ? 0.0 : 1.0)) change = 1;
   }
   if (!change) return 0;
   s->changes++;
-  /* The worst member: the highest error estimate, first on ties, none when
-   * every estimate is 0 (MOA starts from max = 0 with a strict <). */
-  double worst = 0.0;
-  size_t imax = s->e.n;
-  for (size_t i = 0; i < s->e.n; i++) {
-    double est = eddy_adwin_estimation(s->adwins[i]);
-    if (worst < est) {
-      worst = est;
-      imax = i;
-    }
-  }
+  size_t imax = eddy__member_adwins_worst(s->adwins, s->e.n);
   if (imax == s->e.n) return 0;
   eddy_ensemble_reset_member(&s->e, imax);
   eddy_adwin_reset(s->adwins[imax]); /* MOA: new ADWIN(delta) */
@@ -252,7 +228,7 @@ static int levbag_predict(eddy_learner_t *l, const eddy_instance_t *x, double *o
 static void levbag_reset(eddy_learner_t *l) {
   levbag_t *s = l->state;
   eddy_ensemble_reset(&s->e, l);
-  for (size_t i = 0; i < s->e.n; i++) eddy_adwin_reset(s->adwins[i]);
+  eddy__member_adwins_reset(s->adwins, s->e.n);
   s->changes = s->replacements = 0;
   s->codes_drawn = 0;
   if (s->codes) memset(s->codes, 0, s->e.n * s->code_cols);
@@ -262,8 +238,7 @@ static int levbag_save(const eddy_learner_t *l, eddy_buf_t *b) {
   const levbag_t *s = l->state;
   eddy_buf_put_u64(b, s->changes);
   eddy_buf_put_u64(b, s->replacements);
-  eddy_buf_put_u64(b, s->e.n);
-  for (size_t i = 0; i < s->e.n; i++) eddy_adwin_save(s->adwins[i], b);
+  eddy__member_adwins_save(s->adwins, s->e.n, b);
   eddy_buf_put_u32(b, s->code_cols);
   eddy_buf_put_u8(b, (uint8_t)s->codes_drawn);
   if (s->code_cols) eddy_buf_put(b, s->codes, s->e.n * s->code_cols);
@@ -275,14 +250,8 @@ static int levbag_load(eddy_learner_t *l, eddy_reader_t *r) {
   levbag_t *s = l->state;
   s->changes = eddy_read_u64(r);
   s->replacements = eddy_read_u64(r);
-  if (eddy_read_u64(r) != s->e.n) return r->err ? r->err : EDDY_ECORRUPT;
-  for (size_t i = 0; i < s->e.n; i++) {
-    eddy_adwin_t *a = eddy_adwin_load(r);
-    if (!a) return r->err ? r->err : EDDY_ECORRUPT;
-    eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == ARITH_MOA);
-    eddy_adwin_free(s->adwins[i]);
-    s->adwins[i] = a;
-  }
+  int err = eddy__member_adwins_load(s->adwins, s->e.n, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
+  if (err) return err;
   uint32_t cols = eddy_read_u32(r);
   uint8_t drawn = eddy_read_u8(r);
   if (r->err) return r->err;
@@ -299,10 +268,8 @@ static int levbag_load(eddy_learner_t *l, eddy_reader_t *r) {
 
 static size_t levbag_memory(const eddy_learner_t *l) {
   const levbag_t *s = l->state;
-  size_t m = sizeof *s + s->e.n * sizeof *s->adwins + s->e.n * s->code_cols +
-             eddy_ensemble_memory(&s->e);
-  for (size_t i = 0; i < s->e.n; i++) m += eddy_adwin_memory(s->adwins[i]);
-  return m;
+  return sizeof *s + eddy__member_adwins_memory(s->adwins, s->e.n) + s->e.n * s->code_cols +
+         eddy_ensemble_memory(&s->e);
 }
 
 static void levbag_destroy(eddy_learner_t *l) {

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detectors/detectors.h"
 #include "learners/ensembles/ensembles.h"
 #include "learners/trees/trees.h"
 
@@ -26,8 +25,6 @@ static const char *const mode_names[] = {"specified_m", "sqrt_m1", "m_sqrt_m1", 
 enum { TRAIN_SUBSPACES = 0, TRAIN_RESAMPLING, TRAIN_PATCHES };
 static const char *const training_names[] = {"random_subspaces", "resampling", "random_patches",
                                              NULL};
-enum { ARITH_MOA = 0, ARITH_EXACT = 1 };
-static const char *const arithmetic_names[] = {"moa", "exact", NULL};
 
 typedef struct {
   eddy__ht_params_t tree; /* MOA's -l trees.HoeffdingTree -g 50 -c 0.01 */
@@ -67,7 +64,7 @@ static const eddy_option_t srp_options[] = {
                    "drift and warning detection (MOA: off with -u)"),
     EDDY_OPT_BOOL_(srp_params_t, "background_learner", background_learner, "true",
                    "warnings start background trees (MOA: off with -q)"),
-    EDDY_OPT_ENUM_(srp_params_t, "adwin_arithmetic", adwin_arithmetic, "moa", arithmetic_names,
+    EDDY_OPT_ENUM_(srp_params_t, "adwin_arithmetic", adwin_arithmetic, "moa", eddy__adwin_arithmetic_names,
                    "moa: the detectors' ADWINs in MOA's 32-bit ints; exact: in doubles"),
     EDDY__HT_MEMBER_OPTIONS(srp_params_t),
     EDDY_OPT_INT_(srp_params_t, "max_byte_size", tree.max_byte_size, "33554432", 1024, 1e15,
@@ -81,12 +78,9 @@ static const eddy_option_t srp_options[] = {
 /* MOA's StreamingRandomPatchesClassifier. mask/bmask: the attributes of
  * the tree and of the background tree (NULL without subsets). */
 typedef struct {
-  eddy__ht_tree_t tree, bkg;
+  eddy__forest_member_t f;
   uint8_t *mask, *bmask;
-  int has_bkg, stale;
-  eddy_adwin_t *drift, *warn;
-  double eval_sum, eval_len;
-  uint64_t n_drifts, n_warnings;
+  int stale;
 } srp_member_t;
 
 typedef struct {
@@ -100,22 +94,13 @@ typedef struct {
   size_t pool_cap;
 } srp_t;
 
-static eddy_adwin_t *new_adwin(const srp_params_t *p, double delta) {
-  eddy_adwin_t *a = eddy_adwin_new(delta);
-  if (a) eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == ARITH_MOA);
-  return a;
-}
-
 static void srp_destroy(eddy_learner_t *l) {
   srp_t *s = l->state;
   for (size_t i = 0; i < s->n; i++) {
     srp_member_t *m = &s->m[i];
-    eddy__ht_tree_free(&m->tree);
-    eddy__ht_tree_free(&m->bkg);
+    eddy__forest_member_free(&m->f);
     free(m->mask);
     free(m->bmask);
-    if (m->drift) eddy_adwin_free(m->drift);
-    if (m->warn) eddy_adwin_free(m->warn);
   }
   free(s->m);
   free(s->pool);
@@ -214,15 +199,10 @@ static int srp_start(eddy_learner_t *l) {
   for (size_t i = 0; i < s->n; i++) {
     srp_member_t *m = &s->m[i];
     int use = s->method != TRAIN_RESAMPLING;
-    m->tree.fixed_mask = use ? m->mask : NULL;
-    m->bkg.fixed_mask = use ? m->bmask : NULL;
-    eddy__ht_tree_reset(&m->tree);
-    eddy__ht_tree_reset(&m->bkg);
-    m->has_bkg = m->stale = 0;
-    eddy_adwin_reset(m->drift);
-    eddy_adwin_reset(m->warn);
-    m->eval_sum = m->eval_len = 0;
-    m->n_drifts = m->n_warnings = 0;
+    m->f.tree.fixed_mask = use ? m->mask : NULL;
+    m->f.bkg.fixed_mask = use ? m->bmask : NULL;
+    eddy__forest_member_reset(&m->f);
+    m->stale = 0;
   }
   return s->method != TRAIN_RESAMPLING ? deal_subspaces(l) : 0;
 }
@@ -237,14 +217,12 @@ static int srp_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   for (size_t i = 0; i < n && !err; i++) {
     srp_member_t *m = &s->m[i];
     s->n = i + 1;
-    err = eddy__ht_tree_init(&m->tree, l->schema, &p->tree, 0, l->seed);
-    if (!err) err = eddy__ht_tree_init(&m->bkg, l->schema, &p->tree, 0, l->seed);
+    err = eddy__forest_member_init(&m->f, l->schema, &p->tree, l->seed, p->drift_delta,
+                                   p->warning_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
     if (!err) {
       m->mask = calloc(na, 1);
       m->bmask = calloc(na, 1);
-      m->drift = new_adwin(p, p->drift_delta);
-      m->warn = new_adwin(p, p->warning_delta);
-      if (!m->mask || !m->bmask || !m->drift || !m->warn) err = EDDY_ENOMEM;
+      if (!m->mask || !m->bmask) err = EDDY_ENOMEM;
     }
   }
   if (!err) err = srp_start(l);
@@ -255,61 +233,50 @@ static int srp_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
   return 0;
 }
 
-static int detect(eddy_adwin_t *a, double err) {
-  double before = eddy_adwin_estimation(a);
-  return eddy_adwin_update(a, err) && eddy_adwin_estimation(a) > before;
-}
-
+/* The background tree takes over, with its attributes. */
 static void swap_trees(srp_member_t *m) {
-  eddy__ht_tree_t t = m->tree;
-  m->tree = m->bkg;
-  m->bkg = t;
+  eddy__forest_member_swap(&m->f);
   uint8_t *k = m->mask;
   m->mask = m->bmask;
   m->bmask = k;
 }
 
-/* MOA's reset(instance, instancesSeen, random) on drift. */
+/* MOA's reset(instance, instancesSeen, random) on drift (the watch has
+ * counted it and reset the accuracy). */
 static void member_drift(srp_t *s, const srp_params_t *p, srp_member_t *m, size_t n_attrs) {
-  m->n_drifts++;
-  m->eval_sum = m->eval_len = 0;
   if (p->background_learner && m->stale) return; /* the same tree and detectors */
-  if (p->background_learner && m->has_bkg) {
+  if (p->background_learner && m->f.has_bkg) {
     swap_trees(m);
-    eddy__ht_tree_reset(&m->bkg);
-    m->has_bkg = 0;
     m->stale = 1;
-    eddy_adwin_reset(m->drift);
-    eddy_adwin_reset(m->warn);
+    eddy__forest_watch_drifted(&m->f.w, 1);
     return;
   }
-  eddy__ht_tree_reset(&m->tree);
-  eddy_adwin_reset(m->drift);
+  eddy__ht_tree_reset(&m->f.tree);
+  eddy__forest_watch_drifted(&m->f.w, 0);
   if (s->method != TRAIN_RESAMPLING) reset_subset(s, n_attrs, m->mask);
 }
 
 static int member_train(srp_t *s, const srp_params_t *p, srp_member_t *m,
                         const eddy_instance_t *x, double k, size_t n_attrs) {
+  eddy__forest_member_t *f = &m->f;
   eddy_instance_t w = *x; /* shares the arrays: only the weight differs */
   /* MOA: the projected instance has weight k; the whole one weight x k */
   w.weight = s->method != TRAIN_RESAMPLING ? k : x->weight * k;
-  int err = eddy__ht_tree_learn(&m->tree, &w);
+  int err = eddy__ht_tree_learn(&f->tree, &w);
   if (err) return err;
-  int ok = eddy__ht_tree_predict(&m->tree, x) == (uint32_t)x->y;
+  int ok = eddy__ht_tree_predict(&f->tree, x) == (uint32_t)x->y;
   if (m->stale)
-    err = eddy__ht_tree_learn(&m->tree, &w);
-  else if (m->has_bkg)
-    err = eddy__ht_tree_learn(&m->bkg, &w);
+    err = eddy__ht_tree_learn(&f->tree, &w);
+  else if (f->has_bkg)
+    err = eddy__ht_tree_learn(&f->bkg, &w);
   if (err || !p->drift_detection) return err;
-  if (p->background_learner && detect(m->warn, ok ? 0.0 : 1.0)) {
-    m->n_warnings++;
-    eddy__ht_tree_reset(&m->bkg);
+  int fired = eddy__forest_watch_input(&f->w, ok ? 0.0 : 1.0, p->background_learner);
+  if (fired & EDDY__FOREST_WARNING) {
+    eddy__forest_member_start_bkg(f);
     if (s->method != TRAIN_RESAMPLING) reset_subset(s, n_attrs, m->bmask);
-    m->has_bkg = 1;
     m->stale = 0;
-    eddy_adwin_reset(m->warn);
   }
-  if (detect(m->drift, ok ? 0.0 : 1.0)) member_drift(s, p, m, n_attrs);
+  if (fired & EDDY__FOREST_DRIFT) member_drift(s, p, m, n_attrs);
   return 0;
 }
 
@@ -321,8 +288,7 @@ static int srp_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   s->seen++;
   for (size_t i = 0; i < s->n; i++) {
     srp_member_t *m = &s->m[i];
-    m->eval_len += 1.0;
-    if (eddy__ht_tree_predict(&m->tree, x) == (uint32_t)x->y) m->eval_sum += x->weight;
+    eddy__forest_member_score(&m->f, x);
     double k = 1.0;
     if (s->method != TRAIN_SUBSPACES) k = eddy_jrandom_poisson(&s->jr, p->lambda);
     if (k > 0) {
@@ -340,15 +306,7 @@ static int srp_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out,
   size_t k = eddy_schema_n_classes(l->schema);
   if (out_len < k) return EDDY_ENOSPC;
   memset(out, 0, k * sizeof *out);
-  for (size_t i = 0; i < s->n; i++) {
-    srp_member_t *m = &s->m[i];
-    int n = eddy__ht_tree_votes(&m->tree, x);
-    /* MOA: each tree's normalised vote times its accuracy in percent when
-     * that is above 0 (NaN before its first prediction: unweighted) */
-    double acc = (m->eval_sum / m->eval_len) * 100.0;
-    eddy_ensemble_add_votes(m->tree.votes, (size_t)n, p->weighted_vote && acc > 0.0 ? acc : 1.0,
-                            out, k);
-  }
+  for (size_t i = 0; i < s->n; i++) eddy__forest_member_add_vote(&s->m[i].f, x, p->weighted_vote, out, k);
   eddy_ensemble_finish_vote(out, k);
   return (int)k;
 }
@@ -367,29 +325,17 @@ static int srp_save(const eddy_learner_t *l, eddy_buf_t *b) {
   eddy_jrandom_save(&s->jr, b);
   for (size_t i = 0; i < s->n; i++) {
     const srp_member_t *m = &s->m[i];
-    eddy_buf_put_f64(b, m->eval_sum);
-    eddy_buf_put_f64(b, m->eval_len);
-    eddy_buf_put_u64(b, m->n_drifts);
-    eddy_buf_put_u64(b, m->n_warnings);
+    eddy__forest_watch_save_eval(&m->f.w, b);
+    eddy__forest_watch_save_counts(&m->f.w, b);
     eddy_buf_put(b, m->mask, na);
     eddy_buf_put(b, m->bmask, na);
-    eddy_adwin_save(m->drift, b);
-    eddy_adwin_save(m->warn, b);
-    eddy_buf_put_u8(b, (uint8_t)(m->has_bkg | m->stale << 1));
-    int err = eddy__ht_tree_save_block(&m->tree, b);
-    if (!err && m->has_bkg) err = eddy__ht_tree_save_block(&m->bkg, b);
+    eddy__forest_watch_save_detectors(&m->f.w, b);
+    eddy_buf_put_u8(b, (uint8_t)(m->f.has_bkg | m->stale << 1));
+    int err = eddy__ht_tree_save_block(&m->f.tree, b);
+    if (!err && m->f.has_bkg) err = eddy__ht_tree_save_block(&m->f.bkg, b);
     if (err) return err;
   }
   return b->err;
-}
-
-static int load_adwin(const srp_params_t *p, eddy_adwin_t **slot, eddy_reader_t *r) {
-  eddy_adwin_t *a = eddy_adwin_load(r);
-  if (!a) return r->err ? r->err : EDDY_ECORRUPT;
-  eddy_adwin_set_moa_ints(a, p->adwin_arithmetic == ARITH_MOA);
-  eddy_adwin_free(*slot);
-  *slot = a;
-  return 0;
 }
 
 /* A subset's mask: 0/1 bytes, exactly k ones. */
@@ -413,32 +359,27 @@ static int srp_load(eddy_learner_t *l, eddy_reader_t *r) {
   eddy_jrandom_load(&s->jr, r);
   for (size_t i = 0; i < s->n; i++) {
     srp_member_t *m = &s->m[i];
-    m->eval_sum = eddy_read_f64(r);
-    m->eval_len = eddy_read_f64(r);
-    m->n_drifts = eddy_read_u64(r);
-    m->n_warnings = eddy_read_u64(r);
+    int err = eddy__forest_watch_load_eval(&m->f.w, r);
+    if (!err) err = eddy__forest_watch_load_counts(&m->f.w, r);
+    if (err) return err;
     eddy_read(r, m->mask, na);
     eddy_read(r, m->bmask, na);
     if (r->err) return r->err;
-    if (!(m->eval_len >= 0 && m->eval_len < INFINITY && m->eval_sum >= 0 &&
-          m->eval_sum < INFINITY))
-      return EDDY_ECORRUPT;
-    int err = 0;
     if (s->method != TRAIN_RESAMPLING) err = check_mask(m->mask, na, s->k);
-    if (!err) err = load_adwin(p, &m->drift, r);
-    if (!err) err = load_adwin(p, &m->warn, r);
+    if (!err)
+      err = eddy__forest_watch_load_detectors(&m->f.w, p->adwin_arithmetic == EDDY__ADWIN_MOA, r);
     if (err) return err;
     uint8_t f = eddy_read_u8(r);
     if (r->err) return r->err;
     if (f > 2) return EDDY_ECORRUPT; /* background and stale never both */
-    m->has_bkg = f & 1;
+    m->f.has_bkg = f & 1;
     m->stale = f >> 1;
-    if ((err = eddy__ht_tree_load_block(&m->tree, r))) return err;
-    if (m->has_bkg) {
+    if ((err = eddy__ht_tree_load_block(&m->f.tree, r))) return err;
+    if (m->f.has_bkg) {
       if (s->method != TRAIN_RESAMPLING && (err = check_mask(m->bmask, na, s->k))) return err;
-      if ((err = eddy__ht_tree_load_block(&m->bkg, r))) return err;
+      if ((err = eddy__ht_tree_load_block(&m->f.bkg, r))) return err;
     } else {
-      eddy__ht_tree_reset(&m->bkg);
+      eddy__ht_tree_reset(&m->f.bkg);
     }
   }
   return r->err;
@@ -450,9 +391,7 @@ static size_t srp_memory(const eddy_learner_t *l) {
   size_t b = sizeof *s + s->n * sizeof *s->m + na * sizeof *s->pool;
   for (size_t i = 0; i < s->n; i++) {
     const srp_member_t *m = &s->m[i];
-    b += eddy__ht_tree_memory(&m->tree) + eddy__ht_tree_memory(&m->bkg) -
-         2 * sizeof(eddy__ht_tree_t) + 2 * na;
-    b += eddy_adwin_memory(m->drift) + eddy_adwin_memory(m->warn);
+    b += eddy__forest_member_memory(&m->f) + 2 * na;
   }
   return b;
 }
@@ -468,15 +407,15 @@ static void srp_describe(const eddy_learner_t *l, FILE *out) {
   for (size_t i = 0; i < s->n; i++) {
     const srp_member_t *m = &s->m[i];
     size_t depth, nodes, leaves, inactive;
-    eddy__ht_store_shape(&m->tree.st, &depth, &nodes, &leaves, &inactive);
+    eddy__ht_store_shape(&m->f.tree.st, &depth, &nodes, &leaves, &inactive);
     fprintf(out, "  tree %zu:", i);
     for (size_t a = 0; a < na && s->method != TRAIN_RESAMPLING; a++)
       if (m->mask[a]) fprintf(out, " %s", l->schema->attrs[a].name);
     fprintf(out,
             "; accuracy %.4f over %.0f, %zu nodes, depth %zu, %llu warnings, %llu drifts%s\n",
-            m->eval_len > 0 ? m->eval_sum / m->eval_len : 0.0, m->eval_len, nodes, depth,
-            (unsigned long long)m->n_warnings, (unsigned long long)m->n_drifts,
-            m->has_bkg ? ", background tree growing" : "");
+            eddy__forest_watch_accuracy(&m->f.w), m->f.w.eval_len, nodes, depth,
+            (unsigned long long)m->f.w.n_warnings, (unsigned long long)m->f.w.n_drifts,
+            m->f.has_bkg ? ", background tree growing" : "");
   }
 }
 
@@ -489,11 +428,7 @@ static int srp_export(const eddy_learner_t *l, eddy_buf_t *b) {
   eddy_buf_printf(b, "{\"family\":\"forest\",\"trees\":[");
   for (size_t i = 0; i < s->n; i++) {
     const srp_member_t *m = &s->m[i];
-    double acc = (m->eval_sum / m->eval_len) * 100.0;
-    eddy_buf_printf(b, "%s{\"vote_weight\":", i ? "," : "");
-    eddy_json_double(b, p->weighted_vote && acc > 0.0 ? acc : 1.0);
-    eddy_buf_printf(b, ",\"accuracy\":");
-    eddy_json_double(b, m->eval_len > 0 ? m->eval_sum / m->eval_len : 0.0);
+    eddy__forest_member_export_head(&m->f, p->weighted_vote, i, b);
     if (s->method != TRAIN_RESAMPLING) {
       eddy_buf_printf(b, ",\"attributes\":[");
       for (size_t a = 0, j = 0; a < l->schema->n_attrs; a++)
@@ -505,7 +440,7 @@ static int srp_export(const eddy_learner_t *l, eddy_buf_t *b) {
       eddy_buf_put_u8(b, ']');
     }
     eddy_buf_printf(b, ",\"tree\":");
-    int err = eddy__ht_tree_export(&m->tree, b);
+    int err = eddy__ht_tree_export(&m->f.tree, b);
     if (err) return err;
     eddy_buf_put_u8(b, '}');
   }
@@ -516,8 +451,8 @@ static int srp_export(const eddy_learner_t *l, eddy_buf_t *b) {
 /* The members' trees (not the background ones), as ht_importance.c says. */
 static int srp_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
   const srp_t *s = l->state;
-  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].tree : NULL, sizeof *s->m, s->n, gain, splits,
-                                    n_attrs);
+  return eddy__ht_forest_importance(s->n ? (const void *)&s->m[0].f.tree : NULL, sizeof *s->m,
+                                    s->n, gain, splits, n_attrs);
 }
 
 const eddy_learner_type_t eddy_learner_streaming_random_patches = {

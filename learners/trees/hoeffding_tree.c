@@ -1084,29 +1084,19 @@ uint32_t eddy__ht_tree_predict(eddy__ht_tree_t *t, const eddy_instance_t *x) {
   return n > 0 ? (uint32_t)eddy_argmax(t->votes, (size_t)n) : 0;
 }
 
+static int block_save(const void *t, eddy_buf_t *b) { return eddy__ht_tree_save(t, b); }
+
+static int block_load(void *t, eddy_reader_t *r) {
+  eddy__ht_tree_reset(t);
+  return eddy__ht_tree_load(t, r);
+}
+
 int eddy__ht_tree_save_block(const eddy__ht_tree_t *t, eddy_buf_t *b) {
-  eddy_buf_t tb;
-  eddy_buf_init(&tb);
-  int err = eddy__ht_tree_save(t, &tb);
-  if (!err) {
-    eddy_buf_put_u64(b, tb.len);
-    eddy_buf_put(b, tb.data, tb.len);
-  }
-  eddy_buf_free(&tb);
-  return err ? err : b->err;
+  return eddy__ht_block_save(t, block_save, b);
 }
 
 int eddy__ht_tree_load_block(eddy__ht_tree_t *t, eddy_reader_t *r) {
-  uint64_t len = eddy_read_u64(r);
-  if (r->err) return r->err;
-  if (len > r->len - r->pos) return EDDY_ECORRUPT;
-  eddy_reader_t sub;
-  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
-  r->pos += (size_t)len;
-  eddy__ht_tree_reset(t);
-  int err = eddy__ht_tree_load(t, &sub);
-  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
-  return err;
+  return eddy__ht_block_load(t, block_load, r);
 }
 
 static int ht_learn(eddy_learner_t *l, const eddy_instance_t *x) {

@@ -29,56 +29,23 @@
 
 #include "learners/trees/trees.h"
 
-enum { HTR_MEAN = 0, HTR_MODEL = 1, HTR_ADAPTIVE = 2 };
+enum { HTR_MEAN = EDDY__HTR_MEAN, HTR_MODEL = EDDY__HTR_MODEL, HTR_ADAPTIVE = EDDY__HTR_ADAPTIVE };
 
-typedef struct {
-  int64_t grace_period;
-  double split_confidence;
-  double tie_threshold;
-  int leaf_prediction;
-  double model_selector_decay;
-  double learning_rate;
-  int64_t min_samples_split;
-  int64_t bins;
-  int binary_splits;
-  int64_t max_depth;
-  int64_t max_byte_size;
-  int64_t memory_estimate_period;
-  int stop_mem_management;
-  int no_preprune;
-} htr_params_t;
+typedef eddy__htr_params_t htr_params_t;
 
-static const char *const leaf_preds[] = {"mean", "model", "adaptive", NULL};
+const char *const eddy__htr_leaf_preds[] = {"mean", "model", "adaptive", NULL};
 
 static const eddy_option_t htr_options[] = {
     EDDY_OPT_INT_(htr_params_t, "grace_period", grace_period, "200", 1, 1e9,
                   "weight a leaf observes between split attempts"),
     EDDY_OPT_DOUBLE_(htr_params_t, "split_confidence", split_confidence, "1e-7", 1e-300, 1,
                      "delta of the Hoeffding bound (River's delta)"),
-    EDDY_OPT_DOUBLE_(htr_params_t, "tie_threshold", tie_threshold, "0.05", 0, 1,
-                     "split anyway once the Hoeffding bound is below this (River's tau)"),
-    EDDY_OPT_ENUM_(htr_params_t, "leaf_prediction", leaf_prediction, "adaptive", leaf_preds,
+    EDDY_OPT_ENUM_(htr_params_t, "leaf_prediction", leaf_prediction, "adaptive",
+                   eddy__htr_leaf_preds,
                    "mean, model (linear) or adaptive (the one with the lower faded error)"),
-    EDDY_OPT_DOUBLE_(htr_params_t, "model_selector_decay", model_selector_decay, "0.95", 0, 1,
-                     "fading factor of the squared errors that adaptive leaves compare"),
-    EDDY_OPT_DOUBLE_(htr_params_t, "learning_rate", learning_rate, "0.05", 0, 10,
-                     "SGD step of the leaf linear models (standardized inputs)"),
-    EDDY_OPT_INT_(htr_params_t, "min_samples_split", min_samples_split, "5", 1, 1e12,
-                  "weight every branch of a candidate split needs"),
-    EDDY_OPT_INT_(htr_params_t, "bins", bins, "32", 4, 100000,
-                  "histogram bins per numeric attribute and leaf (rounded up to even)"),
-    EDDY_OPT_BOOL_(htr_params_t, "binary_splits", binary_splits, "false",
-                   "only binary splits on nominal attributes"),
-    EDDY_OPT_INT_(htr_params_t, "max_depth", max_depth, "0", 0, 1e6,
-                  "leaves at this depth stop splitting; 0 = unlimited"),
     EDDY_OPT_INT_(htr_params_t, "max_byte_size", max_byte_size, "33554432", 1024, 1e15,
                   "memory limit of the tree; the deepest leaves are deactivated"),
-    EDDY_OPT_INT_(htr_params_t, "memory_estimate_period", memory_estimate_period, "1000000", 1,
-                  1e15, "weight between memory checks"),
-    EDDY_OPT_BOOL_(htr_params_t, "stop_mem_management", stop_mem_management, "false",
-                   "stop growing when the memory limit is hit"),
-    EDDY_OPT_BOOL_(htr_params_t, "no_preprune", no_preprune, "false",
-                   "do not consider the null split (no pre-pruning)"),
+    EDDY__HTR_OPTIONS(htr_params_t, ),
     EDDY_OPT_END};
 
 typedef struct {
@@ -88,20 +55,7 @@ typedef struct {
   double fmse_mean, fmse_model;
 } htr_node_t;
 
-typedef struct {
-  const eddy_schema_t *schema;
-  const htr_params_t *p;
-  size_t n_num;      /* numeric attributes: the linear model's inputs */
-  size_t *num_attr;  /* their attribute indices */
-  eddy__ht_store_t st; /* nodes (htr_node_t), rows: leaf models (n_num + 1: weights, bias) */
-  eddy__ht_var_t *norm;    /* n_num + 1: the inputs' and (last) the target's statistics */
-  double *xn;        /* standardized inputs of the current instance */
-  eddy__ht_cand_t *cands;
-  eddy__ht_var_t *scratch; /* n_scratch(t) */
-  eddy__ht_var_t *post;    /* eddy__ht_layout_vmax(&st.L) */
-  int64_t *walk;
-  size_t cap_walk;
-} htr_t;
+typedef eddy__htr_tree_t htr_t;
 
 /* ------------------------------------------------------------ pools */
 
@@ -111,13 +65,18 @@ static htr_node_t *node(const htr_t *t, int32_t id) { return (htr_node_t *)t->st
 static double *node_model(const htr_t *t, int32_t id) { return eddy__ht_row(&t->st, id); }
 static double *node_slot(const htr_t *t, int32_t id) { return eddy__ht_store_slot(&t->st, id); }
 
-static int htr_tree_init(htr_t *t, const eddy_schema_t *s, const htr_params_t *p) {
+int eddy__htr_tree_init(htr_t *t, const eddy_schema_t *s, const htr_params_t *p) {
   memset(t, 0, sizeof *t);
   t->schema = s;
   t->p = p;
   size_t na = s->n_attrs ? s->n_attrs : 1;
   eddy__ht_layout_t *L = &t->st.L;
   L->n_attrs = s->n_attrs;
+  if (p->subspace_size > 0 && s->n_attrs > 0) {
+    t->sub_k = p->subspace_size < (int64_t)s->n_attrs ? (size_t)p->subspace_size : s->n_attrs;
+    L->extra = s->n_attrs; /* the leaf's subspace, 1.0 per attribute in it */
+  }
+  eddy__htr_tree_seed_subspace(t, 1);
   L->n_bins = (uint32_t)((p->bins + 1) / 2 * 2);
   L->V = calloc(na, sizeof *L->V);
   L->off = calloc(na, sizeof *L->off);
@@ -142,7 +101,7 @@ static int htr_tree_init(htr_t *t, const eddy_schema_t *s, const htr_params_t *p
   return t->scratch && t->post ? 0 : EDDY_ENOMEM;
 }
 
-static void htr_tree_free(htr_t *t) {
+void eddy__htr_tree_free(htr_t *t) {
   eddy__ht_store_free(&t->st);
   free(t->num_attr);
   free(t->cands);
@@ -344,7 +303,8 @@ static size_t gather_cands(htr_t *t, int32_t leaf) {
   const eddy__ht_var_t pre = node(t, leaf)->stats;
   const double *slot = node_slot(t, leaf);
   for (size_t a = 0; a < t->st.L.n_attrs; a++)
-    if (htr_obs_best_split(&t->st.L, t->schema, slot, a, &pre, (double)p->min_samples_split,
+    if ((!t->sub_k || slot[a] != 0.0) &&
+        htr_obs_best_split(&t->st.L, t->schema, slot, a, &pre, (double)p->min_samples_split,
                            p->binary_splits, t->scratch, &t->cands[n_c]) == 0)
       n_c++;
   return n_c;
@@ -400,31 +360,44 @@ static int attempt_split(htr_t *t, int32_t leaf, int32_t parent, int branch) {
 /* ------------------------------------------------------------ the learner */
 
 static int htr_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
-  int err = htr_tree_init(l->state, l->schema, l->params);
+  int err = eddy__htr_tree_init(l->state, l->schema, l->params);
   if (err) eddy_seterr(errstr, errstr_size, err, "hoeffding_tree_regressor: out of memory");
   return err;
 }
 
-static int htr_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
-  htr_t *t = l->state;
-  if (out_len < 1) return EDDY_ENOSPC;
-  out[0] = 0.0;
-  if (t->st.root < 0) return 1;
+double eddy__htr_tree_predict(htr_t *t, const eddy_instance_t *x) {
+  if (t->st.root < 0) return 0.0;
   int32_t parent = -1;
   int branch = -1;
   int32_t id = eddy__ht_store_sort(&t->st, t->st.root, x, &parent, &branch);
   if (id < 0) id = parent;
-  if (node(t, id)->b.kind == EDDY__HT_SPLIT) {
-    out[0] = node(t, id)->stats.mean;
-  } else {
-    standardize(t, x);
-    out[0] = leaf_predict(t, id);
-  }
+  if (node(t, id)->b.kind == EDDY__HT_SPLIT) return node(t, id)->stats.mean;
+  standardize(t, x);
+  return leaf_predict(t, id);
+}
+
+static int htr_predict(eddy_learner_t *l, const eddy_instance_t *x, double *out, size_t out_len) {
+  if (out_len < 1) return EDDY_ENOSPC;
+  out[0] = eddy__htr_tree_predict(l->state, x);
   return 1;
 }
 
-static int htr_learn(eddy_learner_t *l, const eddy_instance_t *x) {
-  htr_t *t = l->state;
+/* MOA's ARFFIMTDD LeafNode on its first instance: sub_k distinct
+ * attributes, each nextInt(n_attrs) drawn again while it repeats one
+ * before it, marked in the slot's first doubles. */
+static void draw_subspace(htr_t *t, double *slot) {
+  size_t n = t->st.L.n_attrs;
+  for (size_t a = 0; a < n; a++)
+    if (slot[a] != 0.0) return; /* drawn already */
+  for (size_t j = 0; j < t->sub_k; j++) {
+    int32_t a;
+    do a = eddy_jrandom_int(&t->jr, (int32_t)n);
+    while (slot[a] != 0.0);
+    slot[a] = 1.0;
+  }
+}
+
+int eddy__htr_tree_learn(htr_t *t, const eddy_instance_t *x) {
   const htr_params_t *p = t->p;
   double w = x->weight, y = x->y;
   if (!(w > 0.0) || !x->has_y || !isfinite(y)) return 0;
@@ -458,7 +431,11 @@ static int htr_learn(eddy_learner_t *l, const eddy_instance_t *x) {
       n->fmse_model = p->model_selector_decay * n->fmse_model + ed * ed;
     }
     eddy__ht_var_add(&n->stats, y, w);
-    if (n->b.kind == EDDY__HT_LEAF) htr_obs_update(&t->st.L, t->schema, node_slot(t, id), x, y, w);
+    if (n->b.kind == EDDY__HT_LEAF) {
+      if (t->sub_k) draw_subspace(t, node_slot(t, id));
+      htr_obs_update(&t->st.L, t->schema, node_slot(t, id), x, y, w,
+                     t->sub_k ? node_slot(t, id) : NULL);
+    }
     if (p->leaf_prediction != HTR_MEAN) model_learn(t, id, y, w);
     if (t->st.growth_allowed && n->b.kind == EDDY__HT_LEAF &&
         n->stats.n - n->last_eval >= p->grace_period) {
@@ -477,13 +454,26 @@ static int htr_learn(eddy_learner_t *l, const eddy_instance_t *x) {
   return 0;
 }
 
-static void htr_reset(eddy_learner_t *l) {
-  htr_t *t = l->state;
+static int htr_learn(eddy_learner_t *l, const eddy_instance_t *x) {
+  return eddy__htr_tree_learn(l->state, x);
+}
+
+void eddy__htr_tree_seed_subspace(htr_t *t, int64_t seed) {
+  t->sub_seed = seed;
+  eddy_jrandom_seed(&t->jr, seed);
+}
+
+int eddy__htr_tree_reset(htr_t *t) {
   const eddy_schema_t *s = t->schema;
   const htr_params_t *p = t->p;
-  htr_tree_free(t);
-  htr_tree_init(t, s, p);
+  int64_t seed = t->sub_seed;
+  eddy__htr_tree_free(t);
+  int err = eddy__htr_tree_init(t, s, p);
+  eddy__htr_tree_seed_subspace(t, seed);
+  return err;
 }
+
+static void htr_reset(eddy_learner_t *l) { eddy__htr_tree_reset(l->state); }
 
 #define HTR_SAVE_VERSION 1
 
@@ -499,8 +489,7 @@ static void get_var(eddy_reader_t *r, eddy__ht_var_t *v) {
   v->m2 = eddy_read_f64(r);
 }
 
-static int htr_save(const eddy_learner_t *l, eddy_buf_t *b) {
-  const htr_t *t = l->state;
+static int tree_save(const htr_t *t, eddy_buf_t *b) {
   const eddy__ht_layout_t *L = &t->st.L;
   eddy_buf_put_u32(b, HTR_SAVE_VERSION);
   eddy_buf_put_u64(b, L->n_attrs);
@@ -519,8 +508,11 @@ static int htr_save(const eddy_learner_t *l, eddy_buf_t *b) {
     eddy_buf_put_f64s(b, node_model(t, (int32_t)i), model_len(t));
   }
   eddy__ht_store_save_pools(&t->st, b);
+  if (t->sub_k) eddy_jrandom_save(&t->jr, b); /* forest trees only */
   return b->err;
 }
+
+static int htr_save(const eddy_learner_t *l, eddy_buf_t *b) { return tree_save(l->state, b); }
 
 /* The layout as saved: nominal blocks widened as they were. */
 static int load_layout(htr_t *t, eddy_reader_t *r) {
@@ -545,11 +537,27 @@ static int load_layout(htr_t *t, eddy_reader_t *r) {
   return r->err;
 }
 
-static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
-  htr_t *t = l->state;
-  htr_reset(l);
+/* Each active leaf's subspace: 0/1 marks, none (not drawn yet) or sub_k. */
+static int check_subspaces(const htr_t *t) {
+  for (size_t i = 0; i < t->st.n_nodes; i++) {
+    const htr_node_t *n = node(t, (int32_t)i);
+    if (n->b.kind != EDDY__HT_LEAF) continue;
+    const double *slot = node_slot(t, (int32_t)i);
+    size_t k = 0;
+    for (size_t a = 0; a < t->st.L.n_attrs; a++) {
+      if (slot[a] != 0.0 && slot[a] != 1.0) return EDDY_ECORRUPT;
+      k += slot[a] == 1.0;
+    }
+    if (k != 0 && k != t->sub_k) return EDDY_ECORRUPT;
+  }
+  return 0;
+}
+
+static int tree_load(htr_t *t, eddy_reader_t *r) {
+  int err = eddy__htr_tree_reset(t);
+  if (err) return err;
   if (eddy_read_u32(r) != HTR_SAVE_VERSION) return r->err ? r->err : EDDY_EVERSION;
-  int err = load_layout(t, r);
+  err = load_layout(t, r);
   if (err) return err;
   size_t n = eddy_read_count(r, 80);
   if (r->err) return r->err;
@@ -567,12 +575,33 @@ static int htr_load(eddy_learner_t *l, eddy_reader_t *r) {
     if (nd->b.kind > EDDY__HT_LEAF_INACTIVE || nd->b.depth < 0) return EDDY_ECORRUPT;
   }
   if ((err = eddy__ht_store_load_pools(&t->st, r))) return err;
-  return eddy__ht_store_check(&t->st, t->schema, SIZE_MAX);
+  if ((err = eddy__ht_store_check(&t->st, t->schema, SIZE_MAX))) return err;
+  if (t->sub_k) {
+    eddy_jrandom_load(&t->jr, r);
+    if ((err = check_subspaces(t))) return err;
+  }
+  return r->err;
+}
+
+static int htr_load(eddy_learner_t *l, eddy_reader_t *r) { return tree_load(l->state, r); }
+
+static int block_save(const void *t, eddy_buf_t *b) { return tree_save(t, b); }
+
+static int block_load(void *t, eddy_reader_t *r) { return tree_load(t, r); }
+
+int eddy__htr_tree_save_block(const htr_t *t, eddy_buf_t *b) {
+  return eddy__ht_block_save(t, block_save, b);
+}
+
+int eddy__htr_tree_load_block(htr_t *t, eddy_reader_t *r) {
+  return eddy__ht_block_load(t, block_load, r);
 }
 
 static size_t htr_memory(const eddy_learner_t *l) { return htr_memory_bytes(l->state); }
 
-static void htr_destroy(eddy_learner_t *l) { htr_tree_free(l->state); }
+size_t eddy__htr_tree_memory(const htr_t *t) { return htr_memory_bytes(t); }
+
+static void htr_destroy(eddy_learner_t *l) { eddy__htr_tree_free(l->state); }
 
 /* ------------------------------------------------------------ describe */
 
@@ -647,10 +676,13 @@ static double imp_impurity(const void *tree, const double *acc, double *weight) 
   return acc[0] > 0.0 ? acc[2] : 0.0;
 }
 
-static int htr_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+int eddy__htr_tree_importance(const htr_t *t, double *gain, double *splits, size_t n_attrs) {
   static const eddy__ht_impurity_ops_t ops = {3, imp_leaf, imp_merge, imp_impurity};
-  const htr_t *t = l->state;
   return eddy__ht_store_importance(&t->st, &ops, t, gain, splits, n_attrs);
+}
+
+static int htr_importance(const eddy_learner_t *l, double *gain, double *splits, size_t n_attrs) {
+  return eddy__htr_tree_importance(l->state, gain, splits, n_attrs);
 }
 
 const eddy_learner_type_t eddy_learner_hoeffding_tree_regressor = {

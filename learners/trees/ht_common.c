@@ -184,5 +184,30 @@ void eddy__ht_layout_copy_slot(const eddy__ht_layout_t *from, const double *src,
   }
 }
 
+int eddy__ht_block_save(const void *tree, int (*save)(const void *, eddy_buf_t *),
+                        eddy_buf_t *b) {
+  eddy_buf_t tb;
+  eddy_buf_init(&tb);
+  int err = save(tree, &tb);
+  if (!err) {
+    eddy_buf_put_u64(b, tb.len);
+    eddy_buf_put(b, tb.data, tb.len);
+  }
+  eddy_buf_free(&tb);
+  return err ? err : b->err;
+}
+
+int eddy__ht_block_load(void *tree, int (*load)(void *, eddy_reader_t *), eddy_reader_t *r) {
+  uint64_t len = eddy_read_u64(r);
+  if (r->err) return r->err;
+  if (len > r->len - r->pos) return EDDY_ECORRUPT;
+  eddy_reader_t sub;
+  eddy_reader_init(&sub, r->p + r->pos, (size_t)len);
+  r->pos += (size_t)len;
+  int err = load(tree, &sub);
+  if (!err && sub.pos != sub.len) err = EDDY_ECORRUPT;
+  return err;
+}
+
 const char *const eddy__ht_criteria[] = {"info_gain", "gini", NULL};
 const char *const eddy__ht_predictors[] = {"mc", "nb", "nba", NULL};

@@ -481,9 +481,10 @@ static uint32_t bin_index(const double *blk, uint32_t K, double x) {
 }
 
 void htr_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                    const eddy_instance_t *x, double y, double w) {
+                    const eddy_instance_t *x, double y, double w, const double *mask) {
   const uint32_t K = L->n_bins;
   for (size_t a = 0; a < L->n_attrs; a++) {
+    if (mask && mask[a] == 0.0) continue;
     double *blk = slot + L->off[a];
     if (s->attrs[a].kind == EDDY_NUMERIC) {
       if (numeric_missing(x, a)) continue;

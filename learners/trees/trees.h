@@ -82,6 +82,12 @@ int eddy__ht_poisson1_java(uint64_t *state);
 int eddy__ht_poisson1_splitmix(uint64_t *state);
 /* Hoeffding bound sqrt(R^2 ln(1/delta) / 2n), MOA's formula. */
 double eddy__ht_hoeffding_bound(double range, double confidence, double n);
+/* A tree's checkpoint as a length-prefixed block (forests nest several):
+ * `save` writes the tree's own; `load` reads one back (into a tree of the
+ * same schema and parameters) and must end exactly at the block's end. */
+int eddy__ht_block_save(const void *tree, int (*save)(const void *, eddy_buf_t *),
+                        eddy_buf_t *b);
+int eddy__ht_block_load(void *tree, int (*load)(void *, eddy_reader_t *), eddy_reader_t *r);
 /* Prints a number for describe (%.6g, C locale). */
 void eddy__ht_fmt_value(char *buf, size_t size, double v);
 
@@ -202,9 +208,11 @@ static inline double eddy__ht_var_get(const eddy__ht_var_t *v) {
  * held alone until a second, different one sets the range, and a value
  * outside doubles the width (merging neighbour bins) toward its side, so
  * memory is fixed and nothing is allocated. Candidates are the bin
- * boundaries (x < boundary goes left). Nominal: statistics per value. */
+ * boundaries (x < boundary goes left). Nominal: statistics per value.
+ * mask (NULL: every attribute) limits it to the attributes whose entry is
+ * not 0 (a forest leaf's subspace: the others are never split on). */
 void htr_obs_update(const eddy__ht_layout_t *L, const eddy_schema_t *s, double *slot,
-                    const eddy_instance_t *x, double y, double w);
+                    const eddy_instance_t *x, double y, double w, const double *mask);
 /* River's VarianceReductionSplitCriterion: 0 when a branch has fewer than
  * min_samples; branches with no weight at all are left out (a multiway
  * split has branches only for the values seen). */
@@ -623,6 +631,105 @@ extern const char *const eddy__ht_predictors[];
                    "no null split (tree -p)"),                                     \
     EDDY_OPT_DOUBLE_(st, "min_branch_frac", tree.min_branch_frac, "0.01", 0, 0.5,  \
                      "info gain: fraction of weight at least two branches need")
+
+
+/* ----- the regression tree (hoeffding_tree_regressor.c), also the
+ * regressor forest's member ----- */
+
+enum { EDDY__HTR_MEAN = 0, EDDY__HTR_MODEL = 1, EDDY__HTR_ADAPTIVE = 2 };
+extern const char *const eddy__htr_leaf_preds[]; /* "mean", "model", "adaptive" */
+
+typedef struct eddy__htr_params {
+  int64_t grace_period;
+  double split_confidence;
+  double tie_threshold;
+  int leaf_prediction;
+  double model_selector_decay;
+  double learning_rate;
+  int64_t min_samples_split;
+  int64_t bins;
+  int binary_splits;
+  int64_t max_depth;
+  int64_t max_byte_size;
+  int64_t memory_estimate_period;
+  int stop_mem_management;
+  int no_preprune;
+  /* the forest's (MOA's ARFFIMTDD -k): each active leaf considers a
+   * random subset of this many attributes for its splits, drawn from the
+   * tree's java.util.Random on its first instance; 0: every attribute */
+  int64_t subspace_size;
+} eddy__htr_params_t;
+
+/* The regression tree's keys whose defaults both the tree and the forest
+ * share, for a params struct whose eddy__htr_params_t fields are reached
+ * by `f` (empty, or `tree.`); grace_period, split_confidence,
+ * leaf_prediction and max_byte_size are each table's own. */
+#define EDDY__HTR_OPTIONS(st, f)                                                                   \
+    EDDY_OPT_DOUBLE_(st, "tie_threshold", f tie_threshold, "0.05", 0, 1,                          \
+                     "split anyway once the Hoeffding bound is below this (River's tau)"),        \
+    EDDY_OPT_DOUBLE_(st, "model_selector_decay", f model_selector_decay, "0.95", 0, 1,            \
+                     "fading factor of the squared errors that adaptive leaves compare"),         \
+    EDDY_OPT_DOUBLE_(st, "learning_rate", f learning_rate, "0.05", 0, 10,                         \
+                     "SGD step of the leaf linear models (standardized inputs)"),                 \
+    EDDY_OPT_INT_(st, "min_samples_split", f min_samples_split, "5", 1, 1e12,                     \
+                  "weight every branch of a candidate split needs"),                              \
+    EDDY_OPT_INT_(st, "bins", f bins, "32", 4, 100000,                                            \
+                  "histogram bins per numeric attribute and leaf (rounded up to even)"),          \
+    EDDY_OPT_BOOL_(st, "binary_splits", f binary_splits, "false",                                 \
+                   "only binary splits on nominal attributes"),                                   \
+    EDDY_OPT_INT_(st, "max_depth", f max_depth, "0", 0, 1e6,                                      \
+                  "leaves at this depth stop splitting; 0 = unlimited"),                          \
+    EDDY_OPT_INT_(st, "memory_estimate_period", f memory_estimate_period, "1000000", 1, 1e15,     \
+                  "weight between memory checks"),                                                \
+    EDDY_OPT_BOOL_(st, "stop_mem_management", f stop_mem_management, "false",                    \
+                   "stop growing when the memory limit is hit"),                                  \
+    EDDY_OPT_BOOL_(st, "no_preprune", f no_preprune, "false",                                     \
+                   "do not consider the null split (no pre-pruning)")
+
+typedef struct eddy__htr_tree {
+  const eddy_schema_t *schema;
+  const eddy__htr_params_t *p;
+  size_t n_num;      /* numeric attributes: the linear model's inputs */
+  size_t *num_attr;  /* their attribute indices */
+  eddy__ht_store_t st; /* nodes (private type), rows: leaf models (n_num + 1: weights, bias) */
+  eddy__ht_var_t *norm;    /* n_num + 1: the inputs' and (last) the target's statistics */
+  double *xn;        /* standardized inputs of the current instance */
+  eddy__ht_cand_t *cands;
+  eddy__ht_var_t *scratch; /* 2 * n_bins + 2 */
+  eddy__ht_var_t *post;    /* eddy__ht_layout_vmax(&st.L) */
+  int64_t *walk;
+  size_t cap_walk;
+  /* random subspaces (p->subspace_size in effect): sub_k attributes per
+   * active leaf, marked 1.0 in the slot's first n_attrs doubles (L.extra),
+   * drawn from jr (MOA's classifierRandom of the tree, seeded 1) */
+  size_t sub_k;
+  eddy_jrandom_t jr;
+  int64_t sub_seed; /* what reset reseeds jr with */
+} eddy__htr_tree_t;
+
+/* An empty tree over s (p must outlive it); 0 or EDDY_ENOMEM (then
+ * eddy__htr_tree_free cleans up). */
+int eddy__htr_tree_init(eddy__htr_tree_t *t, const eddy_schema_t *s, const eddy__htr_params_t *p);
+void eddy__htr_tree_free(eddy__htr_tree_t *t);
+/* Back to an empty tree, the subspace generator reseeded (MOA's
+ * resetLearning). 0 or EDDY_ENOMEM. */
+int eddy__htr_tree_reset(eddy__htr_tree_t *t);
+/* Seeds the subspace generator (and sets the seed reset uses); init seeds
+ * it with 1, MOA's default randomSeed of a tree. */
+void eddy__htr_tree_seed_subspace(eddy__htr_tree_t *t, int64_t seed);
+/* Learns x with weight x->weight (nothing for weight <= 0 or no target). */
+int eddy__htr_tree_learn(eddy__htr_tree_t *t, const eddy_instance_t *x);
+/* The prediction for x (0 before anything was learned). */
+double eddy__htr_tree_predict(eddy__htr_tree_t *t, const eddy_instance_t *x);
+size_t eddy__htr_tree_memory(const eddy__htr_tree_t *t); /* its struct included */
+/* The tree's importance (mean decrease in the target's variance), as
+ * eddy__ht_store_importance fills it. */
+int eddy__htr_tree_importance(const eddy__htr_tree_t *t, double *gain, double *splits,
+                              size_t n_attrs);
+/* A tree as a length-prefixed block, and its reading back into a tree of
+ * the same schema and parameters (which must end at the block's end). */
+int eddy__htr_tree_save_block(const eddy__htr_tree_t *t, eddy_buf_t *b);
+int eddy__htr_tree_load_block(eddy__htr_tree_t *t, eddy_reader_t *r);
 
 /* ----- the Extremely Fast Decision Tree (efdt.c) ----- */
 

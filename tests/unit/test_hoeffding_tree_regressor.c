@@ -85,7 +85,7 @@ Test(htr, histogram_observer) {
   const double xs[4] = {1.0, 1.0, 3.0, 9.5}, ys[4] = {2.0, 4.0, 10.0, 20.0};
   for (int i = 0; i < 4; i++) {
     in.x[0] = xs[i];
-    htr_obs_update(&L, s, slot, &in, ys[i], 1.0);
+    htr_obs_update(&L, s, slot, &in, ys[i], 1.0, NULL);
     if (i == 2) {
       /* [1, 5) in 4 bins of 1: x = 1 in bin 0 (n 2, mean 3), x = 3 in bin 2 */
       cr_assert_eq(slot[0], 1.0);

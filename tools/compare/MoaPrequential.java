@@ -26,7 +26,12 @@
 // instance: the predicted class index, then MOA's raw votes (for row-by-row
 // checks, tests/reference/moa_prequential.sh). --seed S sets the
 // classifier's random seed (Classifier.setRandomSeed; MOA's default is 1),
-// for ensembles whose CLI has no -r.
+// for ensembles whose CLI has no -r. --regression: a regressor on a numeric
+// class, as EvaluatePrequentialRegression's BasicRegressionPerformance
+// Evaluator measures it (the prediction is votes[0], 0 when there is none;
+// MAE and RMSE weighted by the instances' weights): the last line has "mae"
+// and "rmse" instead of "accuracy", --predictions writes the prediction
+// (Java's Double.toString), and --every/--adwin are not available.
 import com.yahoo.labs.samoa.instances.Instance;
 import java.io.BufferedWriter;
 import java.io.FileWriter;
@@ -51,7 +56,7 @@ public class MoaPrequential {
   static void usage() {
     System.err.println(
         "usage: MoaPrequential FILE.arff 'MOA classifier CLI' [--max N] [--every N [--window W]"
-            + " [--adwin]] [--predictions OUT] [--seed S]");
+            + " [--adwin]] [--predictions OUT] [--seed S] [--regression]");
     System.exit(2);
   }
 
@@ -60,7 +65,7 @@ public class MoaPrequential {
     String arff = args[0], cli = args[1], predictions = null;
     long max = 0, every = 0;
     int window = 1000;
-    boolean adwin = false;
+    boolean adwin = false, regression = false;
     Integer seed = null;
     for (int i = 2; i < args.length; i++) {
       switch (args[i]) {
@@ -70,6 +75,7 @@ public class MoaPrequential {
         case "--adwin": adwin = true; break;
         case "--predictions": predictions = args[++i]; break;
         case "--seed": seed = Integer.parseInt(args[++i]); break;
+        case "--regression": regression = true; break;
         default: usage();
       }
     }
@@ -95,6 +101,29 @@ public class MoaPrequential {
     learner.setModelContext(stream.getHeader());
     learner.prepareForUse();
     long n = 0, correct = 0;
+    if (regression) {
+      if (every > 0) usage();
+      double w = 0, abs = 0, sq = 0;
+      while (stream.hasMoreInstances() && (max == 0 || n < max)) {
+        Instance inst = stream.nextInstance().getData();
+        double[] votes = learner.getVotesForInstance(inst);
+        double p = votes.length > 0 ? votes[0] : 0.0, e = inst.classValue() - p;
+        w += inst.weight();
+        abs += inst.weight() * Math.abs(e);
+        sq += inst.weight() * e * e;
+        if (pred != null) pred.println(p);
+        learner.trainOnInstance(inst);
+        n++;
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      if (pred != null) pred.close();
+      out.println("{\"tool\":\"moa\",\"learner\":" + quote(cli) + ",\"instances\":" + n
+          + ",\"mae\":" + (w > 0 ? abs / w : 0.0) + ",\"rmse\":" + (w > 0 ? Math.sqrt(sq / w) : 0.0)
+          + ",\"seconds\":" + seconds + ",\"instances_per_second\":" + (seconds > 0 ? n / seconds : 0.0)
+          + ",\"jvm_seconds\":" + jvm / 1e3 + "}");
+      out.flush();
+      return;
+    }
     while (stream.hasMoreInstances() && (max == 0 || n < max)) {
       Instance inst = stream.nextInstance().getData();
       double[] votes = learner.getVotesForInstance(inst);

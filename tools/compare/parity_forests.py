@@ -12,7 +12,15 @@ rows right, equal (accuracy equal to 6 decimals, hence to 4), on
   ensemble_size = 10 for ARF and SRP, as MOA's default 100 trees take minutes
   in MOA);
 - 20,000 rows of `eddy gen agrawal --seed 1`, nominal values in order of
-  appearance in both tools.
+  appearance in both tools;
+- and adaptive_random_forest_regressor against
+  meta.AdaptiveRandomForestRegressor (10 trees) on the red wine data
+  (`quality` numeric): with trees that do not split (grace period beyond
+  the file) the forest's own logic (Poisson draws, ADWINs on the trees'
+  predictions, background trees, the mean) gives MOA's predictions, so MAE
+  and RMSE must agree to 6 decimals; with the default trees (eddy's
+  regression tree, not MOA's ARFFIMTDD) both figures are printed, not
+  compared.
 
 A learner this build lacks is skipped, saying so. Exit status 0 when every
 check that ran passed.
@@ -43,6 +51,39 @@ def elec2_config(work, keys):
                 % keys['learner'])
         f.write(''.join('%s = %s\n' % kv for kv in keys.items()))
     return path
+
+
+def regressor(work, learners):
+    """The regressor forest on the red wine data: (checks, failed)."""
+    name = 'adaptive_random_forest_regressor'
+    wine = os.environ.get('EDDY_DATASETS', '../shared/datasets') + '/winequality-red.csv'
+    if name not in learners or not os.path.exists(wine):
+        print('SKIP %s: %s' % (name, 'not in this build' if name not in learners else wine + ' not found'))
+        return 0, []
+    arff = os.path.join(work, 'wine.arff')
+    R.csv2arff.convert(wine, arff, target='quality', numeric_target=True)
+    failed, checked = [], 0
+    for label, keys, cli, compare in [
+            ('unsplit', {'grace_period': '100000'}, ' -l (ARFFIMTDD -s VarianceReductionSplitCriterion -g 100000 -c 0.01)', True),
+            ('defaults', {}, '', False)]:
+        cfg = os.path.join(work, 'wine-%s.ini' % label)
+        with open(cfg, 'w') as f:
+            f.write('[pipeline]\nname = parity-wine-%s\ntask = regression\n\n[features]\ntarget = quality\n\n'
+                    '[model]\nlearner = %s\nensemble_size = 10\n' % (label, name))
+            f.write(''.join('%s = %s\n' % kv for kv in keys.items()))
+        moa = 'meta.AdaptiveRandomForestRegressor -s 10' + cli
+        e = R.eddy_eval(cfg, wine)
+        m = R.moa_eval(arff, moa, regression=True)
+        ok = (e['instances'] == m['instances'] and abs(e['mae'] - m['mae']) < 5e-7
+              and abs(e['rmse'] - m['rmse']) < 5e-7)
+        if compare:
+            checked += 1
+            if not ok:
+                failed.append('%s/wine-%s' % (name, label))
+        print('%s %s wine %-8s %d rows: eddy MAE %.4f RMSE %.4f (%.0f/s)  MOA MAE %.4f RMSE %.4f (%.0f/s, %s)' % (
+            ('ok  ' if ok else 'FAIL') if compare else 'info', name, label, m['instances'], e['mae'], e['rmse'],
+            e['instances_per_second'], m['mae'], m['rmse'], m['instances_per_second'], moa))
+    return checked, failed
 
 
 def main():
@@ -84,6 +125,9 @@ def main():
                 m['accuracy'], m['instances_per_second'], moa, round(e['accuracy'] * n), round(m['accuracy'] * n)))
             if not ok:
                 failed.append('%s/%s' % (name, sname))
+    c, f = regressor(work, learners)
+    checked += c
+    failed += f
     print('parity_forests: %d checks, %d failed%s' % (checked, len(failed), ': ' + ', '.join(failed) if failed else ''))
     return 1 if failed else 0
 

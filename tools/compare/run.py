@@ -190,9 +190,11 @@ def eddy_eval(cfg, csv, max_rows=0, every=0):
     lines, wall = run(cmd)
     objs = jsonl(lines)
     final = [o for o in objs if o.get('final')][-1]
-    res = {'tool': 'eddy', 'instances': final['instances'], 'accuracy': final['accuracy'],
+    res = {'tool': 'eddy', 'instances': final['instances'], 'accuracy': final.get('accuracy'),
            'seconds': final['seconds'], 'instances_per_second': final['instances'] / final['seconds'],
            'wall': wall, 'cpu': LAST_CPU[0], 'cpu_seconds': LAST_CPU[0]}
+    if 'mae' in final:  # a regression pipeline
+        res.update(mae=final['mae'], rmse=final['rmse'])
     if every:
         res['window'] = [(o['instances'], o['window']['accuracy']) for o in objs
                          if 'window' in o and not o.get('final')]
@@ -202,8 +204,10 @@ def eddy_eval(cfg, csv, max_rows=0, every=0):
 
 # ---------------------------------------------------------------- peers
 
-def moa_eval(arff, cli, max_rows=0, every=0, adwin=False, seed=None):
+def moa_eval(arff, cli, max_rows=0, every=0, adwin=False, seed=None, regression=False):
     cmd = ['java', '-cp', moa_cp(), 'MoaPrequential', arff, cli]
+    if regression:  # MAE and RMSE as EvaluatePrequentialRegression
+        cmd += ['--regression']
     if seed is not None:
         cmd += ['--seed', str(seed)]
     if max_rows:
@@ -604,6 +608,7 @@ def merge_saved(data, run_id):
             'missing': [n for n in data['missing'] if not any(n.endswith('(%s): not in this build of eddy (its branch is '
                                                                           'not merged yet), skipped' % p) for p in present)],
             'streams': streams, 'windowed': win, 'anomaly': list(an.values()),
+            'regression': data.get('regression') or old.get('regression', []),
             'commands': old.get('commands', [])}
 
 
@@ -703,6 +708,76 @@ def write_leaders(main, w):
     w(md_table(['learner', 'stream', 'eddy', 'MOA', 'equal to 4 decimals', 'eddy /s', 'MOA /s', '× MOA',
                 '× MOA, CPU', '≥ 10×', 'River /s', '× River', '× River, CPU'], tr))
     w('')
+
+
+# ---------------------------------------------------------------- regression
+# The regressor forest beside MOA's AdaptiveRandomForestRegressor, MAE and
+# RMSE as EvaluatePrequentialRegression measures them (MoaPrequential
+# --regression), on the red wine data (`quality` numeric) read WINE_REPEAT
+# times in a row so that the speeds are not the JVM's start. A block of its
+# own: the classification tables above do not carry error figures.
+
+WINE_REPEAT = 10
+REGRESSION = [  # row name, eddy [model], MOA CLI
+    ('adaptive_random_forest_regressor (10 trees)',
+     {'learner': 'adaptive_random_forest_regressor', 'ensemble_size': '10'},
+     'meta.AdaptiveRandomForestRegressor -s 10'),
+]
+REGRESSION_ROWS = []  # what the run measured, for write_report
+
+
+def regression(learners_in_eddy):
+    wine = os.path.join(os.environ.get('EDDY_DATASETS', '../shared/datasets'), 'winequality-red.csv')
+    if ONLY and not any(k['learner'] in ONLY for _, k, _ in REGRESSION):
+        return []
+    if not os.path.exists(wine):
+        NOTES.append('regression rows skipped: %s is absent' % wine)
+        return []
+    csv = os.path.join(CACHE, 'wine-x%d.csv' % WINE_REPEAT)
+    with open(wine) as f:
+        head, body = f.readline(), [line for line in f if line.strip()]
+    with open(csv, 'w') as f:
+        f.write(head + ''.join(body * WINE_REPEAT))
+    arff = os.path.join(CACHE, 'wine-x%d.arff' % WINE_REPEAT)
+    COMMANDS.append('python3 tools/compare/csv2arff.py %s %s --target quality --numeric-target' % (csv, arff))
+    csv2arff.convert(csv, arff, target='quality', numeric_target=True)
+    rows = []
+    for name, keys, cli in REGRESSION:
+        if ONLY and keys['learner'] not in ONLY:
+            continue
+        if keys['learner'] not in learners_in_eddy:
+            NOTES.append('%s: not in this build of eddy, skipped' % name)
+            continue
+        cfg = os.path.join(CONFIGS, 'wine-%s.ini' % keys['learner'])
+        with open(cfg, 'w') as f:
+            f.write('; %s on the red wine data, for `make compare` (tools/compare/run.py writes this file).\n'
+                    '[pipeline]\nname = compare-wine-%s\ntask = regression\n\n[features]\ntarget = quality\n\n'
+                    '[model]\n%s' % (name, keys['learner'], ''.join('%s = %s\n' % kv for kv in keys.items())))
+        e = median_eddy([eddy_eval(cfg, csv) for _ in range(EDDY_REPEAT)])
+        m = moa_eval(arff, cli, regression=True)
+        rows.append({'name': name, 'rows': e['instances'], 'moa_cli': cli, 'eddy': e, 'moa': m})
+    return rows
+
+
+def regression_section(rows):
+    if not rows:
+        return []
+    out = ['## Regression', '',
+           'The red wine data (1,599 rows, `quality` numeric) read %d times in a row; prequential MAE and RMSE '
+           '(MOA: EvaluatePrequentialRegression\'s evaluator, through MoaPrequential --regression). eddy\'s '
+           'members are its own regression tree (hoeffding_tree_regressor), not MOA\'s ARFFIMTDD: with trees '
+           'that do not split the two forests predict the same numbers (tests/integration/test_parity_forests.sh), '
+           'with growing trees they differ (MOA\'s new leaves predict 0 until they learn).' % WINE_REPEAT, '']
+    out.append(md_table(['learner', 'rows', 'eddy MAE', 'eddy RMSE', 'MOA MAE', 'MOA RMSE', 'eddy inst/s',
+                         'MOA inst/s', 'eddy/MOA'],
+                        [[r['name'], format(r['rows'], ','), '%.4f' % r['eddy']['mae'], '%.4f' % r['eddy']['rmse'],
+                          '%.4f' % r['moa']['mae'], '%.4f' % r['moa']['rmse'],
+                          format(round(r['eddy']['instances_per_second']), ','),
+                          format(round(r['moa']['instances_per_second']), ','),
+                          '%.0f×' % (r['eddy']['instances_per_second'] / r['moa']['instances_per_second'])]
+                         for r in rows]))
+    out.append('')
+    return out
 
 
 # ---------------------------------------------------------------- report
@@ -1091,6 +1166,7 @@ def write_report(meta, streams, recs, win, dets, present, missing, seeds, anomal
     for n in NOTES + missing:
         w('- %s' % n)
     w('')
+    L += regression_section(REGRESSION_ROWS)
     w('Commands (the drivers: tools/compare/MoaPrequential.java and MoaDetect.java, compiled by `make peers` '
       'against the MOA jar into .cache/moa/classes; tools/compare/river_prequential.py for River and '
       'scikit-learn; eddy\'s configs are in tools/compare/configs/):')
@@ -1173,7 +1249,7 @@ def main():
     recs, win = [], {}
     vers = versions()
 
-    def gather(win, seeds, dets, anomaly):
+    def gather(win, seeds, dets, anomaly, reg=()):
         meta = {'date': datetime.datetime.fromtimestamp(t_start).strftime('%Y-%m-%d %H:%M'),
                 'minutes': (time.time() - t_start) / 60, 'versions': vers, 'load_start': load_start,
                 'load_end': os.getloadavg()[0], 'quick': QUICK, 'rows': ROWS, 'river_rows': RIVER_ROWS,
@@ -1183,7 +1259,7 @@ def main():
                 'present': present, 'missing': missing, 'streams': streams, 'commands': COMMANDS,
                 'windowed': {k: {t: {'window': v[t]['window'], 'alerts': v[t].get('alerts', []),
                                      'accuracy': v[t]['accuracy']} for t in v} for k, v in win.items()},
-                'anomaly': anomaly}
+                'anomaly': anomaly, 'regression': list(reg)}
         if MERGE:  # each row saved as soon as measured: an interrupted run keeps what it measured
             import fcntl
             with open(os.path.join(CACHE, 'comparison.lock'), 'w') as lock:  # two MERGE runs at once
@@ -1225,8 +1301,9 @@ def main():
             st = prepare_anomaly()
             streams[st['name']] = st
             anomaly.append(compare_anomaly(d, st))
+    reg = regression(learners_in_eddy)
     os.makedirs(DOCS, exist_ok=True)
-    data = gather(win, seeds, dets, anomaly)
+    data = gather(win, seeds, dets, anomaly, reg)
     if not MERGE:
         with open(os.path.join(DOCS, 'comparison.json'), 'w') as f:
             json.dump(data, f, indent=1)
@@ -1248,6 +1325,7 @@ def render(data):
     COMMANDS[:] = data['commands']
     for g in meta.get('merged', []):
         COMMANDS.extend(['# merged in (MERGE=1) on %s:' % g['date']] + g.get('commands', []))
+    REGRESSION_ROWS[:] = data.get('regression', [])
     NOTES[:] = [n for n in data['notes'] if n not in data['missing']]
     main_rows, _ = write_report(meta, data['streams'], data['learners'], win, data['detectors'], data['present'],
                                 data['missing'], data['seeds'], data.get('anomaly', []))
