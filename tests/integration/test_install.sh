@@ -26,8 +26,10 @@ cc -std=gnu11 -Wall -Wextra -Werror examples/c/learn_predict.c $flags -o "$w/lea
 out=$(LD_LIBRARY_PATH=$w/prefix/lib "$w/learn_predict")
 echo "$out"
 grep -q "loaded copy predicts alike: yes" <<< "$out"
-ldd "$w/learn_predict" | grep -q "libeddy.so.0 => $w/prefix/lib/libeddy.so.0" ||
-  LD_LIBRARY_PATH=$w/prefix/lib ldd "$w/learn_predict" | grep -q "$w/prefix/lib/libeddy.so"
+# ldd's output is read whole: `ldd | grep -q` under pipefail fails when grep
+# exits at its match before ldd has written everything (SIGPIPE).
+libs=$(ldd "$w/learn_predict"; LD_LIBRARY_PATH=$w/prefix/lib ldd "$w/learn_predict")
+grep -q "$w/prefix/lib/libeddy.so" <<< "$libs" || { echo "learn_predict does not load $w/prefix/lib/libeddy.so: $libs"; exit 1; }
 "$w/prefix/bin/eddy" --version
 man -l "$w/prefix/share/man/man1/eddy.1" > "$w/man.txt" 2>/dev/null
 for want in "EDDY(1)" "eddy predict" "eddy verify" "max_record_bytes" "hoeffding_tree" "adwin"; do
