@@ -152,7 +152,7 @@ label_ttl = 4
 max_task_idle_ms = 200" write_config "$cfg" ttl ttl.in "[http]
 listen = 127.0.0.1:$port"
   start_run "$cfg" "$EDDY_TEST_TMP/ttl.log"
-  wait_log "$EDDY_TEST_TMP/ttl.log" "assigned" 30
+  wait_log "$EDDY_TEST_TMP/ttl.log" "assigned" 60 # a group join on eddy broker took over 30 s once under ASan
   send_range ttl.in 0 200
   sleep 1
   send_range ttl.labels 0 100 --labels
@@ -194,7 +194,7 @@ scenario_group() {
   sed "s/^\[sink\]/[http]\nlisten = 127.0.0.1:$pb\n[sink]/" "$cfg" > "$cfg.b"
   start_run "$cfg.a" "$EDDY_TEST_TMP/two.a.log"
   local a=$RUN_PID
-  wait_log "$EDDY_TEST_TMP/two.a.log" "assigned" 30
+  wait_log "$EDDY_TEST_TMP/two.a.log" "assigned" 60
   start_run "$cfg.b" "$EDDY_TEST_TMP/two.b.log"
   local b=$RUN_PID
   wait_log "$EDDY_TEST_TMP/two.b.log" "assigned" 60

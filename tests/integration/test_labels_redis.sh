@@ -125,7 +125,7 @@ listen = 127.0.0.1:$port"
     fail "waiting key's expiry: $pttl ms"
 
   start_run "$cfg" "$EDDY_TEST_TMP/run2.log"
-  wait_log "$EDDY_TEST_TMP/run2.log" "assigned lr.in" 30
+  wait_log "$EDDY_TEST_TMP/run2.log" "assigned lr.in" 60
   produce_labels lr.labels 1000 &
   local labels_pid=$!
   # The labels that came after the kill find their predictions: restored
@@ -134,7 +134,7 @@ listen = 127.0.0.1:$port"
   stop_run KILL
   log "killed with SIGKILL during the labels; checkpoints:"$'\n'"$(models "$cfg")"
   start_run "$cfg" "$EDDY_TEST_TMP/run3.log"
-  wait_log "$EDDY_TEST_TMP/run3.log" "assigned lr.in" 30
+  wait_log "$EDDY_TEST_TMP/run3.log" "assigned lr.in" 60
   wait "$labels_pid" || fail "the label producer failed"
   wait_for 90 "the final checkpoints to pass every label" _all_labels_in "$cfg"
   local out
