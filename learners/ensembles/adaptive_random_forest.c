@@ -65,13 +65,6 @@ typedef struct {
   uint64_t seen;     /* MOA's instancesSeen */
 } arf_t;
 
-/* The seed of member i's subspace generator: MOA's trees all use their
- * default randomSeed 1; random = eddy gives each member its own. */
-static int64_t tree_seed(const eddy_learner_t *l, size_t i) {
-  const arf_params_t *p = l->params;
-  return p->random == EDDY_ENSEMBLE_RANDOM_MOA ? 1 : (int64_t)(eddy_seed_derive(l->seed, i) >> 1);
-}
-
 static void arf_destroy(eddy_learner_t *l) {
   arf_t *s = l->state;
   for (size_t i = 0; i < s->n; i++) eddy__forest_member_free(&s->m[i].f);
@@ -95,8 +88,8 @@ static int arf_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
     err = eddy__forest_member_init(f, l->schema, &p->tree, l->seed, p->drift_delta,
                                    p->warning_delta, p->adwin_arithmetic == EDDY__ADWIN_MOA);
     if (!err) {
-      eddy__ht_tree_seed_subspace(&f->tree, tree_seed(l, i));
-      eddy__ht_tree_seed_subspace(&f->bkg, tree_seed(l, i));
+      eddy__ht_tree_seed_subspace(&f->tree, eddy__forest_tree_seed(p->random, l->seed, i));
+      eddy__ht_tree_seed_subspace(&f->bkg, eddy__forest_tree_seed(p->random, l->seed, i));
     }
   }
   if (err) {

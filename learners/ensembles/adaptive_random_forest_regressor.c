@@ -79,13 +79,6 @@ typedef struct {
   uint64_t seen;     /* MOA's instancesSeen */
 } arfr_t;
 
-/* The seed of member i's subspace generator: MOA's trees all use their
- * default randomSeed 1; random = eddy gives each member its own. */
-static int64_t tree_seed(const eddy_learner_t *l, size_t i) {
-  const arfr_params_t *p = l->params;
-  return p->random == EDDY_ENSEMBLE_RANDOM_MOA ? 1 : (int64_t)(eddy_seed_derive(l->seed, i) >> 1);
-}
-
 static void arfr_destroy(eddy_learner_t *l) {
   arfr_t *s = l->state;
   for (size_t i = 0; i < s->n; i++) {
@@ -117,8 +110,8 @@ static int arfr_init(eddy_learner_t *l, char *errstr, size_t errstr_size) {
       err = eddy__forest_watch_init(&m->w, p->drift_delta, p->warning_delta,
                                     p->adwin_arithmetic == EDDY__ADWIN_MOA);
     if (!err) {
-      eddy__htr_tree_seed_subspace(&m->tree, tree_seed(l, i));
-      eddy__htr_tree_seed_subspace(&m->bkg, tree_seed(l, i));
+      eddy__htr_tree_seed_subspace(&m->tree, eddy__forest_tree_seed(p->random, l->seed, i));
+      eddy__htr_tree_seed_subspace(&m->bkg, eddy__forest_tree_seed(p->random, l->seed, i));
     }
   }
   if (err) {

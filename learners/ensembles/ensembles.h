@@ -177,6 +177,9 @@ size_t eddy__member_adwins_memory(eddy_adwin_t *const *a, size_t n); /* the row 
 enum { EDDY__FOREST_M = 0, EDDY__FOREST_SQRT, EDDY__FOREST_SQRT_INV, EDDY__FOREST_PERCENT };
 extern const char *const eddy__forest_mode_names[];
 int64_t eddy__forest_subspace_size(int mode, int64_t m, size_t n_attrs);
+/* The seed of member i's subspace generator: MOA's trees all use their
+ * default randomSeed 1; random = eddy gives each member its own. */
+int64_t eddy__forest_tree_seed(int random, uint64_t seed, size_t i);
 /* `adwin_arithmetic`'s values: moa (MOA's 32-bit ints) and exact. */
 enum { EDDY__ADWIN_MOA = 0, EDDY__ADWIN_EXACT = 1 };
 extern const char *const eddy__adwin_arithmetic_names[];

@@ -11,6 +11,10 @@
 const char *const eddy__forest_mode_names[] = {"specified_m", "sqrt_m1", "m_sqrt_m1",
                                                "percentage", NULL};
 
+int64_t eddy__forest_tree_seed(int random, uint64_t seed, size_t i) {
+  return random == EDDY_ENSEMBLE_RANDOM_MOA ? 1 : (int64_t)(eddy_seed_derive(seed, i) >> 1);
+}
+
 int64_t eddy__forest_subspace_size(int mode, int64_t m, size_t n_attrs) {
   int64_t n = (int64_t)n_attrs, k = m;
   switch (mode) {
