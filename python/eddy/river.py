@@ -361,26 +361,11 @@ class ExtremelyFastDecisionTreeClassifier(_Classifier):
 
     Parameters
     ----------
-    grace_period
-        Instances a leaf learns between split attempts.
-    split_criterion
-        'info_gain' or 'gini'.
-    delta
-        Allowed error of a split decision (the Hoeffding bound's delta).
-    tau
-        Split anyway once the bound is below this (ties).
+    grace_period, split_criterion, delta, tau, nb_threshold, n_split_points, binary_split,
+    min_branch_fraction, merit_preprune
+        As HoeffdingTreeClassifier's.
     leaf_prediction
         'nba' (naive Bayes adaptive, MOA's EFDT always), 'mc' or 'nb'.
-    nb_threshold
-        Weight a leaf needs before naive Bayes predicts.
-    n_split_points
-        Candidate split points of a numeric attribute (Gaussian observer).
-    binary_split
-        Only binary splits on nominal attributes.
-    min_branch_fraction
-        Info gain: fraction of weight at least two branches need.
-    merit_preprune
-        Consider the null split (pre-pruning).
     reevaluation_period
         Instances of the stream between split re-evaluations (MOA's -R; River's
         min_samples_reevaluate counts per node instead).
